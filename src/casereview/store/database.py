@@ -1,0 +1,168 @@
+"""Opening a database and running units of work against it.
+
+SQLite connections get the pragmas DESIGN.md requires (WAL, synchronous=FULL,
+foreign_keys=ON, busy_timeout) on every connect. pysqlite's own transaction handling is
+switched off so that casereview issues `BEGIN IMMEDIATE` itself for every write: Python's
+default deferred `BEGIN` lets two writers read the same head of the chain and then fail
+(or, in autocommit mode, silently interleave). Reads use a deferred `BEGIN`, so they
+never wait for a writer under WAL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from casereview.errors import CaseReviewError, NotFound
+from casereview.store.migrations import MIGRATIONS
+
+BUSY_TIMEOUT_MS = 10_000
+_WRITE = "casereview_write"
+
+
+class StoreError(CaseReviewError):
+    """The database could not be opened or used (locked, unreadable, wrong file)."""
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = "IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class UnitOfWork:
+    """One write transaction. It rolls back unless `commit()` was called."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.committed = False
+
+    def commit(self) -> None:
+        self.committed = True
+
+
+class Database:
+    """A casereview database, migrated to the current schema."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        self.path: Path | None = None
+        if self.dialect == "sqlite":
+            self.path = Path(parsed.database) if parsed.database else None
+            # One connection per unit of work keeps the pragmas obviously applied and
+            # lets the file be removed or copied between commands in tests.
+            self.engine: Engine = create_engine(url, poolclass=NullPool)
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = False) -> Database:
+        """Open (or with `create`, create) the database and apply pending migrations."""
+        db = cls(url)
+        if db.path is not None and not create and not db.path.exists():
+            raise NotFound(
+                f"no casereview database at {db.path}; run 'casereview init' to create one"
+            )
+        if db.path is not None and create:
+            db.path.parent.mkdir(parents=True, exist_ok=True)
+        db.migrate()
+        return db
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def migrate(self) -> list[str]:
+        """Apply every migration not yet recorded; returns the names applied."""
+        applied: list[str] = []
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    conn.execute(
+                        text(
+                            "CREATE TABLE IF NOT EXISTS schema_migrations "
+                            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+                        )
+                    )
+                    done = {
+                        row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))
+                    }
+                    for migration in MIGRATIONS:
+                        if migration.name in done:
+                            continue
+                        migration.apply(conn)
+                        conn.execute(
+                            text(
+                                "INSERT INTO schema_migrations (name, applied_at) "
+                                "VALUES (:name, CURRENT_TIMESTAMP)"
+                            ),
+                            {"name": migration.name},
+                        )
+                        applied.append(migration.name)
+        except OperationalError as exc:
+            raise StoreError(_describe(exc, self)) from None
+        return applied
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """A write transaction (`BEGIN IMMEDIATE` on SQLite); rolled back unless committed."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{_WRITE: True})
+                trans = conn.begin()
+                uow = UnitOfWork(conn)
+                try:
+                    yield uow
+                except BaseException:
+                    trans.rollback()
+                    raise
+                if uow.committed:
+                    trans.commit()
+                else:
+                    trans.rollback()
+        except OperationalError as exc:
+            raise StoreError(_describe(exc, self)) from None
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only snapshot (a deferred transaction, always rolled back)."""
+        try:
+            with self.engine.connect() as conn, conn.begin() as trans:
+                yield conn
+                trans.rollback()
+        except OperationalError as exc:
+            raise StoreError(_describe(exc, self)) from None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _describe(exc: OperationalError, db: Database) -> str:
+    detail = str(exc.orig) if exc.orig is not None else "unknown error"
+    where = str(db.path) if db.path is not None else "the database server"
+    if "locked" in detail or "busy" in detail:
+        return f"{where} is busy with another writer; try again in a moment"
+    return f"could not use {where}: {detail}"

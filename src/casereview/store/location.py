@@ -1,0 +1,42 @@
+"""Where the database is: `--db PATH`, else CASEREVIEW_DATABASE_URL (PostgreSQL),
+else CASEREVIEW_DB, else `casereview.db` in the user's data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DB_ENV = "CASEREVIEW_DB"
+URL_ENV = "CASEREVIEW_DATABASE_URL"
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("casereview", appauthor=False) / "casereview.db"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def resolve(db_option: str | None) -> str:
+    """The SQLAlchemy URL of the database this invocation should use."""
+    if db_option:
+        return sqlite_url(Path(db_option).expanduser().resolve())
+    url = os.environ.get(URL_ENV, "").strip()
+    if url:
+        return url
+    env_path = os.environ.get(DB_ENV, "").strip()
+    if env_path:
+        return sqlite_url(Path(env_path).expanduser().resolve())
+    return sqlite_url(default_path())
+
+
+def describe(url: str) -> str:
+    """A URL fit to show a person: the file path, or the server without its password."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,151 @@
+"""Ordered, named schema migrations, applied when a database is opened.
+
+Each migration is a function that receives a connection inside the migration
+transaction; its name is recorded in `schema_migrations` so it runs exactly once.
+Never edit a migration that has shipped: add a new one. The DDL is written out rather
+than generated from the SQLModel classes so that an old database is upgraded by exactly
+the statements a reviewer can read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _0001_initial(conn: Connection) -> None:
+    boolean = "BOOLEAN" if _is_postgres(conn) else "INTEGER"
+    statements = [
+        f"""
+        CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL,
+            roles TEXT NOT NULL,
+            agency TEXT,
+            active {boolean} NOT NULL,
+            created_seq INTEGER NOT NULL
+        )""",
+        f"""
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL UNIQUE,
+            pseudonym TEXT NOT NULL,
+            workflow_id TEXT NOT NULL,
+            workflow_version INTEGER NOT NULL,
+            workflow_hash TEXT NOT NULL,
+            state TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            fields TEXT NOT NULL,
+            approvals TEXT NOT NULL,
+            opened_on TEXT NOT NULL,
+            closed {boolean} NOT NULL,
+            last_event_on TEXT NOT NULL,
+            last_seq INTEGER NOT NULL
+        )""",
+        "CREATE INDEX ix_cases_state ON cases (state)",
+        "CREATE INDEX ix_cases_closed ON cases (closed)",
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            case_id INTEGER REFERENCES cases (id),
+            case_ref TEXT,
+            trigger TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT,
+            occurred_on TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            on_behalf_of TEXT,
+            role TEXT,
+            rationale TEXT,
+            fields TEXT NOT NULL,
+            workflow_id TEXT,
+            workflow_version INTEGER,
+            definition_hash TEXT,
+            algorithm TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            entry_hash TEXT NOT NULL UNIQUE
+        )""",
+        "CREATE INDEX ix_events_case_id ON events (case_id, seq)",
+        """
+        CREATE TABLE case_clocks (
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            clock_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            anchor_on TEXT,
+            due_on TEXT,
+            warn_from TEXT,
+            started_on TEXT,
+            stopped_on TEXT,
+            remaining_days INTEGER,
+            paused_days INTEGER NOT NULL,
+            PRIMARY KEY (case_id, clock_id)
+        )""",
+        # The dashboard reads open clocks soonest first: this index serves it directly.
+        "CREATE INDEX ix_case_clocks_open_due ON case_clocks (state, due_on)",
+        """
+        CREATE TABLE chain_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL,
+            entry_hash TEXT NOT NULL
+        )""",
+    ]
+    for statement in statements:
+        conn.execute(text(statement))
+    _append_only_triggers(conn)
+
+
+def _append_only_triggers(conn: Connection) -> None:
+    """Refuse UPDATE and DELETE on events inside the database itself."""
+    if _is_postgres(conn):
+        conn.execute(
+            text(
+                """
+                CREATE FUNCTION casereview_events_append_only() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'events are append-only';
+                END $$"""
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
+                "FOR EACH ROW EXECUTE FUNCTION casereview_events_append_only()"
+            )
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events "
+                "FOR EACH STATEMENT EXECUTE FUNCTION casereview_events_append_only()"
+            )
+        )
+        return
+    for action in ("UPDATE", "DELETE"):
+        conn.execute(
+            text(
+                f"CREATE TRIGGER events_no_{action.lower()} BEFORE {action} ON events "
+                "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+            )
+        )
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _0001_initial),)
+
+APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")

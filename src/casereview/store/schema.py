@@ -1,0 +1,104 @@
+"""The tables, as SQLModel classes.
+
+The event table is the truth; `cases`, `case_clocks`, `users` and `chain_head` are
+projections rebuilt from it. Dates are stored as ISO `YYYY-MM-DD` text and instants as
+UTC ISO text, so SQLite and PostgreSQL hold identical values and the hash chain can be
+recomputed byte for byte. Structured values (case fields, roles) are canonical JSON text.
+
+The DDL that creates these tables lives in `migrations.py`; a test checks that the two
+agree, so a column added here without a migration fails CI.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    username: str = Field(primary_key=True)
+    display_name: str
+    roles: str  # JSON list of role ids
+    agency: str | None = None
+    active: bool = True
+    created_seq: int
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: int = Field(primary_key=True)
+    ref: str = Field(unique=True, index=True)
+    pseudonym: str
+    workflow_id: str
+    workflow_version: int
+    workflow_hash: str
+    state: str = Field(index=True)
+    version: int  # number of events applied to this case; the optimistic-lock token
+    fields: str  # JSON object of case fields
+    approvals: str  # JSON object: approval round id -> {agency: seq of the sign-off}
+    opened_on: str
+    closed: bool = Field(index=True)
+    last_event_on: str
+    last_seq: int
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+
+    seq: int = Field(primary_key=True)  # gap-free, assigned inside the write transaction
+    kind: str  # "case" or "admin"
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    case_ref: str | None = None
+    trigger: str
+    from_state: str | None = None
+    to_state: str | None = None
+    occurred_on: str
+    recorded_at: str
+    actor: str
+    on_behalf_of: str | None = None
+    role: str | None = None
+    rationale: str | None = None
+    fields: str  # JSON object of the fields this event set
+    workflow_id: str | None = None
+    workflow_version: int | None = None
+    definition_hash: str | None = None
+    algorithm: str
+    prev_hash: str
+    payload: str  # the exact canonical JSON text that was hashed
+    entry_hash: str = Field(unique=True)
+
+
+class CaseClock(SQLModel, table=True):
+    __tablename__ = "case_clocks"
+
+    case_id: int = Field(primary_key=True, foreign_key="cases.id")
+    clock_id: str = Field(primary_key=True)
+    label: str
+    kind: str
+    state: str  # running | paused | stopped | ended
+    anchor_on: str | None = None
+    due_on: str | None = Field(default=None, index=True)
+    warn_from: str | None = None
+    started_on: str | None = None
+    stopped_on: str | None = None
+    # While paused: what was left of the budget, in working days for working-day clocks
+    # and calendar days otherwise; re-projected from the resume date.
+    remaining_days: int | None = None
+    paused_days: int = 0  # calendar days spent paused, for hold-adjusted reporting
+
+
+class ChainHead(SQLModel, table=True):
+    __tablename__ = "chain_head"
+
+    id: int = Field(primary_key=True)  # always 1
+    seq: int
+    entry_hash: str
+
+
+class SchemaMigration(SQLModel, table=True):
+    __tablename__ = "schema_migrations"
+
+    name: str = Field(primary_key=True)
+    applied_at: str

@@ -1,0 +1,123 @@
+"""The SQLite store: pragmas, migrations, append-only events, the chain head."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+
+from casereview import audit
+from casereview.errors import NotFound
+from casereview.store import repository, schema
+from casereview.store.database import Database
+from casereview.store.migrations import MIGRATIONS
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+    yield database
+    database.dispose()
+
+
+def _record(trigger: str = "user_add") -> dict:
+    return {
+        "kind": "admin",
+        "case_ref": None,
+        "trigger": trigger,
+        "from_state": None,
+        "to_state": None,
+        "occurred_on": "2026-01-05",
+        "recorded_at": "2026-01-05T10:00:00.000000Z",
+        "actor": "root",
+        "on_behalf_of": None,
+        "role": "admin",
+        "rationale": None,
+        "fields": {"username": "alice"},
+        "workflow_id": None,
+        "workflow_version": None,
+        "definition_hash": None,
+    }
+
+
+def test_every_connection_has_the_required_pragmas(db):
+    with db.reading() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_opening_a_missing_file_without_create_is_not_found(tmp_path):
+    with pytest.raises(NotFound, match="casereview init"):
+        Database.open(f"sqlite:///{tmp_path / 'absent.db'}")
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_migrations_are_recorded_and_run_once(db):
+    with db.reading() as conn:
+        names = [r[0] for r in conn.execute(text("SELECT name FROM schema_migrations"))]
+    assert names == [m.name for m in MIGRATIONS]
+    assert db.migrate() == []
+
+
+def test_sqlmodel_tables_match_the_migrated_schema(db):
+    with db.reading() as conn:
+        for table in schema.SQLModel.metadata.sorted_tables:
+            rows = conn.exec_driver_sql(f"PRAGMA table_info({table.name})").all()
+            assert {r[1] for r in rows} == {c.name for c in table.columns}, table.name
+
+
+def test_events_cannot_be_updated_or_deleted(db):
+    with db.unit_of_work() as uow:
+        repository.append_event(uow.conn, _record(), None)
+        uow.commit()
+    for statement in ("UPDATE events SET actor = 'mallory'", "DELETE FROM events"):
+        with pytest.raises((IntegrityError, OperationalError, DatabaseError)):
+            with db.unit_of_work() as uow:
+                uow.conn.execute(text(statement))
+                uow.commit()
+    with db.reading() as conn:
+        assert conn.execute(text("SELECT actor FROM events")).scalar_one() == "root"
+
+
+def test_append_assigns_gap_free_seq_and_moves_the_head(db):
+    with db.unit_of_work() as uow:
+        first = repository.append_event(uow.conn, _record(), None)
+        second = repository.append_event(uow.conn, _record("user_change"), None)
+        uow.commit()
+    assert (first.seq, second.seq) == (1, 2)
+    with db.reading() as conn:
+        assert repository.chain_head(conn) == (2, second.entry_hash)
+        rows = list(repository.iter_events(conn, batch=1))
+    findings, count, _ = audit.verify_chain(rows, (2, second.entry_hash))
+    assert findings == [] and count == 2
+    assert rows[1]["prev_hash"] == first.entry_hash
+
+
+def test_uncommitted_unit_of_work_rolls_back(db):
+    with db.unit_of_work() as uow:
+        repository.append_event(uow.conn, _record(), None)
+        # no commit
+    with pytest.raises(RuntimeError), db.unit_of_work() as uow:
+        repository.append_event(uow.conn, _record(), None)
+        raise RuntimeError("boom")
+    with db.reading() as conn:
+        assert repository.count_events(conn) == 0
+        assert repository.chain_head(conn) == (0, audit.GENESIS_HASH)
+
+
+def test_writes_take_the_lock_at_begin(db):
+    """A second writer cannot start while the first holds BEGIN IMMEDIATE."""
+    assert db.path is not None
+    with db.unit_of_work() as uow:
+        repository.append_event(uow.conn, _record(), None)
+        other = sqlite3.connect(db.path, timeout=0.05, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        # …while a reader still sees the last committed state.
+        assert other.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
+        other.close()
+        uow.commit()
