@@ -75,10 +75,12 @@ def test_events_cannot_be_updated_or_deleted(db):
         repository.append_event(uow.conn, _record(), None)
         uow.commit()
     for statement in ("UPDATE events SET actor = 'mallory'", "DELETE FROM events"):
-        with pytest.raises((IntegrityError, OperationalError, DatabaseError)):
-            with db.unit_of_work() as uow:
-                uow.conn.execute(text(statement))
-                uow.commit()
+        with (
+            pytest.raises((IntegrityError, OperationalError, DatabaseError)),
+            db.unit_of_work() as uow,
+        ):
+            uow.conn.execute(text(statement))
+            uow.commit()
     with db.reading() as conn:
         assert conn.execute(text("SELECT actor FROM events")).scalar_one() == "root"
 

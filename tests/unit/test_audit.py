@@ -114,7 +114,7 @@ def test_truncated_tail_needs_the_head_or_a_checkpoint():
     rows = _chain(5)
     truncated = rows[:3]
     # With the head moved back too, the chain alone is consistent…
-    findings, count, last = audit.verify_chain(truncated, (3, truncated[-1]["entry_hash"]))
+    findings, count, _ = audit.verify_chain(truncated, (3, truncated[-1]["entry_hash"]))
     assert findings == []
     # …but a checkpoint taken earlier catches it.
     checkpoint = audit.Checkpoint(5, rows[-1]["entry_hash"], "2026-01-06T00:00:00Z")
