@@ -1,0 +1,126 @@
+"""Output of `casereview workdays …`: plain dates, JSON documents and the explain table.
+
+Results go to stdout, horizon warnings to stderr as `Warning: …` lines (and into the JSON
+`warnings` list, so scripts see them too). The JSON keys below are a public contract,
+documented in docs/calendar.md; add keys, never rename or drop them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from rich.table import Table
+
+from casereview.cli.render import console
+from casereview.workdays import Explanation, weekday_name
+
+
+def shifted(operation: Literal["add", "before"], ex: Explanation, *, as_json: bool) -> None:
+    """`add` / `before`: the resulting date alone, or a small JSON document."""
+    _warn(ex.warnings)
+    if not as_json:
+        console.print_line(ex.result.isoformat())
+        return
+    data: dict[str, Any] = {"operation": operation, "date": ex.anchor.isoformat(), "n": ex.n}
+    if operation == "add":
+        data["start_day_counts_as"] = ex.start_day_counts_as
+    data |= {
+        "result": ex.result.isoformat(),
+        "known_through": ex.known_through,
+        "warnings": list(ex.warnings),
+    }
+    console.print_json_data(data)
+
+
+def counted(
+    start: dt.date,
+    end: dt.date,
+    total: int,
+    known_through: int,
+    warnings: tuple[str, ...],
+    *,
+    as_json: bool,
+) -> None:
+    """`count`: the number of working days in (start, end]."""
+    _warn(warnings)
+    if not as_json:
+        console.print_line(str(total))
+        return
+    console.print_json_data(
+        {
+            "operation": "count",
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "working_days": total,
+            "known_through": known_through,
+            "warnings": list(warnings),
+        }
+    )
+
+
+def explained(ex: Explanation, *, as_json: bool) -> None:
+    """`explain`: a day-by-day table and a summary sentence, or the same as JSON."""
+    _warn(ex.warnings)
+    if as_json:
+        console.print_json_data(explanation_json(ex))
+        return
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("Date")
+    table.add_column("Day")
+    table.add_column("Count", justify="right")
+    table.add_column("Note")
+
+    rows: list[tuple[dt.date, str, str]] = [(c.date, str(c.ordinal), "") for c in ex.counted]
+    rows += [(s.date, "-", s.reason) for s in ex.skipped]
+    anchor_counted = any(c.date == ex.anchor for c in ex.counted)
+    if not anchor_counted:
+        note = "anchor" if ex.anchor_reason is None else f"anchor; {ex.anchor_reason}"
+        day_zero = ex.direction == "after" and ex.start_day_counts_as == 0
+        rows.append((ex.anchor, "0" if day_zero else "", note))
+    else:
+        rows = [(d, c, "anchor" if d == ex.anchor else n) for d, c, n in rows]
+    for day, count, note in sorted(rows):
+        table.add_row(day.isoformat(), weekday_name(day)[:3], count, console.literal(note))
+
+    console.out().print(table)
+    console.print_line(f"{ex.summary()}. Counted {len(ex.counted)}, skipped {len(ex.skipped)}.")
+
+
+def explanation_json(ex: Explanation) -> dict[str, Any]:
+    """The JSON form of an explanation (also used by future exports)."""
+    return {
+        "operation": "explain",
+        "direction": ex.direction,
+        "date": ex.anchor.isoformat(),
+        "n": ex.n,
+        "start_day_counts_as": ex.start_day_counts_as,
+        "result": ex.result.isoformat(),
+        "anchor": {
+            "date": ex.anchor.isoformat(),
+            "weekday": weekday_name(ex.anchor),
+            "working_day": ex.anchor_reason is None,
+            "reason": ex.anchor_reason,
+        },
+        "counted": [
+            {"date": c.date.isoformat(), "weekday": weekday_name(c.date), "ordinal": c.ordinal}
+            for c in ex.counted
+        ],
+        "skipped": [
+            {
+                "date": s.date.isoformat(),
+                "weekday": weekday_name(s.date),
+                "reason": s.reason,
+                "source": s.source,
+            }
+            for s in ex.skipped
+        ],
+        "summary": ex.summary(),
+        "known_through": ex.known_through,
+        "warnings": list(ex.warnings),
+    }
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for message in warnings:
+        console.warning(message)
