@@ -17,6 +17,9 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from casereview import __version__
+from casereview.cli import admin as admin_cli
+from casereview.cli import audit as audit_cli
+from casereview.cli import cases as cases_cli
 from casereview.cli import workdays as workdays_cli
 from casereview.cli import workflow as workflow_cli
 from casereview.errors import CaseReviewError, ExitCode
@@ -130,6 +133,10 @@ def root(
     """Track child safeguarding practice reviews through their statutory life."""
 
 
+app.command("init")(admin_cli.init)
+app.add_typer(admin_cli.user_app, name="user")
+app.add_typer(cases_cli.app, name="case")
+app.add_typer(audit_cli.app, name="audit")
 app.add_typer(workdays_cli.app, name="workdays")
 app.add_typer(workflow_cli.app, name="workflow")
 

@@ -29,3 +29,17 @@ def _shown(text: str, limit: int = 40) -> str:
     """Quote a typed value for an error message, shortened and with control chars escaped."""
     shown = text if len(text) <= limit else text[:limit] + "…"
     return repr(shown)
+
+
+def parse_assignments(items: list[str] | None) -> dict[str, str]:
+    """`--set FIELD=VALUE` pairs into a dict; a field given twice is an error."""
+    result: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InvalidInput(f"--set takes FIELD=VALUE, got {_shown(item)}")
+        if name in result:
+            raise InvalidInput(f"--set {name} is given twice")
+        result[name] = value
+    return result

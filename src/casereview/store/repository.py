@@ -64,7 +64,7 @@ def append_event(conn: Connection, record: Mapping[str, Any], case_id: int | Non
 
 def iter_events(
     conn: Connection, *, case_id: int | None = None, batch: int = 5000
-) -> Iterator[RowMapping]:
+) -> Iterator[dict[str, Any]]:
     """Events in seq order, fetched in batches so a large log never sits in memory."""
     last = 0
     where = "seq > :last" + (" AND case_id = :case_id" if case_id is not None else "")
@@ -79,7 +79,8 @@ def iter_events(
         )
         if not rows:
             return
-        yield from rows
+        for row in rows:
+            yield dict(row)
         last = int(rows[-1]["seq"])
 
 

@@ -1,0 +1,51 @@
+"""`casereview audit verify|checkpoint`: the scrutineer's checks on the log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from casereview.cli.options import DbOption, JsonOption, context
+
+app = typer.Typer(no_args_is_help=True, help="Verify the audit trail; take checkpoints.")
+
+
+@app.command("verify")
+def verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="FILE",
+            help="A checkpoint saved earlier: also detect a shortened log or an older copy.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute the hash chain and replay every case; exit 7 on any finding."""
+    from casereview.cli.render import audit as render
+    from casereview.services import audit
+
+    with render.progress("Verifying events") as advance:
+        report = audit.verify(context(db), checkpoint_file=checkpoint, progress=advance)
+    render.verification(report, as_json)
+    if not report.ok:
+        raise typer.Exit(7)
+
+
+@app.command("checkpoint")
+def checkpoint(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Print the log's size and head hash, for the scrutineer to keep somewhere safe."""
+    from casereview.cli.render import audit as render
+    from casereview.services import audit
+
+    render.checkpoint(audit.checkpoint(context(db)), output)

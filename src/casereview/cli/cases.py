@@ -1,0 +1,143 @@
+"""`casereview case open|list|show|advance`: the chair's and business unit's commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from casereview.cli.options import DbOption, JsonOption, context
+from casereview.cli.params import parse_assignments, parse_date
+
+app = typer.Typer(no_args_is_help=True, help="Cases: open, list, show, advance.")
+
+DateText = Annotated[str, typer.Option(metavar="YYYY-MM-DD")]
+
+
+@app.command("open")
+def case_open(
+    ref: Annotated[str, typer.Argument(help="The partnership's case reference, e.g. 2026-014.")],
+    aware_on: Annotated[
+        str,
+        typer.Option(
+            "--aware-on", metavar="YYYY-MM-DD", help="Date the local authority became aware."
+        ),
+    ],
+    pseudonym: Annotated[
+        str | None, typer.Option(help="Pseudonym, e.g. 'Child A' (default: next free).")
+    ] = None,
+    incident_on: Annotated[
+        str | None, typer.Option("--incident-on", metavar="YYYY-MM-DD", help="Incident date.")
+    ] = None,
+    nature: Annotated[str | None, typer.Option(help="death, serious_harm or other.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="FIELD=VALUE", help="Another opening field (repeatable)."),
+    ] = None,
+    workflow: Annotated[str, typer.Option(help="Workflow id.")] = "england-lcspr",
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on", metavar="YYYY-MM-DD", help="Date the case was opened (default today)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open a case in its workflow's first state and start its clocks."""
+    from casereview.cli.render import cases as render
+    from casereview.services import cases
+
+    fields = parse_assignments(set_)
+    if incident_on is not None:
+        fields["incident_on"] = parse_date(incident_on, "--incident-on").isoformat()
+    if nature is not None:
+        fields["nature"] = nature
+    view = cases.open_case(
+        context(db),
+        ref,
+        aware_on=parse_date(aware_on, "--aware-on"),
+        pseudonym=pseudonym,
+        workflow=workflow,
+        fields=fields,
+        on=parse_date(on, "--on") if on else None,
+    )
+    render.opened(view, as_json)
+
+
+@app.command("list")
+def case_list(
+    state: Annotated[str | None, typer.Option(help="Only cases in this state.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only open cases.")] = False,
+    closed_only: Annotated[bool, typer.Option("--closed", help="Only closed cases.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List cases with their state."""
+    from casereview.cli.render import cases as render
+    from casereview.errors import InvalidInput
+    from casereview.services import cases
+
+    if open_only and closed_only:
+        raise InvalidInput("--open and --closed cannot be combined")
+    closed = True if closed_only else (False if open_only else None)
+    render.case_list(cases.list_cases(context(db), state=state, closed=closed), as_json)
+
+
+@app.command("show")
+def case_show(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    as_at: Annotated[
+        str | None,
+        typer.Option("--as-at", metavar="YYYY-MM-DD", help="Show the case as it stood that day."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """State, fields, clocks, and what can happen next (and who may do it)."""
+    from casereview.cli.render import cases as render
+    from casereview.services import cases
+
+    when = parse_date(as_at, "--as-at") if as_at else None
+    render.case(cases.show_case(context(db), ref, as_at=when), as_json)
+
+
+@app.command("advance")
+def case_advance(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    trigger: Annotated[str, typer.Argument(help="Trigger id, e.g. submit_rapid_review.")],
+    on: Annotated[
+        str | None,
+        typer.Option("--on", metavar="YYYY-MM-DD", help="Date it happened (default today)."),
+    ] = None,
+    rationale: Annotated[str | None, typer.Option(help="Why: the decision's reasons.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="FIELD=VALUE", help="A field this trigger records."),
+    ] = None,
+    on_behalf_of: Annotated[
+        str | None,
+        typer.Option("--on-behalf-of", metavar="USER", help="Who took the decision."),
+    ] = None,
+    expect_state: Annotated[
+        str | None,
+        typer.Option("--expect-state", metavar="STATE", help="Refuse if the case has moved on."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fire a trigger: record one event and move the case."""
+    from casereview.cli.render import cases as render
+    from casereview.services import cases
+
+    result = cases.advance(
+        context(db),
+        ref,
+        trigger,
+        on=parse_date(on, "--on") if on else None,
+        rationale=rationale,
+        fields=parse_assignments(set_),
+        on_behalf_of=on_behalf_of,
+        expect_state=expect_state,
+    )
+    render.advanced(result, as_json)

@@ -1,0 +1,24 @@
+"""Options shared by many commands, and building the service context from them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from casereview.services.context import ServiceContext
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        metavar="PATH",
+        help="SQLite database file (default: $CASEREVIEW_DB, else the user data directory; "
+        "$CASEREVIEW_DATABASE_URL selects PostgreSQL).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (stable keys) for scripts.")]
+
+
+def context(db: str | None) -> ServiceContext:
+    return ServiceContext.from_options(db)

@@ -1,0 +1,79 @@
+"""Rendering for `audit …`: verification reports, checkpoints, progress."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.progress import BarColumn, Progress, TextColumn
+
+from casereview.audit import Checkpoint
+from casereview.cli.render.console import err, info, literal, out, print_json_data
+from casereview.errors import InvalidInput
+from casereview.services.audit import VerifyReport
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int], None]]:
+    """A spinner-with-count on a terminal; silent when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} events"),
+        console=err(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.advance(task, n)
+
+
+def verification(report: VerifyReport, as_json: bool) -> None:
+    if as_json:
+        print_json_data(
+            {
+                "ok": report.ok,
+                "events": report.events,
+                "cases": report.cases,
+                "users": report.users,
+                "head_hash": report.head_hash,
+                "checkpoint_used": report.checkpoint_used,
+                "findings": [
+                    {"check": f.check, "seq": f.seq, "message": f.message} for f in report.findings
+                ],
+            }
+        )
+        return
+    console = out()
+    for finding in report.findings:
+        console.print(literal(f"FAIL [{finding.check}] {finding}"), style="red")
+    summary = (
+        f"{report.events} events, {report.cases} cases, {report.users} users; "
+        f"head {report.head_hash[:16]}…"
+    )
+    if report.ok:
+        scope = " against the checkpoint" if report.checkpoint_used else ""
+        console.print(f"OK: the audit trail verifies{scope}. {summary}", style="green")
+        if not report.checkpoint_used:
+            info(
+                "Without a checkpoint, a shortened log or a restored older copy cannot be "
+                "detected; see 'casereview audit checkpoint'."
+            )
+    else:
+        console.print(f"FAILED: {len(report.findings)} finding(s). {summary}", style="bold red")
+
+
+def checkpoint(cp: Checkpoint, output: Path | None) -> None:
+    text = cp.to_json() + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror}") from None
+    info(f"Checkpoint of {cp.event_count} events written to {output}. Keep it outside casereview.")

@@ -1,0 +1,132 @@
+"""Rendering for `case …`: case lists, a case's page, the outcome of an advance."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from casereview.cli.render.console import info, literal, out, print_json_data
+from casereview.services.cases import AdvanceResult, CaseListItem, CaseView, ClockView
+
+STATUS_STYLE = {
+    "overdue": "bold red",
+    "missed": "red",
+    "due_soon": "yellow",
+    "paused": "cyan",
+    "running": "green",
+    "met": "dim green",
+}
+STATUS_WORD = {
+    "overdue": "overdue",
+    "missed": "missed",
+    "due_soon": "due soon",
+    "paused": "paused",
+    "running": "on track",
+    "met": "met",
+}
+
+
+def status_text(status: str) -> Text:
+    return Text(STATUS_WORD.get(status, status), style=STATUS_STYLE.get(status, ""))
+
+
+def _as_dict(value: Any) -> Any:
+    return dataclasses.asdict(value)
+
+
+def opened(view: CaseView, as_json: bool) -> None:
+    if as_json:
+        print_json_data(_as_dict(view))
+        return
+    info(f"Opened case {view.ref} ({view.pseudonym}) in {view.state}.")
+    case(view, False)
+
+
+def case_list(rows: Sequence[CaseListItem], as_json: bool) -> None:
+    if as_json:
+        print_json_data([_as_dict(r) for r in rows])
+        return
+    table = Table("ref", "pseudonym", "state", "opened", "last event", "workflow")
+    for r in rows:
+        table.add_row(
+            literal(r.ref),
+            literal(r.pseudonym),
+            r.state + (" (closed)" if r.closed and r.state != "closed" else ""),
+            r.opened_on,
+            r.last_event_on,
+            r.workflow,
+        )
+    out().print(table)
+    info(f"{len(rows)} case{'s' if len(rows) != 1 else ''}")
+
+
+def clock_table(clocks: Sequence[ClockView]) -> Table:
+    table = Table("clock", "kind", "rule", "anchor", "due", "left", "status")
+    for c in clocks:
+        left = "" if c.working_days_left is None else str(c.working_days_left)
+        if c.state == "paused" and c.remaining_days is not None:
+            left = f"{c.remaining_days} (paused)"
+        table.add_row(
+            c.label,
+            c.kind,
+            c.rule,
+            c.anchor_on or "—",
+            c.due_on or "—",
+            left,
+            status_text(c.status),
+        )
+    return table
+
+
+def case(view: CaseView, as_json: bool) -> None:
+    if as_json:
+        print_json_data(_as_dict(view))
+        return
+    console = out()
+    heading = Text(f"Case {view.ref} · ", style="bold") + literal(view.pseudonym)
+    if view.as_at:
+        heading += Text(f"  (as at {view.as_at})", style="italic")
+    console.print(heading)
+    console.print(
+        f"State: {view.state_label} ({view.state})" + ("  [closed]" if view.closed else "")
+    )
+    console.print(
+        f"Workflow: {view.workflow} v{view.workflow_version} · {view.version} events · "
+        f"opened {view.opened_on} · last event {view.last_event_on}"
+    )
+    fields = Table("field", "value", title="Fields", title_justify="left")
+    for name, value in view.fields.items():
+        fields.add_row(name, literal(value))
+    console.print(fields)
+    for round_label, agencies in view.approvals.items():
+        console.print(f"{round_label}: signed by {', '.join(agencies) or 'nobody yet'}")
+    if view.clocks:
+        table = clock_table(view.clocks)
+        table.title = "Clocks"
+        table.title_justify = "left"
+        console.print(table)
+    if view.possible:
+        nxt = Table("trigger", "to", "who", "needs", title="Possible now", title_justify="left")
+        for option in view.possible:
+            nxt.add_row(
+                option.trigger, option.to_state, ", ".join(option.roles), "; ".join(option.needs)
+            )
+        console.print(nxt)
+
+
+def advanced(result: AdvanceResult, as_json: bool) -> None:
+    if as_json:
+        print_json_data(_as_dict(result))
+        return
+    move = (
+        f"{result.from_state} → {result.to_state}"
+        if result.from_state != result.to_state
+        else f"stays in {result.to_state}"
+    )
+    info(f"Recorded {result.trigger} on case {result.ref} ({move}), event {result.seq}.")
+    if result.clocks:
+        out().print(clock_table(result.clocks))

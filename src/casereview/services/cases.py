@@ -1,0 +1,472 @@
+"""Use cases about cases: open, advance, list, show (optionally as at a past date).
+
+Every write follows the same path: one unit of work; load the case and its pinned
+workflow; let the engine decide; append exactly one event; rebuild the case row and
+its clocks from the events (the same replay `audit verify` runs); commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping
+
+from casereview import audit, clocks, engine
+from casereview.errors import Conflict, InvalidInput, NotFound, Refused
+from casereview.replay import replay
+from casereview.services.context import ServiceContext
+from casereview.store import projections, repository
+from casereview.workflow.model import WorkflowDefinition
+
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}")
+OPEN_ROLES = ("business_unit", "chair")
+
+
+@dataclass(frozen=True)
+class ClockView:
+    clock_id: str
+    label: str
+    kind: str
+    state: str
+    status: str
+    anchor_on: str | None
+    due_on: str | None
+    started_on: str | None
+    stopped_on: str | None
+    working_days_left: int | None
+    remaining_days: int | None
+    rule: str
+
+
+@dataclass(frozen=True)
+class TriggerOption:
+    trigger: str
+    label: str
+    to_state: str
+    roles: tuple[str, ...]
+    needs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseView:
+    ref: str
+    pseudonym: str
+    state: str
+    state_label: str
+    closed: bool
+    workflow: str
+    workflow_version: int
+    version: int
+    opened_on: str
+    last_event_on: str
+    fields: dict[str, Any]
+    approvals: dict[str, list[str]]
+    clocks: tuple[ClockView, ...]
+    possible: tuple[TriggerOption, ...]
+    as_at: str | None
+
+
+@dataclass(frozen=True)
+class AdvanceResult:
+    ref: str
+    seq: int
+    trigger: str
+    from_state: str
+    to_state: str
+    occurred_on: str
+    entry_hash: str
+    clocks: tuple[ClockView, ...]
+
+
+def _person(row: RowMapping | None, username: str) -> engine.Person:
+    if row is None:
+        raise Refused(
+            f"account {username!r} is not a casereview user; ask an admin to run "
+            f"'casereview user add {username} …'"
+        )
+    return engine.Person(
+        username=str(row["username"]),
+        roles=frozenset(json.loads(row["roles"])),
+        agency=row["agency"],
+        active=bool(row["active"]),
+    )
+
+
+def _definition_for(ctx: ServiceContext, row: RowMapping) -> WorkflowDefinition:
+    return ctx.registry.get_exact(
+        str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"])
+    )
+
+
+def _case_row(conn: Connection, ref: str) -> RowMapping:
+    row = projections.get_case(conn, ref)
+    if row is None:
+        raise NotFound(f"no case {ref!r}; see 'casereview case list'")
+    return row
+
+
+def _event_record(
+    ctx: ServiceContext,
+    definition: WorkflowDefinition,
+    *,
+    ref: str,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    occurred_on: dt.date,
+    role: str,
+    rationale: str | None,
+    fields: Mapping[str, Any],
+    on_behalf_of: str | None,
+) -> dict[str, Any]:
+    return {
+        "kind": "case",
+        "case_ref": ref,
+        "trigger": trigger,
+        "from_state": from_state,
+        "to_state": to_state,
+        "occurred_on": occurred_on.isoformat(),
+        "recorded_at": audit.format_instant(ctx.clock.now()),
+        "actor": ctx.account,
+        "on_behalf_of": on_behalf_of,
+        "role": role,
+        "rationale": rationale or None,
+        "fields": dict(fields),
+        "workflow_id": definition.id,
+        "workflow_version": definition.version,
+        "definition_hash": definition.content_hash,
+    }
+
+
+def _rebuild(
+    ctx: ServiceContext, conn: Connection, definition: WorkflowDefinition, case_id: int, ref: str
+) -> tuple[Any, dict[str, clocks.ClockState]]:
+    events: list[Mapping[str, Any]] = list(repository.iter_events(conn, case_id=case_id))
+    state = replay(definition, ref, events)
+    derived = clocks.derive(clocks.rules_for(definition), state.facts, ctx.calendar)
+    return state, derived
+
+
+def _next_pseudonym(in_use: set[str]) -> str:
+    letters = string.ascii_uppercase
+    for width in (1, 2):
+        for index in range(len(letters) ** width):
+            label, n = "", index
+            for _ in range(width):
+                label = letters[n % 26] + label
+                n //= 26
+            candidate = f"Child {label}"
+            if candidate not in in_use:
+                return candidate
+    raise Conflict("every default pseudonym is in use; give --pseudonym")
+
+
+def _check_date(ctx: ServiceContext, on: dt.date, not_before: str | None, what: str) -> None:
+    today = ctx.clock.today()
+    if on > today:
+        raise Refused(f"{what} {on.isoformat()} is in the future (today is {today.isoformat()})")
+    if not_before is not None and on.isoformat() < not_before:
+        raise Refused(
+            f"{what} {on.isoformat()} is before the case's latest event on {not_before}; "
+            "events are recorded in order"
+        )
+
+
+def open_case(
+    ctx: ServiceContext,
+    ref: str,
+    *,
+    aware_on: dt.date,
+    pseudonym: str | None = None,
+    workflow: str = "england-lcspr",
+    fields: Mapping[str, str] | None = None,
+    on: dt.date | None = None,
+) -> CaseView:
+    """Open a case in its workflow's initial state and start its clocks."""
+    if not _REF.fullmatch(ref):
+        raise InvalidInput(
+            "a case reference is 1-40 letters, digits, '/', '_', '.' or '-', "
+            f"starting with a letter or digit; got {ref[:40]!r}"
+        )
+    definition = ctx.registry.get(workflow)
+    opened_on = on or ctx.clock.today()
+    _check_date(ctx, opened_on, None, "the opening date")
+    if aware_on > ctx.clock.today():
+        raise Refused(f"aware_on {aware_on.isoformat()} is in the future")
+    raw = {"aware_on": aware_on.isoformat(), **(fields or {})}
+    values = engine.opening_fields(definition, raw)
+    if pseudonym is not None:
+        pseudonym = " ".join(pseudonym.split())
+        if not pseudonym or len(pseudonym) > 60 or "\x00" in pseudonym:
+            raise InvalidInput("a pseudonym is 1-60 printable characters, e.g. 'Child A'")
+    db = ctx.db()
+    with db.unit_of_work() as uow:
+        conn = uow.conn
+        me = _person(repository.get_user(conn, ctx.account), ctx.account)
+        open_roles = [r for r in definition.open_roles if r in me.roles]
+        if not open_roles:
+            raise Refused(
+                f"opening a case needs one of the roles {', '.join(definition.open_roles)}; "
+                f"{ctx.account!r} holds {', '.join(sorted(me.roles)) or 'no role'}"
+            )
+        if projections.get_case(conn, ref) is not None:
+            raise Conflict(f"case {ref!r} already exists")
+        in_use = projections.pseudonyms_in_use(conn)
+        if pseudonym is None:
+            pseudonym = _next_pseudonym(in_use)
+        elif pseudonym in in_use:
+            raise Conflict(f"pseudonym {pseudonym!r} is already used by another case")
+        record = _event_record(
+            ctx,
+            definition,
+            ref=ref,
+            trigger=clocks.OPEN_TRIGGER,
+            from_state=None,
+            to_state=definition.initial_state,
+            occurred_on=opened_on,
+            role=open_roles[0],
+            rationale=None,
+            fields={**values, "pseudonym": pseudonym},
+            on_behalf_of=None,
+        )
+        case_id = projections.insert_case(
+            conn,
+            {
+                "ref": ref,
+                "pseudonym": pseudonym,
+                "workflow_id": definition.id,
+                "workflow_version": definition.version,
+                "workflow_hash": definition.content_hash,
+                "state": definition.initial_state,
+                "version": 0,
+                "fields": values,
+                "approvals": {},
+                "opened_on": opened_on.isoformat(),
+                "closed": False,
+                "last_event_on": opened_on.isoformat(),
+                "last_seq": 0,
+            },
+        )
+        repository.append_event(conn, record, case_id)
+        _store_projection(ctx, conn, definition, case_id, ref, expected_version=0)
+        uow.commit()
+    return show_case(ctx, ref)
+
+
+def _store_projection(
+    ctx: ServiceContext,
+    conn: Connection,
+    definition: WorkflowDefinition,
+    case_id: int,
+    ref: str,
+    *,
+    expected_version: int,
+) -> dict[str, clocks.ClockState]:
+    state, derived = _rebuild(ctx, conn, definition, case_id, ref)
+    ok = projections.update_case(
+        conn,
+        case_id,
+        expected_version,
+        {
+            "state": state.state,
+            "version": state.version,
+            "fields": state.fields,
+            "approvals": state.approvals,
+            "closed": state.closed,
+            "last_event_on": state.last_event_on,
+            "last_seq": state.last_seq,
+        },
+    )
+    if not ok:
+        raise Conflict(f"case {ref} was changed by someone else; nothing was recorded")
+    projections.replace_clocks(conn, case_id, [clocks.summarise(c) for c in derived.values()])
+    return derived
+
+
+def advance(
+    ctx: ServiceContext,
+    ref: str,
+    trigger: str,
+    *,
+    on: dt.date | None = None,
+    rationale: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    on_behalf_of: str | None = None,
+    expect_state: str | None = None,
+    expect_version: int | None = None,
+) -> AdvanceResult:
+    """Fire one trigger on one case: exactly one event, or nothing at all."""
+    occurred_on = on or ctx.clock.today()
+    db = ctx.db()
+    with db.unit_of_work() as uow:
+        conn = uow.conn
+        row = _case_row(conn, ref)
+        if expect_state is not None and row["state"] != expect_state:
+            raise Conflict(
+                f"case {ref} is now in {row['state']}, not {expect_state}: someone else "
+                "moved it first; nothing was recorded. Check 'casereview case show' and retry"
+            )
+        if expect_version is not None and int(row["version"]) != expect_version:
+            raise Conflict(
+                f"case {ref} has changed since you looked at it (version {row['version']}, "
+                f"not {expect_version}); nothing was recorded"
+            )
+        definition = _definition_for(ctx, row)
+        recorder = _person(repository.get_user(conn, ctx.account), ctx.account)
+        decider = None
+        if on_behalf_of is not None and on_behalf_of != ctx.account:
+            decider_row = repository.get_user(conn, on_behalf_of)
+            if decider_row is None:
+                raise NotFound(f"no user {on_behalf_of!r} to record this on behalf of")
+            decider = _person(decider_row, on_behalf_of)
+        _check_date(ctx, occurred_on, str(row["last_event_on"]), "the event date")
+        snapshot = engine.CaseSnapshot(
+            ref=ref,
+            state=str(row["state"]),
+            fields=json.loads(row["fields"]),
+            approvals=json.loads(row["approvals"]),
+            version=int(row["version"]),
+        )
+        decision = engine.decide(
+            definition,
+            snapshot,
+            engine.Request(trigger, occurred_on, dict(fields or {}), rationale),
+            recorder,
+            decider,
+            destination=definition_machine(definition),
+        )
+        record = _event_record(
+            ctx,
+            definition,
+            ref=ref,
+            trigger=decision.trigger,
+            from_state=decision.from_state,
+            to_state=decision.to_state,
+            occurred_on=occurred_on,
+            role=decision.role,
+            rationale=(rationale or "").strip() or None,
+            fields=decision.changes,
+            on_behalf_of=decider.username if decider else None,
+        )
+        appended = repository.append_event(conn, record, int(row["id"]))
+        derived = _store_projection(
+            ctx, conn, definition, int(row["id"]), ref, expected_version=int(row["version"])
+        )
+        uow.commit()
+    today = ctx.clock.today()
+    return AdvanceResult(
+        ref=ref,
+        seq=appended.seq,
+        trigger=decision.trigger,
+        from_state=decision.from_state,
+        to_state=decision.to_state,
+        occurred_on=occurred_on.isoformat(),
+        entry_hash=appended.entry_hash,
+        clocks=tuple(_clock_view(c, today, ctx) for c in derived.values()),
+    )
+
+
+def definition_machine(definition: WorkflowDefinition) -> Any:
+    from casereview.workflow.machine import compile_workflow
+
+    return compile_workflow(definition).destination
+
+
+def _clock_view(clock: clocks.ClockState, today: dt.date, ctx: ServiceContext) -> ClockView:
+    left = None
+    if clock.due_on is not None and clock.state == "running":
+        left = ctx.calendar.count_working_days(today, clock.due_on)
+    return ClockView(
+        clock_id=clock.rule.id,
+        label=clock.rule.label,
+        kind=clock.rule.kind,
+        state=clock.state,
+        status=clocks.status(clock, today),
+        anchor_on=clock.anchor_on.isoformat() if clock.anchor_on else None,
+        due_on=clock.due_on.isoformat() if clock.due_on else None,
+        started_on=clock.started_on.isoformat(),
+        stopped_on=clock.stopped_on.isoformat() if clock.stopped_on else None,
+        working_days_left=left,
+        remaining_days=clock.remaining,
+        rule=clock.rule.describe(),
+    )
+
+
+def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) -> CaseView:
+    """The case now, or as it stood at the end of `as_at` (replayed from the log)."""
+    db = ctx.db()
+    with db.reading() as conn:
+        row = _case_row(conn, ref)
+        definition = _definition_for(ctx, row)
+        events: list[Mapping[str, Any]] = list(repository.iter_events(conn, case_id=int(row["id"])))
+    state = replay(definition, ref, events, until=as_at)
+    if as_at is not None and state.version == 0:
+        raise NotFound(f"case {ref} was not open yet on {as_at.isoformat()}")
+    derived = clocks.derive(clocks.rules_for(definition), state.facts, ctx.calendar)
+    today = as_at or ctx.clock.today()
+    possible = []
+    if not state.closed:
+        for trigger in engine.possible_triggers(definition, state.state):
+            possible.append(
+                TriggerOption(
+                    trigger=trigger.id,
+                    label=trigger.label,
+                    to_state=trigger.to or state.state,
+                    roles=tuple(trigger.roles),
+                    needs=tuple(engine.describe_needs(definition, trigger)),
+                )
+            )
+    labels = {r.id: r.label for r in definition.approval_rounds}
+    return CaseView(
+        ref=ref,
+        pseudonym=state.pseudonym,
+        state=state.state,
+        state_label=definition.state(state.state).label,
+        closed=state.closed,
+        workflow=definition.id,
+        workflow_version=definition.version,
+        version=state.version,
+        opened_on=state.opened_on,
+        last_event_on=state.last_event_on,
+        fields=dict(sorted(state.fields.items())),
+        approvals={labels.get(k, k): sorted(v) for k, v in state.approvals.items()},
+        clocks=tuple(_clock_view(c, today, ctx) for c in derived.values()),
+        possible=tuple(possible),
+        as_at=as_at.isoformat() if as_at else None,
+    )
+
+
+@dataclass(frozen=True)
+class CaseListItem:
+    ref: str
+    pseudonym: str
+    state: str
+    closed: bool
+    workflow: str
+    opened_on: str
+    last_event_on: str
+
+
+def list_cases(
+    ctx: ServiceContext, *, state: str | None = None, closed: bool | None = None
+) -> Sequence[CaseListItem]:
+    with ctx.db().reading() as conn:
+        rows = projections.list_cases(conn, state=state, closed=closed)
+    return [
+        CaseListItem(
+            ref=str(r["ref"]),
+            pseudonym=str(r["pseudonym"]),
+            state=str(r["state"]),
+            closed=bool(r["closed"]),
+            workflow=f"{r['workflow_id']} v{r['workflow_version']}",
+            opened_on=str(r["opened_on"]),
+            last_event_on=str(r["last_event_on"]),
+        )
+        for r in rows
+    ]

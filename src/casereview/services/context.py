@@ -1,0 +1,59 @@
+"""What every service call needs: the database, the clock, the acting account, and
+lazily built domain collaborators (the workflow registry and the working-day calendar)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from casereview.clock import Clock, SystemClock
+from casereview.store import location
+
+if TYPE_CHECKING:
+    from casereview.store.database import Database
+    from casereview.workdays import WorkingDayCalendar
+    from casereview.workflow.registry import Registry
+
+
+@dataclass
+class ServiceContext:
+    url: str
+    account: str
+    clock: Clock = field(default_factory=SystemClock)
+    _db: Database | None = None
+    _registry: Registry | None = None
+    _calendar: WorkingDayCalendar | None = None
+
+    @classmethod
+    def from_options(cls, db_option: str | None, account: str | None = None) -> ServiceContext:
+        from casereview.identity import os_account
+
+        return cls(url=location.resolve(db_option), account=account or os_account())
+
+    def db(self, *, create: bool = False) -> Database:
+        if self._db is None:
+            from casereview.store.database import Database
+
+            self._db = Database.open(self.url, create=create)
+        return self._db
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            from casereview.workflow.registry import Registry
+
+            self._registry = Registry.from_environment()
+        return self._registry
+
+    @property
+    def calendar(self) -> WorkingDayCalendar:
+        if self._calendar is None:
+            from casereview.workdays import default_calendar
+
+            self._calendar = default_calendar()
+        return self._calendar
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
