@@ -251,40 +251,91 @@ def _reproject(state: ClockState, facts: EventFacts, cal: Calendar) -> ClockStat
     return new
 
 
+def step(
+    clocks: Mapping[str, ClockState],
+    rules: Sequence[ClockRule],
+    facts: EventFacts,
+    cal: Calendar,
+) -> dict[str, ClockState]:
+    """The clocks after one more event (the input mapping is not modified)."""
+    result = dict(clocks)
+    for rule in rules:
+        current = result.get(rule.id)
+        if facts.trigger in rule.start_on:
+            result[rule.id] = _start(rule, facts, cal)
+            continue
+        if current is None or current.state == "stopped":
+            continue
+        if facts.trigger in rule.stop_on:
+            result[rule.id] = replace(
+                current,
+                state="stopped",
+                stopped_on=facts.occurred_on,
+                stopped_by=facts.trigger,
+            )
+            continue
+        if (
+            rule.anchor_field
+            and rule.anchor_field in facts.changed
+            and (rule.anchor_field in rule.reproject_on or current.missing_anchor)
+        ):
+            current = _reproject(current, facts, cal)
+        if current.due_on is not None:
+            if current.state == "running" and facts.to_state in rule.pause_in:
+                current = _pause(current, facts.occurred_on, cal)
+            elif current.state == "paused" and facts.to_state not in rule.pause_in:
+                current = _resume(current, facts.occurred_on, cal)
+        result[rule.id] = current
+    return result
+
+
 def derive(
     rules: Sequence[ClockRule], events: Iterable[EventFacts], cal: Calendar
 ) -> dict[str, ClockState]:
     """Replay events through every clock rule; returns the clocks that have started."""
     clocks: dict[str, ClockState] = {}
     for facts in events:
-        for rule in rules:
-            current = clocks.get(rule.id)
-            if facts.trigger in rule.start_on:
-                clocks[rule.id] = _start(rule, facts, cal)
-                continue
-            if current is None or current.state == "stopped":
-                continue
-            if facts.trigger in rule.stop_on:
-                clocks[rule.id] = replace(
-                    current,
-                    state="stopped",
-                    stopped_on=facts.occurred_on,
-                    stopped_by=facts.trigger,
-                )
-                continue
-            if (
-                rule.anchor_field
-                and rule.anchor_field in facts.changed
-                and (rule.anchor_field in rule.reproject_on or current.missing_anchor)
-            ):
-                current = _reproject(current, facts, cal)
-            if current.due_on is not None:
-                if current.state == "running" and facts.to_state in rule.pause_in:
-                    current = _pause(current, facts.occurred_on, cal)
-                elif current.state == "paused" and facts.to_state not in rule.pause_in:
-                    current = _resume(current, facts.occurred_on, cal)
-            clocks[rule.id] = current
+        clocks = step(clocks, rules, facts, cal)
     return clocks
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One event with the clocks as they stood just before it and just after it."""
+
+    facts: EventFacts
+    before: Mapping[str, ClockState]
+    after: Mapping[str, ClockState]
+
+    def started(self) -> list[ClockState]:
+        return [
+            c
+            for k, c in self.after.items()
+            if c.started_on == self.facts.occurred_on
+            and (k not in self.before or self.before[k] is not c)
+            and c.state != "stopped"
+            and self.facts.trigger in c.rule.start_on
+        ]
+
+    def stopped(self) -> list[ClockState]:
+        return [
+            c
+            for k, c in self.after.items()
+            if c.state == "stopped" and k in self.before and self.before[k].state != "stopped"
+        ]
+
+
+def history(
+    rules: Sequence[ClockRule], events: Iterable[EventFacts], cal: Calendar
+) -> list[Moment]:
+    """Every event with its before-and-after clocks, for timelines and exports."""
+    moments: list[Moment] = []
+    clocks: dict[str, ClockState] = {}
+    for facts in events:
+        after = step(clocks, rules, facts, cal)
+        moments.append(Moment(facts, clocks, after))
+        clocks = after
+    return moments
 
 
 def status(clock: ClockState, today: dt.date) -> str:

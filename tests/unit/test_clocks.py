@@ -184,3 +184,19 @@ def test_missing_anchor_is_reported_not_guessed():
     assert c.due_on is None
     assert c.missing_anchor == "notified_on"
     assert clocks.status(c, D("2025-07-01")) == "running"
+
+
+def test_history_reports_starts_stops_and_position_at_each_event():
+    events = [
+        fact("notify", "2025-06-02", notified_on="2025-06-02", changed=["notified_on"]),
+        fact("note", "2025-06-10"),
+        fact("submit", "2025-06-24"),
+    ]
+    moments = clocks.history([rule()], events, CAL)
+    assert [c.rule.id for c in moments[0].started()] == ["rapid_review"]
+    assert moments[1].started() == [] and moments[1].stopped() == []
+    stopped = moments[2].stopped()
+    assert [c.rule.id for c in stopped] == ["rapid_review"]
+    before = moments[2].before["rapid_review"]
+    assert str(clocks.position(before, D("2025-06-24"), CAL)) == "working day 16 of 15"
+    assert clocks.status(stopped[0], D("2025-06-24")) == "missed"
