@@ -19,7 +19,11 @@ from typer.exceptions import Abort, Exit, TyperException
 from casereview import __version__
 from casereview.cli import admin as admin_cli
 from casereview.cli import audit as audit_cli
+from casereview.cli import calendar as calendar_cli
 from casereview.cli import cases as cases_cli
+from casereview.cli import dashboard as dashboard_cli
+from casereview.cli import demo as demo_cli
+from casereview.cli import log as log_cli
 from casereview.cli import workdays as workdays_cli
 from casereview.cli import workflow as workflow_cli
 from casereview.errors import CaseReviewError, ExitCode
@@ -137,6 +141,10 @@ app.command("init")(admin_cli.init)
 app.add_typer(admin_cli.user_app, name="user")
 app.add_typer(cases_cli.app, name="case")
 app.add_typer(audit_cli.app, name="audit")
+dashboard_cli.register(app)
+app.add_typer(log_cli.app, name="log")
+app.add_typer(calendar_cli.app, name="calendar")
+demo_cli.register(app)
 app.add_typer(workdays_cli.app, name="workdays")
 app.add_typer(workflow_cli.app, name="workflow")
 

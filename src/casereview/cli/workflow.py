@@ -1,9 +1,150 @@
-"""`casereview workflow …`: list, show, validate, lint and diagram workflow definitions."""
+"""`casereview workflow …`: list, show, validate, lint and diagram workflow definitions.
+
+Each command parses its arguments, makes one call into `casereview.workflow`, and hands
+the result to `cli.render.workflow`. The workflow package (pydantic, transitions) and
+rich are imported inside the commands, so `casereview --help` does not pay for them.
+Problems found by validate and lint go to stdout, one per line (they are the command's
+output); the closing `Error: …` line goes to stderr with exit code 5.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+if TYPE_CHECKING:
+    from casereview.workflow.lint import Report
+    from casereview.workflow.registry import Registry
 
 app = typer.Typer(
     no_args_is_help=True, help="Workflow definitions: list, show, validate, lint, diagram."
 )
+
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print JSON (stable keys, see docs/workflows.md).")
+]
+VersionOption = Annotated[
+    int | None,
+    typer.Option("--version", min=1, help="Use this version instead of the highest installed."),
+]
+Target = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID|FILE",
+        help="An installed workflow id (e.g. england-lcspr) or the path of a .toml file.",
+    ),
+]
+
+
+def _registry() -> Registry:
+    from casereview.workflow.registry import Registry
+
+    return Registry.from_environment()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _finish(
+    reports: list[Report], *, command: str, as_json: bool, clean: str, summary: str
+) -> None:
+    """Render the reports; raise InvalidWorkflow (exit 5) if any has problems."""
+    from casereview.cli.render import console
+    from casereview.cli.render import workflow as render
+    from casereview.errors import InvalidWorkflow
+
+    if as_json:
+        render.reports_json(reports)
+    else:
+        render.reports_text(reports, clean=clean)
+    bad = [r for r in reports if not r.ok]
+    if bad:
+        problems = [p for r in bad for p in r.problems]
+        raise InvalidWorkflow(
+            f"{command}: {_plural(len(problems), 'problem')} in {len(bad)} of "
+            f"{_plural(len(reports), 'workflow')}",
+            problems,
+        )
+    if not as_json:
+        console.info(f"{command}: {_plural(len(reports), 'workflow')} checked, {summary}")
+
+
+@app.command("list")
+def list_workflows(json_: JsonFlag = False) -> None:
+    """List installed workflows: the shipped ones and those in CASEREVIEW_WORKFLOWS."""
+    from casereview.cli.render import console
+    from casereview.cli.render import workflow as render
+
+    registry = _registry()
+    entries = registry.list()
+    if json_:
+        render.list_json(entries)
+    else:
+        render.list_table(entries)
+    for problem in registry.problems():
+        console.warning(problem)
+
+
+@app.command("show")
+def show(
+    target: Target,
+    version: VersionOption = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Show a workflow's states, triggers, clocks, approval rounds, fields and roles."""
+    from casereview.cli.render import workflow as render
+
+    definition = _registry().resolve(target, version)
+    if json_:
+        render.show_json(definition)
+    else:
+        render.show(definition)
+
+
+@app.command("validate")
+def validate(
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Workflow files to check.")
+    ],
+    json_: JsonFlag = False,
+) -> None:
+    """Check workflow files against the format; list every problem (exit 5 if any)."""
+    from casereview.workflow.lint import validate_files
+
+    _finish(
+        validate_files(files), command="validate", as_json=json_, clean="valid", summary="all valid"
+    )
+
+
+@app.command("lint")
+def lint(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="ID|FILE", help="Default: every installed workflow."),
+    ] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """Check the process itself; list every finding (exit 5 if any).
+
+    Finds unreachable states, dead ends, clocks that never start or stop, approval
+    rounds nobody can sign, and every validation problem.
+    """
+    from casereview.workflow.lint import lint_targets
+
+    reports = lint_targets(targets or [], _registry())
+    _finish(reports, command="lint", as_json=json_, clean="no findings", summary="no findings")
+
+
+@app.command("diagram")
+def diagram(
+    target: Target,
+    version: VersionOption = None,
+) -> None:
+    """Print the workflow as a Mermaid stateDiagram-v2 (paste into Markdown or mermaid.live)."""
+    from casereview.cli.render import workflow as render
+    from casereview.workflow.diagram import mermaid
+
+    render.mermaid(mermaid(_registry().resolve(target, version)))
