@@ -412,7 +412,7 @@ class ClockSummary:
     stopped_on: str | None
     remaining_days: int | None
     paused_days: int
-    extra: dict[str, Any] = field(default_factory=dict)
+    ends_on_due: bool
 
 
 def summarise(clock: ClockState) -> ClockSummary:
@@ -431,4 +431,5 @@ def summarise(clock: ClockState) -> ClockSummary:
         stopped_on=iso(clock.stopped_on),
         remaining_days=clock.remaining,
         paused_days=clock.paused_days,
+        ends_on_due=clock.rule.ends_on_due,
     )

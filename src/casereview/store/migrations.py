@@ -81,7 +81,7 @@ def _0001_initial(conn: Connection) -> None:
             entry_hash TEXT NOT NULL UNIQUE
         )""",
         "CREATE INDEX ix_events_case_id ON events (case_id, seq)",
-        """
+        f"""
         CREATE TABLE case_clocks (
             case_id INTEGER NOT NULL REFERENCES cases (id),
             clock_id TEXT NOT NULL,
@@ -95,6 +95,7 @@ def _0001_initial(conn: Connection) -> None:
             stopped_on TEXT,
             remaining_days INTEGER,
             paused_days INTEGER NOT NULL,
+            ends_on_due {boolean} NOT NULL,
             PRIMARY KEY (case_id, clock_id)
         )""",
         # The dashboard reads open clocks soonest first: this index serves it directly.

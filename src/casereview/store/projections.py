@@ -23,6 +23,7 @@ CLOCK_COLUMNS = (
     "stopped_on",
     "remaining_days",
     "paused_days",
+    "ends_on_due",
 )
 
 

@@ -87,6 +87,7 @@ class CaseClock(SQLModel, table=True):
     # and calendar days otherwise; re-projected from the resume date.
     remaining_days: int | None = None
     paused_days: int = 0  # calendar days spent paused, for hold-adjusted reporting
+    ends_on_due: bool = False  # a reminder clock: it is met, not overdue, once its date passes
 
 
 class ChainHead(SQLModel, table=True):
