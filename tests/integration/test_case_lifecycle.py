@@ -34,8 +34,14 @@ def open_case(world, day="2025-06-02", aware="2025-06-02", ref="2025-001"):
 def rapid_review_to_panel(world, recommendation="lcspr", notify=True):
     if notify:
         advance(world, "bu", "2025-06-09", "notify", sin_reference="SIN-0001")
-    advance(world, "chair", "2025-06-20", "propose_decision", "criteria met",
-            recommendation=recommendation)
+    advance(
+        world,
+        "chair",
+        "2025-06-20",
+        "propose_decision",
+        "criteria met",
+        recommendation=recommendation,
+    )
     advance(world, "la", "2025-06-23", "sign_off")
     advance(world, "police", "2025-06-24", "sign_off")
     advance(world, "icb", "2025-06-25", "sign_off")
@@ -62,15 +68,23 @@ def test_full_lcspr_path_with_hold_reschedule_and_action_plan(world):
     assert clock(shown, "rapid_review").status == "met"
     assert clock(shown, "panel_response").due_on == "2025-07-11"
 
-    advance(world, "chair", "2025-07-08", "commission_lcspr", "Panel agreed",
-            panel_position="agreed")
+    advance(
+        world, "chair", "2025-07-08", "commission_lcspr", "Panel agreed", panel_position="agreed"
+    )
     shown = cases.show_case(world.as_("bu"), "2025-001")
     assert shown.state == "lcspr_commissioning"
     assert clock(shown, "panel_response").status == "met"
     assert clock(shown, "lcspr_publication").due_on == "2026-01-08"
 
-    advance(world, "chair", "2025-07-15", "appoint_reviewer", reviewer="Independent reviewer",
-            scope_from="2024-01-01", scope_to="2025-06-02")
+    advance(
+        world,
+        "chair",
+        "2025-07-15",
+        "appoint_reviewer",
+        reviewer="Independent reviewer",
+        scope_from="2024-01-01",
+        scope_to="2025-06-02",
+    )
     advance(world, "chair", "2025-08-01", "record_progress_check", note="on track")
     advance(world, "bu", "2025-08-20", "receive_draft")
     advance(world, "chair", "2025-08-22", "request_changes", "family chronology incomplete")
@@ -78,14 +92,27 @@ def test_full_lcspr_path_with_hold_reschedule_and_action_plan(world):
     advance(world, "chair", "2025-09-01", "accept_final")
     for who, day in (("la", "2025-09-02"), ("police", "2025-09-03"), ("icb", "2025-09-04")):
         advance(world, who, day, "sign_off")
-    advance(world, "bu", "2025-09-05", "schedule_publication",
-            planned_publication_on="2025-09-30", publication_form="full_report")
+    advance(
+        world,
+        "bu",
+        "2025-09-05",
+        "schedule_publication",
+        planned_publication_on="2025-09-30",
+        publication_form="full_report",
+    )
     shown = cases.show_case(world.as_("bu"), "2025-001")
     # 7 working days before Tue 30 Sep 2025 = Fri 19 Sep 2025
     assert clock(shown, "advance_copy").due_on == "2025-09-19"
 
-    advance(world, "chair", "2025-09-10", "hold_publication", "trial listed",
-            hold_reason="criminal_proceedings", review_by="2025-10-10")
+    advance(
+        world,
+        "chair",
+        "2025-09-10",
+        "hold_publication",
+        "trial listed",
+        hold_reason="criminal_proceedings",
+        review_by="2025-10-10",
+    )
     shown = cases.show_case(world.as_("bu"), "2025-001")
     assert shown.state == "publication_hold"
     publication = clock(shown, "lcspr_publication")
@@ -100,14 +127,26 @@ def test_full_lcspr_path_with_hold_reschedule_and_action_plan(world):
     # Resumed on 6 Oct 2025 with 120 days left.
     assert clock(shown, "lcspr_publication").due_on == "2026-02-03"
 
-    advance(world, "bu", "2025-12-01", "schedule_publication",
-            planned_publication_on="2026-01-05", publication_form="full_report")
+    advance(
+        world,
+        "bu",
+        "2025-12-01",
+        "schedule_publication",
+        planned_publication_on="2026-01-05",
+        publication_form="full_report",
+    )
     shown = cases.show_case(world.as_("bu"), "2025-001")
     # 7 working days before Mon 5 Jan 2026 = Mon 22 Dec 2025
     assert clock(shown, "advance_copy").due_on == "2025-12-22"
 
-    advance(world, "bu", "2025-12-02", "reschedule_publication", "author illness",
-            planned_publication_on="2026-01-14")
+    advance(
+        world,
+        "bu",
+        "2025-12-02",
+        "reschedule_publication",
+        "author illness",
+        planned_publication_on="2026-01-14",
+    )
     shown = cases.show_case(world.as_("bu"), "2025-001")
     assert clock(shown, "advance_copy").due_on == "2026-01-05"
 
@@ -134,8 +173,14 @@ def test_full_lcspr_path_with_hold_reschedule_and_action_plan(world):
 def test_no_lcspr_path(world):
     open_case(world)
     rapid_review_to_panel(world, recommendation="no_lcspr")
-    advance(world, "chair", "2025-07-08", "record_other_learning", "learning event instead",
-            learning_activity="multi-agency learning event")
+    advance(
+        world,
+        "chair",
+        "2025-07-08",
+        "record_other_learning",
+        "learning event instead",
+        learning_activity="multi-agency learning event",
+    )
     advance(world, "chair", "2025-07-20", "approve_action_plan", "plan agreed")
     advance(world, "chair", "2025-12-01", "close", "complete")
     shown = cases.show_case(world.as_("bu"), "2025-001")
@@ -168,7 +213,9 @@ def test_decide_not_to_notify(world):
 def test_as_at_reproduces_an_earlier_state_and_clocks(world):
     open_case(world)
     rapid_review_to_panel(world)
-    earlier = cases.show_case(world.as_("bu"), "2025-001", as_at=__import__("datetime").date(2025, 6, 21))
+    earlier = cases.show_case(
+        world.as_("bu"), "2025-001", as_at=__import__("datetime").date(2025, 6, 21)
+    )
     assert earlier.state == "rapid_review_signoff"
     assert clock(earlier, "rapid_review").status == "running"
     assert clock(earlier, "rapid_review").due_on == "2025-06-30"

@@ -1,0 +1,207 @@
+"""Raw-SQL tampering with the store is detected by `audit verify` (and, for a cut-short
+log, by a checkpoint). The attacker here can drop and recreate the append-only trigger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+
+from casereview import audit as chain
+from casereview.services import audit, cases
+
+D = dt.date.fromisoformat
+TRIGGERS = (
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+)
+
+
+@pytest.fixture
+def populated(world):
+    world.on("2025-06-02")
+    cases.open_case(world.as_("bu"), "2025-001", aware_on=D("2025-06-02"))
+    cases.open_case(world.as_("bu"), "2025-002", aware_on=D("2025-06-02"))
+    steps = [
+        ("bu", "2025-06-03", "notify", {"sin_reference": "S1"}, None),
+        ("chair", "2025-06-04", "propose_decision", {"recommendation": "lcspr"}, "meeting held"),
+        ("la", "2025-06-05", "sign_off", {}, None),
+        ("bu", "2025-06-06", "add_note", {"note": "waiting for police"}, None),
+    ]
+    for who, day, trigger, fields, rationale in steps:
+        world.on(day)
+        cases.advance(world.as_(who), "2025-001", trigger, fields=fields, rationale=rationale)
+    assert audit.verify(world.as_("scrut")).ok
+    return world
+
+
+def raw(world, *statements, unprotect=True):
+    conn = sqlite3.connect(world.url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        if unprotect:
+            conn.execute("DROP TRIGGER events_no_update")
+            conn.execute("DROP TRIGGER events_no_delete")
+        for statement in statements:
+            conn.execute(statement)
+        if unprotect:
+            for trigger in TRIGGERS:
+                conn.execute(trigger)
+    finally:
+        conn.close()
+
+
+def checks(world, **kwargs):
+    report = audit.verify(world.as_("scrut"), **kwargs)
+    return {f.check for f in report.findings}, report
+
+
+def last_seq(world):
+    conn = sqlite3.connect(world.url.removeprefix("sqlite:///"))
+    try:
+        return conn.execute("SELECT MAX(seq) FROM events").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_edited_rationale_is_detected(populated):
+    raw(
+        populated,
+        "UPDATE events SET rationale = 'nothing to see' WHERE trigger = 'propose_decision'",
+    )
+    found, report = checks(populated)
+    assert "payload" in found
+    assert any("rationale" in f.message for f in report.findings)
+
+
+def test_deleted_middle_event_is_detected(populated):
+    raw(populated, "DELETE FROM events WHERE trigger = 'propose_decision'")
+    found, _ = checks(populated)
+    assert {"sequence", "link"} <= found
+
+
+def test_swapped_events_are_detected(populated):
+    n = last_seq(populated)
+    raw(
+        populated,
+        f"UPDATE events SET seq = -1 WHERE seq = {n - 1}",
+        f"UPDATE events SET seq = {n - 1} WHERE seq = {n}",
+        f"UPDATE events SET seq = {n} WHERE seq = -1",
+    )
+    found, _ = checks(populated)
+    assert "link" in found or "payload" in found
+
+
+def test_state_changed_behind_the_logs_back_is_detected(populated):
+    raw(populated, "UPDATE cases SET state = 'closed' WHERE ref = '2025-001'", unprotect=False)
+    found, report = checks(populated)
+    assert found == {"projection"}
+    assert any("2025-001: stored state" in f.message for f in report.findings)
+
+
+def test_clock_moved_behind_the_logs_back_is_detected(populated):
+    raw(populated, "UPDATE case_clocks SET due_on = '2099-01-01'", unprotect=False)
+    found, _ = checks(populated)
+    assert found == {"projection"}
+
+
+def test_dropped_protection_is_detected(populated):
+    conn = sqlite3.connect(populated.url.removeprefix("sqlite:///"), isolation_level=None)
+    conn.execute("DROP TRIGGER events_no_delete")
+    conn.close()
+    found, _ = checks(populated)
+    assert found == {"protection"}
+
+
+def test_truncated_tail_needs_a_checkpoint(populated, tmp_path):
+    checkpoint = tmp_path / "cp.json"
+    checkpoint.write_text(audit.checkpoint(populated.as_("scrut")).to_json())
+    n = last_seq(populated)
+    # Remove the last event and move the head back consistently: the chain alone is fine…
+    conn = sqlite3.connect(populated.url.removeprefix("sqlite:///"))
+    prev_hash = conn.execute("SELECT entry_hash FROM events WHERE seq = ?", (n - 1,)).fetchone()[0]
+    conn.close()
+    raw(
+        populated,
+        f"DELETE FROM events WHERE seq = {n}",
+        f"UPDATE chain_head SET seq = {n - 1}, entry_hash = '{prev_hash}'",
+    )
+    found, _ = checks(populated)
+    assert "checkpoint" not in found
+    # …but the note event's projection is still there, and a checkpoint catches the cut.
+    found_cp, report = checks(populated, checkpoint_file=checkpoint)
+    assert "checkpoint" in found_cp
+    assert report.checkpoint_used
+
+
+def test_checkpoint_of_an_intact_log_verifies(populated, tmp_path):
+    checkpoint = tmp_path / "cp.json"
+    checkpoint.write_text(audit.checkpoint(populated.as_("scrut")).to_json())
+    world = populated.on("2025-06-09")
+    cases.advance(world.as_("police"), "2025-001", "sign_off")
+    report = audit.verify(world.as_("scrut"), checkpoint_file=checkpoint)
+    assert report.ok and report.checkpoint_used
+
+
+def test_forged_event_appended_with_valid_hashes_shows_in_replay(populated):
+    """Even a forger who recomputes hashes cannot make an illegal move verify."""
+    n = last_seq(populated)
+    conn = sqlite3.connect(populated.url.removeprefix("sqlite:///"), isolation_level=None)
+    row = conn.execute("SELECT entry_hash, case_id FROM events WHERE seq = ?", (n,)).fetchone()
+    record = {
+        "seq": n + 1,
+        "kind": "case",
+        "case_ref": "2025-001",
+        "trigger": "close",
+        "from_state": "rapid_review_signoff",
+        "to_state": "closed",
+        "occurred_on": "2025-06-07",
+        "recorded_at": "2025-06-07T09:00:00.000000Z",
+        "actor": "chair",
+        "on_behalf_of": None,
+        "role": "chair",
+        "rationale": "forged",
+        "fields": {},
+        "workflow_id": "england-lcspr",
+        "workflow_version": 1,
+        "definition_hash": None,
+        "algorithm": "sha256",
+        "prev_hash": row[0],
+    }
+    sealed = chain.seal(record)
+    conn.execute(
+        "INSERT INTO events (seq, kind, case_id, case_ref, trigger, from_state, to_state,"
+        " occurred_on, recorded_at, actor, on_behalf_of, role, rationale, fields, workflow_id,"
+        " workflow_version, definition_hash, algorithm, prev_hash, payload, entry_hash)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            n + 1,
+            "case",
+            row[1],
+            "2025-001",
+            "close",
+            "rapid_review_signoff",
+            "closed",
+            "2025-06-07",
+            record["recorded_at"],
+            "chair",
+            None,
+            "chair",
+            "forged",
+            "{}",
+            "england-lcspr",
+            1,
+            None,
+            "sha256",
+            row[0],
+            sealed.payload,
+            sealed.entry_hash,
+        ),
+    )
+    conn.execute("UPDATE chain_head SET seq = ?, entry_hash = ?", (n + 1, sealed.entry_hash))
+    conn.close()
+    found, _ = checks(populated)
+    assert "replay" in found or "projection" in found
+    assert "hash" not in found and "link" not in found
