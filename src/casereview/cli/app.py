@@ -24,6 +24,7 @@ from casereview.cli import cases as cases_cli
 from casereview.cli import dashboard as dashboard_cli
 from casereview.cli import demo as demo_cli
 from casereview.cli import log as log_cli
+from casereview.cli import report as report_cli
 from casereview.cli import workdays as workdays_cli
 from casereview.cli import workflow as workflow_cli
 from casereview.errors import CaseReviewError, ExitCode
@@ -145,6 +146,7 @@ dashboard_cli.register(app)
 app.add_typer(log_cli.app, name="log")
 app.add_typer(calendar_cli.app, name="calendar")
 demo_cli.register(app)
+report_cli.register(app)
 app.add_typer(workdays_cli.app, name="workdays")
 app.add_typer(workflow_cli.app, name="workflow")
 
