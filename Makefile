@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test test-sqlite test-postgres lint typecheck unit bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,17 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed lint typecheck
 	$(BIN)/python -m pytest
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -q tests/integration tests/cli
+
+test-sqlite: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+test-postgres: $(BIN)/.installed
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -q tests/integration tests/cli
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,3 +45,132 @@ def cli() -> Cli:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+# -- backends ------------------------------------------------------------------------
+#
+# By default every database test runs on a SQLite file. With CASEREVIEW_TEST_DATABASE_URL
+# pointing at a PostgreSQL server (scripts/with_postgres.py sets it), the same tests run
+# on a fresh PostgreSQL database each; tests that inspect SQLite itself are marked
+# `sqlite_only` and skipped there.
+
+PG_SERVER = os.environ.get("CASEREVIEW_TEST_DATABASE_URL", "")
+BACKEND = "postgresql" if PG_SERVER else "sqlite"
+TABLES = ("users", "cases", "events", "case_clocks", "chain_head", "schema_migrations")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: inspects SQLite itself; skipped on PostgreSQL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if BACKEND != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="SQLite-specific test (running against PostgreSQL)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _admin_engine():  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(PG_SERVER, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def with_user(url: str, username: str) -> str:
+    """The same database URL, logged in as another role (PostgreSQL only)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username=username).render_as_string(hide_password=False)
+
+
+def ensure_pg_login(username: str, *, superuser: bool = False) -> None:
+    """Create a login role on the test server (trust auth) in the casereview_app group."""
+    from sqlalchemy import text
+
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": username}
+        ).first()
+        if not exists:
+            conn.execute(
+                text(f'CREATE ROLE "{username}" LOGIN' + (" SUPERUSER" if superuser else ""))
+            )
+        has_group = conn.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = 'casereview_app'")
+        ).first()
+        if has_group and not superuser:
+            conn.execute(text(f'GRANT casereview_app TO "{username}"'))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A URL for an empty database on the backend under test."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    from sqlalchemy import text
+
+    name = f"cr_{uuid.uuid4().hex[:16]}"
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    engine.dispose()
+
+
+def run_sql(url: str, *statements: str, params: dict | None = None) -> list[tuple]:
+    """Run raw SQL outside casereview (as a tamperer or an inspector would)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    rows: list[tuple] = []
+    try:
+        with engine.connect() as conn:
+            for statement in statements:
+                result = conn.execute(text(statement), params or {})
+                rows = [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+    return rows
+
+
+def unprotected(url: str, *statements: str) -> None:
+    """Run statements with the append-only protection off, then put it back."""
+    if url.startswith("sqlite"):
+        run_sql(
+            url,
+            "DROP TRIGGER events_no_update",
+            "DROP TRIGGER events_no_delete",
+            *statements,
+            "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+            "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+            "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+            "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
+        )
+    else:
+        run_sql(
+            url,
+            "ALTER TABLE events DISABLE TRIGGER USER",
+            *statements,
+            "ALTER TABLE events ENABLE TRIGGER USER",
+        )
+
+
+def snapshot(url: str) -> list[list[tuple]]:
+    """Every row of every table, in a fixed order: equal snapshots mean nothing changed."""
+    result = []
+    for table in TABLES:
+        rows = run_sql(url, f"SELECT * FROM {table}")
+        result.append(sorted(rows, key=repr))
+    return result

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
 from casereview import identity
+from casereview.store import location
+from tests.conftest import BACKEND, ensure_pg_login, run_sql, with_user
 
 
 @pytest.fixture
 def as_user(monkeypatch):
+    """Act as `name`: the OS account on SQLite, the database login on PostgreSQL."""
+    real_resolve = location.resolve
+
     def switch(name: str) -> None:
         monkeypatch.setattr(identity, "os_account", lambda: name)
+        if BACKEND == "postgresql":
+            ensure_pg_login(name, superuser=name == "root")
+            monkeypatch.setattr(
+                location, "resolve", lambda option: with_user(real_resolve(option), name)
+            )
 
     switch("root")
     return switch
 
 
 @pytest.fixture
-def db(tmp_path, cli, as_user):
-    path = str(tmp_path / "cli.db")
+def db(database_url, cli, as_user):
+    path = database_url
     assert cli("init", "--db", path).exit_code == 0
     for args in (
         ("bu", "--name", "Business unit", "--role", "business_unit"),
@@ -34,16 +43,12 @@ def db(tmp_path, cli, as_user):
     return path
 
 
-def events(path: str) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute("SELECT seq, trigger, actor, role FROM events ORDER BY seq").fetchall()
-    finally:
-        conn.close()
+def events(url: str) -> list[tuple]:
+    return run_sql(url, "SELECT seq, trigger, actor, role FROM events ORDER BY seq")
 
 
-def test_init_registers_the_os_account_as_admin_and_is_idempotent(tmp_path, cli, as_user):
-    path = str(tmp_path / "new.db")
+def test_init_registers_the_os_account_as_admin_and_is_idempotent(database_url, cli, as_user):
+    path = database_url
     first = cli("init", "--db", path)
     assert first.exit_code == 0
     assert "registered root as admin" in first.stderr
@@ -163,6 +168,7 @@ def test_failures_are_one_error_line_with_their_exit_code(db, cli, as_user, args
     assert events(db) == before
 
 
+@pytest.mark.sqlite_only
 def test_missing_database_is_not_found(tmp_path, cli, as_user):
     result = cli("case", "list", "--db", str(tmp_path / "absent.db"))
     assert result.exit_code == 3
@@ -177,10 +183,7 @@ def test_audit_verify_and_checkpoint(db, cli, as_user, tmp_path):
     cp = tmp_path / "cp.json"
     assert cli("audit", "checkpoint", "--db", db, "--output", str(cp)).exit_code == 0
     assert json.loads(cp.read_text())["event_count"] == len(events(db))
-    conn = sqlite3.connect(db)
-    conn.execute("UPDATE users SET roles = '[\"admin\"]' WHERE username = 'bu'")
-    conn.commit()
-    conn.close()
+    run_sql(db, "UPDATE users SET roles = '[\"admin\"]' WHERE username = 'bu'")
     bad = cli("audit", "verify", "--db", db, "--checkpoint", str(cp))
     assert bad.exit_code == 7
     assert "user bu differs" in bad.stdout

@@ -44,8 +44,8 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path) -> World:
-    w = World(url=f"sqlite:///{tmp_path / 'cases.db'}", clock=FixedClock(dt.date(2025, 1, 6)))
+def world(database_url) -> World:
+    w = World(url=database_url, clock=FixedClock(dt.date(2025, 1, 6)))
     users.init(w.as_("admin"))
     for name, (roles, agency) in PEOPLE.items():
         users.add_user(w.as_("admin"), name, name.title(), roles, agency)
@@ -54,17 +54,11 @@ def world(tmp_path) -> World:
 
 
 @pytest.fixture
-def snapshot_db(tmp_path) -> Callable[[World], bytes]:
+def snapshot_db() -> Callable[[World], list]:
     """The database's full logical content, to prove a refused command changed nothing."""
+    from tests.conftest import snapshot
 
-    def take(w: World) -> bytes:
-        import sqlite3
-
-        path = w.url.removeprefix("sqlite:///")
-        conn = sqlite3.connect(path)
-        try:
-            return "\n".join(conn.iterdump()).encode()
-        finally:
-            conn.close()
+    def take(w: World) -> list:
+        return snapshot(w.url)
 
     return take

@@ -11,13 +11,13 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from casereview import audit
 from casereview.errors import NotFound
 from casereview.store import repository, schema
-from casereview.store.database import Database
+from casereview.store.database import Database, StoreError
 from casereview.store.migrations import MIGRATIONS
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database.open(f"sqlite:///{tmp_path / 'store.db'}", create=True)
+def db(database_url):
+    database = Database.open(database_url, create=True)
     yield database
     database.dispose()
 
@@ -42,6 +42,7 @@ def _record(trigger: str = "user_add") -> dict:
     }
 
 
+@pytest.mark.sqlite_only
 def test_every_connection_has_the_required_pragmas(db):
     with db.reading() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -50,6 +51,7 @@ def test_every_connection_has_the_required_pragmas(db):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
+@pytest.mark.sqlite_only
 def test_opening_a_missing_file_without_create_is_not_found(tmp_path):
     with pytest.raises(NotFound, match="casereview init"):
         Database.open(f"sqlite:///{tmp_path / 'absent.db'}")
@@ -64,19 +66,25 @@ def test_migrations_are_recorded_and_run_once(db):
 
 
 def test_sqlmodel_tables_match_the_migrated_schema(db):
+    from sqlalchemy import inspect
+
     with db.reading() as conn:
+        inspector = inspect(conn)
         for table in schema.SQLModel.metadata.sorted_tables:
-            rows = conn.exec_driver_sql(f"PRAGMA table_info({table.name})").all()
-            assert {r[1] for r in rows} == {c.name for c in table.columns}, table.name
+            columns = {c["name"] for c in inspector.get_columns(table.name)}
+            assert columns == {c.name for c in table.columns}, table.name
 
 
 def test_events_cannot_be_updated_or_deleted(db):
     with db.unit_of_work() as uow:
         repository.append_event(uow.conn, _record(), None)
         uow.commit()
-    for statement in ("UPDATE events SET actor = 'mallory'", "DELETE FROM events"):
+    statements = ["UPDATE events SET actor = 'mallory'", "DELETE FROM events"]
+    if db.is_postgres:
+        statements.append("TRUNCATE events CASCADE")
+    for statement in statements:
         with (
-            pytest.raises((IntegrityError, OperationalError, DatabaseError)),
+            pytest.raises((IntegrityError, OperationalError, DatabaseError, StoreError)),
             db.unit_of_work() as uow,
         ):
             uow.conn.execute(text(statement))
@@ -111,6 +119,7 @@ def test_uncommitted_unit_of_work_rolls_back(db):
         assert repository.chain_head(conn) == (0, audit.GENESIS_HASH)
 
 
+@pytest.mark.sqlite_only
 def test_writes_take_the_lock_at_begin(db):
     """A second writer cannot start while the first holds BEGIN IMMEDIATE."""
     assert db.path is not None

@@ -4,20 +4,14 @@ log, by a checkpoint). The attacker here can drop and recreate the append-only t
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import pytest
 
 from casereview import audit as chain
 from casereview.services import audit, cases
+from tests.conftest import run_sql, unprotected
 
 D = dt.date.fromisoformat
-TRIGGERS = (
-    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
-    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
-    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
-    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END",
-)
 
 
 @pytest.fixture
@@ -39,18 +33,10 @@ def populated(world):
 
 
 def raw(world, *statements, unprotect=True):
-    conn = sqlite3.connect(world.url.removeprefix("sqlite:///"), isolation_level=None)
-    try:
-        if unprotect:
-            conn.execute("DROP TRIGGER events_no_update")
-            conn.execute("DROP TRIGGER events_no_delete")
-        for statement in statements:
-            conn.execute(statement)
-        if unprotect:
-            for trigger in TRIGGERS:
-                conn.execute(trigger)
-    finally:
-        conn.close()
+    if unprotect:
+        unprotected(world.url, *statements)
+    else:
+        run_sql(world.url, *statements)
 
 
 def checks(world, **kwargs):
@@ -59,11 +45,7 @@ def checks(world, **kwargs):
 
 
 def last_seq(world):
-    conn = sqlite3.connect(world.url.removeprefix("sqlite:///"))
-    try:
-        return conn.execute("SELECT MAX(seq) FROM events").fetchone()[0]
-    finally:
-        conn.close()
+    return run_sql(world.url, "SELECT MAX(seq) FROM events")[0][0]
 
 
 def test_edited_rationale_is_detected(populated):
@@ -108,9 +90,10 @@ def test_clock_moved_behind_the_logs_back_is_detected(populated):
 
 
 def test_dropped_protection_is_detected(populated):
-    conn = sqlite3.connect(populated.url.removeprefix("sqlite:///"), isolation_level=None)
-    conn.execute("DROP TRIGGER events_no_delete")
-    conn.close()
+    if populated.url.startswith("sqlite"):
+        run_sql(populated.url, "DROP TRIGGER events_no_delete")
+    else:
+        run_sql(populated.url, "DROP TRIGGER events_append_only ON events")
     found, _ = checks(populated)
     assert found == {"protection"}
 
@@ -120,9 +103,7 @@ def test_truncated_tail_needs_a_checkpoint(populated, tmp_path):
     checkpoint.write_text(audit.checkpoint(populated.as_("scrut")).to_json())
     n = last_seq(populated)
     # Remove the last event and move the head back consistently: the chain alone is fine…
-    conn = sqlite3.connect(populated.url.removeprefix("sqlite:///"))
-    prev_hash = conn.execute("SELECT entry_hash FROM events WHERE seq = ?", (n - 1,)).fetchone()[0]
-    conn.close()
+    prev_hash = run_sql(populated.url, f"SELECT entry_hash FROM events WHERE seq = {n - 1}")[0][0]
     raw(
         populated,
         f"DELETE FROM events WHERE seq = {n}",
@@ -148,8 +129,7 @@ def test_checkpoint_of_an_intact_log_verifies(populated, tmp_path):
 def test_forged_event_appended_with_valid_hashes_shows_in_replay(populated):
     """Even a forger who recomputes hashes cannot make an illegal move verify."""
     n = last_seq(populated)
-    conn = sqlite3.connect(populated.url.removeprefix("sqlite:///"), isolation_level=None)
-    row = conn.execute("SELECT entry_hash, case_id FROM events WHERE seq = ?", (n,)).fetchone()
+    row = run_sql(populated.url, f"SELECT entry_hash, case_id FROM events WHERE seq = {n}")[0]
     record = {
         "seq": n + 1,
         "kind": "case",
@@ -171,37 +151,20 @@ def test_forged_event_appended_with_valid_hashes_shows_in_replay(populated):
         "prev_hash": row[0],
     }
     sealed = chain.seal(record)
-    conn.execute(
-        "INSERT INTO events (seq, kind, case_id, case_ref, trigger, from_state, to_state,"
-        " occurred_on, recorded_at, actor, on_behalf_of, role, rationale, fields, workflow_id,"
-        " workflow_version, definition_hash, algorithm, prev_hash, payload, entry_hash)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            n + 1,
-            "case",
-            row[1],
-            "2025-001",
-            "close",
-            "rapid_review_signoff",
-            "closed",
-            "2025-06-07",
-            record["recorded_at"],
-            "chair",
-            None,
-            "chair",
-            "forged",
-            "{}",
-            "england-lcspr",
-            1,
-            None,
-            "sha256",
-            row[0],
-            sealed.payload,
-            sealed.entry_hash,
-        ),
+    values = {
+        **{k: v for k, v in record.items() if k != "fields"},
+        "fields": "{}",
+        "case_id": row[1],
+        "payload": sealed.payload,
+        "entry_hash": sealed.entry_hash,
+    }
+    names = ", ".join(values)
+    run_sql(
+        populated.url,
+        f"INSERT INTO events ({names}) VALUES ({', '.join(':' + k for k in values)})",
+        "UPDATE chain_head SET seq = :seq, entry_hash = :entry_hash",
+        params=values,
     )
-    conn.execute("UPDATE chain_head SET seq = ?, entry_hash = ?", (n + 1, sealed.entry_hash))
-    conn.close()
     found, _ = checks(populated)
     assert "replay" in found or "projection" in found
     assert "hash" not in found and "link" not in found

@@ -24,7 +24,10 @@ from casereview.errors import CaseReviewError, InvalidInput
 from casereview.replay import replay
 from casereview.services.context import ServiceContext
 from casereview.store import projections, repository
-from casereview.store.migrations import APPEND_ONLY_TRIGGERS_SQLITE
+from casereview.store.migrations import (
+    APPEND_ONLY_TRIGGERS_POSTGRES,
+    APPEND_ONLY_TRIGGERS_SQLITE,
+)
 
 
 @dataclass
@@ -99,7 +102,25 @@ def verify(
 
 
 def _check_triggers(conn: Connection) -> list[audit.Finding]:
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name == "postgresql":
+        enabled = {
+            str(r[0])
+            for r in conn.execute(
+                text(
+                    "SELECT tgname FROM pg_trigger WHERE tgrelid = 'events'::regclass "
+                    "AND NOT tgisinternal AND tgenabled <> 'D'"
+                )
+            )
+        }
+        missing = [n for n in APPEND_ONLY_TRIGGERS_POSTGRES if n not in enabled]
+        if missing:
+            return [
+                audit.Finding(
+                    "protection",
+                    "the append-only protection on events has been removed or disabled "
+                    f"({', '.join(missing)})",
+                )
+            ]
         return []
     names = {
         str(r[0])

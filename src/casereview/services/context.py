@@ -26,9 +26,24 @@ class ServiceContext:
 
     @classmethod
     def from_options(cls, db_option: str | None, account: str | None = None) -> ServiceContext:
+        """The context for one CLI invocation.
+
+        On SQLite the actor is the operating-system account; on PostgreSQL it is the
+        database session user, which the server has authenticated, so nobody can record
+        events as someone else by changing a local setting.
+        """
         from casereview.identity import os_account
 
-        return cls(url=location.resolve(db_option), account=account or os_account())
+        url = location.resolve(db_option)
+        if account is None and url.startswith("postgresql"):
+            from casereview.store.database import Database
+
+            probe = Database(url)  # not opened: no migration, just ask who we are
+            try:
+                return cls(url=url, account=probe.session_user())
+            finally:
+                probe.dispose()
+        return cls(url=url, account=account or os_account())
 
     def db(self, *, create: bool = False) -> Database:
         if self._db is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from casereview.errors import CaseReviewError, NotFound
@@ -75,7 +75,7 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            self.engine = create_engine(url, poolclass=NullPool)
 
     @classmethod
     def open(cls, url: str, *, create: bool = False) -> Database:
@@ -87,20 +87,59 @@ class Database:
             )
         if db.path is not None and create:
             db.path.parent.mkdir(parents=True, exist_ok=True)
+        if db.is_postgres and not create and not db._has_schema():
+            raise NotFound(
+                "the PostgreSQL database has no casereview schema; "
+                "run 'casereview init' to create it"
+            )
         db.migrate()
         return db
+
+    def _has_schema(self) -> bool:
+        from sqlalchemy import inspect
+
+        try:
+            with self.engine.connect() as conn:
+                return inspect(conn).has_table("schema_migrations")
+        except OperationalError as exc:
+            raise StoreError(_describe(exc, self)) from None
 
     @property
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
+    def session_user(self) -> str:
+        """The database login of this connection (PostgreSQL's recorded actor)."""
+        with self.reading() as conn:
+            return str(conn.execute(text("SELECT session_user")).scalar_one())
+
+    def pending_migrations(self) -> list[str]:
+        """Names of migrations not yet applied (read-only: needs no DDL rights)."""
+        from sqlalchemy import inspect
+
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("schema_migrations"):
+                return [m.name for m in MIGRATIONS]
+            done = {row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))}
+        return [m.name for m in MIGRATIONS if m.name not in done]
+
     def migrate(self) -> list[str]:
-        """Apply every migration not yet recorded; returns the names applied."""
+        """Apply every migration not yet recorded; returns the names applied.
+
+        People's everyday accounts may lack the right to change the schema (on
+        PostgreSQL they should), so nothing is attempted when nothing is pending.
+        """
         applied: list[str] = []
         try:
+            if not self.pending_migrations():
+                return applied
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**{_WRITE: True})
                 with conn.begin():
+                    if self.is_postgres:
+                        # Two processes opening a new database at once must not both
+                        # migrate it; this lock lasts until the transaction ends.
+                        conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
                     conn.execute(
                         text(
                             "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -117,12 +156,12 @@ class Database:
                         conn.execute(
                             text(
                                 "INSERT INTO schema_migrations (name, applied_at) "
-                                "VALUES (:name, CURRENT_TIMESTAMP)"
+                                "VALUES (:name, :at)"
                             ),
-                            {"name": migration.name},
+                            {"name": migration.name, "at": _utc_now()},
                         )
                         applied.append(migration.name)
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:
             raise StoreError(_describe(exc, self)) from None
         return applied
 
@@ -133,6 +172,10 @@ class Database:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**{_WRITE: True})
                 trans = conn.begin()
+                if self.is_postgres:
+                    # Serialise writers as BEGIN IMMEDIATE does on SQLite: whoever holds
+                    # the head row decides the next seq; the others wait their turn.
+                    conn.execute(text("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE"))
                 uow = UnitOfWork(conn)
                 try:
                     yield uow
@@ -143,7 +186,7 @@ class Database:
                     trans.commit()
                 else:
                     trans.rollback()
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:
             raise StoreError(_describe(exc, self)) from None
 
     @contextmanager
@@ -153,16 +196,27 @@ class Database:
             with self.engine.connect() as conn, conn.begin() as trans:
                 yield conn
                 trans.rollback()
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:
             raise StoreError(_describe(exc, self)) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _describe(exc: OperationalError, db: Database) -> str:
-    detail = str(exc.orig) if exc.orig is not None else "unknown error"
+def _utc_now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _describe(exc: DBAPIError, db: Database) -> str:
+    detail = str(exc.orig).splitlines()[0] if exc.orig is not None else "unknown error"
     where = str(db.path) if db.path is not None else "the database server"
+    if "permission denied" in detail:
+        return (
+            f"{where} refused: {detail}. Your database login needs the casereview_app "
+            "role (or casereview_read for read-only use); see docs/deployment.md"
+        )
     if "locked" in detail or "busy" in detail:
         return f"{where} is busy with another writer; try again in a moment"
     return f"could not use {where}: {detail}"

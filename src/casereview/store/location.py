@@ -1,4 +1,4 @@
-"""Where the database is: `--db PATH`, else CASEREVIEW_DATABASE_URL (PostgreSQL),
+"""Where the database is: `--db PATH` (or a full URL), else CASEREVIEW_DATABASE_URL (PostgreSQL),
 else CASEREVIEW_DB, else `casereview.db` in the user's data directory."""
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ def sqlite_url(path: Path) -> str:
 def resolve(db_option: str | None) -> str:
     """The SQLAlchemy URL of the database this invocation should use."""
     if db_option:
+        if "://" in db_option:
+            return db_option  # a full SQLAlchemy URL, e.g. for PostgreSQL
         return sqlite_url(Path(db_option).expanduser().resolve())
     url = os.environ.get(URL_ENV, "").strip()
     if url:

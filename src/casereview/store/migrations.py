@@ -106,6 +106,9 @@ def _0001_initial(conn: Connection) -> None:
             seq INTEGER NOT NULL,
             entry_hash TEXT NOT NULL
         )""",
+        # The head row exists from the start, so every writer can lock it (PostgreSQL:
+        # SELECT … FOR UPDATE) even before the first event.
+        f"INSERT INTO chain_head (id, seq, entry_hash) VALUES (1, 0, '{'0' * 64}')",
     ]
     for statement in statements:
         conn.execute(text(statement))
@@ -147,6 +150,48 @@ def _append_only_triggers(conn: Connection) -> None:
         )
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _0001_initial),)
+APP_ROLE = "casereview_app"
+READ_ROLE = "casereview_read"
+
+
+def _0002_postgres_roles(conn: Connection) -> None:
+    """PostgreSQL: group roles for people (read-write without UPDATE/DELETE on events) and
+    for read-only scrutiny. Grant them to login roles with `GRANT casereview_app TO alice`.
+
+    Creating roles needs CREATEROLE; where the installing account lacks it, the grants
+    are skipped with a notice and docs/deployment.md has the statements to run by hand.
+    """
+    if not _is_postgres(conn):
+        return
+    conn.execute(
+        text(
+            f"""
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                    CREATE ROLE {APP_ROLE} NOLOGIN;
+                END IF;
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{READ_ROLE}') THEN
+                    CREATE ROLE {READ_ROLE} NOLOGIN;
+                END IF;
+                REVOKE ALL ON events, cases, case_clocks, chain_head, users, schema_migrations
+                    FROM PUBLIC;
+                GRANT SELECT ON events, cases, case_clocks, chain_head, users, schema_migrations
+                    TO {APP_ROLE}, {READ_ROLE};
+                GRANT INSERT ON events TO {APP_ROLE};
+                GRANT INSERT, UPDATE, DELETE ON cases, case_clocks, users TO {APP_ROLE};
+                GRANT UPDATE ON chain_head TO {APP_ROLE};
+            EXCEPTION WHEN insufficient_privilege THEN
+                RAISE NOTICE 'casereview: could not create roles; see docs/deployment.md';
+            END $$"""
+        )
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _0001_initial),
+    Migration("0002_postgres_roles", _0002_postgres_roles),
+)
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")
+APPEND_ONLY_TRIGGERS_POSTGRES = ("events_append_only", "events_no_truncate")

@@ -49,16 +49,10 @@ def append_event(conn: Connection, record: Mapping[str, Any], case_id: int | Non
     names = ", ".join(columns)
     params = ", ".join(f":{name}" for name in columns)
     conn.execute(text(f"INSERT INTO events ({names}) VALUES ({params})"), columns)
-    if head_seq == 0:
-        conn.execute(
-            text("INSERT INTO chain_head (id, seq, entry_hash) VALUES (1, :seq, :hash)"),
-            {"seq": full["seq"], "hash": sealed.entry_hash},
-        )
-    else:
-        conn.execute(
-            text("UPDATE chain_head SET seq = :seq, entry_hash = :hash WHERE id = 1"),
-            {"seq": full["seq"], "hash": sealed.entry_hash},
-        )
+    conn.execute(
+        text("UPDATE chain_head SET seq = :seq, entry_hash = :hash WHERE id = 1"),
+        {"seq": full["seq"], "hash": sealed.entry_hash},
+    )
     return AppendedEvent(full["seq"], sealed.entry_hash, sealed.payload)
 
 

@@ -1,0 +1,79 @@
+"""PostgreSQL-only guarantees: writers serialise on the chain head, the application role
+cannot rewrite events, and the recorded actor is the database session user."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from casereview.services import users
+from casereview.services.context import ServiceContext
+from casereview.store.database import Database
+from tests.conftest import BACKEND, ensure_pg_login, run_sql, with_user
+
+pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL only")
+
+
+@pytest.fixture
+def db(database_url):
+    database = Database.open(database_url, create=True)
+    yield database
+    database.dispose()
+
+
+def test_application_role_cannot_update_delete_or_truncate_events(db, database_url):
+    ensure_pg_login("cr_clerk")
+    clerk = with_user(database_url, "cr_clerk")
+    ctx = ServiceContext.from_options(database_url)  # the superuser installs
+    users.init(ctx)
+    ctx.close()
+    assert run_sql(clerk, "SELECT COUNT(*) FROM events") == [(1,)]
+    for statement in ("UPDATE events SET actor = 'x'", "DELETE FROM events", "TRUNCATE events"):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            run_sql(clerk, statement)
+    # The owner is refused too, by the trigger.
+    with pytest.raises(DBAPIError, match="append-only"):
+        run_sql(database_url, "UPDATE events SET actor = 'x'")
+
+
+def test_actor_is_the_session_user_not_the_os_account(db, database_url, monkeypatch):
+    from casereview import identity
+
+    monkeypatch.setattr(identity, "os_account", lambda: "somebody-else")
+    ctx = ServiceContext.from_options(database_url)
+    assert ctx.account == "postgres"
+    ensure_pg_login("cr_chair")
+    assert ServiceContext.from_options(with_user(database_url, "cr_chair")).account == "cr_chair"
+
+
+def test_writers_wait_for_the_chain_head(db, database_url):
+    """A unit of work holds the head row; a second one blocks until the first ends."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    blocked = threading.Event()
+    with db.unit_of_work() as uow:
+        uow.conn.execute(text("SELECT 1"))
+
+        def second() -> None:
+            with engine.connect() as conn, conn.begin():
+                conn.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                try:
+                    conn.execute(text("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE"))
+                except DBAPIError:
+                    blocked.set()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join()
+    assert blocked.is_set()
+    engine.dispose()
+
+
+def test_opening_an_empty_database_without_init_is_not_found(database_url):
+    from casereview.errors import NotFound
+
+    with pytest.raises(NotFound, match="casereview init"):
+        Database.open(database_url)
