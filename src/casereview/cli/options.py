@@ -13,8 +13,8 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         metavar="PATH",
-        help="SQLite database file (default: $CASEREVIEW_DB, else the user data directory; "
-        "$CASEREVIEW_DATABASE_URL selects PostgreSQL).",
+        help="SQLite database file, or a database URL (default: $CASEREVIEW_DATABASE_URL, "
+        "else $CASEREVIEW_DB, else casereview.db in the user data directory).",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (stable keys) for scripts.")]
