@@ -77,3 +77,27 @@ def test_opening_an_empty_database_without_init_is_not_found(database_url):
 
     with pytest.raises(NotFound, match="casereview init"):
         Database.open(database_url)
+
+
+def test_read_only_login_can_read_and_verify_but_not_write(db, database_url):
+    import datetime as dt
+
+    from casereview.services import audit, cases
+    from casereview.store.database import StoreError
+
+    owner = ServiceContext.from_options(database_url)
+    users.init(owner)
+    users.add_user(owner, "cr_scrut", "Scrutineer", ["scrutineer", "business_unit"], None)
+    owner.close()
+    ensure_pg_login("cr_scrut")
+    run_sql(
+        database_url, "REVOKE casereview_app FROM cr_scrut", "GRANT casereview_read TO cr_scrut"
+    )
+    scrut = ServiceContext.from_options(with_user(database_url, "cr_scrut"))
+    assert scrut.account == "cr_scrut"
+    assert audit.verify(scrut).ok
+    assert cases.list_cases(scrut) == []
+    # Even holding the business_unit role in casereview, the server refuses the write.
+    with pytest.raises(StoreError, match="permission denied"):
+        cases.open_case(scrut, "2026-001", aware_on=dt.date(2026, 1, 5))
+    scrut.close()
