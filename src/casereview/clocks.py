@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from casereview.workflow.model import WorkflowDefinition
 
+# The pseudo-trigger of the event that opens a case (`OPEN` in the workflow format).
 OPEN_TRIGGER = "open"
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from casereview.errors import NotFound, Refused
 from casereview.workflow.model import (
+    EVENT_DATE,
     ApprovalCompleteGuard,
     FieldEqualsGuard,
     FieldSetGuard,
@@ -28,7 +29,6 @@ from casereview.workflow.model import (
     WorkflowDefinition,
 )
 
-EVENT_DATE = "$event_date"
 # Kept in their own columns (the reference and the pseudonym identify the case); a
 # workflow may declare them as fields for documentation, but they are never --set.
 IDENTITY_FIELDS = ("ref", "pseudonym")

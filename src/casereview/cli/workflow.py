@@ -64,8 +64,8 @@ def _finish(
     if bad:
         problems = [p for r in bad for p in r.problems]
         raise InvalidWorkflow(
-            f"{command}: {_plural(len(problems), 'problem')} in {len(bad)} of "
-            f"{_plural(len(reports), 'workflow')}",
+            f"{command}: {_plural(len(problems), 'problem')} in "
+            f"{_plural(len(bad), 'workflow')} (of {len(reports)} checked)",
             problems,
         )
     if not as_json:
@@ -106,9 +106,7 @@ def show(
 
 @app.command("validate")
 def validate(
-    files: Annotated[
-        list[Path], typer.Argument(metavar="FILE", help="Workflow files to check.")
-    ],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Workflow files to check.")],
     json_: JsonFlag = False,
 ) -> None:
     """Check workflow files against the format; list every problem (exit 5 if any)."""

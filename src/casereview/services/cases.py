@@ -25,7 +25,6 @@ from casereview.store import projections, repository
 from casereview.workflow.model import WorkflowDefinition
 
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}")
-OPEN_ROLES = ("business_unit", "chair")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,70 @@
+"""docs/workflows.md stays true: its example is a valid, clean workflow, and it documents
+every key of the format and every `workflow` command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from casereview.workflow.lint import lint_definition
+from casereview.workflow.loader import load_bytes
+from casereview.workflow.model import (
+    Agency,
+    Anchor,
+    AnchorSetting,
+    ApprovalRound,
+    Clock,
+    FieldSpec,
+    Role,
+    Settings,
+    State,
+    Trigger,
+    WorkflowDefinition,
+)
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "workflows.md").read_text()
+
+
+def test_annotated_example_is_valid_and_lint_clean():
+    blocks = re.findall(r"```toml\n(.*?)```", DOC, re.S)
+    assert len(blocks) == 1
+    definition = load_bytes(blocks[0].encode(), name="docs-example.toml")
+    assert lint_definition(definition) == []
+    # The example shows every kind of table and every guard, anchor and end.
+    assert definition.agencies and definition.approval_rounds and definition.settings.anchors
+    kinds = {g.kind for t in definition.triggers for g in t.guards}
+    assert kinds >= {"approval_complete", "field_equals"}
+    anchors = {
+        "field" if c.anchor.field else "setting" if c.anchor.setting else "event"
+        for c in definition.clocks
+    }
+    assert anchors >= {"setting", "event"}
+    assert {c.ends for c in definition.clocks} == {"on_stop", "on_due"}
+
+
+def test_every_key_of_the_format_is_documented():
+    for model in (
+        WorkflowDefinition,
+        Settings,
+        AnchorSetting,
+        Agency,
+        Role,
+        FieldSpec,
+        State,
+        Trigger,
+        ApprovalRound,
+        Anchor,
+        Clock,
+    ):
+        for name, info in model.model_fields.items():
+            key = info.alias or name
+            forms = (f"`{key}`", f"{key} =", f"[{key}]", f"[[{key}]]")
+            assert any(form in DOC for form in forms), f"{model.__name__}.{key}"
+
+
+def test_every_workflow_command_is_documented(cli):
+    result = cli("workflow", "--help")
+    commands = re.findall(r"^│ (\w+)\s", result.stdout, re.M)
+    assert set(commands) == {"list", "show", "validate", "lint", "diagram"}
+    for command in commands:
+        assert f"`casereview workflow {command}" in DOC

@@ -1,0 +1,108 @@
+"""The compiled transitions machine agrees with the definition, move for move."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from casereview.errors import NotFound, Refused
+from casereview.workflow.loader import load_bytes, load_path
+from casereview.workflow.machine import CaseModel, compile_workflow
+from casereview.workflow.model import WorkflowDefinition
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((ROOT / "workflows").glob("*.toml"))
+FILES = [*SHIPPED, ROOT / "tests" / "fixtures" / "workflows" / "minimal.toml"]
+
+
+def _expected(definition: WorkflowDefinition, state: str, trigger_id: str) -> str | None:
+    """The destination read straight from the file's tables, independently of the model's
+    helpers: `from` lists (with '*' meaning every non-terminal state) and `to`."""
+    trigger = next(t for t in definition.triggers if t.id == trigger_id)
+    terminal = {s.id for s in definition.states if s.terminal}
+    fires = state not in terminal if trigger.from_ == ("*",) else state in trigger.from_
+    if not fires:
+        return None
+    return trigger.to or state
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_machine_destinations_agree_with_the_definition(path):
+    definition = load_path(path)
+    compiled = compile_workflow(definition)
+    checked = 0
+    for state in definition.states:
+        for trigger in definition.triggers:
+            expected = _expected(definition, state.id, trigger.id)
+            assert compiled.destination(state.id, trigger.id) == expected, (state.id, trigger.id)
+            assert definition.destination(state.id, trigger.id) == expected
+            if expected is not None:
+                assert compiled.fire(state.id, trigger.id) == expected
+            checked += 1
+    assert checked == len(definition.states) * len(definition.triggers)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_machine_triggers_from_matches_the_definition(path):
+    definition = load_path(path)
+    compiled = compile_workflow(definition)
+    for state in definition.states:
+        assert compiled.triggers_from(state.id) == tuple(
+            t.id for t in definition.triggers_from(state.id)
+        )
+
+
+def test_no_auto_transitions_and_no_callbacks():
+    compiled = compile_workflow(load_path(SHIPPED[0]))
+    machine = compiled.machine
+    assert machine.auto_transitions is False
+    for state in machine.states:
+        assert not any(name.startswith("to_") for name in machine.get_triggers(state))
+    for event in machine.events.values():
+        for transitions in event.transitions.values():
+            for transition in transitions:
+                assert transition.before == transition.after == []
+                assert transition.prepare == transition.conditions == []
+    assert machine.models == []
+
+
+def test_fire_refuses_with_a_reason_and_leaves_no_model_behind():
+    definition = load_path(ROOT / "workflows" / "england-lcspr.toml")
+    compiled = compile_workflow(definition)
+    with pytest.raises(Refused) as caught:
+        compiled.fire("screening", "publish")
+    assert caught.value.message == (
+        "'publish' cannot be done in state 'screening' "
+        "(possible there: notify, decide_not_to_notify, add_note)"
+    )
+    with pytest.raises(Refused, match="possible there: none"):
+        compiled.fire("closed", "add_note")
+    assert compiled.machine.models == []
+    with pytest.raises(NotFound, match="no trigger 'fly'"):
+        compiled.fire("screening", "fly")
+    with pytest.raises(NotFound, match="no state 'limbo'"):
+        compiled.destination("limbo", "notify")
+
+
+def test_one_machine_per_definition_version():
+    path = ROOT / "workflows" / "england-lcspr.toml"
+    first = compile_workflow(load_path(path))
+    again = compile_workflow(load_path(path))  # a new object with the same key
+    assert again is first
+    v2 = load_bytes(path.read_bytes().replace(b"version = 1", b"version = 2", 1), name="v2.toml")
+    assert compile_workflow(v2) is not first
+    assert compile_workflow(v2).key == v2.key
+
+
+def test_in_memory_definitions_are_not_cached():
+    data = load_path(ROOT / "workflows" / "england-lcspr.toml").model_dump(by_alias=True)
+    built = WorkflowDefinition.model_validate(data)
+    assert built.content_hash == ""
+    assert compile_workflow(built) is not compile_workflow(built)
+
+
+def test_case_model_is_a_plain_object():
+    model = CaseModel()
+    assert vars(model) == {}
+    assert type(model).__mro__ == (CaseModel, object)
