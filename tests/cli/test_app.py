@@ -31,3 +31,14 @@ def test_help_lists_command_groups(cli):
     assert result.exit_code == 0
     for group in ("workdays", "workflow"):
         assert group in result.stdout
+
+
+def test_python_dash_m_runs_the_same_cli():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "casereview", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"casereview {__version__}"
