@@ -1,9 +1,91 @@
-"""`casereview due`, `timeline` and `explain`: what is due, a case's story, a due date's why."""
+"""`casereview due`, `timeline` and `explain`: what is due, a case's story, a due date's why.
+
+Each command parses its options, makes one call into `casereview.services.dashboard`
+and hands the result to `casereview.cli.render.dashboard`. Services and rich are
+imported inside the commands so `casereview --help` does not pay for them.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from casereview.cli import options
+from casereview.cli.options import DbOption, JsonOption
+from casereview.cli.params import parse_date
+from casereview.errors import InvalidInput
+
+
+def due(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="YYYY-MM-DD", help="Count days left from this date (default today)."
+        ),
+    ] = None,
+    within: Annotated[
+        int | None,
+        typer.Option(
+            "--within",
+            metavar="N",
+            min=0,
+            help="Only clocks due within N working days of the as-of date, and all overdue ones.",
+        ),
+    ] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue clocks.")] = False,
+    as_json: JsonOption = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print CSV with a header row (same keys as --json).")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Every open clock across all cases, soonest first, with working days left."""
+    from casereview.cli.render import dashboard as render
+    from casereview.services import dashboard
+
+    if as_json and as_csv:
+        raise InvalidInput("--json and --csv cannot be combined; choose one")
+    result = dashboard.due_list(
+        options.context(db),
+        as_of=parse_date(as_of, "--as-of") if as_of else None,
+        within=within,
+        overdue_only=overdue,
+    )
+    render.due(result, "json" if as_json else "csv" if as_csv else "table")
+
+
+def timeline(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """A case's life in order: events, clocks started and stopped, due dates passed,
+    and a plan-versus-actual chart."""
+    from casereview.cli.render import dashboard as render
+    from casereview.services import dashboard
+
+    render.timeline(dashboard.timeline(options.context(db), ref), as_json)
+
+
+def explain(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    clock: Annotated[
+        str, typer.Argument(metavar="CLOCK", help="Clock id (e.g. rapid_review) or its label.")
+    ],
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """How a clock's due date was reached: anchor, rule, every day counted or skipped,
+    pauses and re-projections."""
+    from casereview.cli.render import dashboard as render
+    from casereview.services import dashboard
+
+    render.explanation(dashboard.explain(options.context(db), ref, clock), as_json)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's top-level commands to the root app."""
+    app.command("due")(due)
+    app.command("timeline")(timeline)
+    app.command("explain")(explain)

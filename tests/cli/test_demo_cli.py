@@ -1,0 +1,92 @@
+"""`casereview demo`: seeds through the real write path, shows the dashboard and one
+timeline, replaces only its own demo database and never an existing --db file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+
+from casereview import identity
+from casereview.clock import FixedClock, SystemClock
+from casereview.services import dashboard
+from tests.golden import GOLDEN_DIR, normalise
+
+TODAY = dt.date(2026, 11, 23)
+DEMO_ACCOUNT = "demo-officer"  # the account the dashboard golden files were made with
+
+
+@pytest.fixture(autouse=True)
+def fixed_terminal(monkeypatch):
+    monkeypatch.setattr(SystemClock, "now", lambda self: FixedClock(TODAY).now())
+    monkeypatch.setattr(identity, "os_account", lambda: DEMO_ACCOUNT)
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("NO_COLOR", "1")
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "CASEREVIEW_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def default_demo(tmp_path, monkeypatch):
+    path = tmp_path / "data" / "casereview" / "demo.db"
+    monkeypatch.setattr(dashboard, "demo_path", lambda: path)
+    return path
+
+
+def count(path, table):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_demo_prints_the_dashboard_then_the_held_case_timeline(cli, tmp_path):
+    path = tmp_path / "new" / "demo.db"
+    result = cli("demo", "--db", str(path))
+    assert result.exit_code == 0, result.stderr
+    golden = [(GOLDEN_DIR / n).read_text() for n in ("due.txt", "timeline-2026-002.txt")]
+    assert normalise(result.stdout) == golden[0] + "\n" + golden[1]
+    assert f"Demo database: {path} (13 cases, 100 events, dated from 2026-11-23)." in result.stderr
+    assert f"casereview due --db {path}" in result.stderr
+    assert f"casereview timeline 2026-002 --db {path}" in result.stderr
+    assert count(path, "cases") == 13
+    assert count(path, "events") == 1 + 4 + 100  # init, four more users, the case events
+
+
+def test_demo_refuses_an_existing_db_file_and_leaves_it_alone(cli, tmp_path):
+    path = tmp_path / "real.db"
+    path.write_bytes(b"a real database, not to be overwritten")
+    result = cli("demo", "--db", str(path))
+    assert result.exit_code == 6
+    assert result.stderr.startswith("Error: ")
+    assert "choose a new file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert path.read_bytes() == b"a real database, not to be overwritten"
+    assert result.stdout == ""
+
+
+def test_demo_refuses_a_database_url(cli):
+    result = cli("demo", "--db", "postgresql://somewhere/db")
+    assert result.exit_code == 2
+    assert "file path" in result.stderr
+
+
+def test_demo_without_db_replaces_its_own_demo_database_each_run(cli, default_demo):
+    default_demo.parent.mkdir(parents=True)
+    default_demo.write_bytes(b"stale demo from an older version")
+    for _ in range(2):
+        result = cli("demo")
+        assert result.exit_code == 0, result.stderr
+        assert count(default_demo, "cases") == 13  # replaced, not added to
+    assert f"Demo database: {default_demo}" in result.stderr
+
+
+def test_demo_ignores_the_configured_database(cli, tmp_path, default_demo, monkeypatch):
+    real = tmp_path / "real.db"
+    real.write_bytes(b"the partnership's database")
+    monkeypatch.setenv("CASEREVIEW_DB", str(real))
+    assert cli("demo").exit_code == 0
+    assert real.read_bytes() == b"the partnership's database"
+    assert default_demo.exists()
