@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/casereview workdays explain 2026-12-10 15
+	$(BIN)/casereview demo
 
 test: $(BIN)/.installed lint typecheck
 	$(BIN)/python -m pytest
