@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -50,7 +51,9 @@ def case_list(rows: Sequence[CaseListItem], as_json: bool) -> None:
     if as_json:
         print_json_data([_as_dict(r) for r in rows])
         return
-    table = Table("ref", "pseudonym", "state", "opened", "last event", "workflow")
+    table = Table(
+        "ref", "pseudonym", "state", "opened", "last event", "workflow", box=box.SIMPLE_HEAD
+    )
     for r in rows:
         table.add_row(
             literal(r.ref),
@@ -65,7 +68,7 @@ def case_list(rows: Sequence[CaseListItem], as_json: bool) -> None:
 
 
 def clock_table(clocks: Sequence[ClockView]) -> Table:
-    table = Table("clock", "kind", "rule", "anchor", "due", "left", "status")
+    table = Table("clock", "kind", "rule", "anchor", "due", "left", "status", box=box.SIMPLE_HEAD)
     for c in clocks:
         left = "" if c.working_days_left is None else str(c.working_days_left)
         if c.state == "paused" and c.remaining_days is not None:
@@ -98,7 +101,7 @@ def case(view: CaseView, as_json: bool) -> None:
         f"Workflow: {view.workflow} v{view.workflow_version} · {view.version} events · "
         f"opened {view.opened_on} · last event {view.last_event_on}"
     )
-    fields = Table("field", "value", title="Fields", title_justify="left")
+    fields = Table("field", "value", title="Fields", title_justify="left", box=box.SIMPLE_HEAD)
     for name, value in view.fields.items():
         fields.add_row(name, literal(value))
     console.print(fields)
@@ -110,7 +113,15 @@ def case(view: CaseView, as_json: bool) -> None:
         table.title_justify = "left"
         console.print(table)
     if view.possible:
-        nxt = Table("trigger", "to", "who", "needs", title="Possible now", title_justify="left")
+        nxt = Table(
+            "trigger",
+            "to",
+            "who",
+            "needs",
+            title="Possible now",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
         for option in view.possible:
             nxt.add_row(
                 option.trigger, option.to_state, ", ".join(option.roles), "; ".join(option.needs)
