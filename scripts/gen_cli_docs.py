@@ -67,7 +67,11 @@ def _param_row(param: Any) -> str | None:
         kind = "required" if param.required else "option"
     help_text = " ".join((getattr(param, "help", None) or "").split())
     default = param.default
-    if param.param_type_name == "option" and default not in (None, False, (), []) and not callable(default):
+    if (
+        param.param_type_name == "option"
+        and default not in (None, False, (), [])
+        and not callable(default)
+    ):
         help_text += f" Default: `{default}`."
     escaped = help_text.replace("|", "\\|")
     return f"| {name} | {kind} | {escaped} |"

@@ -2,6 +2,96 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from casereview.cli.options import DbOption, context
+from casereview.cli.params import parse_date
+
 app = typer.Typer(no_args_is_help=True, help="The decision log: export it, verify an export.")
+
+
+class LogFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+    md = "md"
+
+
+@app.command("export")
+def export(
+    case: Annotated[
+        str | None, typer.Option("--case", metavar="REF", help="Only this case.")
+    ] = None,
+    date_from: Annotated[
+        str | None,
+        typer.Option("--from", metavar="YYYY-MM-DD", help="Only events on or after this date."),
+    ] = None,
+    date_to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="YYYY-MM-DD", help="Only events on or before this date."),
+    ] = None,
+    fmt: Annotated[
+        LogFormat,
+        typer.Option("--format", help="csv (spreadsheets), json (programs), md (papers)."),
+    ] = LogFormat.csv,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace FILE if it already exists.")
+    ] = False,
+    include_personal: Annotated[
+        bool,
+        typer.Option(
+            "--include-personal",
+            help="Include fields the workflow marks personal (recorded in the export).",
+        ),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Export every case event with its rationale, fields and clock positions.
+
+    Events are selected by their business date (--from/--to, inclusive) and read up to
+    the end of the log as it stood when the export began. The export carries that chain
+    head, its filter and a sha256 digest: check it later with 'log verify-export'.
+    """
+    from casereview.cli.render import exports as render
+    from casereview.exports.output import check_target, destination
+    from casereview.services import exports
+
+    request = exports.LogExportRequest(
+        format=fmt.value,
+        case=case,
+        date_from=parse_date(date_from, "--from") if date_from else None,
+        date_to=parse_date(date_to, "--to") if date_to else None,
+        include_personal=include_personal,
+    )
+    if output is not None:
+        check_target(output, force=force)
+    with render.progress("Exporting events") as advance, destination(output, force=force) as sink:
+        result = exports.export_log(context(db), request, sink, progress=advance)
+    render.log_exported(result, output)
+
+
+@app.command("verify-export")
+def verify_export(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A decision-log export.")],
+    db: DbOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON (keys in docs/exports.md).")
+    ] = False,
+) -> None:
+    """Check an export's digest; with a database named by --db or the environment, also
+    check every row against the log. Exit 7 if anything does not verify."""
+    from casereview.cli.render import exports as render
+    from casereview.services import exports
+
+    ctx = context(db) if exports.database_named(db) else None
+    report = exports.verify_export(file, ctx)
+    render.export_verification(report, as_json)
+    if not report.ok:
+        raise typer.Exit(7)

@@ -1,9 +1,117 @@
-"""`casereview report`: figures for the annual report and the scrutiny committee."""
+"""`casereview report`: figures for the annual report and the scrutiny committee.
+
+Parse the period and the output options, make one service call
+(`casereview.services.report.build_report`), hand the figures to
+`casereview.cli.render.report`. Figure definitions are in docs/report.md.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from casereview.cli.options import DbOption, context
+from casereview.cli.params import parse_date
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    md = "md"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+SUFFIXES = {
+    ".md": ReportFormat.md,
+    ".markdown": ReportFormat.md,
+    ".csv": ReportFormat.csv,
+    ".json": ReportFormat.json,
+    ".html": ReportFormat.html,
+    ".htm": ReportFormat.html,
+}
+
+
+def choose_format(given: ReportFormat | None, output: str | None) -> ReportFormat:
+    """--format if given; else from --output's extension; else a table on the terminal."""
+    from casereview.errors import InvalidInput
+
+    if output is not None and not output.strip():
+        raise InvalidInput("--output needs a file name")
+    if given is None and output is None:
+        return ReportFormat.table
+    if given is None:
+        suffix = Path(str(output)).suffix.lower()
+        if suffix not in SUFFIXES:
+            raise InvalidInput(
+                f"cannot tell the format from {output!r}; add --format md, csv, json or html"
+            )
+        return SUFFIXES[suffix]
+    if given is ReportFormat.table and output is not None:
+        raise InvalidInput(
+            "--format table is for the terminal; use md, csv, json or html with --output"
+        )
+    return given
 
 
 def register(app: typer.Typer) -> None:
     """Add the `report` command to the root app."""
+    app.command("report")(report)
+
+
+def report(
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", metavar="YYYY-MM-DD", help="First day of the period (with --to)."),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="YYYY-MM-DD", help="Last day of the period (with --from)."),
+    ] = None,
+    year: Annotated[
+        str | None,
+        typer.Option(
+            "--year",
+            metavar="YYYY-YY",
+            help="Financial year, e.g. 2025-26 = 2025-04-01 to 2026-03-31 "
+            "(default: the current one).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--format",
+            help="table, md, csv, json or html (default: table, or from --output's extension).",
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace FILE if it already exists.")
+    ] = False,
+    detail: Annotated[
+        bool,
+        typer.Option("--detail", help="List the cases (ref, pseudonym, dates) behind each figure."),
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Figures for a reporting period: notifications, rapid reviews, decisions, the Panel's
+    response, local reviews and action plans (definitions in docs/report.md)."""
+    from casereview.cli.render import report as render
+    from casereview.exports.output import check_target
+    from casereview.reports.figures import parse_financial_year
+    from casereview.services.report import build_report
+
+    start = parse_date(from_, "--from") if from_ is not None else None
+    end = parse_date(to, "--to") if to is not None else None
+    start_year = parse_financial_year(year) if year is not None else None
+    chosen = choose_format(fmt, output)
+    if output is not None:
+        check_target(Path(output), force=force)
+    figures = build_report(context(db), start=start, end=end, year=start_year)
+    render.report(figures, chosen.value, detail=detail, output=output, force=force)

@@ -1,0 +1,120 @@
+"""Rendering for `log export`, `log verify-export` and `calendar export`.
+
+The export itself is written by the service to the stream the command opened; this
+module says what happened (on stderr, so stdout stays the export's) and shows
+verification reports.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.progress import BarColumn, Progress, TextColumn
+
+from casereview.cli.render.console import err, info, literal, out, print_json_data, warning
+from casereview.services.exports import (
+    CalendarExportResult,
+    ExportVerification,
+    LogExportResult,
+)
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int], None]]:
+    """A bar with a count on a terminal; silent when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} events read"),
+        console=err(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.advance(task, n)
+
+
+def log_exported(result: LogExportResult, output: Path | None) -> None:
+    meta = result.meta
+    where = f" to {output}" if output is not None else ""
+    info(
+        f"Exported {_count(meta.event_count, 'event')} from {_count(meta.case_count, 'case')} "
+        f"({meta.format}){where}; "
+        f"log head event {meta.chain_head_seq}; digest {result.digest}."
+    )
+    if meta.include_personal:
+        named = ", ".join(meta.personal_fields) or "none defined"
+        warning(f"this export includes personal data ({named}); store and share it accordingly.")
+
+
+def export_verification(report: ExportVerification, as_json: bool) -> None:
+    if as_json:
+        meta = report.meta
+        print_json_data(
+            {
+                "ok": report.ok,
+                "file": report.file,
+                "format": report.format,
+                "rows": report.rows,
+                "claimed_digest": report.claimed_digest,
+                "actual_digest": report.actual_digest,
+                "database_checked": report.database_checked,
+                "meta": meta.to_json() if meta is not None else None,
+                "findings": [
+                    {"check": f.check, "seq": f.seq, "message": f.message} for f in report.findings
+                ],
+                "more_findings": report.more_findings,
+                "notes": report.notes,
+            }
+        )
+        return
+    console = out()
+    for finding in report.findings:
+        console.print(literal(f"FAIL [{finding.check}] {finding}"), style="red", soft_wrap=True)
+    if report.more_findings:
+        console.print(f"… and {report.more_findings} more findings", style="red", soft_wrap=True)
+    for note in report.notes:
+        info(f"Note: {note}")
+    meta = report.meta
+    what = f"{report.format} export of {report.rows} events" if report.format else "file"
+    if meta is not None:
+        what += f", made {meta.created_at} at log event {meta.chain_head_seq}"
+    if not report.ok:
+        console.print(
+            literal(f"FAILED: {report.file} ({what}) does not verify."),
+            style="bold red",
+            soft_wrap=True,
+        )
+        return
+    console.print(literal(f"OK: {report.file} ({what}) is intact."), style="green", soft_wrap=True)
+    if report.database_checked:
+        console.print(
+            "Every row matches the log, and no row of the log is missing.", soft_wrap=True
+        )
+    else:
+        info(
+            "Checked against its own digest only: it has not changed since it was written "
+            "(or was rewritten along with its digest). Give --db to check it against the log."
+        )
+
+
+def calendar_exported(result: CalendarExportResult, output: Path | None) -> None:
+    where = f" to {output}" if output is not None else ""
+    if result.closed_case is not None:
+        info(f"Case {result.closed_case} is closed: it has no open deadlines.")
+    paused = (
+        f"; {result.paused_left_out} paused clock(s) left out" if result.paused_left_out else ""
+    )
+    info(
+        f"Wrote {_count(result.deadlines, 'deadline')} in {_count(result.cases, 'case')}"
+        f"{where}{paused}."
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

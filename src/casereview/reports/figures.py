@@ -1,0 +1,326 @@
+"""The report model: a reporting period, the figures in it, and the cases behind each one.
+
+Pure data and date arithmetic; nothing here reads the database or the time. Periods are
+inclusive date ranges; the default is an English financial year, 1 April to 31 March,
+named like "2025-26". Figure ids (`rapid_reviews.on_time`, …) and detail column names are
+a public contract shared by the JSON and CSV writers and documented in docs/report.md:
+add figures and columns, never rename or drop them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from casereview.errors import InvalidInput, OutOfRange
+
+Cell = str | int | float | bool | None
+"""One value in a detail row: dates are ISO text, counts int, months float."""
+
+Number = int | float | None
+"""A figure's value; None when there is nothing to measure (a median of no cases)."""
+
+DAYS_PER_MONTH = 365.2425 / 12
+"""Average Gregorian month (30.436875 days): days are turned into months with this."""
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("caseload", "Caseload"),
+    ("notifications", "Notifications to the Panel"),
+    ("rapid_reviews", "Rapid reviews"),
+    ("decisions", "Decisions"),
+    ("panel", "The Panel's response"),
+    ("local_reviews", "Local reviews (LCSPRs)"),
+    ("action_plans", "Action plans"),
+)
+
+_YEAR = re.compile(r"(\d{4})[-/](\d{2}|\d{4})")
+FIRST_YEAR, LAST_YEAR = 1990, 2098
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2099, 12, 31)  # the working-day calendar's range
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive reporting period; `financial_year` is set when it is exactly one."""
+
+    start: dt.date
+    end: dt.date
+    financial_year: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.financial_year is not None:
+            return self.financial_year
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+    @property
+    def end_exclusive(self) -> dt.date:
+        return self.end + dt.timedelta(days=1)
+
+    def contains(self, day: dt.date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+    def days_within(self, start: dt.date, end_exclusive: dt.date | None) -> int:
+        """Calendar days of [start, end_exclusive) inside the period (open end: to period end)."""
+        stop = min(end_exclusive or self.end_exclusive, self.end_exclusive)
+        return max(0, (stop - max(start, self.start)).days)
+
+
+def financial_year_label(start_year: int) -> str:
+    return f"{start_year}-{(start_year + 1) % 100:02d}"
+
+
+def financial_year(start_year: int) -> Period:
+    """1 April `start_year` to 31 March the year after."""
+    if not FIRST_YEAR <= start_year <= LAST_YEAR:
+        raise InvalidInput(
+            f"--year must start between {FIRST_YEAR} and {LAST_YEAR}, got {start_year}"
+        )
+    return Period(
+        dt.date(start_year, 4, 1),
+        dt.date(start_year + 1, 3, 31),
+        financial_year_label(start_year),
+    )
+
+
+def financial_year_of(day: dt.date) -> int:
+    """The start year of the financial year holding `day` (Jan–Mar belong to the year before)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def parse_financial_year(text: str) -> int:
+    """`2025-26` (or `2025/26`, `2025-2026`) -> 2025; anything else is a usage error."""
+    cleaned = text.strip()
+    match = _YEAR.fullmatch(cleaned)
+    shown = repr(cleaned[:20])
+    if match is None:
+        raise InvalidInput(f"--year must be a financial year like 2025-26, got {shown}")
+    first, second = int(match.group(1)), int(match.group(2))
+    following = first + 1
+    if second != (following if len(match.group(2)) == 4 else following % 100):
+        raise InvalidInput(
+            f"--year {shown} is not a financial year: the second year must follow the first "
+            f"(e.g. {financial_year_label(first)})"
+        )
+    return first
+
+
+def resolve_period(
+    today: dt.date,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    year: int | None = None,
+) -> Period:
+    """The period asked for: a financial year, explicit dates, or the current financial year."""
+    if year is not None and (start is not None or end is not None):
+        raise InvalidInput("--year cannot be combined with --from or --to; give one or the other")
+    if year is not None:
+        period = financial_year(year)
+        if period.start > today:
+            raise InvalidInput(
+                f"--year {period.label} starts on {period.start.isoformat()}, after today "
+                f"({today.isoformat()}); nothing has happened in it yet"
+            )
+        return period
+    if start is None and end is None:
+        return financial_year(financial_year_of(today))
+    if start is None or end is None:
+        missing = "--to" if end is None else "--from"
+        raise InvalidInput(f"give both --from and --to (missing {missing}), or --year")
+    for option, day in (("--from", start), ("--to", end)):
+        if not EARLIEST <= day <= LATEST:
+            raise OutOfRange(
+                f"{option} {day.isoformat()} is outside the dates casereview supports "
+                f"({EARLIEST.isoformat()} to {LATEST.isoformat()})"
+            )
+    if start > end:
+        raise InvalidInput(
+            f"--from {start.isoformat()} is after --to {end.isoformat()}; "
+            "the period must not run backwards"
+        )
+    if start > today:
+        raise InvalidInput(
+            f"the period starts on {start.isoformat()}, after today ({today.isoformat()}); "
+            "nothing has happened in it yet"
+        )
+    fy = financial_year_of(start)
+    if FIRST_YEAR <= fy <= LAST_YEAR and (start, end) == (
+        dt.date(fy, 4, 1),
+        dt.date(fy + 1, 3, 31),
+    ):
+        return financial_year(fy)
+    return Period(start, end)
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """A financial-year quarter (Q1 = April–June), clipped to the reporting period."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+    partial: bool
+
+
+def quarters(period: Period) -> tuple[Quarter, ...]:
+    """The financial quarters that overlap `period`, in order, clipped to it."""
+    found: list[Quarter] = []
+    cursor = _quarter_start(period.start)
+    while cursor <= period.end:
+        following = _add_quarter(cursor)
+        q_end = following - dt.timedelta(days=1)
+        fy = financial_year_of(cursor)
+        number = (cursor.month - 4) % 12 // 3 + 1
+        start, end = max(cursor, period.start), min(q_end, period.end)
+        found.append(
+            Quarter(
+                label=f"{financial_year_label(fy)} Q{number}",
+                start=start,
+                end=end,
+                partial=(start, end) != (cursor, q_end),
+            )
+        )
+        cursor = following
+    return tuple(found)
+
+
+def _quarter_start(day: dt.date) -> dt.date:
+    month = (day.month - 1) // 3 * 3 + 1
+    return dt.date(day.year, month, 1)
+
+
+def _add_quarter(day: dt.date) -> dt.date:
+    month = day.month + 3
+    return dt.date(day.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def months(days: int | float) -> float:
+    """Days as months of average length, to one decimal place."""
+    return round(days / DAYS_PER_MONTH, 1)
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case behind a figure: its reference, pseudonym and the dates that put it there."""
+
+    ref: str
+    pseudonym: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number in the report. `part_of` names the figure it is a subset of ("x of y")."""
+
+    id: str
+    label: str
+    value: Number
+    unit: str
+    part_of: str | None = None
+    columns: tuple[str, ...] = ()
+    cases: tuple[CaseRow, ...] = ()
+
+    @property
+    def section(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    def records(self) -> Iterator[dict[str, Cell]]:
+        """The detail rows as dicts: ref, pseudonym, then the figure's columns."""
+        for row in self.cases:
+            cells = dict(zip(self.columns, row.cells, strict=True))
+            yield {"ref": row.ref, "pseudonym": row.pseudonym, **cells}
+
+
+@dataclass(frozen=True)
+class QuarterCount:
+    quarter: Quarter
+    on_time: int
+    late: int
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One clock of one case, as it stood at the end of the period."""
+
+    clock_id: str
+    label: str
+    kind: str
+    started_on: dt.date
+    due_on: dt.date | None
+    stopped_on: dt.date | None
+    status: str
+    pauses: tuple[tuple[dt.date, dt.date | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class TimelineCase:
+    ref: str
+    pseudonym: str
+    opened_on: dt.date
+    closed_on: dt.date | None
+    state_at_end: str
+    lanes: tuple[Lane, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    generated_on: dt.date
+    figures: tuple[Figure, ...]
+    by_quarter: tuple[QuarterCount, ...]
+    timeline: tuple[TimelineCase, ...]
+    _index: dict[str, Figure] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({f.id: f for f in self.figures})
+
+    @property
+    def complete(self) -> bool:
+        """False while the period has not ended yet: its figures are to date."""
+        return self.period.end < self.generated_on
+
+    @property
+    def as_at(self) -> dt.date:
+        """The day "at period end" figures describe: the period's end, or today if sooner."""
+        return min(self.period.end, self.generated_on)
+
+    def figure(self, figure_id: str) -> Figure:
+        return self._index[figure_id]
+
+    def section(self, section_id: str) -> Sequence[Figure]:
+        return [f for f in self.figures if f.section == section_id]
+
+
+def share(report: Report, figure: Figure) -> str | None:
+    """ "3 of 4 (75%)" style context for a subset figure, or None."""
+    if figure.part_of is None or not isinstance(figure.value, int):
+        return None
+    whole = report.figure(figure.part_of).value
+    if not isinstance(whole, int) or whole == 0:
+        return None
+    return f"of {whole} ({round(100 * figure.value / whole)}%)"
+
+
+_SINGULAR = {"working days": "working day", "days": "day", "months": "month", "queries": "query"}
+
+
+def value_text(figure: Figure) -> str:
+    """A figure's value with its unit ("1 working day", "5.9 months"); counts of cases bare."""
+    text = display(figure.value)
+    if figure.value is None or figure.unit == "cases":
+        return text
+    unit = _SINGULAR.get(figure.unit, figure.unit) if figure.value == 1 else figure.unit
+    return f"{text} {unit}"
+
+
+def display(value: Cell) -> str:
+    """How a value is written in tables: — for nothing, yes/no for booleans."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)

@@ -1,0 +1,447 @@
+"""Use cases for the scrutineer: export the decision log, verify an export, export the
+open deadlines as a calendar.
+
+`export_log` reads the log in one read transaction, up to the chain head as it stood
+when the export began (events appended meanwhile are not included, and the head is
+recorded in the export), in `seq` order and in batches, and streams the records through
+one writer. `verify_export` checks a file's digest and structure and, given a database,
+regenerates the same export at the file's own chain head, filter and options and
+compares them row by row, and looks up every entry hash in the log.
+
+The export's own read queries (counts, the workflows involved, the streamed event rows,
+entry-hash look-ups) are written here with SQLAlchemy Core constructs over the
+documented `events` columns, so no SQL text is composed; `store.repository.iter_events`
+selects every column (the payload too) and has no count or `kind` filter. They could move
+to `store/` unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import ColumnElement, Connection, bindparam, column, distinct, func, select, table
+
+from casereview import __version__, audit, clocks
+from casereview.errors import CaseReviewError, InvalidInput, NotFound
+from casereview.exports import ics
+from casereview.exports.csv_format import CsvWriter
+from casereview.exports.decision_log import (
+    EVENT_COLUMNS,
+    FORMATS,
+    DecisionLogBuilder,
+    EventRow,
+    ExportMeta,
+    WorkflowRef,
+)
+from casereview.exports.document import ExportFormatError, ParsedExport, Writer
+from casereview.exports.integrity import Finding, check_file, compare, read_export
+from casereview.exports.json_format import JsonWriter
+from casereview.exports.markdown import MarkdownWriter
+from casereview.services.context import ServiceContext
+from casereview.store import location, projections, repository
+from casereview.workflow.model import WorkflowDefinition
+
+GENERATOR = f"casereview {__version__}"
+BATCH = 10_000
+MAX_FINDINGS = 200
+
+WRITERS: dict[str, Callable[[BinaryIO], Writer]] = {
+    "csv": CsvWriter,
+    "json": JsonWriter,
+    "md": MarkdownWriter,
+}
+
+_events = table(
+    "events",
+    *(column(name) for name in sorted({*EVENT_COLUMNS, "kind", "case_id"})),
+)
+
+
+@dataclass(frozen=True)
+class LogExportRequest:
+    format: str = "csv"
+    case: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    include_personal: bool = False
+
+
+@dataclass(frozen=True)
+class LogExportResult:
+    meta: ExportMeta
+    digest: str
+
+
+@dataclass(frozen=True)
+class _Pin:
+    """What a regenerated export copies from the file it is checked against."""
+
+    head_seq: int
+    head_hash: str
+    created_at: str
+    generator: str
+
+
+# -- reading the log ---------------------------------------------------------------------
+
+
+def _conditions(
+    head_seq: int,
+    case_id: int | None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> list[ColumnElement[bool]]:
+    c = _events.c
+    where: list[ColumnElement[bool]] = [c.kind == "case", c.seq <= head_seq]
+    if case_id is not None:
+        where.append(c.case_id == case_id)
+    if date_from is not None:
+        where.append(c.occurred_on >= date_from.isoformat())
+    if date_to is not None:
+        where.append(c.occurred_on <= date_to.isoformat())
+    return where
+
+
+def _workflows(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[WorkflowRef]:
+    c = _events.c
+    rows = conn.execute(
+        select(c.workflow_id, c.workflow_version, c.definition_hash)
+        .distinct()
+        .where(*where)
+        .order_by(c.workflow_id, c.workflow_version, c.definition_hash)
+    ).all()
+    return [WorkflowRef(str(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+
+def _counts(conn: Connection, where: Sequence[ColumnElement[bool]]) -> tuple[int, int]:
+    c = _events.c
+    row = conn.execute(select(func.count(), func.count(distinct(c.case_ref))).where(*where)).one()
+    return int(row[0]), int(row[1])
+
+
+def _batches(
+    conn: Connection, head_seq: int, case_id: int | None, batch: int = BATCH
+) -> Iterator[list[EventRow]]:
+    """Case events up to the head, in seq order: one streamed query, `batch` rows at a
+    time (a server-side cursor on PostgreSQL), so the log never sits in memory."""
+    c = _events.c
+    stmt = (
+        select(*(c[name] for name in EVENT_COLUMNS))
+        .where(*_conditions(head_seq, case_id))
+        .order_by(c.seq)
+    )
+    result = conn.execution_options(yield_per=batch).execute(stmt)
+    make = EventRow._make
+    for part in result.partitions():
+        yield [make(row) for row in part]
+
+
+def _hash_positions(conn: Connection, hashes: Sequence[str]) -> dict[str, int]:
+    c = _events.c
+    found: dict[str, int] = {}
+    stmt = select(c.entry_hash, c.seq).where(c.entry_hash.in_(bindparam("hashes", expanding=True)))
+    for start in range(0, len(hashes), 500):
+        for row in conn.execute(stmt, {"hashes": list(hashes[start : start + 500])}):
+            found[str(row[0])] = int(row[1])
+    return found
+
+
+# -- export ------------------------------------------------------------------------------
+
+
+def _check_request(request: LogExportRequest) -> None:
+    if request.format not in FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {request.format!r}")
+    if request.date_from and request.date_to and request.date_from > request.date_to:
+        raise InvalidInput(
+            f"--from {request.date_from.isoformat()} is after --to {request.date_to.isoformat()}"
+        )
+
+
+def export_log(
+    ctx: ServiceContext,
+    request: LogExportRequest,
+    sink: BinaryIO,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> LogExportResult:
+    """Write the decision log selected by `request` to `sink`; return its metadata."""
+    _check_request(request)
+    return _export(ctx, request, sink, pin=None, progress=progress)
+
+
+def _export(
+    ctx: ServiceContext,
+    request: LogExportRequest,
+    sink: BinaryIO,
+    *,
+    pin: _Pin | None,
+    progress: Callable[[int], None] | None,
+) -> LogExportResult:
+    with ctx.db().reading() as conn:
+        head_seq, head_hash = (pin.head_seq, pin.head_hash) if pin else repository.chain_head(conn)
+        case_id = None
+        if request.case is not None:
+            row = projections.get_case(conn, request.case)
+            if row is None:
+                raise NotFound(f"no case {request.case!r}; see 'casereview case list'")
+            case_id = int(row["id"])
+        selected = _conditions(head_seq, case_id, request.date_from, request.date_to)
+        in_range = _workflows(conn, selected)
+        definitions: dict[WorkflowRef, WorkflowDefinition] = {
+            ref: ctx.registry.get_exact(ref.id, ref.version, ref.content_hash)
+            for ref in _workflows(conn, _conditions(head_seq, case_id))
+        }
+        event_count, case_count = _counts(conn, selected)
+        personal = sorted({f for ref in in_range for f in definitions[ref].personal_field_ids})
+        meta = ExportMeta(
+            format=request.format,
+            generator=pin.generator if pin else GENERATOR,
+            created_at=pin.created_at if pin else audit.format_instant(ctx.clock.now()),
+            chain_head_seq=head_seq,
+            chain_head_hash=head_hash,
+            case=request.case,
+            date_from=request.date_from.isoformat() if request.date_from else None,
+            date_to=request.date_to.isoformat() if request.date_to else None,
+            include_personal=request.include_personal,
+            personal_fields=tuple(personal),
+            event_count=event_count,
+            case_count=case_count,
+            workflows=tuple(in_range),
+        )
+        builder = DecisionLogBuilder(
+            definitions.__getitem__,
+            ctx.calendar,
+            include_personal=request.include_personal,
+            date_from=request.date_from,
+            date_to=request.date_to,
+        )
+        writer = WRITERS[request.format](sink)
+        writer.begin(meta)
+        feed, write = builder.feed, writer.write
+        for batch in _batches(conn, head_seq, case_id):
+            for event in batch:
+                record = feed(event)
+                if record is not None:
+                    write(record)
+            if progress is not None:
+                progress(len(batch))
+        digest = writer.finish()
+    return LogExportResult(meta, digest)
+
+
+# -- verify ------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportVerification:
+    file: str
+    format: str | None = None
+    meta: ExportMeta | None = None
+    claimed_digest: str | None = None
+    actual_digest: str | None = None
+    rows: int = 0
+    database_checked: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    more_findings: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings and not self.more_findings
+
+    def add(self, findings: Sequence[Finding]) -> None:
+        room = MAX_FINDINGS - len(self.findings)
+        self.findings.extend(findings[: max(room, 0)])
+        self.more_findings += max(len(findings) - max(room, 0), 0)
+
+
+def database_named(db_option: str | None) -> bool:
+    """True when the person named a database (`--db` or the environment): only then
+    does verify-export compare a file with a log. The per-user default database is not
+    used implicitly, so a file checked on another machine is checked on its own."""
+    return bool(
+        db_option
+        or os.environ.get(location.DB_ENV, "").strip()
+        or os.environ.get(location.URL_ENV, "").strip()
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path} is a directory, not an export file") from None
+    except OSError as exc:
+        raise CaseReviewError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def verify_export(path: Path, ctx: ServiceContext | None) -> ExportVerification:
+    """Check an export file alone, and against the log when `ctx` is given."""
+    report = ExportVerification(file=str(path))
+    data = _read(path)
+    try:
+        parsed = read_export(data)
+    except ExportFormatError as exc:
+        report.add([Finding("structure", str(exc))])
+        return report
+    report.format = parsed.format
+    report.meta = parsed.meta
+    report.claimed_digest = parsed.claimed_digest
+    report.actual_digest = parsed.actual_digest
+    report.rows = len(parsed.units)
+    report.add(check_file(parsed))
+    if ctx is not None:
+        report.database_checked = True
+        _check_against_log(ctx, parsed, report)
+    return report
+
+
+def _check_against_log(
+    ctx: ServiceContext, parsed: ParsedExport, report: ExportVerification
+) -> None:
+    meta = parsed.meta
+    with ctx.db().reading() as conn:
+        total, _ = repository.chain_head(conn)
+        if meta.chain_head_seq > total:
+            report.add(
+                [
+                    Finding(
+                        "database",
+                        f"the log has {total} events, fewer than the {meta.chain_head_seq} "
+                        "this export was made at: this is a different database, or the log "
+                        "was cut short or restored from an older copy",
+                    )
+                ]
+            )
+        elif meta.chain_head_seq and (
+            repository.event_hash_at(conn, meta.chain_head_seq) != meta.chain_head_hash
+        ):
+            report.add(
+                [
+                    Finding(
+                        "database",
+                        f"event {meta.chain_head_seq} in the log does not have the hash this "
+                        "export recorded as the chain head: this is a different database, or "
+                        "the log was rewritten",
+                    )
+                ]
+            )
+        hashes = parsed.entry_hashes
+        known = _hash_positions(conn, sorted(set(hashes.values())))
+    problems = []
+    for seq in sorted(hashes):
+        found = known.get(hashes[seq])
+        if found is None:
+            problems.append(Finding("database", "its entry_hash is not in the log", seq))
+        elif found != seq:
+            problems.append(
+                Finding("database", f"its entry_hash belongs to event {found} in the log", seq)
+            )
+    report.add(problems)
+    if meta.generator != GENERATOR:
+        report.notes.append(
+            f"the file was made by {meta.generator} and is compared with what {GENERATOR} "
+            "produces; a difference may come from the version rather than the log"
+        )
+    try:
+        request = LogExportRequest(
+            format=parsed.format,
+            case=meta.case,
+            date_from=dt.date.fromisoformat(meta.date_from) if meta.date_from else None,
+            date_to=dt.date.fromisoformat(meta.date_to) if meta.date_to else None,
+            include_personal=meta.include_personal,
+        )
+    except ValueError:
+        report.add([Finding("structure", "the export's date filter is not a pair of ISO dates")])
+        return
+    pin = _Pin(meta.chain_head_seq, meta.chain_head_hash, meta.created_at, meta.generator)
+    buffer = io.BytesIO()
+    try:
+        _export(ctx, request, buffer, pin=pin, progress=None)
+    except CaseReviewError as exc:
+        report.add([Finding("database", f"the export cannot be regenerated from this log: {exc}")])
+        return
+    report.add(compare(parsed, read_export(buffer.getvalue())))
+
+
+# -- calendar ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarExportResult:
+    deadlines: int
+    cases: int
+    paused_left_out: int
+    closed_case: str | None = None
+
+
+def export_calendar(
+    ctx: ServiceContext, sink: BinaryIO, *, case: str | None = None
+) -> CalendarExportResult:
+    """Write the open deadlines (all open cases, or one case) as iCalendar to `sink`."""
+    today = ctx.clock.today()
+    deadlines: list[ics.Deadline] = []
+    paused = 0
+    closed_case = None
+    rules: dict[tuple[str, int, str], dict[str, clocks.ClockRule]] = {}
+    with ctx.db().reading() as conn:
+        if case is not None:
+            row = projections.get_case(conn, case)
+            if row is None:
+                raise NotFound(f"no case {case!r}; see 'casereview case list'")
+            rows = [] if row["closed"] else [row]
+            closed_case = case if row["closed"] else None
+        else:
+            rows = list(projections.list_cases(conn, closed=False))
+        for row in rows:
+            key = (str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"]))
+            if key not in rules:
+                definition = ctx.registry.get_exact(*key)
+                rules[key] = {r.id: r for r in clocks.rules_for(definition)}
+            for clock in projections.clocks_of(conn, int(row["id"])):
+                if clock["state"] == "paused":
+                    paused += 1
+                    continue
+                if clock["state"] != "running" or not clock["due_on"]:
+                    continue
+                due = dt.date.fromisoformat(str(clock["due_on"]))
+                warn = dt.date.fromisoformat(str(clock["warn_from"] or clock["due_on"]))
+                status = clocks.status_of_running(due, warn, bool(clock["ends_on_due"]), today)
+                if status == "met":
+                    continue  # a reminder clock that has run its course
+                rule = rules[key].get(str(clock["clock_id"]))
+                anchor = clock["anchor_on"]
+                deadlines.append(
+                    ics.Deadline(
+                        case_ref=str(row["ref"]),
+                        pseudonym=str(row["pseudonym"]),
+                        workflow_id=key[0],
+                        workflow_version=key[1],
+                        clock_id=str(clock["clock_id"]),
+                        label=str(clock["label"]),
+                        kind=str(clock["kind"]),
+                        rule=rule.describe() if rule else "(not in this workflow version)",
+                        anchor_on=dt.date.fromisoformat(str(anchor)) if anchor else None,
+                        due_on=due,
+                        warn_from=warn,
+                        status=status,
+                        sequence=int(row["version"]),
+                    )
+                )
+    deadlines.sort(key=lambda d: (d.due_on, d.case_ref, d.clock_id))
+    sink.write(ics.build(deadlines, stamp=ctx.clock.now(), generator=GENERATOR, today=today))
+    return CalendarExportResult(
+        deadlines=len(deadlines),
+        cases=len({d.case_ref for d in deadlines}),
+        paused_left_out=paused,
+        closed_case=closed_case,
+    )
