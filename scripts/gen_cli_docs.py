@@ -23,13 +23,25 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 EXIT_CODES = {
     ExitCode.OK: "success",
-    ExitCode.ERROR: "an error not covered below (a file that cannot be read or written, an internal error)",
-    ExitCode.USAGE: "usage: an unknown command or option, a malformed date or number, a value out of range",
+    ExitCode.ERROR: (
+        "an error not covered below (a file that cannot be read or written, an internal error)"
+    ),
+    ExitCode.USAGE: (
+        "usage: an unknown command or option, a malformed date or number, a value out of range"
+    ),
     ExitCode.NOT_FOUND: "not found: no such case, user, workflow, clock or database",
-    ExitCode.REFUSED: "refused: the trigger is not possible now, a role is not held, a field, rationale or sign-off is missing",
+    ExitCode.REFUSED: (
+        "refused: the trigger is not possible now, a role is not held, "
+        "a field, rationale or sign-off is missing"
+    ),
     ExitCode.INVALID_WORKFLOW: "invalid workflow file: validation or lint findings",
-    ExitCode.CONFLICT: "conflict: someone else moved the case first (or `--expect-state` no longer holds), a duplicate reference or pseudonym, an existing file",
-    ExitCode.VERIFICATION_FAILED: "verification failed: the audit trail or an export did not verify",
+    ExitCode.CONFLICT: (
+        "conflict: someone else moved the case first (or `--expect-state` no longer holds), "
+        "a duplicate reference or pseudonym, an existing file"
+    ),
+    ExitCode.VERIFICATION_FAILED: (
+        "verification failed: the audit trail or an export did not verify"
+    ),
 }
 
 INTRO = """# CLI reference

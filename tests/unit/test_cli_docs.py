@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
+from scripts import gen_cli_docs
 
 from casereview.cli.app import app
-from scripts import gen_cli_docs
 
 
 def _leaves(command, path):
