@@ -13,6 +13,7 @@ The compiled `transitions` machine confirms the move last.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ from casereview.workflow.model import (
 # workflow may declare them as fields for documentation, but they are never --set.
 IDENTITY_FIELDS = ("ref", "pseudonym")
 MAX_TEXT = 4000
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 YES = {"yes", "y", "true"}
 NO = {"no", "n", "false"}
 
@@ -85,7 +87,8 @@ def parse_value(definition: WorkflowDefinition, name: str, raw: str) -> Any:
         raise Refused(f"{name} must not contain NUL characters")
     if spec.type == "date":
         try:
-            if len(text) != 10:
+            # Strictly YYYY-MM-DD: fromisoformat alone also takes week dates (2025-W23-1).
+            if not _ISO_DATE.fullmatch(text):
                 raise ValueError
             return dt.date.fromisoformat(text).isoformat()
         except ValueError:

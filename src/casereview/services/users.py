@@ -119,6 +119,8 @@ def add_user(
         )
     if not display_name.strip():
         raise InvalidInput("--name must not be empty")
+    if not display_name.isprintable() or len(display_name) > 200:
+        raise InvalidInput("--name must be printable text of at most 200 characters")
     if not roles:
         raise InvalidInput("give at least one --role")
     known_roles, known_agencies = _known_roles_and_agencies(ctx)

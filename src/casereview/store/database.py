@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from casereview.errors import CaseReviewError, NotFound
@@ -87,7 +87,25 @@ class Database:
             )
         if db.path is not None and create:
             db.path.parent.mkdir(parents=True, exist_ok=True)
-        if db.is_postgres and not create and not db._has_schema():
+        if db.path is not None and db.path.exists():
+            # Look before connecting: a connection switches the file to WAL, which would
+            # turn an empty or foreign file into something it was not.
+            kind = _sqlite_file_kind(db.path)
+            if kind == "foreign":
+                raise StoreError(
+                    f"{db.path} is not a casereview database (it is not an SQLite file)"
+                )
+            if kind == "other-app" and create:
+                raise StoreError(
+                    f"{db.path} already holds another application's data; "
+                    "choose a new file for casereview"
+                )
+            if kind in ("empty", "other-app") and not create:
+                raise NotFound(
+                    f"{db.path} is not a casereview database (it has no casereview schema); "
+                    "run 'casereview init' to create one"
+                )
+        elif db.is_postgres and not create and not db._has_schema():
             raise NotFound(
                 "the PostgreSQL database has no casereview schema; "
                 "run 'casereview init' to create it"
@@ -96,12 +114,13 @@ class Database:
         return db
 
     def _has_schema(self) -> bool:
+        """True if the database has been initialised (an empty file has not)."""
         from sqlalchemy import inspect
 
         try:
             with self.engine.connect() as conn:
                 return inspect(conn).has_table("schema_migrations")
-        except OperationalError as exc:
+        except DBAPIError as exc:
             raise StoreError(_describe(exc, self)) from None
 
     @property
@@ -161,7 +180,7 @@ class Database:
                             {"name": migration.name, "at": _utc_now()},
                         )
                         applied.append(migration.name)
-        except (OperationalError, ProgrammingError) as exc:
+        except (OperationalError, ProgrammingError, DatabaseError) as exc:
             raise StoreError(_describe(exc, self)) from None
         return applied
 
@@ -186,7 +205,7 @@ class Database:
                     trans.commit()
                 else:
                     trans.rollback()
-        except (OperationalError, ProgrammingError) as exc:
+        except (OperationalError, ProgrammingError, DatabaseError) as exc:
             raise StoreError(_describe(exc, self)) from None
 
     @contextmanager
@@ -196,11 +215,37 @@ class Database:
             with self.engine.connect() as conn, conn.begin() as trans:
                 yield conn
                 trans.rollback()
-        except (OperationalError, ProgrammingError) as exc:
+        except (OperationalError, ProgrammingError, DatabaseError) as exc:
             raise StoreError(_describe(exc, self)) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_file_kind(path: Path) -> str:
+    """What an existing file is: empty, foreign (not SQLite), other-app, or casereview."""
+    import sqlite3
+
+    with path.open("rb") as handle:
+        header = handle.read(16)
+    if not header:
+        return "empty"
+    if header != b"SQLite format 3\x00":
+        return "foreign"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            names = {
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return "foreign"
+    if "schema_migrations" in names:
+        return "casereview"
+    return "other-app" if names else "empty"
 
 
 def _utc_now() -> str:
@@ -212,6 +257,8 @@ def _utc_now() -> str:
 def _describe(exc: DBAPIError, db: Database) -> str:
     detail = str(exc.orig).splitlines()[0] if exc.orig is not None else "unknown error"
     where = str(db.path) if db.path is not None else "the database server"
+    if "file is not a database" in detail:
+        return f"{where} is not a casereview database (it is not an SQLite file)"
     if "permission denied" in detail:
         return (
             f"{where} refused: {detail}. Your database login needs the casereview_app "
