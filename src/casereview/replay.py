@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casereview.clocks import OPEN_TRIGGER, EventFacts
-from casereview.engine import case_scoped
 from casereview.workflow.model import WorkflowDefinition
 
 
@@ -40,6 +39,69 @@ class Replayed:
     _terminal: bool = False
 
 
+@dataclass(frozen=True)
+class _Move:
+    sources: frozenset[str]  # `from`, with "*" expanded to every non-terminal state
+    to: str | None  # None: the case stays where it is
+    clears: tuple[str, ...]  # approval rounds whose sign-offs this trigger discards
+    signs: bool
+
+
+@dataclass(frozen=True)
+class _Index:
+    """What replay asks of a definition, as plain dicts.
+
+    Replay runs for every event `audit verify` reads and every case `show`/`timeline`
+    opens; reading these through the definition's pydantic properties on each event
+    cost more than the rest of replay together. Built from the same definition methods
+    (`sources_of`, `rounds_cleared_by`, `round_collected_in`, field scopes), so the
+    answers are the same.
+    """
+
+    moves: dict[str, _Move]
+    terminal: dict[str, bool]
+    case_fields: frozenset[str]  # fields with scope "case": what `engine.case_scoped` keeps
+    signing: dict[str, tuple[str, str]]  # state -> (approval round, its agency field)
+
+
+def _build_index(definition: WorkflowDefinition) -> _Index:
+    moves = {
+        t.id: _Move(
+            sources=frozenset(definition.sources_of(t)),
+            to=t.to,
+            clears=tuple(r.id for r in definition.rounds_cleared_by(t.id)),
+            signs=t.signs,
+        )
+        for t in definition.triggers
+    }
+    signing = {}
+    for state in definition.states:
+        found = definition.round_collected_in(state.id)
+        if found is not None:
+            signing[state.id] = (found.id, found.agency_field)
+    return _Index(
+        moves=moves,
+        terminal={s.id: s.terminal for s in definition.states},
+        case_fields=frozenset(f.id for f in definition.fields if f.scope == "case"),
+        signing=signing,
+    )
+
+
+# The last definition replayed and its index: a process replays case after case of
+# the same few definitions, and holding one keeps nothing alive that is not in use.
+_last: tuple[WorkflowDefinition, _Index] | None = None
+
+
+def _index_of(definition: WorkflowDefinition) -> _Index:
+    global _last
+    cached = _last
+    if cached is not None and cached[0] is definition:
+        return cached[1]
+    index = _build_index(definition)
+    _last = (definition, index)
+    return index
+
+
 def _fields_of(row: Mapping[str, Any]) -> dict[str, Any]:
     value = row["fields"]
     if isinstance(value, str):
@@ -58,60 +120,69 @@ def replay(
     """Apply a case's events in order (optionally only those on or before `until`)."""
     case = Replayed(ref=ref)
     for row in events:
-        occurred = dt.date.fromisoformat(str(row["occurred_on"]))
-        if until is not None and occurred > until:
+        if until is not None and dt.date.fromisoformat(str(row["occurred_on"])) > until:
             break
-        seq = int(row["seq"])
-        changes = _fields_of(row)
-        trigger_id = str(row["trigger"])
-        if trigger_id == OPEN_TRIGGER:
-            if case.version:
-                case.problems.append((seq, "the case is opened twice"))
-            case.state = str(row["to_state"])
-            case.pseudonym = str(changes.get("pseudonym", ""))
-            case.fields = {k: v for k, v in changes.items() if k != "pseudonym"}
-            case.opened_on = str(row["occurred_on"])
-            changed = frozenset(case.fields)
-        else:
-            trigger = definition.triggers_by_id.get(trigger_id)
-            if trigger is None:
-                case.problems.append((seq, f"unknown trigger {trigger_id!r}"))
-                continue
-            if row["from_state"] != case.state:
-                case.problems.append(
-                    (seq, f"recorded from {row['from_state']} but the case was in {case.state}")
-                )
-            if case.state not in definition.sources_of(trigger):
-                case.problems.append((seq, f"{trigger_id} is not possible from {case.state}"))
-            expected_to = trigger.destination_from(case.state)
-            if row["to_state"] != expected_to:
-                case.problems.append(
-                    (seq, f"recorded to {row['to_state']} but {trigger_id} leads to {expected_to}")
-                )
-            for cleared in definition.rounds_cleared_by(trigger_id):
-                case.approvals.pop(cleared.id, None)
-            if trigger.signs:
-                signing = definition.round_collected_in(case.state)
-                agency = changes.get(signing.agency_field) if signing else None
-                if signing is not None and isinstance(agency, str):
-                    case.approvals.setdefault(signing.id, {})[agency] = seq
-            kept = case_scoped(definition, changes)
-            case.fields.update(kept)
-            case.state = expected_to
-            changed = frozenset(kept)
-        case.version += 1
-        case.last_event_on = str(row["occurred_on"])
-        case.last_seq = seq
-        known = definition.states_by_id.get(case.state)
-        case._terminal = known.terminal if known is not None else False
-        case.facts.append(
-            EventFacts(
-                trigger=trigger_id,
-                occurred_on=occurred,
-                to_state=case.state,
-                fields_after=dict(case.fields),
-                changed=changed,
-                seq=seq,
-            )
-        )
+        apply_event(definition, case, row)
     return case
+
+
+def apply_event(definition: WorkflowDefinition, case: Replayed, row: Mapping[str, Any]) -> None:
+    """Apply one more event to a replayed case, in place.
+
+    `replay` is a fold of this function; the bulk importer calls it event by event so
+    that the snapshot it decides each step against is the one a full replay would give.
+    """
+    index = _index_of(definition)
+    occurred = dt.date.fromisoformat(str(row["occurred_on"]))
+    seq = int(row["seq"])
+    changes = _fields_of(row)
+    trigger_id = str(row["trigger"])
+    if trigger_id == OPEN_TRIGGER:
+        if case.version:
+            case.problems.append((seq, "the case is opened twice"))
+        case.state = str(row["to_state"])
+        case.pseudonym = str(changes.get("pseudonym", ""))
+        case.fields = {k: v for k, v in changes.items() if k != "pseudonym"}
+        case.opened_on = str(row["occurred_on"])
+        changed = frozenset(case.fields)
+    else:
+        move = index.moves.get(trigger_id)
+        if move is None:
+            case.problems.append((seq, f"unknown trigger {trigger_id!r}"))
+            return
+        if row["from_state"] != case.state:
+            case.problems.append(
+                (seq, f"recorded from {row['from_state']} but the case was in {case.state}")
+            )
+        if case.state not in move.sources:
+            case.problems.append((seq, f"{trigger_id} is not possible from {case.state}"))
+        expected_to = move.to if move.to is not None else case.state
+        if row["to_state"] != expected_to:
+            case.problems.append(
+                (seq, f"recorded to {row['to_state']} but {trigger_id} leads to {expected_to}")
+            )
+        for cleared in move.clears:
+            case.approvals.pop(cleared, None)
+        if move.signs:
+            signing = index.signing.get(case.state)
+            agency = changes.get(signing[1]) if signing else None
+            if signing is not None and isinstance(agency, str):
+                case.approvals.setdefault(signing[0], {})[agency] = seq
+        kept = {k: v for k, v in changes.items() if k in index.case_fields}
+        case.fields.update(kept)
+        case.state = expected_to
+        changed = frozenset(kept)
+    case.version += 1
+    case.last_event_on = str(row["occurred_on"])
+    case.last_seq = seq
+    case._terminal = index.terminal.get(case.state, False)
+    case.facts.append(
+        EventFacts(
+            trigger=trigger_id,
+            occurred_on=occurred,
+            to_state=case.state,
+            fields_after=dict(case.fields),
+            changed=changed,
+            seq=seq,
+        )
+    )

@@ -517,17 +517,11 @@ def test_workflow_validate_with_generated_files(bench, cli):
     assert cli("workflow", "validate", str(target)).exit_code == 0
 
 
-# -- known defects, pinned -------------------------------------------------------------
+# -- defects this suite found (fixed; kept as regression tests) ------------------------
 
 SURROGATE = "\udcff"  # what Python makes of the byte 0xFF in argv on a UTF-8 system
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an argument holding bytes that are not UTF-8 (Python passes them on as "
-    "lone surrogates, e.g. `casereview case show $'\\xff'`) ends in exit 1 'unexpected "
-    "internal error (UnicodeEncodeError)' instead of a usage error",
-)
 @pytest.mark.parametrize(
     "argv",
     [
@@ -549,12 +543,6 @@ def test_undecodable_argument_bytes(argv, bench, cli):
     bench.run(cli, None, argv)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: --db naming a file that is not an SQLite database ends in exit 1 "
-    "'unexpected internal error (DatabaseError)' instead of an Error line saying so "
-    "(Database.open/migrate catch OperationalError only)",
-)
 def test_db_option_naming_a_text_file(tmp_path, cli):
     path = tmp_path / "notes.txt"
     path.write_text("these are my notes, not a database\n" * 20)
@@ -565,13 +553,6 @@ def test_db_option_naming_a_text_file(tmp_path, cli):
     assert "unexpected internal error" not in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a read-only command pointed at an existing empty file (e.g. made by "
-    "`touch`) silently creates the casereview schema in it and reports success ('0 "
-    "cases', or 'OK: the audit trail verifies'), where docs/storage.md says every command "
-    "but init refuses to create a database (exit 3)",
-)
 @pytest.mark.parametrize("argv", [["case", "list"], ["audit", "verify"]], ids=" ".join)
 def test_read_command_on_an_empty_file(argv, tmp_path, cli):
     path = tmp_path / "empty.db"

@@ -6,6 +6,7 @@ Command groups live in sibling modules (one per noun) and are registered here.
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import traceback
@@ -36,6 +37,16 @@ def _debug_requested(args: Sequence[str]) -> bool:
     return "--debug" in args or os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
+def _first_undecodable(argv: Sequence[str]) -> int | None:
+    """The 1-based position of the first argument that cannot be encoded as UTF-8."""
+    for position, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return position
+    return None
+
+
 def _fail(message: str, code: int) -> None:
     # Imported late so that a successful `--help` never pays for rich's console setup.
     from casereview.cli.render import console
@@ -61,6 +72,15 @@ class CaseReviewGroup(TyperGroup):
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = _debug_requested(argv)
+        undecodable = _first_undecodable(argv)
+        if undecodable is not None:
+            # Bytes that are not UTF-8 reach Python as lone surrogates; nothing could
+            # store or print them, so refuse them as a usage error before anything runs.
+            _fail(
+                f"argument {undecodable} is not valid UTF-8 text; check the terminal's "
+                "encoding",
+                int(ExitCode.USAGE),
+            )
         try:
             rv = super().main(
                 args=argv,
@@ -151,7 +171,45 @@ app.add_typer(workdays_cli.app, name="workdays")
 app.add_typer(workflow_cli.app, name="workflow")
 
 
+ROOT_FLAGS = ("--debug",)
+"""Root options that take no value and may come before the command name."""
+
+
+def _app_for(argv: Sequence[str]) -> typer.Typer:
+    """The root app with only the command or group named in `argv` registered.
+
+    Building the click command tree inspects every command's signature (about 25 ms
+    with everything registered, under 2 ms for one group); a process runs one command,
+    so only that one is built. Anything else — no command, `--help`, `--version`, a
+    name that is not a command — gets the whole app, so help, suggestions and errors
+    are exactly what they always were.
+    """
+    name = None
+    for arg in argv:
+        if arg in ROOT_FLAGS:
+            continue
+        if arg.startswith("-"):
+            return app
+        name = arg
+        break
+    if name is None:
+        return app
+    commands = [
+        c
+        for c in app.registered_commands
+        if (c.name or typer.main.get_command_name(getattr(c.callback, "__name__", ""))) == name
+    ]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    narrow = copy.copy(app)
+    narrow.registered_commands = commands
+    narrow.registered_groups = groups
+    return narrow
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
-    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(_app_for(args))
     command.main(args=argv, prog_name="casereview")

@@ -11,8 +11,7 @@ that the log has not been cut short or replaced by an older copy.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from casereview.store.migrations import (
     APPEND_ONLY_TRIGGERS_POSTGRES,
     APPEND_ONLY_TRIGGERS_SQLITE,
 )
+from casereview.workflow.model import WorkflowDefinition
 
 
 @dataclass
@@ -50,6 +50,13 @@ def verify(
     checkpoint_file: Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
+    """Check the chain, the protections, every case's replay and every user row.
+
+    Two streaming passes over the log, so memory stays flat however long it is: the
+    chain in `seq` order, then the cases in id order, each case's events (index
+    `ix_events_case_id`) merged with its case row and clock rows. `progress` is told how
+    many events the chain pass has read, a batch at a time.
+    """
     checkpoint = None
     if checkpoint_file is not None:
         try:
@@ -66,23 +73,24 @@ def verify(
     with ctx.db().reading() as conn:
         head_row = conn.execute(text("SELECT seq, entry_hash FROM chain_head WHERE id = 1")).first()
         head = None if head_row is None else (int(head_row[0]), str(head_row[1]))
-        by_case: dict[int, list[dict[str, Any]]] = defaultdict(list)
         user_events: list[dict[str, Any]] = []
-        case_refs: dict[int, str] = {}
         hash_at: dict[int, str] = {}
+        wanted = checkpoint.event_count if checkpoint is not None else None
 
-        def rows() -> Any:
-            for row in repository.iter_events(conn):
-                record = dict(row)
-                if record["case_id"] is not None:
-                    by_case[int(record["case_id"])].append(record)
-                elif record["kind"] == "admin":
+        def rows() -> Iterator[dict[str, Any]]:
+            unreported = 0
+            for record in repository.iter_all_events(conn):
+                if record["case_id"] is None and record["kind"] == "admin":
                     user_events.append(record)
-                if checkpoint is not None and record["seq"] == checkpoint.event_count:
+                if record["seq"] == wanted:
                     hash_at[int(record["seq"])] = str(record["entry_hash"])
-                if progress is not None:
-                    progress(1)
+                unreported += 1
+                if progress is not None and unreported >= PROGRESS_EVERY:
+                    progress(unreported)
+                    unreported = 0
                 yield record
+            if progress is not None and unreported:
+                progress(unreported)
 
         findings, count, last = audit.verify_chain(rows(), head)
         report.findings.extend(findings)
@@ -91,14 +99,15 @@ def verify(
         if checkpoint is not None:
             report.findings.extend(audit.check_against_checkpoint(checkpoint, hash_at, count))
         report.findings.extend(_check_triggers(conn))
-        for case_row in projections.list_cases(conn):
-            case_refs[int(case_row["id"])] = str(case_row["ref"])
-        report.cases = len(case_refs)
-        report.findings.extend(_verify_cases(ctx, conn, by_case, case_refs))
+        report.cases, case_findings = _verify_cases(ctx, conn)
+        report.findings.extend(case_findings)
         users = repository.list_users(conn)
         report.users = len(users)
         report.findings.extend(_verify_users(users, user_events))
     return report
+
+
+PROGRESS_EVERY = 5000
 
 
 def _check_triggers(conn: Connection) -> list[audit.Finding]:
@@ -139,121 +148,218 @@ def _check_triggers(conn: Connection) -> list[audit.Finding]:
     return []
 
 
-def _verify_cases(
-    ctx: ServiceContext,
-    conn: Connection,
-    by_case: dict[int, list[dict[str, Any]]],
-    case_refs: dict[int, str],
-) -> list[audit.Finding]:
-    found: list[audit.Finding] = []
-    for case_id in sorted(set(by_case) - set(case_refs)):
-        found.append(
-            audit.Finding("replay", f"events refer to case id {case_id}, which has no row")
-        )
-    for case_id, ref in case_refs.items():
-        events = by_case.get(case_id, [])
-        if not events:
-            found.append(audit.Finding("replay", f"case {ref} has no events in the log"))
-            continue
-        for event in events:
-            if event["case_ref"] != ref:
-                found.append(
-                    audit.Finding(
-                        "replay",
-                        f"event belongs to case {event['case_ref']} but is filed under {ref}",
-                        int(event["seq"]),
-                    )
+@dataclass
+class _Pinned:
+    """A workflow definition a case is pinned to, with what replay needs of it once."""
+
+    definition: WorkflowDefinition | None
+    error: str | None
+    content_hash: str = ""
+    rules: list[clocks.ClockRule] = field(default_factory=list)
+
+
+def _grouped(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """(case id, its rows) from rows ordered by case id."""
+    current: int | None = None
+    group: list[dict[str, Any]] = []
+    for row in rows:
+        case_id = int(row["case_id"])
+        if case_id != current:
+            if current is not None:
+                yield current, group
+            current, group = case_id, []
+        group.append(row)
+    if current is not None:
+        yield current, group
+
+
+def _verify_cases(ctx: ServiceContext, conn: Connection) -> tuple[int, list[audit.Finding]]:
+    """Replay every case and compare with its stored rows; (cases, findings).
+
+    Three streams in case-id order — case rows, events, clock rows — are merged, so one
+    case is in memory at a time. Findings come out as before the streaming rewrite:
+    events filed under a case id with no row first, then each case's, by reference.
+    """
+    orphans: list[audit.Finding] = []
+    by_ref: list[tuple[str, list[audit.Finding]]] = []
+    pinned: dict[tuple[str, int, str], _Pinned] = {}
+    events = _grouped(repository.iter_case_events_by_case(conn))
+    clock_groups = _grouped(repository.iter_clock_rows(conn))
+    next_events = next(events, None)
+    next_clocks = next(clock_groups, None)
+    count = 0
+    for row in repository.iter_case_rows(conn):
+        count += 1
+        case_id, ref = int(row["id"]), str(row["ref"])
+        while next_events is not None and next_events[0] < case_id:
+            orphans.append(
+                audit.Finding(
+                    "replay", f"events refer to case id {next_events[0]}, which has no row"
                 )
-        row = projections.get_case(conn, ref)
-        assert row is not None
-        try:
-            definition = ctx.registry.get_exact(
-                str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"])
             )
-        except CaseReviewError as exc:
-            found.append(audit.Finding("replay", f"case {ref}: {exc.message}"))
+            next_events = next(events, None)
+        case_events: list[dict[str, Any]] = []
+        if next_events is not None and next_events[0] == case_id:
+            case_events = next_events[1]
+            next_events = next(events, None)
+        while next_clocks is not None and next_clocks[0] < case_id:
+            next_clocks = next(clock_groups, None)
+        stored_clocks: list[dict[str, Any]] = []
+        if next_clocks is not None and next_clocks[0] == case_id:
+            stored_clocks = next_clocks[1]
+            next_clocks = next(clock_groups, None)
+        key = (str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"]))
+        if key not in pinned:
+            pinned[key] = _pin(ctx, key)
+        by_ref.append((ref, _verify_case(ctx, row, case_events, stored_clocks, pinned[key])))
+    while next_events is not None:
+        orphans.append(
+            audit.Finding("replay", f"events refer to case id {next_events[0]}, which has no row")
+        )
+        next_events = next(events, None)
+    by_ref.sort(key=lambda item: item[0])
+    return count, orphans + [f for _, found in by_ref for f in found]
+
+
+def _pin(ctx: ServiceContext, key: tuple[str, int, str]) -> _Pinned:
+    try:
+        definition = ctx.registry.get_exact(*key)
+    except CaseReviewError as exc:
+        return _Pinned(None, exc.message)
+    return _Pinned(definition, None, definition.content_hash, clocks.rules_for(definition))
+
+
+def _verify_case(
+    ctx: ServiceContext,
+    row: dict[str, Any],
+    events: list[dict[str, Any]],
+    stored_clock_rows: list[dict[str, Any]],
+    pinned: _Pinned,
+) -> list[audit.Finding]:
+    ref = str(row["ref"])
+    found: list[audit.Finding] = []
+    if not events:
+        return [audit.Finding("replay", f"case {ref} has no events in the log")]
+    for event in events:
+        if event["case_ref"] != ref:
+            found.append(
+                audit.Finding(
+                    "replay",
+                    f"event belongs to case {event['case_ref']} but is filed under {ref}",
+                    int(event["seq"]),
+                )
+            )
+    definition = pinned.definition
+    if definition is None:
+        found.append(audit.Finding("replay", f"case {ref}: {pinned.error}"))
+        return found
+    for event in events:
+        if event["definition_hash"] != pinned.content_hash:
+            found.append(
+                audit.Finding(
+                    "replay",
+                    f"case {ref}: event made under a different workflow content",
+                    int(event["seq"]),
+                )
+            )
+            break
+    try:
+        state = replay(definition, ref, events)
+    except (ValueError, TypeError, KeyError) as exc:
+        # A tampered row can hold a date that is not a date or fields that are not
+        # JSON: that is a finding about the log, not a reason to stop verifying.
+        found.append(
+            audit.Finding(
+                "replay", f"case {ref}: its events cannot be replayed ({type(exc).__name__})"
+            )
+        )
+        return found
+    for seq, problem in state.problems:
+        found.append(audit.Finding("replay", f"case {ref}: {problem}", seq))
+    expected = {
+        "state": state.state,
+        "pseudonym": state.pseudonym,
+        "version": state.version,
+        "fields": state.fields,
+        "approvals": state.approvals,
+        "closed": state.closed,
+        "last_event_on": state.last_event_on,
+        "last_seq": state.last_seq,
+        "opened_on": state.opened_on,
+    }
+    try:
+        stored_fields = json.loads(row["fields"])
+        stored_approvals = json.loads(row["approvals"])
+    except (ValueError, TypeError):
+        found.append(audit.Finding("projection", f"case {ref}: stored fields are not JSON"))
+        return found
+    stored = {
+        "state": row["state"],
+        "pseudonym": row["pseudonym"],
+        "version": int(row["version"]),
+        "fields": stored_fields,
+        "approvals": stored_approvals,
+        "closed": bool(row["closed"]),
+        "last_event_on": row["last_event_on"],
+        "last_seq": int(row["last_seq"]),
+        "opened_on": row["opened_on"],
+    }
+    for key, value in expected.items():
+        if stored[key] != value:
+            found.append(
+                audit.Finding(
+                    "projection",
+                    f"case {ref}: stored {key} differs from what its events produce",
+                )
+            )
+    derived = clocks.derive(pinned.rules, state.facts, ctx.calendar)
+    expected_clocks = {c.rule.id: clocks.summarise(c) for c in derived.values()}
+    stored_clocks = {str(r["clock_id"]): r for r in stored_clock_rows}
+    for clock_id in sorted(set(expected_clocks) | set(stored_clocks)):
+        want = expected_clocks.get(clock_id)
+        have = stored_clocks.get(clock_id)
+        if want is None or have is None:
+            found.append(
+                audit.Finding(
+                    "projection",
+                    f"case {ref}: clock {clock_id} should {'not ' if want is None else ''}exist",
+                )
+            )
             continue
-        for event in events:
-            if event["definition_hash"] != definition.content_hash:
+        for column in projections.CLOCK_COLUMNS:
+            if getattr(want, column) != have[column]:
                 found.append(
                     audit.Finding(
-                        "replay",
-                        f"case {ref}: event made under a different workflow content",
-                        int(event["seq"]),
+                        "projection",
+                        f"case {ref}: clock {clock_id} {column} differs from its events",
                     )
                 )
                 break
-        state = replay(definition, ref, events)
-        for seq, problem in state.problems:
-            found.append(audit.Finding("replay", f"case {ref}: {problem}", seq))
-        expected = {
-            "state": state.state,
-            "pseudonym": state.pseudonym,
-            "version": state.version,
-            "fields": state.fields,
-            "approvals": state.approvals,
-            "closed": state.closed,
-            "last_event_on": state.last_event_on,
-            "last_seq": state.last_seq,
-            "opened_on": state.opened_on,
-        }
-        stored = {
-            "state": row["state"],
-            "pseudonym": row["pseudonym"],
-            "version": int(row["version"]),
-            "fields": json.loads(row["fields"]),
-            "approvals": json.loads(row["approvals"]),
-            "closed": bool(row["closed"]),
-            "last_event_on": row["last_event_on"],
-            "last_seq": int(row["last_seq"]),
-            "opened_on": row["opened_on"],
-        }
-        for key, value in expected.items():
-            if stored[key] != value:
-                found.append(
-                    audit.Finding(
-                        "projection",
-                        f"case {ref}: stored {key} differs from what its events produce",
-                    )
-                )
-        derived = clocks.derive(clocks.rules_for(definition), state.facts, ctx.calendar)
-        expected_clocks = {c.rule.id: clocks.summarise(c) for c in derived.values()}
-        stored_clocks = {str(r["clock_id"]): r for r in projections.clocks_of(conn, case_id)}
-        for clock_id in sorted(set(expected_clocks) | set(stored_clocks)):
-            want = expected_clocks.get(clock_id)
-            have = stored_clocks.get(clock_id)
-            if want is None or have is None:
-                found.append(
-                    audit.Finding(
-                        "projection",
-                        f"case {ref}: clock {clock_id} should "
-                        f"{'not ' if want is None else ''}exist",
-                    )
-                )
-                continue
-            for column in projections.CLOCK_COLUMNS:
-                if getattr(want, column) != have[column]:
-                    found.append(
-                        audit.Finding(
-                            "projection",
-                            f"case {ref}: clock {clock_id} {column} differs from its events",
-                        )
-                    )
-                    break
     return found
+
+
+_USER_KEYS = frozenset({"username", "display_name", "roles", "agency"})
 
 
 def _verify_users(users: Any, events: list[dict[str, Any]]) -> list[audit.Finding]:
     expected: dict[str, dict[str, Any]] = {}
+    found: list[audit.Finding] = []
     for event in events:
-        fields = json.loads(event["fields"])
+        try:
+            fields = json.loads(event["fields"])
+        except (ValueError, TypeError):
+            fields = None
+        if not isinstance(fields, dict) or not set(fields) >= _USER_KEYS:
+            found.append(
+                audit.Finding("replay", "a user event cannot be read", int(event["seq"]))
+            )
+            continue
         if event["trigger"] in ("user_add", "user_change"):
             expected[fields["username"]] = {
                 "display_name": fields["display_name"],
                 "roles": sorted(fields["roles"]),
                 "agency": fields["agency"],
             }
-    found: list[audit.Finding] = []
     stored = {
         str(u["username"]): {
             "display_name": u["display_name"],

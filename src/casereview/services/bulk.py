@@ -1,0 +1,392 @@
+"""Applying many case scripts at once: historical imports and national-scale test data.
+
+A *case script* is what a person would type, case by case: open a case (reference,
+awareness date, opening fields) and then fire its triggers in order, each with its date,
+fields, rationale and the person it is recorded on behalf of. `apply_scripts` applies
+scripts with the same domain code as the one-event-at-a-time write path in
+`services.cases` — the same opening checks, `engine.decide` for every step (roles,
+fields, guards, the compiled machine), the same event record, `replay` and
+`clocks.derive` for the projections, and the store's own sealing — so every event,
+case row and clock row is exactly what `open_case` and `advance` would have written in
+the same order with the same clock, and `audit verify` accepts the result.
+
+What differs is only how the work is grouped. `services.cases` opens one write
+transaction per event and rebuilds the case from the database each time. Here one
+transaction covers a *batch* of cases: the chain head (seq, hash) is read once and kept
+in memory, each case's state is carried forward event by event (`replay.apply_event`,
+the step `replay` folds), users are looked up once per batch, clocks are derived once
+per case (the write path re-derives them after every event and keeps the last), and the
+batch's events go to the database in one `executemany`. A refusal anywhere in a batch
+rolls that whole batch back and names the case and step; earlier batches stay
+committed, so a failed import can be resumed from the first case not recorded.
+
+Each case's events are contiguous in the log (case after case), whereas a live
+database interleaves cases as their events happen; nothing in casereview depends on
+the order beyond the chain itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from casereview import audit, clocks, engine
+from casereview.errors import CaseReviewError, Conflict, InvalidInput, NotFound, Refused
+from casereview.replay import Replayed, apply_event
+from casereview.services import cases
+from casereview.services.context import ServiceContext
+from casereview.store import projections, repository
+from casereview.workflow.model import WorkflowDefinition
+
+DEFAULT_BATCH = 500
+"""Cases per write transaction: big enough to amortise the commit (an fsync under
+`synchronous=FULL`), small enough that a batch's events sit comfortably in memory."""
+
+
+SQLITE_CACHE_KIB = 65536
+"""SQLite page cache for a bulk transaction (the default is 2 MiB)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One trigger fired on a case: what `casereview case advance` takes."""
+
+    trigger: str
+    on: dt.date
+    fields: Mapping[str, str] = field(default_factory=dict)
+    rationale: str | None = None
+    on_behalf_of: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseScript:
+    """A case from its opening to its last event: what `case open` then `case advance`
+    (once per step) take. `opened_on` defaults to today, as `case open --on` does."""
+
+    ref: str
+    aware_on: dt.date
+    fields: Mapping[str, str] = field(default_factory=dict)
+    steps: Sequence[Step] = ()
+    opened_on: dt.date | None = None
+    pseudonym: str | None = None
+    workflow: str = "england-lcspr"
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    cases: int
+    events: int
+    head_seq: int
+    head_hash: str
+
+
+@dataclass
+class _Workflow:
+    definition: WorkflowDefinition
+    rules: list[clocks.ClockRule]
+    destination: Any
+
+
+@dataclass
+class _Case:
+    script: CaseScript
+    workflow: _Workflow
+    state: Replayed
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def apply_scripts(
+    ctx: ServiceContext,
+    scripts: Iterable[CaseScript],
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> BulkResult:
+    """Open and advance every scripted case, `batch_size` cases per transaction.
+
+    Raises what `open_case` or `advance` would raise for the first step refused, with
+    the case and step named; that batch is rolled back, earlier ones are kept.
+    `progress` is called with the number of events written after each batch.
+    """
+    if batch_size < 1:
+        raise InvalidInput(f"batch size must be at least 1, got {batch_size}")
+    db = ctx.db()
+    total_cases = total_events = 0
+    head = (0, audit.GENESIS_HASH)
+    seen = _Seen()
+    for batch in _batches(scripts, batch_size):
+        with db.unit_of_work() as uow:
+            writer = _BatchWriter(ctx, uow.conn, seen, [script.ref for script in batch])
+            for script in batch:
+                try:
+                    writer.apply(script)
+                except CaseReviewError as exc:
+                    raise type(exc)(
+                        f"case {script.ref}: {exc.message}. Nothing from this batch was "
+                        f"recorded; the {total_cases} cases before it were"
+                    ) from exc
+            head = writer.flush()
+            uow.commit()
+        seen.commit(writer)
+        total_cases += len(batch)
+        total_events += writer.event_count
+        if progress is not None:
+            progress(writer.event_count)
+    if total_cases == 0:
+        with db.reading() as conn:
+            head = repository.chain_head(conn)
+    return BulkResult(total_cases, total_events, head[0], head[1])
+
+
+def _batches(scripts: Iterable[CaseScript], size: int) -> Iterator[list[CaseScript]]:
+    batch: list[CaseScript] = []
+    for script in scripts:
+        batch.append(script)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Seen:
+    """Pseudonyms already in the database, read incrementally between batches.
+
+    Pseudonyms are unique but not indexed; reading them all for every batch would make
+    an import quadratic. Case rows are never deleted and a pseudonym never changes, so
+    each batch reads only the rows added since the last one (by anyone).
+    """
+
+    def __init__(self) -> None:
+        self.pseudonyms: set[str] = set()
+        self.max_id = 0
+
+    def refresh(self, conn: Connection) -> set[str]:
+        self.max_id, added = repository.pseudonyms_since(conn, self.max_id)
+        self.pseudonyms |= added
+        return set(self.pseudonyms)
+
+    def commit(self, writer: _BatchWriter) -> None:
+        self.pseudonyms |= writer.new_pseudonyms
+        self.max_id = max(self.max_id, writer.max_case_id)
+
+
+class _BatchWriter:
+    """One batch inside one write transaction, with the chain head kept in memory."""
+
+    def __init__(
+        self, ctx: ServiceContext, conn: Connection, seen: _Seen, refs: Sequence[str]
+    ) -> None:
+        self.ctx = ctx
+        self.conn = conn
+        if conn.dialect.name == "sqlite":
+            # The batch inserts tens of thousands of index entries at random places
+            # (entry_hash is a unique index); SQLite's default 2 MiB page cache would
+            # send most of them back to the file.
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        self.head_seq, self.head_hash = repository.chain_head(conn, lock=True)
+        self.next_id = repository.next_case_id(conn)
+        self.existing = repository.existing_case_refs(conn, refs)
+        self.recorder = cases._person(repository.get_user(conn, ctx.account), ctx.account)
+        self.deciders: dict[str, engine.Person] = {}
+        self.workflows: dict[str, _Workflow] = {}
+        self.in_use = seen.refresh(conn)
+        self.new_pseudonyms: set[str] = set()
+        self.refs: set[str] = set()
+        self.rows: list[dict[str, Any]] = []
+        self.case_rows: list[dict[str, Any]] = []
+        self.clock_rows: list[dict[str, Any]] = []
+        self.event_count = 0
+        self.max_case_id = 0
+
+    # -- lookups done once per batch ----------------------------------------------------
+
+    def _workflow(self, workflow_id: str) -> _Workflow:
+        found = self.workflows.get(workflow_id)
+        if found is None:
+            definition = self.ctx.registry.get(workflow_id)
+            found = _Workflow(
+                definition, clocks.rules_for(definition), cases.definition_machine(definition)
+            )
+            self.workflows[workflow_id] = found
+        return found
+
+    def _decider(self, username: str) -> engine.Person:
+        person = self.deciders.get(username)
+        if person is None:
+            row = repository.get_user(self.conn, username)
+            if row is None:
+                raise NotFound(f"no user {username!r} to record this on behalf of")
+            person = cases._person(row, username)
+            self.deciders[username] = person
+        return person
+
+    # -- one case -------------------------------------------------------------------------
+
+    def apply(self, script: CaseScript) -> None:
+        case = self._open(script)
+        for number, step in enumerate(script.steps, start=1):
+            try:
+                self._advance(case, step)
+            except CaseReviewError as exc:
+                raise type(exc)(f"step {number} ({step.trigger}): {exc.message}") from exc
+        self._store(case)
+
+    def _open(self, script: CaseScript) -> _Case:
+        """What `services.cases.open_case` checks and records, without the database
+        round trips it needs for a single case."""
+        ctx, ref = self.ctx, script.ref
+        if not cases._REF.fullmatch(ref):
+            raise InvalidInput(
+                "a case reference is 1-40 letters, digits, '/', '_', '.' or '-', "
+                f"starting with a letter or digit; got {ref[:40]!r}"
+            )
+        workflow = self._workflow(script.workflow)
+        definition = workflow.definition
+        opened_on = script.opened_on or ctx.clock.today()
+        cases._check_date(ctx, opened_on, None, "the opening date")
+        if script.aware_on > ctx.clock.today():
+            raise Refused(f"aware_on {script.aware_on.isoformat()} is in the future")
+        raw = {"aware_on": script.aware_on.isoformat(), **script.fields}
+        values = engine.opening_fields(definition, raw)
+        pseudonym = script.pseudonym
+        if pseudonym is not None:
+            pseudonym = " ".join(pseudonym.split())
+            if not pseudonym or len(pseudonym) > 60 or "\x00" in pseudonym:
+                raise InvalidInput("a pseudonym is 1-60 printable characters, e.g. 'Child A'")
+        me = self.recorder
+        open_roles = [r for r in definition.open_roles if r in me.roles]
+        if not open_roles:
+            raise Refused(
+                f"opening a case needs one of the roles {', '.join(definition.open_roles)}; "
+                f"{ctx.account!r} holds {', '.join(sorted(me.roles)) or 'no role'}"
+            )
+        if ref in self.refs or ref in self.existing:
+            raise Conflict(f"case {ref!r} already exists")
+        if pseudonym is None:
+            pseudonym = cases._next_pseudonym(self.in_use)
+        elif pseudonym in self.in_use:
+            raise Conflict(f"pseudonym {pseudonym!r} is already used by another case")
+        self.refs.add(ref)
+        self.in_use.add(pseudonym)
+        self.new_pseudonyms.add(pseudonym)
+        record = cases._event_record(
+            ctx,
+            definition,
+            ref=ref,
+            trigger=clocks.OPEN_TRIGGER,
+            from_state=None,
+            to_state=definition.initial_state,
+            occurred_on=opened_on,
+            role=open_roles[0],
+            rationale=None,
+            fields={**values, "pseudonym": pseudonym},
+            on_behalf_of=None,
+        )
+        case = _Case(script, workflow, Replayed(ref=ref))
+        self._append(case, record)
+        return case
+
+    def _advance(self, case: _Case, step: Step) -> None:
+        """What `services.cases.advance` checks and records for one step."""
+        ctx, state = self.ctx, case.state
+        definition = case.workflow.definition
+        decider = None
+        if step.on_behalf_of is not None and step.on_behalf_of != ctx.account:
+            decider = self._decider(step.on_behalf_of)
+        cases._check_date(ctx, step.on, state.last_event_on, "the event date")
+        snapshot = engine.CaseSnapshot(
+            ref=state.ref,
+            state=state.state,
+            fields=state.fields,
+            approvals=state.approvals,
+            version=state.version,
+        )
+        decision = engine.decide(
+            definition,
+            snapshot,
+            engine.Request(step.trigger, step.on, dict(step.fields), step.rationale),
+            self.recorder,
+            decider,
+            destination=case.workflow.destination,
+        )
+        record = cases._event_record(
+            ctx,
+            definition,
+            ref=state.ref,
+            trigger=decision.trigger,
+            from_state=decision.from_state,
+            to_state=decision.to_state,
+            occurred_on=step.on,
+            role=decision.role,
+            rationale=(step.rationale or "").strip() or None,
+            fields=decision.changes,
+            on_behalf_of=decider.username if decider else None,
+        )
+        self._append(case, record)
+
+    def _append(self, case: _Case, record: Mapping[str, Any]) -> None:
+        """Seal the event after the in-memory head and carry the case forward."""
+        columns, appended = repository.seal_event(record, None, self.head_seq + 1, self.head_hash)
+        self.head_seq, self.head_hash = appended.seq, appended.entry_hash
+        # Replay reads the fields as stored; the dict they were encoded from is equal
+        # (canonical JSON round-trips str, int, bool and None) and saves decoding them.
+        apply_event(case.workflow.definition, case.state, {**columns, "fields": record["fields"]})
+        case.events.append(columns)
+
+    def _store(self, case: _Case) -> None:
+        """The case row and clock rows, as the write path leaves them after the last
+        event (`projections.insert_case`, `update_case` and `replace_clocks` write the
+        same columns the same way), queued with the case's events for the batch."""
+        state, workflow = case.state, case.workflow
+        definition = workflow.definition
+        if state.problems:  # cannot happen after engine.decide; never store a bad replay
+            seq, problem = state.problems[0]
+            raise Refused(f"event {seq} does not replay: {problem}")
+        derived = clocks.derive(workflow.rules, state.facts, self.ctx.calendar)
+        case_id = self.next_id
+        self.next_id += 1
+        self.case_rows.append(
+            {
+                "id": case_id,
+                "ref": state.ref,
+                "pseudonym": state.pseudonym,
+                "workflow_id": definition.id,
+                "workflow_version": definition.version,
+                "workflow_hash": definition.content_hash,
+                "state": state.state,
+                "version": state.version,
+                "fields": audit.canonical_json(state.fields),
+                "approvals": audit.canonical_json(state.approvals),
+                "opened_on": state.opened_on,
+                "closed": state.closed,
+                "last_event_on": state.last_event_on,
+                "last_seq": state.last_seq,
+            }
+        )
+        for clock in derived.values():
+            summary = clocks.summarise(clock)
+            row = {name: getattr(summary, name) for name in projections.CLOCK_COLUMNS}
+            row["case_id"] = case_id
+            self.clock_rows.append(row)
+        for columns in case.events:
+            columns["case_id"] = case_id
+        self.rows.extend(case.events)
+        self.max_case_id = case_id
+
+    def flush(self) -> tuple[int, str]:
+        """Write the batch: case rows, clock rows, events, then the head."""
+        repository.insert_case_rows(self.conn, self.case_rows)
+        repository.insert_clock_rows(
+            self.conn, ("case_id", *projections.CLOCK_COLUMNS), self.clock_rows
+        )
+        repository.insert_events(self.conn, self.rows)
+        self.event_count = len(self.rows)
+        if self.rows:
+            repository.move_head(self.conn, self.head_seq, self.head_hash)
+        self.rows, self.case_rows, self.clock_rows = [], [], []
+        return self.head_seq, self.head_hash

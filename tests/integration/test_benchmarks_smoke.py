@@ -1,0 +1,56 @@
+"""Smoke test of the benchmarks: a tiny generated database, every benchmarked command once.
+
+No timing is asserted (benchmarks are measured, never enforced in tests): only that the
+generator writes a database that verifies and that each command the runner times exits
+0 on it. Commands that do not exist yet are skipped, as the runner skips them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from benchmarks import generate, run
+
+from casereview.services import audit
+from casereview.services.context import ServiceContext
+from tests.conftest import BACKEND
+
+pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="the benchmarks generate SQLite files")
+
+
+def test_generator_and_every_benchmarked_command(tmp_path: Path) -> None:
+    db = tmp_path / "smoke.db"
+    generated = generate.build(db, 30, seed=7)
+    assert generated.cases == 30
+    assert 30 * 10 <= generated.events <= 30 * 45
+
+    ctx = ServiceContext(url=f"sqlite:///{db}", account="nobody")
+    report = audit.verify(ctx)
+    ctx.close()
+    assert report.ok, [str(f) for f in report.findings]
+    assert report.cases == 30
+
+    python = Path(sys.executable)
+    casereview = python.parent / "casereview"
+    if not casereview.exists():
+        pytest.skip("no casereview console script beside the interpreter")
+    refs = run.pick_refs(db, runs=1)
+    advance_db = tmp_path / "advance.db"
+    shutil.copyfile(db, advance_db)
+    commands = run.command_list(db, advance_db, refs, python, casereview, runs=1)
+    names = {c.name for c in commands}
+    assert {"casereview --help", "casereview due", "casereview audit verify"} <= names
+    ran = []
+    for command in commands:
+        if not run.subcommand_exists(casereview, command.needs):
+            continue
+        argv = (command.varying or [command.argv])[0]
+        _seconds, code, peak_mib, stderr = run.run_once(argv)
+        assert code == 0, f"{command.name}: exit {code}: {stderr}"
+        assert peak_mib > 0
+        ran.append(command.name)
+    assert "casereview audit verify" in ran
+    assert "python sqlite3: due list SQL" in ran

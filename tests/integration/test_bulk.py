@@ -1,0 +1,219 @@
+"""The bulk importer writes exactly what the one-event-at-a-time write path writes.
+
+The same randomised case scripts (benchmarks/generate.py, every path of the England
+workflow) go once through `services.cases.open_case`/`advance`, event by event, and
+once through `services.bulk.apply_scripts`, into two fresh databases with the same
+people and one FixedClock. Every column of every event (so every payload and hash),
+every case row, every clock row and the chain head must be equal, and the bulk
+database must pass `audit verify`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from benchmarks import generate
+
+from casereview.clock import FixedClock
+from casereview.errors import Conflict, Refused
+from casereview.services import audit, bulk, cases
+from casereview.services.bulk import CaseScript, Step
+from casereview.services.context import ServiceContext
+from tests.conftest import BACKEND, run_sql
+
+TODAY = dt.date(2026, 3, 2)
+ACCOUNT = "bench-bu"
+
+
+@pytest.fixture
+def second_database_url(tmp_path: Path) -> Iterator[str]:
+    """Another empty database on the backend under test."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _admin_engine
+
+    name = f"cr_{uuid.uuid4().hex[:16]}"
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    server = os.environ["CASEREVIEW_TEST_DATABASE_URL"]
+    yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    engine.dispose()
+
+
+def _context(url: str, clock: FixedClock) -> ServiceContext:
+    ctx = ServiceContext(url=url, account=ACCOUNT, clock=clock)
+    generate.add_people(ctx)
+    return ctx
+
+
+def _through_services(ctx: ServiceContext, scripts: list[CaseScript]) -> None:
+    for script in scripts:
+        cases.open_case(
+            ctx,
+            script.ref,
+            aware_on=script.aware_on,
+            pseudonym=script.pseudonym,
+            workflow=script.workflow,
+            fields=dict(script.fields),
+            on=script.opened_on,
+        )
+        for step in script.steps:
+            cases.advance(
+                ctx,
+                script.ref,
+                step.trigger,
+                on=step.on,
+                rationale=step.rationale,
+                fields=dict(step.fields),
+                on_behalf_of=step.on_behalf_of,
+            )
+
+
+def _table(url: str, sql: str) -> list[tuple]:
+    return run_sql(url, sql)
+
+
+def _scripts(count: int, seed: int) -> list[CaseScript]:
+    ctx = ServiceContext(url="sqlite://", account=ACCOUNT)
+    return list(generate.make_scripts(count, seed=seed, today=TODAY, cal=ctx.calendar))
+
+
+def test_bulk_writes_exactly_what_the_write_path_writes(database_url, second_database_url):
+    scripts = _scripts(24, seed=11)
+    assert sum(1 + len(s.steps) for s in scripts) >= 24 * 10
+    clock = FixedClock(TODAY)  # one clock: recorded_at is the same instant in both
+    one_by_one = _context(second_database_url, clock)
+    _through_services(one_by_one, scripts)
+    bulk_ctx = _context(database_url, clock)
+    result = bulk.apply_scripts(bulk_ctx, scripts, batch_size=7)  # batches of uneven size
+    assert result.cases == len(scripts)
+    assert result.events == sum(1 + len(s.steps) for s in scripts)
+
+    events = "SELECT * FROM events ORDER BY seq"
+    assert _table(database_url, events) == _table(second_database_url, events)
+    case_rows = "SELECT * FROM cases ORDER BY id"
+    assert _table(database_url, case_rows) == _table(second_database_url, case_rows)
+    clock_rows = "SELECT * FROM case_clocks ORDER BY case_id, clock_id"
+    assert _table(database_url, clock_rows) == _table(second_database_url, clock_rows)
+    head = "SELECT seq, entry_hash FROM chain_head"
+    assert _table(database_url, head) == _table(second_database_url, head)
+    assert _table(database_url, head)[0][0] == result.head_seq
+
+    report = audit.verify(bulk_ctx)
+    assert report.ok, [str(f) for f in report.findings]
+    assert report.cases == len(scripts)
+    one_by_one.close()
+    bulk_ctx.close()
+
+
+def test_generated_scripts_cover_the_workflow_and_verify(database_url):
+    scripts = _scripts(300, seed=3)
+    ctx = _context(database_url, FixedClock(TODAY))
+    counts = [1 + len(s.steps) for s in scripts]
+    assert min(counts) >= 10
+    assert max(counts) <= 45  # 10-40 planned; a long path can exceed its target a little
+    result = bulk.apply_scripts(ctx, scripts)
+    assert result.events == sum(counts)
+    assert audit.verify(ctx).ok
+
+    states = {row[0] for row in run_sql(database_url, "SELECT DISTINCT state FROM cases")}
+    assert {
+        "screening",
+        "rapid_review",
+        "rapid_review_signoff",
+        "awaiting_panel",
+        "panel_query",
+        "other_learning",
+        "national_review",
+        "lcspr_commissioning",
+        "lcspr_in_progress",
+        "draft_review",
+        "final_signoff",
+        "publication_hold",
+        "publication_scheduled",
+        "published",
+        "action_monitoring",
+        "closed",
+    } <= states
+    triggers = {row[0] for row in run_sql(database_url, "SELECT DISTINCT trigger FROM events")}
+    assert {"decide_not_to_notify", "withdraw", "lift_hold", "review_hold", "close"} <= triggers
+    assert {"reschedule_publication", "request_changes", "revise", "add_note"} <= triggers
+    on_behalf = run_sql(database_url, "SELECT COUNT(*) FROM events WHERE on_behalf_of IS NOT NULL")
+    assert on_behalf[0][0] > 0
+
+    today = TODAY.isoformat()
+    overdue = run_sql(
+        database_url,
+        f"SELECT COUNT(*) FROM case_clocks WHERE state = 'running' AND due_on < '{today}'",
+    )
+    paused = run_sql(database_url, "SELECT COUNT(*) FROM case_clocks WHERE state = 'paused'")
+    running = run_sql(
+        database_url,
+        f"SELECT COUNT(*) FROM case_clocks WHERE state = 'running' AND due_on >= '{today}'",
+    )
+    assert overdue[0][0] > 0 and paused[0][0] > 0 and running[0][0] > 0
+    ctx.close()
+
+
+def test_a_refused_step_rolls_back_its_batch_only(database_url):
+    scripts = _scripts(5, seed=5)
+    bad = CaseScript(
+        ref="BAD-1",
+        aware_on=TODAY - dt.timedelta(days=10),
+        fields={"nature": "death"},
+        steps=(Step("publish", TODAY - dt.timedelta(days=5), {"url": "https://x"}),),
+        opened_on=TODAY - dt.timedelta(days=9),
+        pseudonym="Child Bad",
+    )
+    ctx = _context(database_url, FixedClock(TODAY))
+    before = run_sql(database_url, "SELECT COUNT(*) FROM events")[0][0]
+    with pytest.raises(Refused) as refused:
+        bulk.apply_scripts(ctx, [*scripts[:4], bad, scripts[4]], batch_size=2)
+    message = str(refused.value)
+    assert "case BAD-1" in message and "step 1 (publish)" in message
+    assert "not possible" in message
+    assert "the 4 cases before it were" in message
+    refs = {row[0] for row in run_sql(database_url, "SELECT ref FROM cases")}
+    assert refs == {s.ref for s in scripts[:4]}  # the first two batches only
+    after = run_sql(database_url, "SELECT COUNT(*) FROM events")[0][0]
+    assert after == before + sum(1 + len(s.steps) for s in scripts[:4])
+    assert audit.verify(ctx).ok
+    ctx.close()
+
+
+def test_existing_references_and_pseudonyms_are_refused(database_url):
+    scripts = _scripts(3, seed=9)
+    ctx = _context(database_url, FixedClock(TODAY))
+    bulk.apply_scripts(ctx, scripts[:2])
+    with pytest.raises(Conflict, match="already exists"):
+        bulk.apply_scripts(ctx, [scripts[0]])
+    with pytest.raises(Conflict, match="already exists"):  # twice within one batch
+        bulk.apply_scripts(ctx, [scripts[2], scripts[2]])
+    clash = CaseScript(
+        ref="NEW-1",
+        aware_on=scripts[2].aware_on,
+        fields=dict(scripts[2].fields),
+        opened_on=scripts[2].opened_on,
+        pseudonym=scripts[1].pseudonym,  # written in an earlier transaction
+    )
+    with pytest.raises(Conflict, match="pseudonym"):
+        bulk.apply_scripts(ctx, [clash])
+    unnamed = CaseScript(
+        ref="NEW-2", aware_on=scripts[2].aware_on, fields={"nature": "death"}, opened_on=TODAY
+    )
+    bulk.apply_scripts(ctx, [unnamed])
+    assert cases.show_case(ctx, "NEW-2").pseudonym == "Child A"
+    assert audit.verify(ctx).ok
+    ctx.close()
