@@ -77,8 +77,7 @@ class CaseReviewGroup(TyperGroup):
             # Bytes that are not UTF-8 reach Python as lone surrogates; nothing could
             # store or print them, so refuse them as a usage error before anything runs.
             _fail(
-                f"argument {undecodable} is not valid UTF-8 text; check the terminal's "
-                "encoding",
+                f"argument {undecodable} is not valid UTF-8 text; check the terminal's encoding",
                 int(ExitCode.USAGE),
             )
         try:
