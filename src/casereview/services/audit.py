@@ -350,9 +350,7 @@ def _verify_users(users: Any, events: list[dict[str, Any]]) -> list[audit.Findin
         except (ValueError, TypeError):
             fields = None
         if not isinstance(fields, dict) or not set(fields) >= _USER_KEYS:
-            found.append(
-                audit.Finding("replay", "a user event cannot be read", int(event["seq"]))
-            )
+            found.append(audit.Finding("replay", "a user event cannot be read", int(event["seq"])))
             continue
         if event["trigger"] in ("user_add", "user_change"):
             expected[fields["username"]] = {
