@@ -466,12 +466,17 @@ def _ms(value: float | None) -> str:
     return f"{value:,.0f} ms" if value >= 100 else f"{value:,.1f} ms"
 
 
+def _num(ms: float) -> str:
+    return f"{ms:,.0f}" if ms >= 100 else f"{ms:,.1f}"
+
+
 def _cell(command: dict[str, Any]) -> str:
     if command.get("skipped"):
         return "skipped"
     samples = command["samples_ms"]
-    text = f"{_ms(command['median_ms'])} ({_ms(min(samples))}–{_ms(max(samples))})"
-    return text.replace(" ms (", " (").replace(" ms–", "–")
+    if len(samples) == 1:
+        return f"{_num(samples[0])} (one run)"
+    return f"{_num(command['median_ms'])} ({_num(min(samples))}–{_num(max(samples))})"
 
 
 def render(results: dict[str, Any]) -> str:
@@ -505,7 +510,7 @@ def render(results: dict[str, Any]) -> str:
     header = " | ".join(s["scale"] for s in scales)
     lines += [
         "",
-        "Whole commands, wall time from spawn to exit: median (min–max), milliseconds:",
+        "Whole commands, wall time in milliseconds from spawn to exit: median (min–max):",
         "",
         f"| command | {header} |",
         "|---|" + "---:|" * len(scales),
@@ -519,25 +524,40 @@ def render(results: dict[str, Any]) -> str:
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Throughput (events per second, from the median) and peak memory (largest "
-        "`ru_maxrss` of any run, MiB):",
+        "Throughput, events per second (from the median wall time; generation from the "
+        "bulk write's own clock):",
         "",
-        "| command | "
-        + " | ".join(f"{s['scale']} events/s" for s in scales)
-        + " | "
-        + " | ".join(f"{s['scale']} MiB" for s in scales)
+        f"| what | {header} |",
+        "|---|" + "---:|" * len(scales),
+        "| generation (bulk write) | "
+        + " | ".join(f"{s['generation']['events_per_second']:,.0f}" for s in scales)
         + " |",
-        "|---|" + "---:|" * (2 * len(scales)),
     ]
     for name in names:
-        rates, peaks = [], []
+        rates = []
+        for s in scales:
+            found = next((c for c in s["commands"] if c["name"] == name), None)
+            rate = found.get("events_per_second") if found and not found.get("skipped") else None
+            rates.append(f"{rate:,.0f}" if rate else "")
+        if any(rates):
+            lines.append(f"| `{name}` | " + " | ".join(rates) + " |")
+    lines += [
+        "",
+        "Peak memory, MiB (largest maximum resident set size of any run):",
+        "",
+        f"| command | {header} |",
+        "|---|" + "---:|" * len(scales),
+        "| generation (bulk write) | "
+        + " | ".join(f"{s['generation'].get('peak_mib', 0):,.0f}" for s in scales)
+        + " |",
+    ]
+    for name in names:
+        peaks = []
         for s in scales:
             found = next((c for c in s["commands"] if c["name"] == name), None)
             ok = found is not None and not found.get("skipped")
-            rate = found.get("events_per_second") if ok and found else None
-            rates.append(f"{rate:,.0f}" if rate else "")
             peaks.append(f"{max(found['peak_mib']):,.0f}" if ok and found else "—")
-        lines.append(f"| `{name}` | " + " | ".join(rates) + " | " + " | ".join(peaks) + " |")
+        lines.append(f"| `{name}` | " + " | ".join(peaks) + " |")
     skipped = [
         (s["scale"], c["name"], c["skipped"]) for s in scales for c in s["commands"] if c["skipped"]
     ]
@@ -600,12 +620,12 @@ def _targets(largest: dict[str, Any]) -> list[str]:
     if gen_peak:
         peaks.append((gen_peak, "generation"))
     if peaks:
-        worst, who = max(peaks)
-        verdict = "met" if worst <= TARGET_MIB else "MISSED"
-        lines.append(
-            f"| peak memory, any command | ≤ {TARGET_MIB:,.0f} MiB | {worst:,.0f} MiB "
-            f"({who}) | {verdict} |"
-        )
+        over = sorted((p for p in peaks if p[0] > TARGET_MIB), reverse=True)
+        worst = max(peaks)
+        shown = over or [worst]
+        text = "; ".join(f"{name.removeprefix('casereview ')} {peak:,.0f}" for peak, name in shown)
+        verdict = "MISSED" if over else "met"
+        lines.append(f"| peak memory, any command | ≤ {TARGET_MIB:,.0f} MiB | {text} | {verdict} |")
     return lines
 
 

@@ -121,11 +121,24 @@ def iter_events(
 
 
 def _stream(conn: Connection, sql: str, rows_at_once: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every row of one query as dicts, streamed (a server-side cursor on PostgreSQL),
-    so a whole-table read holds only `rows_at_once` rows in memory."""
-    result = conn.execute(text(sql).execution_options(yield_per=rows_at_once))
+    """Every row of one query as dicts, streamed, so a whole-table read holds only
+    `rows_at_once` rows in memory.
+
+    PostgreSQL needs `stream_results` (a server-side cursor) and explicit partition
+    sizes: with `yield_per` and `partitions()` psycopg's rows piled up client-side
+    (330 MiB to verify 77,000 events). pysqlite's cursor is lazy anyway, and
+    `yield_per` reads it a fifth faster per row than the alternatives.
+    """
+    if conn.dialect.name == "sqlite":
+        statement = text(sql).execution_options(yield_per=rows_at_once)
+        result = conn.execute(statement)
+        partitions = result.partitions()
+    else:
+        statement = text(sql).execution_options(stream_results=True, max_row_buffer=rows_at_once)
+        result = conn.execute(statement)
+        partitions = result.partitions(rows_at_once)
     keys = list(result.keys())
-    for partition in result.partitions():
+    for partition in partitions:
         for row in partition:
             yield dict(zip(keys, row, strict=True))
 
