@@ -149,8 +149,12 @@ def test_due_reads_no_events_and_builds_no_workflow(demo_db):
 
 
 def test_status_words_and_colours_match_the_case_pages():
-    assert render.STATUS_WORD == cases_render.STATUS_WORD
-    assert render.STATUS_STYLE == cases_render.STATUS_STYLE
+    from casereview.cli.render import status
+
+    # One definition for the dashboard and the case pages, covering every status word.
+    assert render.status_text is cases_render.status_text is status.status_text
+    for word in ("running", "due_soon", "overdue", "paused", "met", "missed"):
+        assert word in status.STATUS_WORD and word in status.STATUS_STYLE
 
 
 @pytest.mark.parametrize(

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from rich.progress import BarColumn, Progress, TextColumn
-
 from casereview.audit import Checkpoint
-from casereview.cli.render.console import err, info, literal, out, print_json_data
+from casereview.cli.render.console import info, literal, out, print_json_data
+from casereview.cli.render.status import progress as progress  # re-exported for the CLI
 from casereview.errors import InvalidInput
 from casereview.services.audit import VerifyReport
-
-
-@contextmanager
-def progress(label: str) -> Iterator[Callable[[int], None]]:
-    """A spinner-with-count on a terminal; silent when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        yield lambda _n: None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed} events"),
-        console=err(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda n: bar.advance(task, n)
 
 
 def verification(report: VerifyReport, as_json: bool) -> None:

@@ -11,28 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from casereview.cli.render.console import info, literal, out, print_json_data
+from casereview.cli.render.status import status_text
 from casereview.services.cases import AdvanceResult, CaseListItem, CaseView, ClockView
-
-STATUS_STYLE = {
-    "overdue": "bold red",
-    "missed": "red",
-    "due_soon": "yellow",
-    "paused": "cyan",
-    "running": "green",
-    "met": "dim green",
-}
-STATUS_WORD = {
-    "overdue": "overdue",
-    "missed": "missed",
-    "due_soon": "due soon",
-    "paused": "paused",
-    "running": "on track",
-    "met": "met",
-}
-
-
-def status_text(status: str) -> Text:
-    return Text(STATUS_WORD.get(status, status), style=STATUS_STYLE.get(status, ""))
 
 
 def _as_dict(value: Any) -> Any:

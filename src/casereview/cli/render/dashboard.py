@@ -25,6 +25,7 @@ from rich.text import Text
 
 from casereview.cli.render import workdays as workdays_render
 from casereview.cli.render.console import info, literal, out, print_json_data, print_line
+from casereview.cli.render.status import STATUS_STYLE, STATUS_WORD, status_text
 from casereview.clocks import OPEN_TRIGGER
 from casereview.services.dashboard import (
     ChartBar,
@@ -36,31 +37,6 @@ from casereview.services.dashboard import (
     EventEntry,
     Timeline,
 )
-
-# The same words and colours as `cli.render.cases` (a test keeps them equal). Kept here
-# because importing that module imports the case services, the engine and the workflow
-# models, which `due` never needs: it reads the clock projection alone.
-STATUS_STYLE = {
-    "overdue": "bold red",
-    "missed": "red",
-    "due_soon": "yellow",
-    "paused": "cyan",
-    "running": "green",
-    "met": "dim green",
-}
-STATUS_WORD = {
-    "overdue": "overdue",
-    "missed": "missed",
-    "due_soon": "due soon",
-    "paused": "paused",
-    "running": "on track",
-    "met": "met",
-}
-
-
-def status_text(status: str) -> Text:
-    return Text(STATUS_WORD.get(status, status), style=STATUS_STYLE.get(status, ""))
-
 
 DUE_COLUMNS = (
     "ref",

@@ -1,0 +1,55 @@
+"""Clock status words and colours, and the progress bar: shared by every renderer.
+
+Kept in a module of its own that imports only rich, so `due` (which never loads the
+engine or the workflow models) and `case show` draw statuses identically.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.text import Text
+
+from casereview.cli.render.console import err
+
+STATUS_STYLE = {
+    "overdue": "bold red",
+    "missed": "red",
+    "due_soon": "yellow",
+    "paused": "cyan",
+    "running": "green",
+    "met": "dim green",
+}
+STATUS_WORD = {
+    "overdue": "overdue",
+    "missed": "missed",
+    "due_soon": "due soon",
+    "paused": "paused",
+    "running": "on track",
+    "met": "met",
+}
+
+
+def status_text(status: str) -> Text:
+    """The status as a word (so it reads without colour) in its colour."""
+    return Text(STATUS_WORD.get(status, status), style=STATUS_STYLE.get(status, ""))
+
+
+@contextmanager
+def progress(label: str, unit: str = "events") -> Iterator[Callable[[int], None]]:
+    """A bar with a count on a terminal; silent when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} " + unit),
+        console=err(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.advance(task, n)
