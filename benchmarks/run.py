@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -148,9 +149,19 @@ def run_once(
             command = [str(GNU_TIME), "-f", "%M", "-o", rss.name, *command]
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL, env=env
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # its own process group, so it can be stopped whole
         )
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # interrupted: leave no benchmark process behind
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
@@ -322,6 +333,14 @@ def ensure_database(scale: str, python: Path, regenerate: bool) -> tuple[Path, d
         return db, stats
     db.unlink(missing_ok=True)
     cases = generate.parse_scale(scale)
+    # About 31 KiB a case (the 100k file is 3.0 GiB); the advance copy doubles it.
+    needed = cases * 31 * 1024 * 2.5
+    free = shutil.disk_usage(OUT).free
+    if free < needed:
+        raise SystemExit(
+            f"{scale}: needs about {needed / 2**30:.1f} GiB free in {OUT}, "
+            f"{free / 2**30:.1f} GiB available"
+        )
     print(f"  generating {cases:,} cases -> {db}", flush=True)
     seconds, code, peak, stderr = run_once(
         [
@@ -651,6 +670,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite the doc")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only redraw the doc")
     args = parser.parse_args(argv)
+    # A `kill` unwinds like Ctrl-C, so the database copy and any running child go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if args.render is not None:
         write_doc(render(json.loads(args.render.read_text())))
         print(f"rewrote the generated section of {DOC}")
