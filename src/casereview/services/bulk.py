@@ -240,53 +240,25 @@ class _BatchWriter:
         """What `services.cases.open_case` checks and records, without the database
         round trips it needs for a single case."""
         ctx, ref = self.ctx, script.ref
-        if not cases._REF.fullmatch(ref):
-            raise InvalidInput(
-                "a case reference is 1-40 letters, digits, '/', '_', '.' or '-', "
-                f"starting with a letter or digit; got {ref[:40]!r}"
-            )
+        cases.check_ref(ref)
         workflow = self._workflow(script.workflow)
-        definition = workflow.definition
-        opened_on = script.opened_on or ctx.clock.today()
-        cases._check_date(ctx, opened_on, None, "the opening date")
-        if script.aware_on > ctx.clock.today():
-            raise Refused(f"aware_on {script.aware_on.isoformat()} is in the future")
-        raw = {"aware_on": script.aware_on.isoformat(), **script.fields}
-        values = engine.opening_fields(definition, raw)
-        pseudonym = script.pseudonym
-        if pseudonym is not None:
-            pseudonym = " ".join(pseudonym.split())
-            if not pseudonym or len(pseudonym) > 60 or "\x00" in pseudonym:
-                raise InvalidInput("a pseudonym is 1-60 printable characters, e.g. 'Child A'")
-        me = self.recorder
-        open_roles = [r for r in definition.open_roles if r in me.roles]
-        if not open_roles:
-            raise Refused(
-                f"opening a case needs one of the roles {', '.join(definition.open_roles)}; "
-                f"{ctx.account!r} holds {', '.join(sorted(me.roles)) or 'no role'}"
-            )
+        opening = cases.prepare_opening(
+            ctx,
+            workflow.definition,
+            script.aware_on,
+            script.fields,
+            script.pseudonym,
+            script.opened_on,
+        )
+        role = cases.opening_role(ctx, workflow.definition, self.recorder)
         if ref in self.refs or ref in self.existing:
             raise Conflict(f"case {ref!r} already exists")
-        if pseudonym is None:
-            pseudonym = cases._next_pseudonym(self.in_use)
-        elif pseudonym in self.in_use:
-            raise Conflict(f"pseudonym {pseudonym!r} is already used by another case")
+        record, pseudonym = cases.opening_event(
+            ctx, workflow.definition, role, ref, opening, self.in_use
+        )
         self.refs.add(ref)
         self.in_use.add(pseudonym)
         self.new_pseudonyms.add(pseudonym)
-        record = cases._event_record(
-            ctx,
-            definition,
-            ref=ref,
-            trigger=clocks.OPEN_TRIGGER,
-            from_state=None,
-            to_state=definition.initial_state,
-            occurred_on=opened_on,
-            role=open_roles[0],
-            rationale=None,
-            fields={**values, "pseudonym": pseudonym},
-            on_behalf_of=None,
-        )
         case = _Case(script, workflow, Replayed(ref=ref))
         self._append(case, record)
         return case

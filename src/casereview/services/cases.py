@@ -177,6 +177,87 @@ def _check_date(ctx: ServiceContext, on: dt.date, not_before: str | None, what: 
         )
 
 
+def check_ref(ref: str) -> None:
+    """Refuse a case reference that is not 1-40 safe characters."""
+    if not _REF.fullmatch(ref):
+        raise InvalidInput(
+            "a case reference is 1-40 letters, digits, '/', '_', '.' or '-', "
+            f"starting with a letter or digit; got {ref[:40]!r}"
+        )
+
+
+@dataclass(frozen=True)
+class Opening:
+    """An opening request that passed every check that needs no database."""
+
+    opened_on: dt.date
+    values: dict[str, Any]
+    pseudonym: str | None  # normalised; None: choose the next free one
+
+
+def prepare_opening(
+    ctx: ServiceContext,
+    definition: WorkflowDefinition,
+    aware_on: dt.date,
+    fields: Mapping[str, str],
+    pseudonym: str | None,
+    on: dt.date | None,
+) -> Opening:
+    """Dates, opening fields and the pseudonym's form, checked (shared with bulk)."""
+    opened_on = on or ctx.clock.today()
+    _check_date(ctx, opened_on, None, "the opening date")
+    if aware_on > ctx.clock.today():
+        raise Refused(f"aware_on {aware_on.isoformat()} is in the future")
+    values = engine.opening_fields(definition, {"aware_on": aware_on.isoformat(), **fields})
+    if pseudonym is not None:
+        pseudonym = " ".join(pseudonym.split())
+        if not pseudonym or len(pseudonym) > 60 or "\x00" in pseudonym:
+            raise InvalidInput("a pseudonym is 1-60 printable characters, e.g. 'Child A'")
+    return Opening(opened_on, values, pseudonym)
+
+
+def opening_role(ctx: ServiceContext, definition: WorkflowDefinition, me: engine.Person) -> str:
+    """The role `me` opens cases in, or Refused naming the roles that may."""
+    open_roles = [r for r in definition.open_roles if r in me.roles]
+    if not open_roles:
+        raise Refused(
+            f"opening a case needs one of the roles {', '.join(definition.open_roles)}; "
+            f"{ctx.account!r} holds {', '.join(sorted(me.roles)) or 'no role'}"
+        )
+    return open_roles[0]
+
+
+def opening_event(
+    ctx: ServiceContext,
+    definition: WorkflowDefinition,
+    role: str,
+    ref: str,
+    opening: Opening,
+    in_use: set[str],
+) -> tuple[dict[str, Any], str]:
+    """The pseudonym chosen or checked against `in_use`, and the opening event's record
+    (shared with bulk). Returns (record, pseudonym)."""
+    pseudonym = opening.pseudonym
+    if pseudonym is None:
+        pseudonym = _next_pseudonym(in_use)
+    elif pseudonym in in_use:
+        raise Conflict(f"pseudonym {pseudonym!r} is already used by another case")
+    record = _event_record(
+        ctx,
+        definition,
+        ref=ref,
+        trigger=clocks.OPEN_TRIGGER,
+        from_state=None,
+        to_state=definition.initial_state,
+        occurred_on=opening.opened_on,
+        role=role,
+        rationale=None,
+        fields={**opening.values, "pseudonym": pseudonym},
+        on_behalf_of=None,
+    )
+    return record, pseudonym
+
+
 def open_case(
     ctx: ServiceContext,
     ref: str,
@@ -188,51 +269,19 @@ def open_case(
     on: dt.date | None = None,
 ) -> CaseView:
     """Open a case in its workflow's initial state and start its clocks."""
-    if not _REF.fullmatch(ref):
-        raise InvalidInput(
-            "a case reference is 1-40 letters, digits, '/', '_', '.' or '-', "
-            f"starting with a letter or digit; got {ref[:40]!r}"
-        )
+    check_ref(ref)
     definition = ctx.registry.get(workflow)
-    opened_on = on or ctx.clock.today()
-    _check_date(ctx, opened_on, None, "the opening date")
-    if aware_on > ctx.clock.today():
-        raise Refused(f"aware_on {aware_on.isoformat()} is in the future")
-    raw = {"aware_on": aware_on.isoformat(), **(fields or {})}
-    values = engine.opening_fields(definition, raw)
-    if pseudonym is not None:
-        pseudonym = " ".join(pseudonym.split())
-        if not pseudonym or len(pseudonym) > 60 or "\x00" in pseudonym:
-            raise InvalidInput("a pseudonym is 1-60 printable characters, e.g. 'Child A'")
+    opening = prepare_opening(ctx, definition, aware_on, fields or {}, pseudonym, on)
+    opened_on, values = opening.opened_on, opening.values
     db = ctx.db()
     with db.unit_of_work() as uow:
         conn = uow.conn
         me = _person(repository.get_user(conn, ctx.account), ctx.account)
-        open_roles = [r for r in definition.open_roles if r in me.roles]
-        if not open_roles:
-            raise Refused(
-                f"opening a case needs one of the roles {', '.join(definition.open_roles)}; "
-                f"{ctx.account!r} holds {', '.join(sorted(me.roles)) or 'no role'}"
-            )
+        role = opening_role(ctx, definition, me)
         if projections.get_case(conn, ref) is not None:
             raise Conflict(f"case {ref!r} already exists")
-        in_use = projections.pseudonyms_in_use(conn)
-        if pseudonym is None:
-            pseudonym = _next_pseudonym(in_use)
-        elif pseudonym in in_use:
-            raise Conflict(f"pseudonym {pseudonym!r} is already used by another case")
-        record = _event_record(
-            ctx,
-            definition,
-            ref=ref,
-            trigger=clocks.OPEN_TRIGGER,
-            from_state=None,
-            to_state=definition.initial_state,
-            occurred_on=opened_on,
-            role=open_roles[0],
-            rationale=None,
-            fields={**values, "pseudonym": pseudonym},
-            on_behalf_of=None,
+        record, pseudonym = opening_event(
+            ctx, definition, role, ref, opening, projections.pseudonyms_in_use(conn)
         )
         case_id = projections.insert_case(
             conn,
