@@ -390,7 +390,12 @@ def case_script(
         if rng.random() < 0.1:
             idle = rng.randint(40, 120)
     aware_ago = plan.offset + idle
-    aware = cal.subtract_working_days(today, aware_ago)
+    # Count back from the last working day on or before today: counted from a weekend or
+    # bank holiday, the latest step would land on the next working day, in the future.
+    last_working = today
+    while not cal.is_working_day(last_working):
+        last_working -= dt.timedelta(days=1)
+    aware = cal.subtract_working_days(last_working, aware_ago)
 
     def day(offset: int) -> dt.date:
         if offset >= 0:
