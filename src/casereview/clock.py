@@ -9,10 +9,18 @@ recorded timestamps are UTC.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+
+@cache
+def london() -> dt.tzinfo:
+    """Europe/London, loaded on first use: importing `zoneinfo` costs tens of
+    milliseconds (it reads the interpreter's build configuration for its search path),
+    which commands that never ask for today's date should not pay."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/London")
 
 
 class Clock(Protocol):
@@ -30,7 +38,7 @@ class SystemClock:
         return dt.datetime.now(dt.UTC)
 
     def today(self) -> dt.date:
-        return self.now().astimezone(LONDON).date()
+        return self.now().astimezone(london()).date()
 
 
 class FixedClock:
@@ -38,16 +46,16 @@ class FixedClock:
 
     def __init__(self, when: dt.datetime | dt.date) -> None:
         if isinstance(when, dt.datetime):
-            instant = when if when.tzinfo else when.replace(tzinfo=LONDON)
+            instant = when if when.tzinfo else when.replace(tzinfo=london())
         else:
-            instant = dt.datetime.combine(when, dt.time(12, 0), tzinfo=LONDON)
+            instant = dt.datetime.combine(when, dt.time(12, 0), tzinfo=london())
         self._instant = instant.astimezone(dt.UTC)
 
     def now(self) -> dt.datetime:
         return self._instant
 
     def today(self) -> dt.date:
-        return self._instant.astimezone(LONDON).date()
+        return self._instant.astimezone(london()).date()
 
     def advance(self, **delta: float) -> None:
         self._instant += dt.timedelta(**delta)

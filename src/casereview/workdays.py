@@ -387,25 +387,42 @@ def packaged_overrides() -> OverridesFile:
 def _library_holidays(first_year: int, last_year: int) -> tuple[Holiday, ...]:
     """Weekday bank holidays for England from the `holidays` package, expanded once.
 
-    Expanding a century of rules costs about 10 ms (and importing the package more), so
-    the result is cached per process: tests and the engine may build many calendars.
+    Importing the package and expanding a century of its rules costs 70-120 ms, so the
+    expansion is cached per process (tests and the engine build many calendars) and on
+    disk between processes (`casereview.holiday_cache`, keyed by the installed package).
     """
+    from casereview import holiday_cache
+
+    key = holiday_cache.package_key()
+    cached = holiday_cache.load(first_year, last_year, key) if key is not None else None
+    if cached is not None:
+        version, entries = cached
+    else:
+        version, entries = _expand_library_holidays(first_year, last_year)
+        if key is not None:
+            holiday_cache.store(first_year, last_year, key, version, entries)
+    provenance = f"holidays {version} (GB, subdivision ENG)"
+    return tuple(Holiday(day, name, provenance) for day, name in entries)
+
+
+def _expand_library_holidays(
+    first_year: int, last_year: int
+) -> tuple[str, list[tuple[dt.date, str]]]:
+    """The package's version and its weekday holidays, (date, GOV.UK-style name), sorted."""
     # Deferred: `casereview --help` should not pay for importing the holidays package.
     import holidays
     from holidays.version import __version__ as library_version
 
-    provenance = f"holidays {library_version} (GB, subdivision ENG)"
     table = holidays.country_holidays(
         "GB", subdiv="ENG", years=range(first_year, last_year + 1), language="en_GB"
     )
-    found: list[Holiday] = []
+    found: list[tuple[dt.date, str]] = []
     for day, name in table.items():
         if day.weekday() < 5:
             # GOV.UK calls an observed day a "substitute day"; use its words.
-            label = str(name).replace(" (observed)", " (substitute day)")
-            found.append(Holiday(day, label, provenance))
-    found.sort(key=lambda h: h.date)
-    return tuple(found)
+            found.append((day, str(name).replace(" (observed)", " (substitute day)")))
+    found.sort()
+    return str(library_version), found
 
 
 # --------------------------------------------------------------------------------------

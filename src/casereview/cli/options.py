@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casereview.services.context import ServiceContext
+if TYPE_CHECKING:
+    from casereview.services.context import ServiceContext
 
 DbOption = Annotated[
     str | None,
@@ -21,4 +22,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (stable key
 
 
 def context(db: str | None) -> ServiceContext:
+    # Imported here: the context pulls in the clock and its time zone data, which
+    # `--help` and usage errors never need.
+    from casereview.services.context import ServiceContext
+
     return ServiceContext.from_options(db)

@@ -1,0 +1,121 @@
+"""The disk cache of the `holidays` expansion: used when it matches, ignored otherwise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from casereview import holiday_cache, workdays
+
+FIRST, LAST = workdays.MIN_DATE.year, workdays.MAX_DATE.year
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache folder, and no per-process copy of the expansion."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(holiday_cache.CACHE_ENV, str(folder))
+    workdays._library_holidays.cache_clear()
+    yield folder
+    workdays._library_holidays.cache_clear()
+
+
+def _entry_file(folder: Path) -> Path:
+    return folder / f"holidays-eng-{FIRST}-{LAST}.json"
+
+
+def test_first_build_writes_the_entry_and_the_second_reads_it_back_equal(cache: Path) -> None:
+    cold = workdays._library_holidays(FIRST, LAST)
+    assert _entry_file(cache).is_file()
+    workdays._library_holidays.cache_clear()
+    warm = workdays._library_holidays(FIRST, LAST)
+    assert warm == cold
+    assert any(h.name == "Christmas Day" for h in warm)
+
+
+def test_a_matching_entry_is_what_the_calendar_uses(cache: Path) -> None:
+    key = holiday_cache.package_key()
+    assert key is not None
+    # A doctored entry under the right key (the real days, less one, plus one): if the
+    # calendar shows the change, the cache was read.
+    real = [(h.date, h.name) for h in workdays._library_holidays(FIRST, LAST)]
+    doctored = [e for e in real if e[0] != dt.date(2031, 12, 25)] + [(dt.date(2031, 3, 5), "T")]
+    workdays._library_holidays.cache_clear()
+    holiday_cache.store(FIRST, LAST, key, "9.9.9", sorted(doctored))
+    calendar = workdays.WorkingDayCalendar.england(environ={})
+    assert calendar.holiday(dt.date(2031, 3, 5)) is not None
+    assert calendar.holiday(dt.date(2031, 3, 5)).source == "holidays 9.9.9 (GB, subdivision ENG)"
+    assert calendar.is_working_day(dt.date(2031, 12, 25))  # the library's days are not there
+
+
+def test_an_entry_under_another_key_is_ignored(cache: Path) -> None:
+    holiday_cache.store(FIRST, LAST, "another install", "9.9.9", [(dt.date(2031, 3, 5), "X")])
+    calendar = workdays.WorkingDayCalendar.england(environ={})
+    assert calendar.is_working_day(dt.date(2031, 3, 5))
+    assert not calendar.is_working_day(dt.date(2031, 12, 25))
+    # ...and is replaced by a fresh expansion under the current key.
+    assert json.loads(_entry_file(cache).read_text())["key"] == holiday_cache.package_key()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{not json", b"[]", b'{"format": 1}', b"\xff\xfe", b'{"format": 99, "key": "k"}'],
+)
+def test_a_damaged_entry_is_ignored(cache: Path, content: bytes) -> None:
+    cache.mkdir(parents=True)
+    _entry_file(cache).write_bytes(content)
+    holidays = workdays._library_holidays(FIRST, LAST)
+    assert dt.date(2026, 12, 25) in {h.date for h in holidays}
+
+
+def test_entries_with_wrong_types_are_ignored(cache: Path) -> None:
+    key = holiday_cache.package_key()
+    cache.mkdir(parents=True)
+    payload = {"format": 1, "key": key, "version": 7, "holidays": [["2031-03-05", "X"]]}
+    _entry_file(cache).write_text(json.dumps(payload))
+    assert holiday_cache.load(FIRST, LAST, str(key)) is None
+
+
+def test_an_unwritable_cache_folder_costs_nothing_but_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(holiday_cache.CACHE_ENV, str(blocker / "cache"))
+    workdays._library_holidays.cache_clear()
+    try:
+        holidays = workdays._library_holidays(FIRST, LAST)
+    finally:
+        workdays._library_holidays.cache_clear()
+    assert dt.date(2026, 12, 25) in {h.date for h in holidays}
+    assert blocker.read_text() == "not a folder"
+
+
+def test_an_empty_setting_turns_the_cache_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(holiday_cache.CACHE_ENV, "")
+    assert holiday_cache.cache_dir() is None
+    holiday_cache.store(FIRST, LAST, "k", "1", [(dt.date(2031, 3, 5), "X")])
+    assert holiday_cache.load(FIRST, LAST, "k") is None
+
+
+def test_the_key_changes_when_the_rules_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "holidays"
+    (package / "countries").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    rules = package / "countries" / "united_kingdom.py"
+    rules.write_text("# rules\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(__import__("sys").modules, "holidays", raising=False)
+    before = holiday_cache.package_key()
+    rules.write_text("# rules, changed\n")
+    after = holiday_cache.package_key()
+    assert before is not None and after is not None
+    assert before.startswith(str(package))
+    assert before != after
