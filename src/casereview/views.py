@@ -1,14 +1,21 @@
-"""Read-side queries for dashboards: plain SQL over the projection tables.
+"""Read-side queries: plain SQL over the projections, and one case's rows.
 
-This module owns the SQL that dashboards run. Each function issues exactly one
-statement against the projections (`cases`, `case_clocks`), never against the event
-log: no replay, no workflow definition, no state machine. It returns plain frozen
+This module owns the SQL that read-only commands run, through a `store.reading.Reader`
+(on SQLite, the standard library's `sqlite3`; SQLAlchemy is never imported here). The
+dashboard queries read the projection tables (`cases`, `case_clocks`), never the event
+log: no replay, no workflow definition, no state machine. They return plain frozen
 records of ISO date text and numbers; whatever needs the working-day calendar (days
-left, status) is added by the service layer.
+left, status) is added by the service layer, which passes in the date limits it needs.
 
 The projection is rebuilt from the events on every write (see `services.cases`), so
 what these queries read is what a replay of the log would produce; `audit verify`
 checks that promise.
+
+The due list at national scale: a hundred thousand cases have about 68,000 open clocks,
+so the dashboard never reads them all to show a page. Its counts come from one
+aggregate over the covering index `ix_case_clocks_due (state, due_on, ends_on_due,
+warn_from)` and its rows from up to three index-ordered queries with a LIMIT (dated
+running clocks, undated ones, paused ones, in that order).
 """
 
 from __future__ import annotations
@@ -16,26 +23,70 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Connection, text
+if TYPE_CHECKING:
+    from casereview.store.reading import Reader
 
-OPEN_CLOCKS_SQL = """
+DueFilter = Literal["all", "within", "overdue"]
+
+_COLUMNS = """
 SELECT c.ref, c.pseudonym, c.state AS case_state,
        k.clock_id, k.label, k.kind, k.state, k.anchor_on, k.due_on, k.warn_from,
        k.started_on, k.remaining_days, k.paused_days, k.ends_on_due
 FROM case_clocks AS k
 JOIN cases AS c ON c.id = k.case_id
-WHERE k.state IN ('running', 'paused')
-  AND (k.ends_on_due = :no OR k.due_on IS NULL OR k.due_on >= :as_of)
-ORDER BY k.state = 'paused', k.due_on IS NULL, k.due_on, c.ref, k.clock_id
 """
-"""Every open clock, soonest first; served by the index ix_case_clocks_open_due.
 
-A clock is open while it runs or is paused. A reminder clock (`ends_on_due`) is over
-once its date has passed, so it is left out from the day after. Paused clocks come
-last: while paused they have no due date (the stored one is the date before the
-pause), and clocks with no due date yet (an unset anchor field) come after the dated
-ones.
+# A reminder clock (`ends_on_due`) is over once its date has passed, so it is not open
+# from the day after. `:no` is the stored false (0 on SQLite, false on PostgreSQL).
+_STILL_OPEN = "(k.ends_on_due = :no OR k.due_on >= :as_of)"
+
+DATED_SQL = (
+    _COLUMNS
+    + f"""WHERE k.state = 'running' AND k.due_on IS NOT NULL AND {_STILL_OPEN}
+  AND (:before IS NULL OR k.due_on < :before)
+ORDER BY k.due_on, c.ref, k.clock_id"""
+)
+"""Running clocks with a due date, soonest first (overdue ones are the soonest).
+
+`:before` (optional) keeps those due before that date. The index gives the `due_on`
+order; only clocks sharing a date are sorted by case.
+"""
+
+UNDATED_SQL = (
+    _COLUMNS
+    + """WHERE k.state = 'running' AND k.due_on IS NULL
+ORDER BY c.ref, k.clock_id"""
+)
+"""Running clocks with no due date yet (their anchor field is not set)."""
+
+PAUSED_SQL = (
+    _COLUMNS
+    + """WHERE k.state = 'paused'
+ORDER BY k.due_on IS NULL, k.due_on, c.ref, k.clock_id"""
+)
+"""Paused clocks, by the due date they had before the pause."""
+
+COUNTS_SQL = f"""
+SELECT COUNT(*) AS open,
+       COALESCE(SUM(CASE WHEN k.state = 'paused' THEN 1 ELSE 0 END), 0) AS paused,
+       COALESCE(SUM(CASE WHEN k.state = 'running' AND k.due_on < :as_of
+                         THEN 1 ELSE 0 END), 0) AS overdue,
+       COALESCE(SUM(CASE WHEN k.state = 'running' AND k.due_on >= :as_of
+                          AND k.warn_from <= :as_of THEN 1 ELSE 0 END), 0) AS due_soon,
+       COALESCE(SUM(CASE WHEN k.state = 'running' AND k.due_on >= :as_of
+                          AND k.due_on < :next_before THEN 1 ELSE 0 END), 0) AS due_next,
+       COALESCE(SUM(CASE WHEN k.state = 'running' AND k.due_on < :within_before
+                         THEN 1 ELSE 0 END), 0) AS within
+FROM case_clocks AS k
+WHERE k.state IN ('running', 'paused') AND (k.due_on IS NULL OR {_STILL_OPEN})
+"""
+"""Every open clock counted by status, from the covering index alone.
+
+`:next_before` and `:within_before` are the first dates *not* counted as due within
+five, and within the asked number of, working days; the service computes them with
+the working-day calendar, so the SQL compares ISO dates only.
 """
 
 
@@ -59,28 +110,105 @@ class OpenClockRow:
     ends_on_due: bool
 
 
-def open_clocks(conn: Connection, as_of: dt.date) -> Sequence[OpenClockRow]:
-    """Every clock open on `as_of` across all cases, soonest due first (one query)."""
-    rows = conn.execute(text(OPEN_CLOCKS_SQL), {"no": False, "as_of": as_of.isoformat()})
-    return [
-        OpenClockRow(
-            ref=str(r.ref),
-            pseudonym=str(r.pseudonym),
-            case_state=str(r.case_state),
-            clock_id=str(r.clock_id),
-            label=str(r.label),
-            kind=str(r.kind),
-            state=str(r.state),
-            anchor_on=_text(r.anchor_on),
-            due_on=_text(r.due_on),
-            warn_from=_text(r.warn_from),
-            started_on=_text(r.started_on),
-            remaining_days=None if r.remaining_days is None else int(r.remaining_days),
-            paused_days=int(r.paused_days),
-            ends_on_due=bool(r.ends_on_due),
+@dataclass(frozen=True, slots=True)
+class OpenClockCounts:
+    """Counts over every open clock on a day."""
+
+    open: int
+    paused: int
+    overdue: int
+    due_soon: int  # inside the clock's own warning window, not yet overdue
+    due_next: int  # due from the day to `next_before`, not overdue
+    within: int  # running and due before `within_before`, overdue included
+
+
+def open_clock_counts(
+    reader: Reader, as_of: dt.date, *, next_before: dt.date, within_before: dt.date | None
+) -> OpenClockCounts:
+    """Every clock open on `as_of`, counted by status (one aggregate over the index)."""
+    row = reader.first(
+        COUNTS_SQL,
+        {
+            "no": False,
+            "as_of": as_of.isoformat(),
+            "next_before": next_before.isoformat(),
+            # No limit asked: count nothing (the figure is not shown).
+            "within_before": within_before.isoformat() if within_before else "",
+        },
+    )
+    assert row is not None  # an aggregate always returns one row
+    return OpenClockCounts(
+        open=int(row["open"]),
+        paused=int(row["paused"]),
+        overdue=int(row["overdue"]),
+        due_soon=int(row["due_soon"]),
+        due_next=int(row["due_next"]),
+        within=int(row["within"]),
+    )
+
+
+def open_clocks(
+    reader: Reader,
+    as_of: dt.date,
+    *,
+    due_before: dt.date | None = None,
+    dated_only: bool = False,
+    limit: int | None = None,
+) -> Sequence[OpenClockRow]:
+    """Clocks open on `as_of`, soonest first: dated running clocks, then (unless
+    `dated_only`) undated ones, then paused ones; at most `limit` rows.
+
+    `due_before` keeps only running clocks due before that date (overdue included).
+    """
+    params: dict[str, Any] = {
+        "no": False,
+        "as_of": as_of.isoformat(),
+        "before": due_before.isoformat() if due_before else None,
+    }
+    found: list[OpenClockRow] = []
+    queries = (DATED_SQL,) if dated_only or due_before else (DATED_SQL, UNDATED_SQL, PAUSED_SQL)
+    for sql in queries:
+        if limit is None:
+            found.extend(_row(r) for r in reader.rows(sql, params))
+            continue
+        left = limit - len(found)
+        if left <= 0:
+            break
+        found.extend(
+            _row(r) for r in reader.rows(f"{sql}\nLIMIT :limit", {**params, "limit": left})
         )
-        for r in rows
-    ]
+    return found
+
+
+def _row(r: dict[str, Any]) -> OpenClockRow:
+    return OpenClockRow(
+        ref=str(r["ref"]),
+        pseudonym=str(r["pseudonym"]),
+        case_state=str(r["case_state"]),
+        clock_id=str(r["clock_id"]),
+        label=str(r["label"]),
+        kind=str(r["kind"]),
+        state=str(r["state"]),
+        anchor_on=_text(r["anchor_on"]),
+        due_on=_text(r["due_on"]),
+        warn_from=_text(r["warn_from"]),
+        started_on=_text(r["started_on"]),
+        remaining_days=None if r["remaining_days"] is None else int(r["remaining_days"]),
+        paused_days=int(r["paused_days"]),
+        ends_on_due=bool(r["ends_on_due"]),
+    )
+
+
+def case_row(reader: Reader, ref: str) -> dict[str, Any] | None:
+    """The projection row of one case, or None."""
+    return reader.first("SELECT * FROM cases WHERE ref = :ref", {"ref": ref})
+
+
+def case_events(reader: Reader, case_id: int) -> list[dict[str, Any]]:
+    """One case's events in log order (served by the index on (case_id, seq))."""
+    return reader.rows(
+        "SELECT * FROM events WHERE case_id = :case_id ORDER BY seq", {"case_id": case_id}
+    )
 
 
 def _text(value: object) -> str | None:

@@ -63,13 +63,15 @@ def test_due_json_is_golden_with_documented_keys(cli, demo_db):
     result = ok(cli("due", "--db", demo_db, "--json"))
     assert_golden("due.json", result.stdout)
     data = json.loads(result.stdout)
-    assert list(data) == ["as_of", "within", "overdue_only", "summary", "clocks"]
+    assert list(data) == ["as_of", "within", "overdue_only", "limit", "summary", "clocks"]
+    assert data["limit"] is None  # scripts get every clock unless they ask for fewer
     assert data["summary"] == {
         "open": 12,
         "overdue": 4,
         "due_soon": 5,
         "due_next_5": 5,
         "paused": 1,
+        "matching": 12,
         "shown": 12,
     }
     assert all(list(c) == list(render.DUE_COLUMNS) for c in data["clocks"])
@@ -97,6 +99,35 @@ def test_due_within_and_overdue_filter_rows_not_the_summary(cli, demo_db):
     assert overdue.stderr.startswith(SUMMARY.removesuffix(")") + "; 4 shown)")
 
 
+def test_due_limit_shows_the_most_urgent_and_says_how_many_were_left_out(cli, demo_db):
+    def rows(text):
+        return [line.split() for line in text.splitlines() if line.startswith("2026-")]
+
+    full = rows(ok(cli("due", "--db", demo_db)).stdout)
+    three = ok(cli("due", "--db", demo_db, "--limit", "3"))
+    assert len(full) == 12
+    assert rows(three.stdout) == full[:3]
+    assert "; the 3 most urgent of 12 shown, --all for every one)" in three.stderr
+    data = json.loads(ok(cli("due", "--db", demo_db, "--json", "--limit", "2")).stdout)
+    assert [c["ref"] for c in data["clocks"]] == ["2026-008", "2026-009"]
+    assert (data["limit"], data["summary"]["matching"], data["summary"]["shown"]) == (2, 12, 2)
+    assert rows(ok(cli("due", "--db", demo_db, "--all")).stdout) == full
+
+
+def test_the_due_table_shows_fifty_rows_unless_asked_for_all(cli, tmp_path, monkeypatch):
+    from casereview.cli import dashboard as due_cli
+
+    monkeypatch.setattr(due_cli, "TABLE_LIMIT", 5)
+    db = str(tmp_path / "demo.db")
+    ok(cli("demo", "--db", db))
+    table = ok(cli("due", "--db", db))
+    assert len([line for line in table.stdout.splitlines() if line.startswith("2026-")]) == 5
+    assert "the 5 most urgent of 12 shown" in table.stderr
+    every = ok(cli("due", "--db", db, "--all"))
+    assert len([line for line in every.stdout.splitlines() if line.startswith("2026-")]) == 12
+    assert len(json.loads(ok(cli("due", "--db", db, "--json")).stdout)["clocks"]) == 12
+
+
 def test_due_as_of_moves_the_count_of_days_left(cli, demo_db):
     data = json.loads(ok(cli("due", "--db", demo_db, "--json", "--as-of", "2026-11-30")).stdout)
     assert data["as_of"] == "2026-11-30"
@@ -113,6 +144,9 @@ def test_due_as_of_moves_the_count_of_days_left(cli, demo_db):
         ("due", "--within", "soon"),
         ("due", "--json", "--csv"),
         ("due", "--within", "3", "--overdue"),
+        ("due", "--limit", "0"),
+        ("due", "--limit", "many"),
+        ("due", "--all", "--limit", "5"),
     ],
 )
 def test_due_usage_errors_exit_2_with_one_line(cli, demo_db, args):
@@ -131,7 +165,11 @@ def test_due_on_a_missing_database_is_not_found(cli, tmp_path):
 
 
 def test_due_reads_no_events_and_builds_no_workflow(demo_db):
-    """The dashboard path imports neither the engine, nor replay, nor the workflow models."""
+    """The dashboard path imports neither the engine, nor replay, nor the workflow models,
+    nor SQLAlchemy (it reads through sqlite3), nor, once the holiday cache is warm, the
+    holidays package."""
+    warm = [sys.executable, "-m", "casereview", "due", "--db", demo_db]
+    subprocess.run(warm, capture_output=True, check=True, timeout=120)
     code = (
         "import sys\n"
         "from casereview.cli.app import main\n"
@@ -139,7 +177,8 @@ def test_due_reads_no_events_and_builds_no_workflow(demo_db):
         f"    main(['due', '--db', {demo_db!r}, '--json'])\n"
         "except SystemExit as exit:\n"
         "    assert exit.code == 0, exit.code\n"
-        "heavy = ('casereview.engine', 'casereview.replay', 'casereview.workflow', 'transitions')\n"
+        "heavy = ('casereview.engine', 'casereview.replay', 'casereview.workflow', 'transitions',"
+        " 'sqlalchemy', 'sqlmodel', 'holidays')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
     )
     done = subprocess.run(

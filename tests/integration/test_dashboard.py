@@ -1,10 +1,12 @@
-"""The dashboard services against a real store: the due list (one indexed query), a
+"""The dashboard services against a real store: the due list (indexed queries), a
 case's timeline and the explanation of a due date, through pauses, restarts and a
 rescheduled publication."""
 
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import event
@@ -12,6 +14,7 @@ from sqlalchemy import event
 from casereview import views
 from casereview.errors import InvalidInput, NotFound
 from casereview.services import cases, dashboard
+from casereview.services.context import ServiceContext
 
 REF = "2025-001"
 
@@ -202,7 +205,7 @@ def _count_statements(ctx, call):
 
 
 @pytest.mark.parametrize("number_of_cases", [1, 12])
-def test_due_runs_exactly_one_sql_query_whatever_the_number_of_cases(world, number_of_cases):
+def test_due_runs_a_fixed_number_of_queries_whatever_the_number_of_cases(world, number_of_cases):
     for n in range(number_of_cases):
         open_case(world, f"Q-{n:02d}", day="2025-06-02", aware="2025-06-02")
         if n % 2:
@@ -211,22 +214,131 @@ def test_due_runs_exactly_one_sql_query_whatever_the_number_of_cases(world, numb
     assert ctx.calendar is not None  # built before counting: not a database query
     result: list[dashboard.DueList] = []
     statements = _count_statements(ctx, lambda: result.append(dashboard.due_list(ctx)))
-    assert len(statements) == 1, statements
-    assert "case_clocks" in statements[0] and "JOIN cases" in statements[0]
+    # The counts, then dated, undated and paused clocks: never a query per case.
+    assert len(statements) == 4, statements
+    assert "COUNT(*)" in statements[0]
+    assert all("case_clocks" in s and "JOIN cases" in s for s in statements[1:])
     assert len(result[0].items) == number_of_cases
+    limited = _count_statements(ctx, lambda: dashboard.due_list(ctx, limit=1))
+    assert len(limited) == 2  # the first page query filled the limit
 
 
-def test_the_due_query_is_served_by_the_open_due_index(world):
+def test_due_limit_keeps_the_most_urgent_and_counts_what_it_left_out(world):
+    for n, day in enumerate(("2025-06-02", "2025-06-03", "2025-06-04")):
+        open_case(world, f"L-{n}", day=day, aware=day)
+    ctx = world.as_("bu")
+    on = dt.date(2025, 6, 10)
+    every = dashboard.due_list(ctx, as_of=on)
+    two = dashboard.due_list(ctx, as_of=on, limit=2)
+    assert two.items == every.items[:2]
+    assert (two.summary.matching, two.summary.shown, two.summary.open) == (3, 2, 3)
+    # Due 9, 10 and 11 June: on the 12th all three are late; the oldest comes first.
+    overdue = dashboard.due_list(ctx, as_of=dt.date(2025, 6, 12), overdue_only=True, limit=1)
+    assert [i.ref for i in overdue.items] == ["L-0"]
+    assert (overdue.summary.matching, overdue.summary.shown) == (3, 1)
+    with pytest.raises(InvalidInput):
+        dashboard.due_list(ctx, limit=0)
+
+
+def test_due_paging_reaches_paused_clocks_after_the_running_ones(world):
+    publication_path(world, until="hold_publication")
+    ctx = world.as_("bu")
+    on = dt.date(2025, 9, 20)
+    assert [i.clock_id for i in dashboard.due_list(ctx, as_of=on, limit=2).items] == [
+        "hold_review",
+        "advance_copy",
+    ]
+
+
+@pytest.mark.parametrize("as_of", ["2025-06-02", "2025-06-20", "2025-07-15", "2025-09-20"])
+def test_due_counts_from_sql_agree_with_counting_every_row(world, as_of):
+    """The summary's SQL counts against the statuses the service computes row by row."""
+    publication_path(world, until="hold_publication")
+    open_case(world, "B-1", day="2025-06-02", aware="2025-06-02")
+    open_case(world, "B-2", day="2025-06-16", aware="2025-06-13")
+    advance(world, "bu", "2025-06-17", "notify", ref="B-2", sin_reference="S-B2")
+    ctx = world.as_("bu")
+    on = dt.date.fromisoformat(as_of)
+    result = dashboard.due_list(ctx, as_of=on)
+    items = result.items
+    s = result.summary
+    assert s.open == len(items) == s.matching == s.shown
+    assert s.overdue == sum(i.status == "overdue" for i in items)
+    assert s.due_soon == sum(i.status == "due_soon" for i in items)
+    assert s.paused == sum(i.status == "paused" for i in items)
+    assert s.due_next_5 == sum(
+        i.status != "overdue" and i.working_days_left is not None and i.working_days_left <= 5
+        for i in items
+    )
+    for n in (0, 3, 10):
+        within = dashboard.due_list(ctx, as_of=on, within=n)
+        expected = [
+            i
+            for i in items
+            if i.state == "running"
+            and (
+                i.status == "overdue"
+                or (i.working_days_left is not None and i.working_days_left <= n)
+            )
+        ]
+        assert within.items == tuple(expected)
+        assert within.summary.matching == len(expected)
+
+
+def test_a_fresh_context_reads_the_same_due_list_and_case_without_sqlalchemy(world, tmp_path):
+    """Read commands open the database through the driver alone: same answers."""
+    publication_path(world, until="hold_publication")
+    on = dt.date(2025, 9, 20)
+    opened = world.as_("bu")
+    expected_due = dashboard.due_list(opened, as_of=on)
+    expected_case = cases.show_case(opened, REF)
+    expected_timeline = dashboard.timeline(opened, REF)
+    fresh = ServiceContext(url=world.url, account="bu", clock=world.clock)
+    try:
+        assert dashboard.due_list(fresh, as_of=on) == expected_due
+        assert cases.show_case(fresh, REF) == expected_case
+        assert dashboard.timeline(fresh, REF) == expected_timeline
+        assert fresh._db is None  # nothing opened through SQLAlchemy
+    finally:
+        fresh.close()
+    if not world.url.startswith("sqlite"):
+        return
+    script = (
+        "import datetime as dt, sys\n"
+        "from casereview.services.context import ServiceContext\n"
+        "from casereview.services import cases, dashboard\n"
+        f"ctx = ServiceContext(url={world.url!r}, account='bu')\n"
+        "dashboard.due_list(ctx); cases.show_case(ctx, 'REF'); dashboard.timeline(ctx, 'REF')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel')))\n"
+    ).replace("REF", REF)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_due_queries_are_served_by_the_clock_index(world):
     if not world.url.startswith("sqlite"):
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
     open_case(world)
+    params = {
+        "no": False,
+        "as_of": "2025-06-02",
+        "before": None,
+        "next_before": "2025-06-10",
+        "within_before": "",
+    }
     with world.as_("bu").db().reading() as conn:
-        plan = conn.exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + views.OPEN_CLOCKS_SQL, {"no": False, "as_of": "2025-06-02"}
-        ).fetchall()
-    details = " | ".join(str(row[-1]) for row in plan)
-    assert "USING INDEX ix_case_clocks_open_due" in details
-    assert "SCAN k" not in details
+
+        def plan(sql):
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+            return " | ".join(str(row[-1]) for row in rows)
+
+        counts = plan(views.COUNTS_SQL)
+        dated = plan(views.DATED_SQL)
+    assert "USING COVERING INDEX ix_case_clocks_due" in counts
+    assert "USING INDEX ix_case_clocks_due" in dated
+    assert "SCAN k" not in counts + dated
 
 
 # -- timeline ------------------------------------------------------------------------

@@ -132,3 +132,55 @@ def test_writes_take_the_lock_at_begin(db):
         assert other.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0
         other.close()
         uow.commit()
+
+
+def test_the_driver_only_reader_knows_every_migration():
+    from casereview.store import reading
+
+    assert tuple(m.name for m in MIGRATIONS) == reading.MIGRATION_NAMES
+
+
+@pytest.mark.sqlite_only
+def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, monkeypatch):
+    """A database at 0002 with cases in it: the first `due` migrates it and answers the
+    same as before, now from the covering index."""
+    import datetime as dt
+
+    from casereview.clock import FixedClock
+    from casereview.services import dashboard, demo
+    from casereview.services.context import ServiceContext
+    from casereview.store import migrations
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+    monkeypatch.setattr("casereview.store.database.MIGRATIONS", migrations.MIGRATIONS)
+    monkeypatch.setattr("casereview.store.reading.MIGRATION_NAMES", ("0001_initial",))
+    demo.seed(url, "bu", dt.date(2026, 11, 23))
+    old_ctx = ServiceContext(url=url, account="bu", clock=FixedClock(dt.date(2026, 11, 23)))
+    before = dashboard.due_list(old_ctx)
+    old_ctx.close()
+    monkeypatch.undo()
+
+    def indexes() -> set[str]:
+        with sqlite3.connect(path) as conn:
+            return {
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' "
+                    "AND tbl_name = 'case_clocks' AND name LIKE 'ix_%'"
+                )
+            }
+
+    assert indexes() == {"ix_case_clocks_open_due"}
+    fresh = ServiceContext(url=url, account="bu", clock=FixedClock(dt.date(2026, 11, 23)))
+    try:
+        after = dashboard.due_list(fresh)
+    finally:
+        fresh.close()
+    assert after == before
+    assert len(after.items) == 12
+    assert indexes() == {"ix_case_clocks_due"}
+    with sqlite3.connect(path) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
+    assert names == [m.name for m in MIGRATIONS]

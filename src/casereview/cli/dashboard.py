@@ -16,6 +16,10 @@ from casereview.cli.options import DbOption, JsonOption
 from casereview.cli.params import parse_date
 from casereview.errors import InvalidInput
 
+TABLE_LIMIT = 50
+"""Rows the `due` table shows by default: the most urgent screenful, not all of a
+national installation's tens of thousands of open clocks."""
+
 
 def due(
     as_of: Annotated[
@@ -34,23 +38,42 @@ def due(
         ),
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue clocks.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            metavar="N",
+            min=1,
+            help=f"Show at most N clocks, the most urgent (default {TABLE_LIMIT} in the "
+            "table; --json and --csv list every clock unless --limit is given).",
+        ),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Show every matching clock in the table.")
+    ] = False,
     as_json: JsonOption = False,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV with a header row (same keys as --json).")
     ] = False,
     db: DbOption = None,
 ) -> None:
-    """Every open clock across all cases, soonest first, with working days left."""
+    """Open clocks across all cases, most urgent first, with working days left; the
+    summary counts every open clock."""
     from casereview.cli.render import dashboard as render
     from casereview.services import dashboard
 
     if as_json and as_csv:
         raise InvalidInput("--json and --csv cannot be combined; choose one")
+    if show_all and limit is not None:
+        raise InvalidInput("--all and --limit cannot be combined; choose one")
+    table = not (as_json or as_csv)
     result = dashboard.due_list(
         options.context(db),
         as_of=parse_date(as_of, "--as-of") if as_of else None,
         within=within,
         overdue_only=overdue,
+        # A person reads a screenful; a script gets everything unless it asks for less.
+        limit=limit if limit is not None or show_all or not table else TABLE_LIMIT,
     )
     render.due(result, "json" if as_json else "csv" if as_csv else "table")
 

@@ -3,6 +3,10 @@
 Every write follows the same path: one unit of work; load the case and its pinned
 workflow; let the engine decide; append exactly one event; rebuild the case row and
 its clocks from the events (the same replay `audit verify` runs); commit.
+
+`show_case` only reads, through `ctx.reader()` and `views`. The store modules the
+writes use import SQLAlchemy, so they are imported inside the functions that write:
+showing a case does not pay for them.
 """
 
 from __future__ import annotations
@@ -13,16 +17,16 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Connection, RowMapping
+from typing import TYPE_CHECKING, Any
 
 from casereview import audit, clocks, engine
 from casereview.errors import Conflict, InvalidInput, NotFound, Refused
 from casereview.replay import replay
 from casereview.services.context import ServiceContext
-from casereview.store import projections, repository
 from casereview.workflow.model import WorkflowDefinition
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, RowMapping
 
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}")
 
@@ -97,13 +101,15 @@ def _person(row: RowMapping | None, username: str) -> engine.Person:
     )
 
 
-def _definition_for(ctx: ServiceContext, row: RowMapping) -> WorkflowDefinition:
+def _definition_for(ctx: ServiceContext, row: Mapping[str, Any] | RowMapping) -> WorkflowDefinition:
     return ctx.registry.get_exact(
         str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"])
     )
 
 
 def _case_row(conn: Connection, ref: str) -> RowMapping:
+    from casereview.store import projections
+
     row = projections.get_case(conn, ref)
     if row is None:
         raise NotFound(f"no case {ref!r}; see 'casereview case list'")
@@ -146,6 +152,8 @@ def _event_record(
 def _rebuild(
     ctx: ServiceContext, conn: Connection, definition: WorkflowDefinition, case_id: int, ref: str
 ) -> tuple[Any, dict[str, clocks.ClockState]]:
+    from casereview.store import repository
+
     events: list[Mapping[str, Any]] = list(repository.iter_events(conn, case_id=case_id))
     state = replay(definition, ref, events)
     derived = clocks.derive(clocks.rules_for(definition), state.facts, ctx.calendar)
@@ -269,6 +277,8 @@ def open_case(
     on: dt.date | None = None,
 ) -> CaseView:
     """Open a case in its workflow's initial state and start its clocks."""
+    from casereview.store import projections, repository
+
     check_ref(ref)
     definition = ctx.registry.get(workflow)
     opening = prepare_opening(ctx, definition, aware_on, fields or {}, pseudonym, on)
@@ -316,6 +326,8 @@ def _store_projection(
     *,
     expected_version: int,
 ) -> dict[str, clocks.ClockState]:
+    from casereview.store import projections
+
     state, derived = _rebuild(ctx, conn, definition, case_id, ref)
     ok = projections.update_case(
         conn,
@@ -350,6 +362,8 @@ def advance(
     expect_version: int | None = None,
 ) -> AdvanceResult:
     """Fire one trigger on one case: exactly one event, or nothing at all."""
+    from casereview.store import repository
+
     occurred_on = on or ctx.clock.today()
     db = ctx.db()
     with db.unit_of_work() as uow:
@@ -448,11 +462,14 @@ def _clock_view(clock: clocks.ClockState, today: dt.date, ctx: ServiceContext) -
 
 def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) -> CaseView:
     """The case now, or as it stood at the end of `as_at` (replayed from the log)."""
-    db = ctx.db()
-    with db.reading() as conn:
-        row = _case_row(conn, ref)
+    from casereview import views
+
+    with ctx.reader() as reader:
+        row = views.case_row(reader, ref)
+        if row is None:
+            raise NotFound(f"no case {ref!r}; see 'casereview case list'")
         definition = _definition_for(ctx, row)
-        events: list[Mapping[str, Any]] = list(repository.iter_events(conn, case_id=int(row["id"])))
+        events = views.case_events(reader, int(row["id"]))
     state = replay(definition, ref, events, until=as_at)
     if as_at is not None and state.version == 0:
         raise NotFound(f"case {ref} was not open yet on {as_at.isoformat()}")
@@ -504,6 +521,8 @@ class CaseListItem:
 def list_cases(
     ctx: ServiceContext, *, state: str | None = None, closed: bool | None = None
 ) -> Sequence[CaseListItem]:
+    from casereview.store import projections
+
     with ctx.db().reading() as conn:
         rows = projections.list_cases(conn, state=state, closed=closed)
     return [

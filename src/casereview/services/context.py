@@ -3,6 +3,8 @@ lazily built domain collaborators (the workflow registry and the working-day cal
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,7 @@ from casereview.store import location
 
 if TYPE_CHECKING:
     from casereview.store.database import Database
+    from casereview.store.reading import Reader
     from casereview.workdays import WorkingDayCalendar
     from casereview.workflow.registry import Registry
 
@@ -51,6 +54,20 @@ class ServiceContext:
 
             self._db = Database.open(self.url, create=create)
         return self._db
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """A read-only snapshot for commands that only read (`store.reading`): on SQLite
+        through `sqlite3` alone, so they do not pay for importing SQLAlchemy."""
+        from casereview.store import reading
+
+        if self._db is not None:
+            # Already open through SQLAlchemy (e.g. after a write): reuse it.
+            with self._db.reading() as conn:
+                yield reading.AlchemyReader(conn)
+            return
+        with reading.snapshot(self.url) as reader:
+            yield reader
 
     @property
     def registry(self) -> Registry:

@@ -65,14 +65,15 @@ class DueItem:
 
 @dataclass(frozen=True)
 class DueSummary:
-    """Counts over every open clock, whatever filter chose the rows shown."""
+    """Counts over every open clock, whatever filter or limit chose the rows shown."""
 
     open: int
     overdue: int
     due_soon: int  # status due_soon: inside the clock's own warning window
     due_next_5: int  # due from as-of to 5 working days after it, not overdue
     paused: int
-    shown: int
+    matching: int  # clocks the filter chose, before the limit
+    shown: int  # rows returned: at most the limit
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class DueList:
     as_of: str
     within: int | None
     overdue_only: bool
+    limit: int | None
     summary: DueSummary
     items: tuple[DueItem, ...]
 
@@ -90,12 +92,19 @@ def due_list(
     as_of: dt.date | None = None,
     within: int | None = None,
     overdue_only: bool = False,
+    limit: int | None = None,
 ) -> DueList:
-    """Every open clock across all cases, soonest first, from one indexed query.
+    """Open clocks across all cases, soonest first, with counts over all of them.
 
     `within`: only clocks due within that many working days of `as_of`, plus every
     overdue one. `overdue_only`: only overdue clocks. Paused clocks have no due date and
-    are shown only without a filter. The summary always counts every open clock.
+    are shown only without a filter. `limit`: at most that many rows, the most urgent
+    (None: every one). The summary always counts every open clock, and how many the
+    filter chose before the limit.
+
+    Reads the projection only, through the driver alone (`ctx.reader()`): one
+    aggregate over the clock index and up to three index-ordered page queries, so the
+    cost follows the rows shown, not the number of cases.
     """
     from casereview import views
 
@@ -103,35 +112,33 @@ def due_list(
         raise InvalidInput(f"--within must be 0 or more working days, got {within}")
     if within is not None and overdue_only:
         raise InvalidInput("--within and --overdue cannot be combined")
+    if limit is not None and limit < 1:
+        raise InvalidInput(f"--limit must be 1 or more, got {limit}")
     day = as_of or ctx.clock.today()
-    with ctx.db().reading() as conn:
-        rows = views.open_clocks(conn, day)
     cal = ctx.calendar
-    items = [_due_item(row, day, cal) for row in rows]
-
-    def due_within(item: DueItem, n: int) -> bool:
-        return item.status == "overdue" or (
-            item.working_days_left is not None and item.working_days_left <= n
+    # count_working_days(day, due) <= n exactly when due < the (n+1)th working day after.
+    next_before = cal.add_working_days(day, SOON_WORKING_DAYS + 1)
+    within_before = cal.add_working_days(day, within + 1) if within is not None else None
+    due_before = day if overdue_only else within_before
+    with ctx.reader() as reader:
+        counts = views.open_clock_counts(
+            reader, day, next_before=next_before, within_before=within_before
         )
-
-    summary_next = [
-        i for i in items if i.status != "overdue" and i.due_on and due_within(i, SOON_WORKING_DAYS)
-    ]
-    if overdue_only:
-        shown = [i for i in items if i.status == "overdue"]
-    elif within is not None:
-        shown = [i for i in items if i.state == "running" and due_within(i, within)]
-    else:
-        shown = items
-    summary = DueSummary(
-        open=len(items),
-        overdue=sum(1 for i in items if i.status == "overdue"),
-        due_soon=sum(1 for i in items if i.status == "due_soon"),
-        due_next_5=len(summary_next),
-        paused=sum(1 for i in items if i.status == "paused"),
-        shown=len(shown),
+        rows = views.open_clocks(reader, day, due_before=due_before, limit=limit)
+    items = tuple(_due_item(row, day, cal) for row in rows)
+    matching = (
+        counts.overdue if overdue_only else counts.within if within is not None else counts.open
     )
-    return DueList(day.isoformat(), within, overdue_only, summary, tuple(shown))
+    summary = DueSummary(
+        open=counts.open,
+        overdue=counts.overdue,
+        due_soon=counts.due_soon,
+        due_next_5=counts.due_next,
+        paused=counts.paused,
+        matching=matching,
+        shown=len(items),
+    )
+    return DueList(day.isoformat(), within, overdue_only, limit, summary, items)
 
 
 def _due_item(row: OpenClockRow, day: dt.date, cal: WorkingDayCalendar) -> DueItem:
@@ -181,17 +188,17 @@ class _Loaded:
 
 
 def _load(ctx: ServiceContext, ref: str) -> _Loaded:
+    from casereview import views
     from casereview.replay import replay
-    from casereview.store import projections, repository
 
-    with ctx.db().reading() as conn:
-        row = projections.get_case(conn, ref)
+    with ctx.reader() as reader:
+        row = views.case_row(reader, ref)
         if row is None:
             raise NotFound(f"no case {ref!r}; see 'casereview case list'")
         definition = ctx.registry.get_exact(
             str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"])
         )
-        events = list(repository.iter_events(conn, case_id=int(row["id"])))
+        events = views.case_events(reader, int(row["id"]))
     state = replay(definition, ref, events)
     rules = clocks.rules_for(definition)
     return _Loaded(

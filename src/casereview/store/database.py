@@ -20,25 +20,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
-from casereview.errors import CaseReviewError, NotFound
+from casereview.errors import NotFound
+from casereview.store.errors import StoreError, describe
 from casereview.store.migrations import MIGRATIONS
+from casereview.store.sqlite_file import BUSY_TIMEOUT_MS, PRAGMAS, sqlite_file_kind
 
-BUSY_TIMEOUT_MS = 10_000
+__all__ = ["BUSY_TIMEOUT_MS", "Database", "StoreError", "UnitOfWork"]
 _WRITE = "casereview_write"
-
-
-class StoreError(CaseReviewError):
-    """The database could not be opened or used (locked, unreadable, wrong file)."""
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        for pragma in PRAGMAS:
+            cursor.execute(pragma)
     finally:
         cursor.close()
 
@@ -90,7 +86,7 @@ class Database:
         if db.path is not None and db.path.exists():
             # Look before connecting: a connection switches the file to WAL, which would
             # turn an empty or foreign file into something it was not.
-            kind = _sqlite_file_kind(db.path)
+            kind = sqlite_file_kind(db.path)
             if kind == "foreign":
                 raise StoreError(
                     f"{db.path} is not a casereview database (it is not an SQLite file)"
@@ -222,32 +218,6 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_file_kind(path: Path) -> str:
-    """What an existing file is: empty, foreign (not SQLite), other-app, or casereview."""
-    import sqlite3
-
-    with path.open("rb") as handle:
-        header = handle.read(16)
-    if not header:
-        return "empty"
-    if header != b"SQLite format 3\x00":
-        return "foreign"
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            names = {
-                row[0]
-                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return "foreign"
-    if "schema_migrations" in names:
-        return "casereview"
-    return "other-app" if names else "empty"
-
-
 def _utc_now() -> str:
     import datetime as dt
 
@@ -256,14 +226,4 @@ def _utc_now() -> str:
 
 def _describe(exc: DBAPIError, db: Database) -> str:
     detail = str(exc.orig).splitlines()[0] if exc.orig is not None else "unknown error"
-    where = str(db.path) if db.path is not None else "the database server"
-    if "file is not a database" in detail:
-        return f"{where} is not a casereview database (it is not an SQLite file)"
-    if "permission denied" in detail:
-        return (
-            f"{where} refused: {detail}. Your database login needs the casereview_app "
-            "role (or casereview_read for read-only use); see docs/deployment.md"
-        )
-    if "locked" in detail or "busy" in detail:
-        return f"{where} is busy with another writer; try again in a moment"
-    return f"could not use {where}: {detail}"
+    return describe(detail, str(db.path) if db.path is not None else "the database server")

@@ -142,8 +142,10 @@ def summary_line(result: DueList) -> str:
         f"{s.overdue} overdue, {s.due_next_5} due in the next 5 working days, "
         f"{s.paused} paused ({_plural(s.open, 'open clock')}"
     )
-    if s.shown != s.open:
-        line += f"; {s.shown} shown"
+    if s.shown < s.matching:
+        line += f"; the {s.shown} most urgent of {s.matching} shown, --all for every one"
+    elif s.matching != s.open:
+        line += f"; {s.matching} shown"
     line += "). Left: working days from the as-of date to the due date."
     return line
 
@@ -153,6 +155,7 @@ def due_json(result: DueList) -> dict[str, Any]:
         "as_of": result.as_of,
         "within": result.within,
         "overdue_only": result.overdue_only,
+        "limit": result.limit,
         "summary": dataclasses.asdict(result.summary),
         "clocks": [_due_record(item) for item in result.items],
     }

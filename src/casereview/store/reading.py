@@ -1,0 +1,165 @@
+"""Read-only snapshots through the database driver alone, for commands that only read.
+
+`due`, `case show`, `timeline` and `explain` read a few rows and print them. Importing
+SQLAlchemy costs 130-200 ms, more than all their work at any scale, so on SQLite they
+read through the standard library's `sqlite3` instead: the same file checks and
+pragmas as `store.database` (DESIGN.md's storage rules), a deferred `BEGIN` so every
+query sees one snapshot while writers carry on under WAL, always rolled back. On
+PostgreSQL (a shared installation, where start-up matters less than the server round
+trips) the snapshot is a SQLAlchemy connection from `Database.reading()`.
+
+Queries are plain SQL text with `:name` parameters, which both `sqlite3` and
+SQLAlchemy's `text()` accept; rows come back as dicts keyed by column name.
+
+A database whose schema is behind this version of casereview is opened once through
+`Database.open`, which applies the pending migrations, before it is read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from casereview.errors import NotFound
+from casereview.store.errors import StoreError, describe
+from casereview.store.sqlite_file import PRAGMAS, sqlite_file_kind
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+MIGRATION_NAMES = ("0001_initial", "0002_postgres_roles", "0003_due_covering_index")
+"""Every migration's name, in order; `store.migrations` checks that it agrees."""
+
+_SQLITE_PREFIX = "sqlite:///"
+
+
+class Reader(Protocol):
+    """One read-only snapshot of the database."""
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every row of the query."""
+        ...
+
+    def first(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """The first row, or None."""
+        ...
+
+
+class SqliteReader:
+    """A `Reader` over a `sqlite3` connection inside a deferred transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+        self._conn = conn
+        self._where = where
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        try:
+            cursor = self._conn.execute(sql, dict(params or {}))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(describe(_first_line(exc), self._where)) from None
+
+    def first(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+
+class AlchemyReader:
+    """A `Reader` over a SQLAlchemy connection (PostgreSQL)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        from sqlalchemy import text
+
+        result = self._conn.execute(text(sql), dict(params or {}))
+        keys = list(result.keys())
+        return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+    def first(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite:///PATH` URL as `store.location` writes them, else None."""
+    if not url.startswith(_SQLITE_PREFIX):
+        return None
+    rest = url.removeprefix(_SQLITE_PREFIX)
+    return Path(rest) if rest and "?" not in rest else None
+
+
+@contextmanager
+def snapshot(url: str) -> Iterator[Reader]:
+    """A read-only snapshot of the database at `url` (see the module docstring)."""
+    path = sqlite_path(url)
+    if path is None:
+        from casereview.store.database import Database
+
+        db = Database.open(url)
+        try:
+            with db.reading() as conn:
+                yield AlchemyReader(conn)
+        finally:
+            db.dispose()
+        return
+    with _sqlite_snapshot(url, path) as reader:
+        yield reader
+
+
+@contextmanager
+def _sqlite_snapshot(url: str, path: Path) -> Iterator[SqliteReader]:
+    where = str(path)
+    _check_file(path)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(describe(_first_line(exc), where)) from None
+    try:
+        try:
+            for pragma in PRAGMAS:
+                conn.execute(pragma)
+            if _pending(conn):
+                from casereview.store.database import Database
+
+                Database.open(url).dispose()
+            conn.execute("BEGIN DEFERRED")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(describe(_first_line(exc), where)) from None
+        yield SqliteReader(conn, where)
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.close()
+
+
+def _check_file(path: Path) -> None:
+    """The refusals `Database.open` makes for a file that is missing or not ours."""
+    if not path.exists():
+        raise NotFound(f"no casereview database at {path}; run 'casereview init' to create one")
+    try:
+        kind = sqlite_file_kind(path)
+    except OSError as exc:
+        raise StoreError(f"could not use {path}: {exc.strerror or exc}") from None
+    if kind == "foreign":
+        raise StoreError(f"{path} is not a casereview database (it is not an SQLite file)")
+    if kind in ("empty", "other-app"):
+        raise NotFound(
+            f"{path} is not a casereview database (it has no casereview schema); "
+            "run 'casereview init' to create one"
+        )
+
+
+def _pending(conn: sqlite3.Connection) -> bool:
+    done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
+    return any(name not in done for name in MIGRATION_NAMES)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()
+    return text[0] if text else type(exc).__name__

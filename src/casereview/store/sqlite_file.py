@@ -1,0 +1,44 @@
+"""What an existing SQLite file is, found without changing it, and the pragmas every
+connection to one gets (DESIGN.md's storage rules), for both connection paths."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+BUSY_TIMEOUT_MS = 10_000
+
+PRAGMAS = (
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+)
+
+
+def sqlite_file_kind(path: Path) -> str:
+    """What an existing file is: empty, foreign (not SQLite), other-app, or casereview.
+
+    Looks before anything connects for real: a connection switches the file to WAL,
+    which would turn an empty or foreign file into something it was not.
+    """
+    with path.open("rb") as handle:
+        header = handle.read(16)
+    if not header:
+        return "empty"
+    if header != b"SQLite format 3\x00":
+        return "foreign"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            names = {
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return "foreign"
+    if "schema_migrations" in names:
+        return "casereview"
+    return "other-app" if names else "empty"
