@@ -17,9 +17,10 @@ generated file is never changed) and records one progress check per run on a dif
 untouched case in the same state with the same number of events, so runs do not build
 on each other.
 
-Comparison rows in the same run: `python -c pass` (interpreter start-up), the due list's
-own SQL through the standard library's `sqlite3` in a fresh interpreter (the floor for
-our storage), and, in process, the working-day calendar against workalendar and numpy
+Comparison rows in the same run: `python -c pass` (interpreter start-up), the due
+table's own SQL (its summary aggregate and first page) through the standard library's
+`sqlite3` in a fresh interpreter (the floor for our storage), `due --all --csv` (every
+open clock; not a target), and, in process, the working-day calendar against workalendar and numpy
 (`benchmarks.calendar_bench`).
 
 A full run writes `benchmarks/results/<date>-<time>.json` and rewrites the generated
@@ -73,12 +74,15 @@ TARGET_RATE = {  # events per second, at least
 }
 TARGET_MIB = 200.0
 
-FLOOR_SQL = (
-    "import sqlite3, sys\n"
+FLOOR_SCRIPT = (
+    "import json, sqlite3, sys\n"
     "conn = sqlite3.connect(sys.argv[1])\n"
-    "rows = conn.execute(sys.argv[2], {'no': 0, 'as_of': sys.argv[3]}).fetchall()\n"
-    "sys.stdout.write('\\n'.join(map(repr, rows)))\n"
+    "counts_sql, page_sql, params = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])\n"
+    "counts = conn.execute(counts_sql, params).fetchall()\n"
+    "rows = conn.execute(page_sql + ' LIMIT 50', params).fetchall()\n"
+    "sys.stdout.write('\\n'.join(map(repr, counts + rows)))\n"
 )
+"""The due table's storage floor: its summary aggregate and its first page query, raw."""
 
 
 @dataclass
@@ -245,16 +249,26 @@ def command_list(
             once_from=50_000,  # minutes and gigabytes per run at 100k cases
         ),
     ]
-    floor = _floor_sql()
+    floor = _floor_queries(refs.today)
     if floor is not None:
         commands.insert(
             3,
             Command(
-                "python sqlite3: due list SQL",
-                [str(python), "-c", FLOOR_SQL, str(db), floor, refs.today],
-                note="views.OPEN_CLOCKS_SQL, raw rows: the storage floor for `due`",
+                "python sqlite3: due queries",
+                [str(python), "-c", FLOOR_SCRIPT, str(db), *floor],
+                note="views.COUNTS_SQL and the first page of views.DATED_SQL, raw rows: "
+                "the storage floor for `due`",
             ),
         )
+    commands.insert(
+        4,
+        Command(
+            "casereview due --all --csv",
+            [cr, "due", "--all", "--csv", *at],
+            needs=("due",),
+            note="every open clock, not a target",
+        ),
+    )
     if refs.advance:
         per_run = [
             [
@@ -282,12 +296,22 @@ def command_list(
     return commands
 
 
-def _floor_sql() -> str | None:
+def _floor_queries(today: str) -> list[str] | None:
+    """The due command's SQL and parameters for `today`, or None on an older casereview."""
     try:
-        from casereview.views import OPEN_CLOCKS_SQL
+        from casereview.views import COUNTS_SQL, DATED_SQL
+        from casereview.workdays import default_calendar
     except ImportError:
         return None
-    return OPEN_CLOCKS_SQL
+    day = dt.date.fromisoformat(today)
+    params = {
+        "no": 0,
+        "as_of": today,
+        "before": None,
+        "next_before": default_calendar().add_working_days(day, 6).isoformat(),
+        "within_before": "",
+    }
+    return [COUNTS_SQL, DATED_SQL, json.dumps(params)]
 
 
 def measure(
