@@ -307,7 +307,6 @@ def _floor_queries(today: str) -> list[str] | None:
     params = {
         "no": 0,
         "as_of": today,
-        "before": None,
         "next_before": default_calendar().add_working_days(day, 6).isoformat(),
         "within_before": "",
     }

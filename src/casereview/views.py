@@ -42,17 +42,17 @@ JOIN cases AS c ON c.id = k.case_id
 # from the day after. `:no` is the stored false (0 on SQLite, false on PostgreSQL).
 _STILL_OPEN = "(k.ends_on_due = :no OR k.due_on >= :as_of)"
 
-DATED_SQL = (
-    _COLUMNS
-    + f"""WHERE k.state = 'running' AND k.due_on IS NOT NULL AND {_STILL_OPEN}
-  AND (:before IS NULL OR k.due_on < :before)
-ORDER BY k.due_on, c.ref, k.clock_id"""
-)
+_DATED_WHERE = f"WHERE k.state = 'running' AND k.due_on IS NOT NULL AND {_STILL_OPEN}\n"
+_DATED_ORDER = "ORDER BY k.due_on, c.ref, k.clock_id"
+
+DATED_SQL = _COLUMNS + _DATED_WHERE + _DATED_ORDER
 """Running clocks with a due date, soonest first (overdue ones are the soonest).
 
-`:before` (optional) keeps those due before that date. The index gives the `due_on`
-order; only clocks sharing a date are sorted by case.
+The index gives the `due_on` order; only clocks sharing a date are sorted by case.
 """
+
+DATED_BEFORE_SQL = _COLUMNS + _DATED_WHERE + "  AND k.due_on < :before\n" + _DATED_ORDER
+"""The same, only those due before `:before` (for `--within` and `--overdue`)."""
 
 UNDATED_SQL = (
     _COLUMNS
@@ -160,13 +160,15 @@ def open_clocks(
 
     `due_before` keeps only running clocks due before that date (overdue included).
     """
-    params: dict[str, Any] = {
-        "no": False,
-        "as_of": as_of.isoformat(),
-        "before": due_before.isoformat() if due_before else None,
-    }
+    params: dict[str, Any] = {"no": False, "as_of": as_of.isoformat()}
     found: list[OpenClockRow] = []
-    queries = (DATED_SQL,) if dated_only or due_before else (DATED_SQL, UNDATED_SQL, PAUSED_SQL)
+    if due_before is not None:
+        params["before"] = due_before.isoformat()
+        queries: tuple[str, ...] = (DATED_BEFORE_SQL,)
+    elif dated_only:
+        queries = (DATED_SQL,)
+    else:
+        queries = (DATED_SQL, UNDATED_SQL, PAUSED_SQL)
     for sql in queries:
         if limit is None:
             found.extend(_row(r) for r in reader.rows(sql, params))
