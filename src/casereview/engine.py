@@ -22,6 +22,7 @@ from casereview.errors import NotFound, Refused
 from casereview.workflow.model import (
     EVENT_DATE,
     ApprovalCompleteGuard,
+    ApprovalRound,
     FieldEqualsGuard,
     FieldSetGuard,
     FieldSpec,
@@ -165,6 +166,79 @@ def _guard_failure(
     return None
 
 
+@dataclass(frozen=True)
+class _Move:
+    """What a trigger fired in one state means, whoever fires it with whatever fields.
+
+    Built from the definition's own accessors the first time a (state, trigger) pair is
+    decided, then reused: `decide` runs for every event written, and these answers
+    (sources with `*` expanded, rounds cleared, the round signed, the destination) cost
+    more to look up than the rest of the decision.
+    """
+
+    trigger: Trigger
+    allowed: frozenset[str]  # fields the event may carry
+    takes: str  # `allowed` in words, for the refusal
+    round: ApprovalRound | None  # the round a signing trigger signs in this state
+    cleared: tuple[str, ...]  # approval rounds whose sign-offs the trigger discards
+    case_fields: frozenset[str]  # fields kept on the case (what `case_scoped` keeps)
+    to_state: str
+    terminal: bool
+
+
+# The last definition decided against and its moves: a process decides against the same
+# one or two definitions event after event, and holding one keeps nothing alive that is
+# not in use (a definition built in memory by a test is dropped with the next one).
+_last: tuple[WorkflowDefinition, dict[tuple[str, str], _Move]] | None = None
+
+
+def _moves_of(definition: WorkflowDefinition) -> dict[tuple[str, str], _Move]:
+    global _last
+    cached = _last
+    if cached is not None and cached[0] is definition:
+        return cached[1]
+    moves: dict[tuple[str, str], _Move] = {}
+    _last = (definition, moves)
+    return moves
+
+
+def _move(definition: WorkflowDefinition, state: str, trigger_id: str, ref: str) -> _Move:
+    """The move for (state, trigger), or the refusal saying why it is not possible.
+
+    Refusals are not remembered (they name the case), only moves that are possible.
+    """
+    moves = _moves_of(definition)
+    found = moves.get((state, trigger_id))
+    if found is not None:
+        return found
+    trigger = definition.triggers_by_id.get(trigger_id)
+    if trigger is None:
+        known = ", ".join(t.id for t in possible_triggers(definition, state)) or "none"
+        raise NotFound(
+            f"workflow {definition.id} has no trigger {trigger_id!r}; "
+            f"possible now from {state}: {known}"
+        )
+    if state not in definition.sources_of(trigger):
+        now = ", ".join(t.id for t in possible_triggers(definition, state)) or "none"
+        raise Refused(
+            f"{trigger.id} is not possible while case {ref} is in {state}; possible now: {now}"
+        )
+    allowed = frozenset(trigger.requires) | frozenset(trigger.optional) | set(trigger.defaults)
+    to_state = trigger.to or state
+    found = _Move(
+        trigger=trigger,
+        allowed=allowed,
+        takes=", ".join(sorted(allowed)) or "no fields",
+        round=definition.round_collected_in(state) if trigger.signs else None,
+        cleared=tuple(r.id for r in definition.rounds_cleared_by(trigger.id)),
+        case_fields=frozenset(f.id for f in definition.fields if f.scope == "case"),
+        to_state=to_state,
+        terminal=definition.is_terminal(to_state),
+    )
+    moves[(state, trigger_id)] = found
+    return found
+
+
 def decide(
     definition: WorkflowDefinition,
     case: CaseSnapshot,
@@ -179,19 +253,8 @@ def decide(
     person whose decision it records. `destination(state, trigger)` is the compiled
     machine's answer for the move; when given it must agree with the definition.
     """
-    trigger = definition.triggers_by_id.get(request.trigger)
-    if trigger is None:
-        known = ", ".join(t.id for t in possible_triggers(definition, case.state)) or "none"
-        raise NotFound(
-            f"workflow {definition.id} has no trigger {request.trigger!r}; "
-            f"possible now from {case.state}: {known}"
-        )
-    if case.state not in definition.sources_of(trigger):
-        now = ", ".join(t.id for t in possible_triggers(definition, case.state)) or "none"
-        raise Refused(
-            f"{trigger.id} is not possible while case {case.ref} is in {case.state}; "
-            f"possible now: {now}"
-        )
+    move = _move(definition, case.state, request.trigger, case.ref)
+    trigger = move.trigger
 
     # Roles: the decision-maker must hold a permitted role. Someone recording on
     # another's behalf must be the business unit (or hold the role themselves).
@@ -214,11 +277,10 @@ def decide(
         )
 
     # Fields: only those this trigger records; required ones present; values valid.
-    allowed = set(trigger.requires) | set(trigger.optional) | set(trigger.defaults)
+    allowed = move.allowed
     for name in request.fields:
         if name not in allowed:
-            takes = ", ".join(sorted(allowed)) or "no fields"
-            raise Refused(f"{trigger.id} does not record {name!r}; it takes: {takes}")
+            raise Refused(f"{trigger.id} does not record {name!r}; it takes: {move.takes}")
     changes: dict[str, Any] = {}
     for name, raw in request.fields.items():
         changes[name] = parse_value(definition, name, raw)
@@ -229,11 +291,10 @@ def decide(
             else:
                 changes[name] = parse_value(definition, name, str(default))
     signed: tuple[str, str] | None = None
-    round_id = _active_round(definition, case.state) if trigger.signs else None
     if trigger.signs:
-        if round_id is None:
+        spec = move.round
+        if spec is None:
             raise Refused(f"there is no sign-off round open while the case is in {case.state}")
-        spec = definition.approval_rounds_by_id[round_id]
         agency_field = spec.agency_field
         agency = changes.get(agency_field) or acting.agency
         if agency is None:
@@ -242,10 +303,10 @@ def decide(
             raise Refused(f"{acting.username!r} signs off for {acting.agency}, not {agency}")
         if agency not in spec.agencies:
             raise Refused(f"{agency} is not part of {spec.label}: {', '.join(spec.agencies)}")
-        if agency in case.approvals.get(round_id, {}):
+        if agency in case.approvals.get(spec.id, {}):
             raise Refused(f"{agency} has already signed off this round of {spec.label}")
         changes[agency_field] = agency
-        signed = (round_id, str(agency))
+        signed = (spec.id, str(agency))
     missing = [name for name in trigger.requires if name not in changes]
     if missing:
         raise Refused(f"{trigger.id} needs " + ", ".join(f"--set {name}=…" for name in missing))
@@ -258,18 +319,19 @@ def decide(
         raise Refused(f"{trigger.id} needs a --rationale explaining the decision")
 
     fields_after = dict(case.fields)
-    fields_after.update(case_scoped(definition, changes))
+    case_fields = move.case_fields
+    fields_after.update({k: v for k, v in changes.items() if k in case_fields})
     approvals_after = {k: dict(v) for k, v in case.approvals.items()}
     for guard in trigger.guards:
         failure = _guard_failure(definition, guard, fields_after, approvals_after)
         if failure:
             raise Refused(f"{trigger.id} refused: {failure}")
-    for cleared in definition.rounds_cleared_by(trigger.id):
-        approvals_after.pop(cleared.id, None)
+    for cleared in move.cleared:
+        approvals_after.pop(cleared, None)
     if signed is not None:
         approvals_after.setdefault(signed[0], {})[signed[1]] = -1  # seq filled by the store
 
-    to_state = trigger.to or case.state
+    to_state = move.to_state
     if destination is not None:
         machine_dest = destination(case.state, trigger.id)
         if machine_dest != to_state:
@@ -283,7 +345,7 @@ def decide(
         fields_after=fields_after,
         approvals_after=approvals_after,
         signed=signed,
-        terminal=definition.is_terminal(to_state),
+        terminal=move.terminal,
     )
 
 

@@ -217,3 +217,41 @@ def test_existing_references_and_pseudonyms_are_refused(database_url):
     assert cases.show_case(ctx, "NEW-2").pseudonym == "Child A"
     assert audit.verify(ctx).ok
     ctx.close()
+
+
+def test_dates_are_checked_against_today_as_the_clock_moves(database_url):
+    """The importer does not ask the clock for every event, but a day that begins
+    during an import is still today for the steps after it, and a later date is still
+    refused in the write path's words."""
+    clock = FixedClock(TODAY)
+    ctx = _context(database_url, clock)
+    tomorrow = TODAY + dt.timedelta(days=1)
+
+    def noted(ref: str, on: dt.date) -> CaseScript:
+        return CaseScript(
+            ref=ref,
+            aware_on=TODAY - dt.timedelta(days=10),
+            fields={"nature": "death"},
+            steps=(Step("add_note", on, {"note": "Chronologies requested."}),),
+            opened_on=TODAY - dt.timedelta(days=9),
+            pseudonym=f"Child {ref}",
+        )
+
+    def scripts() -> Iterator[CaseScript]:
+        yield noted("DAY-1", TODAY)
+        clock.advance(days=1)  # midnight passes while the import runs
+        yield noted("DAY-2", tomorrow)
+
+    result = bulk.apply_scripts(ctx, scripts(), batch_size=1)
+    assert result.cases == 2
+    dates = run_sql(database_url, "SELECT occurred_on FROM events WHERE case_ref = 'DAY-2'")
+    assert (tomorrow.isoformat(),) in [tuple(row) for row in dates]
+
+    later = TODAY + dt.timedelta(days=3)
+    with pytest.raises(Refused) as refused:
+        bulk.apply_scripts(ctx, [noted("DAY-3", later)])
+    message = str(refused.value)
+    assert "case DAY-3" in message and "step 1 (add_note)" in message
+    assert f"is in the future (today is {tomorrow.isoformat()})" in message
+    assert audit.verify(ctx).ok
+    ctx.close()

@@ -64,7 +64,8 @@ def test_every_key_of_the_format_is_documented():
 
 def test_every_workflow_command_is_documented(cli):
     result = cli("workflow", "--help")
-    commands = re.findall(r"^│ (\w+)\s", result.stdout, re.M)
+    listing = result.stdout.split("Commands:", 1)[1]
+    commands = re.findall(r"^  (\w+)\s", listing, re.M)
     assert set(commands) == {"list", "show", "validate", "lint", "diagram"}
     for command in commands:
         assert f"`casereview workflow {command}" in DOC

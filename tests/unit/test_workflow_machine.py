@@ -106,3 +106,16 @@ def test_case_model_is_a_plain_object():
     model = CaseModel()
     assert vars(model) == {}
     assert type(model).__mro__ == (CaseModel, object)
+
+
+def test_remembered_destinations_still_refuse_unknown_names():
+    compiled = compile_workflow(load_path(SHIPPED[0]))
+    assert compiled.destination("screening", "notify") == "rapid_review"
+    assert compiled.destination("screening", "notify") == "rapid_review"  # remembered
+    assert compiled.destination("closed", "add_note") is None
+    assert compiled.destination("closed", "add_note") is None
+    for _ in range(2):
+        with pytest.raises(NotFound):
+            compiled.destination("limbo", "notify")
+        with pytest.raises(NotFound):
+            compiled.destination("screening", "nope")

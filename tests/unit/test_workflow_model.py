@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from casereview.errors import NotFound
 from casereview.workflow.lint import lint_definition
 from casereview.workflow.loader import check_bytes, load_bytes, load_path
-from casereview.workflow.model import FieldEqualsGuard, WorkflowKey
+from casereview.workflow.model import FieldEqualsGuard, WorkflowDefinition, WorkflowKey
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 SHIPPED = sorted(WORKFLOWS.glob("*.toml"))
@@ -461,3 +461,21 @@ def test_scr_transitional_basics():
     assert scr.clock("scr_publication").rule() == "6 months after the event that started it"
     assert scr.clock("scr_publication_limit").pause_in == ()
     assert scr.clock("publication_retention").ends == "on_due"
+
+
+def test_indexes_answer_from_the_tables(england):
+    """The accessors read the index built after validation, not pydantic's attributes."""
+    assert tuple(england.states_by_id.values()) == england.states
+    assert tuple(england.triggers_by_id) == tuple(t.id for t in england.triggers)
+    assert england.open_state_ids == tuple(s.id for s in england.states if not s.terminal)
+    assert england.sources_of(england.trigger("add_note")) == england.open_state_ids
+    assert "_ix" not in type(england).__private_attributes__  # a property, not pydantic state
+
+
+def test_a_definition_built_in_memory_has_no_hash_or_source(england):
+    copy = WorkflowDefinition.model_validate(england.model_dump(by_alias=True))
+    assert copy.content_hash == ""
+    assert copy.source is None
+    assert copy.key == WorkflowKey("england-lcspr", 1, "")
+    assert copy.trigger("notify") == england.trigger("notify")
+    assert copy.open_state_ids == england.open_state_ids

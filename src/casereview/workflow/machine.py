@@ -54,16 +54,29 @@ class CompiledWorkflow:
             send_event=False,
         )
 
+        # Answers of `destination`, by (state, trigger). The machine never changes after
+        # construction, so each answer is fixed; asking `transitions` costs several µs
+        # and the write path asks once per event.
+        self._destinations: dict[tuple[str, str], str | None] = {}
+
     @property
     def key(self) -> WorkflowKey:
         return self.definition.key
 
     def destination(self, state: str, trigger: str) -> str | None:
         """Where `trigger` takes a case in `state`, or None if it cannot fire there."""
+        key = (state, trigger)
+        try:
+            return self._destinations[key]
+        except KeyError:
+            pass
+        # Only known states and triggers are remembered: unknown ones raise NotFound here.
         self.definition.state(state)
         self.definition.trigger(trigger)
         found = self.machine.get_transitions(trigger=trigger, source=state)
-        return str(found[0].dest) if found else None
+        answer = str(found[0].dest) if found else None
+        self._destinations[key] = answer
+        return answer
 
     def triggers_from(self, state: str) -> tuple[str, ...]:
         """Trigger ids the machine accepts in `state` (definition order)."""
