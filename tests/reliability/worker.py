@@ -35,7 +35,14 @@ _shared: dict[str, Any] = {}
 
 
 def warm() -> None:
-    """Parse the workflows and build the calendar once per process (before any fork)."""
+    """Parse the workflows, build the calendar and import the store once per process
+    (before any fork)."""
+    # The write path imports the store (and SQLAlchemy) on first use; a child that paid
+    # for that after saying "ready" could be killed before its first commit every time.
+    import casereview.store.database
+    import casereview.store.projections
+    import casereview.store.repository  # noqa: F401
+
     if not _shared:
         probe = ServiceContext(url="sqlite://", account=ADMIN)
         _shared["registry"] = probe.registry
