@@ -205,6 +205,19 @@ def test_html_to_a_file_is_self_contained(cli, db, today, tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) & 0o077 == 0  # case data: owner only
 
 
+@pytest.mark.parametrize("fmt", ["md", "csv", "json", "html"])
+def test_a_file_holds_exactly_what_stdout_shows(cli, db, today, tmp_path, fmt):
+    # Both are written piece by piece; the file must still be whole and the same text.
+    args = ("report", "--db", db, "--year", "2025-26", "--format", fmt, "--detail")
+    shown = cli(*args)
+    assert shown.exit_code == 0, shown.stderr
+    target = tmp_path / f"figures.{fmt}"
+    assert cli(*args, "--output", str(target)).exit_code == 0
+    # The runner's captured stdout turns CRLF (the CSV's line ends) into LF.
+    assert target.read_bytes().decode("utf-8").replace("\r\n", "\n") == shown.stdout
+    assert "2025-002" in shown.stdout
+
+
 def test_format_follows_the_output_extension(cli, db, today, tmp_path):
     target = tmp_path / "figures.json"
     assert cli("report", "--db", db, "--year", "2025-26", "-o", str(target)).exit_code == 0

@@ -32,14 +32,27 @@ boundaries the figures depend on:
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
+from casereview import clocks
 from casereview.clock import FixedClock
+from casereview.clocks import ClockRule, EventFacts
 from casereview.errors import InvalidInput
+from casereview.reports import csv_out, html, json_out, markdown
+from casereview.reports.figures import Period, quarters
 from casereview.services import cases, users
+from casereview.services import report as report_service
 from casereview.services.context import ServiceContext
 from casereview.services.report import build_report, working_days_late
+from casereview.services.report_case import (
+    CaseHistory,
+    cannot_count,
+    case_rows,
+    timeline_entry,
+)
+from casereview.services.report_events import ReplayedEvents
 from casereview.workdays import default_calendar
 
 SCRIPT = "<script>alert(1)</script>"
@@ -594,3 +607,214 @@ def test_a_weekend_step_after_the_deadline_is_late_by_the_next_working_day():
     assert working_days_late(cal, due, D("2025-06-20")) == 0
     assert working_days_late(cal, None, D("2025-06-30")) == 0
     assert working_days_late(cal, D("2025-12-24"), D("2025-12-27")) == 1  # 29 Dec
+
+
+# -- streaming: cases passed over, packed rows, documents written in pieces ----------------
+
+
+def everything(report):
+    """All a writer can see: figures with the cases behind them, quarters, timeline."""
+    return (
+        report.period,
+        report.generated_on,
+        [
+            (f.id, f.label, f.value, f.unit, f.part_of, f.columns, list(f.cases))
+            for f in report.figures
+        ],
+        report.by_quarter,
+        list(report.timeline),
+    )
+
+
+@pytest.mark.parametrize(
+    ("period", "passed_over"),
+    [
+        ({"year": 2025}, 0),
+        # Beta (closed 15 Jan), Delta (not notified 14 Jan), Echo (withdrawn 10 Mar).
+        ({"year": 2026}, 3),
+        ({"start": D("2026-03-11"), "end": D("2026-03-31")}, 3),
+        ({"start": D("2026-03-10"), "end": D("2026-03-31")}, 2),  # Echo closes that day
+        ({"start": D("2025-04-01"), "end": D("2025-06-30")}, 0),
+    ],
+)
+def test_cases_passed_over_without_their_clocks_would_have_counted_nowhere(
+    dataset, monkeypatch, period, passed_over
+):
+    verdicts: list[bool] = []
+
+    def recording(*args):
+        verdicts.append(cannot_count(*args))
+        return verdicts[-1]
+
+    monkeypatch.setattr(report_service, "cannot_count", recording)
+    quick = build_report(dataset, **period)
+    assert verdicts.count(True) == passed_over
+    monkeypatch.setattr(report_service, "cannot_count", lambda *args: False)
+    assert everything(quick) == everything(build_report(dataset, **period))
+
+
+NOTIFICATION = ClockRule(
+    id="notification",
+    label="Notification",
+    kind="statutory",
+    budget=5,
+    unit="working_days",
+    direction="after",
+    anchor_field=None,
+    day_one=False,
+    warn_within=0,
+    start_on=frozenset({"open"}),
+    stop_on=frozenset({"notify"}),
+    pause_in=frozenset(),
+    reproject_on=frozenset(),
+    ends_on_due=False,
+)
+FY = Period(D("2025-04-01"), D("2026-03-31"), "2025-26")
+
+
+def history(*steps, rules=(NOTIFICATION,)):
+    facts = tuple(
+        EventFacts(trigger, D(day), state, {"aware_on": "2024-05-01"}, frozenset())
+        for trigger, day, state in steps
+    )
+    return CaseHistory(
+        ref="X-1",
+        pseudonym="Child X",
+        facts=facts,
+        clocks=clocks.derive(rules, facts, default_calendar()),
+        rules=rules,
+        terminal_states=frozenset({"closed"}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("steps", "passed_over", "listed"),
+    [
+        # Closed before the period with the notification clock stopped: nowhere.
+        ((("open", "2024-05-01", "screening"), ("notify", "2024-05-03", "rapid_review"),
+          ("close", "2024-06-01", "closed")), True, False),
+        # Closed with the clock still running: awaiting notification at period end.
+        ((("open", "2024-05-01", "screening"), ("close", "2024-06-01", "closed")), False, True),
+        # Still open.
+        ((("open", "2024-05-01", "screening"), ("notify", "2024-05-03", "rapid_review")),
+         False, True),
+        # A note in the period counts nowhere, but the case is not passed over unreplayed.
+        ((("open", "2024-05-01", "screening"), ("notify", "2024-05-03", "rapid_review"),
+          ("close", "2024-06-01", "closed"), ("add_note", "2025-04-01", "closed")),
+         False, False),
+        # Closed on the period's first day.
+        ((("open", "2024-05-01", "screening"), ("notify", "2024-05-03", "rapid_review"),
+          ("close", "2025-04-01", "closed")), False, True),
+    ],
+)  # fmt: skip
+def test_a_case_is_passed_over_only_when_no_figure_lists_it(steps, passed_over, listed):
+    case = history(*steps)
+    cal = default_calendar()
+    assert cannot_count(case.facts, case.rules, case.terminal_states, FY) is passed_over
+    rows = case_rows(case, FY, FY.end, cal, quarters(FY))
+    line = timeline_entry(case, FY, FY.end, cal)
+    assert (rows != [] or line is not None) is listed
+
+
+@pytest.mark.parametrize(
+    "period",
+    [{"year": 2025}, {"year": 2026}, {"start": D("2025-10-01"), "end": D("2025-10-31")}],
+)
+def test_leaving_notes_and_sign_offs_out_of_the_replay_changes_no_figure(
+    dataset, monkeypatch, period
+):
+    left_out: list[int] = []
+    real = ReplayedEvents.needed
+
+    def counting(self, events, until):
+        kept = real(self, events, until)
+        left_out.append(len([e for e in events if e["occurred_on"] <= str(until)]) - len(kept))
+        return kept
+
+    monkeypatch.setattr(ReplayedEvents, "needed", counting)
+    quick = build_report(dataset, **period)
+    assert sum(left_out) >= 15  # three sign-offs per rapid review and final report
+    monkeypatch.setattr(ReplayedEvents, "needed", _keep_all_before)
+    assert everything(quick) == everything(build_report(dataset, **period))
+
+
+def _keep_all_before(self, events, until):
+    """Replay's own cut at the period end, leaving nothing else out."""
+    kept = []
+    for row in events:
+        if D(str(row["occurred_on"])) > until:
+            break
+        kept.append(row)
+    return kept
+
+
+def test_only_events_that_stay_put_and_set_no_case_field_are_left_out(dataset):
+    from casereview.workflow.registry import Registry
+
+    definition = Registry.from_environment().get("england-lcspr")
+    events = ReplayedEvents(definition, clocks.rules_for(definition))
+    # Left out when they set no case field; the last two always set one.
+    assert events.inert_triggers == {
+        "add_note",
+        "sign_off",
+        "record_action_update",
+        "record_progress_check",
+        "record_extension",
+        "reschedule_publication",
+    }
+
+    def row(trigger, day, **fields):
+        return {"trigger": trigger, "occurred_on": day, "fields": json.dumps(fields)}
+
+    log = [
+        row("add_note", "2025-01-01", note="first event: always kept"),
+        row("add_note", "2025-01-02", note="left out"),
+        row("add_note", "2025-01-03", note="sets a case field", aware_on="2025-01-01"),
+        row("sign_off", "2025-01-04", agency="police"),
+        row("record_extension", "2025-01-05", extension_agreed_on="2025-02-01", note="x"),
+        row("add_note", "2025-02-01", note="after the period: replay stops here"),
+        row("add_note", "2025-01-06", note="never reached"),
+    ]
+    kept = events.needed(log, D("2025-01-31"))
+    assert [r["occurred_on"] for r in kept] == ["2025-01-01", "2025-01-03", "2025-01-05"]
+
+
+def test_the_cases_behind_a_figure_behave_as_a_sequence(dataset):
+    report = build_report(dataset, year=2025)
+    for figure in report.figures:
+        listed = list(figure.cases)
+        assert len(figure.cases) == len(listed), figure.id
+        assert figure.cases == tuple(listed)
+        assert list(figure.cases) == listed  # a second pass gives the same rows
+    late = report.figure("rapid_reviews.late").cases
+    assert (late[0].ref, late[-1].ref, [r.ref for r in late[:1]]) == (
+        "2025-102",
+        "2025-103",
+        ["2025-102"],
+    )
+    assert late != ()
+    assert len(report.timeline) == 8 and report.timeline[0].ref == "2024-050"
+
+
+@pytest.mark.parametrize("detail", [False, True])
+def test_json_written_in_pieces_is_the_whole_document(dataset, detail):
+    report = build_report(dataset, year=2025)
+    pieces = list(json_out.chunks(report, detail=detail))
+    whole = json.dumps(json_out.to_data(report, detail=detail), indent=2, ensure_ascii=False)
+    assert "".join(pieces) == whole + "\n"
+    assert len(pieces) > (40 if detail else 0)  # the lists really were streamed
+
+
+@pytest.mark.parametrize(
+    ("writer", "piece_size"),
+    [(markdown, "_BATCH"), (csv_out, "_PIECE"), (html, "_ROWS_PER_PIECE")],
+)
+def test_documents_handed_out_in_small_pieces_are_unchanged(
+    dataset, monkeypatch, writer, piece_size
+):
+    report = build_report(dataset, year=2025)
+    whole = writer.render(report, detail=True)
+    monkeypatch.setattr(writer, piece_size, 1)
+    pieces = list(writer.chunks(report, detail=True))
+    assert len(pieces) > 40
+    assert "".join(pieces) == whole

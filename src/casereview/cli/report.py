@@ -2,19 +2,24 @@
 
 Parse the period and the output options, make one service call
 (`casereview.services.report.build_report`), hand the figures to
-`casereview.cli.render.report`. Figure definitions are in docs/report.md.
+`casereview.cli.render.report` (the terminal table) or write the document format piece
+by piece (`write_document`). Figure definitions are in docs/report.md.
 """
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from casereview.cli.options import DbOption, context
 from casereview.cli.params import parse_date
+
+if TYPE_CHECKING:
+    from casereview.reports.figures import Report
 
 
 class ReportFormat(StrEnum):
@@ -114,4 +119,34 @@ def report(
     if output is not None:
         check_target(Path(output), force=force)
     figures = build_report(context(db), start=start, end=end, year=start_year)
-    render.report(figures, chosen.value, detail=detail, output=output, force=force)
+    if chosen is ReportFormat.table:
+        render.report(figures, chosen.value, detail=detail, output=output, force=force)
+    else:
+        write_document(figures, chosen.value, detail=detail, output=output, force=force)
+
+
+def write_document(
+    figures: Report, fmt: str, *, detail: bool, output: str | None, force: bool = False
+) -> None:
+    """Write an md, csv, json or html report piece by piece as the writer makes it, to
+    stdout or (whole or not at all) to `output`: at national scale the page is hundreds
+    of MB, which must never be held in memory at once."""
+    from casereview.cli.render.console import info
+    from casereview.exports.output import destination
+    from casereview.reports import csv_out, html, json_out, markdown
+
+    writers = {
+        "md": markdown.chunks,
+        "csv": csv_out.chunks,
+        "json": json_out.chunks,
+        "html": html.chunks,
+    }
+    pieces = writers[fmt](figures, detail=detail)
+    if output is None:
+        for piece in pieces:
+            sys.stdout.write(piece)
+        return
+    with destination(Path(output), force=force) as stream:
+        for piece in pieces:
+            stream.write(piece.encode("utf-8"))
+    info(f"Wrote the {fmt} report for {figures.period.label} to {output}")

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from casereview.exports.csv_format import safe_cell
 from casereview.reports.figures import Cell, Report
 
+_PIECE = 1 << 16  # characters buffered before a piece is handed to the writer
 BOM = "\ufeff"  # so Excel reads the file as UTF-8, as the decision-log CSV does
 
 BASE_COLUMNS = (
@@ -41,6 +43,12 @@ def _cell(value: Cell) -> str:
 
 
 def render(report: Report, *, detail: bool) -> str:
+    return "".join(chunks(report, detail=detail))
+
+
+def chunks(report: Report, *, detail: bool) -> Iterator[str]:
+    """The table in pieces of whole rows, so a large one can be written as it is made
+    (their concatenation is `render`)."""
     extra: list[str] = []
     if detail:
         for figure in report.figures:
@@ -71,6 +79,8 @@ def render(report: Report, *, detail: bool) -> str:
                     "pseudonym": safe_cell(str(row["pseudonym"])),
                 }
             )
+            if buffer.tell() >= _PIECE:
+                yield _take(buffer)
     for q in report.by_quarter:
         for name, value in (("on_time", q.on_time), ("late", q.late)):
             writer.writerow(
@@ -83,4 +93,12 @@ def render(report: Report, *, detail: bool) -> str:
                     "unit": "cases",
                 }
             )
-    return buffer.getvalue()
+    yield _take(buffer)
+
+
+def _take(buffer: io.StringIO) -> str:
+    """What the buffer holds, emptying it for the next rows."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

@@ -220,7 +220,8 @@ class Figure:
     unit: str
     part_of: str | None = None
     columns: tuple[str, ...] = ()
-    cases: tuple[CaseRow, ...] = ()
+    cases: Sequence[CaseRow] = ()
+    """Any sequence: the report service gives one that is unpacked as it is iterated."""
 
     @property
     def section(self) -> str:
@@ -270,7 +271,8 @@ class Report:
     generated_on: dt.date
     figures: tuple[Figure, ...]
     by_quarter: tuple[QuarterCount, ...]
-    timeline: tuple[TimelineCase, ...]
+    timeline: Sequence[TimelineCase]
+    """Every case open in the period; like `Figure.cases`, possibly unpacked as iterated."""
     _index: dict[str, Figure] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from casereview.reports.figures import (
     SECTIONS,
@@ -138,6 +138,12 @@ def _long_date(day: dt.date) -> str:
 
 
 def render(report: Report, *, detail: bool) -> str:
+    return "".join(chunks(report, detail=detail))
+
+
+def chunks(report: Report, *, detail: bool) -> Iterator[str]:
+    """The page in pieces, so a large one (the timeline, detail tables) can be written
+    as it is made; their concatenation is `render`."""
     period = report.period
     title = f"Child safeguarding practice reviews: figures for {period.label}"
     parts = [
@@ -165,17 +171,19 @@ def render(report: Report, *, detail: bool) -> str:
         )
     parts.append("</header>")
     parts.append(_headline(report))
+    yield "\n".join(parts)
     for section_id, heading in SECTIONS:
-        parts.append(_section(report, section_id, heading, detail=detail))
-    parts.append(_timeline_section(report))
-    parts.append(
+        yield "\n"
+        yield from _section(report, section_id, heading, detail=detail)
+    yield "\n"
+    yield from _timeline_section(report)
+    footer = (
         "<footer>Produced by casereview on "
         f"{e(report.generated_on.isoformat())} from the case event log. Each figure is "
         "defined in the casereview documentation (docs/report.md); run "
         "<code>casereview report --detail</code> for the cases behind every number.</footer>"
     )
-    parts += ["</body>", "</html>", ""]
-    return "\n".join(parts)
+    yield "\n" + "\n".join([footer, "</body>", "</html>", ""])
 
 
 # -- headline ------------------------------------------------------------------------------
@@ -236,7 +244,7 @@ def _of(part: Figure, whole: Figure, words: str = "on time") -> str:
 # -- sections ------------------------------------------------------------------------------
 
 
-def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> str:
+def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> Iterator[str]:
     figures = report.section(section_id)
     rows = []
     for figure in figures:
@@ -255,27 +263,38 @@ def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> 
     ]
     if section_id == "rapid_reviews":
         parts.append(_quarter_figure(report.by_quarter))
+    yield "\n".join(parts)
     if detail:
-        parts += [_detail_table(figure) for figure in figures]
-    parts.append("</section>")
-    return "\n".join(parts)
+        for figure in figures:
+            yield "\n"
+            yield from _detail_table(figure)
+    yield "\n</section>"
 
 
-def _detail_table(figure: Figure) -> str:
+_ROWS_PER_PIECE = 500  # detail rows handed out at a time: small in memory, cheap to write
+
+
+def _detail_table(figure: Figure) -> Iterator[str]:
     caption = f"{e(figure.label)}: {e(value_text(figure))} <code>{e(figure.id)}</code>"
     if not figure.cases:
-        return f'<h3>{caption}</h3><p class="note">No cases.</p>'
+        yield f'<h3>{caption}</h3><p class="note">No cases.</p>'
+        return
     head = "".join(f"<th>{e(c.replace('_', ' '))}</th>" for c in figure.columns)
-    body = "".join(
-        f"<tr><td>{e(row.ref)}</td><td>{e(row.pseudonym)}</td>"
-        + "".join(f"<td>{e(display(cell))}</td>" for cell in row.cells)
-        + "</tr>"
-        for row in figure.cases
-    )
-    return (
+    yield (
         f'<table class="detail"><caption>{caption}</caption><thead><tr><th>Ref</th>'
-        f"<th>Pseudonym</th>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"<th>Pseudonym</th>{head}</tr></thead><tbody>"
     )
+    rows: list[str] = []
+    for row in figure.cases:
+        rows.append(
+            f"<tr><td>{e(row.ref)}</td><td>{e(row.pseudonym)}</td>"
+            + "".join(f"<td>{e(display(cell))}</td>" for cell in row.cells)
+            + "</tr>"
+        )
+        if len(rows) >= _ROWS_PER_PIECE:
+            yield "".join(rows)
+            rows = []
+    yield "".join(rows) + "</tbody></table>"
 
 
 # -- chart: rapid reviews by quarter -------------------------------------------------------
@@ -376,7 +395,7 @@ _FOOT_H = 16
 _PART_HEIGHT = 900  # viewBox units per SVG part: about two thirds of an A4 page
 
 
-def _timeline_section(report: Report) -> str:
+def _timeline_section(report: Report) -> Iterator[str]:
     intro = (
         "<h2>Cases against their statutory windows</h2>"
         '<p class="note">Every case open at some time in the period. For each clock, the '
@@ -395,15 +414,15 @@ def _timeline_section(report: Report) -> str:
         '2px,#ffffff 2px 5px)"></span>paused (on hold)</li></ul>'
     )
     if not report.timeline:
-        return (
+        yield (
             f'<section class="timeline">{intro}'
             '<p class="note">No cases were open during the period.</p></section>'
         )
-    charts = [
-        f'<div class="timeline-part">{timeline_chart(report, part, n)}</div>'
-        for n, part in enumerate(_parts(report.timeline), start=1)
-    ]
-    return f'<section class="timeline">{intro}{legend}{"".join(charts)}</section>'
+        return
+    yield f'<section class="timeline">{intro}{legend}'
+    for n, part in enumerate(_parts(report.timeline), start=1):
+        yield f'<div class="timeline-part">{timeline_chart(report, part, n)}</div>'
+    yield "</section>"
 
 
 def _case_height(case: TimelineCase) -> int:

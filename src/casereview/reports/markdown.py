@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 
 from casereview.reports.figures import SECTIONS, Cell, Figure, Report, display, share, value_text
 
 # Enough to stop emphasis, code, links, images, headings and table cells; `<`, `>` and
 # `&` are handled by html.escape.
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]#!|~])")
+_BATCH = 1000  # detail lines per piece: big enough to write efficiently, small in memory
 
 
 def escape(value: object) -> str:
@@ -34,6 +36,12 @@ def _cell(value: Cell) -> str:
 
 
 def render(report: Report, *, detail: bool) -> str:
+    return "".join(chunks(report, detail=detail))
+
+
+def chunks(report: Report, *, detail: bool) -> Iterator[str]:
+    """The document in pieces, each ending in a newline, so a large one can be written
+    as it is made (their concatenation is `render`)."""
     period = report.period
     lines = [
         f"# Child safeguarding practice reviews: figures for {escape(period.label)}",
@@ -58,18 +66,28 @@ def render(report: Report, *, detail: bool) -> str:
                 lines.append(f"| {escape(label)} | {q.on_time} | {q.late} |")
         if detail:
             for figure in figures:
-                lines += _detail(figure)
-    return "\n".join(lines) + "\n"
+                yield _lines(lines)
+                lines = []
+                yield from _detail(figure)
+    yield _lines(lines)
 
 
-def _detail(figure: Figure) -> list[str]:
+def _lines(lines: list[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _detail(figure: Figure) -> Iterator[str]:
     lines = ["", f"### {escape(figure.label)} (`{figure.id}`)", ""]
     if not figure.cases:
-        return [*lines, "No cases."]
+        yield _lines([*lines, "No cases."])
+        return
     header = ["Ref", "Pseudonym", *(c.replace("_", " ") for c in figure.columns)]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for row in figure.cases:
         cells = [escape(row.ref), escape(row.pseudonym), *(_cell(c) for c in row.cells)]
         lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        if len(lines) >= _BATCH:
+            yield _lines(lines)
+            lines = []
+    yield _lines(lines)
