@@ -21,6 +21,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import text
 
+import casereview
 from casereview import clocks
 from casereview.clock import FixedClock
 from casereview.errors import InvalidInput, NotFound
@@ -160,6 +161,70 @@ def test_incremental_records_agree_with_replay_and_clock_history(demo_db: Path, 
             checked += 1
     assert checked == 100
     assert builder.open_cases() == len([c for c in case_rows if not c["closed"]])
+
+
+def test_events_the_builder_skips_step_for_leave_every_demo_clock_alone(
+    demo_db: Path, ctx_for
+) -> None:
+    """`leaves_clocks_alone` against `clocks.step` on every demonstration event, from
+    the clocks as replay has them (stopped clocks left out, as the builder carries them)."""
+    ctx = ctx_for(demo_db)
+    with ctx.db().reading() as conn:
+        rows = [r for r in repository.iter_events(conn) if r["kind"] == "case"]
+        case_rows = projections.list_cases(conn)
+    builder = DecisionLogBuilder(lambda ref: ctx.registry.get_exact(*ref), ctx.calendar)
+    verdicts = []
+    for case_row in case_rows:
+        ref = WorkflowRef(
+            case_row["workflow_id"], case_row["workflow_version"], case_row["workflow_hash"]
+        )
+        wf = builder.workflow(ref)
+        state = replay(
+            wf.definition, case_row["ref"], [r for r in rows if r["case_ref"] == case_row["ref"]]
+        )
+        for moment in clocks.history(list(wf.rules), state.facts, ctx.calendar):
+            live = {k: c for k, c in moment.before.items() if c.state != "stopped"}
+            facts = moment.facts
+            alone = wf.leaves_clocks_alone(live, facts.trigger, facts.to_state, facts.changed)
+            if alone:
+                after = clocks.step(live, wf.rules, facts, ctx.calendar)
+                assert after.keys() == live.keys(), f"event {facts.seq}"
+                assert all(after[k] is live[k] for k in live), f"event {facts.seq}"
+            verdicts.append(alone)
+    assert len(verdicts) == 100 and True in verdicts and False in verdicts
+
+
+def test_a_log_under_two_workflow_versions_lists_both_and_exports_both(
+    world, tmp_path, monkeypatch
+) -> None:
+    """The metadata's workflows come from one scan when the log has one workflow; with
+    two, they are listed one by one, for the selection and for the whole log."""
+    world.on("2025-06-02")
+    cases.open_case(world.as_("bu"), "2025-001", aware_on=dt.date(2025, 6, 2))
+    shipped = (Path(casereview.__file__).parent / "workflows" / "england-lcspr.toml").read_text()
+    newer = tmp_path / "workflows"
+    newer.mkdir()
+    (newer / "england-lcspr.toml").write_text(shipped.replace("\nversion = 1\n", "\nversion = 2\n"))
+    monkeypatch.setenv("CASEREVIEW_WORKFLOWS", str(newer))
+    world.on("2025-06-10")
+    later = ServiceContext(url=world.url, account="bu", clock=world.clock)  # sees version 2
+    try:
+        cases.open_case(later, "2025-002", aware_on=dt.date(2025, 6, 10))
+    finally:
+        later.close()
+    ctx = world.as_("scrut")
+    data, result = export_bytes(ctx, format="csv")
+    assert [(w.id, w.version) for w in result.meta.workflows] == [
+        ("england-lcspr", 1),
+        ("england-lcspr", 2),
+    ]
+    assert (result.meta.event_count, result.meta.case_count) == (2, 2)
+    assert exports.verify_export(write(tmp_path, "two.csv", data), ctx).ok
+    _, dated = export_bytes(ctx, format="json", date_from=dt.date(2025, 6, 9))
+    assert [w.version for w in dated.meta.workflows] == [2]
+    assert (dated.meta.event_count, dated.meta.case_count) == (1, 1)
+    _, none = export_bytes(ctx, format="json", date_from=dt.date(2030, 1, 1))
+    assert none.meta.workflows == () and none.meta.event_count == 0
 
 
 def test_demo_log_shows_pause_resume_and_lateness(demo_db: Path, ctx_for) -> None:

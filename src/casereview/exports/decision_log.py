@@ -19,9 +19,12 @@ Pure: no database, no clock. Definitions come from a lookup the caller provides.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from casereview import clocks
@@ -85,23 +88,31 @@ class ClockMoment(NamedTuple):
     def summary(self) -> str:
         """The clock in one line, e.g. `Rapid review to the Panel: working day 13 of 15,
         due 2026-01-26 (due soon)`."""
-        status = self.status.replace("_", " ")
-        due = f"due {self.due_on}" if self.due_on else "no due date yet"
-        where = f"{self.position}, " if self.position else ""
-        at = f" at {self.position}" if self.position else ""
-        if self.change in ("started", "restarted"):
-            return f"{self.label}: {self.change}, {due}"
-        if self.change == "stopped":
-            return f"{self.label}: stopped{at}, {due} ({status})"
-        if self.change == "paused":
-            return f"{self.label}: paused{at}"
-        if self.status == "paused":
-            return f"{self.label}: paused"
-        if self.change == "moved":
-            return f"{self.label}: {where}due date moved to {self.due_on or '(none)'} ({status})"
-        if self.change == "resumed":
-            return f"{self.label}: resumed, {where}{due} ({status})"
-        return f"{self.label}: {where}{due} ({status})"
+        label, change, status, position, due_on = self[1:]
+        # Each wording is built only in the branch that uses it: this runs for every
+        # clock of every exported event.
+        due = f"due {due_on}" if due_on else "no due date yet"
+        if change == "unchanged":
+            if status == "paused":
+                return f"{label}: paused"
+            where = f"{position}, " if position else ""
+            return f"{label}: {where}{due} ({status.replace('_', ' ')})"
+        if change in ("started", "restarted"):
+            return f"{label}: {change}, {due}"
+        at = f" at {position}" if position else ""
+        if change == "stopped":
+            return f"{label}: stopped{at}, {due} ({status.replace('_', ' ')})"
+        if change == "paused":
+            return f"{label}: paused{at}"
+        if status == "paused":
+            return f"{label}: paused"
+        where = f"{position}, " if position else ""
+        status = status.replace("_", " ")
+        if change == "moved":
+            return f"{label}: {where}due date moved to {due_on or '(none)'} ({status})"
+        if change == "resumed":
+            return f"{label}: resumed, {where}{due} ({status})"
+        return f"{label}: {where}{due} ({status})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -354,6 +365,26 @@ def _bool(value: Any) -> bool:
 
 # -- building records -------------------------------------------------------------------
 
+_NO_CHANGES: Mapping[str, Any] = MappingProxyType({})
+# Due dates as text, one string per date: open clocks share a few thousand due dates.
+_iso = functools.lru_cache(maxsize=16_384)(dt.date.isoformat)
+_NOTHING: frozenset[str] = frozenset()
+_PSEUDONYM = ("pseudonym",)
+# The scanner `json.loads` runs (set on every decoder, untyped in the stubs).
+_scan: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
+
+
+def _decode(text: str) -> Any:
+    """`json.loads(text)` for the stored fields, by the decoder's scanner directly: the
+    log stores them canonically (no white space around the object), and `loads`' own
+    checks around the scan were a third of its time. Anything else — white space, a
+    malformed value — goes to `json.loads`, which gives its usual answer or error."""
+    try:
+        value, end = _scan(text, 0)
+    except Exception:  # json.loads raises (or copes) as it always has
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
 
 @dataclass(frozen=True)
 class _Workflow:
@@ -369,31 +400,95 @@ class _Workflow:
     trigger_labels: Mapping[str, str]
     state_labels: Mapping[str, str]
     terminal: frozenset[str]
+    # The case fields the clocks read (their anchors), as an opening event and as a
+    # later event set them. Only these are held per open case: see `_Case`.
+    clock_fields_at_open: frozenset[str]
+    clock_fields_later: frozenset[str]
+    rule_by_id: Mapping[str, ClockRule]
+    anchors: frozenset[str]  # the fields clocks count from
+    moving: frozenset[str]  # the triggers that start or stop a clock
 
     @classmethod
     def of(cls, ref: WorkflowRef, definition: WorkflowDefinition) -> _Workflow:
+        rules = tuple(clocks.rules_for(definition))
+        anchors = frozenset(r.anchor_field for r in rules if r.anchor_field)
+        case_scoped = frozenset(f.id for f in definition.fields if f.scope == "case")
         return cls(
             ref=ref,
             definition=definition,
-            rules=tuple(clocks.rules_for(definition)),
+            rules=rules,
             personal=definition.personal_field_ids,
-            case_scoped=frozenset(f.id for f in definition.fields if f.scope == "case"),
+            case_scoped=case_scoped,
             field_labels={f.id: f.label for f in definition.fields},
             field_order={f.id: i for i, f in enumerate(definition.fields)},
             trigger_labels={t.id: t.label for t in definition.triggers},
             state_labels={s.id: s.label for s in definition.states},
             terminal=frozenset(s.id for s in definition.states if s.terminal),
+            clock_fields_at_open=anchors.difference(_PSEUDONYM),
+            clock_fields_later=anchors & case_scoped,
+            rule_by_id={r.id: r for r in rules},
+            anchors=anchors,
+            moving=frozenset(t for r in rules for t in (*r.start_on, *r.stop_on)),
         )
+
+    def leaves_clocks_alone(
+        self, live: Mapping[str, ClockState], trigger: str, to_state: str, changed: frozenset[str]
+    ) -> bool:
+        """True when `clocks.step` would hand back every clock of `live` as it is: the
+        event starts or stops no clock, moves no anchor, and pauses or resumes nothing.
+
+        Most events (notes, sign-offs, updates) are such events; for them the builder
+        skips `step` and the `EventFacts` it takes. The conditions are `step`'s own,
+        read the other way round; a test holds the two to agreement on every event of a
+        generated log.
+        """
+        if trigger in self.moving or not self.anchors.isdisjoint(changed):
+            return False
+        rule_by_id = self.rule_by_id
+        for clock_id, clock in live.items():
+            rule = rule_by_id.get(clock_id)
+            if (
+                rule is not None
+                and clock.due_on is not None
+                and (clock.state == "running") == (to_state in rule.pause_in)
+            ):
+                return False  # it would pause (running) or resume (paused)
+        return True
 
 
 OPEN_LABEL = "Case opened"
 
 
-@dataclass
 class _Case:
-    pseudonym: str = ""
-    fields: dict[str, Any] = field(default_factory=dict)
-    clocks: dict[str, ClockState] = field(default_factory=dict)
+    """What the builder holds for one open case, between its events.
+
+    Only what later events need: the pseudonym, the case fields the clocks read
+    (`clocks.step` reads a case field only as a clock's anchor), and the clocks that are
+    still running or paused (`step` treats a stopped clock as one never started, and no
+    record shows a clock stopped by an earlier event). Holding every field and every
+    stopped clock took about two thirds of the builder's memory, which grows with the
+    number of open cases: 100,000 cases keep about 77,000 open.
+    """
+
+    __slots__ = ("clocks", "dials", "fields", "pseudonym")
+
+    def __init__(self, pseudonym: str) -> None:
+        self.pseudonym = pseudonym
+        # Replaced, never changed in place: `step` is handed the live mapping.
+        self.fields: Mapping[str, Any] = _NO_CHANGES
+        self.clocks: Mapping[str, ClockState] = _NO_CHANGES
+        self.dials: dict[str, _Dial] = {}  # clock id -> the dial of its latest state
+
+    def carry(self, after: Mapping[str, ClockState]) -> None:
+        """Keep the clocks after an event for the next one, less the stopped ones."""
+        for clock in after.values():
+            if clock.state == "stopped":
+                live = {k: c for k, c in after.items() if c.state != "stopped"}
+                for gone in after.keys() - live.keys():
+                    self.dials.pop(gone, None)
+                after = live
+                break
+        self.clocks = after
 
 
 class DecisionLogBuilder:
@@ -419,6 +514,14 @@ class DecisionLogBuilder:
         # pseudonym is kept in case a later event names them anyway.
         self._closed: dict[str, str] = {}
         self._last: _Workflow | None = None
+        # Business dates parsed once each: a log spans a few thousand days, and the
+        # clocks of every open case share the date objects instead of holding copies.
+        self._days: dict[str, dt.date] = {}
+        # How to show each set of field ids an event carries (workflow, opening or
+        # not): sorted into the workflow's field order, labelled, personal ones set
+        # aside. A workflow has a few dozen such sets; working it out per event was a
+        # tenth of the builder's time.
+        self._plans: dict[tuple[WorkflowRef, bool, tuple[str, ...]], _Plan] = {}
 
     def workflow(self, ref: WorkflowRef) -> _Workflow:
         found = self._workflows.get(ref)
@@ -426,51 +529,77 @@ class DecisionLogBuilder:
             found = self._workflows[ref] = _Workflow.of(ref, self._lookup(ref))
         return found
 
+    def _held(self, value: Any) -> Any:
+        """A field value as the case holds it for the clocks: a date given as ISO text
+        as the shared date object (`clocks` reads an anchor given either way, and
+        every open case holding its own copies of its dates as text was a tenth of the
+        builder's memory); anything else as it is."""
+        if type(value) is not str or not value:
+            return value
+        day = self._days.get(value)
+        if day is None:
+            try:
+                day = self._days[value] = dt.date.fromisoformat(value)
+            except ValueError:
+                return value  # not a date: the clocks will say so, as they always have
+        return day
+
     def open_cases(self) -> int:
         """Cases whose state the builder is holding (for tests of its memory use)."""
         return len(self._cases)
 
     def feed(self, row: EventRow) -> DecisionRecord | None:
-        """Advance the row's case by one event; its record if inside the date filter."""
-        key = (row.workflow_id, row.workflow_version, row.definition_hash)
+        """Advance the row's case by one event; its record if inside the date filter.
+
+        `row` may be any tuple in `EVENT_COLUMNS` order (the export passes the driver's
+        rows as they come)."""
+        (seq, case_ref, trigger, _, to_state, occurred) = row[:6]
+        (text, wid, ver, digest) = row[11:15]
         wf = self._last
-        if wf is None or wf.ref != key:
-            wf = self._last = self.workflow(WorkflowRef(*key))
-        case = self._cases.get(row.case_ref)
+        if wf is None or wf.ref != (wid, ver, digest):
+            wf = self._last = self.workflow(WorkflowRef(wid, ver, digest))
+        case = self._cases.get(case_ref)
         if case is None:
-            case = self._cases[row.case_ref] = _Case(self._closed.pop(row.case_ref, ""))
-        text = row.fields
-        changes: dict[str, Any] = json.loads(text) if text and text != "{}" else {}
-        if row.trigger == clocks.OPEN_TRIGGER:
+            case = self._cases[case_ref] = _Case(self._closed.pop(case_ref, ""))
+        changes: Mapping[str, Any] = _decode(text) if text and text != "{}" else _NO_CHANGES
+        if trigger == clocks.OPEN_TRIGGER:
             case.pseudonym = str(changes.get("pseudonym", ""))
-            case.fields = {k: v for k, v in changes.items() if k != "pseudonym"}
-            changed = frozenset(case.fields)
+            changed = frozenset(changes).difference(_PSEUDONYM)
+            case.fields = {
+                k: self._held(changes[k]) for k in wf.clock_fields_at_open if k in changes
+            }
+        elif changes:
+            changed = wf.case_scoped.intersection(changes)
+            moved = wf.clock_fields_later.intersection(changed)
+            if moved:
+                case.fields = {**case.fields, **{k: self._held(changes[k]) for k in moved}}
         else:
-            kept = {k: v for k, v in changes.items() if k in wf.case_scoped}
-            case.fields.update(kept)
-            changed = frozenset(kept)
-        occurred = row.occurred_on
-        # `step` reads the fields only while it runs and keeps nothing of `facts`, so
-        # the case's live dict is passed rather than a copy per event.
-        facts = EventFacts(
-            trigger=row.trigger,
-            occurred_on=dt.date.fromisoformat(occurred),
-            to_state=row.to_state,
-            fields_after=case.fields,
-            changed=changed,
-            seq=row.seq,
-        )
-        before = case.clocks
-        after = clocks.step(before, wf.rules, facts, self._calendar)
-        case.clocks = after
+            changed = _NOTHING
+        day = self._days.get(occurred)
+        if day is None:
+            day = self._days[occurred] = dt.date.fromisoformat(occurred)
+        before = after = case.clocks
+        if not wf.leaves_clocks_alone(before, trigger, to_state, changed):
+            facts = EventFacts(
+                trigger=trigger,
+                occurred_on=day,
+                to_state=to_state,
+                fields_after=case.fields,
+                changed=changed,
+                seq=seq,
+            )
+            after = clocks.step(before, wf.rules, facts, self._calendar)
         record = None
         if (self._from is None or occurred >= self._from) and (
             self._to is None or occurred <= self._to
         ):
-            record = self._record(row, wf, case, changes, facts, before, after)
-        if row.to_state in wf.terminal:
-            del self._cases[row.case_ref]
-            self._closed[row.case_ref] = case.pseudonym
+            moments = _moments(wf.rules, trigger, day, before, after, self._calendar, case.dials)
+            record = self._record(row, wf, case, changes, moments)
+        if to_state in wf.terminal:
+            del self._cases[case_ref]
+            self._closed[case_ref] = case.pseudonym
+        elif after is not before:
+            case.carry(after)
         return record
 
     def _record(
@@ -479,51 +608,68 @@ class DecisionLogBuilder:
         wf: _Workflow,
         case: _Case,
         changes: Mapping[str, Any],
-        facts: EventFacts,
-        before: Mapping[str, ClockState],
-        after: Mapping[str, ClockState],
+        moments: tuple[ClockMoment, ...],
     ) -> DecisionRecord:
-        shown: list[FieldValue] = []
-        omitted: list[str] = []
-        opening = row.trigger == clocks.OPEN_TRIGGER
+        (seq, case_ref, trigger, from_state, to_state, occurred, recorded_at, actor) = row[:8]
+        (on_behalf_of, role, rationale, _, _, _, _, entry_hash) = row[8:]
+        opening = trigger == clocks.OPEN_TRIGGER
+        shown: tuple[FieldValue, ...] = ()
+        omitted: tuple[str, ...] = ()
         if changes:
-            order = wf.field_order
-            keys = (
-                sorted(changes, key=lambda k: (order.get(k, len(order)), k))
-                if len(changes) > 1
-                else changes
-            )
-            for key in keys:
-                if opening and key == "pseudonym":
-                    continue
-                if key in wf.personal and not self._include_personal:
-                    omitted.append(key)
-                    continue
-                shown.append(FieldValue(key, wf.field_labels.get(key, key), changes[key]))
-        labels = wf.state_labels
+            key = (wf.ref, opening, tuple(changes))
+            plan = self._plans.get(key)
+            if plan is None:
+                if len(self._plans) >= _MAX_PLANS:  # bounded, whatever the log holds
+                    self._plans.clear()
+                plan = self._plans[key] = _plan(wf, opening, key[2], self._include_personal)
+            labelled, omitted = plan
+            shown = tuple([FieldValue(k, label, changes[k]) for k, label in labelled])
+        states = wf.state_labels
         # Positional, in field order: a named tuple builds faster without keywords.
         return DecisionRecord(
-            row.seq,
-            row.case_ref,
+            seq,
+            case_ref,
             case.pseudonym,
-            row.occurred_on,
-            row.recorded_at,
-            row.trigger,
-            OPEN_LABEL if opening else wf.trigger_labels.get(row.trigger, row.trigger),
-            row.from_state,
-            labels.get(row.from_state, row.from_state) if row.from_state else None,
-            row.to_state,
-            labels.get(row.to_state, row.to_state),
-            row.actor,
-            row.on_behalf_of,
-            row.role,
-            row.rationale,
-            tuple(shown),
-            tuple(omitted),
-            clock_moments(wf.rules, facts, before, after, self._calendar),
+            occurred,
+            recorded_at,
+            trigger,
+            OPEN_LABEL if opening else wf.trigger_labels.get(trigger, trigger),
+            from_state,
+            states.get(from_state, from_state) if from_state else None,
+            to_state,
+            states.get(to_state, to_state),
+            actor,
+            on_behalf_of,
+            role,
+            rationale,
+            shown,
+            omitted,
+            moments,
             wf.ref,
-            row.entry_hash,
+            entry_hash,
         )
+
+
+_Plan = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]  # (id, label) shown; ids left out
+_MAX_PLANS = 4096
+
+
+def _plan(wf: _Workflow, opening: bool, keys: tuple[str, ...], include_personal: bool) -> _Plan:
+    """The fields an event with these field ids shows, in the workflow's field order
+    with their labels, and the personal ones it leaves out."""
+    order = wf.field_order
+    ordered = sorted(keys, key=lambda k: (order.get(k, len(order)), k)) if len(keys) > 1 else keys
+    hidden = _NOTHING if include_personal else wf.personal
+    shown: list[tuple[str, str]] = []
+    omitted: list[str] = []
+    for key in ordered:
+        if opening and key == "pseudonym":
+            continue
+        if key in hidden:
+            omitted.append(key)
+        else:
+            shown.append((key, wf.field_labels.get(key, key)))
+    return tuple(shown), tuple(omitted)
 
 
 def clock_moments(
@@ -535,10 +681,22 @@ def clock_moments(
 ) -> tuple[ClockMoment, ...]:
     """Every clock running or paused just before the event, or started by it, in the
     workflow's clock order, with what the event did to it."""
+    return _moments(rules, facts.trigger, facts.occurred_on, before, after, cal, None)
+
+
+def _moments(
+    rules: Iterable[ClockRule],
+    trigger: str,
+    on: dt.date,
+    before: Mapping[str, ClockState],
+    after: Mapping[str, ClockState],
+    cal: Calendar,
+    dials: dict[str, _Dial] | None,
+) -> tuple[ClockMoment, ...]:
+    """`clock_moments`, reading positions from `dials` (rule id -> the dial of that
+    clock's latest state) when given, and keeping them up to date."""
     if not after:
         return ()
-    on = facts.occurred_on
-    trigger = facts.trigger
     moments: list[ClockMoment] = []
     after_get, before_get = after.get, before.get
     for rule in rules:
@@ -548,47 +706,94 @@ def clock_moments(
         was = before_get(rule.id)
         live_before = was is not None and was.state != "stopped"
         if trigger in rule.start_on:
-            change = "restarted" if live_before else "started"
-            moments.append(_moment(rule, change, now, now, on, cal))
+            change, measured = ("restarted" if live_before else "started"), now
         elif was is None or not live_before:
             continue
         elif now.state == "stopped":
             # Where it stood when stopped is measured on the clock as it ran.
-            moments.append(_moment(rule, "stopped", was, now, on, cal))
+            change, measured = "stopped", was
         elif now.state == "paused":
             if was.state == "paused":
                 moments.append(ClockMoment(rule.id, rule.label, "unchanged", "paused", None, None))
-            else:
-                moments.append(_moment(rule, "paused", was, now, on, cal))
+                continue
+            change, measured = "paused", was
         elif was.state == "paused":
-            moments.append(_moment(rule, "resumed", now, now, on, cal))
+            change, measured = "resumed", now
         elif now.due_on != was.due_on:
-            moments.append(_moment(rule, "moved", now, now, on, cal))
+            change, measured = "moved", now
         else:
-            moments.append(_moment(rule, "unchanged", now, now, on, cal))
+            change, measured = "unchanged", now
+        dial = dials.get(rule.id) if dials is not None else None
+        if dial is None or dial.state is not measured:
+            dial = _Dial(rule, measured, on, cal)
+            if dials is not None:
+                dials[rule.id] = dial
+        moments.append(_moment(rule, change, dial, now, on, cal))
     return tuple(moments)
 
 
 def _moment(
-    rule: ClockRule,
-    change: str,
-    measured: ClockState,
-    result: ClockState,
-    on: dt.date,
-    cal: Calendar,
+    rule: ClockRule, change: str, dial: _Dial, result: ClockState, on: dt.date, cal: Calendar
 ) -> ClockMoment:
-    """`measured`: the clock its position is read from; `result`: the clock after the
+    """`dial`: of the clock the position is read from; `result`: the clock after the
     event, whose status and due date are shown (a paused clock: the due date before)."""
-    position = None
-    if rule.budget > 0:
-        found = clocks.position(measured, on, cal)
-        position = str(found) if found is not None else None
-    due = measured.due_on if result.state == "paused" else result.due_on
+    if result.state == "paused" or result is dial.state:
+        due = dial.due
+    else:
+        due = _iso(result.due_on) if result.due_on else None
     return ClockMoment(
         rule.id,
         rule.label,
         change,
         clocks.status(result, on),
-        position,
-        due.isoformat() if due else None,
+        dial.position(on, cal),
+        due,
     )
+
+
+class _Dial:
+    """One clock state's position ("working day 13 of 15") and due date as text, on any
+    day, from one call of `clocks.position`.
+
+    A clock state does not change while nothing happens to it, and its position is a
+    count from its anchor less a fixed allowance (paused time, day one), so between two
+    days it moves by the working days (or, for other clocks, the days) between them:
+    the count the calendar makes in one look-up. The builder keeps a dial per open
+    clock, so an event costs that one count per clock rather than a `Position` built,
+    measured and formatted. `clock_moments` makes a fresh dial each time, which is
+    `clocks.position` itself; a test holds the two to agreement.
+    """
+
+    __slots__ = ("day", "due", "of", "on", "prefix", "state", "text", "working")
+
+    def __init__(self, rule: ClockRule, state: ClockState, on: dt.date, cal: Calendar) -> None:
+        self.state = state
+        self.on = on
+        self.due = _iso(state.due_on) if state.due_on else None
+        self.text: str | None = None  # the position on `on`
+        self.prefix: str | None = None  # "working day ", if the text reads "X N of M"
+        self.day = self.of = 0
+        self.working = False
+        # No position on any day for a clock with no budget, no anchor yet or counted
+        # before a date: `clocks.position` decides that from the state alone.
+        found = clocks.position(state, on, cal) if rule.budget > 0 else None
+        if found is None:
+            return
+        self.text = text = str(found)
+        words, sep, rest = text.rpartition(f" {found.day} of {found.of}")
+        if sep and not rest:
+            self.prefix = sys.intern(words + " ")
+            self.day, self.of = found.day, found.of
+            self.working = found.unit == "working_days"
+
+    def position(self, on: dt.date, cal: Calendar) -> str | None:
+        if on == self.on or self.text is None:
+            return self.text
+        if self.prefix is None:  # a wording this dial cannot move: measure afresh
+            found = clocks.position(self.state, on, cal)
+            return str(found) if found is not None else None
+        if self.working:
+            day = self.day + cal.count_working_days(self.on, on)
+        else:
+            day = self.day + (on - self.on).days
+        return f"{self.prefix}{day} of {self.of}"

@@ -26,10 +26,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from json.encoder import encode_basestring
 from typing import Any, BinaryIO
 
 from casereview.audit import CanonicalEncodingError, canonical_json
-from casereview.exports.decision_log import DecisionRecord, ExportMeta
+from casereview.exports.decision_log import DecisionRecord, ExportMeta, FieldValue
 from casereview.exports.document import (
     DIGEST_PATTERN,
     ExportFormatError,
@@ -48,6 +49,58 @@ _CANONICAL = json.JSONEncoder(
 
 def _canonical(value: Any) -> str:
     return _CANONICAL.encode(value)
+
+
+_string = encode_basestring  # the encoder's own quoting of a string (C)
+
+
+def _value(value: Any) -> str:
+    """A value as the canonical encoder writes it; the common kinds without its walk."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return str(value)
+    return _CANONICAL.encode(value)
+
+
+def event_line(record: DecisionRecord) -> str:
+    """`_canonical(record.to_json())`, written out directly.
+
+    The keys are fixed and already in sorted order, nearly every value is a string, and
+    strings are quoted by the encoder's own function, so the text is the same; a field's
+    value (which may be a list or an object) still goes through the encoder. Building
+    the dictionaries and having the encoder walk and sort them took two thirds of the
+    JSON writer's time. A test holds the two to agreement, hostile text included.
+    """
+    v = _value
+    clocks = ",".join(
+        [
+            f'{{"change":{v(c.change)},"clock":{v(c.clock)},"due_on":{v(c.due_on)},'
+            f'"label":{v(c.label)},"position":{v(c.position)},"status":{v(c.status)},'
+            f'"summary":{v(c.summary)}}}'
+            for c in record.clocks
+        ]
+    )
+    fields = ",".join([f"{v(f.id)}:{v(f.value)}" for f in sorted(record.fields, key=_field_id)])
+    omitted = ",".join([v(f) for f in record.omitted_fields])
+    return (
+        f'{{"actor":{v(record.actor)},"case_ref":{v(record.case_ref)},"clocks":[{clocks}],'
+        f'"entry_hash":{v(record.entry_hash)},"fields":{{{fields}}},'
+        f'"from_state":{v(record.from_state)},"from_state_label":{v(record.from_state_label)},'
+        f'"occurred_on":{v(record.occurred_on)},"omitted_fields":[{omitted}],'
+        f'"on_behalf_of":{v(record.on_behalf_of)},"pseudonym":{v(record.pseudonym)},'
+        f'"rationale":{v(record.rationale)},"recorded_at":{v(record.recorded_at)},'
+        f'"role":{v(record.role)},"seq":{v(record.seq)},"to_state":{v(record.to_state)},'
+        f'"to_state_label":{v(record.to_state_label)},"trigger":{v(record.trigger)},'
+        f'"trigger_label":{v(record.trigger_label)}}}'
+    )
+
+
+def _field_id(field: FieldValue) -> str:
+    return field.id
 
 
 def _head(meta: dict[str, Any]) -> str:
@@ -72,10 +125,17 @@ def render(meta: dict[str, Any], events: Iterable[dict[str, Any]], digest: str) 
 
 
 class JsonWriter:
+    """Event lines are collected and written out (and into the digest) every
+    `FLUSH_EVENTS` events: one encode, one write and one hash update per batch rather
+    than three writes per event."""
+
+    FLUSH_EVENTS = 500
+
     def __init__(self, stream: BinaryIO) -> None:
         self._sink = HashingSink(stream)
         self._meta = ""
-        self._count = 0
+        self._count = 0  # events flushed
+        self._lines: list[str] = []
 
     def begin(self, meta: ExportMeta) -> None:
         data = meta.to_json()
@@ -84,13 +144,26 @@ class JsonWriter:
         self._sink.update_hash_only(b'{"events":[')
 
     def write(self, record: DecisionRecord) -> None:
-        line = _canonical(record.to_json()).encode("utf-8")
-        self._sink.write((",\n    " if self._count else "\n    ").encode("ascii"), hashed=False)
-        self._sink.write(line, hashed=False)
-        self._sink.update_hash_only(b"," + line if self._count else line)
-        self._count += 1
+        self._lines.append(event_line(record))
+        if len(self._lines) >= self.FLUSH_EVENTS:
+            self._flush()
+
+    def _flush(self) -> None:
+        lines = self._lines
+        if not lines:
+            return
+        # The file has each event on its own line after a comma (none before the
+        # first); the digest's canonical text has the events separated by commas.
+        first = ",\n    " if self._count else "\n    "
+        self._sink.write((first + ",\n    ".join(lines)).encode("utf-8"), hashed=False)
+        self._sink.update_hash_only(
+            (("," if self._count else "") + ",".join(lines)).encode("utf-8")
+        )
+        self._count += len(lines)
+        lines.clear()
 
     def finish(self) -> str:
+        self._flush()
         self._sink.update_hash_only(('],"meta":' + self._meta + "}").encode("utf-8"))
         digest = format_digest(self._sink.hexdigest())
         self._sink.write(_tail(digest).encode("utf-8"), hashed=False)

@@ -16,10 +16,10 @@ suited to the size of a committee paper, not to a whole large log (use CSV or JS
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
-from collections import defaultdict
 from typing import BinaryIO
 
 from casereview.exports.decision_log import DecisionRecord, ExportMeta
@@ -44,8 +44,13 @@ _CASE_HEADING = re.compile(r"^## (\S+) · ")
 _ENTRY_HASH = re.compile(r"^- \*\*Entry hash:\*\* `([0-9a-f]{64})`$", re.MULTILINE)
 
 
+# Every special character gets a backslash; one C-level pass instead of a Python loop
+# over the characters (this runs on every label, name and clock line of every event).
+_ESCAPES = str.maketrans({ch: "\\" + ch for ch in _SPECIAL})
+
+
 def _escape_line(line: str) -> str:
-    escaped = "".join("\\" + ch if ch in _SPECIAL else ch for ch in line)
+    escaped = line.translate(_ESCAPES)
     match = _LINE_START.match(escaped)
     if match:
         lead = match.group(1)
@@ -111,22 +116,28 @@ def _front(meta: ExportMeta) -> str:
     )
 
 
+# Labels, states, account names and roles: a few hundred texts between them, escaped
+# once each rather than once per event.
+_md_name = functools.lru_cache(maxsize=4096)(md_inline)
+
+
 def event_block(record: DecisionRecord) -> str:
     """One event's heading and list."""
+    name = _md_name
     lines = [
-        f"### Event {record.seq} · {record.occurred_on} · {md_inline(record.trigger_label)}",
+        f"### Event {record.seq} · {record.occurred_on} · {name(record.trigger_label)}",
         "",
-        f"- **State:** {md_inline(record.from_state_label or '(new case)')} → "
-        f"{md_inline(record.to_state_label)}",
-        f"- **Decided by:** {md_inline(record.on_behalf_of or record.actor)}"
-        + (f" ({md_inline(record.role)})" if record.role else ""),
-        f"- **Recorded by:** {md_inline(record.actor)} at {record.recorded_at}",
+        f"- **State:** {name(record.from_state_label or '(new case)')} → "
+        f"{name(record.to_state_label)}",
+        f"- **Decided by:** {name(record.on_behalf_of or record.actor)}"
+        + (f" ({name(record.role)})" if record.role else ""),
+        f"- **Recorded by:** {name(record.actor)} at {record.recorded_at}",
     ]
     if record.rationale and record.rationale.strip():
         lines.append(f"- **Rationale:** {md_text(record.rationale)}")
     if record.fields:
         lines.append("- **Fields:**")
-        lines.extend(f"  - {md_inline(f.label)}: {md_text(f.text, '    ')}" for f in record.fields)
+        lines.extend(f"  - {name(f.label)}: {md_text(f.text, '    ')}" for f in record.fields)
     if record.omitted_fields:
         lines.append(f"- **Personal fields left out:** {', '.join(record.omitted_fields)}")
     if record.clocks:
@@ -136,10 +147,8 @@ def event_block(record: DecisionRecord) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _case_heading(records: list[DecisionRecord]) -> str:
-    first = records[0]
+def _case_heading(first: DecisionRecord, count: int) -> str:
     pseudonym = md_inline(first.pseudonym) or "(no pseudonym)"
-    count = len(records)
     return (
         f"## {md_inline(first.case_ref)} · {pseudonym}\n\n"
         f"Workflow {first.workflow.describe()}; {count} event{'s' if count != 1 else ''}.\n\n"
@@ -147,24 +156,30 @@ def _case_heading(records: list[DecisionRecord]) -> str:
 
 
 class MarkdownWriter:
+    """Cases are grouped, so the writer holds every selected event until `finish`: as
+    the bytes of its rendered block (a third of the memory of the record it came from),
+    with the first record of each case for its heading."""
+
     def __init__(self, stream: BinaryIO) -> None:
         self._sink = HashingSink(stream)
-        self._by_case: dict[str, list[DecisionRecord]] = defaultdict(list)
+        self._by_case: dict[str, tuple[DecisionRecord, list[bytes]]] = {}
 
     def begin(self, meta: ExportMeta) -> None:
         self._sink.write((_meta_comment(meta) + _front(meta)).encode("utf-8"))
 
     def write(self, record: DecisionRecord) -> None:
-        self._by_case[record.case_ref].append(record)
+        held = self._by_case.get(record.case_ref)
+        if held is None:
+            held = self._by_case[record.case_ref] = (record, [])
+        held[1].append(event_block(record).encode("utf-8"))
 
     def finish(self) -> str:
         if not self._by_case:
             self._sink.write(b"No events match this export's filter.\n\n")
         for ref in sorted(self._by_case):
-            records = self._by_case[ref]
-            self._sink.write(_case_heading(records).encode("utf-8"))
-            for record in records:
-                self._sink.write(event_block(record).encode("utf-8"))
+            first, blocks = self._by_case[ref]
+            self._sink.write(_case_heading(first, len(blocks)).encode("utf-8"))
+            self._sink.write(b"".join(blocks))
         self._sink.write(b"---\n\n")
         digest = self._sink.hexdigest()
         line = (
