@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,6 +148,19 @@ class Finding:
         return f"{where}{self.message}"
 
 
+# The key order of every canonical payload (sorted), and where some columns sit in it:
+# `check_event` takes an event's hashed values as one tuple in this order.
+PAYLOAD_ORDER = tuple(sorted(HASHED_COLUMNS))
+_SEQ_AT = PAYLOAD_ORDER.index("seq")
+_FIELDS_AT = PAYLOAD_ORDER.index("fields")
+_PREV_AT = PAYLOAD_ORDER.index("prev_hash")
+_ALGORITHM_AT = PAYLOAD_ORDER.index("algorithm")
+
+# Findings about one event come in this order, as `verify_chain` has always given them;
+# `merge_findings` restores it when the checks ran in separate passes.
+_CHECK_ORDER = {"sequence": 0, "link": 1, "payload": 2, "hash": 3}
+
+
 def verify_chain(
     rows: Iterable[Mapping[str, Any]],
     head: tuple[int, str] | None,
@@ -155,52 +168,57 @@ def verify_chain(
     """Check every event row in `seq` order against its payload and the chain.
 
     `rows` are mappings of the stored columns, with `fields` as the stored JSON text.
-    Returns (findings, events read, last entry hash).
+    Returns (findings, events read, last entry hash). The two halves, `check_links` and
+    `check_event`, are what `audit verify` runs, in separate passes over the log.
+    """
+    sealed: list[Finding] = []
+
+    def links() -> Iterator[tuple[Any, Any, Any]]:
+        for row in rows:
+            values = tuple(row.get(name) for name in PAYLOAD_ORDER)
+            sealed.extend(check_event(values, row["payload"], row["entry_hash"])[0])
+            yield row["seq"], row["prev_hash"], row["entry_hash"]
+
+    findings, count, last = check_links(links(), head)
+    return merge_findings([*findings, *sealed]), count, last
+
+
+def merge_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Chain findings in log order: by event, and within one event sequence, link,
+    payload, hash; findings about no event (the head) last. `seq` is the events
+    table's primary key, so no two events share one."""
+    return sorted(
+        findings,
+        key=lambda f: (f.seq is None, f.seq or 0, _CHECK_ORDER.get(f.check, len(_CHECK_ORDER))),
+    )
+
+
+def check_links(
+    rows: Iterable[Sequence[Any]], head: tuple[int, str] | None
+) -> tuple[list[Finding], int, str]:
+    """The chain's shape, from (seq, prev_hash, entry_hash) rows in `seq` order.
+
+    `seq` runs 1…N without gaps, every `prev_hash` is the previous row's `entry_hash`,
+    and the head agrees with the last row. That each `entry_hash` is the hash of its own
+    event is `check_event`'s half. Returns (findings, events read, last entry hash).
     """
     findings: list[Finding] = []
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
-    for row in rows:
+    for raw_seq, stored_prev, entry_hash in rows:
         count += 1
-        seq = int(row["seq"])
+        seq = int(raw_seq)
         if seq != expected_seq:
             findings.append(
                 Finding("sequence", f"expected event {expected_seq} next but found {seq}", seq)
             )
         expected_seq = seq + 1
-        if row["prev_hash"] != prev_hash:
+        if stored_prev != prev_hash:
             findings.append(
                 Finding("link", "prev_hash does not match the previous entry's hash", seq)
             )
-        # The hashed columns only, fields decoded: what `event_payload` encodes.
-        columns = {name: row.get(name) for name in HASHED_COLUMNS}
-        try:
-            columns["fields"] = json.loads(str(row["fields"]))
-            recomputed_payload = canonical_json(columns)
-        except (ValueError, CanonicalEncodingError):
-            findings.append(Finding("payload", "stored columns cannot be encoded", seq))
-            recomputed_payload = None
-        if recomputed_payload is not None and recomputed_payload != row["payload"]:
-            differing = _differing_columns(str(row["payload"]), columns)
-            findings.append(
-                Finding(
-                    "payload",
-                    "stored columns differ from the hashed payload"
-                    + (f" ({', '.join(differing)})" if differing else ""),
-                    seq,
-                )
-            )
-        try:
-            recomputed = chain_hash(str(row["prev_hash"]), str(row["payload"]), row["algorithm"])
-        except CanonicalEncodingError as exc:
-            findings.append(Finding("hash", str(exc), seq))
-        else:
-            if recomputed != row["entry_hash"]:
-                findings.append(
-                    Finding("hash", "entry_hash does not match the hash of its payload", seq)
-                )
-        prev_hash = str(row["entry_hash"])
+        prev_hash = str(entry_hash)
     if head is not None:
         head_seq, head_hash = head
         if head_seq != count or head_hash != prev_hash:
@@ -214,6 +232,204 @@ def verify_chain(
     elif count:
         findings.append(Finding("head", "the chain head record is missing"))
     return findings, count, prev_hash
+
+
+class _FloatMet(Exception):
+    """The fields decoder met a float (or NaN, Infinity): not plain data."""
+
+
+def _refuse_float(_text: str) -> Any:
+    raise _FloatMet
+
+
+# Decodes as `json.loads` does, but stops at a float: a float has no canonical form, so
+# such an event takes `_payload_findings`, which reports it. The C scanner calls these
+# hooks only when it meets a float or NaN/Infinity, so plain data pays nothing for them.
+_FIELDS_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float)
+
+
+def _no_canonical_form(value: Any) -> Any:
+    raise CanonicalEncodingError(f"{type(value).__name__} has no canonical form")
+
+
+# `_ENCODER.encode` builds a C encoder (and a dict for circular-reference checks) on
+# every call, about a third of the cost of encoding an event; this one is built once,
+# with `_ENCODER`'s settings. No circular-reference markers: it is only given values
+# made of database columns and `json` decoder output, which cannot hold a cycle.
+_make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODE: Any = (
+    None
+    if _make_c_encoder is None
+    else _make_c_encoder(
+        None, _no_canonical_form, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+)
+
+
+def _encode_plain(value: Any) -> str:
+    """`canonical_json(value)` for a value `_plain` accepts."""
+    if _C_ENCODE is None:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
+
+
+_NO_FINDINGS: tuple[Finding, ...] = ()
+
+
+def check_event(
+    values: Sequence[Any], payload: Any, entry_hash: Any
+) -> tuple[Sequence[Finding], Any]:
+    """One stored event against its own payload and hash.
+
+    `values` are the event's hashed columns in `PAYLOAD_ORDER`, `fields` as the stored
+    JSON text. The columns must re-encode to exactly the stored payload, and
+    `entry_hash` must be the hash of the event's stored `prev_hash` ‖ payload (whether
+    that `prev_hash` is the previous entry's hash is `check_links`' half).
+
+    Returns (findings, fields): `fields` decoded if they are a JSON object, otherwise
+    the stored value untouched, so replay meets the same problem it would on its own.
+    The decoded object may be shared with other events: read it, do not change it.
+    """
+    fields_text = values[_FIELDS_AT]
+    fields: Any = fields_text
+    matches = False
+    if type(fields_text) is str:
+        cached = _CANONICAL_FIELDS.get(fields_text)
+        if cached is not None:
+            fields, canonical = cached, True
+        else:
+            fields, canonical = _decode_fields(fields_text)
+        if canonical:
+            matches = _is_canonical_payload(values, payload, fields_text)
+    found: Sequence[Finding] = _NO_FINDINGS if matches else _payload_findings(values, payload)
+    try:
+        recomputed = chain_hash(str(values[_PREV_AT]), str(payload), values[_ALGORITHM_AT])
+    except CanonicalEncodingError as exc:
+        found = [*found, Finding("hash", str(exc), int(values[_SEQ_AT]))]
+    else:
+        if recomputed != entry_hash:
+            message = "entry_hash does not match the hash of its payload"
+            found = [*found, Finding("hash", message, int(values[_SEQ_AT]))]
+    return found, (fields if type(fields) is dict else fields_text)
+
+
+# Fields texts known to be canonical JSON objects, with what they decode to: most
+# events' fields are one of a few texts ({} above all), so this saves decoding and
+# re-encoding them. Bounded; emptied when full.
+_CANONICAL_FIELDS: dict[str, dict[str, Any]] = {}
+_CANONICAL_FIELDS_MAX = 4096
+
+
+def _decode_fields(text: str) -> tuple[Any, bool]:
+    """(fields as `json.loads` gives them or the text if it is not JSON, whether the
+    text is canonical JSON of plain values)."""
+    try:
+        fields = _FIELDS_DECODER.decode(text)
+    except _FloatMet:
+        return json.loads(text), False
+    except ValueError:
+        return text, False
+    canonical = _encode_plain(fields) == text
+    if canonical and type(fields) is dict:
+        if len(_CANONICAL_FIELDS) >= _CANONICAL_FIELDS_MAX:
+            _CANONICAL_FIELDS.clear()
+        _CANONICAL_FIELDS[text] = fields
+    return fields, canonical
+
+
+def _payload_template(types: tuple[type, ...]) -> tuple[str, int] | None:
+    """For hashed values of these types (in `PAYLOAD_ORDER`): a %-template that lays
+    them out as canonical JSON when no string among them needs escaping, and how many
+    quotes, backslashes and control characters the template itself puts in. None for
+    types it cannot lay out exactly (anything but str or None, and int for the two
+    integer columns); such events take the full encoding."""
+    parts = []
+    for name, kind in zip(PAYLOAD_ORDER, types, strict=True):
+        if name == "fields":
+            if kind is not str:
+                return None
+            value = "%s"  # the stored text, shown canonical before this is used
+        elif name in ("seq", "workflow_version"):
+            if kind is int:
+                value = "%s"
+            elif kind is type(None) and name == "workflow_version":
+                value = "null%.0s"  # prints nothing for the None it is given
+            else:
+                return None
+        elif kind is str:
+            value = '"%s"'
+        elif kind is type(None):
+            value = "null%.0s"
+        else:
+            return None
+        parts.append(f'"{name}":{value}')
+    template = "{" + ",".join(parts) + "}"
+    return template, template.count('"')
+
+
+_TEMPLATES: dict[tuple[type, ...], tuple[str, int] | None] = {}
+_MAX_TEMPLATES = 1024  # a tampered log could show many type patterns; a real one few
+# The characters JSON escapes: a quote, a backslash and the control characters. They
+# are ASCII, and in UTF-8 a byte below 0x80 is always that ASCII character, so they can
+# be counted in the encoded bytes.
+_ESCAPED = bytes([*range(0x20), ord('"'), ord("\\")])
+
+
+def _escaped_count(data: bytes) -> int:
+    return len(data) - len(data.translate(None, _ESCAPED))
+
+
+def _is_canonical_payload(values: Sequence[Any], payload: Any, fields_text: str) -> bool:
+    """True only if `payload` is exactly `canonical_json` of the columns, given that
+    `fields_text` is canonical: the payload check of nearly every event, at a fraction
+    of the cost of encoding. False means "not shown"; `_payload_findings` then decides.
+
+    The columns are laid out as canonical JSON would if no string needed escaping, the
+    fields text as stored. If that equals the payload, the payload holds exactly as many
+    characters JSON escapes as the layout's own quotes plus the fields text's: any more
+    would be a string column's, which canonical JSON would have escaped.
+    """
+    types = tuple(map(type, values))
+    try:
+        found = _TEMPLATES[types]
+    except KeyError:
+        found = _payload_template(types)
+        if len(_TEMPLATES) < _MAX_TEMPLATES:
+            _TEMPLATES[types] = found
+    if found is None or type(payload) is not str:
+        return False
+    template, template_quotes = found
+    try:
+        if template % tuple(values) != payload:
+            return False
+        expected = template_quotes + _escaped_count(fields_text.encode("utf-8"))
+        return _escaped_count(payload.encode("utf-8")) == expected
+    except (ValueError, UnicodeError):
+        return False
+
+
+def _payload_findings(values: Sequence[Any], payload: Any) -> list[Finding]:
+    """The payload check for any stored values, however odd their types."""
+    seq = int(values[_SEQ_AT])
+    columns = dict(zip(PAYLOAD_ORDER, values, strict=True))
+    try:
+        columns["fields"] = json.loads(str(values[_FIELDS_AT]))
+        recomputed = canonical_json(columns)
+    except (ValueError, CanonicalEncodingError):
+        return [Finding("payload", "stored columns cannot be encoded", seq)]
+    if recomputed != payload:
+        return [_payload_differs(seq, payload, columns)]
+    return []
+
+
+def _payload_differs(seq: int, payload: Any, columns: Mapping[str, Any]) -> Finding:
+    differing = _differing_columns(str(payload), columns)
+    return Finding(
+        "payload",
+        "stored columns differ from the hashed payload"
+        + (f" ({', '.join(differing)})" if differing else ""),
+        seq,
+    )
 
 
 def _differing_columns(payload: str, columns: Mapping[str, Any]) -> list[str]:

@@ -260,19 +260,32 @@ def step(
 ) -> dict[str, ClockState]:
     """The clocks after one more event (the input mapping is not modified)."""
     result = dict(clocks)
+    _step_in_place(result, rules, facts, cal)
+    return result
+
+
+def _step_in_place(
+    clocks: dict[str, ClockState],
+    rules: Sequence[ClockRule],
+    facts: EventFacts,
+    cal: Calendar,
+) -> None:
+    """`step`, changing `clocks` itself: `derive` keeps no intermediate states, so it
+    need not copy the mapping for every event."""
+    trigger, to_state = facts.trigger, facts.to_state
     for rule in rules:
-        current = result.get(rule.id)
-        if facts.trigger in rule.start_on:
-            result[rule.id] = _start(rule, facts, cal)
+        current = clocks.get(rule.id)
+        if trigger in rule.start_on:
+            clocks[rule.id] = _start(rule, facts, cal)
             continue
         if current is None or current.state == "stopped":
             continue
-        if facts.trigger in rule.stop_on:
-            result[rule.id] = replace(
+        if trigger in rule.stop_on:
+            clocks[rule.id] = replace(
                 current,
                 state="stopped",
                 stopped_on=facts.occurred_on,
-                stopped_by=facts.trigger,
+                stopped_by=trigger,
             )
             continue
         if (
@@ -282,12 +295,11 @@ def step(
         ):
             current = _reproject(current, facts, cal)
         if current.due_on is not None:
-            if current.state == "running" and facts.to_state in rule.pause_in:
+            if current.state == "running" and to_state in rule.pause_in:
                 current = _pause(current, facts.occurred_on, cal)
-            elif current.state == "paused" and facts.to_state not in rule.pause_in:
+            elif current.state == "paused" and to_state not in rule.pause_in:
                 current = _resume(current, facts.occurred_on, cal)
-        result[rule.id] = current
-    return result
+        clocks[rule.id] = current
 
 
 def derive(
@@ -296,7 +308,7 @@ def derive(
     """Replay events through every clock rule; returns the clocks that have started."""
     clocks: dict[str, ClockState] = {}
     for facts in events:
-        clocks = step(clocks, rules, facts, cal)
+        _step_in_place(clocks, rules, facts, cal)
     return clocks
 
 

@@ -103,7 +103,11 @@ def _index_of(definition: WorkflowDefinition) -> _Index:
 
 
 def _fields_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's fields, read-only: its stored text decoded, or the mapping given
+    (`audit verify` decodes each event's fields once and hands over the dict)."""
     value = row["fields"]
+    if type(value) is dict:
+        return value  # only read here, never kept or changed: no copy needed
     if isinstance(value, str):
         loaded = json.loads(value)
         return loaded if isinstance(loaded, dict) else {}
@@ -119,10 +123,11 @@ def replay(
 ) -> Replayed:
     """Apply a case's events in order (optionally only those on or before `until`)."""
     case = Replayed(ref=ref)
+    index = _index_of(definition)
     for row in events:
         if until is not None and dt.date.fromisoformat(str(row["occurred_on"])) > until:
             break
-        apply_event(definition, case, row)
+        _apply(index, case, row)
     return case
 
 
@@ -132,8 +137,13 @@ def apply_event(definition: WorkflowDefinition, case: Replayed, row: Mapping[str
     `replay` is a fold of this function; the bulk importer calls it event by event so
     that the snapshot it decides each step against is the one a full replay would give.
     """
-    index = _index_of(definition)
-    occurred = dt.date.fromisoformat(str(row["occurred_on"]))
+    _apply(_index_of(definition), case, row)
+
+
+def _apply(index: _Index, case: Replayed, row: Mapping[str, Any]) -> None:
+    """`apply_event` with the definition's index already found (once per case)."""
+    occurred_text = str(row["occurred_on"])
+    occurred = dt.date.fromisoformat(occurred_text)
     seq = int(row["seq"])
     changes = _fields_of(row)
     trigger_id = str(row["trigger"])
@@ -143,20 +153,21 @@ def apply_event(definition: WorkflowDefinition, case: Replayed, row: Mapping[str
         case.state = str(row["to_state"])
         case.pseudonym = str(changes.get("pseudonym", ""))
         case.fields = {k: v for k, v in changes.items() if k != "pseudonym"}
-        case.opened_on = str(row["occurred_on"])
+        case.opened_on = occurred_text
         changed = frozenset(case.fields)
     else:
         move = index.moves.get(trigger_id)
         if move is None:
             case.problems.append((seq, f"unknown trigger {trigger_id!r}"))
             return
-        if row["from_state"] != case.state:
+        state = case.state
+        if row["from_state"] != state:
             case.problems.append(
-                (seq, f"recorded from {row['from_state']} but the case was in {case.state}")
+                (seq, f"recorded from {row['from_state']} but the case was in {state}")
             )
-        if case.state not in move.sources:
-            case.problems.append((seq, f"{trigger_id} is not possible from {case.state}"))
-        expected_to = move.to if move.to is not None else case.state
+        if state not in move.sources:
+            case.problems.append((seq, f"{trigger_id} is not possible from {state}"))
+        expected_to = move.to if move.to is not None else state
         if row["to_state"] != expected_to:
             case.problems.append(
                 (seq, f"recorded to {row['to_state']} but {trigger_id} leads to {expected_to}")
@@ -164,16 +175,20 @@ def apply_event(definition: WorkflowDefinition, case: Replayed, row: Mapping[str
         for cleared in move.clears:
             case.approvals.pop(cleared, None)
         if move.signs:
-            signing = index.signing.get(case.state)
+            signing = index.signing.get(state)
             agency = changes.get(signing[1]) if signing else None
             if signing is not None and isinstance(agency, str):
                 case.approvals.setdefault(signing[0], {})[agency] = seq
-        kept = {k: v for k, v in changes.items() if k in index.case_fields}
-        case.fields.update(kept)
+        if changes:
+            case_fields = index.case_fields
+            kept = {k: v for k, v in changes.items() if k in case_fields}
+            case.fields.update(kept)
+            changed = frozenset(kept)
+        else:
+            changed = _NOTHING
         case.state = expected_to
-        changed = frozenset(kept)
     case.version += 1
-    case.last_event_on = str(row["occurred_on"])
+    case.last_event_on = occurred_text
     case.last_seq = seq
     case._terminal = index.terminal.get(case.state, False)
     case.facts.append(
@@ -186,3 +201,6 @@ def apply_event(definition: WorkflowDefinition, case: Replayed, row: Mapping[str
             seq=seq,
         )
     )
+
+
+_NOTHING: frozenset[str] = frozenset()

@@ -168,3 +168,29 @@ def test_forged_event_appended_with_valid_hashes_shows_in_replay(populated):
     found, _ = checks(populated)
     assert "replay" in found or "projection" in found
     assert "hash" not in found and "link" not in found
+
+
+def test_a_writer_between_the_two_passes_is_not_a_finding(populated, monkeypatch):
+    """verify reads the links first and whole events after: an event committed in
+    between must be invisible to both passes (one snapshot), not a head or replay
+    finding."""
+    from casereview.store import repository
+
+    whole_events = repository.iter_sealed_events_by_case
+    written = []
+
+    def write_first(conn):
+        world = populated.on("2025-06-09")
+        cases.advance(world.as_("bu"), "2025-002", "add_note", fields={"note": "meanwhile"})
+        written.append(last_seq(populated))
+        return whole_events(conn)
+
+    monkeypatch.setattr(repository, "iter_sealed_events_by_case", write_first)
+    before = last_seq(populated)
+    read: list[int] = []  # progress counts the events the second pass read
+    report = audit.verify(populated.as_("scrut"), progress=read.append)
+    assert written == [before + 1]
+    assert report.ok, report.findings
+    assert report.events == sum(read) == before
+    monkeypatch.undo()
+    assert audit.verify(populated.as_("scrut")).events == before + 1

@@ -52,10 +52,12 @@ def verify(
 ) -> VerifyReport:
     """Check the chain, the protections, every case's replay and every user row.
 
-    Two streaming passes over the log, so memory stays flat however long it is: the
-    chain in `seq` order, then the cases in id order, each case's events (index
-    `ix_events_case_id`) merged with its case row and clock rows. `progress` is told how
-    many events the chain pass has read, a batch at a time.
+    Two streaming passes over the log, so memory stays flat however long it is, both in
+    one read snapshot. The first reads only each event's seq and two hashes, in `seq`
+    order: the links and the head. The second reads whole events once, in case order
+    (index `ix_events_case_id`): each is checked against its payload and its hash, and
+    each case's events are replayed and compared with its case row and clock rows.
+    `progress` is told how many events the second pass has read, a batch at a time.
     """
     checkpoint = None
     if checkpoint_file is not None:
@@ -71,39 +73,26 @@ def verify(
             ) from None
     report = VerifyReport(checkpoint_used=checkpoint is not None)
     with ctx.db().reading() as conn:
+        repository.hold_snapshot(conn)
         head_row = conn.execute(text("SELECT seq, entry_hash FROM chain_head WHERE id = 1")).first()
         head = None if head_row is None else (int(head_row[0]), str(head_row[1]))
-        user_events: list[dict[str, Any]] = []
-        hash_at: dict[int, str] = {}
-        wanted = checkpoint.event_count if checkpoint is not None else None
-
-        def rows() -> Iterator[dict[str, Any]]:
-            unreported = 0
-            for record in repository.iter_all_events(conn):
-                if record["case_id"] is None and record["kind"] == "admin":
-                    user_events.append(record)
-                if record["seq"] == wanted:
-                    hash_at[int(record["seq"])] = str(record["entry_hash"])
-                unreported += 1
-                if progress is not None and unreported >= PROGRESS_EVERY:
-                    progress(unreported)
-                    unreported = 0
-                yield record
-            if progress is not None and unreported:
-                progress(unreported)
-
-        findings, count, last = audit.verify_chain(rows(), head)
-        report.findings.extend(findings)
+        links, count, last = audit.check_links(repository.iter_event_links(conn), head)
         report.events = count
         report.head_hash = last
+        events = _EventPass(progress)
+        report.cases, case_findings = _verify_cases(ctx, conn, events)
+        report.findings.extend(audit.merge_findings([*links, *events.sealed]))
         if checkpoint is not None:
+            hash_at: dict[int, str] = {}
+            at = repository.event_hash_at(conn, checkpoint.event_count)
+            if at is not None:
+                hash_at[checkpoint.event_count] = at
             report.findings.extend(audit.check_against_checkpoint(checkpoint, hash_at, count))
         report.findings.extend(_check_triggers(conn))
-        report.cases, case_findings = _verify_cases(ctx, conn)
         report.findings.extend(case_findings)
         users = repository.list_users(conn)
         report.users = len(users)
-        report.findings.extend(_verify_users(users, user_events))
+        report.findings.extend(_verify_users(users, events.user_events))
     return report
 
 
@@ -173,7 +162,85 @@ def _grouped(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[st
         yield current, group
 
 
-def _verify_cases(ctx: ServiceContext, conn: Connection) -> tuple[int, list[audit.Finding]]:
+# Where things are in a `repository.SEALED_COLUMNS` row, and in its hashed values.
+_HASHED_FROM = repository.SEALED_COLUMNS.index(audit.PAYLOAD_ORDER[0])
+_HASHED_TO = _HASHED_FROM + len(audit.PAYLOAD_ORDER)
+_PAYLOAD_AT = repository.SEALED_COLUMNS.index("payload")
+_ENTRY_HASH_AT = repository.SEALED_COLUMNS.index("entry_hash")
+_AT = {name: i for i, name in enumerate(audit.PAYLOAD_ORDER)}
+
+
+class _EventPass:
+    """Reads every event once, in case order, for both halves that need whole events.
+
+    Each event is checked against its own payload and hash (`audit.check_event`, its
+    findings kept in `sealed`) and handed, fields decoded once, to its case's replay.
+    Events under no case are checked too; the user events among them are kept for the
+    user rows' check.
+    """
+
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self.progress = progress
+        self.sealed: list[audit.Finding] = []
+        self.user_events: list[dict[str, Any]] = []
+
+    def groups(self, conn: Connection) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(case id, its events as replay reads them), in case-id order."""
+        check = audit.check_event
+        sealed = self.sealed
+        first, end, payload_at, entry_at = _HASHED_FROM, _HASHED_TO, _PAYLOAD_AT, _ENTRY_HASH_AT
+        seq_at, ref_at, trigger_at = _AT["seq"], _AT["case_ref"], _AT["trigger"]
+        from_at, to_at, on_at = _AT["from_state"], _AT["to_state"], _AT["occurred_on"]
+        fields_at, definition_at = _AT["fields"], _AT["definition_hash"]
+        current: Any = None
+        group: list[dict[str, Any]] = []
+        unreported = 0
+        for row in repository.iter_sealed_events_by_case(conn):
+            values = row[first:end]
+            found, fields = check(values, row[payload_at], row[entry_at])
+            if found:
+                sealed.extend(found)
+            unreported += 1
+            if unreported == PROGRESS_EVERY:
+                if self.progress is not None:
+                    self.progress(unreported)
+                unreported = 0
+            case_id = row[0]
+            if case_id is None:
+                if row[1] == "admin":
+                    self.user_events.append(
+                        {
+                            "seq": values[seq_at],
+                            "trigger": values[trigger_at],
+                            "fields": values[fields_at],
+                        }
+                    )
+                continue
+            if case_id != current:
+                if current is not None:
+                    yield int(current), group
+                current, group = case_id, []
+            group.append(
+                {
+                    "seq": values[seq_at],
+                    "case_ref": values[ref_at],
+                    "trigger": values[trigger_at],
+                    "from_state": values[from_at],
+                    "to_state": values[to_at],
+                    "occurred_on": values[on_at],
+                    "fields": fields,
+                    "definition_hash": values[definition_at],
+                }
+            )
+        if current is not None:
+            yield int(current), group
+        if self.progress is not None and unreported:
+            self.progress(unreported)
+
+
+def _verify_cases(
+    ctx: ServiceContext, conn: Connection, event_pass: _EventPass
+) -> tuple[int, list[audit.Finding]]:
     """Replay every case and compare with its stored rows; (cases, findings).
 
     Three streams in case-id order — case rows, events, clock rows — are merged, so one
@@ -183,7 +250,7 @@ def _verify_cases(ctx: ServiceContext, conn: Connection) -> tuple[int, list[audi
     orphans: list[audit.Finding] = []
     by_ref: list[tuple[str, list[audit.Finding]]] = []
     pinned: dict[tuple[str, int, str], _Pinned] = {}
-    events = _grouped(repository.iter_case_events_by_case(conn))
+    events = event_pass.groups(conn)
     clock_groups = _grouped(repository.iter_clock_rows(conn))
     next_events = next(events, None)
     next_clocks = next(clock_groups, None)

@@ -149,6 +149,60 @@ def iter_all_events(conn: Connection) -> Iterator[dict[str, Any]]:
     return _stream(conn, "SELECT * FROM events ORDER BY seq")
 
 
+def hold_snapshot(conn: Connection) -> None:
+    """Make every later statement of this read transaction see the same snapshot.
+
+    SQLite's read transaction does already (under WAL, from its first read on).
+    PostgreSQL's default, READ COMMITTED, takes a new snapshot per statement, so a
+    reader making several passes could see a writer's event in one pass and not in
+    another; REPEATABLE READ holds the first. Must come before any other statement of
+    the transaction.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+
+
+def _tuples(conn: Connection, sql: str, rows_at_once: int = 2000) -> Iterator[Sequence[Any]]:
+    """Every row of one query as a plain tuple, streamed (for whole-log reads).
+
+    On SQLite, straight from the driver's cursor on the connection's own transaction:
+    SQLAlchemy's result rows cost more per row than the rest of reading one. On
+    PostgreSQL, `_stream`'s server-side cursor, which keeps memory flat.
+    """
+    if conn.dialect.name == "sqlite":
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a checked-out connection always has one
+        cursor = driver.cursor()
+        try:
+            cursor.execute(sql)
+            while batch := cursor.fetchmany(rows_at_once):
+                yield from batch
+        finally:
+            cursor.close()
+        return
+    statement = text(sql).execution_options(stream_results=True, max_row_buffer=rows_at_once)
+    result = conn.execute(statement)
+    for partition in result.partitions(rows_at_once):
+        for row in partition:
+            yield tuple(row)
+
+
+def iter_event_links(conn: Connection) -> Iterator[Sequence[Any]]:
+    """(seq, prev_hash, entry_hash) of every event in seq order: the chain's links."""
+    return _tuples(conn, "SELECT seq, prev_hash, entry_hash FROM events ORDER BY seq")
+
+
+# An event as `audit.check_event` checks it: the hashed columns in payload order.
+SEALED_COLUMNS = ("case_id", "kind", *audit.PAYLOAD_ORDER, "payload", "entry_hash")
+
+
+def iter_sealed_events_by_case(conn: Connection) -> Iterator[Sequence[Any]]:
+    """Every event, `SEALED_COLUMNS` as a tuple, ordered by case then seq (index
+    `ix_events_case_id`). Events under no case come first on SQLite and last on
+    PostgreSQL (where NULLs sort last), in seq order either way."""
+    return _tuples(conn, f"SELECT {', '.join(SEALED_COLUMNS)} FROM events ORDER BY case_id, seq")
+
+
 REPLAY_COLUMNS = (
     "seq",
     "case_id",
