@@ -168,6 +168,35 @@ def test_failures_are_one_error_line_with_their_exit_code(db, cli, as_user, args
     assert events(db) == before
 
 
+def test_a_workflow_without_an_aware_on_field_opens_and_records_only_its_own_fields(
+    db, cli, as_user
+):
+    """The transitional SCR workflow counts from notified_on and has no aware_on field:
+    --aware-on is checked but not recorded, and the opening records what it defines."""
+    as_user("bu")
+    args = ("case", "open", "SCR-1", "--aware-on", "2019-03-01", "--workflow")
+    refused = cli(*args, "scr-transitional", "--on", "2019-03-04", "--db", db)
+    assert refused.exit_code == 4
+    assert refused.stderr.strip() == "Error: opening a case needs notified_on"
+    opened = cli(
+        *args,
+        "scr-transitional",
+        "--on",
+        "2019-03-04",
+        "--set",
+        "notified_on=2019-03-01",
+        "--json",
+        "--db",
+        db,
+    )
+    assert opened.exit_code == 0, opened.stderr
+    fields = run_sql(db, "SELECT fields FROM events WHERE case_ref = 'SCR-1'")
+    recorded = json.loads(fields[0][0])
+    assert recorded["notified_on"] == "2019-03-01"
+    assert "aware_on" not in recorded
+    assert cli("audit", "verify", "--db", db).exit_code == 0
+
+
 @pytest.mark.sqlite_only
 def test_missing_database_is_not_found(tmp_path, cli, as_user):
     result = cli("case", "list", "--db", str(tmp_path / "absent.db"))

@@ -216,7 +216,14 @@ def prepare_opening(
     _check_date(ctx, opened_on, None, "the opening date")
     if aware_on > ctx.clock.today():
         raise Refused(f"aware_on {aware_on.isoformat()} is in the future")
-    values = engine.opening_fields(definition, {"aware_on": aware_on.isoformat(), **fields})
+    # The date the local authority became aware is recorded where the workflow has a
+    # field for it (the England LCSPR workflow's clocks count from it); a workflow
+    # without one (the transitional SCR workflow counts from notified_on) only has it
+    # checked, not stored.
+    given = dict(fields)
+    if "aware_on" in definition.fields_by_id:
+        given = {"aware_on": aware_on.isoformat(), **given}
+    values = engine.opening_fields(definition, given)
     if pseudonym is not None:
         pseudonym = " ".join(pseudonym.split())
         if not pseudonym or len(pseudonym) > 60 or "\x00" in pseudonym:
