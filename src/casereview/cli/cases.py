@@ -20,7 +20,10 @@ def case_open(
     aware_on: Annotated[
         str,
         typer.Option(
-            "--aware-on", metavar="YYYY-MM-DD", help="Date the local authority became aware."
+            "--aware-on",
+            metavar="YYYY-MM-DD",
+            help="Date the local authority became aware (recorded where the workflow has "
+            "an aware_on field).",
         ),
     ],
     pseudonym: Annotated[
