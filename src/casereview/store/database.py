@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from casereview.errors import NotFound
 from casereview.store.errors import StoreError, describe
 from casereview.store.migrations import MIGRATIONS
-from casereview.store.sqlite_file import BUSY_TIMEOUT_MS, PRAGMAS, sqlite_file_kind
+from casereview.store.sqlite_file import BUSY_TIMEOUT_MS, PRAGMAS, check_sqlite_file
 
 __all__ = ["BUSY_TIMEOUT_MS", "Database", "StoreError", "UnitOfWork"]
 _WRITE = "casereview_write"
@@ -77,30 +77,12 @@ class Database:
     def open(cls, url: str, *, create: bool = False) -> Database:
         """Open (or with `create`, create) the database and apply pending migrations."""
         db = cls(url)
-        if db.path is not None and not create and not db.path.exists():
-            raise NotFound(
-                f"no casereview database at {db.path}; run 'casereview init' to create one"
-            )
-        if db.path is not None and create:
-            db.path.parent.mkdir(parents=True, exist_ok=True)
-        if db.path is not None and db.path.exists():
+        if db.path is not None:
+            if create:
+                db.path.parent.mkdir(parents=True, exist_ok=True)
             # Look before connecting: a connection switches the file to WAL, which would
             # turn an empty or foreign file into something it was not.
-            kind = sqlite_file_kind(db.path)
-            if kind == "foreign":
-                raise StoreError(
-                    f"{db.path} is not a casereview database (it is not an SQLite file)"
-                )
-            if kind == "other-app" and create:
-                raise StoreError(
-                    f"{db.path} already holds another application's data; "
-                    "choose a new file for casereview"
-                )
-            if kind in ("empty", "other-app") and not create:
-                raise NotFound(
-                    f"{db.path} is not a casereview database (it has no casereview schema); "
-                    "run 'casereview init' to create one"
-                )
+            check_sqlite_file(db.path, create=create)
         elif db.is_postgres and not create and not db._has_schema():
             raise NotFound(
                 "the PostgreSQL database has no casereview schema; "

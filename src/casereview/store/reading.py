@@ -23,9 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from casereview.errors import NotFound
 from casereview.store.errors import StoreError, describe
-from casereview.store.sqlite_file import PRAGMAS, sqlite_file_kind
+from casereview.store.sqlite_file import PRAGMAS, check_sqlite_file
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -140,19 +139,10 @@ def _sqlite_snapshot(url: str, path: Path) -> Iterator[SqliteReader]:
 
 def _check_file(path: Path) -> None:
     """The refusals `Database.open` makes for a file that is missing or not ours."""
-    if not path.exists():
-        raise NotFound(f"no casereview database at {path}; run 'casereview init' to create one")
     try:
-        kind = sqlite_file_kind(path)
+        check_sqlite_file(path)
     except OSError as exc:
         raise StoreError(f"could not use {path}: {exc.strerror or exc}") from None
-    if kind == "foreign":
-        raise StoreError(f"{path} is not a casereview database (it is not an SQLite file)")
-    if kind in ("empty", "other-app"):
-        raise NotFound(
-            f"{path} is not a casereview database (it has no casereview schema); "
-            "run 'casereview init' to create one"
-        )
 
 
 def _pending(conn: sqlite3.Connection) -> bool:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from casereview.errors import NotFound
+from casereview.store.errors import StoreError
+
 BUSY_TIMEOUT_MS = 10_000
 
 PRAGMAS = (
@@ -42,3 +45,24 @@ def sqlite_file_kind(path: Path) -> str:
     if "schema_migrations" in names:
         return "casereview"
     return "other-app" if names else "empty"
+
+
+def check_sqlite_file(path: Path, *, create: bool = False) -> None:
+    """Refuse a file casereview must not open: missing (unless creating), not SQLite,
+    another application's, or empty (unless creating). Both connection paths call it."""
+    if not path.exists():
+        if create:
+            return
+        raise NotFound(f"no casereview database at {path}; run 'casereview init' to create one")
+    kind = sqlite_file_kind(path)
+    if kind == "foreign":
+        raise StoreError(f"{path} is not a casereview database (it is not an SQLite file)")
+    if kind == "other-app" and create:
+        raise StoreError(
+            f"{path} already holds another application's data; choose a new file for casereview"
+        )
+    if kind in ("empty", "other-app") and not create:
+        raise NotFound(
+            f"{path} is not a casereview database (it has no casereview schema); "
+            "run 'casereview init' to create one"
+        )
