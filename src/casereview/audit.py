@@ -115,7 +115,11 @@ _ENCODER = json.JSONEncoder(
 def chain_hash(prev_hash: str, payload: str, algorithm: str = ALGORITHM) -> str:
     if algorithm != ALGORITHM:
         raise CanonicalEncodingError(f"unknown hash algorithm {algorithm!r}")
-    return hashlib.sha256(prev_hash.encode("ascii") + payload.encode("utf-8")).hexdigest()
+    # A sound prev_hash is 64 hex digits, so its UTF-8 bytes are its ASCII bytes. A
+    # tampered one may hold any text (even a lone surrogate from a damaged row); it must
+    # still hash, so verify reports a mismatch instead of failing on the encoding.
+    data = prev_hash.encode("utf-8", "surrogatepass") + payload.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()
 
 
 def event_payload(record: Mapping[str, Any]) -> str:

@@ -194,3 +194,10 @@ def test_a_writer_between_the_two_passes_is_not_a_finding(populated, monkeypatch
     assert report.events == sum(read) == before
     monkeypatch.undo()
     assert audit.verify(populated.as_("scrut")).events == before + 1
+
+
+def test_prev_hash_rewritten_to_non_ascii_text_is_a_finding(populated):
+    raw(populated, "UPDATE events SET prev_hash = 'é' || substr(prev_hash, 2) WHERE seq = 2")
+    found, report = checks(populated)
+    assert {"link", "hash"} <= found
+    assert all(f.seq == 2 for f in report.findings if f.check in {"link", "hash"})

@@ -230,3 +230,26 @@ def test_merge_findings_puts_each_events_findings_in_check_order():
         ("sequence", 5),
         ("head", None),
     ]
+
+
+def test_a_prev_hash_that_is_not_hex_is_a_hash_finding_not_a_crash():
+    """Found by CI (the property above): a tampered prev_hash holding non-ASCII text
+    made `chain_hash` raise UnicodeEncodeError. It must hash, and mismatch."""
+    columns = {name: None for name in audit.HASHED_COLUMNS}
+    columns.update(
+        seq=1,
+        kind="case",
+        trigger="add_note",
+        occurred_on="2026-01-05",
+        recorded_at="t",
+        actor="alice",
+        algorithm="sha256",
+        prev_hash=audit.GENESIS_HASH,
+    )
+    row = sealed_row(columns, {})
+    for odd in ("\x80", "é" * 64, "\ud800"):
+        row["prev_hash"] = odd
+        found = checked(row)
+        assert found == reference(row)
+        assert ("hash", "entry_hash does not match the hash of its payload") in found
+        assert "payload" in {check for check, _ in found}
