@@ -38,6 +38,44 @@ def test_canonical_json_refuses_floats_and_non_string_keys():
         audit.canonical_json({1: "x"})
 
 
+# Column values as they reach `seal`: mostly text, ints and None, but anything a caller
+# could pass (bools, floats, subclasses, tuples) must come out as canonical_json says.
+column_values = st.one_of(
+    st.none(),
+    st.text(),
+    st.integers(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.tuples(st.integers()),
+    json_values,
+)
+
+
+@given(
+    st.fixed_dictionaries({name: column_values for name in audit.HASHED_COLUMNS}),
+    st.booleans(),
+)
+def test_event_payload_is_canonical_json_of_the_record(record, fields_given):
+    try:
+        expected = audit.canonical_json({name: record[name] for name in audit.HASHED_COLUMNS})
+    except audit.CanonicalEncodingError:
+        with pytest.raises(audit.CanonicalEncodingError):
+            audit.event_payload(record)
+        return
+    fields_text = audit.canonical_json(record["fields"]) if fields_given else None
+    assert audit.event_payload(record, fields_text) == expected
+    assert json.loads(expected) == json.loads(audit.event_payload(record))
+
+
+def test_event_payload_lays_out_a_real_event_exactly():
+    record = _chain(1)[0]
+    record["fields"] = {"note": "x", "due": "2026-01-20", "rounds": [1, None, True]}
+    expected = audit.canonical_json({name: record[name] for name in audit.HASHED_COLUMNS})
+    assert audit.event_payload(record) == expected
+    assert audit.event_payload(record, audit.canonical_json(record["fields"])) == expected
+    assert expected.startswith('{"actor":"alice","algorithm":"sha256","case_ref":"2026-001"')
+
+
 def test_format_instant_is_fixed_width_utc():
     bst = dt.datetime(2026, 6, 1, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert audit.format_instant(bst) == "2026-06-01T12:00:00.000000Z"

@@ -45,8 +45,11 @@ def seal_event(
     columns["seq"] = seq
     columns["prev_hash"] = prev_hash
     columns["algorithm"] = audit.ALGORITHM
-    sealed = audit.seal(columns)
-    columns["fields"] = audit.canonical_json(columns["fields"] or {})
+    fields = columns["fields"]
+    stored_fields = audit.canonical_json(fields or {})
+    # The payload holds the fields as the record gives them (null when there are none).
+    sealed = audit.seal(columns, stored_fields if fields else None)
+    columns["fields"] = stored_fields
     columns["case_id"] = case_id
     columns["payload"] = sealed.payload
     columns["entry_hash"] = sealed.entry_hash
