@@ -30,10 +30,10 @@ turns the cache off.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import tempfile
+import zlib
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -83,8 +83,10 @@ def _file(directory: Path, first_year: int, last_year: int, provenance_key: str)
     # folder (a project's venv and a pipx install, say) would otherwise overwrite each
     # other's entry on every run, each a cache miss for the other. An upgrade in place
     # keeps the same root, so it replaces its own file.
-    root = hashlib.sha256(_install_root(provenance_key).encode("utf-8", "surrogatepass"))
-    return directory / f"holidays-eng-{first_year}-{last_year}-{root.hexdigest()[:16]}.json"
+    # crc32, not a cryptographic hash: a collision only costs a cache miss (the key
+    # inside the file is checked), and zlib is loaded already where hashlib is not.
+    root = zlib.crc32(_install_root(provenance_key).encode("utf-8", "surrogatepass"))
+    return directory / f"holidays-eng-{first_year}-{last_year}-{root:08x}.json"
 
 
 def _prune(directory: Path, keep: Path) -> None:
