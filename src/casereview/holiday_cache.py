@@ -18,6 +18,9 @@ What it promises:
   to the expansion on every build.
 * Files are written whole (a temporary file renamed into place), so a reader never sees
   half an entry.
+* Each installation of `holidays` has its own file (named by a digest of the package's
+  folder), so environments sharing one cache folder do not evict each other; writing
+  an entry removes those whose package folder no longer exists.
 
 The directory is `$CASEREVIEW_CACHE_DIR` if set, else casereview's folder in the user
 cache directory (`platformdirs`). Setting `CASEREVIEW_CACHE_DIR` to an empty string
@@ -30,6 +33,7 @@ import datetime as dt
 import json
 import os
 import tempfile
+import zlib
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -69,8 +73,33 @@ def package_key() -> str | None:
     return "|".join(parts)
 
 
-def _file(directory: Path, first_year: int, last_year: int) -> Path:
-    return directory / f"holidays-eng-{first_year}-{last_year}.json"
+def _install_root(provenance_key: str) -> str:
+    """The package folder a key was made for (the key's first part)."""
+    return provenance_key.split("|", 1)[0]
+
+
+def _file(directory: Path, first_year: int, last_year: int, provenance_key: str) -> Path:
+    # One file per installation of `holidays`: two environments sharing a user cache
+    # folder (a project's venv and a pipx install, say) would otherwise overwrite each
+    # other's entry on every run, each a cache miss for the other. An upgrade in place
+    # keeps the same root, so it replaces its own file.
+    # crc32, not a cryptographic hash: a collision only costs a cache miss (the key
+    # inside the file is checked), and zlib is loaded already where hashlib is not.
+    root = zlib.crc32(_install_root(provenance_key).encode("utf-8", "surrogatepass"))
+    return directory / f"holidays-eng-{first_year}-{last_year}-{root:08x}.json"
+
+
+def _prune(directory: Path, keep: Path) -> None:
+    """Remove entries whose installation folder is gone (an uninstalled environment)."""
+    for other in directory.glob("holidays-eng-*.json"):
+        if other == keep:
+            continue
+        try:
+            key = json.loads(other.read_text(encoding="utf-8"))["key"]
+            if isinstance(key, str) and not Path(_install_root(key)).exists():
+                other.unlink()
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
 
 
 def load(first_year: int, last_year: int, provenance_key: str) -> tuple[str, list[Entry]] | None:
@@ -79,7 +108,8 @@ def load(first_year: int, last_year: int, provenance_key: str) -> tuple[str, lis
     if directory is None:
         return None
     try:
-        data = json.loads(_file(directory, first_year, last_year).read_text(encoding="utf-8"))
+        path = _file(directory, first_year, last_year, provenance_key)
+        data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("key") != provenance_key:
             return None
         version = data["version"]
@@ -104,15 +134,17 @@ def store(
         "version": version,
         "holidays": [[day.isoformat(), name] for day, name in entries],
     }
+    target = _file(directory, first_year, last_year, provenance_key)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=".holidays-", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(payload, handle)
-            Path(temporary).replace(_file(directory, first_year, last_year))
+            Path(temporary).replace(target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        _prune(directory, target)
     except OSError:
         return

@@ -753,6 +753,11 @@ def default_calendar() -> WorkingDayCalendar:
     return calendar
 
 
+def is_default_calendar(calendar: WorkingDayCalendar) -> bool:
+    """True if `calendar` is the one `default_calendar()` returns in this process."""
+    return calendar is _default
+
+
 def reset_default_calendar() -> None:
     """Forget the default calendar (after changing `CASEREVIEW_HOLIDAY_OVERRIDES`)."""
     global _default

@@ -255,3 +255,56 @@ def test_dates_are_checked_against_today_as_the_clock_moves(database_url):
     assert f"is in the future (today is {tomorrow.isoformat()})" in message
     assert audit.verify(ctx).ok
     ctx.close()
+
+
+def test_references_and_pseudonyms_of_a_batch_still_being_written_are_refused(database_url):
+    """On SQLite a batch is prepared while the one before is written: what that batch
+    adds must already count, as it would if it had been committed."""
+    scripts = _scripts(3, seed=13)
+    ctx = _context(database_url, FixedClock(TODAY))
+    with pytest.raises(Conflict, match="already exists") as refused:
+        bulk.apply_scripts(ctx, [scripts[0], scripts[1], scripts[0]], batch_size=1)
+    assert "the 2 cases before it were" in str(refused.value)
+    again = CaseScript(
+        ref="NEW-9",
+        aware_on=scripts[2].aware_on,
+        fields=dict(scripts[2].fields),
+        opened_on=scripts[2].opened_on,
+        pseudonym=scripts[2].pseudonym,
+    )
+    with pytest.raises(Conflict, match="pseudonym"):
+        bulk.apply_scripts(ctx, [scripts[2], again], batch_size=1)
+    refs = {row[0] for row in run_sql(database_url, "SELECT ref FROM cases")}
+    assert refs == {scripts[0].ref, scripts[1].ref, scripts[2].ref}
+    assert audit.verify(ctx).ok
+    ctx.close()
+
+
+def test_another_writer_between_batches_is_kept_and_the_import_completes(database_url):
+    """A case opened by someone else while the import runs moves the log under the
+    batch prepared meanwhile: that batch is not written from its stale position, the
+    import carries on from the real one, and the log verifies with both in it."""
+    scripts = _scripts(6, seed=17)
+    clock = FixedClock(TODAY)
+    ctx = _context(database_url, clock)
+    bulk.apply_scripts(ctx, scripts[:1])
+    other = ServiceContext(url=database_url, account=ACCOUNT, clock=clock)
+    notes: list[int] = []
+
+    def meanwhile(events: int) -> None:
+        if not notes:  # once, after the first batch of the import below is committed
+            cases.open_case(other, "LATE-1", aware_on=TODAY, fields={"nature": "death"})
+            notes.append(run_sql(database_url, "SELECT MAX(seq) FROM events")[0][0])
+
+    result = bulk.apply_scripts(ctx, scripts[1:], batch_size=2, progress=meanwhile)
+    assert result.cases == 5
+    assert result.events == sum(1 + len(s.steps) for s in scripts[1:])
+    refs = [row[0] for row in run_sql(database_url, "SELECT ref FROM cases ORDER BY id")]
+    assert refs == [s.ref for s in scripts[:3]] + ["LATE-1"] + [s.ref for s in scripts[3:]]
+    late = run_sql(database_url, "SELECT seq FROM events WHERE case_ref = 'LATE-1'")
+    assert late == [(notes[0],)]
+    head = run_sql(database_url, "SELECT seq FROM chain_head")[0][0]
+    assert head == result.head_seq == run_sql(database_url, "SELECT MAX(seq) FROM events")[0][0]
+    assert audit.verify(ctx).ok
+    other.close()
+    ctx.close()

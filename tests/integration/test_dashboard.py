@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from casereview import views
 from casereview.errors import InvalidInput, NotFound
-from casereview.services import cases, dashboard
+from casereview.services import cases, dashboard, due
 from casereview.services.context import ServiceContext
 
 REF = "2025-001"
@@ -129,7 +129,7 @@ def test_due_lists_open_clocks_soonest_first_with_working_days_left(world):
     open_case(world, "A-1", day="2025-06-02", aware="2025-06-02")  # notification due 9 Jun
     open_case(world, "A-2", day="2025-06-03", aware="2025-06-03")  # due Tue 10 Jun
     advance(world, "bu", "2025-06-04", "notify", ref="A-2", sin_reference="S-2")  # RR due 25 Jun
-    result = dashboard.due_list(world.as_("bu"), as_of=dt.date(2025, 6, 11))
+    result = due.due_list(world.as_("bu"), as_of=dt.date(2025, 6, 11))
     rows = [(i.ref, i.clock_id, i.due_on, i.working_days_left, i.status) for i in result.items]
     assert rows == [
         ("A-1", "notification", "2025-06-09", -2, "overdue"),
@@ -146,20 +146,20 @@ def test_due_filters_within_and_overdue_but_summary_counts_everything(world):
     open_case(world, "A-3", day="2025-06-09", aware="2025-06-09")  # due Mon 16 Jun
     ctx = world.as_("bu")
     on = dt.date(2025, 6, 10)
-    within = dashboard.due_list(ctx, as_of=on, within=2)
+    within = due.due_list(ctx, as_of=on, within=2)
     assert [i.ref for i in within.items] == ["A-1", "A-2"]
-    assert dashboard.due_list(ctx, as_of=on, within=4).items[-1].ref == "A-3"
-    overdue = dashboard.due_list(ctx, as_of=on, overdue_only=True)
+    assert due.due_list(ctx, as_of=on, within=4).items[-1].ref == "A-3"
+    overdue = due.due_list(ctx, as_of=on, overdue_only=True)
     assert [i.ref for i in overdue.items] == ["A-1"]
     assert overdue.summary.open == 3 and overdue.summary.shown == 1
     assert overdue.summary.due_next_5 == 2
     with pytest.raises(InvalidInput):
-        dashboard.due_list(ctx, within=2, overdue_only=True)
+        due.due_list(ctx, within=2, overdue_only=True)
 
 
 def test_due_shows_paused_clocks_last_without_a_due_date(world):
     publication_path(world, until="hold_publication")
-    result = dashboard.due_list(world.as_("bu"), as_of=dt.date(2025, 9, 20))
+    result = due.due_list(world.as_("bu"), as_of=dt.date(2025, 9, 20))
     # On hold: the hold review runs; publication and the advance copy are paused.
     assert [(i.clock_id, i.status) for i in result.items] == [
         ("hold_review", "running"),
@@ -170,7 +170,7 @@ def test_due_shows_paused_clocks_last_without_a_due_date(world):
     assert paused.due_on is None and paused.working_days_left is None
     assert paused.remaining_days == 120
     assert result.summary.paused == 2
-    assert dashboard.due_list(world.as_("bu"), as_of=dt.date(2025, 9, 20), within=30).items == (
+    assert due.due_list(world.as_("bu"), as_of=dt.date(2025, 9, 20), within=30).items == (
         result.items[0],
     )
 
@@ -181,11 +181,11 @@ def test_a_reminder_clock_is_not_open_after_its_date(world):
     advance(world, "bu", "2026-01-14", "publish", url="https://example.org/r")
     ctx = world.as_("bu")
     # "Report kept published" ends on its date, 14 Jan 2027; nothing stops it.
-    on_the_day = dashboard.due_list(ctx, as_of=dt.date(2027, 1, 14))
+    on_the_day = due.due_list(ctx, as_of=dt.date(2027, 1, 14))
     assert [(i.clock_id, i.due_on) for i in on_the_day.items] == [
         ("publication_retention", "2027-01-14")
     ]
-    assert dashboard.due_list(ctx, as_of=dt.date(2027, 1, 15)).items == ()
+    assert due.due_list(ctx, as_of=dt.date(2027, 1, 15)).items == ()
 
 
 def _count_statements(ctx, call):
@@ -212,14 +212,14 @@ def test_due_runs_a_fixed_number_of_queries_whatever_the_number_of_cases(world, 
             advance(world, "bu", "2025-06-03", "notify", ref=f"Q-{n:02d}", sin_reference=f"S{n}")
     ctx = world.as_("bu")
     assert ctx.calendar is not None  # built before counting: not a database query
-    result: list[dashboard.DueList] = []
-    statements = _count_statements(ctx, lambda: result.append(dashboard.due_list(ctx)))
+    result: list[due.DueList] = []
+    statements = _count_statements(ctx, lambda: result.append(due.due_list(ctx)))
     # The counts, then dated, undated and paused clocks: never a query per case.
     assert len(statements) == 4, statements
     assert "COUNT(*)" in statements[0]
     assert all("case_clocks" in s and "JOIN cases" in s for s in statements[1:])
     assert len(result[0].items) == number_of_cases
-    limited = _count_statements(ctx, lambda: dashboard.due_list(ctx, limit=1))
+    limited = _count_statements(ctx, lambda: due.due_list(ctx, limit=1))
     assert len(limited) == 2  # the first page query filled the limit
 
 
@@ -228,23 +228,23 @@ def test_due_limit_keeps_the_most_urgent_and_counts_what_it_left_out(world):
         open_case(world, f"L-{n}", day=day, aware=day)
     ctx = world.as_("bu")
     on = dt.date(2025, 6, 10)
-    every = dashboard.due_list(ctx, as_of=on)
-    two = dashboard.due_list(ctx, as_of=on, limit=2)
+    every = due.due_list(ctx, as_of=on)
+    two = due.due_list(ctx, as_of=on, limit=2)
     assert two.items == every.items[:2]
     assert (two.summary.matching, two.summary.shown, two.summary.open) == (3, 2, 3)
     # Due 9, 10 and 11 June: on the 12th all three are late; the oldest comes first.
-    overdue = dashboard.due_list(ctx, as_of=dt.date(2025, 6, 12), overdue_only=True, limit=1)
+    overdue = due.due_list(ctx, as_of=dt.date(2025, 6, 12), overdue_only=True, limit=1)
     assert [i.ref for i in overdue.items] == ["L-0"]
     assert (overdue.summary.matching, overdue.summary.shown) == (3, 1)
     with pytest.raises(InvalidInput):
-        dashboard.due_list(ctx, limit=0)
+        due.due_list(ctx, limit=0)
 
 
 def test_due_paging_reaches_paused_clocks_after_the_running_ones(world):
     publication_path(world, until="hold_publication")
     ctx = world.as_("bu")
     on = dt.date(2025, 9, 20)
-    assert [i.clock_id for i in dashboard.due_list(ctx, as_of=on, limit=2).items] == [
+    assert [i.clock_id for i in due.due_list(ctx, as_of=on, limit=2).items] == [
         "hold_review",
         "advance_copy",
     ]
@@ -259,7 +259,7 @@ def test_due_counts_from_sql_agree_with_counting_every_row(world, as_of):
     advance(world, "bu", "2025-06-17", "notify", ref="B-2", sin_reference="S-B2")
     ctx = world.as_("bu")
     on = dt.date.fromisoformat(as_of)
-    result = dashboard.due_list(ctx, as_of=on)
+    result = due.due_list(ctx, as_of=on)
     items = result.items
     s = result.summary
     assert s.open == len(items) == s.matching == s.shown
@@ -271,7 +271,7 @@ def test_due_counts_from_sql_agree_with_counting_every_row(world, as_of):
         for i in items
     )
     for n in (0, 3, 10):
-        within = dashboard.due_list(ctx, as_of=on, within=n)
+        within = due.due_list(ctx, as_of=on, within=n)
         expected = [
             i
             for i in items
@@ -290,12 +290,12 @@ def test_a_fresh_context_reads_the_same_due_list_and_case_without_sqlalchemy(wor
     publication_path(world, until="hold_publication")
     on = dt.date(2025, 9, 20)
     opened = world.as_("bu")
-    expected_due = dashboard.due_list(opened, as_of=on)
+    expected_due = due.due_list(opened, as_of=on)
     expected_case = cases.show_case(opened, REF)
     expected_timeline = dashboard.timeline(opened, REF)
     fresh = ServiceContext(url=world.url, account="bu", clock=world.clock)
     try:
-        assert dashboard.due_list(fresh, as_of=on) == expected_due
+        assert due.due_list(fresh, as_of=on) == expected_due
         assert cases.show_case(fresh, REF) == expected_case
         assert dashboard.timeline(fresh, REF) == expected_timeline
         assert fresh._db is None  # nothing opened through SQLAlchemy
@@ -306,9 +306,9 @@ def test_a_fresh_context_reads_the_same_due_list_and_case_without_sqlalchemy(wor
     script = (
         "import datetime as dt, sys\n"
         "from casereview.services.context import ServiceContext\n"
-        "from casereview.services import cases, dashboard\n"
+        "from casereview.services import cases, dashboard, due\n"
         f"ctx = ServiceContext(url={world.url!r}, account='bu')\n"
-        "dashboard.due_list(ctx); cases.show_case(ctx, 'REF'); dashboard.timeline(ctx, 'REF')\n"
+        "due.due_list(ctx); cases.show_case(ctx, 'REF'); dashboard.timeline(ctx, 'REF')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel')))\n"
     ).replace("REF", REF)
     done = subprocess.run(

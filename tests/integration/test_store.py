@@ -147,7 +147,7 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
     import datetime as dt
 
     from casereview.clock import FixedClock
-    from casereview.services import dashboard, demo
+    from casereview.services import demo, due
     from casereview.services.context import ServiceContext
     from casereview.store import migrations
 
@@ -158,7 +158,7 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
     monkeypatch.setattr("casereview.store.reading.MIGRATION_NAMES", ("0001_initial",))
     demo.seed(url, "bu", dt.date(2026, 11, 23))
     old_ctx = ServiceContext(url=url, account="bu", clock=FixedClock(dt.date(2026, 11, 23)))
-    before = dashboard.due_list(old_ctx)
+    before = due.due_list(old_ctx)
     old_ctx.close()
     monkeypatch.undo()
 
@@ -175,7 +175,7 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
     assert indexes() == {"ix_case_clocks_open_due"}
     fresh = ServiceContext(url=url, account="bu", clock=FixedClock(dt.date(2026, 11, 23)))
     try:
-        after = dashboard.due_list(fresh)
+        after = due.due_list(fresh)
     finally:
         fresh.close()
     assert after == before

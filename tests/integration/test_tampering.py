@@ -179,11 +179,11 @@ def test_a_writer_between_the_two_passes_is_not_a_finding(populated, monkeypatch
     whole_events = repository.iter_sealed_events_by_case
     written = []
 
-    def write_first(conn):
+    def write_first(conn, *args, **kwargs):
         world = populated.on("2025-06-09")
         cases.advance(world.as_("bu"), "2025-002", "add_note", fields={"note": "meanwhile"})
         written.append(last_seq(populated))
-        return whole_events(conn)
+        return whole_events(conn, *args, **kwargs)
 
     monkeypatch.setattr(repository, "iter_sealed_events_by_case", write_first)
     before = last_seq(populated)

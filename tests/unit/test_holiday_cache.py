@@ -23,8 +23,10 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     workdays._library_holidays.cache_clear()
 
 
-def _entry_file(folder: Path) -> Path:
-    return folder / f"holidays-eng-{FIRST}-{LAST}.json"
+def _entry_file(folder: Path, key: str | None = None) -> Path:
+    key = key or holiday_cache.package_key()
+    assert key is not None
+    return holiday_cache._file(folder, FIRST, LAST, key)
 
 
 def test_first_build_writes_the_entry_and_the_second_reads_it_back_equal(cache: Path) -> None:
@@ -119,3 +121,36 @@ def test_the_key_changes_when_the_rules_file_changes(
     assert before is not None and after is not None
     assert before.startswith(str(package))
     assert before != after
+
+
+def test_two_installations_keep_their_own_entries(cache: Path, tmp_path: Path) -> None:
+    """A second environment sharing the cache folder must not evict the first's entry
+    (each run of either was a cache miss before)."""
+    other_root = tmp_path / "other-venv" / "holidays"
+    other_root.mkdir(parents=True)
+    other = f"{other_root}|__init__.py:1:2|countries/united_kingdom.py:3:4"
+    mine = holiday_cache.package_key()
+    assert mine is not None
+    holiday_cache.store(FIRST, LAST, mine, "1.0", [(dt.date(2031, 3, 5), "Mine")])
+    holiday_cache.store(FIRST, LAST, other, "2.0", [(dt.date(2031, 3, 6), "Other")])
+    assert _entry_file(cache, mine) != _entry_file(cache, other)
+    assert holiday_cache.load(FIRST, LAST, mine) == ("1.0", [(dt.date(2031, 3, 5), "Mine")])
+    assert holiday_cache.load(FIRST, LAST, other) == ("2.0", [(dt.date(2031, 3, 6), "Other")])
+    # An upgrade in the same folder (same root, new sizes) replaces that folder's entry.
+    upgraded = f"{other_root}|__init__.py:9:9|countries/united_kingdom.py:9:9"
+    holiday_cache.store(FIRST, LAST, upgraded, "3.0", [(dt.date(2031, 3, 7), "New")])
+    assert _entry_file(cache, upgraded) == _entry_file(cache, other)
+    assert holiday_cache.load(FIRST, LAST, other) is None
+    assert len(list(cache.glob("holidays-eng-*.json"))) == 2
+
+
+def test_an_entry_for_a_removed_installation_is_pruned(cache: Path, tmp_path: Path) -> None:
+    gone_root = tmp_path / "deleted-venv" / "holidays"
+    gone = f"{gone_root}|__init__.py:1:2|countries/united_kingdom.py:3:4"
+    holiday_cache.store(FIRST, LAST, gone, "1.0", [(dt.date(2031, 3, 5), "Gone")])
+    assert _entry_file(cache, gone).is_file()
+    mine = holiday_cache.package_key()
+    assert mine is not None
+    holiday_cache.store(FIRST, LAST, mine, "1.0", [(dt.date(2031, 3, 5), "Mine")])
+    assert not _entry_file(cache, gone).exists()
+    assert [p.name for p in cache.glob("holidays-eng-*.json")] == [_entry_file(cache).name]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +44,13 @@ def _first_undecodable(argv: Sequence[str]) -> int | None:
         except UnicodeEncodeError:
             return position
     return None
+
+
+def _print_traceback() -> None:
+    # Imported only when --debug asks for it: `traceback` costs every command ~5 ms.
+    import traceback
+
+    traceback.print_exc()
 
 
 def _fail(message: str, code: int) -> None:
@@ -90,7 +96,7 @@ class CaseReviewGroup(TyperGroup):
             )
         except CaseReviewError as exc:
             if debug:
-                traceback.print_exc()
+                _print_traceback()
             _fail(exc.message, int(exc.exit_code))
         except TyperException as exc:
             # typer vendors click; its usage errors (exit 2) carry the failing context.
@@ -112,7 +118,7 @@ class CaseReviewGroup(TyperGroup):
             sys.exit(int(ExitCode.OK))
         except Exception as exc:
             if debug:
-                traceback.print_exc()
+                _print_traceback()
             _fail(
                 f"unexpected internal error ({type(exc).__name__}); nothing was changed. "
                 "Rerun with --debug for details and report it.",

@@ -22,6 +22,19 @@ def verify(
             help="A checkpoint saved earlier: also detect a shortened log or an older copy.",
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            metavar="N",
+            min=1,
+            max=64,
+            help="Replay the cases in N processes (default: one per CPU, up to 4, for "
+            "logs of 200,000 events or more; 1 keeps everything in one process). "
+            "The findings are the same either way.",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -30,7 +43,7 @@ def verify(
     from casereview.services import audit
 
     with render.progress("Verifying events") as advance:
-        report = audit.verify(context(db), checkpoint_file=checkpoint, progress=advance)
+        report = audit.verify(context(db), checkpoint_file=checkpoint, progress=advance, jobs=jobs)
     render.verification(report, as_json)
     if not report.ok:
         raise typer.Exit(7)

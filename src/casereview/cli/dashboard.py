@@ -1,8 +1,9 @@
 """`casereview due`, `timeline` and `explain`: what is due, a case's story, a due date's why.
 
-Each command parses its options, makes one call into `casereview.services.dashboard`
-and hands the result to `casereview.cli.render.dashboard`. Services and rich are
-imported inside the commands so `casereview --help` does not pay for them.
+Each command parses its options, makes one call into `casereview.services.due` (for
+`due`) or `casereview.services.dashboard` (one case) and hands the result to
+`casereview.cli.render.dashboard`. Services and rich are imported inside the commands
+so `casereview --help` does not pay for them.
 """
 
 from __future__ import annotations
@@ -60,14 +61,14 @@ def due(
     """Open clocks across all cases, most urgent first, with working days left; the
     summary counts every open clock."""
     from casereview.cli.render import dashboard as render
-    from casereview.services import dashboard
+    from casereview.services import due as service
 
     if as_json and as_csv:
         raise InvalidInput("--json and --csv cannot be combined; choose one")
     if show_all and limit is not None:
         raise InvalidInput("--all and --limit cannot be combined; choose one")
     table = not (as_json or as_csv)
-    result = dashboard.due_list(
+    result = service.due_list(
         options.context(db),
         as_of=parse_date(as_of, "--as-of") if as_of else None,
         within=within,

@@ -11,7 +11,7 @@ that the log has not been cut short or replaced by an older copy.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ def verify(
     *,
     checkpoint_file: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    jobs: int | None = None,
 ) -> VerifyReport:
     """Check the chain, the protections, every case's replay and every user row.
 
@@ -58,6 +59,10 @@ def verify(
     (index `ix_events_case_id`): each is checked against its payload and its hash, and
     each case's events are replayed and compared with its case row and clock rows.
     `progress` is told how many events the second pass has read, a batch at a time.
+
+    `jobs` is how many processes share the second pass (`services.audit_jobs`): None
+    lets a large log use one per CPU, 1 keeps everything in this process. The report
+    is the same either way.
     """
     checkpoint = None
     if checkpoint_file is not None:
@@ -72,16 +77,30 @@ def verify(
                 f"{checkpoint_file} is not a casereview checkpoint ({exc})"
             ) from None
     report = VerifyReport(checkpoint_used=checkpoint is not None)
+    from casereview.services import audit_jobs
+
     with ctx.db().reading() as conn:
         repository.hold_snapshot(conn)
         head_row = conn.execute(text("SELECT seq, entry_hash FROM chain_head WHERE id = 1")).first()
         head = None if head_row is None else (int(head_row[0]), str(head_row[1]))
-        links, count, last = audit.check_links(repository.iter_event_links(conn), head)
+        # Large logs: the cases are replayed by worker processes, started now so they
+        # work while this one checks the links; None means one process does it all.
+        workers = audit_jobs.start(ctx, conn, head, jobs)
+        link_rows = repository.iter_event_links(conn)
+        if workers is not None:
+            link_rows = workers.relaying(link_rows, progress)
+        links, count, last = audit.check_links(link_rows, head)
         report.events = count
         report.head_hash = last
-        events = _EventPass(progress)
-        report.cases, case_findings = _verify_cases(ctx, conn, events)
-        report.findings.extend(audit.merge_findings([*links, *events.sealed]))
+        outcome = workers.finish(progress) if workers is not None else None
+        if outcome is None:
+            events = EventPass(progress)
+            passes = [verify_cases(ctx, conn, events)]
+            sealed, user_events = events.sealed, events.user_events
+        else:
+            passes, sealed, user_events = outcome
+        report.cases = sum(p.cases for p in passes)
+        report.findings.extend(audit.merge_findings([*links, *sealed]))
         if checkpoint is not None:
             hash_at: dict[int, str] = {}
             at = repository.event_hash_at(conn, checkpoint.event_count)
@@ -89,10 +108,10 @@ def verify(
                 hash_at[checkpoint.event_count] = at
             report.findings.extend(audit.check_against_checkpoint(checkpoint, hash_at, count))
         report.findings.extend(_check_triggers(conn))
-        report.findings.extend(case_findings)
+        report.findings.extend(case_findings(passes))
         users = repository.list_users(conn)
         report.users = len(users)
-        report.findings.extend(_verify_users(users, events.user_events))
+        report.findings.extend(_verify_users(users, user_events))
     return report
 
 
@@ -170,7 +189,7 @@ _ENTRY_HASH_AT = repository.SEALED_COLUMNS.index("entry_hash")
 _AT = {name: i for i, name in enumerate(audit.PAYLOAD_ORDER)}
 
 
-class _EventPass:
+class EventPass:
     """Reads every event once, in case order, for both halves that need whole events.
 
     Each event is checked against its own payload and hash (`audit.check_event`, its
@@ -184,8 +203,15 @@ class _EventPass:
         self.sealed: list[audit.Finding] = []
         self.user_events: list[dict[str, Any]] = []
 
-    def groups(self, conn: Connection) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        """(case id, its events as replay reads them), in case-id order."""
+    def groups(
+        self,
+        conn: Connection,
+        cases: repository.CaseRange = repository.EVERY_CASE,
+        *,
+        unfiled: bool = True,
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(case id, its events as replay reads them), in case-id order, for the case
+        ids in `cases`; with `unfiled`, events under no case are checked too."""
         check = audit.check_event
         sealed = self.sealed
         first, end, payload_at, entry_at = _HASHED_FROM, _HASHED_TO, _PAYLOAD_AT, _ENTRY_HASH_AT
@@ -195,7 +221,7 @@ class _EventPass:
         current: Any = None
         group: list[dict[str, Any]] = []
         unreported = 0
-        for row in repository.iter_sealed_events_by_case(conn):
+        for row in repository.iter_sealed_events_by_case(conn, cases, unfiled=unfiled):
             values = row[first:end]
             found, fields = check(values, row[payload_at], row[entry_at])
             if found:
@@ -238,24 +264,47 @@ class _EventPass:
             self.progress(unreported)
 
 
-def _verify_cases(
-    ctx: ServiceContext, conn: Connection, event_pass: _EventPass
-) -> tuple[int, list[audit.Finding]]:
-    """Replay every case and compare with its stored rows; (cases, findings).
+@dataclass
+class CasePass:
+    """What replaying a run of cases found: how many cases, findings about events filed
+    under a case id with no row, and each case's findings by reference."""
+
+    cases: int = 0
+    orphans: list[audit.Finding] = field(default_factory=list)
+    by_ref: list[tuple[str, list[audit.Finding]]] = field(default_factory=list)
+
+
+def case_findings(passes: Iterable[CasePass]) -> list[audit.Finding]:
+    """The findings of one or more case passes in report order, as one pass over every
+    case gives them: orphaned events first, then each case's, by reference."""
+    done = list(passes)
+    by_ref = sorted((item for p in done for item in p.by_ref), key=lambda item: item[0])
+    return [f for p in done for f in p.orphans] + [f for _, found in by_ref for f in found]
+
+
+def verify_cases(
+    ctx: ServiceContext,
+    conn: Connection,
+    event_pass: EventPass,
+    cases: repository.CaseRange = repository.EVERY_CASE,
+    *,
+    unfiled: bool = True,
+) -> CasePass:
+    """Replay the cases with ids in `cases` and compare with their stored rows.
 
     Three streams in case-id order — case rows, events, clock rows — are merged, so one
-    case is in memory at a time. Findings come out as before the streaming rewrite:
-    events filed under a case id with no row first, then each case's, by reference.
+    case is in memory at a time. Every event read on the way is checked against its
+    payload and hash by `event_pass`.
     """
-    orphans: list[audit.Finding] = []
-    by_ref: list[tuple[str, list[audit.Finding]]] = []
+    done = CasePass()
+    orphans, by_ref = done.orphans, done.by_ref
     pinned: dict[tuple[str, int, str], _Pinned] = {}
-    events = event_pass.groups(conn)
-    clock_groups = _grouped(repository.iter_clock_rows(conn))
+    events = event_pass.groups(conn, cases, unfiled=unfiled)
+    clock_groups = _grouped(repository.iter_clock_rows(conn, cases))
     next_events = next(events, None)
     next_clocks = next(clock_groups, None)
     count = 0
-    for row in repository.iter_case_rows(conn):
+    for row in repository.iter_case_rows(conn, cases):
         count += 1
         case_id, ref = int(row["id"]), str(row["ref"])
         while next_events is not None and next_events[0] < case_id:
@@ -284,8 +333,8 @@ def _verify_cases(
             audit.Finding("replay", f"events refer to case id {next_events[0]}, which has no row")
         )
         next_events = next(events, None)
-    by_ref.sort(key=lambda item: item[0])
-    return count, orphans + [f for _, found in by_ref for f in found]
+    done.cases = count
+    return done
 
 
 def _pin(ctx: ServiceContext, key: tuple[str, int, str]) -> _Pinned:

@@ -30,8 +30,10 @@ the order beyond the chain itself.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,8 @@ from casereview.services.context import ServiceContext
 from casereview.store import database, projections, repository
 from casereview.store.database import Database
 from casereview.workflow.model import WorkflowDefinition
+
+_SEALING = frozenset({"prev_hash", "payload", "entry_hash"})
 
 DEFAULT_BATCH = 500
 """Cases per write transaction: big enough to amortise the commit (an fsync under
@@ -137,32 +141,262 @@ def apply_scripts(
     if batch_size < 1:
         raise InvalidInput(f"batch size must be at least 1, got {batch_size}")
     db = ctx.db()
-    total_cases = total_events = 0
-    head = (0, audit.GENESIS_HASH)
-    seen = _Seen()
-    today = _Today(ctx)
-    with _writing(db) as conn:
-        for batch in _batches(scripts, batch_size):
-            with conn.begin():
-                writer = _BatchWriter(ctx, conn, seen, today, [script.ref for script in batch])
-                for script in batch:
-                    try:
-                        writer.apply(script)
-                    except CaseReviewError as exc:
-                        raise type(exc)(
-                            f"case {script.ref}: {exc.message}. Nothing from this batch was "
-                            f"recorded; the {total_cases} cases before it were"
-                        ) from exc
-                head = writer.flush()
-            seen.commit(writer)
-            total_cases += len(batch)
-            total_events += writer.event_count
-            if progress is not None:
-                progress(writer.event_count)
-    if total_cases == 0:
+    run = _Run(ctx, progress)
+    batches: Iterable[list[CaseScript]] = _batches(scripts, batch_size)
+    if db.engine.dialect.name == "sqlite":
+        batches = _pipelined(ctx, db, run, iter(batches))
+    _serial(ctx, db, run, batches)
+    if run.cases == 0:
         with db.reading() as read:
-            head = repository.chain_head(read)
-    return BulkResult(total_cases, total_events, head[0], head[1])
+            run.head = repository.chain_head(read)
+    return BulkResult(run.cases, run.events, run.head[0], run.head[1])
+
+
+class _Run:
+    """What one import has recorded so far, and what every batch of it shares."""
+
+    def __init__(self, ctx: ServiceContext, progress: Callable[[int], None] | None) -> None:
+        self.progress = progress
+        self.cases = self.events = 0
+        self.head = (0, audit.GENESIS_HASH)
+        self.seen = _Seen()
+        self.today = _Today(ctx)
+
+    def fill(self, writer: _BatchWriter, batch: Sequence[CaseScript]) -> None:
+        """Apply every script of `batch` to `writer` (nothing written yet)."""
+        for script in batch:
+            try:
+                writer.apply(script)
+            except CaseReviewError as exc:
+                exc.add_note(script.ref)  # which case, for `refusal`
+                raise
+
+    def refusal(self, exc: CaseReviewError) -> CaseReviewError:
+        """`exc` (raised by `fill`) reworded to say what was and was not recorded."""
+        ref = exc.__notes__[-1] if getattr(exc, "__notes__", None) else "?"
+        return type(exc)(
+            f"case {ref}: {exc.message}. Nothing from this batch was "
+            f"recorded; the {self.cases} cases before it were"
+        )
+
+    def committed(self, head: tuple[int, str], events: int, cases: int) -> None:
+        self.cases += cases
+        self.events += events
+        self.head = head
+        if self.progress is not None:
+            self.progress(events)
+
+
+def _serial(
+    ctx: ServiceContext, db: Database, run: _Run, batches: Iterable[list[CaseScript]]
+) -> None:
+    """Each batch prepared and written in its own transaction, one after the other."""
+    with _writing(db) as conn:
+        for batch in batches:
+            with conn.begin():
+                writer = _BatchWriter(ctx, conn, run.seen, run.today, batch)
+                try:
+                    run.fill(writer, batch)
+                except CaseReviewError as exc:
+                    raise run.refusal(exc) from exc
+                packed = writer.packed()
+                seq, head_hash, _next_id = packed.start
+                assert head_hash is not None  # read under the lock just now
+                head = _write(conn, packed, (seq, head_hash))
+            run.seen.commit(writer)
+            run.committed(head, len(packed.events), len(batch))
+
+
+def _pipelined(
+    ctx: ServiceContext, db: Database, run: _Run, batches: Iterator[list[CaseScript]]
+) -> Iterator[list[CaseScript]]:
+    """Prepare each batch while a writer process writes the one before (SQLite).
+
+    Preparing a batch is Python (decide, replay, seal); writing it is the driver's and
+    SQLite's work (binding, index inserts, the commit's sync). They overlap on two
+    cores only in two processes: a writer thread would need the interpreter lock for
+    every row it binds and spend most of its time waiting for it (measured: writing a
+    batch took three times as long). The writer gets each batch's rows as plain tuples.
+
+    A batch is prepared from where the previous one will leave the log (its head, its
+    next case id, the references and pseudonyms it adds), and from a second connection
+    for everything already committed. Before writing, the writer checks under its write
+    lock that the log is where the batch expects it; if another writer got in between,
+    nothing of that batch is written and the rest of the import goes through `_serial`,
+    which reads everything afresh. What is written is identical either way.
+
+    Returns the batches still to write (none unless that happened).
+    """
+    writer = _WriterProcess(ctx.url)
+    in_flight: list[CaseScript] | None = None
+    start: _Start | None = None
+    try:
+        with db.engine.connect() as reads:
+            for batch in batches:
+                refused = None
+                with reads.begin():
+                    if start is None:
+                        start = (*repository.chain_head(reads), repository.next_case_id(reads))
+                    prepared = _BatchWriter(ctx, reads, run.seen, run.today, batch, start=start)
+                    try:
+                        run.fill(prepared, batch)
+                    except CaseReviewError as exc:
+                        refused = exc
+                # The batch before must be written before this one goes, and before a
+                # refusal here reports how many cases were recorded.
+                if in_flight is not None and not writer.written(run, len(in_flight)):
+                    return _resume(run, [in_flight, batch], batches)
+                if refused is not None:
+                    raise run.refusal(refused) from refused
+                writer.send(prepared.packed())
+                run.seen.prepared(prepared)
+                in_flight, start = batch, prepared.end()
+            if in_flight is not None and not writer.written(run, len(in_flight)):
+                return _resume(run, [in_flight], batches)
+        return iter(())
+    finally:
+        writer.stop()
+
+
+def _resume(
+    run: _Run, unwritten: list[list[CaseScript]], rest: Iterator[list[CaseScript]]
+) -> Iterator[list[CaseScript]]:
+    """The batches to write one by one after another writer moved the log."""
+    run.seen = _Seen()  # it holds what the unwritten batches would have added
+    return itertools.chain(unwritten, rest)
+
+
+_Start = tuple[int, str | None, int]
+"""Where a batch expects the log: head seq, head hash, next case id. The hash is None
+when the batch follows one the writer has not written yet: then it is the hash the
+writer last wrote."""
+
+
+@dataclass(frozen=True)
+class _Packed:
+    """A prepared batch as the writer gets it: where it expects the log, and its rows
+    as tuples in column order (its events numbered and not yet sealed)."""
+
+    start: _Start
+    cases: list[tuple[Any, ...]]
+    clocks: list[tuple[Any, ...]]
+    events: list[tuple[Any, ...]]
+
+
+CLOCK_ROW_COLUMNS = ("case_id", *projections.CLOCK_COLUMNS)
+
+UNSEALED_COLUMNS = tuple(c for c in repository.EVENT_COLUMNS if c not in _SEALING)
+"""An event before sealing: `repository.seal_event` adds the rest."""
+
+
+def _write(conn: Connection, batch: _Packed, head: tuple[int, str]) -> tuple[int, str]:
+    """Seal a batch's events after `head` and write its rows, then move the head, in
+    the caller's transaction; the new head."""
+    seq, prev = head
+    rows = []
+    for values in batch.events:
+        event = dict(zip(UNSEALED_COLUMNS, values, strict=True))
+        columns, appended = repository.seal_event(event, event["case_id"], event["seq"], prev)
+        if appended.seq != seq + 1:  # numbered when prepared: a gap would be a bug here
+            raise database.StoreError(f"bulk event numbered {appended.seq} after {seq}")
+        seq, prev = appended.seq, appended.entry_hash
+        rows.append(columns)
+    repository.insert_values(conn, "cases", repository.CASE_COLUMNS, batch.cases)
+    repository.insert_values(conn, "case_clocks", CLOCK_ROW_COLUMNS, batch.clocks)
+    repository.insert_values(
+        conn,
+        "events",
+        repository.EVENT_COLUMNS,
+        repository.row_values(repository.EVENT_COLUMNS, rows),
+    )
+    if rows:
+        repository.move_head(conn, seq, prev)
+    return seq, prev
+
+
+def _where(conn: Connection) -> tuple[int, str, int]:
+    """Where the log is: head seq, head hash, next case id (under the write lock)."""
+    return (*repository.chain_head(conn, lock=True), repository.next_case_id(conn))
+
+
+def _expected(start: _Start, last: tuple[int, str] | None) -> tuple[int, str | None, int]:
+    """`start` with its hash filled in from the head the writer last wrote."""
+    if start[1] is not None or last is None:
+        return start
+    return start[0], last[1], start[2]
+
+
+class _WriterProcess:
+    """A process that writes packed batches in order, one transaction each, on its own
+    connection. At most one batch is in its hands at a time (`send` after `written`)."""
+
+    def __init__(self, url: str) -> None:
+        spawn = multiprocessing.get_context("spawn")  # never fork a process with the db open
+        self.pipe, theirs = spawn.Pipe()
+        self.process = spawn.Process(target=_write_batches, args=(url, theirs), daemon=True)
+        self.process.start()
+        theirs.close()
+        self.sent: _Packed | None = None
+
+    def send(self, batch: _Packed) -> None:
+        self.pipe.send(batch)
+        self.sent = batch
+
+    def written(self, run: _Run, cases: int) -> bool:
+        """Wait for the batch sent last: True once committed (and counted in `run`),
+        False if the log had moved and nothing was written; a failure is raised."""
+        try:
+            message = self.pipe.recv()
+        except (EOFError, OSError):
+            raise database.StoreError("the bulk writer process stopped unexpectedly") from None
+        if message[0] == "failed":
+            raise message[1]
+        if message[0] == "moved":
+            return False
+        assert self.sent is not None
+        run.committed(message[1], len(self.sent.events), cases)
+        return True
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            with suppress(OSError):
+                self.pipe.send(None)
+            self.process.join(timeout=60)
+            if self.process.is_alive():
+                self.process.terminate()
+                self.process.join()
+        self.pipe.close()
+
+
+def _write_batches(url: str, pipe: Any) -> None:
+    """The writer process: write each batch received until told to stop (None)."""
+    try:
+        db = Database.open(url)
+        try:
+            last: tuple[int, str] | None = None
+            with _writing(db) as conn:
+                while (batch := pipe.recv()) is not None:
+                    with conn.begin() as transaction:
+                        where = _where(conn)
+                        if where != _expected(batch.start, last):
+                            transaction.rollback()
+                            pipe.send(("moved",))
+                            return
+                        last = _write(conn, batch, (where[0], where[1]))
+                    pipe.send(("written", last))
+        finally:
+            db.dispose()
+    except BaseException as exc:
+        pipe.send(("failed", _portable(exc)))
+    finally:
+        pipe.close()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """`exc` if it survives pickling to the other process, else a plain stand-in."""
+    if isinstance(exc, CaseReviewError):
+        return type(exc)(exc.message)
+    return database.StoreError(f"the bulk writer process failed ({type(exc).__name__})")
 
 
 @contextmanager
@@ -230,6 +464,7 @@ class _Seen:
 
     def __init__(self) -> None:
         self.pseudonyms: set[str] = set()
+        self.refs: set[str] = set()  # added by this import (maybe not yet committed)
         self.max_id = 0
 
     def refresh(self, conn: Connection) -> set[str]:
@@ -241,6 +476,12 @@ class _Seen:
         self.pseudonyms |= writer.new_pseudonyms
         self.max_id = max(self.max_id, writer.max_case_id)
 
+    def prepared(self, writer: _BatchWriter) -> None:
+        """Count a batch's cases as seen before it is committed (`_pipelined`), so the
+        next batch, prepared meanwhile, refuses its references and pseudonyms too."""
+        self.commit(writer)
+        self.refs |= writer.refs
+
 
 class _BatchWriter:
     """One batch inside one write transaction, with the chain head kept in memory."""
@@ -251,14 +492,22 @@ class _BatchWriter:
         conn: Connection,
         seen: _Seen,
         today: _Today,
-        refs: Sequence[str],
+        batch: Sequence[CaseScript],
+        start: _Start | None = None,
     ) -> None:
+        """`conn` answers the batch's lookups. `start` (head seq, head hash, next case
+        id) is where the batch will find the log; None reads it from `conn`, which must
+        then hold the write lock."""
         self.ctx = ctx
         self.conn = conn
         self.today = today
-        self.head_seq, self.head_hash = repository.chain_head(conn, lock=True)
-        self.next_id = repository.next_case_id(conn)
-        self.existing = repository.existing_case_refs(conn, refs)
+        if start is None:
+            seq, head_hash = repository.chain_head(conn, lock=True)
+            start = (seq, head_hash, repository.next_case_id(conn))
+        self.start: _Start = start
+        self.head_seq, self.next_id = start[0], start[2]
+        refs = [script.ref for script in batch]
+        self.existing = repository.existing_case_refs(conn, refs) | (seen.refs & set(refs))
         self.recorder = cases._person(repository.get_user(conn, ctx.account), ctx.account)
         self.deciders: dict[str, engine.Person] = {}
         self.workflows: dict[str, _Workflow] = {}
@@ -268,7 +517,6 @@ class _BatchWriter:
         self.rows: list[dict[str, Any]] = []
         self.case_rows: list[dict[str, Any]] = []
         self.clock_rows: list[dict[str, Any]] = []
-        self.event_count = 0
         self.max_case_id = 0
 
     # -- lookups done once per batch ----------------------------------------------------
@@ -370,13 +618,16 @@ class _BatchWriter:
         self._append(case, record)
 
     def _append(self, case: _Case, record: Mapping[str, Any]) -> None:
-        """Seal the event after the in-memory head and carry the case forward."""
-        columns, appended = repository.seal_event(record, None, self.head_seq + 1, self.head_hash)
-        self.head_seq, self.head_hash = appended.seq, appended.entry_hash
-        # Replay reads the fields as stored; the dict they were encoded from is equal
+        """Number the event after the in-memory head and carry the case forward. It is
+        sealed when written (`_write`): the chain is the one thing that must be done in
+        order, and there it costs the preparing process nothing."""
+        self.head_seq += 1
+        event = {name: record.get(name) for name in UNSEALED_COLUMNS}
+        event["seq"] = self.head_seq
+        # Replay reads the fields as stored; the dict they will be encoded from is equal
         # (canonical JSON round-trips str, int, bool and None) and saves decoding them.
-        apply_event(case.workflow.definition, case.state, {**columns, "fields": record["fields"]})
-        case.events.append(columns)
+        apply_event(case.workflow.definition, case.state, event)
+        case.events.append(event)
 
     def _store(self, case: _Case) -> None:
         """The case row and clock rows, as the write path leaves them after the last
@@ -418,15 +669,18 @@ class _BatchWriter:
         self.rows.extend(case.events)
         self.max_case_id = case_id
 
-    def flush(self) -> tuple[int, str]:
-        """Write the batch: case rows, clock rows, events, then the head."""
-        repository.insert_case_rows(self.conn, self.case_rows)
-        repository.insert_clock_rows(
-            self.conn, ("case_id", *projections.CLOCK_COLUMNS), self.clock_rows
+    def end(self) -> _Start:
+        """Where this batch leaves the log, as the next batch's `start`: the head's
+        seq and the next case id are known here; its hash once the batch is written."""
+        return self.head_seq, None, self.next_id
+
+    def packed(self) -> _Packed:
+        """The batch's rows as the writer takes them (and the batch's lists emptied)."""
+        batch = _Packed(
+            self.start,
+            repository.row_values(repository.CASE_COLUMNS, self.case_rows),
+            repository.row_values(CLOCK_ROW_COLUMNS, self.clock_rows),
+            repository.row_values(UNSEALED_COLUMNS, self.rows),
         )
-        repository.insert_events(self.conn, self.rows)
-        self.event_count = len(self.rows)
-        if self.rows:
-            repository.move_head(self.conn, self.head_seq, self.head_hash)
         self.rows, self.case_rows, self.clock_rows = [], [], []
-        return self.head_seq, self.head_hash
+        return batch

@@ -8,7 +8,9 @@ back — seals the event and moves the head, all in the caller's transaction.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,18 +68,31 @@ def _marks(conn: Connection, count: int) -> str:
     return ", ".join([mark] * count)
 
 
-def _insert_many(
-    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+def row_values(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each row's values in `columns` order, as `insert_values` takes them."""
+    # itemgetter builds each tuple in C (with one column it gives the bare value).
+    get = operator.itemgetter(*columns)
+    return [get(row) for row in rows] if len(columns) > 1 else [(get(row),) for row in rows]
+
+
+def insert_values(
+    conn: Connection, table: str, columns: Sequence[str], values: Sequence[tuple[Any, ...]]
 ) -> None:
-    """INSERT rows straight through the driver's executemany.
+    """INSERT rows (tuples in `columns` order) straight through the driver's executemany.
 
     SQLAlchemy's `execute(text(…), [dicts])` costs about 4 µs a row in parameter
     handling alone (a fifth of a bulk import's budget per event); the driver call with
     tuples costs under 1 µs. The values are the same plain str/int/bool/None either way.
     """
-    if rows:
+    if values:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_marks(conn, len(columns))})"
-        conn.exec_driver_sql(sql, [tuple(row[name] for name in columns) for row in rows])
+        conn.exec_driver_sql(sql, list(values))
+
+
+def _insert_many(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    insert_values(conn, table, columns, row_values(columns, rows))
 
 
 def insert_events(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -199,11 +214,58 @@ def iter_event_links(conn: Connection) -> Iterator[Sequence[Any]]:
 SEALED_COLUMNS = ("case_id", "kind", *audit.PAYLOAD_ORDER, "payload", "entry_hash")
 
 
-def iter_sealed_events_by_case(conn: Connection) -> Iterator[Sequence[Any]]:
-    """Every event, `SEALED_COLUMNS` as a tuple, ordered by case then seq (index
-    `ix_events_case_id`). Events under no case come first on SQLite and last on
-    PostgreSQL (where NULLs sort last), in seq order either way."""
-    return _tuples(conn, f"SELECT {', '.join(SEALED_COLUMNS)} FROM events ORDER BY case_id, seq")
+CaseRange = tuple[int | None, int | None]
+"""Case ids `lo <= id < hi`; None leaves that side open. (None, None) is every case."""
+
+EVERY_CASE: CaseRange = (None, None)
+
+
+def _case_id_range(column: str, cases: CaseRange) -> str:
+    """The SQL condition for `cases` on `column` ("1 = 1" when unbounded). The bounds
+    are ints (checked here), so they can be written into the text."""
+    lo, hi = cases
+    conditions = [f"{column} >= {int(lo)}"] if lo is not None else []
+    if hi is not None:
+        conditions.append(f"{column} < {int(hi)}")
+    return " AND ".join(conditions) or "1 = 1"
+
+
+def iter_sealed_events_by_case(
+    conn: Connection, cases: CaseRange = EVERY_CASE, *, unfiled: bool = True
+) -> Iterator[Sequence[Any]]:
+    """Events, `SEALED_COLUMNS` as a tuple, ordered by case then seq (index
+    `ix_events_case_id`): those filed under a case id in `cases`, and, with `unfiled`,
+    those under no case (first on SQLite and last on PostgreSQL, where NULLs sort last;
+    in seq order either way)."""
+    columns = ", ".join(SEALED_COLUMNS)
+    if cases == EVERY_CASE and unfiled:
+        return _tuples(conn, f"SELECT {columns} FROM events ORDER BY case_id, seq")
+    # A range is one index range scan; the unfiled events are a second query rather
+    # than an OR, which would make SQLite sort the whole range.
+    filed = _tuples(
+        conn,
+        f"SELECT {columns} FROM events WHERE case_id IS NOT NULL "
+        f"AND {_case_id_range('case_id', cases)} ORDER BY case_id, seq",
+    )
+    if not unfiled:
+        return filed
+    none = _tuples(conn, f"SELECT {columns} FROM events WHERE case_id IS NULL ORDER BY seq")
+    return itertools.chain(none, filed)
+
+
+def case_id_bounds(conn: Connection, parts: int) -> list[int]:
+    """Case ids that cut the cases into `parts` runs of about equal size, ascending
+    (`parts - 1` of them, fewer if there are few cases)."""
+    total = int(conn.execute(text("SELECT COUNT(*) FROM cases")).scalar_one())
+    bounds: list[int] = []
+    for part in range(1, parts):
+        row = conn.execute(
+            text("SELECT id FROM cases ORDER BY id LIMIT 1 OFFSET :skip"),
+            {"skip": total * part // parts},
+        ).first()
+        if row is not None and (not bounds or int(row[0]) > bounds[-1]):
+            bounds.append(int(row[0]))
+    return bounds
 
 
 REPLAY_COLUMNS = (
@@ -229,14 +291,16 @@ def iter_case_events_by_case(conn: Connection) -> Iterator[dict[str, Any]]:
     )
 
 
-def iter_case_rows(conn: Connection) -> Iterator[dict[str, Any]]:
-    """Every case row in id order, streamed."""
-    return _stream(conn, "SELECT * FROM cases ORDER BY id")
+def iter_case_rows(conn: Connection, cases: CaseRange = EVERY_CASE) -> Iterator[dict[str, Any]]:
+    """The case rows with ids in `cases` (every one by default) in id order, streamed."""
+    where = _case_id_range("id", cases)
+    return _stream(conn, f"SELECT * FROM cases WHERE {where} ORDER BY id")
 
 
-def iter_clock_rows(conn: Connection) -> Iterator[dict[str, Any]]:
-    """Every clock row in (case id, clock id) order, streamed."""
-    return _stream(conn, "SELECT * FROM case_clocks ORDER BY case_id, clock_id")
+def iter_clock_rows(conn: Connection, cases: CaseRange = EVERY_CASE) -> Iterator[dict[str, Any]]:
+    """The clock rows of the case ids in `cases` in (case id, clock id) order, streamed."""
+    where = _case_id_range("case_id", cases)
+    return _stream(conn, f"SELECT * FROM case_clocks WHERE {where} ORDER BY case_id, clock_id")
 
 
 def event_hash_at(conn: Connection, seq: int) -> str | None:

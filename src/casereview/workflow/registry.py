@@ -81,6 +81,11 @@ class Registry:
         self._broken: list[_Broken] = []
         self._missing_dirs: list[str] = []
 
+    def sources(self) -> tuple[list[Path], bool]:
+        """(directories, include_shipped): what builds an equal registry elsewhere, e.g.
+        in a worker process (`Registry(*sources[:1], include_shipped=sources[1])`)."""
+        return list(self._directories), self._include_shipped
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Registry:
         """Shipped workflows plus every directory in `CASEREVIEW_WORKFLOWS`."""

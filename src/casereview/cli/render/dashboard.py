@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, RenderableType
@@ -23,20 +23,21 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from casereview.cli.render import workdays as workdays_render
 from casereview.cli.render.console import info, literal, out, print_json_data, print_line
 from casereview.cli.render.status import STATUS_STYLE, STATUS_WORD, status_text
 from casereview.clocks import OPEN_TRIGGER
-from casereview.services.dashboard import (
-    ChartBar,
-    ClockNote,
-    DueExplanation,
-    DueItem,
-    DueList,
-    DuePassed,
-    EventEntry,
-    Timeline,
-)
+
+if TYPE_CHECKING:
+    # Annotations only: `due` must not import the timeline's service module.
+    from casereview.services.dashboard import (
+        ChartBar,
+        ClockNote,
+        DueExplanation,
+        DuePassed,
+        EventEntry,
+        Timeline,
+    )
+    from casereview.services.due import DueItem, DueList
 
 DUE_COLUMNS = (
     "ref",
@@ -210,6 +211,8 @@ def timeline(view: Timeline, as_json: bool) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column()
+    from casereview.services.dashboard import EventEntry  # loaded already by `timeline`
+
     for entry in view.entries:
         if isinstance(entry, EventEntry):
             grid.add_row(entry.on, _event_text(entry))
@@ -386,6 +389,8 @@ def explanation(view: DueExplanation, as_json: bool) -> None:
     console.print(grid)
     console.print()
     if view.calculation is not None:
+        from casereview.cli.render import workdays as workdays_render
+
         workdays_render.explained(view.calculation, as_json=False)
         if view.calculation_text and not view.calculation_text.startswith(
             view.calculation.summary()
@@ -452,6 +457,8 @@ def _facts(view: DueExplanation) -> list[tuple[str, Text]]:
 
 
 def explanation_json(view: DueExplanation) -> dict[str, Any]:
+    from casereview.cli.render import workdays as workdays_render
+
     data = dataclasses.asdict(view)
     data["calculation"] = (
         workdays_render.explanation_json(view.calculation) if view.calculation else None

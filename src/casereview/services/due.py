@@ -1,0 +1,153 @@
+"""The dashboard's question: what is due, across every case.
+
+`due_list` reads the clock projection alone: one aggregate over the clock index for
+the counts and up to three index-ordered page queries for the rows, then working-day
+arithmetic per row shown. No events, no replay, no workflow definition and no state
+machine, so its cost follows the rows shown, not the number of cases; and this module
+imports nothing the timeline and explanation need (`services.dashboard`), so the
+command that runs most often starts quickly. Everything returned is a frozen record of
+ISO dates, numbers and words; tables, JSON and CSV belong to `cli.render.dashboard`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from casereview import clocks
+from casereview.errors import InvalidInput
+from casereview.services.context import ServiceContext
+
+if TYPE_CHECKING:
+    from casereview.views import OpenClockRow
+    from casereview.workdays import WorkingDayCalendar
+
+SOON_WORKING_DAYS = 5
+"""The summary line counts clocks due within this many working days of the as-of date."""
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One open clock on the dashboard."""
+
+    ref: str
+    pseudonym: str
+    case_state: str
+    clock_id: str
+    label: str
+    kind: str
+    state: str  # running | paused
+    status: str  # overdue | due_soon | running | paused
+    anchor_on: str | None
+    started_on: str | None
+    due_on: str | None  # None while paused (the stored date is the one before the pause)
+    working_days_left: int | None  # count_working_days(as_of, due_on); negative when overdue
+    remaining_days: int | None  # paused only: budget left, in the clock's counting unit
+
+
+@dataclass(frozen=True)
+class DueSummary:
+    """Counts over every open clock, whatever filter or limit chose the rows shown."""
+
+    open: int
+    overdue: int
+    due_soon: int  # status due_soon: inside the clock's own warning window
+    due_next_5: int  # due from as-of to 5 working days after it, not overdue
+    paused: int
+    matching: int  # clocks the filter chose, before the limit
+    shown: int  # rows returned: at most the limit
+
+
+@dataclass(frozen=True)
+class DueList:
+    as_of: str
+    within: int | None
+    overdue_only: bool
+    limit: int | None
+    summary: DueSummary
+    items: tuple[DueItem, ...]
+
+
+def due_list(
+    ctx: ServiceContext,
+    *,
+    as_of: dt.date | None = None,
+    within: int | None = None,
+    overdue_only: bool = False,
+    limit: int | None = None,
+) -> DueList:
+    """Open clocks across all cases, soonest first, with counts over all of them.
+
+    `within`: only clocks due within that many working days of `as_of`, plus every
+    overdue one. `overdue_only`: only overdue clocks. Paused clocks have no due date and
+    are shown only without a filter. `limit`: at most that many rows, the most urgent
+    (None: every one). The summary always counts every open clock, and how many the
+    filter chose before the limit.
+
+    Reads the projection only, through the driver alone (`ctx.reader()`): one
+    aggregate over the clock index and up to three index-ordered page queries, so the
+    cost follows the rows shown, not the number of cases.
+    """
+    from casereview import views
+
+    if within is not None and within < 0:
+        raise InvalidInput(f"--within must be 0 or more working days, got {within}")
+    if within is not None and overdue_only:
+        raise InvalidInput("--within and --overdue cannot be combined")
+    if limit is not None and limit < 1:
+        raise InvalidInput(f"--limit must be 1 or more, got {limit}")
+    day = as_of or ctx.clock.today()
+    cal = ctx.calendar
+    # count_working_days(day, due) <= n exactly when due < the (n+1)th working day after.
+    next_before = cal.add_working_days(day, SOON_WORKING_DAYS + 1)
+    within_before = cal.add_working_days(day, within + 1) if within is not None else None
+    due_before = day if overdue_only else within_before
+    with ctx.reader() as reader:
+        counts = views.open_clock_counts(
+            reader, day, next_before=next_before, within_before=within_before
+        )
+        rows = views.open_clocks(reader, day, due_before=due_before, limit=limit)
+    items = tuple(_due_item(row, day, cal) for row in rows)
+    matching = (
+        counts.overdue if overdue_only else counts.within if within is not None else counts.open
+    )
+    summary = DueSummary(
+        open=counts.open,
+        overdue=counts.overdue,
+        due_soon=counts.due_soon,
+        due_next_5=counts.due_next,
+        paused=counts.paused,
+        matching=matching,
+        shown=len(items),
+    )
+    return DueList(day.isoformat(), within, overdue_only, limit, summary, items)
+
+
+def _due_item(row: OpenClockRow, day: dt.date, cal: WorkingDayCalendar) -> DueItem:
+    due = _date(row.due_on)
+    if row.state == "paused":
+        status, left, due_text = "paused", None, None
+    else:
+        status = clocks.status_of_running(due, _date(row.warn_from), row.ends_on_due, day)
+        left = cal.count_working_days(day, due) if due is not None else None
+        due_text = row.due_on
+    return DueItem(
+        ref=row.ref,
+        pseudonym=row.pseudonym,
+        case_state=row.case_state,
+        clock_id=row.clock_id,
+        label=row.label,
+        kind=row.kind,
+        state=row.state,
+        status=status,
+        anchor_on=row.anchor_on,
+        started_on=row.started_on,
+        due_on=due_text,
+        working_days_left=left,
+        remaining_days=row.remaining_days if row.state == "paused" else None,
+    )
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
