@@ -63,6 +63,23 @@ def sealed_row(columns: dict[str, Any], fields: Any) -> dict[str, Any]:
     )
 
 
+def note_columns(**values: Any) -> dict[str, Any]:
+    """The hashed columns of a plain first note event, with `values` changed."""
+    columns: dict[str, Any] = {name: None for name in audit.HASHED_COLUMNS}
+    columns.update(
+        seq=1,
+        kind="case",
+        trigger="add_note",
+        occurred_on="2026-01-05",
+        recorded_at="t",
+        actor="alice",
+        algorithm="sha256",
+        prev_hash=audit.GENESIS_HASH,
+    )
+    columns.update(values)
+    return columns
+
+
 NULLABLE = (
     "case_ref",
     "from_state",
@@ -162,18 +179,7 @@ def test_check_event_finds_what_full_encoding_finds(row):
 
 
 def test_unescaped_quote_in_a_recomputed_payload_is_still_a_payload_finding():
-    columns = {name: None for name in audit.HASHED_COLUMNS}
-    columns.update(
-        seq=7,
-        kind="case",
-        trigger="add_note",
-        occurred_on="2026-01-05",
-        recorded_at="2026-01-05T10:00:00.000000Z",
-        actor="alice",
-        algorithm="sha256",
-        prev_hash=audit.GENESIS_HASH,
-        rationale='a "b" c',
-    )
+    columns = note_columns(seq=7, recorded_at="2026-01-05T10:00:00.000000Z", rationale='a "b" c')
     row = sealed_row(columns, {})
     assert checked(row) == []
     # The same text laid in raw, and the hash recomputed to match it.
@@ -185,17 +191,7 @@ def test_unescaped_quote_in_a_recomputed_payload_is_still_a_payload_finding():
 def test_whitespace_in_the_stored_fields_text_is_not_a_finding():
     """Only the decoded fields are hashed: a stored text with spaces in it verifies, as
     it always has (the write path never stores one)."""
-    columns = {name: None for name in audit.HASHED_COLUMNS}
-    columns.update(
-        seq=1,
-        kind="case",
-        trigger="add_note",
-        occurred_on="2026-01-05",
-        recorded_at="t",
-        actor="alice",
-        algorithm="sha256",
-        prev_hash=audit.GENESIS_HASH,
-    )
+    columns = note_columns()
     row = sealed_row(columns, {"note": "x", "a": [1, 2]})
     row["fields"] = json.dumps({"note": "x", "a": [1, 2]}, indent=2)
     assert checked(row) == reference(row) == []
@@ -235,17 +231,7 @@ def test_merge_findings_puts_each_events_findings_in_check_order():
 def test_a_prev_hash_that_is_not_hex_is_a_hash_finding_not_a_crash():
     """Found by CI (the property above): a tampered prev_hash holding non-ASCII text
     made `chain_hash` raise UnicodeEncodeError. It must hash, and mismatch."""
-    columns = {name: None for name in audit.HASHED_COLUMNS}
-    columns.update(
-        seq=1,
-        kind="case",
-        trigger="add_note",
-        occurred_on="2026-01-05",
-        recorded_at="t",
-        actor="alice",
-        algorithm="sha256",
-        prev_hash=audit.GENESIS_HASH,
-    )
+    columns = note_columns()
     row = sealed_row(columns, {})
     for odd in ("\x80", "é" * 64, "\ud800"):
         row["prev_hash"] = odd
