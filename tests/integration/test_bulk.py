@@ -90,14 +90,23 @@ def _scripts(count: int, seed: int) -> list[CaseScript]:
     return list(generate.make_scripts(count, seed=seed, today=TODAY, cal=ctx.calendar))
 
 
-def test_bulk_writes_exactly_what_the_write_path_writes(database_url, second_database_url):
+@pytest.mark.parametrize(
+    "batch_size",
+    [
+        7,  # four batches of uneven size: on SQLite, written by the writer process
+        100,  # one batch: written in this process
+    ],
+)
+def test_bulk_writes_exactly_what_the_write_path_writes(
+    database_url, second_database_url, batch_size
+):
     scripts = _scripts(24, seed=11)
     assert sum(1 + len(s.steps) for s in scripts) >= 24 * 10
     clock = FixedClock(TODAY)  # one clock: recorded_at is the same instant in both
     one_by_one = _context(second_database_url, clock)
     _through_services(one_by_one, scripts)
     bulk_ctx = _context(database_url, clock)
-    result = bulk.apply_scripts(bulk_ctx, scripts, batch_size=7)  # batches of uneven size
+    result = bulk.apply_scripts(bulk_ctx, scripts, batch_size=batch_size)
     assert result.cases == len(scripts)
     assert result.events == sum(1 + len(s.steps) for s in scripts)
 

@@ -18,6 +18,8 @@ the step `replay` folds), users are looked up once per batch, clocks are derived
 per case (the write path re-derives them after every event and keeps the last), and the
 batch's events go to the database in one `executemany`. The batches share one
 connection, so SQLite's page cache (the hot part of the indexes) outlives each commit.
+On SQLite, an import of two batches or more is written by a second process, which
+seals and writes one batch while this one prepares the next (`_pipelined`).
 A refusal anywhere in a batch rolls that whole batch back and names the case and step;
 earlier batches stay committed, so a failed import can be resumed from the first case
 not recorded.
@@ -142,9 +144,12 @@ def apply_scripts(
         raise InvalidInput(f"batch size must be at least 1, got {batch_size}")
     db = ctx.db()
     run = _Run(ctx, progress)
-    batches: Iterable[list[CaseScript]] = _batches(scripts, batch_size)
-    if db.engine.dialect.name == "sqlite":
-        batches = _pipelined(ctx, db, run, iter(batches))
+    batches: Iterator[list[CaseScript]] = _batches(scripts, batch_size)
+    first_two = list(itertools.islice(batches, 2))
+    batches = itertools.chain(first_two, batches)
+    # Overlap needs at least two batches; one would only pay for starting the writer.
+    if db.engine.dialect.name == "sqlite" and len(first_two) == 2:
+        batches = _pipelined(ctx, db, run, batches)
     _serial(ctx, db, run, batches)
     if run.cases == 0:
         with db.reading() as read:
@@ -212,11 +217,12 @@ def _pipelined(
 ) -> Iterator[list[CaseScript]]:
     """Prepare each batch while a writer process writes the one before (SQLite).
 
-    Preparing a batch is Python (decide, replay, seal); writing it is the driver's and
-    SQLite's work (binding, index inserts, the commit's sync). They overlap on two
-    cores only in two processes: a writer thread would need the interpreter lock for
-    every row it binds and spend most of its time waiting for it (measured: writing a
-    batch took three times as long). The writer gets each batch's rows as plain tuples.
+    Preparing a batch is Python (decide, replay, clocks); writing it is sealing each
+    event onto the chain (the one step that must go in order) and the driver's and
+    SQLite's work (binding, index inserts, the commit's sync). They overlap on two cores
+    only in two processes: a writer thread would need the interpreter lock for every
+    row it binds and spend most of its time waiting for it (measured: writing a batch
+    took three times as long). The writer gets each batch's rows as plain tuples.
 
     A batch is prepared from where the previous one will leave the log (its head, its
     next case id, the references and pseudonyms it adds), and from a second connection
