@@ -20,7 +20,8 @@ What it promises:
   half an entry.
 * Each installation of `holidays` has its own file (named by a digest of the package's
   folder), so environments sharing one cache folder do not evict each other; writing
-  an entry removes those whose package folder no longer exists.
+  an entry removes those whose package folder no longer exists and that have not been
+  rewritten for 30 days.
 
 The directory is `$CASEREVIEW_CACHE_DIR` if set, else casereview's folder in the user
 cache directory (`platformdirs`). Setting `CASEREVIEW_CACHE_DIR` to an empty string
@@ -74,8 +75,9 @@ def package_key() -> str | None:
 
 
 def _install_root(provenance_key: str) -> str:
-    """The package folder a key was made for (the key's first part)."""
-    return provenance_key.split("|", 1)[0]
+    """The package folder a key was made for (the key's first part; split at the
+    first rules file, so a folder name holding "|" stays whole)."""
+    return provenance_key.split(f"|{_RULES[0]}:", 1)[0]
 
 
 def _file(directory: Path, first_year: int, last_year: int, provenance_key: str) -> Path:
@@ -89,12 +91,21 @@ def _file(directory: Path, first_year: int, last_year: int, provenance_key: str)
     return directory / f"holidays-eng-{first_year}-{last_year}-{root:08x}.json"
 
 
+PRUNE_AFTER_DAYS = 30
+"""Entries of a missing installation are removed only once this old: a cache folder
+shared between machines (a network home) holds entries of folders that exist only on
+the other machine, and each may cost that machine one rebuild a month, not one a run."""
+
+
 def _prune(directory: Path, keep: Path) -> None:
-    """Remove entries whose installation folder is gone (an uninstalled environment)."""
+    """Remove old entries whose installation folder is gone (an uninstalled one)."""
+    cutoff = dt.datetime.now().timestamp() - PRUNE_AFTER_DAYS * 86400
     for other in directory.glob("holidays-eng-*.json"):
         if other == keep:
             continue
         try:
+            if other.stat().st_mtime > cutoff:
+                continue
             key = json.loads(other.read_text(encoding="utf-8"))["key"]
             if isinstance(key, str) and not Path(_install_root(key)).exists():
                 other.unlink()

@@ -20,7 +20,7 @@ import pytest
 from benchmarks import generate
 
 from casereview.clock import FixedClock
-from casereview.errors import Conflict, Refused
+from casereview.errors import CaseReviewError, Conflict, InvalidInput, Refused
 from casereview.services import audit, bulk, cases
 from casereview.services.bulk import CaseScript, Step
 from casereview.services.context import ServiceContext
@@ -316,4 +316,42 @@ def test_another_writer_between_batches_is_kept_and_the_import_completes(databas
     assert head == result.head_seq == run_sql(database_url, "SELECT MAX(seq) FROM events")[0][0]
     assert audit.verify(ctx).ok
     other.close()
+    ctx.close()
+
+
+def test_a_failure_while_preparing_leaves_every_committed_batch_counted(database_url):
+    """Something other than a refused step (here the scripts themselves fail) stops the
+    import while a batch is being written: that batch is committed and reported, so
+    what progress said matches what the database holds."""
+    scripts = _scripts(6, seed=19)
+
+    def failing() -> Iterator[CaseScript]:
+        yield from scripts[:3]
+        raise InvalidInput("row 4 of the import file cannot be read")
+
+    ctx = _context(database_url, FixedClock(TODAY))
+    before = run_sql(database_url, "SELECT COUNT(*) FROM events")[0][0]
+    reported: list[int] = []
+    with pytest.raises(InvalidInput, match="row 4"):
+        bulk.apply_scripts(ctx, failing(), batch_size=1, progress=reported.append)
+    after = run_sql(database_url, "SELECT COUNT(*) FROM events")[0][0]
+    assert sum(reported) == after - before == sum(1 + len(s.steps) for s in scripts[:3])
+    assert audit.verify(ctx).ok
+    ctx.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_writer_that_cannot_start_reports_why(database_url, tmp_path, monkeypatch):
+    """The writer process's own error reaches the caller, not a broken pipe."""
+
+    class Misdirected(bulk._WriterProcess):
+        def __init__(self, url: str) -> None:
+            super().__init__(f"sqlite:///{tmp_path / 'missing' / 'none.db'}")
+
+    monkeypatch.setattr(bulk, "_WriterProcess", Misdirected)
+    ctx = _context(database_url, FixedClock(TODAY))
+    with pytest.raises(CaseReviewError) as failed:
+        bulk.apply_scripts(ctx, _scripts(60, seed=23), batch_size=30)  # > a pipe buffer
+    assert not isinstance(failed.value, Refused)
+    assert run_sql(database_url, "SELECT COUNT(*) FROM cases")[0][0] == 0
     ctx.close()

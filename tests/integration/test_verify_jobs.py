@@ -174,3 +174,30 @@ def test_a_write_during_a_parallel_verify_leaves_a_consistent_report(many):
         assert int(conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()) == before
     assert run_sql(many.url, "SELECT COUNT(*) FROM events")[0][0] == before + 1
     assert audit.verify(ctx, jobs=2).ok
+
+
+def test_no_worker_outlives_a_verify_that_fails(many, monkeypatch):
+    import multiprocessing
+
+    from casereview import audit as chain
+
+    def broken(rows, head):
+        list(rows)  # the workers are running meanwhile
+        raise RuntimeError("the links pass failed")
+
+    monkeypatch.setattr(chain, "check_links", broken)
+    with pytest.raises(RuntimeError, match="links pass"):
+        audit.verify(many.as_("scrut"), jobs=2)
+    assert multiprocessing.active_children() == []
+
+
+def test_progress_after_a_fallback_counts_each_event_once():
+    shown: list[int] = []
+    told = audit_jobs.after(shown.append, 7)
+    assert told is not None
+    for batch in (5, 5, 5):
+        told(batch)
+    assert shown == [3, 5]
+    assert audit_jobs.after(None, 7) is None
+    tell = shown.append
+    assert audit_jobs.after(tell, 0) is tell

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -151,6 +153,17 @@ def test_an_entry_for_a_removed_installation_is_pruned(cache: Path, tmp_path: Pa
     assert _entry_file(cache, gone).is_file()
     mine = holiday_cache.package_key()
     assert mine is not None
+    # Recent: perhaps another machine's, sharing this folder; kept.
+    holiday_cache.store(FIRST, LAST, mine, "1.0", [(dt.date(2031, 3, 5), "Mine")])
+    assert _entry_file(cache, gone).is_file()
+    # Untouched for longer than the limit: removed at the next write.
+    old = time.time() - (holiday_cache.PRUNE_AFTER_DAYS + 1) * 86400
+    os.utime(_entry_file(cache, gone), (old, old))
     holiday_cache.store(FIRST, LAST, mine, "1.0", [(dt.date(2031, 3, 5), "Mine")])
     assert not _entry_file(cache, gone).exists()
     assert [p.name for p in cache.glob("holidays-eng-*.json")] == [_entry_file(cache).name]
+
+
+def test_a_folder_name_with_a_bar_is_kept_whole() -> None:
+    key = "/opt/a|b/holidays|__init__.py:1:2|countries/united_kingdom.py:3:4"
+    assert holiday_cache._install_root(key) == "/opt/a|b/holidays"

@@ -86,15 +86,21 @@ def verify(
         # Large logs: the cases are replayed by worker processes, started now so they
         # work while this one checks the links; None means one process does it all.
         workers = audit_jobs.start(ctx, conn, head, jobs)
-        link_rows = repository.iter_event_links(conn)
-        if workers is not None:
-            link_rows = workers.relaying(link_rows, progress)
-        links, count, last = audit.check_links(link_rows, head)
+        try:
+            link_rows = repository.iter_event_links(conn)
+            if workers is not None:
+                link_rows = workers.relaying(link_rows, progress)
+            links, count, last = audit.check_links(link_rows, head)
+            outcome = workers.finish(progress) if workers is not None else None
+        finally:
+            if workers is not None:
+                workers.stop()  # on every path: no worker outlives this call
         report.events = count
         report.head_hash = last
-        outcome = workers.finish(progress) if workers is not None else None
         if outcome is None:
-            events = EventPass(progress)
+            # Events the workers already reported are not counted twice.
+            told = workers.reported if workers is not None else 0
+            events = EventPass(audit_jobs.after(progress, told))
             passes = [verify_cases(ctx, conn, events)]
             sealed, user_events = events.sealed, events.user_events
         else:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.connection import wait
@@ -135,7 +136,12 @@ def launch(head: tuple[int, str] | None, jobs: list[Job]) -> Workers:
         for job in jobs:
             receive, send = spawn.Pipe(duplex=False)
             process = spawn.Process(target=work, args=(job, send), daemon=True)
-            process.start()
+            try:
+                process.start()
+            except BaseException:
+                receive.close()
+                send.close()
+                raise
             send.close()  # the worker holds the only sending end: EOF means it ended
             workers.add(process, receive)
     except BaseException:
@@ -153,6 +159,7 @@ class Workers:
         self.pipes: list[Pipe] = []
         self.results: dict[int, tuple[Any, ...]] = {}
         self.failed = False
+        self.reported = 0  # events passed on to `progress` so far
 
     def add(self, process: BaseProcess, pipe: Pipe) -> None:
         self.processes.append(process)
@@ -195,6 +202,7 @@ class Workers:
                 while True:
                     message = pipe.recv()
                     if message[0] == "progress":
+                        self.reported += int(message[1])
                         if progress is not None:
                             progress(int(message[1]))
                     elif message[0] == "done":
@@ -211,13 +219,30 @@ class Workers:
                 return
 
     def stop(self) -> None:
-        """End every worker that is still running and close the pipes."""
+        """End every worker that is still running and close the pipes (again: safe)."""
         for process in self.processes:
             if process.is_alive():
                 process.terminate()
             process.join()
         for pipe in self.pipes:
             pipe.close()
+
+
+def after(progress: Callable[[int], None] | None, skip: int) -> Callable[[int], None] | None:
+    """`progress`, told nothing until `skip` events have gone by: for a pass redone in
+    the coordinator after workers had already reported some of the same events."""
+    if progress is None or skip <= 0:
+        return progress
+    left = skip
+
+    def told(events: int) -> None:
+        nonlocal left
+        shown = max(0, events - left)
+        left = max(0, left - events)
+        if shown:
+            progress(shown)
+
+    return told
 
 
 def work(job: Job, out: Pipe) -> None:
@@ -230,7 +255,9 @@ def work(job: Job, out: Pipe) -> None:
     try:
         out.send(("done", *_verify_run(job, lambda n: out.send(("progress", n)))))
     except BaseException as exc:
-        out.send(("failed", type(exc).__name__))
+        # The coordinator may be gone (its end closed): then there is nobody to tell.
+        with suppress(OSError):
+            out.send(("failed", type(exc).__name__))
     finally:
         out.close()
 

@@ -38,7 +38,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
@@ -269,7 +269,7 @@ def _pipelined(
     in_flight: list[CaseScript] | None = None
     start: _Start | None = None
     try:
-        with db.engine.connect() as reads:
+        with _reading(db) as reads:
             for batch in batches:
                 refused = None
                 with reads.begin():
@@ -284,6 +284,7 @@ def _pipelined(
                 # refusal here reports how many cases were recorded.
                 if in_flight is not None and not writer.written(run, len(in_flight)):
                     return _resume(run, [in_flight, batch], batches)
+                in_flight = None  # written and counted
                 if refused is not None:
                     raise run.refusal(refused) from refused
                 writer.send(prepared.packed())
@@ -291,7 +292,15 @@ def _pipelined(
                 in_flight, start = batch, prepared.end()
             if in_flight is not None and not writer.written(run, len(in_flight)):
                 return _resume(run, [in_flight], batches)
+            in_flight = None
         return iter(())
+    except BaseException:
+        # Whatever stopped the import (a bad script, an interrupt), the batch in the
+        # writer's hands is committed or not before this returns, and counted if it was.
+        if in_flight is not None:
+            with suppress(BaseException):
+                writer.written(run, len(in_flight))
+        raise
     finally:
         writer.stop()
 
@@ -377,8 +386,20 @@ class _WriterProcess:
         self.sent: _Packed | None = None
 
     def send(self, batch: _Packed) -> None:
-        self.pipe.send(batch)
+        try:
+            self.pipe.send(batch)
+        except OSError:
+            # The writer ended before taking it: raise what it said, if it said anything.
+            self._raise_failure()
         self.sent = batch
+
+    def _raise_failure(self) -> NoReturn:
+        with suppress(EOFError, OSError):
+            if self.pipe.poll(5):
+                message = self.pipe.recv()
+                if message[0] == "failed":
+                    raise message[1]
+        raise database.StoreError("the bulk writer process stopped unexpectedly")
 
     def written(self, run: _Run, cases: int) -> bool:
         """Wait for the batch sent last: True once committed (and counted in `run`),
@@ -386,7 +407,7 @@ class _WriterProcess:
         try:
             message = self.pipe.recv()
         except (EOFError, OSError):
-            raise database.StoreError("the bulk writer process stopped unexpectedly") from None
+            self._raise_failure()
         if message[0] == "failed":
             raise message[1]
         if message[0] == "moved":
@@ -436,6 +457,17 @@ def _portable(exc: BaseException) -> BaseException:
     if isinstance(exc, CaseReviewError):
         return type(exc)(exc.message)
     return database.StoreError(f"the bulk writer process failed ({type(exc).__name__})")
+
+
+@contextmanager
+def _reading(db: Database) -> Iterator[Connection]:
+    """A connection for a pipelined import's lookups, its errors reported as the
+    store reports them."""
+    try:
+        with db.engine.connect() as conn:
+            yield conn
+    except (OperationalError, ProgrammingError, DatabaseError) as exc:
+        raise database.StoreError(database._describe(exc, db)) from None
 
 
 @contextmanager
