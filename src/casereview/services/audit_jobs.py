@@ -282,8 +282,8 @@ def _verify_run(
                 conn.execute(text(f"SET TRANSACTION SNAPSHOT '{_snapshot_id(job.snapshot)}'"))
             else:
                 repository.hold_snapshot(conn)
-            row = conn.execute(text("SELECT seq, entry_hash FROM chain_head WHERE id = 1")).first()
-            head = None if row is None else (int(row[0]), str(row[1]))
+            # Workers start only for a log with a head, so the coordinator's is a tuple.
+            head = repository.chain_head(conn)
             events = EventPass(progress)
             done = verify_cases(ctx, conn, events, job.cases, unfiled=job.unfiled)
             return head, done, events.sealed, events.user_events

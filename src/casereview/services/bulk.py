@@ -200,19 +200,19 @@ class _Run:
         self.today = _Today(ctx)
 
     def fill(self, writer: _BatchWriter, batch: Sequence[CaseScript]) -> None:
-        """Apply every script of `batch` to `writer` (nothing written yet)."""
+        """Apply every script of `batch` to `writer` (nothing written yet); a refused
+        step is raised as `_ScriptRefused`, naming its case."""
         for script in batch:
             try:
                 writer.apply(script)
             except CaseReviewError as exc:
-                exc.add_note(script.ref)  # which case, for `refusal`
-                raise
+                raise _ScriptRefused(script.ref, exc) from exc
 
-    def refusal(self, exc: CaseReviewError) -> CaseReviewError:
-        """`exc` (raised by `fill`) reworded to say what was and was not recorded."""
-        ref = exc.__notes__[-1] if getattr(exc, "__notes__", None) else "?"
+    def refusal(self, refused: _ScriptRefused) -> CaseReviewError:
+        """The refusal reworded to say what was and was not recorded."""
+        exc = refused.error
         return type(exc)(
-            f"case {ref}: {exc.message}. Nothing from this batch was "
+            f"case {refused.ref}: {exc.message}. Nothing from this batch was "
             f"recorded; the {self.cases} cases before it were"
         )
 
@@ -222,6 +222,15 @@ class _Run:
         self.head = head
         if self.progress is not None:
             self.progress(events)
+
+
+class _ScriptRefused(Exception):
+    """A step of the case `ref` was refused (`error`) while its batch was prepared."""
+
+    def __init__(self, ref: str, error: CaseReviewError) -> None:
+        super().__init__(ref)
+        self.ref = ref
+        self.error = error
 
 
 def _serial(
@@ -234,8 +243,8 @@ def _serial(
                 writer = _BatchWriter(ctx, conn, run.seen, run.today, batch)
                 try:
                     run.fill(writer, batch)
-                except CaseReviewError as exc:
-                    raise run.refusal(exc) from exc
+                except _ScriptRefused as refused:
+                    raise run.refusal(refused) from refused.error
                 packed = writer.packed()
                 seq, head_hash, _next_id = packed.start
                 assert head_hash is not None  # read under the lock just now
@@ -269,16 +278,16 @@ def _pipelined(
     in_flight: list[CaseScript] | None = None
     start: _Start | None = None
     try:
-        with _reading(db) as reads:
+        with _connected(db) as reads:
             for batch in batches:
                 refused = None
                 with reads.begin():
                     if start is None:
-                        start = (*repository.chain_head(reads), repository.next_case_id(reads))
+                        start = _log_position(reads)
                     prepared = _BatchWriter(ctx, reads, run.seen, run.today, batch, start=start)
                     try:
                         run.fill(prepared, batch)
-                    except CaseReviewError as exc:
+                    except _ScriptRefused as exc:
                         refused = exc
                 # The batch before must be written before this one goes, and before a
                 # refusal here reports how many cases were recorded.
@@ -286,7 +295,7 @@ def _pipelined(
                     return _resume(run, [in_flight, batch], batches)
                 in_flight = None  # written and counted
                 if refused is not None:
-                    raise run.refusal(refused) from refused
+                    raise run.refusal(refused) from refused.error
                 writer.send(prepared.packed())
                 run.seen.prepared(prepared)
                 in_flight, start = batch, prepared.end()
@@ -361,9 +370,10 @@ def _write(conn: Connection, batch: _Packed, head: tuple[int, str]) -> tuple[int
     return seq, prev
 
 
-def _where(conn: Connection) -> tuple[int, str, int]:
-    """Where the log is: head seq, head hash, next case id (under the write lock)."""
-    return (*repository.chain_head(conn, lock=True), repository.next_case_id(conn))
+def _log_position(conn: Connection, *, lock: bool = False) -> tuple[int, str, int]:
+    """Where the log is: head seq, head hash, next case id (`lock`: take the head row's
+    write lock, for a writer about to append)."""
+    return (*repository.chain_head(conn, lock=lock), repository.next_case_id(conn))
 
 
 def _expected(start: _Start, last: tuple[int, str] | None) -> tuple[int, str | None, int]:
@@ -429,15 +439,14 @@ class _WriterProcess:
 
 def _write_batches(url: str, pipe: Any) -> None:
     """The writer process: write each batch received until told to stop (None)."""
-    gc.set_threshold(IMPORT_GC_THRESHOLD, *gc.get_threshold()[1:])  # see _fewer_collections
     try:
         db = Database.open(url)
         try:
             last: tuple[int, str] | None = None
-            with _writing(db) as conn:
+            with _fewer_collections(), _writing(db) as conn:
                 while (batch := pipe.recv()) is not None:
                     with conn.begin() as transaction:
-                        where = _where(conn)
+                        where = _log_position(conn, lock=True)
                         if where != _expected(batch.start, last):
                             transaction.rollback()
                             pipe.send(("moved",))
@@ -447,7 +456,9 @@ def _write_batches(url: str, pipe: Any) -> None:
         finally:
             db.dispose()
     except BaseException as exc:
-        pipe.send(("failed", _portable(exc)))
+        # The importing process may be gone (its end closed): then there is nobody to tell.
+        with suppress(OSError):
+            pipe.send(("failed", _portable(exc)))
     finally:
         pipe.close()
 
@@ -460,9 +471,9 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 @contextmanager
-def _reading(db: Database) -> Iterator[Connection]:
-    """A connection for a pipelined import's lookups, its errors reported as the
-    store reports them."""
+def _connected(db: Database) -> Iterator[Connection]:
+    """A connection of the import's own, its errors reported as the store reports them
+    (`_writing` for the writes; a pipelined import's lookups use it as it is)."""
     try:
         with db.engine.connect() as conn:
             yield conn
@@ -481,18 +492,15 @@ def _writing(db: Database) -> Iterator[Connection]:
     IMMEDIATE` on SQLite through the store's write option; on PostgreSQL each batch
     locks the head row first, in `_BatchWriter`), and errors are reported the same way.
     """
-    try:
-        with db.engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                # Straight to the driver: through SQLAlchemy the statement would begin a
-                # transaction first.
-                driver = conn.connection.driver_connection
-                assert driver is not None
-                for pragma in SQLITE_LOAD_PRAGMAS:
-                    driver.execute(pragma)
-            yield conn.execution_options(**{database._WRITE: True})
-    except (OperationalError, ProgrammingError, DatabaseError) as exc:
-        raise database.StoreError(database._describe(exc, db)) from None
+    with _connected(db) as conn:
+        if conn.dialect.name == "sqlite":
+            # Straight to the driver: through SQLAlchemy the statement would begin a
+            # transaction first.
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            for pragma in SQLITE_LOAD_PRAGMAS:
+                driver.execute(pragma)
+        yield conn.execution_options(**{database._WRITE: True})
 
 
 class _Today:
@@ -573,8 +581,7 @@ class _BatchWriter:
         self.conn = conn
         self.today = today
         if start is None:
-            seq, head_hash = repository.chain_head(conn, lock=True)
-            start = (seq, head_hash, repository.next_case_id(conn))
+            start = _log_position(conn, lock=True)
         self.start: _Start = start
         self.head_seq, self.next_id = start[0], start[2]
         refs = [script.ref for script in batch]
