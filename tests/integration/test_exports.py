@@ -338,6 +338,25 @@ def test_an_entry_hash_not_in_the_log_is_reported(demo_db: Path, ctx_for, tmp_pa
     )
 
 
+def test_an_entry_hash_of_another_event_is_placed_by_the_log(
+    demo_db: Path, ctx_for, tmp_path
+) -> None:
+    """The log has no index on entry_hash: a hash not at its own seq is still found."""
+    data, _ = export_bytes(ctx_for(demo_db), format="json")
+    doc = json.loads(data)
+    first, other = doc["events"][0], doc["events"][7]
+    first["entry_hash"], other["entry_hash"] = other["entry_hash"], first["entry_hash"]
+    forged = json_format.render(
+        doc["meta"], doc["events"], json_format.content_digest(doc["meta"], doc["events"])
+    )
+    report = exports.verify_export(write(tmp_path, "swap.json", forged), ctx_for(demo_db))
+    placed = {f.seq: f.message for f in report.findings if f.check == "database"}
+    assert placed == {
+        first["seq"]: f"its entry_hash belongs to event {other['seq']} in the log",
+        other["seq"]: f"its entry_hash belongs to event {first['seq']} in the log",
+    }
+
+
 def test_a_different_database_is_reported(demo_db: Path, ctx_for, tmp_path, world) -> None:
     data, _ = export_bytes(ctx_for(demo_db), format="csv")
     path = write(tmp_path, "log.csv", data)

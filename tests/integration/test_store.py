@@ -184,3 +184,71 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
     with sqlite3.connect(path) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
     assert names == [m.name for m in MIGRATIONS]
+
+
+def _entry_hash_indexes(url: str) -> list[str]:
+    """Names of indexes covering events.entry_hash, read from the catalogue itself."""
+    from tests.conftest import run_sql
+
+    if url.startswith("sqlite"):
+        names = [r[0] for r in run_sql(url, "SELECT name FROM pragma_index_list('events')")]
+        return [
+            name
+            for name in names
+            if any(
+                col[2] == "entry_hash"
+                for col in run_sql(url, f"SELECT * FROM pragma_index_info('{name}')")
+            )
+        ]
+    return [
+        r[0]
+        for r in run_sql(
+            url,
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'events' "
+            "AND indexdef LIKE '%entry_hash%'",
+        )
+    ]
+
+
+def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_index(
+    database_url, monkeypatch
+):
+    """0004 rebuilds the SQLite event table (drops the PostgreSQL constraint): the rows
+    are the same, the chain verifies, the log is still append-only and takes new events."""
+    from casereview.store import migrations
+    from tests.conftest import run_sql
+
+    monkeypatch.setattr("casereview.store.database.MIGRATIONS", MIGRATIONS[:3])
+    old = Database.open(database_url, create=True)
+    with old.unit_of_work() as uow:
+        for trigger in ("user_add", "user_change", "user_add"):
+            repository.append_event(uow.conn, _record(trigger), None)
+        uow.commit()
+    old.dispose()
+    monkeypatch.undo()
+    assert len(_entry_hash_indexes(database_url)) == 1
+    before = run_sql(database_url, "SELECT * FROM events ORDER BY seq")
+
+    upgraded = Database.open(database_url)
+    try:
+        assert _entry_hash_indexes(database_url) == []
+        assert run_sql(database_url, "SELECT * FROM events ORDER BY seq") == before
+        with upgraded.reading() as conn:
+            head = repository.chain_head(conn)
+            rows = list(repository.iter_events(conn, batch=2))
+        assert audit.verify_chain(rows, head)[:2] == ([], 3)
+        with (
+            pytest.raises((IntegrityError, OperationalError, DatabaseError, StoreError)),
+            upgraded.unit_of_work() as uow,
+        ):
+            uow.conn.execute(text("DELETE FROM events WHERE seq = 1"))
+            uow.commit()
+        with upgraded.unit_of_work() as uow:
+            fourth = repository.append_event(uow.conn, _record(), None)
+            uow.commit()
+        assert fourth.seq == 4
+        assert run_sql(database_url, "SELECT prev_hash FROM events WHERE seq = 4") == [(head[1],)]
+        names = run_sql(database_url, "SELECT name FROM schema_migrations ORDER BY name")
+        assert [r[0] for r in names] == [m.name for m in migrations.MIGRATIONS]
+    finally:
+        upgraded.dispose()

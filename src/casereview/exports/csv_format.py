@@ -121,37 +121,115 @@ def _text_cell(text: str) -> str:
     return text
 
 
+def event_text(record: DecisionRecord) -> str:
+    """An event row as the text `csv.writer` writes for it, line ending included.
+
+    The cells other than the three of free text (rationale, fields, clocks) are checked
+    together, and when none of them needs quoting or neutralising (nearly always: they
+    are references, dates, ids, labels, names and hashes) they are joined as they
+    stand; anything else goes through `csv.writer`. The bytes are the same either way
+    (a test holds the two paths to agreement); `csv.writer` and the per-cell formula
+    check were over a third of the time of a whole export.
+    """
+    (
+        seq,
+        ref,
+        pseudonym,
+        occurred,
+        recorded,
+        trigger,
+        trigger_label,
+        from_state,
+        from_label,
+        to_state,
+        to_label,
+        actor,
+        behalf,
+        role,
+        rationale,
+        fields,
+        omitted,
+        moments,
+        _,
+        entry_hash,
+    ) = record
+    listed = " ".join(omitted)
+    try:
+        plain = ",".join(
+            (
+                "event",
+                str(seq),
+                ref,
+                pseudonym,
+                occurred,
+                recorded,
+                trigger,
+                trigger_label,
+                from_state or "",
+                from_label or "",
+                to_state,
+                to_label,
+                actor,
+                behalf or "",
+                role or "",
+                listed,
+                entry_hash,
+            )
+        )
+    except TypeError:  # a missing value where text belongs: csv.writer decides
+        plain = '"'
+    # Joined as they stand only if no cell holds a comma (the count), a quote or a
+    # line break (they must be quoted), or starts like a formula (neutralised).
+    if (
+        plain.count(",") != 16
+        or '"' in plain
+        or "\n" in plain
+        or "\r" in plain
+        or _FORMULA_AFTER_COMMA(plain) is not None
+    ):
+        return row_text(event_cells(record))
+    # `plain` ends with the omitted fields and the entry hash, which the row has
+    # after the free text.
+    head = plain[: len(plain) - len(listed) - len(entry_hash) - 2]
+    clocks = "\n".join([m.summary for m in moments])
+    return (
+        f"{head},{_text_cell(rationale or '')},{_text_cell(_fields_cell(fields))},"
+        f"{listed},{_text_cell(clocks)},{entry_hash}\r\n"
+    )
+
+
+def row_text(cells: list[str]) -> str:
+    """One row as `csv.writer` writes it, every cell neutralised."""
+    try:
+        _ONE_ROW.writerow([safe_cell(c) for c in cells])
+        return "".join(_ONE_ROW_LINES)
+    finally:
+        _ONE_ROW_LINES.clear()
+
+
 class _Lines(list[str]):
     """Collects the text `csv.writer` writes, as one string per row."""
 
     write = list.append
 
 
+_ONE_ROW_LINES = _Lines()
+_ONE_ROW = csv.writer(_ONE_ROW_LINES, lineterminator="\r\n")
+
+
 class CsvWriter:
     """Rows are collected as text and encoded, hashed and written out every
-    `FLUSH_ROWS` rows (one encode and one write per batch, not per row).
-
-    An event row is written by `write`: its cells other than the three of free text
-    (rationale, fields, clocks) are checked together, and when none of them needs
-    quoting or neutralising — nearly always: they are references, dates, ids, labels,
-    names and hashes — they are joined as they stand. Anything else goes through
-    `csv.writer`, which lays out every other row; the bytes are the same either way (a
-    test holds the two paths to agreement). `csv.writer` and the per-cell formula check
-    were over a third of the time of a whole export.
-    """
+    `FLUSH_ROWS` rows (one encode and one write per batch, not per row). Event rows are
+    laid out by `event_text`, here (`write`) or in a worker process (`write_text`)."""
 
     FLUSH_ROWS = 500
 
     def __init__(self, stream: BinaryIO) -> None:
         self._sink = HashingSink(stream)
-        self._lines = _Lines()
-        self._csv = csv.writer(self._lines, lineterminator="\r\n")
+        self._lines: list[str] = []
 
     def _row(self, cells: list[str]) -> None:
-        formula = FORMULA_START
-        self._csv.writerow([("'" + c) if c[:1] in formula else c for c in cells])
-        if len(self._lines) >= self.FLUSH_ROWS:
-            self._flush()
+        self.write_text(row_text(cells))
 
     def _flush(self, *, hashed: bool = True) -> None:
         if self._lines:
@@ -165,72 +243,11 @@ class CsvWriter:
             self._row(["meta", key, value])
 
     def write(self, record: DecisionRecord) -> None:
-        (
-            seq,
-            ref,
-            pseudonym,
-            occurred,
-            recorded,
-            trigger,
-            trigger_label,
-            from_state,
-            from_label,
-            to_state,
-            to_label,
-            actor,
-            behalf,
-            role,
-            rationale,
-            fields,
-            omitted,
-            moments,
-            _,
-            entry_hash,
-        ) = record
-        listed = " ".join(omitted)
-        try:
-            plain = ",".join(
-                (
-                    "event",
-                    str(seq),
-                    ref,
-                    pseudonym,
-                    occurred,
-                    recorded,
-                    trigger,
-                    trigger_label,
-                    from_state or "",
-                    from_label or "",
-                    to_state,
-                    to_label,
-                    actor,
-                    behalf or "",
-                    role or "",
-                    listed,
-                    entry_hash,
-                )
-            )
-        except TypeError:  # a missing value where text belongs: csv.writer decides
-            plain = '"'
-        # Joined as they stand only if no cell holds a comma (the count), a quote or a
-        # line break (they must be quoted), or starts like a formula (neutralised).
-        if (
-            plain.count(",") != 16
-            or '"' in plain
-            or "\n" in plain
-            or "\r" in plain
-            or _FORMULA_AFTER_COMMA(plain) is not None
-        ):
-            self._row(event_cells(record))
-            return
-        # `plain` ends with the omitted fields and the entry hash, which the row has
-        # after the free text.
-        head = plain[: len(plain) - len(listed) - len(entry_hash) - 2]
-        clocks = "\n".join([m.summary for m in moments])
-        self._lines.append(
-            f"{head},{_text_cell(rationale or '')},{_text_cell(_fields_cell(fields))},"
-            f"{listed},{_text_cell(clocks)},{entry_hash}\r\n"
-        )
+        self.write_text(event_text(record))
+
+    def write_text(self, text: str) -> None:
+        """An event row already laid out by `event_text` (by this process or a worker)."""
+        self._lines.append(text)
         if len(self._lines) >= self.FLUSH_ROWS:
             self._flush()
 

@@ -41,6 +41,13 @@ class Writer(Protocol):
         ...
 
 
+class LineWriter(Writer, Protocol):
+    """A writer whose events are independent lines of text, so they can be laid out
+    elsewhere (a worker process) and handed over in order."""
+
+    def write_text(self, text: str) -> None: ...
+
+
 class HashingSink:
     """Writes bytes to a stream and, unless told otherwise, into a running sha256."""
 

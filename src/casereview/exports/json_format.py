@@ -144,7 +144,11 @@ class JsonWriter:
         self._sink.update_hash_only(b'{"events":[')
 
     def write(self, record: DecisionRecord) -> None:
-        self._lines.append(event_line(record))
+        self.write_text(event_line(record))
+
+    def write_text(self, text: str) -> None:
+        """An event already laid out by `event_line` (by this process or a worker)."""
+        self._lines.append(text)
         if len(self._lines) >= self.FLUSH_EVENTS:
             self._flush()
 

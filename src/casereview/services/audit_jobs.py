@@ -23,13 +23,12 @@ What keeps the answer the same as one process's:
   the URL, the workflow registry's sources and (when it is not the default one) the
   working-day calendar.
 
-Small logs stay in one process: starting a worker costs a fresh interpreter and its
-imports (a few hundred milliseconds), which pays off only for long passes.
+Small logs stay in one process (`services.processes` owns when to start workers, and
+how).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
@@ -41,7 +40,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
+from casereview.services.processes import (
+    MAX_AUTO_JOBS,
+    PARALLEL_FROM_EVENTS,
+    auto_jobs,
+    start_processes,
+    stop_processes,
+)
 from casereview.store import repository
+
+__all__ = ["MAX_AUTO_JOBS", "PARALLEL_FROM_EVENTS", "Job", "Workers", "auto_jobs", "start"]
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -50,12 +58,6 @@ if TYPE_CHECKING:
     from casereview.services.audit import CasePass
     from casereview.services.context import ServiceContext
     from casereview.workdays import WorkingDayCalendar
-
-PARALLEL_FROM_EVENTS = 200_000
-"""Logs shorter than this are verified in one process unless `jobs` says otherwise."""
-
-MAX_AUTO_JOBS = 4
-"""The most workers chosen automatically (one per CPU up to this)."""
 
 RELAY_EVERY = 20_000
 """While checking links, pass on the workers' progress every this many rows."""
@@ -77,13 +79,6 @@ class Job:
 
 Outcome = tuple[list["CasePass"], list["audit.Finding"], list[dict[str, Any]]]
 """(each run's case pass, every sealed-event finding, the user events)."""
-
-
-def auto_jobs(events: int, cpus: int | None) -> int:
-    """How many processes verify a log of `events` events on `cpus` CPUs by default."""
-    if events < PARALLEL_FROM_EVENTS:
-        return 1
-    return max(1, min(cpus or 1, MAX_AUTO_JOBS))
 
 
 def start(
@@ -130,23 +125,8 @@ def start(
 
 def launch(head: tuple[int, str] | None, jobs: list[Job]) -> Workers:
     """Start one worker process per job; `head` is the coordinator's chain head."""
-    spawn = multiprocessing.get_context("spawn")
     workers = Workers(head)
-    try:
-        for job in jobs:
-            receive, send = spawn.Pipe(duplex=False)
-            process = spawn.Process(target=work, args=(job, send), daemon=True)
-            try:
-                process.start()
-            except BaseException:
-                receive.close()
-                send.close()
-                raise
-            send.close()  # the worker holds the only sending end: EOF means it ended
-            workers.add(process, receive)
-    except BaseException:
-        workers.stop()
-        raise
+    workers.processes, workers.pipes = start_processes(work, jobs)
     return workers
 
 
@@ -160,10 +140,6 @@ class Workers:
         self.results: dict[int, tuple[Any, ...]] = {}
         self.failed = False
         self.reported = 0  # events passed on to `progress` so far
-
-    def add(self, process: BaseProcess, pipe: Pipe) -> None:
-        self.processes.append(process)
-        self.pipes.append(pipe)
 
     def relaying(
         self, rows: Iterable[Any], progress: Callable[[int], None] | None
@@ -220,12 +196,7 @@ class Workers:
 
     def stop(self) -> None:
         """End every worker that is still running and close the pipes (again: safe)."""
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
-        for pipe in self.pipes:
-            pipe.close()
+        stop_processes(self.processes, self.pipes)
 
 
 def after(progress: Callable[[int], None] | None, skip: int) -> Callable[[int], None] | None:

@@ -69,9 +69,9 @@ SQLITE_CHECKPOINT_PAGES = 20000
 """WAL pages (4 KiB each) the import's connection lets accumulate before checkpointing."""
 
 SQLITE_LOAD_PRAGMAS: tuple[str, ...] = (
-    # The batch inserts tens of thousands of index entries at random places
-    # (entry_hash is a unique index); SQLite's default 2 MiB page cache would send most
-    # of them back to the file.
+    # A batch inserts thousands of index entries at scattered places (the clocks'
+    # due-date index, the cases' state index); SQLite's default 2 MiB page cache would
+    # send most of those pages back to the file between batches.
     f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}",
     # Each commit of a batch leaves thousands of pages in the WAL; at the default (1,000
     # pages) every commit also copies them into the file. Checkpointing every ~80 MB
@@ -486,8 +486,8 @@ def _writing(db: Database) -> Iterator[Connection]:
     """One connection for every batch of the import, each batch its own transaction.
 
     `Database.unit_of_work` opens a connection per transaction (no pool), and on SQLite
-    closing it throws away the page cache — which at national scale holds the hot part
-    of the `entry_hash` index — and checkpoints the whole WAL. Kept open, the cache
+    closing it throws away the page cache — which holds the index pages the next batch
+    will touch again — and checkpoints the whole WAL. Kept open, the cache
     survives from batch to batch. Transactions begin as `unit_of_work`'s do (`BEGIN
     IMMEDIATE` on SQLite through the store's write option; on PostgreSQL each batch
     locks the head row first, in `_BatchWriter`), and errors are reported the same way.

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -42,16 +42,19 @@ from casereview import __version__, audit, clocks
 from casereview.errors import CaseReviewError, InvalidInput, NotFound
 from casereview.exports import ics
 from casereview.exports.csv_format import CsvWriter
+from casereview.exports.csv_format import event_text as csv_event_text
 from casereview.exports.decision_log import (
     EVENT_COLUMNS,
     FORMATS,
     DecisionLogBuilder,
+    DecisionRecord,
     ExportMeta,
     WorkflowRef,
 )
-from casereview.exports.document import ExportFormatError, ParsedExport, Writer
+from casereview.exports.document import ExportFormatError, LineWriter, ParsedExport, Writer
 from casereview.exports.integrity import Finding, check_file, compare, read_export
 from casereview.exports.json_format import JsonWriter
+from casereview.exports.json_format import event_line as json_event_line
 from casereview.exports.markdown import MarkdownWriter
 from casereview.services.context import ServiceContext
 from casereview.store import location, projections, repository
@@ -61,11 +64,13 @@ GENERATOR = f"casereview {__version__}"
 BATCH = 2_000
 MAX_FINDINGS = 200
 
-WRITERS: dict[str, Callable[[BinaryIO], Writer]] = {
-    "csv": CsvWriter,
-    "json": JsonWriter,
-    "md": MarkdownWriter,
+LINE_WRITERS: dict[str, Callable[[BinaryIO], LineWriter]] = {"csv": CsvWriter, "json": JsonWriter}
+"""The formats whose events are independent lines (which worker processes can lay out)."""
+LINE_LAYOUTS: dict[str, Callable[[DecisionRecord], str]] = {
+    "csv": csv_event_text,
+    "json": json_event_line,
 }
+WRITERS: dict[str, Callable[[BinaryIO], Writer]] = {**LINE_WRITERS, "md": MarkdownWriter}
 
 _events = table(
     "events",
@@ -106,11 +111,18 @@ def _conditions(
     case_id: int | None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    *,
+    share: tuple[int, int] | None = None,
 ) -> list[ColumnElement[bool]]:
+    """Case events up to `head_seq`: of one case, or with `share` (k, n) of the cases
+    whose id % n == k; dated within the bounds given."""
     c = _events.c
     where: list[ColumnElement[bool]] = [c.kind == "case", c.seq <= head_seq]
     if case_id is not None:
         where.append(c.case_id == case_id)
+    if share is not None:
+        k, n = share
+        where.append(c.case_id % n == k)
     return where + _dated(date_from, date_to)
 
 
@@ -181,8 +193,13 @@ def _survey(
     return _Survey(events, cases, _workflows(conn, read + dated) if dated else every, every)
 
 
-def _batches(
-    conn: Connection, head_seq: int, case_id: int | None, batch: int = BATCH
+def batches(
+    conn: Connection,
+    head_seq: int,
+    case_id: int | None,
+    batch: int = BATCH,
+    *,
+    share: tuple[int, int] | None = None,
 ) -> Iterator[list[Any]]:
     """Case events up to the head, in seq order, as the driver's own row tuples (in
     `EVENT_COLUMNS` order): one streamed query, `batch` rows at a time (a server-side
@@ -195,7 +212,7 @@ def _batches(
     c = _events.c
     stmt = (
         select(*(c[name] for name in EVENT_COLUMNS))
-        .where(*_conditions(head_seq, case_id))
+        .where(*_conditions(head_seq, case_id, share=share))
         .order_by(c.seq)
     )
     compiled = stmt.compile(dialect=conn.dialect)
@@ -217,13 +234,26 @@ def _batches(
         cursor.close()
 
 
-def _hash_positions(conn: Connection, hashes: Sequence[str]) -> dict[str, int]:
+def _hash_positions(conn: Connection, hashes: Mapping[int, str]) -> dict[str, int]:
+    """Where each of an export's entry hashes sits in the log: hash -> seq.
+
+    `events.entry_hash` has no index (migration 0004), so each hash is first looked for
+    at the seq the export gives it, by primary key. Only hashes not found there (a
+    changed log, or an export of another database) cost a scan of the whole log.
+    """
     c = _events.c
     found: dict[str, int] = {}
-    stmt = select(c.entry_hash, c.seq).where(c.entry_hash.in_(bindparam("hashes", expanding=True)))
-    for start in range(0, len(hashes), 500):
-        for row in conn.execute(stmt, {"hashes": list(hashes[start : start + 500])}):
-            found[str(row[0])] = int(row[1])
+    seqs = sorted(hashes)
+    stmt = select(c.seq, c.entry_hash).where(c.seq.in_(bindparam("seqs", expanding=True)))
+    for start in range(0, len(seqs), 500):
+        for seq, entry_hash in conn.execute(stmt, {"seqs": seqs[start : start + 500]}):
+            if hashes[int(seq)] == entry_hash:
+                found[str(entry_hash)] = int(seq)
+    wanted = set(hashes.values()) - found.keys()
+    if wanted:
+        for seq, entry_hash in conn.execute(select(c.seq, c.entry_hash).order_by(c.seq)):
+            if entry_hash in wanted:
+                found.setdefault(str(entry_hash), int(seq))
     return found
 
 
@@ -245,10 +275,15 @@ def export_log(
     sink: BinaryIO,
     *,
     progress: Callable[[int], None] | None = None,
+    jobs: int | None = None,
 ) -> LogExportResult:
-    """Write the decision log selected by `request` to `sink`; return its metadata."""
+    """Write the decision log selected by `request` to `sink`; return its metadata.
+
+    `jobs` is how many processes lay out the events (`services.export_jobs`): None
+    chooses (several only for a long log), 1 keeps it in this process. The bytes
+    written are the same either way."""
     _check_request(request)
-    return _export(ctx, request, sink, pin=None, progress=progress)
+    return _export(ctx, request, sink, pin=None, progress=progress, jobs=jobs)
 
 
 def _export(
@@ -258,7 +293,10 @@ def _export(
     *,
     pin: _Pin | None,
     progress: Callable[[int], None] | None,
+    jobs: int | None = None,
 ) -> LogExportResult:
+    from casereview.services import export_jobs
+
     with ctx.db().reading() as conn:
         head_seq, head_hash = (pin.head_seq, pin.head_hash) if pin else repository.chain_head(conn)
         case_id = None
@@ -267,48 +305,93 @@ def _export(
             if row is None:
                 raise NotFound(f"no case {request.case!r}; see 'casereview case list'")
             case_id = int(row["id"])
-        survey = _survey(conn, head_seq, case_id, request.date_from, request.date_to)
-        definitions: dict[WorkflowRef, WorkflowDefinition] = {
-            ref: ctx.registry.get_exact(ref.id, ref.version, ref.content_hash)
-            for ref in survey.read
-        }
-        personal = sorted(
-            {f for ref in survey.selected for f in definitions[ref].personal_field_ids}
+        wanted = export_jobs.workers_wanted(
+            head_seq, lines=request.format in LINE_WRITERS, one_case=case_id is not None, jobs=jobs
         )
-        meta = ExportMeta(
-            format=request.format,
-            generator=pin.generator if pin else GENERATOR,
-            created_at=pin.created_at if pin else audit.format_instant(ctx.clock.now()),
-            chain_head_seq=head_seq,
-            chain_head_hash=head_hash,
-            case=request.case,
-            date_from=request.date_from.isoformat() if request.date_from else None,
-            date_to=request.date_to.isoformat() if request.date_to else None,
-            include_personal=request.include_personal,
-            personal_fields=tuple(personal),
-            event_count=survey.event_count,
-            case_count=survey.case_count,
-            workflows=tuple(survey.selected),
+        # Started before the survey, so the workers' start-up overlaps it.
+        streams = (
+            export_jobs.start(
+                ctx,
+                wanted,
+                head_seq,
+                fmt=request.format,
+                include_personal=request.include_personal,
+                date_from=request.date_from,
+                date_to=request.date_to,
+            )
+            if wanted
+            else None
         )
-        builder = DecisionLogBuilder(
-            definitions.__getitem__,
-            ctx.calendar,
-            include_personal=request.include_personal,
-            date_from=request.date_from,
-            date_to=request.date_to,
-        )
-        writer = WRITERS[request.format](sink)
-        writer.begin(meta)
-        feed, write = builder.feed, writer.write
-        for batch in _batches(conn, head_seq, case_id):
-            for event in batch:
-                record = feed(event)
-                if record is not None:
-                    write(record)
-            if progress is not None:
-                progress(len(batch))
-        digest = writer.finish()
-    return LogExportResult(meta, digest)
+        try:
+            meta = _meta(ctx, conn, request, pin, head_seq, head_hash, case_id)
+            if streams is not None:
+                line_writer = LINE_WRITERS[request.format](sink)
+                line_writer.begin(meta.meta)
+                write_text = line_writer.write_text
+                for text in streams.lines(progress):
+                    write_text(text)
+                return LogExportResult(meta.meta, line_writer.finish())
+            builder = DecisionLogBuilder(
+                meta.definitions.__getitem__,
+                ctx.calendar,
+                include_personal=request.include_personal,
+                date_from=request.date_from,
+                date_to=request.date_to,
+            )
+            writer = WRITERS[request.format](sink)
+            writer.begin(meta.meta)
+            feed, write = builder.feed, writer.write
+            for batch in batches(conn, head_seq, case_id):
+                for event in batch:
+                    record = feed(event)
+                    if record is not None:
+                        write(record)
+                if progress is not None:
+                    progress(len(batch))
+            return LogExportResult(meta.meta, writer.finish())
+        finally:
+            if streams is not None:
+                streams.stop()
+
+
+@dataclass(frozen=True)
+class _Planned:
+    meta: ExportMeta
+    definitions: dict[WorkflowRef, WorkflowDefinition]
+
+
+def _meta(
+    ctx: ServiceContext,
+    conn: Connection,
+    request: LogExportRequest,
+    pin: _Pin | None,
+    head_seq: int,
+    head_hash: str,
+    case_id: int | None,
+) -> _Planned:
+    """The export's metadata, from one survey of the events it reads, and the
+    workflow definitions those events were recorded under."""
+    survey = _survey(conn, head_seq, case_id, request.date_from, request.date_to)
+    definitions: dict[WorkflowRef, WorkflowDefinition] = {
+        ref: ctx.registry.get_exact(ref.id, ref.version, ref.content_hash) for ref in survey.read
+    }
+    personal = sorted({f for ref in survey.selected for f in definitions[ref].personal_field_ids})
+    meta = ExportMeta(
+        format=request.format,
+        generator=pin.generator if pin else GENERATOR,
+        created_at=pin.created_at if pin else audit.format_instant(ctx.clock.now()),
+        chain_head_seq=head_seq,
+        chain_head_hash=head_hash,
+        case=request.case,
+        date_from=request.date_from.isoformat() if request.date_from else None,
+        date_to=request.date_to.isoformat() if request.date_to else None,
+        include_personal=request.include_personal,
+        personal_fields=tuple(personal),
+        event_count=survey.event_count,
+        case_count=survey.case_count,
+        workflows=tuple(survey.selected),
+    )
+    return _Planned(meta, definitions)
 
 
 # -- verify ------------------------------------------------------------------------------
@@ -411,7 +494,7 @@ def _check_against_log(
                 ]
             )
         hashes = parsed.entry_hashes
-        known = _hash_positions(conn, sorted(set(hashes.values())))
+        known = _hash_positions(conn, hashes)
     problems = []
     for seq in sorted(hashes):
         found = known.get(hashes[seq])

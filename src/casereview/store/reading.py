@@ -29,7 +29,12 @@ from casereview.store.sqlite_file import PRAGMAS, check_sqlite_file
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-MIGRATION_NAMES = ("0001_initial", "0002_postgres_roles", "0003_due_covering_index")
+MIGRATION_NAMES = (
+    "0001_initial",
+    "0002_postgres_roles",
+    "0003_due_covering_index",
+    "0004_entry_hash_not_unique",
+)
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 
 _SQLITE_PREFIX = "sqlite:///"

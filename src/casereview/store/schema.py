@@ -67,7 +67,7 @@ class Event(SQLModel, table=True):
     algorithm: str
     prev_hash: str
     payload: str  # the exact canonical JSON text that was hashed
-    entry_hash: str = Field(unique=True)
+    entry_hash: str  # not indexed: see migration 0004
 
 
 class CaseClock(SQLModel, table=True):

@@ -1,0 +1,71 @@
+"""Worker processes for the long passes over the log (`audit verify`, `log export`).
+
+Owns how many workers a pass gets by default, how they are started (always `spawn`,
+never `fork`: a forked child would share the parent's open database handles) and how
+they are stopped. Each worker gets one one-way pipe back to the coordinator; the
+coordinator closes its copy of the sending end, so end-of-file on the pipe means the
+worker has ended, whatever the way.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection as Pipe
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+PARALLEL_FROM_EVENTS = 200_000
+"""Logs shorter than this are read in one process unless `jobs` says otherwise:
+starting a worker costs a fresh interpreter and its imports (a few hundred
+milliseconds), which pays off only for long passes."""
+
+MAX_AUTO_JOBS = 4
+"""The most workers chosen automatically (one per CPU up to this)."""
+
+
+def auto_jobs(events: int, cpus: int | None) -> int:
+    """How many processes share a pass over a log of `events` events on `cpus` CPUs."""
+    if events < PARALLEL_FROM_EVENTS:
+        return 1
+    return max(1, min(cpus or 1, MAX_AUTO_JOBS))
+
+
+def start_processes(
+    target: Callable[[Any, Pipe], None], jobs: Sequence[Any]
+) -> tuple[list[BaseProcess], list[Pipe]]:
+    """One daemon process per job, running `target(job, pipe)`; the receiving ends.
+
+    If any fails to start, those already started are stopped before raising."""
+    spawn = multiprocessing.get_context("spawn")
+    processes: list[BaseProcess] = []
+    pipes: list[Pipe] = []
+    try:
+        for job in jobs:
+            receive, send = spawn.Pipe(duplex=False)
+            process = spawn.Process(target=target, args=(job, send), daemon=True)
+            try:
+                process.start()
+            except BaseException:
+                receive.close()
+                send.close()
+                raise
+            send.close()  # the worker holds the only sending end: EOF means it ended
+            processes.append(process)
+            pipes.append(receive)
+    except BaseException:
+        stop_processes(processes, pipes)
+        raise
+    return processes, pipes
+
+
+def stop_processes(processes: Sequence[BaseProcess], pipes: Sequence[Pipe]) -> None:
+    """End every worker still running and close the pipes (safe to call again)."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+    for pipe in pipes:
+        pipe.close()

@@ -1,0 +1,115 @@
+"""`log export` laid out by several processes writes exactly the bytes one process
+writes, and a worker that stops ends the export with an error rather than a short
+file. Runs on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import multiprocessing
+
+import pytest
+
+from casereview.errors import CaseReviewError
+from casereview.services import cases, export_jobs, exports
+from casereview.services.exports import LogExportRequest
+
+D = dt.date.fromisoformat
+REFS = [f"2025-{n:03d}" for n in range(1, 14)]
+
+
+@pytest.fixture
+def interleaved(world):
+    """Thirteen cases whose events interleave in the log, with text that takes the CSV
+    writer's slow path (quotes, commas, a formula, a line break) and a personal field."""
+    world.on("2025-06-02")
+    for number, ref in enumerate(REFS):
+        fields = {"child_name": f"Name {number}"} if number % 4 == 0 else None
+        cases.open_case(world.as_("bu"), ref, aware_on=D("2025-06-02"), fields=fields)
+    notes = ['said "no", then yes', "=SUM(A1:A2)", "two\nlines", "a, b and c", "plain"]
+    for day, (step, picked) in zip(
+        ("2025-06-03", "2025-06-04", "2025-06-05"),
+        (("notify", REFS[::2]), ("add_note", REFS[::3]), ("add_note", REFS[1::2])),
+        strict=True,
+    ):
+        world.on(day)
+        for number, ref in enumerate(picked):
+            if step == "notify":
+                fields = {"sin_reference": f"S-{ref}"}
+            else:
+                fields = {"note": notes[number % len(notes)]}
+            cases.advance(world.as_("bu"), ref, step, fields=fields)
+    return world
+
+
+def export(world, jobs: int | None, **request) -> bytes:
+    sink = io.BytesIO()
+    exports.export_log(world.as_("scrut"), LogExportRequest(**request), sink, jobs=jobs)
+    return sink.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize(
+    "request_",
+    [{}, {"date_from": D("2025-06-04")}, {"date_to": D("2025-06-03")}, {"include_personal": True}],
+    ids=["all", "from", "to", "personal"],
+)
+def test_two_and_three_workers_write_the_bytes_one_process_writes(interleaved, fmt, request_):
+    alone = export(interleaved, 1, format=fmt, **request_)
+    assert b"2025-013" in alone and b"2025-001" in alone  # events of both ends
+    for jobs in (2, 3):
+        assert export(interleaved, jobs, format=fmt, **request_) == alone
+    assert multiprocessing.active_children() == []
+
+
+def test_progress_counts_every_event_read_once(interleaved):
+    told: list[int] = []
+    exports.export_log(
+        interleaved.as_("scrut"), LogExportRequest(), io.BytesIO(), progress=told.append, jobs=2
+    )
+    alone: list[int] = []
+    exports.export_log(
+        interleaved.as_("scrut"), LogExportRequest(), io.BytesIO(), progress=alone.append, jobs=1
+    )
+    assert sum(told) == sum(alone) == 13 + 7 + 5 + 6
+
+
+def test_which_exports_get_workers():
+    wanted = export_jobs.workers_wanted
+    assert wanted(10, lines=True, one_case=False, jobs=3) == 3
+    assert wanted(10, lines=True, one_case=False, jobs=1) == 0
+    assert wanted(10, lines=False, one_case=False, jobs=3) == 0  # Markdown groups by case
+    assert wanted(10, lines=True, one_case=True, jobs=3) == 0
+    assert wanted(0, lines=True, one_case=False, jobs=3) == 0
+    assert wanted(10, lines=True, one_case=False, jobs=None) == 0  # a short log: one process
+
+
+def test_a_worker_that_dies_ends_the_export_with_an_error(interleaved):
+    streams = export_jobs.start(
+        interleaved.as_("scrut"),
+        2,
+        10_000,
+        fmt="csv",
+        include_personal=False,
+        date_from=None,
+        date_to=None,
+    )
+    streams.processes[1].kill()
+    with pytest.raises(CaseReviewError, match="worker process of the export stopped"):
+        list(streams.lines(None))
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_cannot_read_reports_its_failure_without_case_data(interleaved):
+    ctx = interleaved.as_("scrut")
+    broken = type(ctx)(url=ctx.url + "-missing", account="scrut", clock=interleaved.clock)
+    try:
+        streams = export_jobs.start(
+            broken, 2, 10, fmt="json", include_personal=False, date_from=None, date_to=None
+        )
+        with pytest.raises(CaseReviewError) as failure:
+            list(streams.lines(None))
+    finally:
+        broken.close()
+    assert "in the worker" in str(failure.value) and "2025-" not in str(failure.value)
+    assert multiprocessing.active_children() == []
