@@ -121,7 +121,7 @@ def test_editing_a_validating_module_changes_the_key(
 ):
     copy = tmp_path / "code"
     copy.mkdir()
-    for name in cache._VALIDATING_MODULES:
+    for name in cache._KEYED_MODULES:
         shutil.copy(Path(cache.__file__).with_name(name), copy / name)
     monkeypatch.setattr(cache, "__file__", str(copy / "cache.py"))
     before = cache.code_key()

@@ -18,9 +18,10 @@ What it promises:
   also the definition's content hash) and only under the code that validated it: the key
   holds this cache's format, Python's version, the pydantic and pydantic-core versions,
   casereview's version, and the size and modification time (nanoseconds) of the modules
-  that decide what is valid (`model`, `loader`, `references`). Editing any of them, or
-  upgrading either library, is a miss. The entry's payload carries its own sha256, checked
-  before it is read, so a file damaged on disk is a miss, not a wrong definition.
+  that decide what is valid (`model`, `loader`, `references`) and of this one. Editing
+  any of them, or upgrading either library, is a miss. The entry's payload carries its
+  own sha256, checked before it is read, so a file damaged on disk is a miss, not a
+  wrong definition.
 * Only definitions with no problems at all are stored; an invalid file is validated
   (and its problems reported) on every run.
 * The payload is a pickle read by an unpickler that can build only this package's model
@@ -55,7 +56,9 @@ from casereview.workflow import model
 
 FORMAT = 1
 PRUNE_AFTER_DAYS = 30
-_VALIDATING_MODULES = ("model.py", "loader.py", "references.py")
+# What decides whether a file is valid and what its definition is (and this module,
+# which decides how an entry is rebuilt): editing any of them makes every entry a miss.
+_KEYED_MODULES = ("model.py", "loader.py", "references.py", "cache.py")
 _PREFIX = "workflow-"
 _SUFFIX = ".pickle"
 
@@ -76,7 +79,7 @@ def code_key() -> str | None:
         f"casereview={__version__}",
     ]
     here = Path(__file__).parent
-    for name in _VALIDATING_MODULES:
+    for name in _KEYED_MODULES:
         try:
             st = (here / name).stat()
         except OSError:
