@@ -10,11 +10,16 @@ promises that one (id, version) means one content: two files claiming the same i
 version with different bytes are refused, and a case that pinned (id, version, hash) is
 refused with `WorkflowChanged` if the file now says something else. `get` without a
 version gives the highest installed version, which is what new cases should start on.
+
+Valid definitions are kept between processes by `workflow.cache` (keyed by the file's
+bytes and the validating code), so a scan that finds every file there neither imports
+the loader nor validates anything.
 """
 
 from __future__ import annotations
 
 import builtins
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,7 +28,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from casereview.errors import InvalidInput, InvalidWorkflow, NotFound
-from casereview.workflow.loader import check_bytes, load_path, read_header
+from casereview.workflow import cache
 from casereview.workflow.model import WorkflowDefinition, WorkflowKey
 
 ENV_VAR = "CASEREVIEW_WORKFLOWS"
@@ -119,8 +124,17 @@ class Registry:
         for file in files:
             data = file.read_bytes()
             location = str(file)
+            cached = cache.load(hashlib.sha256(data).hexdigest(), location)
+            if cached is not None:
+                self._add(InstalledWorkflow(cached, location, label))
+                continue
+            # The loader (TOML, validation, readable errors) is imported only on a miss.
+            from casereview.workflow.loader import check_bytes, read_header
+
             # Problems name the full path: the person has to find the file to fix it.
             definition, problems = check_bytes(data, name=location, source=location)
+            if definition is not None and not problems:
+                cache.store(definition)
             if definition is None or problems:
                 wid, version = read_header(data)
                 count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
@@ -226,6 +240,8 @@ class Registry:
         """A command-line target: a workflow file by path, or an installed id."""
         if not is_file_target(target):
             return self.get(target, version)
+        from casereview.workflow.loader import load_path
+
         definition = load_path(target)
         if version is not None and definition.version != version:
             raise InvalidInput(

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, Progress, TextColumn
 from rich.text import Text
 
 from casereview.cli.render.console import err
@@ -44,6 +43,10 @@ def progress(label: str, unit: str = "events") -> Iterator[Callable[[int], None]
     if not sys.stderr.isatty():
         yield lambda _n: None
         return
+    # Imported here: rich.progress (with rich.live) costs a few ms that every command
+    # showing a clock status would otherwise pay without ever drawing a bar.
+    from rich.progress import BarColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
