@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgres lint typecheck unit bench clean
+.PHONY: run test test-sqlite test-postgres lint typecheck unit bench bench-smoke clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,7 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed lint typecheck
 	$(BIN)/python -m pytest
 	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -q tests/integration tests/cli tests/reliability/test_postgres_concurrency.py
+	$(MAKE) bench-smoke
 
 test-sqlite: $(BIN)/.installed
 	$(BIN)/python -m pytest
@@ -38,6 +39,11 @@ unit: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run
+
+# The benchmark runner once at the 1k scale, one run of each command, so it cannot rot.
+# Times are printed, never asserted; a command that fails stops it (exit 1).
+bench-smoke: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.run --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -106,6 +106,7 @@ class Measured:
     peak_mib: list[float] = field(default_factory=list)
     events_per_second: float | None = None
     skipped: str | None = None
+    failed: bool = False  # the command exited non-zero (`skipped` says how)
     note: str = ""
 
     @property
@@ -332,6 +333,7 @@ def measure(
         seconds, code, peak, stderr = run_once(argv)
         if code != 0:
             result.skipped = f"exit {code}: {stderr.strip().splitlines()[-1:] or ''}"
+            result.failed = True
             return result
         if warmup and index == 0:
             continue
@@ -736,6 +738,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quick and not args.no_doc:
         write_doc(render(results))
         print(f"rewrote the generated section of {DOC}")
+    failed = [
+        f"{scale['scale']}: {command['name']}"
+        for scale in results["scales"]
+        for command in scale["commands"]
+        if command.get("failed")
+    ]
+    if failed:
+        # The CI smoke run (--quick) relies on this: a benchmarked command that fails
+        # must fail the run, not just be left out of the table.
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

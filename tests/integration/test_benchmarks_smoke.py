@@ -54,3 +54,15 @@ def test_generator_and_every_benchmarked_command(tmp_path: Path) -> None:
         ran.append(command.name)
     assert "casereview audit verify" in ran
     assert {"python sqlite3: due queries", "casereview due --all --csv"} <= set(ran)
+
+
+@pytest.mark.parametrize("failed", [False, True])
+def test_a_failing_benchmarked_command_fails_the_run(tmp_path: Path, monkeypatch, failed) -> None:
+    """CI's `make bench-smoke` relies on the exit code: a command that exits non-zero
+    must fail the run, not just drop out of the table."""
+    measured = run.Measured("casereview due", ["casereview", "due"], failed=failed)
+    results = {"scales": [{"scale": "1k", "commands": [run.asdict(measured)]}]}
+    monkeypatch.setattr(run, "run", lambda *args: results)
+    monkeypatch.setattr(run, "OUT", tmp_path)
+    assert run.main(["--quick"]) == (1 if failed else 0)
+    assert len(list(tmp_path.glob("quick-*.json"))) == 1
