@@ -452,7 +452,7 @@ def precompile() -> int:
     folder = Path(casereview.__file__).parent
     listing = io.StringIO()
     with redirect_stdout(listing):
-        compileall.compile_dir(folder, quiet=1, workers=1)
+        compileall.compile_dir(folder, quiet=0, workers=1)
     return sum(1 for line in listing.getvalue().splitlines() if line.startswith("Compiling"))
 
 

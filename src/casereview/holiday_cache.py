@@ -23,6 +23,10 @@ What it promises:
   an entry removes those whose package folder no longer exists and that have not been
   rewritten for 30 days.
 
+* Only files owned by the account running casereview, and writable by nobody else, are
+  read (`trusted`): a cache folder shared with other accounts cannot be used to plant
+  holidays, which would move every statutory deadline.
+
 The directory is `$CASEREVIEW_CACHE_DIR` if set, else casereview's folder in the user
 cache directory (`platformdirs`). Setting `CASEREVIEW_CACHE_DIR` to an empty string
 turns the cache off.
@@ -53,6 +57,15 @@ def cache_dir() -> Path | None:
     from platformdirs import user_cache_path
 
     return user_cache_path("casereview", appauthor=False)
+
+
+def trusted(path: Path) -> bool:
+    """Whether a cache file may be read: it belongs to this account and no other account
+    can write it (on systems without owners, any file). Raises OSError if missing."""
+    st = path.stat()
+    if not hasattr(os, "getuid"):
+        return True
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 def package_key() -> str | None:
@@ -120,6 +133,8 @@ def load(first_year: int, last_year: int, provenance_key: str) -> tuple[str, lis
         return None
     try:
         path = _file(directory, first_year, last_year, provenance_key)
+        if not trusted(path):
+            return None
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("key") != provenance_key:
             return None

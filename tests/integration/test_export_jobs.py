@@ -113,3 +113,16 @@ def test_a_worker_that_cannot_read_reports_its_failure_without_case_data(interle
         broken.close()
     assert "in the worker" in str(failure.value) and "2025-" not in str(failure.value)
     assert multiprocessing.active_children() == []
+
+
+def test_an_event_no_worker_reads_stops_the_export_instead_of_leaving_it_out(interleaved):
+    """A damaged log (a case event with no case id) falls to no worker: the count
+    check ends the export with an error; one process still exports it."""
+    from tests.conftest import run_sql, unprotected
+
+    seq = run_sql(interleaved.url, "SELECT MAX(seq) FROM events WHERE trigger = 'add_note'")[0][0]
+    unprotected(interleaved.url, f"UPDATE events SET case_id = NULL WHERE seq = {seq}")
+    with pytest.raises(CaseReviewError, match="laid out 30 of the 31 events"):
+        export(interleaved, 2, format="csv")
+    assert multiprocessing.active_children() == []
+    assert f"\r\nevent,{seq},".encode() in export(interleaved, 1, format="csv")

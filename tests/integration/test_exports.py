@@ -357,6 +357,26 @@ def test_an_entry_hash_of_another_event_is_placed_by_the_log(
     }
 
 
+@pytest.mark.parametrize("forged_seq", [10**20, True], ids=["beyond-int64", "boolean"])
+def test_a_seq_no_database_could_hold_is_a_finding(
+    demo_db: Path, ctx_for, tmp_path, forged_seq
+) -> None:
+    """The file's seqs are looked up by primary key: one the database cannot bind must
+    still end as findings (its hash is found at its real seq), not as a crash."""
+    data, _ = export_bytes(ctx_for(demo_db), format="json")
+    doc = json.loads(data)
+    real_seq = doc["events"][0]["seq"]
+    doc["events"][0]["seq"] = forged_seq
+    forged = json_format.render(
+        doc["meta"], doc["events"], json_format.content_digest(doc["meta"], doc["events"])
+    )
+    report = exports.verify_export(write(tmp_path, "seq.json", forged), ctx_for(demo_db))
+    assert not report.ok
+    assert f"its entry_hash belongs to event {real_seq} in the log" in [
+        f.message for f in report.findings if f.check == "database"
+    ]
+
+
 def test_a_different_database_is_reported(demo_db: Path, ctx_for, tmp_path, world) -> None:
     data, _ = export_bytes(ctx_for(demo_db), format="csv")
     path = write(tmp_path, "log.csv", data)

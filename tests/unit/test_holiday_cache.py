@@ -167,3 +167,22 @@ def test_an_entry_for_a_removed_installation_is_pruned(cache: Path, tmp_path: Pa
 def test_a_folder_name_with_a_bar_is_kept_whole() -> None:
     key = "/opt/a|b/holidays|__init__.py:1:2|countries/united_kingdom.py:3:4"
     assert holiday_cache._install_root(key) == "/opt/a|b/holidays"
+
+
+def test_an_entry_other_accounts_can_write_is_not_read(cache: Path) -> None:
+    """A planted holiday would move every deadline: a group- or world-writable entry
+    is ignored and the library's days are used."""
+    key = holiday_cache.package_key()
+    assert key is not None
+    holiday_cache.store(FIRST, LAST, key, "9.9.9", [(dt.date(2031, 3, 5), "Planted")])
+    entry = _entry_file(cache)
+    assert holiday_cache.load(FIRST, LAST, key) is not None
+    for mode in (0o664, 0o646):
+        entry.chmod(mode)
+        assert holiday_cache.load(FIRST, LAST, key) is None
+    entry.chmod(0o600)
+    assert holiday_cache.load(FIRST, LAST, key) is not None
+    workdays._library_holidays.cache_clear()
+    entry.chmod(0o666)
+    calendar = workdays.WorkingDayCalendar.england(environ={})
+    assert calendar.is_working_day(dt.date(2031, 3, 5))

@@ -261,3 +261,19 @@ def test_a_command_that_hits_the_cache_imports_neither_loader_nor_validators(
     subprocess.run(run, env=env, check=True, capture_output=True)  # the miss: fills it
     out = subprocess.run(run, env=env, check=True, capture_output=True, text=True).stdout
     assert out.splitlines() == ["[]", "MockValSer"]
+
+
+def test_an_entry_other_accounts_can_write_is_validated_instead(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = _workflows(tmp_path, monkeypatch)
+    _scan(path)
+    entry = _entry(folder, path.read_bytes())
+    assert cache.load(hashlib.sha256(path.read_bytes()).hexdigest(), str(path)) is not None
+    entry.chmod(0o666)
+    assert cache.load(hashlib.sha256(path.read_bytes()).hexdigest(), str(path)) is None
+    calls: list[object] = []
+    real = loader.check_bytes
+    monkeypatch.setattr(loader, "check_bytes", lambda *a, **k: calls.append(a) or real(*a, **k))
+    _scan(path)
+    assert len(calls) == 1  # validated from the file, not taken from the entry

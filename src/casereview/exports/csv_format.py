@@ -199,22 +199,17 @@ def event_text(record: DecisionRecord) -> str:
 
 
 def row_text(cells: list[str]) -> str:
-    """One row as `csv.writer` writes it, every cell neutralised."""
-    try:
-        _ONE_ROW.writerow([safe_cell(c) for c in cells])
-        return "".join(_ONE_ROW_LINES)
-    finally:
-        _ONE_ROW_LINES.clear()
+    """One row as `csv.writer` writes it, every cell neutralised. A writer per call
+    (rows that need it are few), so callers on different threads never share one."""
+    lines = _Lines()
+    csv.writer(lines, lineterminator="\r\n").writerow([safe_cell(c) for c in cells])
+    return "".join(lines)
 
 
 class _Lines(list[str]):
     """Collects the text `csv.writer` writes, as one string per row."""
 
     write = list.append
-
-
-_ONE_ROW_LINES = _Lines()
-_ONE_ROW = csv.writer(_ONE_ROW_LINES, lineterminator="\r\n")
 
 
 class CsvWriter:

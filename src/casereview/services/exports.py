@@ -234,16 +234,22 @@ def batches(
         cursor.close()
 
 
+_MAX_SEQ = 2**63 - 1  # the largest integer either database stores
+
+
 def _hash_positions(conn: Connection, hashes: Mapping[int, str]) -> dict[str, int]:
     """Where each of an export's entry hashes sits in the log: hash -> seq.
 
     `events.entry_hash` has no index (migration 0004), so each hash is first looked for
     at the seq the export gives it, by primary key. Only hashes not found there (a
-    changed log, or an export of another database) cost a scan of the whole log.
+    changed log, an export of another database, or a seq no database could hold) cost
+    a scan of the log, streamed and ended as soon as every one is placed.
     """
     c = _events.c
     found: dict[str, int] = {}
-    seqs = sorted(hashes)
+    # The seqs come from the file being checked: only whole numbers a database can hold
+    # are looked up (a forged seq of 2**64 or `true` must be a finding, not a crash).
+    seqs = sorted(s for s in hashes if type(s) is int and 0 < s <= _MAX_SEQ)
     stmt = select(c.seq, c.entry_hash).where(c.seq.in_(bindparam("seqs", expanding=True)))
     for start in range(0, len(seqs), 500):
         for seq, entry_hash in conn.execute(stmt, {"seqs": seqs[start : start + 500]}):
@@ -251,9 +257,13 @@ def _hash_positions(conn: Connection, hashes: Mapping[int, str]) -> dict[str, in
                 found[str(entry_hash)] = int(seq)
     wanted = set(hashes.values()) - found.keys()
     if wanted:
-        for seq, entry_hash in conn.execute(select(c.seq, c.entry_hash).order_by(c.seq)):
+        scan = select(c.seq, c.entry_hash).order_by(c.seq)
+        for seq, entry_hash in conn.execution_options(yield_per=5_000).execute(scan):
             if entry_hash in wanted:
-                found.setdefault(str(entry_hash), int(seq))
+                found[str(entry_hash)] = int(seq)
+                wanted.discard(entry_hash)
+                if not wanted:
+                    break
     return found
 
 
@@ -328,8 +338,19 @@ def _export(
                 line_writer = LINE_WRITERS[request.format](sink)
                 line_writer.begin(meta.meta)
                 write_text = line_writer.write_text
+                written = 0
                 for text in streams.lines(progress):
                     write_text(text)
+                    written += 1
+                # Each worker reads the cases whose id falls to it; an event whose case
+                # id was damaged (none is NULL in a sound log) would fall to none.
+                if written != meta.meta.event_count:
+                    raise export_jobs.ExportWorkerFailed(
+                        f"the export stopped: its worker processes laid out {written:,} of "
+                        f"the {meta.meta.event_count:,} events selected, so the log may be "
+                        "damaged. Check it with 'casereview audit verify', or export with "
+                        "--jobs 1"
+                    )
                 return LogExportResult(meta.meta, line_writer.finish())
             builder = DecisionLogBuilder(
                 meta.definitions.__getitem__,

@@ -28,6 +28,9 @@ What it promises:
   classes and two helpers of this module, nothing else: a damaged or foreign file cannot
   make it import or call anything. The cache directory is trusted as the user's own, like
   the holiday cache: whoever can write to it can already change what this account runs.
+  Even so, only entries owned by this account and writable by no other are read
+  (`holiday_cache.trusted`), so a cache folder shared between accounts cannot carry one
+  account's definitions to another.
 * Files are written whole (a temporary file renamed into place), so a reader never sees
   half an entry. Entries not rewritten for 30 days are removed when another is written.
 
@@ -147,14 +150,17 @@ class _Unpickler(pickle.Unpickler):
 def load(content_hash: str, source: str | None) -> model.WorkflowDefinition | None:
     """The cached definition for a file whose sha256 is `content_hash`, attached to
     `source`; None on any miss."""
-    from casereview.holiday_cache import cache_dir
+    from casereview.holiday_cache import cache_dir, trusted
 
     directory = cache_dir()
     key = code_key() if directory is not None else None
     if directory is None or key is None:
         return None
     try:
-        raw = _file(directory, content_hash, key).read_bytes()
+        path = _file(directory, content_hash, key)
+        if not trusted(path):  # another account's file could hold a different definition
+            return None
+        raw = path.read_bytes()
         header_line, payload = raw.split(b"\n", 1)
         header = json.loads(header_line)
         if (
