@@ -36,36 +36,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 import zlib
 from importlib.util import find_spec
 from pathlib import Path
 
-CACHE_ENV = "CASEREVIEW_CACHE_DIR"
+from casereview.cache_files import CACHE_ENV, cache_dir, stamps, trusted, write_whole
+
+__all__ = ["CACHE_ENV", "cache_dir", "load", "package_key", "store"]
+
 FORMAT = 1
 _RULES = ("__init__.py", "countries/united_kingdom.py")
 
 Entry = tuple[dt.date, str]
-
-
-def cache_dir() -> Path | None:
-    """Where cache files live, or None when caching is turned off."""
-    configured = os.environ.get(CACHE_ENV)
-    if configured is not None:
-        return Path(configured).expanduser() if configured.strip() else None
-    from platformdirs import user_cache_path
-
-    return user_cache_path("casereview", appauthor=False)
-
-
-def trusted(path: Path) -> bool:
-    """Whether a cache file may be read: it belongs to this account and no other account
-    can write it (on systems without owners, any file). Raises OSError if missing."""
-    st = path.stat()
-    if not hasattr(os, "getuid"):
-        return True
-    return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 def package_key() -> str | None:
@@ -77,14 +59,8 @@ def package_key() -> str | None:
     if spec is None or spec.origin is None:
         return None
     root = Path(spec.origin).parent
-    parts = [str(root)]
-    for name in _RULES:
-        try:
-            st = (root / name).stat()
-        except OSError:
-            return None
-        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts)
+    files = stamps(root, _RULES)
+    return None if files is None else "|".join([str(root), *files])
 
 
 def _install_root(provenance_key: str) -> str:
@@ -162,15 +138,7 @@ def store(
     }
     target = _file(directory, first_year, last_year, provenance_key)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".holidays-", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle)
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_whole(target, json.dumps(payload).encode("utf-8"))
         _prune(directory, target)
     except OSError:
         return

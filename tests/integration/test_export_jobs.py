@@ -126,3 +126,18 @@ def test_an_event_no_worker_reads_stops_the_export_instead_of_leaving_it_out(int
         export(interleaved, 2, format="csv")
     assert multiprocessing.active_children() == []
     assert f"\r\nevent,{seq},".encode() in export(interleaved, 1, format="csv")
+
+
+def test_a_worker_waits_for_a_lock_only_so_long(world):
+    """PostgreSQL: a worker's wait for a lock is bounded (the coordinator waits on its
+    pipe, which the server cannot see); SQLite's own busy timeout already bounds it."""
+    from sqlalchemy import text
+
+    from casereview.services import processes
+
+    with world.as_("scrut").db().reading() as conn:
+        processes.bound_waits(conn)
+        if conn.dialect.name == "postgresql":
+            assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "1min"
+        else:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000

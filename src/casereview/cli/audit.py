@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from casereview.cli.options import DbOption, JsonOption, context
+from casereview.cli.options import DbOption, JsonOption, context, jobs_parameter
 
 app = typer.Typer(no_args_is_help=True, help="Verify the audit trail; take checkpoints.")
 
@@ -24,16 +24,7 @@ def verify(
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            metavar="N",
-            min=1,
-            max=64,
-            help="Replay the cases in N processes (default: one per CPU, up to 4, for "
-            "logs of 200,000 events or more; 1 keeps everything in one process). "
-            "The findings are the same either way.",
-        ),
+        jobs_parameter("Replay the cases", "The findings are the same either way."),
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from casereview.cli.options import DbOption, context
+from casereview.cli.options import DbOption, context, jobs_parameter
 from casereview.cli.params import parse_date
 
 app = typer.Typer(no_args_is_help=True, help="The decision log: export it, verify an export.")
@@ -53,16 +53,7 @@ def export(
     ] = False,
     jobs: Annotated[
         int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            metavar="N",
-            min=1,
-            max=64,
-            help="Lay out the events in N processes (csv and json; default: one per CPU, "
-            "up to 4, for logs of 200,000 events or more; 1 keeps everything in one "
-            "process). The file is the same either way.",
-        ),
+        jobs_parameter("Lay out csv and json events", "The file is the same either way."),
     ] = None,
     db: DbOption = None,
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +19,20 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (stable keys) for scripts.")]
+
+
+def jobs_parameter(work: str, same: str) -> Any:  # typer.Option is typed as Any
+    """`--jobs N` of the commands that share a long pass over the log between processes
+    (`services.processes`): `work` is what N processes do, `same` what stays the same."""
+    return typer.Option(
+        "--jobs",
+        "-j",
+        metavar="N",
+        min=1,
+        max=64,
+        help=f"{work} in N processes (default: one per CPU, up to 4, for logs of 200,000 "
+        f"events or more; 1 keeps everything in one process). {same}",
+    )
 
 
 def context(db: str | None) -> ServiceContext:

@@ -44,8 +44,10 @@ from casereview.services.processes import (
     MAX_AUTO_JOBS,
     PARALLEL_FROM_EVENTS,
     auto_jobs,
+    bound_waits,
     start_processes,
     stop_processes,
+    worker_context,
 )
 from casereview.store import repository
 
@@ -237,15 +239,8 @@ def _verify_run(
     job: Job, progress: Callable[[int], None]
 ) -> tuple[tuple[int, str] | None, CasePass, list[audit.Finding], list[dict[str, Any]]]:
     from casereview.services.audit import EventPass, verify_cases
-    from casereview.services.context import ServiceContext
-    from casereview.workflow.registry import Registry
 
-    ctx = ServiceContext(
-        url=job.url,
-        account=job.account,
-        _registry=Registry(job.directories, include_shipped=job.include_shipped),
-        _calendar=job.calendar,
-    )
+    ctx = worker_context(job.url, job.account, job.directories, job.include_shipped, job.calendar)
     try:
         with ctx.db().reading() as conn:
             if job.snapshot is not None:
@@ -253,6 +248,7 @@ def _verify_run(
                 conn.execute(text(f"SET TRANSACTION SNAPSHOT '{_snapshot_id(job.snapshot)}'"))
             else:
                 repository.hold_snapshot(conn)
+            bound_waits(conn)
             # Workers start only for a log with a head, so the coordinator's is a tuple.
             head = repository.chain_head(conn)
             events = EventPass(progress)

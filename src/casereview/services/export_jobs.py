@@ -39,7 +39,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from casereview.errors import CaseReviewError
-from casereview.services.processes import auto_jobs, start_processes, stop_processes
+from casereview.services.processes import (
+    auto_jobs,
+    bound_waits,
+    start_processes,
+    stop_processes,
+    worker_context,
+)
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -177,16 +183,9 @@ def work(job: ExportJob, out: Pipe) -> None:
 
 def _lay_out(job: ExportJob, out: Pipe) -> None:
     from casereview.exports.decision_log import DecisionLogBuilder
-    from casereview.services.context import ServiceContext
     from casereview.services.exports import LINE_LAYOUTS, batches
-    from casereview.workflow.registry import Registry
 
-    ctx = ServiceContext(
-        url=job.url,
-        account=job.account,
-        _registry=Registry(job.directories, include_shipped=job.include_shipped),
-        _calendar=job.calendar,
-    )
+    ctx = worker_context(job.url, job.account, job.directories, job.include_shipped, job.calendar)
     try:
         registry = ctx.registry
         builder = DecisionLogBuilder(
@@ -199,6 +198,7 @@ def _lay_out(job: ExportJob, out: Pipe) -> None:
         )
         feed, lay_out = builder.feed, LINE_LAYOUTS[job.format]
         with ctx.db().reading() as conn:
+            bound_waits(conn)
             for batch in batches(conn, job.head_seq, None, share=job.share):
                 seqs: list[int] = []
                 texts: list[str] = []

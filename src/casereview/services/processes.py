@@ -16,6 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
+    from pathlib import Path
+
+    from sqlalchemy import Connection
+
+    from casereview.services.context import ServiceContext
+    from casereview.workdays import WorkingDayCalendar
 
 PARALLEL_FROM_EVENTS = 200_000
 """Logs shorter than this are read in one process unless `jobs` says otherwise:
@@ -24,6 +30,10 @@ milliseconds), which pays off only for long passes."""
 
 MAX_AUTO_JOBS = 4
 """The most workers chosen automatically (one per CPU up to this)."""
+
+
+WORKER_LOCK_TIMEOUT = "60s"
+"""PostgreSQL: how long a worker waits for a lock before giving up (see `bound_waits`)."""
 
 
 def auto_jobs(events: int, cpus: int | None) -> int:
@@ -69,3 +79,36 @@ def stop_processes(processes: Sequence[BaseProcess], pipes: Sequence[Pipe]) -> N
         process.join()
     for pipe in pipes:
         pipe.close()
+
+
+def worker_context(
+    url: str,
+    account: str,
+    directories: list[Path],
+    include_shipped: bool,
+    calendar: WorkingDayCalendar | None,
+) -> ServiceContext:
+    """A worker's own service context, rebuilt from what the coordinator's was made of:
+    the database, the account, the workflow registry's sources and (None: the default)
+    the working-day calendar."""
+    from casereview.services.context import ServiceContext
+    from casereview.workflow.registry import Registry
+
+    return ServiceContext(
+        url=url,
+        account=account,
+        _registry=Registry(directories, include_shipped=include_shipped),
+        _calendar=calendar,
+    )
+
+
+def bound_waits(conn: Connection) -> None:
+    """On PostgreSQL, let a worker's read transaction wait at most `WORKER_LOCK_TIMEOUT`
+    for a lock. A worker queued behind someone's exclusive lock on the events table
+    (a schema change, `VACUUM FULL`) would otherwise wait as long as that holder, while
+    the coordinator, holding its own read lock, waits on the worker's pipe, a wait the
+    server cannot see: with the timeout the worker fails and the pass reports it."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        conn.execute(text(f"SET LOCAL lock_timeout = '{WORKER_LOCK_TIMEOUT}'"))

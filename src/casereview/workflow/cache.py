@@ -29,7 +29,7 @@ What it promises:
   make it import or call anything. The cache directory is trusted as the user's own, like
   the holiday cache: whoever can write to it can already change what this account runs.
   Even so, only entries owned by this account and writable by no other are read
-  (`holiday_cache.trusted`), so a cache folder shared between accounts cannot carry one
+  (`cache_files.trusted`), so a cache folder shared between accounts cannot carry one
   account's definitions to another.
 * Files are written whole (a temporary file renamed into place), so a reader never sees
   half an entry. Entries not rewritten for 30 days are removed when another is written.
@@ -43,10 +43,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import pickle
 import sys
-import tempfile
 import time
 import zlib
 from pathlib import Path
@@ -81,14 +79,10 @@ def code_key() -> str | None:
         f"pydantic-core={pydantic_core.__version__}",
         f"casereview={__version__}",
     ]
-    here = Path(__file__).parent
-    for name in _KEYED_MODULES:
-        try:
-            st = (here / name).stat()
-        except OSError:
-            return None
-        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts)
+    from casereview.cache_files import stamps
+
+    files = stamps(Path(__file__).parent, _KEYED_MODULES)
+    return None if files is None else "|".join([*parts, *files])
 
 
 def _file(directory: Path, content_hash: str, key: str) -> Path:
@@ -150,7 +144,7 @@ class _Unpickler(pickle.Unpickler):
 def load(content_hash: str, source: str | None) -> model.WorkflowDefinition | None:
     """The cached definition for a file whose sha256 is `content_hash`, attached to
     `source`; None on any miss."""
-    from casereview.holiday_cache import cache_dir, trusted
+    from casereview.cache_files import cache_dir, trusted
 
     directory = cache_dir()
     key = code_key() if directory is not None else None
@@ -181,7 +175,7 @@ def load(content_hash: str, source: str | None) -> model.WorkflowDefinition | No
 
 def store(definition: model.WorkflowDefinition) -> None:
     """Write the entry for a valid definition whole, or not at all; failures are ignored."""
-    from casereview.holiday_cache import cache_dir
+    from casereview.cache_files import cache_dir, write_whole
 
     directory = cache_dir()
     key = code_key() if directory is not None else None
@@ -202,15 +196,7 @@ def store(definition: model.WorkflowDefinition) -> None:
     }
     target = _file(directory, content_hash, key)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".workflow-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(json.dumps(header).encode() + b"\n" + payload)
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_whole(target, json.dumps(header).encode() + b"\n" + payload)
         _prune(directory, target)
     except OSError:
         return
