@@ -155,7 +155,8 @@ class LineStreams:
             elif message[0] == "done":
                 return
             else:
-                raise ExportWorkerFailed(_FAILED.format(f"{message[1]} in the worker"))
+                _, kind, said = message
+                raise ExportWorkerFailed(_FAILED.format(said or f"{kind} in the worker"))
 
 
 _FAILED = (
@@ -168,7 +169,8 @@ def work(job: ExportJob, out: Pipe) -> None:
     """A worker: lay out the lines of the events of its share of the cases.
 
     Sends `("lines", events read, seqs, lines)` per batch read, then `("done",)`, or
-    `("failed", exception type)`: never case data in a failure message.
+    `("failed", exception type, message)`: the message only of casereview's own errors,
+    which are written never to hold case data (`errors`); of anything else, none.
     """
     try:
         _lay_out(job, out)
@@ -176,7 +178,8 @@ def work(job: ExportJob, out: Pipe) -> None:
     except BaseException as exc:
         # The coordinator may be gone (its end closed): then there is nobody to tell.
         with suppress(OSError):
-            out.send(("failed", type(exc).__name__))
+            said = str(exc) if isinstance(exc, CaseReviewError) else None
+            out.send(("failed", type(exc).__name__, said))
     finally:
         out.close()
 
