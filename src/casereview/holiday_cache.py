@@ -22,7 +22,6 @@ What it promises:
   folder), so environments sharing one cache folder do not evict each other; writing
   an entry removes those whose package folder no longer exists and that have not been
   rewritten for 30 days.
-
 * Only files owned by the account running casereview, and writable by nobody else, are
   read (`trusted`): a cache folder shared with other accounts cannot be used to plant
   holidays, which would move every statutory deadline.

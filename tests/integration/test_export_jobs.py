@@ -85,15 +85,7 @@ def test_which_exports_get_workers():
 
 
 def test_a_worker_that_dies_ends_the_export_with_an_error(interleaved):
-    streams = export_jobs.start(
-        interleaved.as_("scrut"),
-        2,
-        10_000,
-        fmt="csv",
-        include_personal=False,
-        date_from=None,
-        date_to=None,
-    )
+    streams = export_jobs.start(interleaved.as_("scrut"), 2, 10_000, LogExportRequest())
     streams.processes[1].kill()
     with pytest.raises(CaseReviewError, match="worker process of the export stopped"):
         list(streams.lines(None))
@@ -104,9 +96,7 @@ def test_a_worker_that_cannot_read_reports_its_failure_without_case_data(interle
     ctx = interleaved.as_("scrut")
     broken = type(ctx)(url=ctx.url + "-missing", account="scrut", clock=interleaved.clock)
     try:
-        streams = export_jobs.start(
-            broken, 2, 10, fmt="json", include_personal=False, date_from=None, date_to=None
-        )
+        streams = export_jobs.start(broken, 2, 10, LogExportRequest(format="json"))
         with pytest.raises(CaseReviewError) as failure:
             list(streams.lines(None))
     finally:

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from casereview.services import audit, audit_jobs, cases
+from casereview.services import audit, audit_jobs, cases, processes
 from casereview.store import repository
 from tests.conftest import BACKEND, run_sql, unprotected
 
@@ -132,7 +132,8 @@ def test_a_worker_that_fails_sends_the_pass_back_to_one_process(many, tmp_path, 
     directories, shipped = ctx.registry.sources()
 
     def job(url, cases, unfiled):
-        return audit_jobs.Job(url, "scrut", directories, shipped, None, cases, unfiled, None)
+        setup = processes.WorkerSetup(url, "scrut", directories, shipped, None)
+        return audit_jobs.Job(setup, cases, unfiled, None)
 
     # One worker cannot open its database: it reports a failure (its type only) and
     # the coordinator is told to do the pass itself, whatever the other worker found.

@@ -20,8 +20,7 @@ What keeps the answer the same as one process's:
   coordinator back to doing the pass itself, so a report is never missing a run.
 * **Clean processes.** Workers are started with `spawn`, never `fork`: a forked child
   would share the coordinator's open database handles. Each rebuilds its context from
-  the URL, the workflow registry's sources and (when it is not the default one) the
-  working-day calendar.
+  a `processes.WorkerSetup`.
 
 Small logs stay in one process (`services.processes` owns when to start workers, and
 how).
@@ -29,13 +28,11 @@ how).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.connection import wait
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -43,11 +40,12 @@ from sqlalchemy import Connection, text
 from casereview.services.processes import (
     MAX_AUTO_JOBS,
     PARALLEL_FROM_EVENTS,
+    WorkerSetup,
     auto_jobs,
     bound_waits,
     start_processes,
     stop_processes,
-    worker_context,
+    workers_for,
 )
 from casereview.store import repository
 
@@ -59,7 +57,6 @@ if TYPE_CHECKING:
     from casereview import audit
     from casereview.services.audit import CasePass
     from casereview.services.context import ServiceContext
-    from casereview.workdays import WorkingDayCalendar
 
 RELAY_EVERY = 20_000
 """While checking links, pass on the workers' progress every this many rows."""
@@ -69,11 +66,7 @@ RELAY_EVERY = 20_000
 class Job:
     """Everything a worker needs, picklable."""
 
-    url: str
-    account: str
-    directories: list[Path]
-    include_shipped: bool
-    calendar: WorkingDayCalendar | None  # None: the worker's default calendar
+    setup: WorkerSetup
     cases: repository.CaseRange
     unfiled: bool
     snapshot: str | None  # PostgreSQL: the coordinator's exported snapshot
@@ -94,9 +87,8 @@ def start(
     `jobs` None chooses (`auto_jobs`); 1 means no workers. Must run inside the
     coordinator's read transaction, before it reads anything else that must agree.
     """
-    events = head[0] if head is not None else 0
-    wanted = auto_jobs(events, os.cpu_count()) if jobs is None else jobs
-    if wanted < 2 or events == 0:
+    wanted = workers_for(head[0] if head is not None else 0, jobs)
+    if not wanted:
         return None
     bounds = repository.case_id_bounds(conn, wanted)
     if not bounds:
@@ -104,22 +96,10 @@ def start(
     snapshot = None
     if conn.dialect.name == "postgresql":
         snapshot = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
-    from casereview import workdays
-
-    directories, include_shipped = ctx.registry.sources()
-    calendar = None if workdays.is_default_calendar(ctx.calendar) else ctx.calendar
+    setup = WorkerSetup.of(ctx)
     ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
     jobs_ = [
-        Job(
-            ctx.url,
-            ctx.account,
-            directories,
-            include_shipped,
-            calendar,
-            cases,
-            unfiled=number == 0,
-            snapshot=snapshot,
-        )
+        Job(setup, cases, unfiled=number == 0, snapshot=snapshot)
         for number, cases in enumerate(ranges)
     ]
     return launch(head, jobs_)
@@ -240,7 +220,7 @@ def _verify_run(
 ) -> tuple[tuple[int, str] | None, CasePass, list[audit.Finding], list[dict[str, Any]]]:
     from casereview.services.audit import EventPass, verify_cases
 
-    ctx = worker_context(job.url, job.account, job.directories, job.include_shipped, job.calendar)
+    ctx = job.setup.context()
     try:
         with ctx.db().reading() as conn:
             if job.snapshot is not None:

@@ -28,47 +28,38 @@ export of one case is short: both stay in one process.
 
 from __future__ import annotations
 
-import datetime as dt
 import heapq
-import os
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from casereview.errors import CaseReviewError
 from casereview.services.processes import (
-    auto_jobs,
+    WorkerSetup,
     bound_waits,
     start_processes,
     stop_processes,
-    worker_context,
+    workers_for,
 )
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
+    from casereview.exports.document import LineWriter
     from casereview.services.context import ServiceContext
-    from casereview.workdays import WorkingDayCalendar
+    from casereview.services.exports import LogExportRequest
 
 
 @dataclass(frozen=True)
 class ExportJob:
     """Everything a worker needs, picklable."""
 
-    url: str
-    account: str
-    directories: list[Path]
-    include_shipped: bool
-    calendar: WorkingDayCalendar | None  # None: the worker's default calendar
+    setup: WorkerSetup
     share: tuple[int, int]  # (k, n): the cases whose id % n == k
     head_seq: int
-    format: str
-    include_personal: bool
-    date_from: dt.date | None
-    date_to: dt.date | None
+    request: LogExportRequest  # what to export (never one case: see `workers_wanted`)
 
 
 class ExportWorkerFailed(CaseReviewError):
@@ -78,43 +69,15 @@ class ExportWorkerFailed(CaseReviewError):
 def workers_wanted(events: int, *, lines: bool, one_case: bool, jobs: int | None) -> int:
     """How many workers lay out an export of a log of `events` events (0: the
     coordinator does it alone); `lines`: the format's events are independent lines."""
-    if not lines or one_case or events == 0:
-        return 0
-    wanted = auto_jobs(events, os.cpu_count()) if jobs is None else jobs
-    return wanted if wanted >= 2 else 0
+    return workers_for(events, jobs) if lines and not one_case else 0
 
 
 def start(
-    ctx: ServiceContext,
-    workers: int,
-    head_seq: int,
-    *,
-    fmt: str,
-    include_personal: bool,
-    date_from: dt.date | None,
-    date_to: dt.date | None,
+    ctx: ServiceContext, workers: int, head_seq: int, request: LogExportRequest
 ) -> LineStreams:
     """Start `workers` processes, each laying out its share of the export's events."""
-    from casereview import workdays
-
-    directories, include_shipped = ctx.registry.sources()
-    calendar = None if workdays.is_default_calendar(ctx.calendar) else ctx.calendar
-    jobs = [
-        ExportJob(
-            ctx.url,
-            ctx.account,
-            directories,
-            include_shipped,
-            calendar,
-            (k, workers),
-            head_seq,
-            fmt,
-            include_personal,
-            date_from,
-            date_to,
-        )
-        for k in range(workers)
-    ]
+    setup = WorkerSetup.of(ctx)
+    jobs = [ExportJob(setup, (k, workers), head_seq, request) for k in range(workers)]
     return LineStreams(*start_processes(work, jobs))
 
 
@@ -124,6 +87,27 @@ class LineStreams:
     def __init__(self, processes: list[BaseProcess], pipes: list[Pipe]) -> None:
         self.processes = processes
         self.pipes = pipes
+
+    def write(
+        self, writer: LineWriter, expected: int, progress: Callable[[int], None] | None
+    ) -> None:
+        """Write every selected event's line to `writer`, in seq order, and check that
+        there were `expected` of them (the export's own count of the events selected).
+
+        Each worker reads the cases whose id falls to it; an event whose case id was
+        damaged (none is NULL in a sound log) would fall to none and go missing, so a
+        short count ends the export with an error rather than a file short of it."""
+        written = 0
+        write_text = writer.write_text
+        for text in self.lines(progress):
+            write_text(text)
+            written += 1
+        if written != expected:
+            raise ExportWorkerFailed(
+                f"the export stopped: its worker processes laid out {written:,} of the "
+                f"{expected:,} events selected, so the log may be damaged. Check it with "
+                "'casereview audit verify', or export with --jobs 1"
+            )
 
     def lines(self, progress: Callable[[int], None] | None) -> Iterator[str]:
         """Every selected event's line in seq order; `progress` told of events read.
@@ -160,8 +144,9 @@ class LineStreams:
 
 
 _FAILED = (
-    "a worker process of the export stopped ({}); nothing was exported. "
-    "Run the export again, or with --jobs 1 to use one process"
+    "a worker process of the export stopped ({}), so the export ends without its digest "
+    "(a file given with --output is not written). Run it again, or with --jobs 1 to use "
+    "one process"
 )
 
 
@@ -188,18 +173,19 @@ def _lay_out(job: ExportJob, out: Pipe) -> None:
     from casereview.exports.decision_log import DecisionLogBuilder
     from casereview.services.exports import LINE_LAYOUTS, batches
 
-    ctx = worker_context(job.url, job.account, job.directories, job.include_shipped, job.calendar)
+    ctx = job.setup.context()
     try:
         registry = ctx.registry
+        request = job.request
         builder = DecisionLogBuilder(
             # The builder keeps each workflow it is given, so each is looked up once.
             lambda ref: registry.get_exact(ref.id, ref.version, ref.content_hash),
             ctx.calendar,
-            include_personal=job.include_personal,
-            date_from=job.date_from,
-            date_to=job.date_to,
+            include_personal=request.include_personal,
+            date_from=request.date_from,
+            date_to=request.date_to,
         )
-        feed, lay_out = builder.feed, LINE_LAYOUTS[job.format]
+        feed, lay_out = builder.feed, LINE_LAYOUTS[request.format]
         with ctx.db().reading() as conn:
             bound_waits(conn)
             for batch in batches(conn, job.head_seq, None, share=job.share):

@@ -319,69 +319,59 @@ def _export(
             head_seq, lines=request.format in LINE_WRITERS, one_case=case_id is not None, jobs=jobs
         )
         # Started before the survey, so the workers' start-up overlaps it.
-        streams = (
-            export_jobs.start(
-                ctx,
-                wanted,
-                head_seq,
-                fmt=request.format,
-                include_personal=request.include_personal,
-                date_from=request.date_from,
-                date_to=request.date_to,
-            )
-            if wanted
-            else None
-        )
+        streams = export_jobs.start(ctx, wanted, head_seq, request) if wanted else None
         try:
-            meta = _meta(ctx, conn, request, pin, head_seq, head_hash, case_id)
+            planned = _plan(ctx, conn, request, pin, head_seq, head_hash, case_id)
             if streams is not None:
                 line_writer = LINE_WRITERS[request.format](sink)
-                line_writer.begin(meta.meta)
-                write_text = line_writer.write_text
-                written = 0
-                for text in streams.lines(progress):
-                    write_text(text)
-                    written += 1
-                # Each worker reads the cases whose id falls to it; an event whose case
-                # id was damaged (none is NULL in a sound log) would fall to none.
-                if written != meta.meta.event_count:
-                    raise export_jobs.ExportWorkerFailed(
-                        f"the export stopped: its worker processes laid out {written:,} of "
-                        f"the {meta.meta.event_count:,} events selected, so the log may be "
-                        "damaged. Check it with 'casereview audit verify', or export with "
-                        "--jobs 1"
-                    )
-                return LogExportResult(meta.meta, line_writer.finish())
-            builder = DecisionLogBuilder(
-                meta.definitions.__getitem__,
-                ctx.calendar,
-                include_personal=request.include_personal,
-                date_from=request.date_from,
-                date_to=request.date_to,
-            )
+                line_writer.begin(planned.meta)
+                streams.write(line_writer, planned.meta.event_count, progress)
+                return LogExportResult(planned.meta, line_writer.finish())
             writer = WRITERS[request.format](sink)
-            writer.begin(meta.meta)
-            feed, write = builder.feed, writer.write
-            for batch in batches(conn, head_seq, case_id):
-                for event in batch:
-                    record = feed(event)
-                    if record is not None:
-                        write(record)
-                if progress is not None:
-                    progress(len(batch))
-            return LogExportResult(meta.meta, writer.finish())
+            writer.begin(planned.meta)
+            _write_here(ctx, conn, request, planned, case_id, writer, progress)
+            return LogExportResult(planned.meta, writer.finish())
         finally:
             if streams is not None:
                 streams.stop()
 
 
+def _write_here(
+    ctx: ServiceContext,
+    conn: Connection,
+    request: LogExportRequest,
+    planned: _Planned,
+    case_id: int | None,
+    writer: Writer,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Replay and write the selected events in this process, in seq order."""
+    builder = DecisionLogBuilder(
+        planned.definitions.__getitem__,
+        ctx.calendar,
+        include_personal=request.include_personal,
+        date_from=request.date_from,
+        date_to=request.date_to,
+    )
+    feed, write = builder.feed, writer.write
+    for batch in batches(conn, planned.meta.chain_head_seq, case_id):
+        for event in batch:
+            record = feed(event)
+            if record is not None:
+                write(record)
+        if progress is not None:
+            progress(len(batch))
+
+
 @dataclass(frozen=True)
 class _Planned:
+    """An export's metadata, and the workflow definitions its events were recorded under."""
+
     meta: ExportMeta
     definitions: dict[WorkflowRef, WorkflowDefinition]
 
 
-def _meta(
+def _plan(
     ctx: ServiceContext,
     conn: Connection,
     request: LogExportRequest,

@@ -10,7 +10,9 @@ worker has ended, whatever the way.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,16 @@ def auto_jobs(events: int, cpus: int | None) -> int:
     if events < PARALLEL_FROM_EVENTS:
         return 1
     return max(1, min(cpus or 1, MAX_AUTO_JOBS))
+
+
+def workers_for(events: int, jobs: int | None) -> int:
+    """How many workers a pass over a log of `events` events starts: `jobs` as asked,
+    or (None) `auto_jobs` on this machine; 0 if that is fewer than two, or the log is
+    empty: the coordinator then does the pass alone."""
+    if events == 0:
+        return 0
+    wanted = auto_jobs(events, os.cpu_count()) if jobs is None else jobs
+    return wanted if wanted >= 2 else 0
 
 
 def start_processes(
@@ -81,25 +93,36 @@ def stop_processes(processes: Sequence[BaseProcess], pipes: Sequence[Pipe]) -> N
         pipe.close()
 
 
-def worker_context(
-    url: str,
-    account: str,
-    directories: list[Path],
-    include_shipped: bool,
-    calendar: WorkingDayCalendar | None,
-) -> ServiceContext:
-    """A worker's own service context, rebuilt from what the coordinator's was made of:
-    the database, the account, the workflow registry's sources and (None: the default)
-    the working-day calendar."""
-    from casereview.services.context import ServiceContext
-    from casereview.workflow.registry import Registry
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a worker rebuilds its service context from (picklable): the database, the
+    account, the workflow registry's sources and the working-day calendar (None: the
+    worker's own default, which is the coordinator's unless overrides were given)."""
 
-    return ServiceContext(
-        url=url,
-        account=account,
-        _registry=Registry(directories, include_shipped=include_shipped),
-        _calendar=calendar,
-    )
+    url: str
+    account: str
+    directories: list[Path]
+    include_shipped: bool
+    calendar: WorkingDayCalendar | None
+
+    @classmethod
+    def of(cls, ctx: ServiceContext) -> WorkerSetup:
+        from casereview import workdays
+
+        directories, include_shipped = ctx.registry.sources()
+        calendar = None if workdays.is_default_calendar(ctx.calendar) else ctx.calendar
+        return cls(ctx.url, ctx.account, directories, include_shipped, calendar)
+
+    def context(self) -> ServiceContext:
+        from casereview.services.context import ServiceContext
+        from casereview.workflow.registry import Registry
+
+        return ServiceContext(
+            url=self.url,
+            account=self.account,
+            _registry=Registry(self.directories, include_shipped=self.include_shipped),
+            _calendar=self.calendar,
+        )
 
 
 def bound_waits(conn: Connection) -> None:
