@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 _HOMES = {
     "check_bytes": "loader",
-    "content_hash": "loader",
     "load_bytes": "loader",
     "load_path": "loader",
     "InstalledWorkflow": "registry",
@@ -31,7 +30,7 @@ _HOMES = {
 """Where each public name lives; every other one is in `model`."""
 
 if TYPE_CHECKING:
-    from casereview.workflow.loader import check_bytes, content_hash, load_bytes, load_path
+    from casereview.workflow.loader import check_bytes, load_bytes, load_path
     from casereview.workflow.model import (
         EVENT_DATE,
         FROM_ANY,
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
         Trigger,
         WorkflowDefinition,
         WorkflowKey,
+        content_hash,
     )
     from casereview.workflow.registry import InstalledWorkflow, Registry, WorkflowChanged
 

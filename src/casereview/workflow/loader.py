@@ -14,7 +14,6 @@ comment, gives a new identity (cases pin id + version + hash).
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 import tomllib
 import types
@@ -33,14 +32,10 @@ from casereview.workflow.model import (
     WORKFLOW_ID_PATTERN,
     Settings,
     WorkflowDefinition,
+    content_hash,
     toml_kind,
 )
 from casereview.workflow.references import SECTIONS, Parts, check_references
-
-
-def content_hash(data: bytes) -> str:
-    """The identity hash of a workflow file: sha256 of its bytes, hex."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def load_path(path: Path | str, *, name: str | None = None) -> WorkflowDefinition:

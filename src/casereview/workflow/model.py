@@ -15,6 +15,7 @@ not a value to coerce).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -382,6 +383,13 @@ class Settings(_Model):
     @field_serializer("anchors")
     def _dump_anchors(self, value: Mapping[str, AnchorSetting]) -> dict[str, AnchorSetting]:
         return dict(value)
+
+
+def content_hash(data: bytes) -> str:
+    """The identity hash of a workflow file: sha256 of its bytes, hex. Here, beside the
+    definition that records it, so the registry can key the cache by it without
+    importing the loader."""
+    return hashlib.sha256(data).hexdigest()
 
 
 class WorkflowKey(NamedTuple):

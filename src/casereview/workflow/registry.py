@@ -19,7 +19,6 @@ the loader nor validates anything.
 from __future__ import annotations
 
 import builtins
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 
 from casereview.errors import InvalidInput, InvalidWorkflow, NotFound
 from casereview.workflow import cache
-from casereview.workflow.model import WorkflowDefinition, WorkflowKey
+from casereview.workflow.model import WorkflowDefinition, WorkflowKey, content_hash
 
 ENV_VAR = "CASEREVIEW_WORKFLOWS"
 SHIPPED = "(shipped)"
@@ -124,7 +123,7 @@ class Registry:
         for file in files:
             data = file.read_bytes()
             location = str(file)
-            cached = cache.load(hashlib.sha256(data).hexdigest(), location)
+            cached = cache.load(content_hash(data), location)
             if cached is not None:
                 self._add(InstalledWorkflow(cached, location, label))
                 continue
