@@ -30,7 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from benchmarks import generate
 from benchmarks.run import OUT, ROOT, executables, run_once
-from casereview.clock import FixedClock
+from casereview.infra.now import FixedClock
 from casereview.services import bulk
 from casereview.services.context import ServiceContext
 

@@ -36,7 +36,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from casereview.workdays import WorkingDayCalendar, add_working_days, default_calendar
+from casereview.domain.calendar.workdays import (
+    WorkingDayCalendar,
+    add_working_days,
+    default_calendar,
+)
 
 Pair = tuple[dt.date, int]
 
@@ -173,7 +177,7 @@ def bench_numpy(cal: WorkingDayCalendar, pairs: Sequence[Pair], runs: int) -> li
 
 COLD_BUILD = (
     "import time; t0 = time.perf_counter(); "
-    "from casereview.workdays import WorkingDayCalendar; "
+    "from casereview.domain.calendar.workdays import WorkingDayCalendar; "
     "WorkingDayCalendar.england(environ={}); "
     "print(time.perf_counter() - t0)"
 )

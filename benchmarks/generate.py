@@ -36,11 +36,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from casereview.clock import Clock, SystemClock
+from casereview.domain.calendar.workdays import WorkingDayCalendar, default_calendar
+from casereview.infra.now import Clock, SystemClock
 from casereview.services import bulk, users
 from casereview.services.bulk import CaseScript, Step
 from casereview.services.context import ServiceContext
-from casereview.workdays import WorkingDayCalendar, default_calendar
 
 CHAIRS = ("chair-1", "chair-2", "chair-3")
 PARTNERS = {
@@ -487,7 +487,7 @@ def build(
     The time measured covers the bulk write only (scripts are generated lazily inside
     it, so their construction is included); creating the database and its users is not.
     """
-    from casereview.identity import os_account
+    from casereview.infra.identity import os_account
 
     if path.exists():
         raise FileExistsError(f"{path} exists; remove it first")

@@ -300,8 +300,8 @@ def command_list(
 def _floor_queries(today: str) -> list[str] | None:
     """The due command's SQL and parameters for `today`, or None on an older casereview."""
     try:
-        from casereview.views import COUNTS_SQL, DATED_SQL
-        from casereview.workdays import default_calendar
+        from casereview.domain.calendar.workdays import default_calendar
+        from casereview.store.dashboard_queries import COUNTS_SQL, DATED_SQL
     except ImportError:
         return None
     day = dt.date.fromisoformat(today)
@@ -414,7 +414,7 @@ def machine() -> dict[str, Any]:
 def calendar_figures(quick: bool, runs: int) -> list[dict[str, Any]]:
     """add_working_days calls per second: casereview, numpy and workalendar, in process."""
     from benchmarks import calendar_bench
-    from casereview.workdays import WorkingDayCalendar
+    from casereview.domain.calendar.workdays import WorkingDayCalendar
 
     calls = 2_000 if quick else 200_000
     cal = WorkingDayCalendar.england(environ={})

@@ -17,7 +17,7 @@ from casereview.cli.render import console
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# Keep the holiday cache (casereview.holiday_cache) out of the user's own cache folder:
+# Keep the holiday cache (casereview.infra.holiday_cache) out of the user's own cache folder:
 # one folder per test session, inherited by the commands tests start as subprocesses.
 if "CASEREVIEW_CACHE_DIR" not in os.environ:
     import tempfile

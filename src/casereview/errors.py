@@ -1,14 +1,21 @@
-"""The error hierarchy and the exit codes it maps to.
+"""The error hierarchy, the exit codes it maps to, and the words a message may leave to
+its front end.
 
-Every failure a person can cause is one of these exceptions. Messages are written for
-the person at the terminal: they say what was wrong and what to do, and never contain
-case data beyond the reference the person typed. The CLI turns each into one
-`Error: …` line and the exit code below (documented in docs/cli.md).
+Every failure a person can cause is one of these exceptions. A message says what was
+wrong and what to do, and never contains case data beyond the reference the person
+typed. Below the entry points a message names no command-line syntax: where it must
+name something the person gives (an option, a form field) it holds an `Input`, and
+where it suggests a next step, a `Step`. Each front end spells those its own way: the
+CLI as `--within` and `casereview case list`, a web page as a field label and a link.
+`str(error)` spells them plainly, for logs and tests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -22,17 +29,95 @@ class ExitCode(IntEnum):
     VERIFICATION_FAILED = 7
 
 
+@dataclass(frozen=True)
+class Input:
+    """Something the person gives with a request: `name` is the input's own name
+    (`within`, `rationale`, `on`), or `field` with `key` the workflow field's id."""
+
+    name: str
+    key: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.key}=…" if self.name == "field" else self.name
+
+
+@dataclass(frozen=True)
+class Step:
+    """A next step a message suggests: `action` names it (`list_cases`, `init`, …) and
+    `args` are the values it takes (a reference, an account, a file)."""
+
+    action: str
+    args: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return " ".join((self.action.replace("_", " "), *self.args))
+
+
+Speller = Callable[[Input | Step], str]
+"""How a front end writes an `Input` or a `Step` inside a message."""
+
+
+def _plain(term: Input | Step) -> str:
+    return str(term)
+
+
 class CaseReviewError(Exception):
-    """Base of every expected failure; carries its exit code."""
+    """Base of every expected failure; carries its exit code.
+
+    `template` is the message with `{name}` places for `params`; a parameter that is an
+    `Input` or a `Step` (or a tuple of them, written as a comma-separated list) is
+    spelled by the front end, anything else is formatted as it is.
+    """
 
     exit_code: ExitCode = ExitCode.ERROR
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, template: str, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(self.spelled(_plain))
+
+    def spelled(self, speller: Speller) -> str:
+        """The message with its inputs and steps spelled by `speller`."""
+        if not self.params:
+            return self.template
+        values = {key: _spell(value, speller) for key, value in self.params.items()}
+        return self.template.format(**values)
+
+    @property
+    def message(self) -> str:
+        return self.spelled(_plain)
 
     def __str__(self) -> str:
         return self.message
+
+    def prefixed(self, text: str) -> CaseReviewError:
+        """The same error (type, parameters, attributes) with `text` before its message:
+        for a caller that adds where it happened (`step 3 (close): …`)."""
+        escaped = text.replace("{", "{{").replace("}", "}}") if self.params else text
+        return _rebuild(type(self), escaped + self.template, self.params, dict(self.__dict__))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle their args; this one is rebuilt from template and params
+        # (worker processes hand errors back to the coordinator).
+        return (_rebuild, (type(self), self.template, self.params, self.__dict__))
+
+
+def _spell(value: Any, speller: Speller) -> Any:
+    if isinstance(value, Input | Step):
+        return speller(value)
+    if isinstance(value, tuple) and value and all(isinstance(v, Input | Step) for v in value):
+        return ", ".join(speller(v) for v in value)
+    return value
+
+
+def _rebuild(
+    cls: type[CaseReviewError], template: str, params: dict[str, Any], state: dict[str, Any]
+) -> CaseReviewError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, template)
+    error.__dict__.update(state)
+    error.template, error.params = template, params
+    return error
 
 
 class InvalidInput(CaseReviewError):
@@ -62,8 +147,8 @@ class InvalidWorkflow(CaseReviewError):
 
     exit_code = ExitCode.INVALID_WORKFLOW
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, problems: list[str] | None = None, **params: Any) -> None:
+        super().__init__(template, **params)
         self.problems = problems or []
 
 

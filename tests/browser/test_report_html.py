@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from casereview.clock import FixedClock
-from casereview.reports import html
+from casereview.formats.report import as_html as html
+from casereview.infra.now import FixedClock
 from casereview.services import cases, demo
 from casereview.services.context import ServiceContext
 from casereview.services.report import build_report

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from casereview import identity
+from casereview.infra import identity
 from casereview.store import location
 from tests.conftest import BACKEND, ensure_pg_login, run_sql, with_user
 

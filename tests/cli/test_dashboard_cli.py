@@ -15,7 +15,7 @@ import pytest
 
 from casereview.cli.render import cases as cases_render
 from casereview.cli.render import dashboard as render
-from casereview.clock import FixedClock, SystemClock
+from casereview.infra.now import FixedClock, SystemClock
 from casereview.services import cases, demo, users
 from casereview.services.context import ServiceContext
 from tests.golden import assert_golden
@@ -178,7 +178,8 @@ def test_due_reads_no_events_and_builds_no_workflow(demo_db):
         f"    main(['due', '--db', {demo_db!r}, '--json'])\n"
         "except SystemExit as exit:\n"
         "    assert exit.code == 0, exit.code\n"
-        "heavy = ('casereview.engine', 'casereview.replay', 'casereview.workflow', 'transitions',"
+        "heavy = ('casereview.domain.engine', 'casereview.domain.replay',"
+        " 'casereview.domain.workflow', 'transitions',"
         " 'sqlalchemy', 'sqlmodel', 'holidays', 'pydantic')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
     )

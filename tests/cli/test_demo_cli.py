@@ -8,8 +8,8 @@ import sqlite3
 
 import pytest
 
-from casereview import identity
-from casereview.clock import FixedClock, SystemClock
+from casereview.infra import identity
+from casereview.infra.now import FixedClock, SystemClock
 from casereview.services import dashboard
 from tests.golden import GOLDEN_DIR, normalise
 

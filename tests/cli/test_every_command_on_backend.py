@@ -14,7 +14,7 @@ from casereview.services.context import ServiceContext
 
 @pytest.fixture
 def seeded(database_url, monkeypatch, tmp_path):
-    from casereview import identity
+    from casereview.infra import identity
 
     monkeypatch.setattr(identity, "os_account", lambda: "root")
     # The CLI's actor: the OS account on SQLite, the session user on PostgreSQL.

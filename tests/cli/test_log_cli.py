@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from casereview.exports.csv_format import COLUMNS
+from casereview.formats.decision_log.as_csv import COLUMNS
 from casereview.services import demo
 
 NO_DB_ENV = {"CASEREVIEW_DB": None, "CASEREVIEW_DATABASE_URL": None}

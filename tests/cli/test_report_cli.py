@@ -12,8 +12,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from casereview import clock as clock_module
-from casereview.clock import FixedClock
+from casereview.infra import now as clock_module
+from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services.context import ServiceContext
 

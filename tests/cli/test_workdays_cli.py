@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from casereview.workdays import OVERRIDES_ENV, reset_default_calendar
+from casereview.domain.calendar.workdays import OVERRIDES_ENV, reset_default_calendar
 
 
 @pytest.fixture(autouse=True)

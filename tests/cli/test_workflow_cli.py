@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from casereview.workflow.lint import lint_path
-from casereview.workflow.loader import check_bytes, load_path
+from casereview.domain.workflow.lint import lint_path
+from casereview.domain.workflow.loader import check_bytes, load_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"
@@ -323,7 +323,7 @@ def test_diagram_of_a_file(cli):
 def test_cli_import_stays_light():
     code = (
         "import sys, casereview.cli.app; "
-        "print(sorted(m for m in ('pydantic', 'transitions', 'rich', 'casereview.workflow') "
+        "print(sorted(m for m in ('pydantic', 'transitions', 'rich', 'casereview.domain.workflow') "
         "if m in sys.modules))"
     )
     out = subprocess.run(

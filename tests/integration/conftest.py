@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from casereview.clock import FixedClock
+from casereview.infra.now import FixedClock
 from casereview.services import users
 from casereview.services.context import ServiceContext
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from benchmarks import generate
 
-from casereview.clock import FixedClock
 from casereview.errors import CaseReviewError, Conflict, InvalidInput, Refused
+from casereview.infra.now import FixedClock
 from casereview.services import audit, bulk, cases
 from casereview.services.bulk import CaseScript, Step
 from casereview.services.context import ServiceContext

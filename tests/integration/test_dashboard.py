@@ -11,10 +11,10 @@ import sys
 import pytest
 from sqlalchemy import event
 
-from casereview import views
 from casereview.errors import InvalidInput, NotFound
 from casereview.services import cases, dashboard, due
 from casereview.services.context import ServiceContext
+from casereview.store import dashboard_queries as views
 
 REF = "2025-001"
 

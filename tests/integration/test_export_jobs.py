@@ -124,7 +124,7 @@ def test_a_worker_waits_for_a_lock_only_so_long(world):
     pipe, which the server cannot see); SQLite's own busy timeout already bounds it."""
     from sqlalchemy import text
 
-    from casereview.services import processes
+    from casereview.infra import workers as processes
 
     with world.as_("scrut").db().reading() as conn:
         processes.bound_waits(conn)

@@ -22,19 +22,19 @@ from icalendar import Calendar
 from sqlalchemy import text
 
 import casereview
-from casereview import clocks
-from casereview.clock import FixedClock
+from casereview.domain import clocks
+from casereview.domain.replay import replay
 from casereview.errors import InvalidInput, NotFound
-from casereview.exports import json_format
-from casereview.exports.csv_format import COLUMNS
-from casereview.exports.decision_log import (
+from casereview.formats.decision_log import as_json as json_format
+from casereview.formats.decision_log.as_csv import COLUMNS
+from casereview.formats.decision_log.records import (
     EVENT_COLUMNS,
     DecisionLogBuilder,
     EventRow,
     WorkflowRef,
     clock_moments,
 )
-from casereview.replay import replay
+from casereview.infra.now import FixedClock
 from casereview.services import cases, demo, exports
 from casereview.services.context import ServiceContext
 from casereview.store import projections, repository

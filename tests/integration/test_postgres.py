@@ -41,7 +41,7 @@ def test_application_role_cannot_update_delete_or_truncate_events(db, database_u
 
 
 def test_actor_is_the_session_user_not_the_os_account(db, database_url, monkeypatch):
-    from casereview import identity
+    from casereview.infra import identity
 
     monkeypatch.setattr(identity, "os_account", lambda: "somebody-else")
     ctx = ServiceContext.from_options(database_url)

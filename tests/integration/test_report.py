@@ -36,24 +36,27 @@ import json
 
 import pytest
 
-from casereview import clocks
-from casereview.clock import FixedClock
-from casereview.clocks import ClockRule, EventFacts
-from casereview.errors import InvalidInput
-from casereview.reports import csv_out, html, json_out, markdown
-from casereview.reports.figures import Period, quarters
-from casereview.services import cases, users
-from casereview.services import report as report_service
-from casereview.services.context import ServiceContext
-from casereview.services.report import build_report, working_days_late
-from casereview.services.report_case import (
+from casereview.domain import clocks
+from casereview.domain.calendar.workdays import default_calendar
+from casereview.domain.clocks import ClockRule, EventFacts
+from casereview.domain.reporting.case_facts import (
     CaseHistory,
     cannot_count,
     case_rows,
     timeline_entry,
 )
-from casereview.services.report_events import ReplayedEvents
-from casereview.workdays import default_calendar
+from casereview.domain.reporting.events import ReplayedEvents
+from casereview.domain.reporting.figures import Period, quarters
+from casereview.errors import InvalidInput
+from casereview.formats.report import as_csv as csv_out
+from casereview.formats.report import as_html as html
+from casereview.formats.report import as_json as json_out
+from casereview.formats.report import as_markdown as markdown
+from casereview.infra.now import FixedClock
+from casereview.services import cases, users
+from casereview.services import report as report_service
+from casereview.services.context import ServiceContext
+from casereview.services.report import build_report, working_days_late
 
 SCRIPT = "<script>alert(1)</script>"
 PEOPLE = (
@@ -749,7 +752,7 @@ def _keep_all_before(self, events, until):
 
 
 def test_only_events_that_stay_put_and_set_no_case_field_are_left_out(dataset):
-    from casereview.workflow.registry import Registry
+    from casereview.infra.workflows.registry import Registry
 
     definition = Registry.from_environment().get("england-lcspr")
     events = ReplayedEvents(definition, clocks.rules_for(definition))

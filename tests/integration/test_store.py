@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from casereview import audit
+from casereview.domain import chain
 from casereview.errors import NotFound
-from casereview.store import repository, schema
+from casereview.store import repository
+from casereview.store import tables as schema
 from casereview.store.database import Database, StoreError
 from casereview.store.migrations import MIGRATIONS
 
@@ -102,7 +103,7 @@ def test_append_assigns_gap_free_seq_and_moves_the_head(db):
     with db.reading() as conn:
         assert repository.chain_head(conn) == (2, second.entry_hash)
         rows = list(repository.iter_events(conn, batch=1))
-    findings, count, _ = audit.verify_chain(rows, (2, second.entry_hash))
+    findings, count, _ = chain.verify_chain(rows, (2, second.entry_hash))
     assert findings == [] and count == 2
     assert rows[1]["prev_hash"] == first.entry_hash
 
@@ -116,7 +117,7 @@ def test_uncommitted_unit_of_work_rolls_back(db):
         raise RuntimeError("boom")
     with db.reading() as conn:
         assert repository.count_events(conn) == 0
-        assert repository.chain_head(conn) == (0, audit.GENESIS_HASH)
+        assert repository.chain_head(conn) == (0, chain.GENESIS_HASH)
 
 
 @pytest.mark.sqlite_only
@@ -146,7 +147,7 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
     same as before, now from the covering index."""
     import datetime as dt
 
-    from casereview.clock import FixedClock
+    from casereview.infra.now import FixedClock
     from casereview.services import demo, due
     from casereview.services.context import ServiceContext
     from casereview.store import migrations
@@ -236,7 +237,7 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
         with upgraded.reading() as conn:
             head = repository.chain_head(conn)
             rows = list(repository.iter_events(conn, batch=2))
-        assert audit.verify_chain(rows, head)[:2] == ([], 3)
+        assert chain.verify_chain(rows, head)[:2] == ([], 3)
         with (
             pytest.raises((IntegrityError, OperationalError, DatabaseError, StoreError)),
             upgraded.unit_of_work() as uow,

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from casereview import audit as chain
+from casereview.domain import chain
 from casereview.services import audit, cases
 from tests.conftest import run_sql, unprotected
 

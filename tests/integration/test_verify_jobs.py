@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from casereview.services import audit, audit_jobs, cases, processes
+from casereview.infra import workers as processes
+from casereview.services import audit, audit_jobs, cases
 from casereview.store import repository
 from tests.conftest import BACKEND, run_sql, unprotected
 
@@ -180,7 +181,7 @@ def test_a_write_during_a_parallel_verify_leaves_a_consistent_report(many):
 def test_no_worker_outlives_a_verify_that_fails(many, monkeypatch):
     import multiprocessing
 
-    from casereview import audit as chain
+    from casereview.domain import chain
 
     def broken(rows, head):
         list(rows)  # the workers are running meanwhile

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from casereview.clock import FixedClock
+from casereview.infra.now import FixedClock
 from tests.reliability import support
 
 MARKERS = (

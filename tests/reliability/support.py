@@ -266,7 +266,7 @@ def init_database(
 ) -> None:
     """Create a database with `admin` plus `people`; optionally give the real OS account
     (which is what the CLI records as actor) the roles `os_account_roles`."""
-    from casereview.identity import os_account
+    from casereview.infra.identity import os_account
     from casereview.services import users
     from casereview.services.context import ServiceContext
 

@@ -8,7 +8,7 @@ that account; everywhere else it must be refused (exit 4) and the database must 
 byte for byte as it was. Opening a case and managing users are in the matrix too.
 
 The actor is the operating-system account; in-process the test patches
-`casereview.identity.os_account`, and through a subprocess it shows that USER and
+`casereview.infra.identity.os_account`, and through a subprocess it shows that USER and
 LOGNAME change nothing. The scrutineer can read, verify and export, and change nothing.
 """
 
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from casereview import identity
-from casereview.clock import FixedClock
-from casereview.identity import os_account
+from casereview.infra import identity
+from casereview.infra.identity import os_account
+from casereview.infra.now import FixedClock
 from casereview.services import cases
 from casereview.services.context import ServiceContext
 from tests.reliability import support

@@ -33,8 +33,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from casereview.clock import FixedClock
-from casereview.identity import os_account
+from casereview.infra.identity import os_account
+from casereview.infra.now import FixedClock
 from casereview.services import cases
 from casereview.services.context import ServiceContext
 from tests.reliability import support

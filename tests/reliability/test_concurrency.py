@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from casereview.identity import os_account
+from casereview.infra.identity import os_account
 from casereview.services import audit, cases
 from casereview.services.context import ServiceContext
 from tests.reliability import support, worker

@@ -39,8 +39,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from casereview.clock import FixedClock
 from casereview.errors import NotFound, Refused
+from casereview.infra.now import FixedClock
 from casereview.services import audit, cases
 from casereview.services.context import ServiceContext
 from tests.reliability import support

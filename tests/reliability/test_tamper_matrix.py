@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from casereview import audit as chain
-from casereview.clock import FixedClock
+from casereview.domain import chain
+from casereview.infra.now import FixedClock
 from casereview.services import audit, cases
 from casereview.services.context import ServiceContext
 from tests.reliability import support
@@ -169,8 +169,8 @@ class Attacker:
         own replay: what an attacker who read the source would do."""
         from sqlalchemy import create_engine
 
-        from casereview import clocks
-        from casereview.replay import replay
+        from casereview.domain import clocks
+        from casereview.domain.replay import replay
         from casereview.store import projections
 
         ctx = ServiceContext(url=support.sqlite_url(self.path), account="x")

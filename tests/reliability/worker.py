@@ -24,8 +24,8 @@ import sys
 import time
 from typing import Any
 
-from casereview.clock import FixedClock
 from casereview.errors import CaseReviewError, Conflict, NotFound, Refused
+from casereview.infra.now import FixedClock
 from casereview.services import cases
 from casereview.services.context import ServiceContext
 from tests.reliability.support import ADMIN, PARTNERS, TODAY

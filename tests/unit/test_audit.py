@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casereview import audit
+from casereview.domain import chain
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -20,22 +20,22 @@ json_values = st.recursive(
 
 @given(json_values)
 def test_canonical_json_round_trips_and_is_stable(value):
-    text = audit.canonical_json(value)
+    text = chain.canonical_json(value)
     assert json.loads(text) == value
-    assert audit.canonical_json(json.loads(text)) == text
+    assert chain.canonical_json(json.loads(text)) == text
 
 
 @given(st.dictionaries(st.text(), st.integers(), min_size=2))
 def test_canonical_json_ignores_insertion_order(mapping):
     reordered = dict(reversed(list(mapping.items())))
-    assert audit.canonical_json(mapping) == audit.canonical_json(reordered)
+    assert chain.canonical_json(mapping) == chain.canonical_json(reordered)
 
 
 def test_canonical_json_refuses_floats_and_non_string_keys():
-    with pytest.raises(audit.CanonicalEncodingError, match="floats"):
-        audit.canonical_json({"a": [1, 2.5]})
-    with pytest.raises(audit.CanonicalEncodingError, match="keys must be strings"):
-        audit.canonical_json({1: "x"})
+    with pytest.raises(chain.CanonicalEncodingError, match="floats"):
+        chain.canonical_json({"a": [1, 2.5]})
+    with pytest.raises(chain.CanonicalEncodingError, match="keys must be strings"):
+        chain.canonical_json({1: "x"})
 
 
 # Column values as they reach `seal`: mostly text, ints and None, but anything a caller
@@ -52,40 +52,40 @@ column_values = st.one_of(
 
 
 @given(
-    st.fixed_dictionaries({name: column_values for name in audit.HASHED_COLUMNS}),
+    st.fixed_dictionaries({name: column_values for name in chain.HASHED_COLUMNS}),
     st.booleans(),
 )
 def test_event_payload_is_canonical_json_of_the_record(record, fields_given):
     try:
-        expected = audit.canonical_json({name: record[name] for name in audit.HASHED_COLUMNS})
-    except audit.CanonicalEncodingError:
-        with pytest.raises(audit.CanonicalEncodingError):
-            audit.event_payload(record)
+        expected = chain.canonical_json({name: record[name] for name in chain.HASHED_COLUMNS})
+    except chain.CanonicalEncodingError:
+        with pytest.raises(chain.CanonicalEncodingError):
+            chain.event_payload(record)
         return
-    fields_text = audit.canonical_json(record["fields"]) if fields_given else None
-    assert audit.event_payload(record, fields_text) == expected
-    assert json.loads(expected) == json.loads(audit.event_payload(record))
+    fields_text = chain.canonical_json(record["fields"]) if fields_given else None
+    assert chain.event_payload(record, fields_text) == expected
+    assert json.loads(expected) == json.loads(chain.event_payload(record))
 
 
 def test_event_payload_lays_out_a_real_event_exactly():
     record = _chain(1)[0]
     record["fields"] = {"note": "x", "due": "2026-01-20", "rounds": [1, None, True]}
-    expected = audit.canonical_json({name: record[name] for name in audit.HASHED_COLUMNS})
-    assert audit.event_payload(record) == expected
-    assert audit.event_payload(record, audit.canonical_json(record["fields"])) == expected
+    expected = chain.canonical_json({name: record[name] for name in chain.HASHED_COLUMNS})
+    assert chain.event_payload(record) == expected
+    assert chain.event_payload(record, chain.canonical_json(record["fields"])) == expected
     assert expected.startswith('{"actor":"alice","algorithm":"sha256","case_ref":"2026-001"')
 
 
 def test_format_instant_is_fixed_width_utc():
     bst = dt.datetime(2026, 6, 1, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
-    assert audit.format_instant(bst) == "2026-06-01T12:00:00.000000Z"
-    with pytest.raises(audit.CanonicalEncodingError):
-        audit.format_instant(dt.datetime(2026, 6, 1))
+    assert chain.format_instant(bst) == "2026-06-01T12:00:00.000000Z"
+    with pytest.raises(chain.CanonicalEncodingError):
+        chain.format_instant(dt.datetime(2026, 6, 1))
 
 
 def _chain(n: int) -> list[dict]:
     rows = []
-    prev = audit.GENESIS_HASH
+    prev = chain.GENESIS_HASH
     for seq in range(1, n + 1):
         record = {
             "seq": seq,
@@ -104,10 +104,10 @@ def _chain(n: int) -> list[dict]:
             "workflow_id": "england-lcspr",
             "workflow_version": 1,
             "definition_hash": "ab" * 32,
-            "algorithm": audit.ALGORITHM,
+            "algorithm": chain.ALGORITHM,
             "prev_hash": prev,
         }
-        sealed = audit.seal(record)
+        sealed = chain.seal(record)
         row = dict(record, fields=json.dumps(record["fields"]), payload=sealed.payload)
         row["entry_hash"] = sealed.entry_hash
         rows.append(row)
@@ -117,7 +117,7 @@ def _chain(n: int) -> list[dict]:
 
 def test_intact_chain_verifies():
     rows = _chain(5)
-    findings, count, last = audit.verify_chain(rows, (5, rows[-1]["entry_hash"]))
+    findings, count, last = chain.verify_chain(rows, (5, rows[-1]["entry_hash"]))
     assert findings == []
     assert count == 5
     assert last == rows[-1]["entry_hash"]
@@ -126,7 +126,7 @@ def test_intact_chain_verifies():
 def test_edited_column_is_named():
     rows = _chain(3)
     rows[1]["rationale"] = "something else"
-    findings, _, _ = audit.verify_chain(rows, (3, rows[-1]["entry_hash"]))
+    findings, _, _ = chain.verify_chain(rows, (3, rows[-1]["entry_hash"]))
     assert [f.check for f in findings] == ["payload"]
     assert findings[0].seq == 2
     assert "rationale" in findings[0].message
@@ -135,7 +135,7 @@ def test_edited_column_is_named():
 def test_deleted_middle_event_breaks_sequence_and_link():
     rows = _chain(4)
     del rows[1]
-    findings, _, _ = audit.verify_chain(rows, (4, rows[-1]["entry_hash"]))
+    findings, _, _ = chain.verify_chain(rows, (4, rows[-1]["entry_hash"]))
     checks = {f.check for f in findings}
     assert {"sequence", "link", "head"} <= checks
 
@@ -143,7 +143,7 @@ def test_deleted_middle_event_breaks_sequence_and_link():
 def test_swapped_events_are_detected():
     rows = _chain(4)
     rows[1], rows[2] = rows[2], rows[1]
-    findings, _, _ = audit.verify_chain(rows, (4, rows[-1]["entry_hash"]))
+    findings, _, _ = chain.verify_chain(rows, (4, rows[-1]["entry_hash"]))
     assert any(f.check == "link" for f in findings)
     assert any(f.check == "sequence" for f in findings)
 
@@ -152,11 +152,11 @@ def test_truncated_tail_needs_the_head_or_a_checkpoint():
     rows = _chain(5)
     truncated = rows[:3]
     # With the head moved back too, the chain alone is consistent…
-    findings, count, _ = audit.verify_chain(truncated, (3, truncated[-1]["entry_hash"]))
+    findings, count, _ = chain.verify_chain(truncated, (3, truncated[-1]["entry_hash"]))
     assert findings == []
     # …but a checkpoint taken earlier catches it.
-    checkpoint = audit.Checkpoint(5, rows[-1]["entry_hash"], "2026-01-06T00:00:00Z")
-    found = audit.check_against_checkpoint(
+    checkpoint = chain.Checkpoint(5, rows[-1]["entry_hash"], "2026-01-06T00:00:00Z")
+    found = chain.check_against_checkpoint(
         checkpoint, {r["seq"]: r["entry_hash"] for r in truncated}, count
     )
     assert found and found[0].check == "checkpoint"
@@ -164,26 +164,26 @@ def test_truncated_tail_needs_the_head_or_a_checkpoint():
 
 def test_rewritten_history_is_caught_by_checkpoint():
     rows = _chain(4)
-    checkpoint = audit.Checkpoint(3, rows[2]["entry_hash"], "t")
+    checkpoint = chain.Checkpoint(3, rows[2]["entry_hash"], "t")
     rewritten = _chain(4)
     rewritten[0]["rationale"] = "forged"
     # recompute the whole chain from the forged record
-    prev = audit.GENESIS_HASH
+    prev = chain.GENESIS_HASH
     for row in rewritten:
         record = dict(row, fields=json.loads(row["fields"]), prev_hash=prev)
-        sealed = audit.seal(record)
+        sealed = chain.seal(record)
         row.update(prev_hash=prev, payload=sealed.payload, entry_hash=sealed.entry_hash)
         prev = sealed.entry_hash
-    findings, count, _ = audit.verify_chain(rewritten, (4, prev))
+    findings, count, _ = chain.verify_chain(rewritten, (4, prev))
     assert findings == []
-    found = audit.check_against_checkpoint(
+    found = chain.check_against_checkpoint(
         checkpoint, {r["seq"]: r["entry_hash"] for r in rewritten}, count
     )
     assert [f.check for f in found] == ["checkpoint"]
 
 
 def test_checkpoint_json_round_trip_and_rejects_other_files():
-    checkpoint = audit.Checkpoint(12, "f" * 64, "2026-11-23T10:00:00.000000Z")
-    assert audit.Checkpoint.from_json(checkpoint.to_json()) == checkpoint
+    checkpoint = chain.Checkpoint(12, "f" * 64, "2026-11-23T10:00:00.000000Z")
+    assert chain.Checkpoint.from_json(checkpoint.to_json()) == checkpoint
     with pytest.raises(ValueError, match="not a casereview checkpoint"):
-        audit.Checkpoint.from_json('{"event_count": 3}')
+        chain.Checkpoint.from_json('{"event_count": 3}')

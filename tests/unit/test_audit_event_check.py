@@ -1,4 +1,4 @@
-"""`audit.check_event`'s quick payload check gives exactly the findings of the full
+"""`chain.check_event`'s quick payload check gives exactly the findings of the full
 re-encoding it stands in for, whatever the stored columns hold.
 
 The reference below is the payload and hash check `verify_chain` made on every row
@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casereview import audit
+from casereview.domain import chain
 
 TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2FF), max_size=12)
 # What a tampered SQLite column can come back as, besides the usual text and NULL.
@@ -24,20 +24,20 @@ ODD = st.one_of(
 
 def reference(row: dict[str, Any]) -> list[tuple[str, str]]:
     found = []
-    columns = {name: row.get(name) for name in audit.HASHED_COLUMNS}
+    columns = {name: row.get(name) for name in chain.HASHED_COLUMNS}
     try:
         columns["fields"] = json.loads(str(row["fields"]))
-        recomputed = audit.canonical_json(columns)
-    except (ValueError, audit.CanonicalEncodingError):
+        recomputed = chain.canonical_json(columns)
+    except (ValueError, chain.CanonicalEncodingError):
         found.append(("payload", "stored columns cannot be encoded"))
         recomputed = None
     if recomputed is not None and recomputed != row["payload"]:
-        differing = audit._differing_columns(str(row["payload"]), columns)
+        differing = chain._differing_columns(str(row["payload"]), columns)
         message = "stored columns differ from the hashed payload"
         found.append(("payload", message + (f" ({', '.join(differing)})" if differing else "")))
     try:
-        hashed = audit.chain_hash(str(row["prev_hash"]), str(row["payload"]), row["algorithm"])
-    except audit.CanonicalEncodingError as exc:
+        hashed = chain.chain_hash(str(row["prev_hash"]), str(row["payload"]), row["algorithm"])
+    except chain.CanonicalEncodingError as exc:
         found.append(("hash", str(exc)))
     else:
         if hashed != row["entry_hash"]:
@@ -46,18 +46,18 @@ def reference(row: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def checked(row: dict[str, Any]) -> list[tuple[str, str]]:
-    values = tuple(row.get(name) for name in audit.PAYLOAD_ORDER)
-    findings, _fields = audit.check_event(values, row["payload"], row["entry_hash"])
+    values = tuple(row.get(name) for name in chain.PAYLOAD_ORDER)
+    findings, _fields = chain.check_event(values, row["payload"], row["entry_hash"])
     assert all(f.seq == row["seq"] for f in findings)
     return [(f.check, f.message) for f in findings]
 
 
 def sealed_row(columns: dict[str, Any], fields: Any) -> dict[str, Any]:
     record = dict(columns, fields=fields)
-    done = audit.seal(record)
+    done = chain.seal(record)
     return dict(
         columns,
-        fields=audit.canonical_json(fields),
+        fields=chain.canonical_json(fields),
         payload=done.payload,
         entry_hash=done.entry_hash,
     )
@@ -65,7 +65,7 @@ def sealed_row(columns: dict[str, Any], fields: Any) -> dict[str, Any]:
 
 def note_columns(**values: Any) -> dict[str, Any]:
     """The hashed columns of a plain first note event, with `values` changed."""
-    columns: dict[str, Any] = {name: None for name in audit.HASHED_COLUMNS}
+    columns: dict[str, Any] = {name: None for name in chain.HASHED_COLUMNS}
     columns.update(
         seq=1,
         kind="case",
@@ -74,7 +74,7 @@ def note_columns(**values: Any) -> dict[str, Any]:
         recorded_at="t",
         actor="alice",
         algorithm="sha256",
-        prev_hash=audit.GENESIS_HASH,
+        prev_hash=chain.GENESIS_HASH,
     )
     columns.update(values)
     return columns
@@ -102,7 +102,7 @@ def rows(draw: st.DrawFn) -> dict[str, Any]:
         "recorded_at": draw(TEXT),
         "actor": draw(TEXT),
         "algorithm": "sha256",
-        "prev_hash": audit.GENESIS_HASH,
+        "prev_hash": chain.GENESIS_HASH,
         "workflow_version": draw(st.none() | st.integers(0, 3)),
     }
     for name in NULLABLE:
@@ -114,7 +114,7 @@ def rows(draw: st.DrawFn) -> dict[str, Any]:
     # Then tamper, or not: a column's value or type, the payload, the fields text.
     how = draw(st.sampled_from(["none", "column", "odd", "payload", "fields", "both"]))
     # `seq` is the primary key: always an integer (verify_chain always relied on that).
-    name = draw(st.sampled_from([n for n in audit.HASHED_COLUMNS if n != "seq"]))
+    name = draw(st.sampled_from([n for n in chain.HASHED_COLUMNS if n != "seq"]))
     if how == "column":
         row[name] = draw(st.none() | TEXT)
     elif how == "odd" and name != "fields":
@@ -148,7 +148,7 @@ def rows(draw: st.DrawFn) -> dict[str, Any]:
         row[name if name in NULLABLE else "rationale"] = draw(
             st.sampled_from(['say "no"', "back\\slash", "line\nbreak", "bell\x07"])
         )
-        columns = {n: row[n] for n in audit.HASHED_COLUMNS if n != "fields"}
+        columns = {n: row[n] for n in chain.HASHED_COLUMNS if n != "fields"}
         laid = (
             "{"
             + ",".join(
@@ -162,12 +162,12 @@ def rows(draw: st.DrawFn) -> dict[str, Any]:
                     if isinstance(row[n], int)
                     else f'"{row[n]}"'
                 )
-                for n in audit.PAYLOAD_ORDER
+                for n in chain.PAYLOAD_ORDER
             )
             + "}"
         )
         row["payload"] = laid
-        row["entry_hash"] = audit.chain_hash(row["prev_hash"], laid)
+        row["entry_hash"] = chain.chain_hash(row["prev_hash"], laid)
         del columns
     return row
 
@@ -184,7 +184,7 @@ def test_unescaped_quote_in_a_recomputed_payload_is_still_a_payload_finding():
     assert checked(row) == []
     # The same text laid in raw, and the hash recomputed to match it.
     row["payload"] = row["payload"].replace('\\"b\\"', '"b"')
-    row["entry_hash"] = audit.chain_hash(audit.GENESIS_HASH, row["payload"])
+    row["entry_hash"] = chain.chain_hash(chain.GENESIS_HASH, row["payload"])
     assert [check for check, _ in checked(row)] == ["payload"]
 
 
@@ -195,28 +195,28 @@ def test_whitespace_in_the_stored_fields_text_is_not_a_finding():
     row = sealed_row(columns, {"note": "x", "a": [1, 2]})
     row["fields"] = json.dumps({"note": "x", "a": [1, 2]}, indent=2)
     assert checked(row) == reference(row) == []
-    values = tuple(row.get(name) for name in audit.PAYLOAD_ORDER)
-    assert audit.check_event(values, row["payload"], row["entry_hash"])[1] == {
+    values = tuple(row.get(name) for name in chain.PAYLOAD_ORDER)
+    assert chain.check_event(values, row["payload"], row["entry_hash"])[1] == {
         "note": "x",
         "a": [1, 2],
     }
 
 
 def test_check_links_reports_gaps_links_and_head():
-    rows = [(1, audit.GENESIS_HASH, "a" * 64), (2, "a" * 64, "b" * 64), (4, "x" * 64, "c" * 64)]
-    findings, count, last = audit.check_links(rows, (4, "c" * 64))
+    rows = [(1, chain.GENESIS_HASH, "a" * 64), (2, "a" * 64, "b" * 64), (4, "x" * 64, "c" * 64)]
+    findings, count, last = chain.check_links(rows, (4, "c" * 64))
     assert [(f.check, f.seq) for f in findings] == [("sequence", 4), ("link", 4), ("head", None)]
     assert (count, last) == (3, "c" * 64)
 
 
 def test_merge_findings_puts_each_events_findings_in_check_order():
-    merged = audit.merge_findings(
+    merged = chain.merge_findings(
         [
-            audit.Finding("head", "h"),
-            audit.Finding("hash", "x", 3),
-            audit.Finding("payload", "p", 3),
-            audit.Finding("link", "l", 3),
-            audit.Finding("sequence", "s", 5),
+            chain.Finding("head", "h"),
+            chain.Finding("hash", "x", 3),
+            chain.Finding("payload", "p", 3),
+            chain.Finding("link", "l", 3),
+            chain.Finding("sequence", "s", 5),
         ]
     )
     assert [(f.check, f.seq) for f in merged] == [

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from casereview import clocks
-from casereview.workdays import default_calendar
+from casereview.domain import clocks
+from casereview.domain.calendar.workdays import default_calendar
 
 D = dt.date.fromisoformat
 CAL = default_calendar()

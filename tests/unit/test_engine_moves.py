@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from casereview import engine
+from casereview.domain import engine
+from casereview.domain.workflow.loader import load_path
+from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError
-from casereview.workflow.loader import load_path
-from casereview.workflow.model import WorkflowDefinition
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = [

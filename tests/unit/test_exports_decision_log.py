@@ -6,15 +6,15 @@ import datetime as dt
 
 import pytest
 
-from casereview.audit import canonical_json
-from casereview.exports.decision_log import (
+from casereview.domain.calendar.workdays import default_calendar
+from casereview.domain.chain import canonical_json
+from casereview.formats.decision_log.records import (
     DecisionLogBuilder,
     EventRow,
     ExportMeta,
     WorkflowRef,
 )
-from casereview.workdays import default_calendar
-from casereview.workflow.registry import Registry
+from casereview.infra.workflows.registry import Registry
 
 DEFINITION = Registry.from_environment().get("england-lcspr")
 CAL = default_calendar()

@@ -16,10 +16,12 @@ import io
 import json
 from collections.abc import Iterator
 
-from casereview import clocks
-from casereview.audit import canonical_json
-from casereview.exports.csv_format import BOM, COLUMNS, CsvWriter, safe_cell
-from casereview.exports.decision_log import (
+from casereview.domain import clocks
+from casereview.domain.calendar.workdays import default_calendar
+from casereview.domain.chain import canonical_json
+from casereview.formats.decision_log.as_csv import BOM, COLUMNS, CsvWriter, safe_cell
+from casereview.formats.decision_log.as_json import JsonWriter, event_line, read_json
+from casereview.formats.decision_log.records import (
     ClockMoment,
     DecisionLogBuilder,
     DecisionRecord,
@@ -29,9 +31,7 @@ from casereview.exports.decision_log import (
     WorkflowRef,
     clock_moments,
 )
-from casereview.exports.json_format import JsonWriter, event_line, read_json
-from casereview.workdays import default_calendar
-from casereview.workflow.registry import Registry
+from casereview.infra.workflows.registry import Registry
 
 DEFINITION = Registry.from_environment().get("england-lcspr")
 REF = WorkflowRef(DEFINITION.id, DEFINITION.version, DEFINITION.content_hash)

@@ -11,18 +11,23 @@ import re
 
 import pytest
 
-from casereview.exports.csv_format import COLUMNS, CsvWriter, read_csv, safe_cell
-from casereview.exports.decision_log import (
+from casereview.formats.decision_log.as_csv import COLUMNS, CsvWriter, read_csv, safe_cell
+from casereview.formats.decision_log.as_json import JsonWriter, read_json, render
+from casereview.formats.decision_log.as_markdown import MarkdownWriter, md_text, read_markdown
+from casereview.formats.decision_log.document import ExportFormatError, ParsedExport
+from casereview.formats.decision_log.integrity import (
+    check_file,
+    compare,
+    detect_format,
+    read_export,
+)
+from casereview.formats.decision_log.records import (
     ClockMoment,
     DecisionRecord,
     ExportMeta,
     FieldValue,
     WorkflowRef,
 )
-from casereview.exports.document import ExportFormatError, ParsedExport
-from casereview.exports.integrity import check_file, compare, detect_format, read_export
-from casereview.exports.json_format import JsonWriter, read_json, render
-from casereview.exports.markdown import MarkdownWriter, md_text, read_markdown
 
 NASTY = 'Zoë – café, "quoted", and\nsecond line\r\nthird'
 WRITERS = {"csv": CsvWriter, "json": JsonWriter, "md": MarkdownWriter}

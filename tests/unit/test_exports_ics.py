@@ -6,7 +6,7 @@ import datetime as dt
 
 from icalendar import Calendar
 
-from casereview.exports import ics
+from casereview.formats import ics
 
 STAMP = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 11, 23)

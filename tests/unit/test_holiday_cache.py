@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from casereview import holiday_cache, workdays
+from casereview.domain.calendar import workdays
+from casereview.infra import holiday_cache
 
 FIRST, LAST = workdays.MIN_DATE.year, workdays.MAX_DATE.year
 

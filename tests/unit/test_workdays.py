@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from casereview.errors import InvalidInput, OutOfRange
-from casereview.workdays import (
+from casereview.domain.calendar.workdays import (
     MAX_DATE,
     MIN_DATE,
     Holiday,
@@ -22,6 +21,7 @@ from casereview.workdays import (
     reset_default_calendar,
     subtract_working_days,
 )
+from casereview.errors import InvalidInput, OutOfRange
 
 D = dt.date
 

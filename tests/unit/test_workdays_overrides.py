@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from casereview.errors import CaseReviewError, ExitCode
-from casereview.workdays import (
+from casereview.domain.calendar.workdays import (
     OVERRIDES_ENV,
     InvalidHolidayOverrides,
     WorkingDayCalendar,
@@ -15,6 +14,7 @@ from casereview.workdays import (
     packaged_overrides,
     parse_overrides,
 )
+from casereview.errors import CaseReviewError, ExitCode
 
 D = dt.date
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casereview.workdays import WorkingDayCalendar
+from casereview.domain.calendar.workdays import WorkingDayCalendar
 
 CAL = WorkingDayCalendar.england(environ={})
 HOLIDAYS = frozenset(h.date for h in CAL.holidays())

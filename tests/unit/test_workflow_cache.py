@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from casereview.workflow import cache, loader
-from casereview.workflow.registry import ENV_VAR, Registry, shipped_directory
+from casereview.domain.workflow import loader
+from casereview.infra.workflows import cache
+from casereview.infra.workflows.registry import ENV_VAR, Registry, shipped_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = (ROOT / "tests" / "fixtures" / "workflows" / "minimal.toml").read_text()
@@ -122,7 +123,9 @@ def test_editing_a_validating_module_changes_the_key(
     copy = tmp_path / "code"
     copy.mkdir()
     for name in cache._KEYED_MODULES:
-        shutil.copy(Path(cache.__file__).with_name(name), copy / name)
+        shutil.copy(cache._defining_folder() / name, copy / name)
+    shutil.copy(cache.__file__, copy / "cache.py")
+    monkeypatch.setattr(cache, "_defining_folder", lambda: copy)
     monkeypatch.setattr(cache, "__file__", str(copy / "cache.py"))
     before = cache.code_key()
     os.utime(copy / "references.py", ns=(0, 1_000_000_000))
@@ -251,10 +254,11 @@ def test_a_command_that_hits_the_cache_imports_neither_loader_nor_validators(
     env = {**os.environ, CACHE_ENV: str(folder)}
     code = (
         "import sys\n"
-        "from casereview.workflow.registry import Registry\n"
+        "from casereview.infra.workflows.registry import Registry\n"
         "Registry().get('england-lcspr')\n"
-        "print(sorted(m for m in ('casereview.workflow.loader', 'tomllib') if m in sys.modules))\n"
-        "print(getattr(__import__('casereview.workflow.model').workflow.model"
+        "print(sorted(m for m in ('casereview.domain.workflow.loader', 'tomllib')"
+        " if m in sys.modules))\n"
+        "print(getattr(__import__('casereview.domain.workflow.model').domain.workflow.model"
         ".WorkflowDefinition.__pydantic_validator__, '__class__').__name__)\n"
     )
     run = [sys.executable, "-c", code]

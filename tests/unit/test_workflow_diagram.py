@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from casereview.workflow.diagram import mermaid
-from casereview.workflow.loader import load_bytes, load_path
+from casereview.domain.workflow.diagram import mermaid
+from casereview.domain.workflow.loader import load_bytes, load_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = [

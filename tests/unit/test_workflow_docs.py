@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from casereview.workflow.lint import lint_definition
-from casereview.workflow.loader import load_bytes
-from casereview.workflow.model import (
+from casereview.domain.workflow.lint import lint_definition
+from casereview.domain.workflow.loader import load_bytes
+from casereview.domain.workflow.model import (
     Agency,
     Anchor,
     AnchorSetting,

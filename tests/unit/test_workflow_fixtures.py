@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from casereview.domain.workflow.lint import lint_definition
+from casereview.domain.workflow.loader import check_bytes, load_path
 from casereview.errors import ExitCode, InvalidWorkflow
-from casereview.workflow.lint import lint_definition
-from casereview.workflow.loader import check_bytes, load_path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workflows"
 BROKEN = sorted((FIXTURES / "broken").glob("*.toml"))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from casereview.domain.workflow.loader import check_bytes, load_bytes, load_path
 from casereview.errors import NotFound
-from casereview.workflow.loader import check_bytes, load_bytes, load_path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workflows"
 MINIMAL = FIXTURES / "minimal.toml"

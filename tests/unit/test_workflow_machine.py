@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from casereview.domain.workflow.loader import load_bytes, load_path
+from casereview.domain.workflow.machine import CaseModel, compile_workflow
+from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import NotFound, Refused
-from casereview.workflow.loader import load_bytes, load_path
-from casereview.workflow.machine import CaseModel, compile_workflow
-from casereview.workflow.model import WorkflowDefinition
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "workflows").glob("*.toml"))

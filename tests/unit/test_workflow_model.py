@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from casereview.domain.workflow.lint import lint_definition
+from casereview.domain.workflow.loader import check_bytes, load_bytes, load_path
+from casereview.domain.workflow.model import FieldEqualsGuard, WorkflowDefinition, WorkflowKey
 from casereview.errors import NotFound
-from casereview.workflow.lint import lint_definition
-from casereview.workflow.loader import check_bytes, load_bytes, load_path
-from casereview.workflow.model import FieldEqualsGuard, WorkflowDefinition, WorkflowKey
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 SHIPPED = sorted(WORKFLOWS.glob("*.toml"))

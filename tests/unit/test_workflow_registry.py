@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from casereview.errors import ExitCode, InvalidInput, InvalidWorkflow, NotFound
-from casereview.workflow.registry import (
+from casereview.infra.workflows.registry import (
     ENV_VAR,
     SHIPPED,
     Registry,

@@ -24,6 +24,7 @@ from casereview.cli import cases as cases_cli
 from casereview.cli import dashboard as dashboard_cli
 from casereview.cli import demo as demo_cli
 from casereview.cli import log as log_cli
+from casereview.cli import messages
 from casereview.cli import report as report_cli
 from casereview.cli import workdays as workdays_cli
 from casereview.cli import workflow as workflow_cli
@@ -97,7 +98,7 @@ class CaseReviewGroup(TyperGroup):
         except CaseReviewError as exc:
             if debug:
                 _print_traceback()
-            _fail(exc.message, int(exc.exit_code))
+            _fail(messages.wording(exc), int(exc.exit_code))
         except TyperException as exc:
             # typer vendors click; its usage errors (exit 2) carry the failing context.
             ctx = getattr(exc, "ctx", None)

@@ -34,7 +34,7 @@ def export(
     the same entries (stable UIDs). Paused clocks are left out.
     """
     from casereview.cli.render import exports as render
-    from casereview.exports.output import check_target, destination
+    from casereview.infra.output import check_target, destination
     from casereview.services import exports
 
     if output is not None:

@@ -64,7 +64,7 @@ def export(
     head, its filter and a sha256 digest: check it later with 'log verify-export'.
     """
     from casereview.cli.render import exports as render
-    from casereview.exports.output import check_target, destination
+    from casereview.infra.output import check_target, destination
     from casereview.services import exports
 
     request = exports.LogExportRequest(

@@ -19,7 +19,7 @@ from casereview.cli.options import DbOption, context
 from casereview.cli.params import parse_date
 
 if TYPE_CHECKING:
-    from casereview.reports.figures import Report
+    from casereview.domain.reporting.figures import Report
 
 
 class ReportFormat(StrEnum):
@@ -108,8 +108,8 @@ def report(
     """Figures for a reporting period: notifications, rapid reviews, decisions, the Panel's
     response, local reviews and action plans (definitions in docs/report.md)."""
     from casereview.cli.render import report as render
-    from casereview.exports.output import check_target
-    from casereview.reports.figures import parse_financial_year
+    from casereview.domain.reporting.figures import parse_financial_year
+    from casereview.infra.output import check_target
     from casereview.services.report import build_report
 
     start = parse_date(from_, "--from") if from_ is not None else None
@@ -132,8 +132,11 @@ def write_document(
     stdout or (whole or not at all) to `output`: at national scale the page is hundreds
     of MB, which must never be held in memory at once."""
     from casereview.cli.render.console import info
-    from casereview.exports.output import destination
-    from casereview.reports import csv_out, html, json_out, markdown
+    from casereview.formats.report import as_csv as csv_out
+    from casereview.formats.report import as_html as html
+    from casereview.formats.report import as_json as json_out
+    from casereview.formats.report import as_markdown as markdown
+    from casereview.infra.output import destination
 
     writers = {
         "md": markdown.chunks,

@@ -1,6 +1,6 @@
 """`casereview workflow …`: list, show, validate, lint and diagram workflow definitions.
 
-Each command parses its arguments, makes one call into `casereview.workflow`, and hands
+Each command parses its arguments, makes one call into `casereview.domain.workflow`, and hands
 the result to `cli.render.workflow`. The workflow package (pydantic, transitions) and
 rich are imported inside the commands, so `casereview --help` does not pay for them.
 Problems found by validate and lint go to stdout, one per line (they are the command's
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from casereview.workflow.lint import Report
-    from casereview.workflow.registry import Registry
+    from casereview.domain.workflow.lint import Report
+    from casereview.infra.workflows.registry import Registry
 
 app = typer.Typer(
     no_args_is_help=True, help="Workflow definitions: list, show, validate, lint, diagram."
@@ -39,7 +39,7 @@ Target = Annotated[
 
 
 def _registry() -> Registry:
-    from casereview.workflow.registry import Registry
+    from casereview.infra.workflows.registry import Registry
 
     return Registry.from_environment()
 
@@ -110,7 +110,7 @@ def validate(
     json_: JsonFlag = False,
 ) -> None:
     """Check workflow files against the format; list every problem (exit 5 if any)."""
-    from casereview.workflow.lint import validate_files
+    from casereview.domain.workflow.lint import validate_files
 
     _finish(
         validate_files(files), command="validate", as_json=json_, clean="valid", summary="all valid"
@@ -130,7 +130,7 @@ def lint(
     Finds unreachable states, dead ends, clocks that never start or stop, approval
     rounds nobody can sign, and every validation problem.
     """
-    from casereview.workflow.lint import lint_targets
+    from casereview.domain.workflow.lint import lint_targets
 
     reports = lint_targets(targets or [], _registry())
     _finish(reports, command="lint", as_json=json_, clean="no findings", summary="no findings")
@@ -143,6 +143,6 @@ def diagram(
 ) -> None:
     """Print the workflow as a Mermaid stateDiagram-v2 (paste into Markdown or mermaid.live)."""
     from casereview.cli.render import workflow as render
-    from casereview.workflow.diagram import mermaid
+    from casereview.domain.workflow.diagram import mermaid
 
     render.mermaid(mermaid(_registry().resolve(target, version)))

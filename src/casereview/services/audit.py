@@ -18,16 +18,16 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from casereview import audit, clocks
+from casereview.domain import chain, clocks
+from casereview.domain.replay import replay
+from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, InvalidInput
-from casereview.replay import replay
 from casereview.services.context import ServiceContext
 from casereview.store import projections, repository
 from casereview.store.migrations import (
     APPEND_ONLY_TRIGGERS_POSTGRES,
     APPEND_ONLY_TRIGGERS_SQLITE,
 )
-from casereview.workflow.model import WorkflowDefinition
 
 
 @dataclass
@@ -35,9 +35,9 @@ class VerifyReport:
     events: int = 0
     cases: int = 0
     users: int = 0
-    head_hash: str = audit.GENESIS_HASH
+    head_hash: str = chain.GENESIS_HASH
     checkpoint_used: bool = False
-    findings: list[audit.Finding] = field(default_factory=list)
+    findings: list[chain.Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -67,7 +67,7 @@ def verify(
     checkpoint = None
     if checkpoint_file is not None:
         try:
-            checkpoint = audit.Checkpoint.from_json(checkpoint_file.read_text(encoding="utf-8"))
+            checkpoint = chain.Checkpoint.from_json(checkpoint_file.read_text(encoding="utf-8"))
         except OSError as exc:
             raise InvalidInput(
                 f"cannot read checkpoint {checkpoint_file}: {exc.strerror}"
@@ -90,7 +90,7 @@ def verify(
             link_rows = repository.iter_event_links(conn)
             if workers is not None:
                 link_rows = workers.relaying(link_rows, progress)
-            links, count, last = audit.check_links(link_rows, head)
+            links, count, last = chain.check_links(link_rows, head)
             outcome = workers.finish(progress) if workers is not None else None
         finally:
             if workers is not None:
@@ -106,13 +106,13 @@ def verify(
         else:
             passes, sealed, user_events = outcome
         report.cases = sum(p.cases for p in passes)
-        report.findings.extend(audit.merge_findings([*links, *sealed]))
+        report.findings.extend(chain.merge_findings([*links, *sealed]))
         if checkpoint is not None:
             hash_at: dict[int, str] = {}
             at = repository.event_hash_at(conn, checkpoint.event_count)
             if at is not None:
                 hash_at[checkpoint.event_count] = at
-            report.findings.extend(audit.check_against_checkpoint(checkpoint, hash_at, count))
+            report.findings.extend(chain.check_against_checkpoint(checkpoint, hash_at, count))
         report.findings.extend(_check_triggers(conn))
         report.findings.extend(case_findings(passes))
         users = repository.list_users(conn)
@@ -124,7 +124,7 @@ def verify(
 PROGRESS_EVERY = 5000
 
 
-def _check_triggers(conn: Connection) -> list[audit.Finding]:
+def _check_triggers(conn: Connection) -> list[chain.Finding]:
     if conn.dialect.name == "postgresql":
         enabled = {
             str(r[0])
@@ -138,7 +138,7 @@ def _check_triggers(conn: Connection) -> list[audit.Finding]:
         missing = [n for n in APPEND_ONLY_TRIGGERS_POSTGRES if n not in enabled]
         if missing:
             return [
-                audit.Finding(
+                chain.Finding(
                     "protection",
                     "the append-only protection on events has been removed or disabled "
                     f"({', '.join(missing)})",
@@ -154,7 +154,7 @@ def _check_triggers(conn: Connection) -> list[audit.Finding]:
     missing = [n for n in APPEND_ONLY_TRIGGERS_SQLITE if n not in names]
     if missing:
         return [
-            audit.Finding(
+            chain.Finding(
                 "protection",
                 f"the append-only protection on events has been removed ({', '.join(missing)})",
             )
@@ -188,17 +188,17 @@ def _grouped(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[st
 
 
 # Where things are in a `repository.SEALED_COLUMNS` row, and in its hashed values.
-_HASHED_FROM = repository.SEALED_COLUMNS.index(audit.PAYLOAD_ORDER[0])
-_HASHED_TO = _HASHED_FROM + len(audit.PAYLOAD_ORDER)
+_HASHED_FROM = repository.SEALED_COLUMNS.index(chain.PAYLOAD_ORDER[0])
+_HASHED_TO = _HASHED_FROM + len(chain.PAYLOAD_ORDER)
 _PAYLOAD_AT = repository.SEALED_COLUMNS.index("payload")
 _ENTRY_HASH_AT = repository.SEALED_COLUMNS.index("entry_hash")
-_AT = {name: i for i, name in enumerate(audit.PAYLOAD_ORDER)}
+_AT = {name: i for i, name in enumerate(chain.PAYLOAD_ORDER)}
 
 
 class EventPass:
     """Reads every event once, in case order, for both halves that need whole events.
 
-    Each event is checked against its own payload and hash (`audit.check_event`, its
+    Each event is checked against its own payload and hash (`chain.check_event`, its
     findings kept in `sealed`) and handed, fields decoded once, to its case's replay.
     Events under no case are checked too; the user events among them are kept for the
     user rows' check.
@@ -206,7 +206,7 @@ class EventPass:
 
     def __init__(self, progress: Callable[[int], None] | None) -> None:
         self.progress = progress
-        self.sealed: list[audit.Finding] = []
+        self.sealed: list[chain.Finding] = []
         self.user_events: list[dict[str, Any]] = []
 
     def groups(
@@ -218,7 +218,7 @@ class EventPass:
     ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """(case id, its events as replay reads them), in case-id order, for the case
         ids in `cases`; with `unfiled`, events under no case are checked too."""
-        check = audit.check_event
+        check = chain.check_event
         sealed = self.sealed
         first, end, payload_at, entry_at = _HASHED_FROM, _HASHED_TO, _PAYLOAD_AT, _ENTRY_HASH_AT
         seq_at, ref_at, trigger_at = _AT["seq"], _AT["case_ref"], _AT["trigger"]
@@ -276,11 +276,11 @@ class CasePass:
     under a case id with no row, and each case's findings by reference."""
 
     cases: int = 0
-    orphans: list[audit.Finding] = field(default_factory=list)
-    by_ref: list[tuple[str, list[audit.Finding]]] = field(default_factory=list)
+    orphans: list[chain.Finding] = field(default_factory=list)
+    by_ref: list[tuple[str, list[chain.Finding]]] = field(default_factory=list)
 
 
-def case_findings(passes: Iterable[CasePass]) -> list[audit.Finding]:
+def case_findings(passes: Iterable[CasePass]) -> list[chain.Finding]:
     """The findings of one or more case passes in report order, as one pass over every
     case gives them: orphaned events first, then each case's, by reference."""
     done = list(passes)
@@ -315,7 +315,7 @@ def verify_cases(
         case_id, ref = int(row["id"]), str(row["ref"])
         while next_events is not None and next_events[0] < case_id:
             orphans.append(
-                audit.Finding(
+                chain.Finding(
                     "replay", f"events refer to case id {next_events[0]}, which has no row"
                 )
             )
@@ -336,7 +336,7 @@ def verify_cases(
         by_ref.append((ref, _verify_case(ctx, row, case_events, stored_clocks, pinned[key])))
     while next_events is not None:
         orphans.append(
-            audit.Finding("replay", f"events refer to case id {next_events[0]}, which has no row")
+            chain.Finding("replay", f"events refer to case id {next_events[0]}, which has no row")
         )
         next_events = next(events, None)
     done.cases = count
@@ -357,15 +357,15 @@ def _verify_case(
     events: list[dict[str, Any]],
     stored_clock_rows: list[dict[str, Any]],
     pinned: _Pinned,
-) -> list[audit.Finding]:
+) -> list[chain.Finding]:
     ref = str(row["ref"])
-    found: list[audit.Finding] = []
+    found: list[chain.Finding] = []
     if not events:
-        return [audit.Finding("replay", f"case {ref} has no events in the log")]
+        return [chain.Finding("replay", f"case {ref} has no events in the log")]
     for event in events:
         if event["case_ref"] != ref:
             found.append(
-                audit.Finding(
+                chain.Finding(
                     "replay",
                     f"event belongs to case {event['case_ref']} but is filed under {ref}",
                     int(event["seq"]),
@@ -373,12 +373,12 @@ def _verify_case(
             )
     definition = pinned.definition
     if definition is None:
-        found.append(audit.Finding("replay", f"case {ref}: {pinned.error}"))
+        found.append(chain.Finding("replay", f"case {ref}: {pinned.error}"))
         return found
     for event in events:
         if event["definition_hash"] != pinned.content_hash:
             found.append(
-                audit.Finding(
+                chain.Finding(
                     "replay",
                     f"case {ref}: event made under a different workflow content",
                     int(event["seq"]),
@@ -391,13 +391,13 @@ def _verify_case(
         # A tampered row can hold a date that is not a date or fields that are not
         # JSON: that is a finding about the log, not a reason to stop verifying.
         found.append(
-            audit.Finding(
+            chain.Finding(
                 "replay", f"case {ref}: its events cannot be replayed ({type(exc).__name__})"
             )
         )
         return found
     for seq, problem in state.problems:
-        found.append(audit.Finding("replay", f"case {ref}: {problem}", seq))
+        found.append(chain.Finding("replay", f"case {ref}: {problem}", seq))
     expected = {
         "state": state.state,
         "pseudonym": state.pseudonym,
@@ -413,7 +413,7 @@ def _verify_case(
         stored_fields = json.loads(row["fields"])
         stored_approvals = json.loads(row["approvals"])
     except (ValueError, TypeError):
-        found.append(audit.Finding("projection", f"case {ref}: stored fields are not JSON"))
+        found.append(chain.Finding("projection", f"case {ref}: stored fields are not JSON"))
         return found
     stored = {
         "state": row["state"],
@@ -429,7 +429,7 @@ def _verify_case(
     for key, value in expected.items():
         if stored[key] != value:
             found.append(
-                audit.Finding(
+                chain.Finding(
                     "projection",
                     f"case {ref}: stored {key} differs from what its events produce",
                 )
@@ -442,7 +442,7 @@ def _verify_case(
         have = stored_clocks.get(clock_id)
         if want is None or have is None:
             found.append(
-                audit.Finding(
+                chain.Finding(
                     "projection",
                     f"case {ref}: clock {clock_id} should {'not ' if want is None else ''}exist",
                 )
@@ -451,7 +451,7 @@ def _verify_case(
         for column in projections.CLOCK_COLUMNS:
             if getattr(want, column) != have[column]:
                 found.append(
-                    audit.Finding(
+                    chain.Finding(
                         "projection",
                         f"case {ref}: clock {clock_id} {column} differs from its events",
                     )
@@ -463,16 +463,16 @@ def _verify_case(
 _USER_KEYS = frozenset({"username", "display_name", "roles", "agency"})
 
 
-def _verify_users(users: Any, events: list[dict[str, Any]]) -> list[audit.Finding]:
+def _verify_users(users: Any, events: list[dict[str, Any]]) -> list[chain.Finding]:
     expected: dict[str, dict[str, Any]] = {}
-    found: list[audit.Finding] = []
+    found: list[chain.Finding] = []
     for event in events:
         try:
             fields = json.loads(event["fields"])
         except (ValueError, TypeError):
             fields = None
         if not isinstance(fields, dict) or not set(fields) >= _USER_KEYS:
-            found.append(audit.Finding("replay", "a user event cannot be read", int(event["seq"])))
+            found.append(chain.Finding("replay", "a user event cannot be read", int(event["seq"])))
             continue
         if event["trigger"] in ("user_add", "user_change"):
             expected[fields["username"]] = {
@@ -491,12 +491,12 @@ def _verify_users(users: Any, events: list[dict[str, Any]]) -> list[audit.Findin
     for username in sorted(set(expected) | set(stored)):
         if expected.get(username) != stored.get(username):
             found.append(
-                audit.Finding("projection", f"user {username} differs from the user events")
+                chain.Finding("projection", f"user {username} differs from the user events")
             )
     return found
 
 
-def checkpoint(ctx: ServiceContext) -> audit.Checkpoint:
+def checkpoint(ctx: ServiceContext) -> chain.Checkpoint:
     with ctx.db().reading() as conn:
         seq, head = repository.chain_head(conn)
-    return audit.Checkpoint(seq, head, audit.format_instant(ctx.clock.now()))
+    return chain.Checkpoint(seq, head, chain.format_instant(ctx.clock.now()))

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from casereview.services.processes import (
+from casereview.infra.workers import (
     MAX_AUTO_JOBS,
     PARALLEL_FROM_EVENTS,
     WorkerSetup,
@@ -54,7 +54,7 @@ __all__ = ["MAX_AUTO_JOBS", "PARALLEL_FROM_EVENTS", "Job", "Workers", "auto_jobs
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from casereview import audit
+    from casereview.domain import chain
     from casereview.services.audit import CasePass
     from casereview.services.context import ServiceContext
 
@@ -72,7 +72,7 @@ class Job:
     snapshot: str | None  # PostgreSQL: the coordinator's exported snapshot
 
 
-Outcome = tuple[list["CasePass"], list["audit.Finding"], list[dict[str, Any]]]
+Outcome = tuple[list["CasePass"], list["chain.Finding"], list[dict[str, Any]]]
 """(each run's case pass, every sealed-event finding, the user events)."""
 
 
@@ -217,7 +217,7 @@ def work(job: Job, out: Pipe) -> None:
 
 def _verify_run(
     job: Job, progress: Callable[[int], None]
-) -> tuple[tuple[int, str] | None, CasePass, list[audit.Finding], list[dict[str, Any]]]:
+) -> tuple[tuple[int, str] | None, CasePass, list[chain.Finding], list[dict[str, Any]]]:
     from casereview.services.audit import EventPass, verify_cases
 
     ctx = job.setup.context()

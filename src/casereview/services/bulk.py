@@ -43,14 +43,14 @@ from typing import Any, NoReturn
 from sqlalchemy import Connection
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
-from casereview import audit, clocks, engine
+from casereview.domain import chain, clocks, engine
+from casereview.domain.replay import Replayed, apply_event
+from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, Conflict, InvalidInput, NotFound, Refused
-from casereview.replay import Replayed, apply_event
 from casereview.services import cases
 from casereview.services.context import ServiceContext
 from casereview.store import database, projections, repository
 from casereview.store.database import Database
-from casereview.workflow.model import WorkflowDefinition
 
 IMPORT_GC_THRESHOLD = 100_000
 """Allocations between young-generation collections during an import (default 700)."""
@@ -195,7 +195,7 @@ class _Run:
     def __init__(self, ctx: ServiceContext, progress: Callable[[int], None] | None) -> None:
         self.progress = progress
         self.cases = self.events = 0
-        self.head = (0, audit.GENESIS_HASH)
+        self.head = (0, chain.GENESIS_HASH)
         self.seen = _Seen()
         self.today = _Today(ctx)
 
@@ -729,8 +729,8 @@ class _BatchWriter:
                 "workflow_hash": definition.content_hash,
                 "state": state.state,
                 "version": state.version,
-                "fields": audit.canonical_json(state.fields),
-                "approvals": audit.canonical_json(state.approvals),
+                "fields": chain.canonical_json(state.fields),
+                "approvals": chain.canonical_json(state.approvals),
                 "opened_on": state.opened_on,
                 "closed": state.closed,
                 "last_event_on": state.last_event_on,

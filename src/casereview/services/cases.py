@@ -19,11 +19,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from casereview import audit, clocks, engine
+from casereview.domain import chain, clocks, engine
+from casereview.domain.replay import replay
+from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, InvalidInput, NotFound, Refused
-from casereview.replay import replay
 from casereview.services.context import ServiceContext
-from casereview.workflow.model import WorkflowDefinition
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, RowMapping
@@ -137,7 +137,7 @@ def _event_record(
         "from_state": from_state,
         "to_state": to_state,
         "occurred_on": occurred_on.isoformat(),
-        "recorded_at": audit.format_instant(ctx.clock.now()),
+        "recorded_at": chain.format_instant(ctx.clock.now()),
         "actor": ctx.account,
         "on_behalf_of": on_behalf_of,
         "role": role,
@@ -442,7 +442,7 @@ def advance(
 
 
 def definition_machine(definition: WorkflowDefinition) -> Any:
-    from casereview.workflow.machine import compile_workflow
+    from casereview.domain.workflow.machine import compile_workflow
 
     return compile_workflow(definition).destination
 
@@ -469,7 +469,7 @@ def _clock_view(clock: clocks.ClockState, today: dt.date, ctx: ServiceContext) -
 
 def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) -> CaseView:
     """The case now, or as it stood at the end of `as_at` (replayed from the log)."""
-    from casereview import views
+    from casereview.store import dashboard_queries as views
 
     with ctx.reader() as reader:
         row = views.case_row(reader, ref)

@@ -8,14 +8,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from casereview.clock import Clock, SystemClock
+from casereview.infra.now import Clock, SystemClock
 from casereview.store import location
 
 if TYPE_CHECKING:
+    from casereview.domain.calendar.workdays import WorkingDayCalendar
+    from casereview.infra.workflows.registry import Registry
     from casereview.store.database import Database
     from casereview.store.reading import Reader
-    from casereview.workdays import WorkingDayCalendar
-    from casereview.workflow.registry import Registry
 
 
 @dataclass
@@ -35,7 +35,7 @@ class ServiceContext:
         database session user, which the server has authenticated, so nobody can record
         events as someone else by changing a local setting.
         """
-        from casereview.identity import os_account
+        from casereview.infra.identity import os_account
 
         url = location.resolve(db_option)
         if account is None and url.startswith("postgresql"):
@@ -72,7 +72,7 @@ class ServiceContext:
     @property
     def registry(self) -> Registry:
         if self._registry is None:
-            from casereview.workflow.registry import Registry
+            from casereview.infra.workflows.registry import Registry
 
             self._registry = Registry.from_environment()
         return self._registry
@@ -80,7 +80,7 @@ class ServiceContext:
     @property
     def calendar(self) -> WorkingDayCalendar:
         if self._calendar is None:
-            from casereview.workdays import default_calendar
+            from casereview.domain.calendar.workdays import default_calendar
 
             self._calendar = default_calendar()
         return self._calendar

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from casereview import clocks
+from casereview.domain import clocks
 from casereview.errors import Conflict, InvalidInput, NotFound
 from casereview.services.context import ServiceContext
 from casereview.services.due import DueList, due_list
 
 if TYPE_CHECKING:
-    from casereview.workdays import Explanation, WorkingDayCalendar
-    from casereview.workflow.model import WorkflowDefinition
+    from casereview.domain.calendar.workdays import Explanation, WorkingDayCalendar
+    from casereview.domain.workflow.model import WorkflowDefinition
 
 OPEN_LABEL = "Case opened"
 
@@ -53,8 +53,8 @@ class _Loaded:
 
 
 def _load(ctx: ServiceContext, ref: str) -> _Loaded:
-    from casereview import views
-    from casereview.replay import replay
+    from casereview.domain.replay import replay
+    from casereview.store import dashboard_queries as views
 
     with ctx.reader() as reader:
         row = views.case_row(reader, ref)
@@ -98,7 +98,7 @@ def _margin(clock: clocks.ClockState, on: dt.date, cal: WorkingDayCalendar) -> i
 
 
 def _weekday(d: dt.date) -> str:
-    from casereview.workdays import weekday_name
+    from casereview.domain.calendar.workdays import weekday_name
 
     return f"{weekday_name(d)[:3]} {d.isoformat()}"
 

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from casereview.clock import FixedClock
+from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services.context import ServiceContext
 
@@ -233,8 +233,8 @@ class DemoResult:
 
 def seed(url: str, account: str, today: dt.date) -> DemoResult:
     """Create the demonstration cases in an empty database at `url` (created if needed)."""
+    from casereview.domain.calendar.workdays import default_calendar
     from casereview.store import location
-    from casereview.workdays import default_calendar
 
     cal = default_calendar()
     clock = FixedClock(today)

@@ -15,13 +15,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from casereview import clocks
+from casereview.domain import clocks
 from casereview.errors import InvalidInput
 from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
-    from casereview.views import OpenClockRow
-    from casereview.workdays import WorkingDayCalendar
+    from casereview.domain.calendar.workdays import WorkingDayCalendar
+    from casereview.store.dashboard_queries import OpenClockRow
 
 SOON_WORKING_DAYS = 5
 """The summary line counts clocks due within this many working days of the as-of date."""
@@ -89,7 +89,7 @@ def due_list(
     aggregate over the clock index and up to three index-ordered page queries, so the
     cost follows the rows shown, not the number of cases.
     """
-    from casereview import views
+    from casereview.store import dashboard_queries as views
 
     if within is not None and within < 0:
         raise InvalidInput(f"--within must be 0 or more working days, got {within}")

@@ -36,7 +36,7 @@ from multiprocessing.connection import Connection as Pipe
 from typing import TYPE_CHECKING
 
 from casereview.errors import CaseReviewError
-from casereview.services.processes import (
+from casereview.infra.workers import (
     WorkerSetup,
     bound_waits,
     start_processes,
@@ -47,7 +47,7 @@ from casereview.services.processes import (
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from casereview.exports.document import LineWriter
+    from casereview.formats.decision_log.document import LineWriter
     from casereview.services.context import ServiceContext
     from casereview.services.exports import LogExportRequest
 
@@ -170,7 +170,7 @@ def work(job: ExportJob, out: Pipe) -> None:
 
 
 def _lay_out(job: ExportJob, out: Pipe) -> None:
-    from casereview.exports.decision_log import DecisionLogBuilder
+    from casereview.formats.decision_log.records import DecisionLogBuilder
     from casereview.services.exports import LINE_LAYOUTS, batches
 
     ctx = job.setup.context()

@@ -38,12 +38,24 @@ from sqlalchemy import (
     table,
 )
 
-from casereview import __version__, audit, clocks
+from casereview import __version__
+from casereview.domain import chain, clocks
+from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, InvalidInput, NotFound
-from casereview.exports import ics
-from casereview.exports.csv_format import CsvWriter
-from casereview.exports.csv_format import event_text as csv_event_text
-from casereview.exports.decision_log import (
+from casereview.formats import ics
+from casereview.formats.decision_log.as_csv import CsvWriter
+from casereview.formats.decision_log.as_csv import event_text as csv_event_text
+from casereview.formats.decision_log.as_json import JsonWriter
+from casereview.formats.decision_log.as_json import event_line as json_event_line
+from casereview.formats.decision_log.as_markdown import MarkdownWriter
+from casereview.formats.decision_log.document import (
+    ExportFormatError,
+    LineWriter,
+    ParsedExport,
+    Writer,
+)
+from casereview.formats.decision_log.integrity import Finding, check_file, compare, read_export
+from casereview.formats.decision_log.records import (
     EVENT_COLUMNS,
     FORMATS,
     DecisionLogBuilder,
@@ -51,14 +63,8 @@ from casereview.exports.decision_log import (
     ExportMeta,
     WorkflowRef,
 )
-from casereview.exports.document import ExportFormatError, LineWriter, ParsedExport, Writer
-from casereview.exports.integrity import Finding, check_file, compare, read_export
-from casereview.exports.json_format import JsonWriter
-from casereview.exports.json_format import event_line as json_event_line
-from casereview.exports.markdown import MarkdownWriter
 from casereview.services.context import ServiceContext
 from casereview.store import location, projections, repository
-from casereview.workflow.model import WorkflowDefinition
 
 GENERATOR = f"casereview {__version__}"
 BATCH = 2_000
@@ -390,7 +396,7 @@ def _plan(
     meta = ExportMeta(
         format=request.format,
         generator=pin.generator if pin else GENERATOR,
-        created_at=pin.created_at if pin else audit.format_instant(ctx.clock.now()),
+        created_at=pin.created_at if pin else chain.format_instant(ctx.clock.now()),
         chain_head_seq=head_seq,
         chain_head_hash=head_hash,
         case=request.case,

@@ -18,22 +18,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from casereview import clocks
-from casereview.clocks import ClockRule
-from casereview.replay import replay
-from casereview.reports.figures import Report, resolve_period
-from casereview.services.context import ServiceContext
-from casereview.services.report_case import (
+from casereview.domain import clocks
+from casereview.domain.clocks import ClockRule
+from casereview.domain.replay import replay
+from casereview.domain.reporting.case_facts import (
     CaseHistory,
     cannot_count,
     case_rows,
     timeline_entry,
     working_days_late,
 )
-from casereview.services.report_events import ReplayedEvents
-from casereview.services.report_source import cases_with_events
-from casereview.services.report_tally import Tally
-from casereview.workflow.model import WorkflowDefinition
+from casereview.domain.reporting.events import ReplayedEvents
+from casereview.domain.reporting.figures import Report, resolve_period
+from casereview.domain.reporting.tally import Tally
+from casereview.domain.workflow.model import WorkflowDefinition
+from casereview.services.context import ServiceContext
+from casereview.store.report_source import cases_with_events
 
 __all__ = ["build_report", "working_days_late"]
 

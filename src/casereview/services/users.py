@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, RowMapping
 
-from casereview import audit
+from casereview.domain import chain
 from casereview.errors import Conflict, InvalidInput, NotFound, Refused
 from casereview.services.context import ServiceContext
 from casereview.store import repository
@@ -54,7 +54,7 @@ def _admin_event(ctx: ServiceContext, trigger: str, fields: dict[str, object]) -
         "from_state": None,
         "to_state": None,
         "occurred_on": ctx.clock.today().isoformat(),
-        "recorded_at": audit.format_instant(ctx.clock.now()),
+        "recorded_at": chain.format_instant(ctx.clock.now()),
         "actor": ctx.account,
         "on_behalf_of": None,
         "role": ADMIN,

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, text
 
-from casereview.audit import canonical_json
-from casereview.clocks import ClockSummary
+from casereview.domain.chain import canonical_json
+from casereview.domain.clocks import ClockSummary
 
 CLOCK_COLUMNS = (
     "clock_id",

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, text
 
-from casereview import audit
+from casereview.domain import chain
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def chain_head(conn: Connection, *, lock: bool = False) -> tuple[int, str]:
     suffix = " FOR UPDATE" if lock and conn.dialect.name == "postgresql" else ""
     row = conn.execute(text(f"SELECT seq, entry_hash FROM chain_head WHERE id = 1{suffix}")).first()
     if row is None:
-        return 0, audit.GENESIS_HASH
+        return 0, chain.GENESIS_HASH
     return int(row[0]), str(row[1])
 
 
@@ -43,14 +43,14 @@ def seal_event(
     Pure (no database): `append_event` uses it for one event, and the bulk importer for
     many, keeping the head in memory, so both write exactly the same columns.
     """
-    columns = {name: record.get(name) for name in audit.HASHED_COLUMNS}
+    columns = {name: record.get(name) for name in chain.HASHED_COLUMNS}
     columns["seq"] = seq
     columns["prev_hash"] = prev_hash
-    columns["algorithm"] = audit.ALGORITHM
+    columns["algorithm"] = chain.ALGORITHM
     fields = columns["fields"]
-    stored_fields = audit.canonical_json(fields or {})
+    stored_fields = chain.canonical_json(fields or {})
     # The payload holds the fields as the record gives them (null when there are none).
-    sealed = audit.seal(columns, stored_fields if fields else None)
+    sealed = chain.seal(columns, stored_fields if fields else None)
     columns["fields"] = stored_fields
     columns["case_id"] = case_id
     columns["payload"] = sealed.payload
@@ -58,7 +58,7 @@ def seal_event(
     return columns, AppendedEvent(seq, sealed.entry_hash, sealed.payload)
 
 
-EVENT_COLUMNS = (*audit.HASHED_COLUMNS, "case_id", "payload", "entry_hash")
+EVENT_COLUMNS = (*chain.HASHED_COLUMNS, "case_id", "payload", "entry_hash")
 
 
 def _marks(conn: Connection, count: int) -> str:
@@ -210,8 +210,8 @@ def iter_event_links(conn: Connection) -> Iterator[Sequence[Any]]:
     return _tuples(conn, "SELECT seq, prev_hash, entry_hash FROM events ORDER BY seq")
 
 
-# An event as `audit.check_event` checks it: the hashed columns in payload order.
-SEALED_COLUMNS = ("case_id", "kind", *audit.PAYLOAD_ORDER, "payload", "entry_hash")
+# An event as `chain.check_event` checks it: the hashed columns in payload order.
+SEALED_COLUMNS = ("case_id", "kind", *chain.PAYLOAD_ORDER, "payload", "entry_hash")
 
 
 CaseRange = tuple[int | None, int | None]

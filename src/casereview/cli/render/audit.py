@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from casereview.audit import Checkpoint
 from casereview.cli.render.console import info, literal, out, print_json_data
 from casereview.cli.render.status import progress as progress  # re-exported for the CLI
+from casereview.domain.chain import Checkpoint
 from casereview.errors import InvalidInput
 from casereview.services.audit import VerifyReport
 

@@ -25,7 +25,7 @@ from rich.text import Text
 
 from casereview.cli.render.console import info, literal, out, print_json_data, print_line
 from casereview.cli.render.status import STATUS_STYLE, STATUS_WORD, status_text
-from casereview.clocks import OPEN_TRIGGER
+from casereview.domain.clocks import OPEN_TRIGGER
 
 if TYPE_CHECKING:
     # Annotations only: `due` must not import the timeline's service module.
@@ -66,7 +66,7 @@ def formula_safe(cell: str) -> str:
 
 
 def _weekday(iso: str) -> str:
-    from casereview.workdays import weekday_name
+    from casereview.domain.calendar.workdays import weekday_name
 
     return f"{weekday_name(dt.date.fromisoformat(iso))[:3]} {iso}"
 

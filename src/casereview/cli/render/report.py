@@ -1,7 +1,7 @@
 """Output of `casereview report`: rich tables on the terminal, or a document (Markdown,
-CSV, JSON, HTML from `casereview.reports`) on stdout or in a file.
+CSV, JSON, HTML from `casereview.formats.report`) on stdout or in a file.
 
-Files go through `casereview.exports.output`, like every export: written whole or not
+Files go through `casereview.infra.output`, like every export: written whole or not
 at all, readable by their owner only (a report with `--detail` names cases), and an
 existing file is replaced only with `--force`. The confirmation goes to stderr.
 """
@@ -15,9 +15,12 @@ from rich.table import Table
 from rich.text import Text
 
 from casereview.cli.render.console import info, literal, out
-from casereview.exports.output import destination
-from casereview.reports import csv_out, html, json_out, markdown
-from casereview.reports.figures import SECTIONS, Report, display, share, value_text
+from casereview.domain.reporting.figures import SECTIONS, Report, display, share, value_text
+from casereview.formats.report import as_csv as csv_out
+from casereview.formats.report import as_html as html
+from casereview.formats.report import as_json as json_out
+from casereview.formats.report import as_markdown as markdown
+from casereview.infra.output import destination
 
 WRITERS = {
     "md": markdown.render,

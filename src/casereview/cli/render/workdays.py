@@ -13,7 +13,7 @@ from typing import Any, Literal
 from rich.table import Table
 
 from casereview.cli.render import console
-from casereview.workdays import Explanation, weekday_name
+from casereview.domain.calendar.workdays import Explanation, weekday_name
 
 
 def shifted(operation: Literal["add", "before"], ex: Explanation, *, as_json: bool) -> None:

@@ -17,9 +17,9 @@ from rich.text import Text
 from casereview.cli.render.console import literal, out, print_json_data, print_line
 
 if TYPE_CHECKING:
-    from casereview.workflow.lint import Report
-    from casereview.workflow.model import WorkflowDefinition
-    from casereview.workflow.registry import InstalledWorkflow
+    from casereview.domain.workflow.lint import Report
+    from casereview.domain.workflow.model import WorkflowDefinition
+    from casereview.infra.workflows.registry import InstalledWorkflow
 
 HASH_PREFIX = 12
 

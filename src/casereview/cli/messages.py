@@ -1,0 +1,40 @@
+"""How the command line spells the inputs and next steps that messages name.
+
+Messages below the CLI name what the person gives as an `errors.Input` and what to do
+next as an `errors.Step`; this module writes them as options (`--within`,
+`--set agency=…`) and commands (`casereview case list`), so every `Error: …` line reads
+as it always has while the services stay free of command-line syntax.
+"""
+
+from __future__ import annotations
+
+from casereview.errors import CaseReviewError, Input, Step
+
+_COMMANDS = {
+    "add_user": "casereview user add {0} …",
+    "init": "casereview init",
+    "list_cases": "casereview case list",
+    "list_users": "casereview user list",
+    "show_case": "casereview case show",
+    "validate_workflow": "casereview workflow validate {0}",
+    "verify_log": "casereview audit verify",
+    "verify_export": "casereview log verify-export {0}",
+}
+"""Each step's command; `{0}`, `{1}` … are the step's arguments."""
+
+
+def spell(term: Input | Step) -> str:
+    """An input as the option that gives it; a step as the command that does it."""
+    if isinstance(term, Input):
+        if term.name == "field":
+            return f"--set {term.key}=…"
+        return "--" + term.name.replace("_", "-")
+    pattern = _COMMANDS.get(term.action)
+    if pattern is None:
+        return " ".join(("casereview", *term.action.split("_"), *term.args))
+    return pattern.format(*term.args)
+
+
+def wording(error: CaseReviewError) -> str:
+    """The error's message as the command line shows it."""
+    return error.spelled(spell)

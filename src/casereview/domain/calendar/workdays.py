@@ -1,0 +1,794 @@
+"""The working-day calendar for England: which days count, and date arithmetic over them.
+
+This module owns the answer to "is this a working day?" and everything derived from it:
+N working days after a date, N working days before it, the number of working days
+between two dates, and an explanation of each result that lists every day counted and
+every day skipped with its reason. It imports nothing from `store` or `cli`.
+
+What it promises:
+
+* A working day is Monday to Friday, less the England (and Wales) bank holidays. The
+  holidays come from the `holidays` package (GB, subdivision ENG) corrected by the
+  overrides file shipped in `casereview/data/bank_holiday_overrides.toml`, then by an
+  optional partnership file named in `CASEREVIEW_HOLIDAY_OVERRIDES`. Every holiday keeps
+  its provenance (the package version, or the override's cited source).
+* "N working days after D": D is day 0 whether or not it is a working day; the result is
+  the Nth working day after D. With `start_is_day_one=True` and D a working day, D is
+  day 1 (the result is one working day earlier); when D is not a working day the two
+  rules agree. Zero working days after D is D itself under either rule.
+* "N working days before D": the Nth working day counting back from D, D not counted.
+  Zero working days before D is D itself.
+* `count_working_days(start, end)` is the number of working days in (start, end], so
+  `count_working_days(d, add_working_days(d, n)) == n`. It is negative when end < start:
+  `count_working_days(a, b) == -count_working_days(b, a)`.
+* Dates from `MIN_DATE` to `MAX_DATE` are supported; a date outside, or a count whose
+  result would land outside, raises `OutOfRange`. A negative count raises `InvalidInput`.
+* One-off bank holidays are proclaimed individually, so nothing after the calendar's
+  `known_through` year can be certain. `horizon_warnings` (and every `Explanation`)
+  reports a computation that reaches past it.
+* Each call is O(1): the whole supported range is indexed once, when the calendar is
+  built, as a sorted tuple of working days and a running count per calendar day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import itertools
+import os
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from casereview.errors import CaseReviewError, ExitCode, InvalidInput, OutOfRange
+
+__all__ = [
+    "MAX_DATE",
+    "MIN_DATE",
+    "OVERRIDES_ENV",
+    "CountedDay",
+    "Explanation",
+    "Holiday",
+    "HolidayOverride",
+    "InvalidHolidayOverrides",
+    "OverridesFile",
+    "SkippedDay",
+    "WorkingDayCalendar",
+    "add_working_days",
+    "count_working_days",
+    "default_calendar",
+    "explain_add",
+    "explain_before",
+    "is_working_day",
+    "load_overrides",
+    "packaged_overrides",
+    "parse_overrides",
+    "reset_default_calendar",
+    "subtract_working_days",
+    "weekday_name",
+]
+
+MIN_DATE = dt.date(1990, 1, 1)
+"""The first date casereview computes with; earlier than any case it will hold."""
+
+MAX_DATE = dt.date(2099, 12, 31)
+"""The last date casereview computes with; bank holidays that far out are rules, not facts."""
+
+OVERRIDES_ENV = "CASEREVIEW_HOLIDAY_OVERRIDES"
+"""Environment variable naming a partnership overrides file, applied after the packaged one."""
+
+PACKAGED_OVERRIDES = "bank_holiday_overrides.toml"
+
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class InvalidHolidayOverrides(CaseReviewError):
+    """A bank-holiday overrides file could not be read or failed validation.
+
+    `problems` lists every finding, each naming the entry and key at fault, so one run
+    shows everything that needs fixing.
+    """
+
+    exit_code = ExitCode.ERROR
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+# --------------------------------------------------------------------------------------
+# Value types
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Holiday:
+    """A weekday bank holiday and where casereview learnt of it."""
+
+    date: dt.date
+    name: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayOverride:
+    """One entry of an overrides file: add, remove or rename a bank holiday."""
+
+    action: Literal["add", "remove", "rename"]
+    date: dt.date
+    name: str | None
+    source: str
+    note: str | None
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class OverridesFile:
+    """A validated overrides file: its horizon (if it sets one) and its entries."""
+
+    origin: str
+    known_through: int | None
+    entries: tuple[HolidayOverride, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CountedDay:
+    """A working day that was counted, with its place in the count (1 is nearest the anchor)."""
+
+    date: dt.date
+    ordinal: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedDay:
+    """A day inside the counted span that is not a working day, and why."""
+
+    date: dt.date
+    reason: str
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """How a working-day result was reached, day by day, in date order.
+
+    `counted` and `skipped` together cover every day of the span between the anchor and
+    the result (the anchor itself is included only when it counts as day 1).
+    `anchor_reason` says why the anchor is not a working day, or is None when it is one.
+    """
+
+    direction: Literal["after", "before"]
+    anchor: dt.date
+    n: int
+    start_day_counts_as: Literal[0, 1]
+    result: dt.date
+    anchor_reason: str | None
+    counted: tuple[CountedDay, ...]
+    skipped: tuple[SkippedDay, ...]
+    known_through: int
+    warnings: tuple[str, ...]
+
+    def summary(self) -> str:
+        """One sentence a person can check against a paper calendar."""
+        if self.direction == "before":
+            rule = "anchor not counted"
+        elif self.start_day_counts_as == 0:
+            rule = "anchor is day 0"
+        elif self.anchor_reason is None:
+            rule = "anchor is day 1"
+        else:
+            rule = "anchor is not a working day, so not counted"
+        return (
+            f"{_plural(self.n)} {self.direction} {_short(self.anchor)} ({rule}) "
+            f"is {_short(self.result)}"
+        )
+
+
+def _plural(n: int) -> str:
+    return f"{n} working day" if n == 1 else f"{n} working days"
+
+
+def weekday_name(d: dt.date) -> str:
+    """'Monday' … 'Sunday', independent of the process locale (strftime is not)."""
+    return _WEEKDAY_NAMES[d.weekday()]
+
+
+def _short(d: dt.date) -> str:
+    return f"{weekday_name(d)[:3]} {d.isoformat()}"
+
+
+# --------------------------------------------------------------------------------------
+# Overrides files
+# --------------------------------------------------------------------------------------
+
+_ENTRY_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # action: (required keys, optional keys)
+    "add": (frozenset({"date", "name", "source"}), frozenset({"note"})),
+    "remove": (frozenset({"date", "source"}), frozenset({"note"})),
+    "rename": (frozenset({"date", "name", "source"}), frozenset({"note"})),
+}
+_TOP_KEYS = frozenset({"known_through", *_ENTRY_KEYS})
+
+
+def parse_overrides(text: str, origin: str) -> OverridesFile:
+    """Validate the text of an overrides file strictly; raise listing every problem.
+
+    Unknown keys, dates that are not real ISO dates, weekend additions, dates outside
+    the supported range, a missing or empty `source`, and a date listed twice in one
+    file are all errors: a silently ignored correction would move a statutory deadline.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidHolidayOverrides(
+            f"holiday overrides file {origin} is not valid TOML: {exc}", [str(exc)]
+        ) from None
+
+    problems: list[str] = []
+    for key in sorted(set(data) - _TOP_KEYS):
+        problems.append(f"unknown top-level key {key!r} (allowed: {_listing(_TOP_KEYS)})")
+
+    known_through = _check_year(data.get("known_through"), problems)
+
+    entries: list[HolidayOverride] = []
+    first_seen: dict[dt.date, str] = {}
+    for action, (required, optional) in _ENTRY_KEYS.items():
+        raw = data.get(action, [])
+        if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+            problems.append(f"{action!r} must be an array of tables ([[{action}]] entries)")
+            continue
+        for index, item in enumerate(raw, start=1):
+            where = f"{action}[{index}]"
+            entry = _check_entry(action, where, item, required, optional, origin, problems)
+            if entry is None:
+                continue
+            if entry.date in first_seen:
+                problems.append(
+                    f"{where}: {entry.date.isoformat()} is already listed in "
+                    f"{first_seen[entry.date]}; give each date once per file"
+                )
+                continue
+            first_seen[entry.date] = where
+            entries.append(entry)
+
+    if problems:
+        raise InvalidHolidayOverrides(
+            f"holiday overrides file {origin} is invalid: " + "; ".join(problems), problems
+        )
+    return OverridesFile(origin=origin, known_through=known_through, entries=tuple(entries))
+
+
+def _check_year(value: object, problems: list[str]) -> int | None:
+    if value is None:
+        return None
+    # bool is an int subclass; `known_through = true` is a mistake, not the year 1.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not MIN_DATE.year <= value <= MAX_DATE.year
+    ):
+        problems.append(
+            f"known_through must be a year from {MIN_DATE.year} to {MAX_DATE.year}, got {value!r}"
+        )
+        return None
+    return value
+
+
+def _check_entry(
+    action: str,
+    where: str,
+    item: dict[str, Any],
+    required: frozenset[str],
+    optional: frozenset[str],
+    origin: str,
+    problems: list[str],
+) -> HolidayOverride | None:
+    before = len(problems)
+    allowed = required | optional
+    for key in sorted(set(item) - allowed):
+        problems.append(f"{where}: unknown key {key!r} (allowed: {_listing(allowed)})")
+    for key in sorted(required - set(item)):
+        hint = " (a URL or citation for the announcement)" if key == "source" else ""
+        problems.append(f"{where}: missing {key!r}{hint}")
+
+    day = _check_date(item.get("date"), where, problems) if "date" in item else None
+    texts: dict[str, str | None] = {}
+    for key in ("name", "source", "note"):
+        value = item.get(key)
+        if key in item and (not isinstance(value, str) or not value.strip()):
+            problems.append(f"{where}.{key}: must be non-empty text")
+            value = None
+        texts[key] = value.strip() if isinstance(value, str) else None
+
+    if day is not None and action == "add" and day.weekday() >= 5:
+        problems.append(
+            f"{where}.date: {day.isoformat()} is a {_WEEKDAY_NAMES[day.weekday()]}; "
+            "weekends are never working days, so only weekday holidays can be added"
+        )
+    if len(problems) > before or day is None or texts["source"] is None:
+        return None
+    return HolidayOverride(
+        action=action,  # type: ignore[arg-type]
+        date=day,
+        name=texts["name"],
+        source=texts["source"],
+        note=texts["note"],
+        origin=origin,
+    )
+
+
+def _check_date(value: object, where: str, problems: list[str]) -> dt.date | None:
+    # TOML has a native date type; an ISO string is accepted too because people quote
+    # dates by habit. A datetime is refused: a holiday is a whole day.
+    day: dt.date | None = None
+    if isinstance(value, dt.datetime):
+        problems.append(f"{where}.date: give a date (YYYY-MM-DD), not a date and time")
+        return None
+    if isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str):
+        try:
+            if len(value) != 10:
+                raise ValueError
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            problems.append(f"{where}.date: {value!r} is not a real date in YYYY-MM-DD form")
+            return None
+    else:
+        problems.append(f"{where}.date: must be a date in YYYY-MM-DD form, got {value!r}")
+        return None
+    if not MIN_DATE <= day <= MAX_DATE:
+        problems.append(
+            f"{where}.date: {day.isoformat()} is outside the supported range "
+            f"{MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}"
+        )
+        return None
+    return day
+
+
+def _listing(keys: Iterable[str]) -> str:
+    return ", ".join(sorted(keys))
+
+
+def load_overrides(path: Path | str) -> OverridesFile:
+    """Read and validate an overrides file from disk."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidHolidayOverrides(
+            f"holiday overrides file {file} does not exist", ["file not found"]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidHolidayOverrides(
+            f"holiday overrides file {file} cannot be read: {reason}", [reason]
+        ) from None
+    return parse_overrides(text, str(file))
+
+
+def packaged_overrides() -> OverridesFile:
+    """The overrides file shipped inside the package (official names, corrections)."""
+    resource = resources.files("casereview").joinpath("data", PACKAGED_OVERRIDES)
+    return parse_overrides(
+        resource.read_text(encoding="utf-8"), f"casereview/data/{PACKAGED_OVERRIDES}"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The library's holidays
+# --------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _library_holidays(first_year: int, last_year: int) -> tuple[Holiday, ...]:
+    """Weekday bank holidays for England from the `holidays` package, expanded once.
+
+    Importing the package and expanding a century of its rules costs 70-120 ms, so the
+    expansion is cached per process (tests and the engine build many calendars) and on
+    disk between processes (`casereview.infra.holiday_cache`, keyed by the installed package).
+    """
+    from casereview.infra import holiday_cache
+
+    key = holiday_cache.package_key()
+    cached = holiday_cache.load(first_year, last_year, key) if key is not None else None
+    if cached is not None:
+        version, entries = cached
+    else:
+        version, entries = _expand_library_holidays(first_year, last_year)
+        if key is not None:
+            holiday_cache.store(first_year, last_year, key, version, entries)
+    provenance = f"holidays {version} (GB, subdivision ENG)"
+    return tuple(Holiday(day, name, provenance) for day, name in entries)
+
+
+def _expand_library_holidays(
+    first_year: int, last_year: int
+) -> tuple[str, list[tuple[dt.date, str]]]:
+    """The package's version and its weekday holidays, (date, GOV.UK-style name), sorted."""
+    # Deferred: `casereview --help` should not pay for importing the holidays package.
+    import holidays
+    from holidays.version import __version__ as library_version
+
+    table = holidays.country_holidays(
+        "GB", subdiv="ENG", years=range(first_year, last_year + 1), language="en_GB"
+    )
+    found: list[tuple[dt.date, str]] = []
+    for day, name in table.items():
+        if day.weekday() < 5:
+            # GOV.UK calls an observed day a "substitute day"; use its words.
+            found.append((day, str(name).replace(" (observed)", " (substitute day)")))
+    found.sort()
+    return str(library_version), found
+
+
+# --------------------------------------------------------------------------------------
+# The calendar
+# --------------------------------------------------------------------------------------
+
+
+class WorkingDayCalendar:
+    """Working days over `MIN_DATE`..`MAX_DATE`, indexed for constant-time arithmetic.
+
+    Build the England calendar with `WorkingDayCalendar.england()`; construct one
+    directly from a list of holidays to test code that takes a calendar. Instances are
+    immutable once built and safe to share between threads.
+    """
+
+    __slots__ = (
+        "_base",
+        "_cum",
+        "_holidays",
+        "_horizon_end",
+        "_ndays",
+        "_workdays",
+        "_working",
+        "known_through",
+    )
+
+    def __init__(self, holidays: Iterable[Holiday], *, known_through: int) -> None:
+        if type(known_through) is not int or not MIN_DATE.year <= known_through <= MAX_DATE.year:
+            raise InvalidInput(
+                f"known_through must be a year from {MIN_DATE.year} to {MAX_DATE.year}, "
+                f"got {known_through!r}"
+            )
+        self.known_through = known_through
+        self._horizon_end = dt.date(known_through, 12, 31)
+        # Only weekday holidays change anything; weekend ones are dropped here so the
+        # reason shown for a Saturday is always "Saturday".
+        self._holidays: dict[dt.date, Holiday] = {
+            h.date: h for h in holidays if h.date.weekday() < 5 and MIN_DATE <= h.date <= MAX_DATE
+        }
+
+        base = MIN_DATE.toordinal()
+        ndays = MAX_DATE.toordinal() - base + 1
+        first_weekday = MIN_DATE.weekday()
+        week = bytes(1 if (first_weekday + i) % 7 < 5 else 0 for i in range(7))
+        working = bytearray((week * (ndays // 7 + 1))[:ndays])
+        for day in self._holidays:
+            working[day.toordinal() - base] = 0
+
+        self._base = base
+        self._ndays = ndays
+        self._working = bytes(working)
+        # _cum[i]: working days in [MIN_DATE, MIN_DATE + i]. Every question below is a
+        # difference of two entries or an index into _workdays; nothing walks day by day.
+        self._cum: tuple[int, ...] = tuple(itertools.accumulate(working))
+        self._workdays: tuple[dt.date, ...] = tuple(
+            map(dt.date.fromordinal, itertools.compress(range(base, base + ndays), working))
+        )
+
+    # -- construction ------------------------------------------------------------------
+
+    @classmethod
+    def england(
+        cls,
+        *,
+        overrides: Sequence[OverridesFile | Path | str] = (),
+        known_through: int | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> WorkingDayCalendar:
+        """The England calendar: library holidays, then each overrides file in turn.
+
+        Order: the packaged file, the file named by `CASEREVIEW_HOLIDAY_OVERRIDES` in
+        `environ` (default `os.environ`; pass `{}` to ignore it), then `overrides`. A
+        later file wins for a date. The horizon is `known_through` if given, else the
+        last file that sets one.
+        """
+        env = os.environ if environ is None else environ
+        files = [packaged_overrides()]
+        extra_path = env.get(OVERRIDES_ENV, "").strip()
+        if extra_path:
+            file = Path(extra_path).expanduser()
+            if not file.is_file():
+                raise InvalidHolidayOverrides(
+                    f"{OVERRIDES_ENV} names {file}, which is not an existing file; "
+                    "point it at a TOML overrides file or unset it"
+                )
+            files.append(load_overrides(file))
+        files.extend(o if isinstance(o, OverridesFile) else load_overrides(o) for o in overrides)
+
+        table = {h.date: h for h in _library_holidays(MIN_DATE.year, MAX_DATE.year)}
+        horizon: int | None = None
+        for file_ in files:
+            _apply(table, file_)
+            if file_.known_through is not None:
+                horizon = file_.known_through
+        if known_through is not None:
+            horizon = known_through
+        if horizon is None:
+            raise InvalidHolidayOverrides(
+                "no overrides file sets known_through (the last year whose bank holidays "
+                "are published); set it in the packaged file or pass known_through"
+            )
+        return cls(table.values(), known_through=horizon)
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def is_working_day(self, d: dt.date) -> bool:
+        """True for Monday to Friday when the day is not a bank holiday."""
+        return bool(self._working[self._offset(d)])
+
+    def non_working_reason(self, d: dt.date) -> str | None:
+        """'Saturday', 'Sunday' or 'bank holiday: <name>'; None for a working day."""
+        self._offset(d)
+        weekday = d.weekday()
+        if weekday >= 5:
+            return _WEEKDAY_NAMES[weekday]
+        holiday = self._holidays.get(_plain(d))
+        return None if holiday is None else f"bank holiday: {holiday.name}"
+
+    def holiday(self, d: dt.date) -> Holiday | None:
+        """The weekday bank holiday on `d`, with its provenance, if there is one."""
+        self._offset(d)
+        return self._holidays.get(_plain(d))
+
+    def holidays(self, start: dt.date = MIN_DATE, end: dt.date = MAX_DATE) -> tuple[Holiday, ...]:
+        """Weekday bank holidays from `start` to `end` inclusive, in date order."""
+        self._offset(start)
+        self._offset(end)
+        return tuple(h for d, h in sorted(self._holidays.items()) if start <= d <= end)
+
+    # -- arithmetic ----------------------------------------------------------------------
+
+    def add_working_days(self, d: dt.date, n: int, *, start_is_day_one: bool = False) -> dt.date:
+        """The Nth working day after `d` (day 0), or with `start_is_day_one` counting a
+        working `d` as day 1. `n == 0` gives `d`."""
+        i = self._offset(d)
+        if type(n) is not int or n < 0:
+            _reject_count(n)
+        if n == 0:
+            return dt.date.fromordinal(self._base + i)
+        k = self._cum[i] + n - 1
+        if start_is_day_one and self._working[i]:
+            k -= 1
+        if k >= len(self._workdays):
+            raise _beyond_end(d, n, "after")
+        return self._workdays[k]
+
+    def subtract_working_days(self, d: dt.date, n: int) -> dt.date:
+        """The Nth working day counting back from `d`, `d` not counted. `n == 0` gives `d`."""
+        i = self._offset(d)
+        if type(n) is not int or n < 0:
+            _reject_count(n)
+        if n == 0:
+            return dt.date.fromordinal(self._base + i)
+        # Working days strictly before d are _workdays[0 : cum[i] - working[i]].
+        k = self._cum[i] - self._working[i] - n
+        if k < 0:
+            raise _beyond_end(d, n, "before")
+        return self._workdays[k]
+
+    def count_working_days(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]; negative (the count of (end, start]) if end < start."""
+        return self._cum[self._offset(end)] - self._cum[self._offset(start)]
+
+    def horizon_warnings(self, *days: dt.date) -> tuple[str, ...]:
+        """A warning if any of `days` is after the last year whose holidays are known.
+
+        Pass the anchor and the result of a computation: every day it considered lies
+        between them.
+        """
+        if not days:
+            return ()
+        latest = max(days)
+        if latest <= self._horizon_end:
+            return ()
+        return (
+            f"{latest.isoformat()} is after {self.known_through}, the last year whose bank "
+            "holidays are known; a one-off bank holiday announced later would move this "
+            "result. Check https://www.gov.uk/bank-holidays nearer the time.",
+        )
+
+    # -- explanations ----------------------------------------------------------------------
+
+    def explain_add(self, d: dt.date, n: int, *, start_is_day_one: bool = False) -> Explanation:
+        """`add_working_days` with every counted and skipped day listed."""
+        result = self.add_working_days(d, n, start_is_day_one=start_is_day_one)
+        i = self._offset(d)
+        anchor_counts = start_is_day_one and n > 0 and bool(self._working[i])
+        first = i if anchor_counts else i + 1
+        counted, skipped = self._walk(first, result.toordinal() - self._base, ascending=True)
+        return Explanation(
+            direction="after",
+            anchor=_plain(d),
+            n=n,
+            start_day_counts_as=1 if start_is_day_one else 0,
+            result=result,
+            anchor_reason=self.non_working_reason(d),
+            counted=counted,
+            skipped=skipped,
+            known_through=self.known_through,
+            warnings=self.horizon_warnings(_plain(d), result),
+        )
+
+    def explain_before(self, d: dt.date, n: int) -> Explanation:
+        """`subtract_working_days` with every counted and skipped day listed."""
+        result = self.subtract_working_days(d, n)
+        i = self._offset(d)
+        first = result.toordinal() - self._base
+        counted, skipped = self._walk(first, i - 1, ascending=False)
+        return Explanation(
+            direction="before",
+            anchor=_plain(d),
+            n=n,
+            start_day_counts_as=0,
+            result=result,
+            anchor_reason=self.non_working_reason(d),
+            counted=counted,
+            skipped=skipped,
+            known_through=self.known_through,
+            warnings=self.horizon_warnings(_plain(d), result),
+        )
+
+    def _walk(
+        self, first: int, last: int, *, ascending: bool
+    ) -> tuple[tuple[CountedDay, ...], tuple[SkippedDay, ...]]:
+        # Day by day on purpose: an explanation lists every day, so it is O(span) anyway.
+        counted: list[CountedDay] = []
+        skipped: list[SkippedDay] = []
+        for offset in range(first, last + 1):
+            day = dt.date.fromordinal(self._base + offset)
+            if self._working[offset]:
+                counted.append(CountedDay(day, 0))
+            else:
+                holiday = self._holidays.get(day)
+                reason = self.non_working_reason(day)
+                assert reason is not None
+                skipped.append(SkippedDay(day, reason, None if holiday is None else holiday.source))
+        total = len(counted)
+        numbered = tuple(
+            CountedDay(c.date, index if ascending else total + 1 - index)
+            for index, c in enumerate(counted, start=1)
+        )
+        return numbered, tuple(skipped)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _offset(self, d: dt.date) -> int:
+        if type(d) is not dt.date:
+            d = _plain(d)
+        i = d.toordinal() - self._base
+        if i < 0 or i >= self._ndays:
+            raise OutOfRange(
+                f"{d.isoformat()} is outside the dates casereview supports "
+                f"({MIN_DATE.isoformat()} to {MAX_DATE.isoformat()})"
+            )
+        return i
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkingDayCalendar({len(self._holidays)} weekday holidays, "
+            f"known_through={self.known_through})"
+        )
+
+
+def _plain(d: object) -> dt.date:
+    """A plain `datetime.date` for any date (e.g. pendulum's); refuse date-times."""
+    if type(d) is dt.date:
+        return d
+    if isinstance(d, dt.datetime) or not isinstance(d, dt.date):
+        # A date-time would silently drop its time and zone; make the caller choose the day.
+        raise TypeError(f"expected a datetime.date, got {type(d).__name__}")
+    return dt.date(d.year, d.month, d.day)
+
+
+def _reject_count(n: object) -> None:
+    if type(n) is not int:
+        raise TypeError(f"the number of working days must be an int, got {type(n).__name__}")
+    raise InvalidInput(f"the number of working days must be 0 or more, got {n}")
+
+
+def _beyond_end(d: dt.date, n: int, direction: Literal["after", "before"]) -> OutOfRange:
+    edge = MAX_DATE if direction == "after" else MIN_DATE
+    word = "after" if direction == "after" else "before"
+    return OutOfRange(
+        f"{_plural(n)} {direction} {d.isoformat()} would fall {word} {edge.isoformat()}, "
+        f"outside the dates casereview supports ({MIN_DATE.isoformat()} to "
+        f"{MAX_DATE.isoformat()})"
+    )
+
+
+def _apply(table: dict[dt.date, Holiday], file: OverridesFile) -> None:
+    """Apply one file's entries to `table`; removing or renaming a non-holiday is an error
+    (it usually means a mistyped date, which would otherwise pass unnoticed)."""
+    problems: list[str] = []
+    for entry in file.entries:
+        where = f"{entry.action} {entry.date.isoformat()}"
+        if entry.action == "add":
+            assert entry.name is not None
+            table[entry.date] = Holiday(entry.date, entry.name, entry.source)
+        elif entry.date not in table:
+            problems.append(f"{where} does not match a weekday bank holiday; check the date")
+        elif entry.action == "remove":
+            del table[entry.date]
+        else:
+            assert entry.name is not None
+            table[entry.date] = Holiday(entry.date, entry.name, entry.source)
+    if problems:
+        raise InvalidHolidayOverrides(
+            f"holiday overrides file {file.origin} is invalid: " + "; ".join(problems), problems
+        )
+
+
+# --------------------------------------------------------------------------------------
+# The default calendar and module-level shortcuts
+# --------------------------------------------------------------------------------------
+
+_default: WorkingDayCalendar | None = None
+
+
+def default_calendar() -> WorkingDayCalendar:
+    """The England calendar, built on first use from the packaged and environment files.
+
+    Two threads racing here may each build one; both are equal, so no lock is needed.
+    """
+    global _default
+    calendar = _default
+    if calendar is None:
+        calendar = _default = WorkingDayCalendar.england()
+    return calendar
+
+
+def is_default_calendar(calendar: WorkingDayCalendar) -> bool:
+    """True if `calendar` is the one `default_calendar()` returns in this process."""
+    return calendar is _default
+
+
+def reset_default_calendar() -> None:
+    """Forget the default calendar (after changing `CASEREVIEW_HOLIDAY_OVERRIDES`)."""
+    global _default
+    _default = None
+
+
+def is_working_day(d: dt.date) -> bool:
+    """See `WorkingDayCalendar.is_working_day` (default calendar)."""
+    return default_calendar().is_working_day(d)
+
+
+def add_working_days(d: dt.date, n: int, *, start_is_day_one: bool = False) -> dt.date:
+    """See `WorkingDayCalendar.add_working_days` (default calendar)."""
+    return default_calendar().add_working_days(d, n, start_is_day_one=start_is_day_one)
+
+
+def subtract_working_days(d: dt.date, n: int) -> dt.date:
+    """See `WorkingDayCalendar.subtract_working_days` (default calendar)."""
+    return default_calendar().subtract_working_days(d, n)
+
+
+def count_working_days(start: dt.date, end: dt.date) -> int:
+    """See `WorkingDayCalendar.count_working_days` (default calendar)."""
+    return default_calendar().count_working_days(start, end)
+
+
+def explain_add(d: dt.date, n: int, *, start_is_day_one: bool = False) -> Explanation:
+    """See `WorkingDayCalendar.explain_add` (default calendar)."""
+    return default_calendar().explain_add(d, n, start_is_day_one=start_is_day_one)
+
+
+def explain_before(d: dt.date, n: int) -> Explanation:
+    """See `WorkingDayCalendar.explain_before` (default calendar)."""
+    return default_calendar().explain_before(d, n)

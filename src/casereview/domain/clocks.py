@@ -1,0 +1,448 @@
+"""Statutory and expectation clocks, derived from a case's events.
+
+Pure: given a workflow's clock definitions, the case's events in order and the
+working-day calendar, `derive` returns every clock's anchor, due date, pauses and stop.
+Nothing here reads the time or the database; `status` turns a derived clock into the
+word a person sees (running, due_soon, overdue, paused, met, missed) for a given day.
+
+Pauses are a ledger: when a clock pauses, what is left of its budget is kept (working
+days for working-day clocks, calendar days otherwise) and re-projected from the day it
+resumes. A clock anchored on a field is re-projected when an event changes that field
+(a rescheduled publication moves the advance-copy deadline).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from casereview.domain.workflow.model import WorkflowDefinition
+
+# The pseudo-trigger of the event that opens a case (`OPEN` in the workflow format).
+OPEN_TRIGGER = "open"
+
+
+class Calendar(Protocol):
+    def is_working_day(self, d: dt.date) -> bool: ...
+
+    def add_working_days(
+        self, d: dt.date, n: int, *, start_is_day_one: bool = False
+    ) -> dt.date: ...
+
+    def subtract_working_days(self, d: dt.date, n: int) -> dt.date: ...
+
+    def count_working_days(self, start: dt.date, end: dt.date) -> int: ...
+
+
+@dataclass(frozen=True)
+class ClockRule:
+    """A clock definition reduced to what the arithmetic needs (built from the workflow)."""
+
+    id: str
+    label: str
+    kind: str
+    budget: int
+    unit: str  # working_days | calendar_days | months | years
+    direction: str  # after | before
+    anchor_field: str | None  # None: the date of the event that started the clock
+    day_one: bool
+    warn_within: int
+    start_on: frozenset[str]
+    stop_on: frozenset[str]
+    pause_in: frozenset[str]
+    reproject_on: frozenset[str]
+    ends_on_due: bool
+
+    def describe(self) -> str:
+        unit = self.unit.replace("_", " ")
+        if self.budget == 0:
+            return f"on {self.anchor_field or 'the start date'}"
+        if self.budget == 1:
+            unit = unit.removesuffix("s")
+        anchor = self.anchor_field or "the date the clock started"
+        return f"{self.budget} {unit} {self.direction} {anchor}"
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What clocks need to know about one event."""
+
+    trigger: str
+    occurred_on: dt.date
+    to_state: str
+    fields_after: Mapping[str, Any]  # case fields after the event (dates as ISO text)
+    changed: frozenset[str]
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Pause:
+    paused_on: dt.date
+    resumed_on: dt.date | None
+    remaining: int  # in the clock's counting unit (working days, else calendar days)
+
+
+@dataclass(frozen=True)
+class ClockState:
+    rule: ClockRule
+    state: str  # running | paused | stopped
+    started_on: dt.date
+    anchor_on: dt.date | None
+    base_due_on: dt.date | None  # before any pause moved it
+    due_on: dt.date | None
+    warn_from: dt.date | None
+    stopped_on: dt.date | None = None
+    stopped_by: str | None = None
+    pauses: tuple[Pause, ...] = ()
+    reprojections: tuple[tuple[dt.date, dt.date], ...] = ()  # (on, new anchor)
+    missing_anchor: str | None = None
+
+    @property
+    def remaining(self) -> int | None:
+        return self.pauses[-1].remaining if self.state == "paused" and self.pauses else None
+
+    @property
+    def paused_days(self) -> int:
+        total = 0
+        for pause in self.pauses:
+            if pause.resumed_on is not None:
+                total += (pause.resumed_on - pause.paused_on).days
+        return total
+
+
+def rules_for(definition: WorkflowDefinition) -> list[ClockRule]:
+    """The clock rules of a workflow definition, with settings resolved."""
+    return [
+        ClockRule(
+            id=c.id,
+            label=c.label,
+            kind=c.kind,
+            budget=c.budget,
+            unit=c.unit,
+            direction=c.direction,
+            anchor_field=definition.anchor_field(c),
+            day_one=definition.day_zero_of(c) == "anchor_is_day_1",
+            warn_within=c.warn_within,
+            start_on=frozenset(c.start_on),
+            stop_on=frozenset(c.stop_on),
+            pause_in=frozenset(c.pause_in),
+            reproject_on=frozenset(c.reproject_on),
+            ends_on_due=c.ends == "on_due",
+        )
+        for c in definition.clocks
+    ]
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    """Calendar months later, clamped to the month's last day (31 Aug + 6 = 28/29 Feb)."""
+    index = d.month - 1 + months
+    year, month = d.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(d.day, _cal.monthrange(year, month)[1]))
+
+
+def project_due(rule: ClockRule, anchor: dt.date, cal: Calendar) -> dt.date:
+    sign = 1 if rule.direction == "after" else -1
+    if rule.unit == "working_days":
+        if rule.direction == "after":
+            return cal.add_working_days(anchor, rule.budget, start_is_day_one=rule.day_one)
+        return cal.subtract_working_days(anchor, rule.budget)
+    if rule.unit == "calendar_days":
+        return anchor + dt.timedelta(days=sign * rule.budget)
+    if rule.unit == "months":
+        return add_months(anchor, sign * rule.budget)
+    if rule.unit == "years":
+        return add_months(anchor, sign * 12 * rule.budget)
+    raise ValueError(f"unknown clock unit {rule.unit!r}")
+
+
+def _warn_from(rule: ClockRule, due: dt.date, cal: Calendar) -> dt.date:
+    if rule.warn_within <= 0:
+        return due
+    return cal.subtract_working_days(due, rule.warn_within)
+
+
+def _remaining(rule: ClockRule, on: dt.date, due: dt.date, cal: Calendar) -> int:
+    if rule.unit == "working_days":
+        return cal.count_working_days(on, due)
+    return (due - on).days
+
+
+def _resume_due(rule: ClockRule, on: dt.date, remaining: int, cal: Calendar) -> dt.date:
+    if rule.unit == "working_days":
+        if remaining >= 0:
+            return cal.add_working_days(on, remaining)
+        return cal.subtract_working_days(on, -remaining)
+    return on + dt.timedelta(days=remaining)
+
+
+def _anchor(rule: ClockRule, facts: EventFacts) -> dt.date | None:
+    if rule.anchor_field is None:
+        return facts.occurred_on
+    value = facts.fields_after.get(rule.anchor_field)
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _start(rule: ClockRule, facts: EventFacts, cal: Calendar) -> ClockState:
+    anchor = _anchor(rule, facts)
+    due = project_due(rule, anchor, cal) if anchor else None
+    state = ClockState(
+        rule=rule,
+        state="running",
+        started_on=facts.occurred_on,
+        anchor_on=anchor,
+        base_due_on=due,
+        due_on=due,
+        warn_from=_warn_from(rule, due, cal) if due else None,
+        missing_anchor=None if anchor else rule.anchor_field,
+    )
+    if facts.to_state in rule.pause_in and due is not None:
+        state = _pause(state, facts.occurred_on, cal)
+    return state
+
+
+def _pause(state: ClockState, on: dt.date, cal: Calendar) -> ClockState:
+    assert state.due_on is not None
+    remaining = _remaining(state.rule, on, state.due_on, cal)
+    return replace(state, state="paused", pauses=(*state.pauses, Pause(on, None, remaining)))
+
+
+def _resume(state: ClockState, on: dt.date, cal: Calendar) -> ClockState:
+    last = state.pauses[-1]
+    due = _resume_due(state.rule, on, last.remaining, cal)
+    pauses = (*state.pauses[:-1], replace(last, resumed_on=on))
+    return replace(
+        state,
+        state="running",
+        due_on=due,
+        warn_from=_warn_from(state.rule, due, cal),
+        pauses=pauses,
+    )
+
+
+def _reproject(state: ClockState, facts: EventFacts, cal: Calendar) -> ClockState:
+    anchor = _anchor(state.rule, facts)
+    if anchor is None or anchor == state.anchor_on:
+        return state
+    base = project_due(state.rule, anchor, cal)
+    due = base
+    if state.state == "running" and state.pauses:
+        # Keep the time already credited by earlier pauses.
+        shift = (state.due_on - state.base_due_on).days if state.due_on and state.base_due_on else 0
+        due = base + dt.timedelta(days=shift)
+    new = replace(
+        state,
+        anchor_on=anchor,
+        base_due_on=base,
+        due_on=due,
+        warn_from=_warn_from(state.rule, due, cal),
+        reprojections=(*state.reprojections, (facts.occurred_on, anchor)),
+        missing_anchor=None,
+    )
+    if state.state == "paused":
+        # A paused clock keeps its ledger; the new remaining counts from the pause day.
+        last = state.pauses[-1]
+        remaining = _remaining(state.rule, last.paused_on, base, cal)
+        new = replace(new, pauses=(*state.pauses[:-1], replace(last, remaining=remaining)))
+    return new
+
+
+def step(
+    clocks: Mapping[str, ClockState],
+    rules: Sequence[ClockRule],
+    facts: EventFacts,
+    cal: Calendar,
+) -> dict[str, ClockState]:
+    """The clocks after one more event (the input mapping is not modified)."""
+    result = dict(clocks)
+    _step_in_place(result, rules, facts, cal)
+    return result
+
+
+def _step_in_place(
+    clocks: dict[str, ClockState],
+    rules: Sequence[ClockRule],
+    facts: EventFacts,
+    cal: Calendar,
+) -> None:
+    """`step`, changing `clocks` itself: `derive` keeps no intermediate states, so it
+    need not copy the mapping for every event."""
+    trigger, to_state = facts.trigger, facts.to_state
+    for rule in rules:
+        current = clocks.get(rule.id)
+        if trigger in rule.start_on:
+            clocks[rule.id] = _start(rule, facts, cal)
+            continue
+        if current is None or current.state == "stopped":
+            continue
+        if trigger in rule.stop_on:
+            clocks[rule.id] = replace(
+                current,
+                state="stopped",
+                stopped_on=facts.occurred_on,
+                stopped_by=trigger,
+            )
+            continue
+        if (
+            rule.anchor_field
+            and rule.anchor_field in facts.changed
+            and (rule.anchor_field in rule.reproject_on or current.missing_anchor)
+        ):
+            current = _reproject(current, facts, cal)
+        if current.due_on is not None:
+            if current.state == "running" and to_state in rule.pause_in:
+                current = _pause(current, facts.occurred_on, cal)
+            elif current.state == "paused" and to_state not in rule.pause_in:
+                current = _resume(current, facts.occurred_on, cal)
+        clocks[rule.id] = current
+
+
+def derive(
+    rules: Sequence[ClockRule], events: Iterable[EventFacts], cal: Calendar
+) -> dict[str, ClockState]:
+    """Replay events through every clock rule; returns the clocks that have started."""
+    clocks: dict[str, ClockState] = {}
+    for facts in events:
+        _step_in_place(clocks, rules, facts, cal)
+    return clocks
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One event with the clocks as they stood just before it and just after it."""
+
+    facts: EventFacts
+    before: Mapping[str, ClockState]
+    after: Mapping[str, ClockState]
+
+    def started(self) -> list[ClockState]:
+        return [
+            c
+            for k, c in self.after.items()
+            if c.started_on == self.facts.occurred_on
+            and (k not in self.before or self.before[k] is not c)
+            and c.state != "stopped"
+            and self.facts.trigger in c.rule.start_on
+        ]
+
+    def stopped(self) -> list[ClockState]:
+        return [
+            c
+            for k, c in self.after.items()
+            if c.state == "stopped" and k in self.before and self.before[k].state != "stopped"
+        ]
+
+
+def history(
+    rules: Sequence[ClockRule], events: Iterable[EventFacts], cal: Calendar
+) -> list[Moment]:
+    """Every event with its before-and-after clocks, for timelines and exports."""
+    moments: list[Moment] = []
+    clocks: dict[str, ClockState] = {}
+    for facts in events:
+        after = step(clocks, rules, facts, cal)
+        moments.append(Moment(facts, clocks, after))
+        clocks = after
+    return moments
+
+
+def status(clock: ClockState, today: dt.date) -> str:
+    """The word for a clock on `today`: running, due_soon, overdue, paused, met, missed."""
+    if clock.state == "stopped":
+        if clock.due_on is None or clock.stopped_on is None:
+            return "met"
+        return "met" if clock.stopped_on <= clock.due_on else "missed"
+    if clock.state == "paused":
+        return "paused"
+    return status_of_running(clock.due_on, clock.warn_from, clock.rule.ends_on_due, today)
+
+
+def status_of_running(
+    due_on: dt.date | None, warn_from: dt.date | None, ends_on_due: bool, today: dt.date
+) -> str:
+    if due_on is None:
+        return "running"
+    if today > due_on:
+        return "met" if ends_on_due else "overdue"
+    if warn_from is not None and today >= warn_from:
+        return "due_soon"
+    return "running"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a clock stood on a day: "working day 13 of 15"."""
+
+    day: int
+    of: int
+    unit: str
+
+    def __str__(self) -> str:
+        unit = {"working_days": "working day", "calendar_days": "day"}.get(self.unit, "day")
+        return f"{unit} {self.day} of {self.of}"
+
+
+def position(clock: ClockState, on: dt.date, cal: Calendar) -> Position | None:
+    """The count from the anchor to `on`, against the budget (after-clocks only)."""
+    rule = clock.rule
+    if clock.anchor_on is None or clock.due_on is None or rule.direction != "after":
+        return None
+    if rule.unit == "working_days":
+        day = cal.count_working_days(clock.anchor_on, on) - clock_shift_working(clock, cal)
+        if rule.day_one and cal.is_working_day(clock.anchor_on):
+            day += 1
+        return Position(day, rule.budget, rule.unit)
+    total = (clock.due_on - clock.anchor_on).days - clock.paused_days
+    return Position((on - clock.anchor_on).days - clock.paused_days, total, "calendar_days")
+
+
+def clock_shift_working(clock: ClockState, cal: Calendar) -> int:
+    """Working days a clock was paused for (subtracted from its position)."""
+    total = 0
+    for pause in clock.pauses:
+        if pause.resumed_on is not None:
+            total += cal.count_working_days(pause.paused_on, pause.resumed_on)
+    return total
+
+
+@dataclass
+class ClockSummary:
+    """A flat record of a derived clock, as stored in the projection."""
+
+    clock_id: str
+    label: str
+    kind: str
+    state: str
+    anchor_on: str | None
+    due_on: str | None
+    warn_from: str | None
+    started_on: str | None
+    stopped_on: str | None
+    remaining_days: int | None
+    paused_days: int
+    ends_on_due: bool
+
+
+def summarise(clock: ClockState) -> ClockSummary:
+    def iso(d: dt.date | None) -> str | None:
+        return d.isoformat() if d else None
+
+    return ClockSummary(
+        clock_id=clock.rule.id,
+        label=clock.rule.label,
+        kind=clock.rule.kind,
+        state=clock.state,
+        anchor_on=iso(clock.anchor_on),
+        due_on=iso(clock.due_on),
+        warn_from=iso(clock.warn_from),
+        started_on=iso(clock.started_on),
+        stopped_on=iso(clock.stopped_on),
+        remaining_days=clock.remaining,
+        paused_days=clock.paused_days,
+        ends_on_due=clock.rule.ends_on_due,
+    )

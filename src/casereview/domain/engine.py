@@ -1,0 +1,380 @@
+"""Deciding what an event does to a case. Pure: no I/O, no clock, no database.
+
+`decide` takes a workflow definition, a snapshot of the case, the person asking (and
+the person they act for), and the request. It either returns a `Decision` (new state,
+typed field changes, approval-round changes) or raises `Refused` saying exactly why.
+Checks run in a fixed order so the first problem reported is the most useful one:
+the trigger exists; it is possible from the current state (else: what is possible now);
+the actor, or the named decision-maker, holds a permitted role; fields and rationale are
+present and valid; the guards hold (an incomplete sign-off names the agencies missing).
+The compiled `transitions` machine confirms the move last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from casereview.domain.workflow.model import (
+    EVENT_DATE,
+    ApprovalCompleteGuard,
+    ApprovalRound,
+    FieldEqualsGuard,
+    FieldSetGuard,
+    FieldSpec,
+    Guard,
+    Trigger,
+    WorkflowDefinition,
+)
+from casereview.errors import NotFound, Refused
+
+# Kept in their own columns (the reference and the pseudonym identify the case); a
+# workflow may declare them as fields for documentation, but they are never --set.
+IDENTITY_FIELDS = ("ref", "pseudonym")
+MAX_TEXT = 4000
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+YES = {"yes", "y", "true"}
+NO = {"no", "n", "false"}
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    roles: frozenset[str]
+    agency: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class CaseSnapshot:
+    ref: str
+    state: str
+    fields: Mapping[str, Any]
+    approvals: Mapping[str, Mapping[str, int]]  # round -> agency -> seq of sign-off
+    version: int
+
+
+@dataclass(frozen=True)
+class Request:
+    trigger: str
+    occurred_on: dt.date
+    fields: Mapping[str, str] = field(default_factory=dict)
+    rationale: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    trigger: str
+    from_state: str
+    to_state: str
+    role: str
+    changes: dict[str, Any]  # field id -> canonical value (dates as ISO text)
+    fields_after: dict[str, Any]
+    approvals_after: dict[str, dict[str, int]]
+    signed: tuple[str, str] | None  # (round, agency) signed by this event
+    terminal: bool
+
+
+def parse_value(definition: WorkflowDefinition, name: str, raw: str) -> Any:
+    """Turn typed text into the canonical stored value for a field, or refuse."""
+    spec: FieldSpec | None = definition.fields_by_id.get(name)
+    if spec is None:
+        raise Refused(f"{name!r} is not a field of workflow {definition.id}")
+    text = raw.strip()
+    if "\x00" in raw:
+        raise Refused(f"{name} must not contain NUL characters")
+    if spec.type == "date":
+        try:
+            # Strictly YYYY-MM-DD: fromisoformat alone also takes week dates (2025-W23-1).
+            if not _ISO_DATE.fullmatch(text):
+                raise ValueError
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise Refused(f"{name} must be an ISO date YYYY-MM-DD, got {raw[:40]!r}") from None
+    if spec.type == "choice":
+        if text not in spec.choices:
+            raise Refused(f"{name} must be one of: {', '.join(spec.choices)}; got {raw[:40]!r}")
+        return text
+    if spec.type == "yes_no":
+        lowered = text.lower()
+        if lowered in YES:
+            return True
+        if lowered in NO:
+            return False
+        raise Refused(f"{name} must be yes or no; got {raw[:40]!r}")
+    if not text:
+        raise Refused(f"{name} must not be empty")
+    if len(text) > MAX_TEXT:
+        raise Refused(f"{name} is longer than {MAX_TEXT} characters")
+    return text
+
+
+def possible_triggers(definition: WorkflowDefinition, state: str) -> list[Trigger]:
+    if state not in definition.states_by_id:
+        return []
+    return list(definition.triggers_from(state))
+
+
+def _role_for(trigger: Trigger, person: Person) -> str | None:
+    for role in trigger.roles:
+        if role in person.roles:
+            return role
+    return None
+
+
+def _active_round(definition: WorkflowDefinition, state: str) -> str | None:
+    found = definition.round_collected_in(state)
+    return found.id if found is not None else None
+
+
+def case_scoped(definition: WorkflowDefinition, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of an event's fields that is kept on the case (not notes, not agencies)."""
+    fields = definition.fields_by_id
+    return {k: v for k, v in changes.items() if k in fields and fields[k].scope == "case"}
+
+
+def _guard_failure(
+    definition: WorkflowDefinition,
+    guard: Guard,
+    fields_after: Mapping[str, Any],
+    approvals: Mapping[str, Mapping[str, int]],
+) -> str | None:
+    if isinstance(guard, ApprovalCompleteGuard):
+        spec = definition.approval_rounds_by_id[guard.round]
+        signed = approvals.get(guard.round, {})
+        missing = [a for a in spec.agencies if a not in signed]
+        if missing:
+            return f"{spec.label} is not complete: still waiting for {', '.join(missing)}"
+        return None
+    value = fields_after.get(guard.field)
+    if isinstance(guard, FieldSetGuard):
+        if value in (None, ""):
+            spec_f = definition.fields_by_id.get(guard.field)
+            label = spec_f.label if spec_f is not None else guard.field
+            return f"{label} ({guard.field}) has not been recorded yet"
+        return None
+    if isinstance(guard, FieldEqualsGuard):
+        if value != guard.value:
+            return f"{guard.field} must be {guard.value!r} (it is {value!r})"
+        return None
+    if value not in guard.values:
+        shown = ", ".join(str(v) for v in guard.values)
+        return f"{guard.field} must be one of {shown} (it is {value!r})"
+    return None
+
+
+@dataclass(frozen=True)
+class _Move:
+    """What a trigger fired in one state means, whoever fires it with whatever fields.
+
+    Built from the definition's own accessors the first time a (state, trigger) pair is
+    decided, then reused: `decide` runs for every event written, and these answers
+    (sources with `*` expanded, rounds cleared, the round signed, the destination) cost
+    more to look up than the rest of the decision.
+    """
+
+    trigger: Trigger
+    allowed: frozenset[str]  # fields the event may carry
+    takes: str  # `allowed` in words, for the refusal
+    round: ApprovalRound | None  # the round a signing trigger signs in this state
+    cleared: tuple[str, ...]  # approval rounds whose sign-offs the trigger discards
+    case_fields: frozenset[str]  # fields kept on the case (what `case_scoped` keeps)
+    to_state: str
+    terminal: bool
+
+
+# The last definition decided against and its moves: a process decides against the same
+# one or two definitions event after event, and holding one keeps nothing alive that is
+# not in use (a definition built in memory by a test is dropped with the next one).
+_last: tuple[WorkflowDefinition, dict[tuple[str, str], _Move]] | None = None
+
+
+def _moves_of(definition: WorkflowDefinition) -> dict[tuple[str, str], _Move]:
+    global _last
+    cached = _last
+    if cached is not None and cached[0] is definition:
+        return cached[1]
+    moves: dict[tuple[str, str], _Move] = {}
+    _last = (definition, moves)
+    return moves
+
+
+def _move(definition: WorkflowDefinition, state: str, trigger_id: str, ref: str) -> _Move:
+    """The move for (state, trigger), or the refusal saying why it is not possible.
+
+    Refusals are not remembered (they name the case), only moves that are possible.
+    """
+    moves = _moves_of(definition)
+    found = moves.get((state, trigger_id))
+    if found is not None:
+        return found
+    trigger = definition.triggers_by_id.get(trigger_id)
+    if trigger is None:
+        known = ", ".join(t.id for t in possible_triggers(definition, state)) or "none"
+        raise NotFound(
+            f"workflow {definition.id} has no trigger {trigger_id!r}; "
+            f"possible now from {state}: {known}"
+        )
+    if state not in definition.sources_of(trigger):
+        now = ", ".join(t.id for t in possible_triggers(definition, state)) or "none"
+        raise Refused(
+            f"{trigger.id} is not possible while case {ref} is in {state}; possible now: {now}"
+        )
+    allowed = frozenset(trigger.requires) | frozenset(trigger.optional) | set(trigger.defaults)
+    to_state = trigger.to or state
+    found = _Move(
+        trigger=trigger,
+        allowed=allowed,
+        takes=", ".join(sorted(allowed)) or "no fields",
+        round=definition.round_collected_in(state) if trigger.signs else None,
+        cleared=tuple(r.id for r in definition.rounds_cleared_by(trigger.id)),
+        case_fields=frozenset(f.id for f in definition.fields if f.scope == "case"),
+        to_state=to_state,
+        terminal=definition.is_terminal(to_state),
+    )
+    moves[(state, trigger_id)] = found
+    return found
+
+
+def decide(
+    definition: WorkflowDefinition,
+    case: CaseSnapshot,
+    request: Request,
+    recorder: Person,
+    decider: Person | None = None,
+    destination: Any = None,
+) -> Decision:
+    """Validate `request` against the workflow; return its effect or raise Refused.
+
+    `recorder` is the account keying the event; `decider` (from --on-behalf-of) is the
+    person whose decision it records. `destination(state, trigger)` is the compiled
+    machine's answer for the move; when given it must agree with the definition.
+    """
+    move = _move(definition, case.state, request.trigger, case.ref)
+    trigger = move.trigger
+
+    # Roles: the decision-maker must hold a permitted role. Someone recording on
+    # another's behalf must be the business unit (or hold the role themselves).
+    if not recorder.active:
+        raise Refused(f"user {recorder.username!r} is deactivated")
+    acting = decider or recorder
+    if decider is not None:
+        if not decider.active:
+            raise Refused(f"user {decider.username!r} is deactivated")
+        if "business_unit" not in recorder.roles and _role_for(trigger, recorder) is None:
+            raise Refused(
+                f"only the business unit can record a decision on someone else's behalf; "
+                f"{recorder.username!r} is not in the business unit"
+            )
+    role = _role_for(trigger, acting)
+    if role is None:
+        raise Refused(
+            f"{trigger.id} needs one of the roles {', '.join(trigger.roles)}; "
+            f"{acting.username!r} holds {', '.join(sorted(acting.roles)) or 'no role'}"
+        )
+
+    # Fields: only those this trigger records; required ones present; values valid.
+    allowed = move.allowed
+    for name in request.fields:
+        if name not in allowed:
+            raise Refused(f"{trigger.id} does not record {name!r}; it takes: {move.takes}")
+    changes: dict[str, Any] = {}
+    for name, raw in request.fields.items():
+        changes[name] = parse_value(definition, name, raw)
+    for name, default in trigger.defaults.items():
+        if name not in changes:
+            if default == EVENT_DATE:
+                changes[name] = request.occurred_on.isoformat()
+            else:
+                changes[name] = parse_value(definition, name, str(default))
+    signed: tuple[str, str] | None = None
+    if trigger.signs:
+        spec = move.round
+        if spec is None:
+            raise Refused(f"there is no sign-off round open while the case is in {case.state}")
+        agency_field = spec.agency_field
+        agency = changes.get(agency_field) or acting.agency
+        if agency is None:
+            raise Refused(f"{trigger.id} needs --set {agency_field}=… (the agency signing off)")
+        if acting.agency is not None and agency != acting.agency:
+            raise Refused(f"{acting.username!r} signs off for {acting.agency}, not {agency}")
+        if agency not in spec.agencies:
+            raise Refused(f"{agency} is not part of {spec.label}: {', '.join(spec.agencies)}")
+        if agency in case.approvals.get(spec.id, {}):
+            raise Refused(f"{agency} has already signed off this round of {spec.label}")
+        changes[agency_field] = agency
+        signed = (spec.id, str(agency))
+    missing = [name for name in trigger.requires if name not in changes]
+    if missing:
+        raise Refused(f"{trigger.id} needs " + ", ".join(f"--set {name}=…" for name in missing))
+    rationale = (request.rationale or "").strip()
+    if "\x00" in rationale:
+        raise Refused("the rationale must not contain NUL characters")
+    if len(rationale) > MAX_TEXT:
+        raise Refused(f"the rationale is longer than {MAX_TEXT} characters")
+    if trigger.rationale_required and not rationale:
+        raise Refused(f"{trigger.id} needs a --rationale explaining the decision")
+
+    fields_after = dict(case.fields)
+    case_fields = move.case_fields
+    fields_after.update({k: v for k, v in changes.items() if k in case_fields})
+    approvals_after = {k: dict(v) for k, v in case.approvals.items()}
+    for guard in trigger.guards:
+        failure = _guard_failure(definition, guard, fields_after, approvals_after)
+        if failure:
+            raise Refused(f"{trigger.id} refused: {failure}")
+    for cleared in move.cleared:
+        approvals_after.pop(cleared, None)
+    if signed is not None:
+        approvals_after.setdefault(signed[0], {})[signed[1]] = -1  # seq filled by the store
+
+    to_state = move.to_state
+    if destination is not None:
+        machine_dest = destination(case.state, trigger.id)
+        if machine_dest != to_state:
+            raise Refused(f"the compiled workflow disagrees about {trigger.id} from {case.state}")
+    return Decision(
+        trigger=trigger.id,
+        from_state=case.state,
+        to_state=to_state,
+        role=role,
+        changes=changes,
+        fields_after=fields_after,
+        approvals_after=approvals_after,
+        signed=signed,
+        terminal=move.terminal,
+    )
+
+
+def opening_fields(definition: WorkflowDefinition, raw: Mapping[str, str]) -> dict[str, Any]:
+    """Validate the fields given when a case is opened."""
+    values: dict[str, Any] = {}
+    for name, text in raw.items():
+        if name in IDENTITY_FIELDS:
+            raise Refused(f"{name} is given as its own option, not with --set")
+        values[name] = parse_value(definition, name, text)
+    missing = [
+        f.id
+        for f in definition.fields_required_at_open
+        if f.id not in values and f.id not in IDENTITY_FIELDS
+    ]
+    if missing:
+        raise Refused("opening a case needs " + ", ".join(missing))
+    return values
+
+
+def describe_needs(definition: WorkflowDefinition, trigger: Trigger) -> Sequence[str]:
+    """What a trigger needs, in words, for `case show`."""
+    needs = [f"--set {name}=…" for name in trigger.requires]
+    if trigger.rationale_required:
+        needs.append("--rationale")
+    for guard in trigger.guards:
+        if isinstance(guard, ApprovalCompleteGuard):
+            label = definition.approval_rounds_by_id[guard.round].label
+            needs.append(f"all of {label} signed off")
+        else:
+            needs.append(guard.describe())
+    return needs

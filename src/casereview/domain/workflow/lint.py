@@ -1,0 +1,330 @@
+"""Domain checks on a valid definition: can every case actually get through the process?
+
+Validation (`loader`, `references`) proves the file is well-formed and that every id it
+uses exists. Lint judges the process those ids describe, on the graph of states and
+triggers: every state can be reached, every open state has a way out, no trigger leads
+into a place from which the case can never finish, every clock can start, can stop, and
+is not left running when a case closes, and every approval round can be signed. Guards
+are not evaluated (the graph says what *could* happen).
+
+`lint_path` and `lint_installed` report validation problems first; the domain checks need a
+valid definition, so they run once those are fixed. Every finding is one line naming
+the file and the state, trigger, clock or round concerned.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from casereview.domain.workflow.loader import check_bytes, load_path
+from casereview.domain.workflow.model import OPEN, Clock, WorkflowDefinition, WorkflowKey
+from casereview.errors import InvalidWorkflow, NotFound
+from casereview.infra.workflows.registry import Registry, is_file_target
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    trigger: str
+    dest: str
+
+
+def edges(definition: WorkflowDefinition) -> list[Edge]:
+    """Every (state, trigger, destination) move the definition allows, `*` expanded."""
+    return [
+        Edge(state, t.id, t.destination_from(state))
+        for t in definition.triggers
+        for state in definition.sources_of(t)
+    ]
+
+
+def _reach(starts: Iterable[str], moves: Iterable[Edge], *, backwards: bool = False) -> set[str]:
+    step: dict[str, set[str]] = {}
+    for e in moves:
+        a, b = (e.dest, e.source) if backwards else (e.source, e.dest)
+        step.setdefault(a, set()).add(b)
+    seen = set(starts)
+    queue = deque(seen)
+    while queue:
+        for nxt in step.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def _names(ids: Iterable[str]) -> str:
+    return ", ".join(repr(i) for i in ids)
+
+
+class _Linter:
+    def __init__(self, definition: WorkflowDefinition) -> None:
+        self.d = definition
+        self.edges = edges(definition)
+        self.findings: list[str] = []
+        self.terminal = {s.id for s in definition.states if s.terminal}
+        self.reachable = _reach([definition.initial_state], self.edges)
+
+    def add(self, message: str) -> None:
+        self.findings.append(message)
+
+    # -- states ---------------------------------------------------------------------------
+
+    def states(self) -> None:
+        d = self.d
+        if not self.terminal:
+            self.add("no state is terminal (terminal = true), so a case could never finish")
+        if d.initial_state in self.terminal:
+            self.add(
+                f"initial state {d.initial_state!r} is terminal: a case would be finished "
+                "as soon as it was opened"
+            )
+        for state in d.states:
+            if state.id not in self.reachable:
+                self.add(
+                    f"state {state.id!r} cannot be reached from the initial state "
+                    f"{d.initial_state!r}: no chain of triggers leads to it"
+                )
+        no_exit = set()
+        for state in d.states:
+            if state.terminal:
+                continue
+            if not any(e.source == state.id and e.dest != state.id for e in self.edges):
+                no_exit.add(state.id)
+                self.add(
+                    f"state {state.id!r} is not terminal but no trigger leads out of it "
+                    "(add a trigger from it to another state, or mark it terminal = true)"
+                )
+        finishing = _reach(self.terminal, self.edges, backwards=True)
+        trapped = {s for s in self.reachable if s not in finishing and s not in no_exit}
+        if self.terminal and d.initial_state in trapped:
+            self.add(f"no terminal state can be reached from the initial state {d.initial_state!r}")
+            return
+        for e in self.edges:
+            if e.dest in trapped and e.source not in trapped and e.source in self.reachable:
+                self.add(
+                    f"trigger {e.trigger!r} leads from {e.source!r} into {e.dest!r}, a dead "
+                    "end: no terminal state can be reached from there"
+                )
+
+    def terminal_exits(self) -> None:
+        for t in self.d.triggers:
+            if t.from_any:
+                continue
+            for state in t.from_:
+                if state in self.terminal:
+                    self.add(
+                        f"trigger {t.id!r} fires from terminal state {state!r}; a terminal "
+                        "state is the end of a case and has no outgoing triggers"
+                    )
+
+    # -- clocks ---------------------------------------------------------------------------
+
+    def clock(self, c: Clock) -> None:
+        where = f"clock {c.id!r}"
+        start_states: set[str] = set()
+        for trigger in c.start_on:
+            if trigger == OPEN:
+                start_states.add(self.d.initial_state)
+            else:
+                start_states |= {
+                    e.dest
+                    for e in self.edges
+                    if e.trigger == trigger and e.source in self.reachable
+                }
+        if not c.start_on:
+            self.add(f"{where} never starts: 'start_on' is empty")
+        elif not start_states:
+            self.add(
+                f"{where} never starts: none of its start triggers ({_names(c.start_on)}) "
+                f"can fire from a state reachable from {self.d.initial_state!r}"
+            )
+        if c.ends == "on_stop":
+            self.stops(c, start_states)
+        self.anchor(c)
+
+    def stops(self, c: Clock, start_states: set[str]) -> None:
+        """An on_stop clock can stop, and cannot be left running in a terminal state.
+        One finding per clock: the later checks only make sense once the earlier pass."""
+        where = f"clock {c.id!r}"
+        if not c.stop_on:
+            self.add(
+                f"{where} never stops: 'stop_on' is empty and ends = 'on_stop' (add the "
+                "triggers that stop it, or set ends = 'on_due' for a reminder that ends "
+                "on its due date)"
+            )
+            return
+        if not start_states:
+            return  # already reported: it never starts
+        running_moves = [e for e in self.edges if e.trigger not in c.stop_on]
+        running = _reach(start_states, running_moves)
+        if not any(e.trigger in c.stop_on and e.source in running for e in self.edges):
+            self.add(
+                f"{where} can never stop: none of its stop triggers ({_names(c.stop_on)}) "
+                f"can fire in a state where it runs ({_names(sorted(running))})"
+            )
+            return
+        for state in sorted(running & self.terminal):
+            into = [e for e in running_moves if e.dest == state and e.source in running]
+            if state in start_states or not into:
+                how = ", where it starts"
+            else:
+                first = into[0]
+                how = (
+                    f" via {first.trigger!r} from {first.source!r}; add that trigger to its stop_on"
+                )
+            self.add(
+                f"{where} can still be running when the case reaches terminal state {state!r}{how}"
+            )
+
+    def anchor(self, c: Clock) -> None:
+        where = f"clock {c.id!r}"
+        current = self.d.anchor_field(c)
+        candidates: list[tuple[str, str]] = []
+        if current is not None:
+            candidates.append((current, ""))
+        if c.anchor.setting is not None:
+            setting = self.d.settings.anchors[c.anchor.setting]
+            candidates += [
+                (alt, f" (if settings anchor {c.anchor.setting!r} is set to {alt!r})")
+                for alt in setting.allowed
+                if alt != current
+            ]
+        at_open = {f.id for f in self.d.fields_required_at_open}
+        for field_id, condition in candidates:
+            if field_id in at_open:
+                continue  # set on every case from the start
+            for trigger_id in c.start_on:
+                if trigger_id != OPEN:
+                    t = self.d.trigger(trigger_id)
+                    if field_id in t.requires or field_id in t.defaults:
+                        continue
+                starter = "opening the case" if trigger_id == OPEN else f"{trigger_id!r}"
+                self.add(
+                    f"{where} counts from {field_id!r}, which is not certain to be set when "
+                    f"{starter} starts it{condition} (require it there, give it a default, "
+                    "or make it required_at_open)"
+                )
+        for field_id in c.reproject_on:
+            if field_id != current:
+                counted = repr(current) if current else "the event that started it"
+                self.add(
+                    f"{where} re-projects on {field_id!r} but counts from {counted}; a change "
+                    f"to {field_id!r} cannot move its due date"
+                )
+        if current is not None and current not in c.reproject_on:
+            for t in self.d.triggers:
+                if t.id not in c.start_on and current in t.fields:
+                    self.add(
+                        f"{where} counts from {current!r}, which trigger {t.id!r} can change, "
+                        f"but {current!r} is not in its reproject_on, so its due date would "
+                        "not move"
+                    )
+
+    # -- approval rounds ------------------------------------------------------------------
+
+    def approvals(self) -> None:
+        signers = [t for t in self.d.triggers if t.signs]
+        for t in signers:
+            for role_id in t.roles:
+                if not self.d.role(role_id).has_agency:
+                    self.add(
+                        f"trigger {t.id!r} signs approval rounds, but role {role_id!r} has no "
+                        "agency (has_agency = false), so its users could not sign for one"
+                    )
+        for rnd in self.d.approval_rounds:
+            if not any(s in rnd.collect_in for t in signers for s in self.d.sources_of(t)):
+                self.add(
+                    f"approval round {rnd.id!r} can never be signed: no trigger with "
+                    f"signs = true fires in its collect_in states ({_names(rnd.collect_in)})"
+                )
+
+    def run(self) -> list[str]:
+        self.states()
+        self.terminal_exits()
+        for c in self.d.clocks:
+            self.clock(c)
+        self.approvals()
+        return self.findings
+
+
+def lint_definition(definition: WorkflowDefinition) -> list[str]:
+    """Domain findings for a valid definition (no file prefix); empty when clean."""
+    return _Linter(definition).run()
+
+
+@dataclass(frozen=True)
+class Report:
+    """What validate or lint found in one file or installed workflow."""
+
+    target: str
+    problems: tuple[str, ...]
+    key: WorkflowKey | None = None
+    """Identity of the definition, when the file is valid."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _report(target: str, definition: WorkflowDefinition) -> Report:
+    findings = tuple(f"{target}: {f}" for f in lint_definition(definition))
+    return Report(target, findings, definition.key)
+
+
+def validate_files(paths: Sequence[Path]) -> list[Report]:
+    """Schema and reference problems of each file, named by the path as given."""
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise NotFound(f"no such workflow file: {missing[0]}")
+    reports = []
+    for path in paths:
+        definition, problems = check_bytes(path.read_bytes(), name=str(path), source=str(path))
+        key = definition.key if definition is not None and not problems else None
+        reports.append(Report(str(path), tuple(problems), key))
+    return reports
+
+
+def lint_path(path: Path | str) -> Report:
+    """Every problem with one file: validation problems, else domain findings."""
+    try:
+        definition = load_path(path, name=str(path))
+    except InvalidWorkflow as exc:
+        return Report(str(path), tuple(exc.problems or [exc.message]))
+    return _report(str(path), definition)
+
+
+def lint_installed(registry: Registry, workflow_ids: Sequence[str] = ()) -> list[Report]:
+    """Lint installed workflows: the latest version of each id given, or every installed
+    definition (and every installed file that could not be used) when none is given."""
+    if not workflow_ids:
+        reports = [_report(e.file, e.definition) for e in registry.list()]
+        return reports + [Report(target, tuple(p)) for target, p in registry.unusable()]
+    reports = []
+    for workflow_id in workflow_ids:
+        try:
+            entry = registry.entry(workflow_id)
+        except InvalidWorkflow as exc:
+            reports.append(Report(workflow_id, tuple(exc.problems or [exc.message])))
+            continue
+        reports.append(_report(entry.file, entry.definition))
+    return reports
+
+
+def lint_targets(targets: Sequence[str], registry: Registry) -> list[Report]:
+    """`workflow lint` arguments: files by path, installed workflows by id; none = all
+    installed."""
+    if not targets:
+        return lint_installed(registry)
+    reports = []
+    for target in targets:
+        if is_file_target(target):
+            if not Path(target).is_file():
+                raise NotFound(f"no such workflow file: {target}")
+            reports.append(lint_path(target))
+        else:
+            reports.extend(lint_installed(registry, [target]))
+    return reports

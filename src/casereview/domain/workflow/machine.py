@@ -1,0 +1,122 @@
+"""A definition compiled into a `transitions` state machine, which validates moves.
+
+One `Machine` per definition version (cached by id + version + content hash), built with
+`auto_transitions=False` so the only moves are the file's triggers, and with no
+callbacks at all: `transitions` does not undo a state change when a callback fails, so
+nothing here does I/O or changes anything but the plain `CaseModel` it moves. The
+machine only ever moves `CaseModel` objects made for one question and discarded, never
+ORM rows.
+
+The engine checks roles, fields and guards itself first (so a refusal can say why), then
+asks the machine where the trigger goes: `destination(state, trigger)` (None if it cannot
+fire there) or `fire(state, trigger)` (the new state, or `Refused`).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from transitions import Machine, MachineError
+
+from casereview.domain.workflow.model import WorkflowDefinition, WorkflowKey
+from casereview.errors import Refused
+
+
+class CaseModel:
+    """The object a machine moves: a state and nothing else."""
+
+    state: str
+
+
+class CompiledWorkflow:
+    """A definition and its machine. Read-only after construction."""
+
+    def __init__(self, definition: WorkflowDefinition) -> None:
+        self.definition = definition
+        moves: list[dict[str, Any]] = []
+        for trigger in definition.triggers:
+            moves.append(
+                {
+                    "trigger": trigger.id,
+                    "source": list(definition.sources_of(trigger)),
+                    # "=" is transitions' reflexive destination: stay in the source state.
+                    "dest": trigger.to if trigger.to is not None else "=",
+                }
+            )
+        self.machine: Any = Machine(
+            model=None,
+            states=[s.id for s in definition.states],
+            transitions=moves,
+            initial=definition.initial_state,
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+            send_event=False,
+        )
+
+        # Answers of `destination`, by (state, trigger). The machine never changes after
+        # construction, so each answer is fixed; asking `transitions` costs several µs
+        # and the write path asks once per event.
+        self._destinations: dict[tuple[str, str], str | None] = {}
+
+    @property
+    def key(self) -> WorkflowKey:
+        return self.definition.key
+
+    def destination(self, state: str, trigger: str) -> str | None:
+        """Where `trigger` takes a case in `state`, or None if it cannot fire there."""
+        key = (state, trigger)
+        try:
+            return self._destinations[key]
+        except KeyError:
+            pass
+        # Only known states and triggers are remembered: unknown ones raise NotFound here.
+        self.definition.state(state)
+        self.definition.trigger(trigger)
+        found = self.machine.get_transitions(trigger=trigger, source=state)
+        answer = str(found[0].dest) if found else None
+        self._destinations[key] = answer
+        return answer
+
+    def triggers_from(self, state: str) -> tuple[str, ...]:
+        """Trigger ids the machine accepts in `state` (definition order)."""
+        self.definition.state(state)
+        accepted = set(self.machine.get_triggers(state))
+        return tuple(t.id for t in self.definition.triggers if t.id in accepted)
+
+    def fire(self, state: str, trigger: str) -> str:
+        """Run `trigger` on a throwaway model in `state`; the state it ends in."""
+        self.definition.state(state)
+        self.definition.trigger(trigger)
+        model = CaseModel()
+        self.machine.add_model(model, initial=state)
+        try:
+            model.trigger(trigger)  # type: ignore[attr-defined]  # bound by transitions
+        except MachineError:
+            allowed = ", ".join(self.triggers_from(state)) or "none"
+            raise Refused(
+                f"{trigger!r} cannot be done in state {state!r} (possible there: {allowed})"
+            ) from None
+        finally:
+            self.machine.remove_model(model)
+        return model.state
+
+
+_cache: dict[WorkflowKey, CompiledWorkflow] = {}
+_lock = threading.Lock()
+
+
+def compile_workflow(definition: WorkflowDefinition) -> CompiledWorkflow:
+    """The compiled machine for `definition`, built once per id + version + hash.
+
+    A definition built in memory (no content hash) is compiled afresh each time, since
+    its key does not identify its content.
+    """
+    if not definition.content_hash:
+        return CompiledWorkflow(definition)
+    with _lock:
+        compiled = _cache.get(definition.key)
+        if compiled is None:
+            compiled = CompiledWorkflow(definition)
+            _cache[definition.key] = compiled
+        return compiled

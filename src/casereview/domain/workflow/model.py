@@ -1,0 +1,647 @@
+"""The shape of a workflow definition: immutable pydantic models, one per TOML table.
+
+This module owns what a definition *is*: which keys exist, their types and defaults, the
+rules a single table can check on its own (a choice field lists its choices, a clock anchor
+names exactly one thing), and the read-only accessors the engine uses to ask questions of a
+loaded definition (`trigger(id)`, `triggers_from(state)`, `clocks_started_by(trigger)`,
+`key`, ...). It does not read files (`loader`), resolve references between tables
+(`references`) or judge the process as a whole (`lint`).
+
+Every model forbids unknown keys and is frozen; collections are tuples and read-only
+mappings, so a definition that the engine pinned cannot change under it. Scalars are strict
+(TOML has real integers, booleans and strings, so `version = "1"` is a mistake to report,
+not a value to coerce).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    Strict,
+    StringConstraints,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from casereview.errors import NotFound
+
+# Pseudo-values with a meaning in the file format.
+FROM_ANY = "*"
+"""In a trigger's `from` list: every non-terminal state."""
+OPEN = "open"
+"""In a clock's `start_on` list: the opening of the case (not a trigger; reserved as an id)."""
+EVENT_DATE = "$event_date"
+"""As a trigger default for a date field: the business date of the event."""
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+WORKFLOW_ID_PATTERN = r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$"
+FROM_PATTERN = r"^(\*|[a-z][a-z0-9_]*)$"
+
+Id = Annotated[str, Strict(), StringConstraints(pattern=ID_PATTERN)]
+WorkflowId = Annotated[str, Strict(), StringConstraints(pattern=WORKFLOW_ID_PATTERN)]
+FromRef = Annotated[str, Strict(), StringConstraints(pattern=FROM_PATTERN)]
+Text = Annotated[str, Strict(), StringConstraints(min_length=1)]
+OptionalText = Annotated[str, Strict()]
+Flag = Annotated[bool, Strict()]
+Count = Annotated[int, Strict(), Field(ge=0)]
+
+DayZero = Literal["anchor_is_day_0", "anchor_is_day_1"]
+FieldType = Literal["date", "text", "choice", "yes_no"]
+FieldScope = Literal["case", "event"]
+ClockKind = Literal["statutory", "expectation", "local"]
+ClockUnit = Literal["working_days", "calendar_days", "months", "years"]
+Direction = Literal["after", "before"]
+ClockEnd = Literal["on_stop", "on_due"]
+
+
+def toml_kind(value: object) -> str:
+    """What a TOML reader calls the type of a parsed value (for messages)."""
+    for kind, name in (
+        (bool, "boolean"),
+        (int, "integer"),
+        (float, "float"),
+        (str, "text"),
+        (list, "list"),
+        (dict, "table"),
+    ):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def _scalar(value: object) -> str | bool:
+    # One readable message instead of pydantic's two (one per union branch).
+    if isinstance(value, str | bool):
+        return value
+    raise ValueError(f"must be text or true/false, got {toml_kind(value)} {value!r}")
+
+
+Scalar = Annotated[str | bool, PlainValidator(_scalar)]
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"lists {value!r} more than once")
+        seen.add(value)
+    return values
+
+
+UniqueIds = Annotated[tuple[Id, ...], AfterValidator(_unique)]
+
+
+def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+class _Model(BaseModel):
+    # defer_build: the validators are built on first validation, not on import, so a
+    # process that takes every definition from `workflow.cache` never builds them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+class Agency(_Model):
+    """An organisation whose representatives sign approval rounds (e.g. `police`)."""
+
+    id: Id
+    label: Text
+    description: OptionalText = ""
+
+
+class Role(_Model):
+    """A role a user can hold; triggers name the roles allowed to fire them."""
+
+    id: Id
+    label: Text
+    description: OptionalText = ""
+    has_agency: Flag = False
+    """Users holding this role act for one agency (they sign approval rounds for it)."""
+
+
+class FieldSpec(_Model):
+    """A named value a case or an event carries (`aware_on`, `recommendation`, `note`)."""
+
+    id: Id
+    label: Text
+    description: OptionalText = ""
+    type: FieldType
+    choices: UniqueIds = ()
+    required_at_open: Flag = False
+    personal: Flag = False
+    """Identifying data: exports leave it out unless asked to include it."""
+    scope: FieldScope = "case"
+    """`case`: the value is kept on the case (guards can test it). `event`: it belongs
+    to the one event that carried it (a note, the signing agency)."""
+
+    @model_validator(mode="after")
+    def _choices_match_type(self) -> FieldSpec:
+        if self.type == "choice" and not self.choices:
+            raise ValueError("type is 'choice' but 'choices' is missing or empty")
+        if self.type != "choice" and self.choices:
+            raise ValueError(
+                f"'choices' is only allowed when type = 'choice' (type is {self.type!r})"
+            )
+        if self.scope == "event" and self.required_at_open:
+            raise ValueError("an event-scoped field cannot be required_at_open")
+        return self
+
+
+class State(_Model):
+    """A state a case can be in."""
+
+    id: Id
+    label: Text
+    description: OptionalText = ""
+    terminal: Flag = False
+
+
+class ApprovalCompleteGuard(_Model):
+    """Every agency of the approval round has signed the current round."""
+
+    kind: Literal["approval_complete"]
+    round: Id
+
+    def describe(self) -> str:
+        return f"approval round '{self.round}' complete"
+
+
+class FieldEqualsGuard(_Model):
+    """A case field has exactly this value."""
+
+    kind: Literal["field_equals"]
+    field: Id
+    value: Scalar
+
+    def describe(self) -> str:
+        return f"{self.field} = {_show(self.value)}"
+
+
+class FieldInGuard(_Model):
+    """A case field has one of these values."""
+
+    kind: Literal["field_in"]
+    field: Id
+    values: Annotated[tuple[Scalar, ...], Field(min_length=1)]
+
+    def describe(self) -> str:
+        return f"{self.field} in ({', '.join(_show(v) for v in self.values)})"
+
+
+class FieldSetGuard(_Model):
+    """A case field has a value."""
+
+    kind: Literal["field_set"]
+    field: Id
+
+    def describe(self) -> str:
+        return f"{self.field} is set"
+
+
+Guard = Annotated[
+    ApprovalCompleteGuard | FieldEqualsGuard | FieldInGuard | FieldSetGuard,
+    Field(discriminator="kind"),
+]
+GUARD_KINDS = ("approval_complete", "field_equals", "field_in", "field_set")
+
+
+def _show(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+class Trigger(_Model):
+    """A named event that moves a case from one of its `from` states to `to`."""
+
+    id: Id
+    label: Text
+    description: OptionalText = ""
+    from_: Annotated[tuple[FromRef, ...], Field(alias="from", min_length=1)]
+    to: Id | None = None
+    """Destination; omitted means the case stays in the state it was in."""
+    roles: Annotated[UniqueIds, Field(min_length=1)]
+    requires: UniqueIds = ()
+    optional: UniqueIds = ()
+    defaults: Annotated[Mapping[Id, Scalar], AfterValidator(_frozen_mapping)] = Field(
+        default_factory=dict, validate_default=True
+    )
+    """Values used when the event does not give the field; `$event_date` for dates."""
+    rationale_required: Flag = False
+    guards: tuple[Guard, ...] = ()
+    signs: Flag = False
+    """Fired in a state listed in an approval round's `collect_in`: signs that round."""
+    clears: UniqueIds = ()
+    """Approval rounds whose sign-offs this trigger discards."""
+
+    @field_serializer("defaults")
+    def _dump_defaults(self, value: Mapping[str, str | bool]) -> dict[str, str | bool]:
+        return dict(value)
+
+    @field_validator("from_", mode="after")
+    @classmethod
+    def _from_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if FROM_ANY in value and len(value) > 1:
+            raise ValueError("'*' (every non-terminal state) must be the only entry")
+        return _unique(value)
+
+    @model_validator(mode="after")
+    def _required_or_optional(self) -> Trigger:
+        both = [f for f in self.requires if f in self.optional]
+        if both:
+            raise ValueError(f"field {both[0]!r} is listed in both 'requires' and 'optional'")
+        return self
+
+    @property
+    def from_any(self) -> bool:
+        """True when `from = ["*"]`: the trigger fires in every non-terminal state."""
+        return self.from_ == (FROM_ANY,)
+
+    @property
+    def stays(self) -> bool:
+        """True when `to` is omitted: the case stays in its state."""
+        return self.to is None
+
+    def destination_from(self, state: str) -> str:
+        """Where the case goes when this trigger fires in `state` (no validity check)."""
+        return self.to if self.to is not None else state
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Every field the event may carry: required first, then optional."""
+        return self.requires + self.optional
+
+
+class ApprovalRound(_Model):
+    """A set of agencies that must each sign once before a guard lets a trigger fire."""
+
+    id: Id
+    label: Text
+    description: OptionalText = ""
+    agencies: Annotated[UniqueIds, Field(min_length=1)]
+    collect_in: Annotated[UniqueIds, Field(min_length=1)]
+    cleared_by: UniqueIds = ()
+    agency_field: Id = "agency"
+    """The event field on a signing trigger that names the agency signing."""
+
+
+class Anchor(_Model):
+    """What a clock counts from: a case field, a settings anchor, or its starting event."""
+
+    field: Id | None = None
+    setting: Id | None = None
+    event: Literal["start"] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Anchor:
+        given = [k for k in ("field", "setting", "event") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "an anchor names exactly one of field = ..., setting = ... or event = 'start'"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+    def describe(self) -> str:
+        if self.field is not None:
+            return self.field
+        if self.setting is not None:
+            return f"setting {self.setting}"
+        return "the event that started it"
+
+
+class Clock(_Model):
+    """A deadline: `budget` `unit` `direction` `anchor`, started and stopped by triggers."""
+
+    id: Id
+    label: Text
+    description: OptionalText = ""
+    kind: ClockKind
+    budget: Count
+    unit: ClockUnit
+    direction: Direction = "after"
+    anchor: Anchor
+    day_zero: DayZero | None = None
+    """Overrides `settings.day_zero` for this clock."""
+    warn_within: Count = 0
+    """Working days before the due date from which the clock shows as due soon."""
+    start_on: UniqueIds = ()
+    stop_on: UniqueIds = ()
+    pause_in: UniqueIds = ()
+    reproject_on: UniqueIds = ()
+    ends: ClockEnd = "on_stop"
+    source: Text
+    status_note: OptionalText = ""
+
+    @model_validator(mode="after")
+    def _before_needs_a_date(self) -> Clock:
+        if self.direction == "before" and self.anchor.event is not None:
+            raise ValueError(
+                "direction = 'before' needs a field or setting anchor: "
+                "a due date before the event that starts the clock has already passed"
+            )
+        return self
+
+    def rule(self) -> str:
+        """The due-date rule in words, e.g. `15 working days after notified_on`."""
+        unit = self.unit.replace("_", " ")
+        if self.budget == 1:
+            unit = unit.removesuffix("s")
+        return f"{self.budget} {unit} {self.direction} {self.anchor.describe()}"
+
+
+class AnchorSetting(_Model):
+    """A named, installation-chosen anchor field (e.g. which date a rapid review counts from)."""
+
+    field: Id
+    allowed: UniqueIds = ()
+    """The documented alternatives; empty means any date field."""
+    description: OptionalText = ""
+
+
+class Settings(_Model):
+    """Per-workflow choices the guidance leaves open."""
+
+    day_zero: DayZero = "anchor_is_day_0"
+    calendar: Literal["england-and-wales"] = "england-and-wales"
+    anchors: Annotated[Mapping[Id, AnchorSetting], AfterValidator(_frozen_mapping)] = Field(
+        default_factory=dict, validate_default=True
+    )
+
+    @field_serializer("anchors")
+    def _dump_anchors(self, value: Mapping[str, AnchorSetting]) -> dict[str, AnchorSetting]:
+        return dict(value)
+
+
+def content_hash(data: bytes) -> str:
+    """The identity hash of a workflow file: sha256 of its bytes, hex. Here, beside the
+    definition that records it, so the registry can key the cache by it without
+    importing the loader."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class WorkflowKey(NamedTuple):
+    """The identity a case pins: id, version and the sha256 of the file's bytes."""
+
+    id: str
+    version: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class _Index:
+    states: Mapping[str, State]
+    triggers: Mapping[str, Trigger]
+    fields: Mapping[str, FieldSpec]
+    roles: Mapping[str, Role]
+    agencies: Mapping[str, Agency]
+    rounds: Mapping[str, ApprovalRound]
+    clocks: Mapping[str, Clock]
+    by_state: Mapping[str, tuple[Trigger, ...]]
+    open_states: tuple[str, ...]
+
+
+_Item = TypeVar("_Item", State, Trigger, FieldSpec, Role, Agency, ApprovalRound, Clock)
+_T = TypeVar("_T")
+
+
+def _by_id(items: tuple[_Item, ...]) -> Mapping[str, _Item]:
+    return MappingProxyType({item.id: item for item in items})
+
+
+class WorkflowDefinition(_Model):
+    """One workflow file, validated. Load it with `casereview.domain.workflow.loader`, which also
+    checks every cross-reference and records the file's content hash."""
+
+    id: WorkflowId
+    version: Annotated[int, Strict(), Field(ge=1)]
+    title: Text
+    description: OptionalText = ""
+    sources: tuple[Text, ...] = ()
+    settings: Settings = Field(default_factory=Settings)
+    agencies: tuple[Agency, ...] = ()
+    roles: Annotated[tuple[Role, ...], Field(min_length=1)]
+    open_roles: Annotated[UniqueIds, Field(min_length=1)]
+    fields: tuple[FieldSpec, ...] = ()
+    initial_state: Id
+    states: Annotated[tuple[State, ...], Field(min_length=1)]
+    triggers: Annotated[tuple[Trigger, ...], Field(min_length=1)]
+    approval_rounds: tuple[ApprovalRound, ...] = ()
+    clocks: tuple[Clock, ...] = ()
+
+    _content_hash: str = PrivateAttr(default="")
+    _source: str | None = PrivateAttr(default=None)
+    _index: _Index = PrivateAttr()
+
+    def model_post_init(self, context: Any, /) -> None:
+        states = _by_id(self.states)
+        open_states = [s.id for s in self.states if not s.terminal]
+        by_state: dict[str, list[Trigger]] = {s.id: [] for s in self.states}
+        for trigger in self.triggers:
+            for state in open_states if trigger.from_any else trigger.from_:
+                if state in by_state:
+                    by_state[state].append(trigger)
+        self._index = _Index(
+            states=states,
+            triggers=_by_id(self.triggers),
+            fields=_by_id(self.fields),
+            roles=_by_id(self.roles),
+            agencies=_by_id(self.agencies),
+            rounds=_by_id(self.approval_rounds),
+            clocks=_by_id(self.clocks),
+            by_state=MappingProxyType({k: tuple(v) for k, v in by_state.items()}),
+            open_states=tuple(open_states),
+        )
+
+    @property
+    def _ix(self) -> _Index:
+        # Reading a private attribute as `self._index` goes through pydantic's
+        # `BaseModel.__getattr__`, which probes the `ModelPrivateAttr` for `__get__` (an
+        # AttributeError raised and caught): about 2 µs a read, against 0.1 µs for the
+        # dict pydantic keeps private attributes in. The engine, replay and the exports
+        # ask the definition several questions per event, so the accessors read the dict.
+        index: _Index = self.__pydantic_private__["_index"]  # type: ignore[index]
+        return index
+
+    def _attach(self, content_hash: str, source: str | None) -> None:
+        """Record where the definition came from (called by the loader only)."""
+        self._content_hash = content_hash
+        self._source = source
+
+    # -- identity ---------------------------------------------------------------------
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 (hex) of the file's bytes; empty if built in memory without the loader."""
+        found: str = self.__pydantic_private__["_content_hash"]  # type: ignore[index]  # as _ix
+        return found
+
+    @property
+    def key(self) -> WorkflowKey:
+        return WorkflowKey(self.id, self.version, self.content_hash)
+
+    @property
+    def source(self) -> str | None:
+        """The file this definition was read from, if any."""
+        found: str | None = self.__pydantic_private__["_source"]  # type: ignore[index]
+        return found
+
+    @property
+    def label(self) -> str:
+        """`england-lcspr v1`: how messages name this definition."""
+        return f"{self.id} v{self.version}"
+
+    # -- lookups by id (NotFound names what exists) -------------------------------------
+
+    @property
+    def states_by_id(self) -> Mapping[str, State]:
+        return self._ix.states
+
+    @property
+    def triggers_by_id(self) -> Mapping[str, Trigger]:
+        return self._ix.triggers
+
+    @property
+    def fields_by_id(self) -> Mapping[str, FieldSpec]:
+        return self._ix.fields
+
+    @property
+    def roles_by_id(self) -> Mapping[str, Role]:
+        return self._ix.roles
+
+    @property
+    def agencies_by_id(self) -> Mapping[str, Agency]:
+        return self._ix.agencies
+
+    @property
+    def approval_rounds_by_id(self) -> Mapping[str, ApprovalRound]:
+        return self._ix.rounds
+
+    @property
+    def clocks_by_id(self) -> Mapping[str, Clock]:
+        return self._ix.clocks
+
+    def _lookup(self, table: Mapping[str, _T], what: str, key: str) -> _T:
+        try:
+            return table[key]
+        except KeyError:
+            known = ", ".join(table) or "none"
+            raise NotFound(
+                f"workflow {self.label} has no {what} {key!r} (known: {known})"
+            ) from None
+
+    def state(self, state_id: str) -> State:
+        return self._lookup(self._ix.states, "state", state_id)
+
+    def trigger(self, trigger_id: str) -> Trigger:
+        return self._lookup(self._ix.triggers, "trigger", trigger_id)
+
+    def field(self, field_id: str) -> FieldSpec:
+        return self._lookup(self._ix.fields, "field", field_id)
+
+    def role(self, role_id: str) -> Role:
+        return self._lookup(self._ix.roles, "role", role_id)
+
+    def agency(self, agency_id: str) -> Agency:
+        return self._lookup(self._ix.agencies, "agency", agency_id)
+
+    def approval_round(self, round_id: str) -> ApprovalRound:
+        return self._lookup(self._ix.rounds, "approval round", round_id)
+
+    def clock(self, clock_id: str) -> Clock:
+        return self._lookup(self._ix.clocks, "clock", clock_id)
+
+    # -- questions the engine asks ------------------------------------------------------
+
+    def is_terminal(self, state_id: str) -> bool:
+        return self.state(state_id).terminal
+
+    @property
+    def open_state_ids(self) -> tuple[str, ...]:
+        """Every non-terminal state, in file order (what `from = ["*"]` means)."""
+        return self._ix.open_states
+
+    def sources_of(self, trigger: Trigger | str) -> tuple[str, ...]:
+        """The states `trigger` can fire from, with `*` expanded."""
+        t = self.trigger(trigger) if isinstance(trigger, str) else trigger
+        return self._ix.open_states if t.from_any else t.from_
+
+    def triggers_from(self, state_id: str) -> tuple[Trigger, ...]:
+        """Triggers that can fire in `state_id` (file order); guards not evaluated."""
+        self.state(state_id)
+        return self._ix.by_state.get(state_id, ())
+
+    def destination(self, state_id: str, trigger_id: str) -> str | None:
+        """Where `trigger_id` takes a case in `state_id`, or None if it cannot fire there.
+
+        Read from the definition; `machine.CompiledWorkflow.destination` asks the compiled
+        state machine the same question, and the tests hold the two to agreement.
+        """
+        trigger = self.trigger(trigger_id)
+        if state_id not in self.sources_of(trigger):
+            return None
+        return trigger.destination_from(state_id)
+
+    @property
+    def fields_required_at_open(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.required_at_open)
+
+    @property
+    def personal_field_ids(self) -> frozenset[str]:
+        """Fields exports omit by default."""
+        return frozenset(f.id for f in self.fields if f.personal)
+
+    def anchor_field(self, clock: Clock | str) -> str | None:
+        """The case field a clock counts from (settings resolved); None for event anchors."""
+        c = self.clock(clock) if isinstance(clock, str) else clock
+        if c.anchor.field is not None:
+            return c.anchor.field
+        if c.anchor.setting is not None:
+            setting = self.settings.anchors.get(c.anchor.setting)
+            return setting.field if setting is not None else None
+        return None
+
+    def day_zero_of(self, clock: Clock | str) -> DayZero:
+        c = self.clock(clock) if isinstance(clock, str) else clock
+        return c.day_zero or self.settings.day_zero
+
+    def clocks_started_by(self, trigger_id: str) -> tuple[Clock, ...]:
+        """Clocks that start (or restart, if running) when `trigger_id` fires; `open` for
+        clocks started when the case is opened."""
+        return tuple(c for c in self.clocks if trigger_id in c.start_on)
+
+    def clocks_stopped_by(self, trigger_id: str) -> tuple[Clock, ...]:
+        return tuple(c for c in self.clocks if trigger_id in c.stop_on)
+
+    def clocks_paused_in(self, state_id: str) -> tuple[Clock, ...]:
+        return tuple(c for c in self.clocks if state_id in c.pause_in)
+
+    def clocks_reprojected_by(self, field_id: str) -> tuple[Clock, ...]:
+        return tuple(c for c in self.clocks if field_id in c.reproject_on)
+
+    def round_collected_in(self, state_id: str) -> ApprovalRound | None:
+        """The approval round a signing trigger signs when fired in `state_id`."""
+        for rnd in self.approval_rounds:
+            if state_id in rnd.collect_in:
+                return rnd
+        return None
+
+    def rounds_cleared_by(self, trigger_id: str) -> tuple[ApprovalRound, ...]:
+        """Rounds whose sign-offs `trigger_id` discards: the trigger's `clears` and every
+        round that lists the trigger in `cleared_by` (either place may say it)."""
+        trigger = self.trigger(trigger_id)
+        return tuple(
+            r for r in self.approval_rounds if r.id in trigger.clears or trigger_id in r.cleared_by
+        )

@@ -1,0 +1,368 @@
+"""Cross-reference validation: every id a definition uses is declared, once, and fits.
+
+The pydantic models check each table on its own; this module checks the tables against
+each other: a trigger's states, roles and fields exist, a guard tests a real case field
+with a value that field can hold, an approval round names real agencies, a clock's anchor
+is a date. It works on `Parts` rather than on a whole `WorkflowDefinition` so that the
+loader can run it even when some tables failed their own validation, and report every
+problem in one pass instead of one layer at a time.
+
+Messages name the table and id ("trigger 'notify': ...") and say what is allowed; the
+loader adds the file name in front.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from casereview.domain.workflow.model import (
+    EVENT_DATE,
+    FROM_ANY,
+    OPEN,
+    Agency,
+    ApprovalCompleteGuard,
+    ApprovalRound,
+    Clock,
+    FieldEqualsGuard,
+    FieldInGuard,
+    FieldSpec,
+    Guard,
+    Role,
+    Settings,
+    State,
+    Trigger,
+    WorkflowDefinition,
+)
+
+# Section key in the file -> how one entry is named in messages.
+SECTIONS: Mapping[str, str] = {
+    "agencies": "agency",
+    "roles": "role",
+    "fields": "field",
+    "states": "state",
+    "triggers": "trigger",
+    "approval_rounds": "approval round",
+    "clocks": "clock",
+}
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The valid tables of a definition, and the ids the file declares in each section
+    (including entries that failed their own validation, so that a typo inside one
+    state's table does not also make every reference to that state "unknown")."""
+
+    settings: Settings | None
+    initial_state: str | None
+    open_roles: tuple[str, ...]
+    agencies: tuple[Agency, ...]
+    roles: tuple[Role, ...]
+    fields: tuple[FieldSpec, ...]
+    states: tuple[State, ...]
+    triggers: tuple[Trigger, ...]
+    approval_rounds: tuple[ApprovalRound, ...]
+    clocks: tuple[Clock, ...]
+    declared: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, definition: WorkflowDefinition) -> Parts:
+        return cls(
+            settings=definition.settings,
+            initial_state=definition.initial_state,
+            open_roles=definition.open_roles,
+            agencies=definition.agencies,
+            roles=definition.roles,
+            fields=definition.fields,
+            states=definition.states,
+            triggers=definition.triggers,
+            approval_rounds=definition.approval_rounds,
+            clocks=definition.clocks,
+            declared={
+                section: tuple(item.id for item in getattr(definition, section))
+                for section in SECTIONS
+            },
+        )
+
+
+def unknown(what: str, value: str, known: Iterable[str]) -> str:
+    """`unknown state 'screenin' (did you mean 'screening'?)`, or the declared ids."""
+    options = sorted(set(known))
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.75)
+    if close:
+        return f"unknown {what} {value!r} (did you mean {close[0]!r}?)"
+    if not options:
+        return f"unknown {what} {value!r} (none are declared)"
+    shown = ", ".join(options[:15]) + (", …" if len(options) > 15 else "")
+    return f"unknown {what} {value!r} (declared: {shown})"
+
+
+class _Checker:
+    def __init__(self, parts: Parts) -> None:
+        self.p = parts
+        self.problems: list[str] = []
+        self.states = set(parts.declared.get("states", ()))
+        self.triggers = set(parts.declared.get("triggers", ()))
+        self.fields = set(parts.declared.get("fields", ()))
+        self.roles = set(parts.declared.get("roles", ()))
+        self.agencies = set(parts.declared.get("agencies", ()))
+        self.rounds = set(parts.declared.get("approval_rounds", ()))
+        self.field_specs = {f.id: f for f in parts.fields}
+        self.open_states = tuple(s.id for s in parts.states if not s.terminal)
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}" if where else message)
+
+    def refs(self, where: str, key: str, values: Iterable[str], what: str, known: set[str]) -> None:
+        for value in values:
+            if value not in known:
+                self.add(where, f"{key!r} names an " + unknown(what, value, known))
+
+    # -- whole file -----------------------------------------------------------------------
+
+    def duplicates(self) -> None:
+        for section, singular in SECTIONS.items():
+            for item_id, count in Counter(self.p.declared.get(section, ())).items():
+                if count > 1:
+                    times = "twice" if count == 2 else f"{count} times"
+                    self.add(
+                        f"{singular} {item_id!r}",
+                        f"declared {times} in [[{section}]]; each {singular} needs its own id",
+                    )
+
+    def top_level(self) -> None:
+        if self.p.initial_state is not None and self.p.initial_state not in self.states:
+            self.add("key 'initial_state'", unknown("state", self.p.initial_state, self.states))
+        self.refs("key 'open_roles'", "open_roles", self.p.open_roles, "role", self.roles)
+
+    def settings(self) -> None:
+        if self.p.settings is None:
+            return
+        for name, anchor in self.p.settings.anchors.items():
+            where = f"settings anchor {name!r}"
+            self.date_field(where, "field", anchor.field)
+            for alternative in anchor.allowed:
+                self.date_field(where, "allowed", alternative)
+            if anchor.allowed and anchor.field not in anchor.allowed:
+                self.add(
+                    where,
+                    f"field {anchor.field!r} is not one of the allowed alternatives "
+                    f"({', '.join(anchor.allowed)})",
+                )
+
+    def date_field(self, where: str, key: str, field_id: str) -> None:
+        if field_id not in self.fields:
+            self.add(where, f"{key!r} names an " + unknown("field", field_id, self.fields))
+            return
+        spec = self.field_specs.get(field_id)
+        if spec is not None and spec.type != "date":
+            self.add(where, f"{key!r} must name a date field; {field_id!r} is a {spec.type} field")
+
+    # -- triggers -------------------------------------------------------------------------
+
+    def trigger(self, t: Trigger) -> None:
+        where = f"trigger {t.id!r}"
+        if t.id == OPEN:
+            self.add(where, f"{OPEN!r} is reserved for the opening of a case; choose another id")
+        self.refs(where, "from", (s for s in t.from_ if s != FROM_ANY), "state", self.states)
+        if t.to is not None:
+            self.refs(where, "to", (t.to,), "state", self.states)
+        self.refs(where, "roles", t.roles, "role", self.roles)
+        self.refs(where, "requires", t.requires, "field", self.fields)
+        self.refs(where, "optional", t.optional, "field", self.fields)
+        self.refs(where, "clears", t.clears, "approval round", self.rounds)
+        for field_id, value in t.defaults.items():
+            self.default(where, t, field_id, value)
+        for number, guard in enumerate(t.guards, start=1):
+            self.guard(f"{where}: guard {number} ({guard.kind})", guard)
+        if t.signs:
+            self.signing(where, t)
+
+    def default(self, where: str, t: Trigger, field_id: str, value: str | bool) -> None:
+        if field_id not in self.fields:
+            self.add(where, "'defaults' names an " + unknown("field", field_id, self.fields))
+            return
+        if field_id not in t.requires and field_id not in t.optional:
+            self.add(
+                where,
+                f"'defaults' gives {field_id!r}, which is in neither 'requires' nor 'optional'",
+            )
+        spec = self.field_specs.get(field_id)
+        if spec is None:
+            return
+        if spec.type == "date":
+            if value != EVENT_DATE:
+                self.add(
+                    where,
+                    f"default for date field {field_id!r} can only be {EVENT_DATE!r}, "
+                    f"got {value!r}",
+                )
+            return
+        if value == EVENT_DATE:
+            self.add(
+                where,
+                f"{EVENT_DATE!r} is only a default for date fields; "
+                f"{field_id!r} is a {spec.type} field",
+            )
+            return
+        self.value_fits(where, f"default for {field_id!r}", spec, value)
+
+    def value_fits(self, where: str, what: str, spec: FieldSpec, value: str | bool) -> None:
+        if spec.type == "yes_no":
+            if not isinstance(value, bool):
+                self.add(where, f"{what} must be true or false ({spec.id!r} is a yes_no field)")
+        elif spec.type == "choice":
+            if isinstance(value, bool) or value not in spec.choices:
+                self.add(
+                    where,
+                    f"{what}: {value!r} is not a choice of field {spec.id!r} "
+                    f"(choices: {', '.join(spec.choices)})",
+                )
+        elif spec.type == "text":
+            if not isinstance(value, str):
+                self.add(where, f"{what} must be text ({spec.id!r} is a text field)")
+        else:
+            self.add(where, f"{what}: date field {spec.id!r} can only be tested with field_set")
+
+    def guard(self, where: str, guard: Guard) -> None:
+        if isinstance(guard, ApprovalCompleteGuard):
+            if guard.round not in self.rounds:
+                self.add(
+                    where, "'round' names an " + unknown("approval round", guard.round, self.rounds)
+                )
+            return
+        if guard.field not in self.fields:
+            self.add(where, "'field' names an " + unknown("field", guard.field, self.fields))
+            return
+        spec = self.field_specs.get(guard.field)
+        if spec is None:
+            return
+        if spec.scope == "event":
+            self.add(
+                where,
+                f"guards test what is kept on the case; {spec.id!r} is an event field "
+                "(scope = 'event')",
+            )
+            return
+        if isinstance(guard, FieldEqualsGuard):
+            self.value_fits(where, "'value'", spec, guard.value)
+        elif isinstance(guard, FieldInGuard):
+            for value in guard.values:
+                self.value_fits(where, "'values'", spec, value)
+
+    def signing(self, where: str, t: Trigger) -> None:
+        sources = self.open_states if t.from_any else t.from_
+        for state in sources:
+            if state not in self.states:
+                continue
+            rounds = [r for r in self.p.approval_rounds if state in r.collect_in]
+            if not rounds:
+                self.add(
+                    where,
+                    f"signs = true, but state {state!r} in its 'from' list is in no approval "
+                    "round's 'collect_in', so there is nothing to sign there",
+                )
+            for rnd in rounds:
+                if rnd.agency_field not in t.requires:
+                    self.add(
+                        where,
+                        f"signs approval round {rnd.id!r} in state {state!r}, so it must list "
+                        f"the round's agency_field {rnd.agency_field!r} in 'requires'",
+                    )
+
+    # -- approval rounds ------------------------------------------------------------------
+
+    def approval_round(self, rnd: ApprovalRound) -> None:
+        where = f"approval round {rnd.id!r}"
+        self.refs(where, "agencies", rnd.agencies, "agency", self.agencies)
+        self.refs(where, "collect_in", rnd.collect_in, "state", self.states)
+        self.refs(where, "cleared_by", rnd.cleared_by, "trigger", self.triggers)
+        if rnd.agency_field not in self.fields:
+            self.add(
+                where, "'agency_field' names an " + unknown("field", rnd.agency_field, self.fields)
+            )
+        else:
+            spec = self.field_specs.get(rnd.agency_field)
+            if spec is not None and spec.type != "choice":
+                self.add(
+                    where,
+                    f"agency_field {spec.id!r} must be a choice field whose choices are "
+                    f"agency ids; it is a {spec.type} field",
+                )
+            elif spec is not None:
+                for agency in rnd.agencies:
+                    if agency in self.agencies and agency not in spec.choices:
+                        self.add(
+                            where,
+                            f"agency {agency!r} is not a choice of its agency_field {spec.id!r}, "
+                            "so it could never sign",
+                        )
+        for other in self.p.approval_rounds:
+            if other.id <= rnd.id:
+                continue
+            for state in sorted(set(rnd.collect_in) & set(other.collect_in)):
+                self.add(
+                    where,
+                    f"state {state!r} also collects approval round {other.id!r}; a signature "
+                    "there could not tell which round it belongs to",
+                )
+
+    def agency_field_choices(self) -> None:
+        # A choice of an agency field that is no agency would let someone "sign" for nothing.
+        for field_id in {r.agency_field for r in self.p.approval_rounds}:
+            spec = self.field_specs.get(field_id)
+            if spec is None or spec.type != "choice":
+                continue
+            for choice in spec.choices:
+                if choice not in self.agencies:
+                    self.add(
+                        f"field {field_id!r}",
+                        f"choice {choice!r} is not a declared agency, but this field is an "
+                        "approval round's agency_field, so each choice must be one "
+                        f"(agencies: {', '.join(sorted(self.agencies)) or 'none'})",
+                    )
+
+    # -- clocks ---------------------------------------------------------------------------
+
+    def clock(self, c: Clock) -> None:
+        where = f"clock {c.id!r}"
+        if c.anchor.field is not None:
+            self.date_field(f"{where}: anchor", "field", c.anchor.field)
+        elif (
+            c.anchor.setting is not None
+            and self.p.settings is not None
+            and c.anchor.setting not in self.p.settings.anchors
+        ):
+            self.add(
+                f"{where}: anchor",
+                "'setting' names an "
+                + unknown("settings anchor", c.anchor.setting, self.p.settings.anchors),
+            )
+        self.refs(where, "start_on", (t for t in c.start_on if t != OPEN), "trigger", self.triggers)
+        if OPEN in c.stop_on:
+            self.add(
+                where, f"'stop_on' cannot list {OPEN!r}: opening a case can only start a clock"
+            )
+        self.refs(where, "stop_on", (t for t in c.stop_on if t != OPEN), "trigger", self.triggers)
+        self.refs(where, "pause_in", c.pause_in, "state", self.states)
+        self.refs(where, "reproject_on", c.reproject_on, "field", self.fields)
+
+    def run(self) -> list[str]:
+        self.duplicates()
+        self.top_level()
+        self.settings()
+        for t in self.p.triggers:
+            self.trigger(t)
+        for rnd in self.p.approval_rounds:
+            self.approval_round(rnd)
+        self.agency_field_choices()
+        for c in self.p.clocks:
+            self.clock(c)
+        return self.problems
+
+
+def check_references(parts: Parts) -> list[str]:
+    """Every cross-reference problem in `parts`, in file order; empty when consistent."""
+    return _Checker(parts).run()

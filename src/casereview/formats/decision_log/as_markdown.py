@@ -1,0 +1,244 @@
+"""The decision log as Markdown: an appendix for a committee paper.
+
+Layout: a hidden first line carrying the metadata as JSON (an HTML comment, which
+renderers and pandoc leave out), a title and a table describing the export, then a
+`##` heading per case (by reference) and a `###` heading per event (in `seq` order)
+with a short list: state change, who recorded it and in which role, on whose behalf,
+rationale, fields, clocks, entry hash. The last line gives the digest: the sha256 of
+every byte above that line.
+
+Text people typed (rationale, notes, pseudonyms) is escaped so it can never become a
+heading, a list, a link, a table or HTML; blank lines inside it are dropped and line
+breaks become hard breaks. Markdown is for reading: the JSON and CSV exports keep text
+exactly as typed. Cases are grouped, so the writer holds the records until the end:
+suited to the size of a committee paper, not to a whole large log (use CSV or JSON).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from typing import BinaryIO
+
+from casereview.formats.decision_log.document import (
+    ExportFormatError,
+    HashingSink,
+    ParsedExport,
+    format_digest,
+)
+from casereview.formats.decision_log.records import DecisionRecord, ExportMeta
+
+META_PREFIX = "<!-- casereview-export "
+META_SUFFIX = " -->"
+_SPECIAL = set("\\`*_[]<>#|~&$^@")
+_LINE_START = re.compile(r"^([-+=]|\d+[.)])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_DIGEST_LINE = re.compile(
+    rb"\*\*Digest:\*\* `sha256:([0-9a-f]{64})` is the SHA-256 of every byte above this "
+    rb"line; check it with `casereview log verify-export FILE`\.\n\Z"
+)
+_EVENT_HEADING = re.compile(r"^### Event (\d+) · ")
+_CASE_HEADING = re.compile(r"^## (\S+) · ")
+_ENTRY_HASH = re.compile(r"^- \*\*Entry hash:\*\* `([0-9a-f]{64})`$", re.MULTILINE)
+
+
+# Every special character gets a backslash; one C-level pass instead of a Python loop
+# over the characters (this runs on every label, name and clock line of every event).
+_ESCAPES = str.maketrans({ch: "\\" + ch for ch in _SPECIAL})
+
+
+def _escape_line(line: str) -> str:
+    escaped = line.translate(_ESCAPES)
+    match = _LINE_START.match(escaped)
+    if match:
+        lead = match.group(1)
+        escaped = (lead[:-1] + "\\" + lead[-1]) + escaped[len(lead) :]
+    return escaped
+
+
+def _lines(text: str) -> list[str]:
+    cleaned = _CONTROL.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = (line.strip() for line in cleaned.replace("\t", " ").split("\n"))
+    return [_escape_line(line) for line in lines if line]
+
+
+def md_text(text: str, indent: str = "  ") -> str:
+    """User text for a list item: escaped, one hard line break per line of text."""
+    return ("\\\n" + indent).join(_lines(text))
+
+
+def md_inline(text: str) -> str:
+    """User text for a heading or a table cell: escaped, on one line."""
+    return " ".join(_lines(text))
+
+
+def _meta_comment(meta: ExportMeta) -> str:
+    body = json.dumps(meta.to_json(), sort_keys=True, ensure_ascii=False)
+    # `<` and `>` occur in JSON only inside strings, so escaping them keeps it valid
+    # JSON and guarantees the comment cannot be closed early.
+    body = body.replace("<", "\\u003c").replace(">", "\\u003e")
+    return META_PREFIX + body + META_SUFFIX + "\n"
+
+
+def _front(meta: ExportMeta) -> str:
+    cases = f"case {md_inline(meta.case)}" if meta.case else "all cases"
+    if meta.date_from and meta.date_to:
+        dates = f"from {meta.date_from} to {meta.date_to}"
+    elif meta.date_from:
+        dates = f"from {meta.date_from}"
+    elif meta.date_to:
+        dates = f"up to {meta.date_to}"
+    else:
+        dates = "all dates"
+    named = ", ".join(meta.personal_fields) or "none defined"
+    personal = f"**included** (fields: {named})" if meta.include_personal else f"left out ({named})"
+    workflows = "; ".join(
+        f"{w.id} v{w.version} (sha256 `{w.content_hash}`)" for w in meta.workflows
+    )
+    rows = [
+        ("Produced by", f"{md_inline(meta.generator)} at {meta.created_at}"),
+        ("Cases", cases),
+        ("Event dates", dates),
+        ("Events", f"{meta.event_count} events in {meta.case_count} cases"),
+        ("Personal data", personal),
+        ("Log position", f"event {meta.chain_head_seq}, entry hash `{meta.chain_head_hash}`"),
+        ("Workflows", workflows or "none"),
+    ]
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return (
+        "# Decision log\n\n"
+        "| Item | Value |\n|---|---|\n" + table + "\n\n"
+        "Dates are the business dates recorded for each event; each clock is shown as it "
+        "stood on that date. Pseudonyms only. Check this document with "
+        "`casereview log verify-export FILE`.\n\n"
+    )
+
+
+# Labels, states, account names and roles: a few hundred texts between them, escaped
+# once each rather than once per event.
+_md_name = functools.lru_cache(maxsize=4096)(md_inline)
+
+
+def event_block(record: DecisionRecord) -> str:
+    """One event's heading and list."""
+    name = _md_name
+    lines = [
+        f"### Event {record.seq} · {record.occurred_on} · {name(record.trigger_label)}",
+        "",
+        f"- **State:** {name(record.from_state_label or '(new case)')} → "
+        f"{name(record.to_state_label)}",
+        f"- **Decided by:** {name(record.on_behalf_of or record.actor)}"
+        + (f" ({name(record.role)})" if record.role else ""),
+        f"- **Recorded by:** {name(record.actor)} at {record.recorded_at}",
+    ]
+    if record.rationale and record.rationale.strip():
+        lines.append(f"- **Rationale:** {md_text(record.rationale)}")
+    if record.fields:
+        lines.append("- **Fields:**")
+        lines.extend(f"  - {name(f.label)}: {md_text(f.text, '    ')}" for f in record.fields)
+    if record.omitted_fields:
+        lines.append(f"- **Personal fields left out:** {', '.join(record.omitted_fields)}")
+    if record.clocks:
+        lines.append("- **Clocks:**")
+        lines.extend(f"  - {md_inline(c.summary)}" for c in record.clocks)
+    lines.append(f"- **Entry hash:** `{record.entry_hash}`")
+    return "\n".join(lines) + "\n\n"
+
+
+def _case_heading(first: DecisionRecord, count: int) -> str:
+    pseudonym = md_inline(first.pseudonym) or "(no pseudonym)"
+    return (
+        f"## {md_inline(first.case_ref)} · {pseudonym}\n\n"
+        f"Workflow {first.workflow.describe()}; {count} event{'s' if count != 1 else ''}.\n\n"
+    )
+
+
+class MarkdownWriter:
+    """Cases are grouped, so the writer holds every selected event until `finish`: as
+    the bytes of its rendered block (a third of the memory of the record it came from),
+    with the first record of each case for its heading."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._sink = HashingSink(stream)
+        self._by_case: dict[str, tuple[DecisionRecord, list[bytes]]] = {}
+
+    def begin(self, meta: ExportMeta) -> None:
+        self._sink.write((_meta_comment(meta) + _front(meta)).encode("utf-8"))
+
+    def write(self, record: DecisionRecord) -> None:
+        held = self._by_case.get(record.case_ref)
+        if held is None:
+            held = self._by_case[record.case_ref] = (record, [])
+        held[1].append(event_block(record).encode("utf-8"))
+
+    def finish(self) -> str:
+        if not self._by_case:
+            self._sink.write(b"No events match this export's filter.\n\n")
+        for ref in sorted(self._by_case):
+            first, blocks = self._by_case[ref]
+            self._sink.write(_case_heading(first, len(blocks)).encode("utf-8"))
+            self._sink.write(b"".join(blocks))
+        self._sink.write(b"---\n\n")
+        digest = self._sink.hexdigest()
+        line = (
+            f"**Digest:** `sha256:{digest}` is the SHA-256 of every byte above this line; "
+            "check it with `casereview log verify-export FILE`.\n"
+        )
+        self._sink.write(line.encode("utf-8"), hashed=False)
+        return format_digest(digest)
+
+
+def read_markdown(data: bytes) -> ParsedExport:
+    """Parse a Markdown decision log (ExportFormatError if it is not one)."""
+    found = _DIGEST_LINE.search(data)
+    if found is None:
+        raise ExportFormatError("the last line is not the decision log's digest line")
+    content = data[: found.start()]
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExportFormatError(f"the file is not valid UTF-8 (byte {exc.start})") from None
+    first, _, rest = text.partition("\n")
+    if not (first.startswith(META_PREFIX) and first.endswith(META_SUFFIX)):
+        raise ExportFormatError("the first line is not the decision log's metadata comment")
+    try:
+        meta = ExportMeta.from_json(json.loads(first[len(META_PREFIX) : -len(META_SUFFIX)]))
+    except ValueError as exc:
+        raise ExportFormatError(f"the metadata comment cannot be read ({exc})") from None
+    if not rest.endswith("\n---\n\n"):
+        raise ExportFormatError("the closing rule before the digest line is missing")
+    parsed = ParsedExport(
+        format="md",
+        meta=meta,
+        claimed_digest=format_digest(found.group(1).decode("ascii")),
+        actual_digest=format_digest(hashlib.sha256(content).hexdigest()),
+    )
+    case_ref = ""
+    block: list[str] = []
+    seq: int | None = None
+
+    def close() -> None:
+        if seq is None:
+            return
+        body = "\n".join(block)
+        hashes = _ENTRY_HASH.findall(body)
+        if len(hashes) != 1:
+            parsed.problems.append(f"event {seq} does not give exactly one entry hash")
+        parsed.add_unit(seq, body, hashes[0] if hashes else "", case_ref)
+
+    for line in rest.split("\n"):
+        event = _EVENT_HEADING.match(line)
+        if event or line.startswith(("## ", "---")):
+            close()
+            seq, block = None, []
+        if event:
+            seq = int(event.group(1))
+        case = _CASE_HEADING.match(line)
+        if case:
+            case_ref = re.sub(r"\\(.)", r"\1", case.group(1))
+        if seq is not None:
+            block.append(line)
+    close()
+    return parsed

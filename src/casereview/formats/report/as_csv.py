@@ -1,0 +1,104 @@
+"""The report as one CSV table, for spreadsheets.
+
+Every row has a `record` kind: `figure` (one per figure: its value), `quarter` (rapid
+reviews on time and late per financial quarter) and, with `--detail`, `case` (one per
+case behind a figure, with the dates that put it there). Columns after `pseudonym` are
+the union of the figures' detail columns, blank where a figure has no such column.
+Text typed by people (references, pseudonyms) that a spreadsheet would read as a formula
+is prefixed with an apostrophe, by the same rule as the decision-log CSV export. The text
+starts with a UTF-8 byte-order mark and rows end with CRLF (RFC 4180).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from casereview.domain.reporting.figures import Cell, Report
+from casereview.formats.decision_log.as_csv import safe_cell
+
+_PIECE = 1 << 16  # characters buffered before a piece is handed to the writer
+BOM = "\ufeff"  # so Excel reads the file as UTF-8, as the decision-log CSV does
+
+BASE_COLUMNS = (
+    "record",
+    "figure",
+    "section",
+    "label",
+    "value",
+    "unit",
+    "part_of",
+    "ref",
+    "pseudonym",
+)
+
+
+def _cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def render(report: Report, *, detail: bool) -> str:
+    return "".join(chunks(report, detail=detail))
+
+
+def chunks(report: Report, *, detail: bool) -> Iterator[str]:
+    """The table in pieces of whole rows, so a large one can be written as it is made
+    (their concatenation is `render`)."""
+    extra: list[str] = []
+    if detail:
+        for figure in report.figures:
+            extra += [c for c in figure.columns if c not in extra]
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    writer = csv.DictWriter(buffer, fieldnames=[*BASE_COLUMNS, *extra], lineterminator="\r\n")
+    writer.writeheader()
+    for figure in report.figures:
+        common = {
+            "figure": figure.id,
+            "section": figure.section,
+            "label": figure.label,
+            "unit": figure.unit,
+            "part_of": figure.part_of or "",
+        }
+        writer.writerow({**common, "record": "figure", "value": _cell(figure.value)})
+        if not detail:
+            continue
+        for row in figure.records():
+            cells = {k: _cell(v) for k, v in row.items() if k not in ("ref", "pseudonym")}
+            writer.writerow(
+                {
+                    **common,
+                    **cells,
+                    "record": "case",
+                    "ref": safe_cell(str(row["ref"])),
+                    "pseudonym": safe_cell(str(row["pseudonym"])),
+                }
+            )
+            if buffer.tell() >= _PIECE:
+                yield _take(buffer)
+    for q in report.by_quarter:
+        for name, value in (("on_time", q.on_time), ("late", q.late)):
+            writer.writerow(
+                {
+                    "record": "quarter",
+                    "figure": f"rapid_reviews.{name}",
+                    "section": "rapid_reviews",
+                    "label": q.quarter.label,
+                    "value": str(value),
+                    "unit": "cases",
+                }
+            )
+    yield _take(buffer)
+
+
+def _take(buffer: io.StringIO) -> str:
+    """What the buffer holds, emptying it for the next rows."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

@@ -1,0 +1,588 @@
+"""The report as one self-contained HTML page: headline figures, the figures by section,
+a chart of rapid reviews on time and late by quarter, and a timeline of every case open
+in the period against its clocks' windows.
+
+Self-contained means: inline CSS and inline SVG only, no scripts, no external files, no
+web fonts; the page can be mailed, archived or printed as it is. Print CSS sets A4 pages,
+keeps each chart and table whole where it fits, and keeps the colours. Every piece of text
+that did not come from this module (pseudonyms, references, workflow labels, states) goes
+through `html.escape`, so a pseudonym such as `<script>` is shown literally. Children are
+named by pseudonym only; references appear only in the `--detail` tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from casereview.domain.reporting.figures import (
+    SECTIONS,
+    Figure,
+    Lane,
+    QuarterCount,
+    Report,
+    TimelineCase,
+    display,
+    share,
+    value_text,
+)
+
+Scale = Callable[[dt.date], float]
+"""Where a day starts on the timeline's x axis."""
+
+STATUS_WORD = {
+    "met": "met",
+    "missed": "missed",
+    "overdue": "overdue",
+    "running": "on track",
+    "due_soon": "due soon",
+    "paused": "paused",
+}
+
+COLOURS = {
+    "on_time": "#1b7f5b",
+    "late": "#c2410c",
+    "window": "#dbe7f5",
+    "window_edge": "#8aa9cf",
+    "span": "#334155",
+    "overrun": "#c81e1e",
+    "due": "#1e3a8a",
+    "grid": "#e2e8f0",
+    "axis": "#64748b",
+    "today": "#7c3aed",
+}
+
+CSS = """
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body {
+  margin: 0 auto; max-width: 60rem; padding: 1.5rem;
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+    sans-serif;
+  color: #0f172a; background: #ffffff;
+}
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 2px solid #cbd5e1;
+  padding-bottom: .2rem; }
+h3 { font-size: 1rem; margin: 1.2rem 0 .3rem; }
+p { margin: .3rem 0; }
+.subtitle { font-size: 1.05rem; color: #334155; }
+.note { color: #475569; font-size: .9rem; }
+.warning { background: #fef3c7; border-left: 4px solid #d97706; padding: .4rem .6rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr));
+  gap: .75rem; margin: 1rem 0; }
+.card { border: 1px solid #cbd5e1; border-radius: .4rem; padding: .6rem .8rem;
+  background: #f8fafc; }
+.card .number { font-size: 1.9rem; font-weight: 700; line-height: 1.1; }
+.card .what { font-size: .9rem; }
+.card .context { font-size: .85rem; color: #475569; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; font-size: .9rem; }
+th, td { border-bottom: 1px solid #e2e8f0; padding: .25rem .4rem; text-align: left;
+  vertical-align: top; }
+th { background: #f1f5f9; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+table.figures { table-layout: fixed; }
+table.figures th:nth-child(2) { width: 9rem; }
+table.figures th:nth-child(3) { width: 8rem; }
+caption { text-align: left; font-weight: 600; padding: .2rem 0; }
+code { font-size: .85em; color: #475569; }
+figure { margin: 1rem 0; }
+figcaption { font-size: .9rem; color: #334155; margin-bottom: .3rem; }
+svg.chart { width: 100%; height: auto; display: block; }
+svg text { font-family: inherit; }
+.legend { display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; font-size: .85rem;
+  margin: .3rem 0; padding: 0; list-style: none; }
+.swatch { display: inline-block; width: 1.4em; height: .8em; vertical-align: middle;
+  margin-right: .3em; border: 1px solid #94a3b8; }
+footer { margin-top: 2rem; font-size: .8rem; color: #64748b; border-top: 1px solid #e2e8f0;
+  padding-top: .5rem; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  h3 { break-after: avoid; page-break-after: avoid; }
+  .cards, figure, table.figures, .timeline-part, tr {
+    break-inside: avoid; page-break-inside: avoid; }
+  section.timeline { break-before: page; page-break-before: always; }
+  .card { background: #ffffff; }
+}
+"""
+
+
+def e(value: object) -> str:
+    """Escape any text for HTML content and attribute values."""
+    return html.escape(str(value), quote=True)
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)  # spelled out rather than strftime("%B"), which follows the machine's locale
+
+
+def _long_date(day: dt.date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def render(report: Report, *, detail: bool) -> str:
+    return "".join(chunks(report, detail=detail))
+
+
+def chunks(report: Report, *, detail: bool) -> Iterator[str]:
+    """The page in pieces, so a large one (the timeline, detail tables) can be written
+    as it is made; their concatenation is `render`."""
+    period = report.period
+    title = f"Child safeguarding practice reviews: figures for {period.label}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="generator" content="casereview">',
+        f"<title>{e(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        "<h1>Child safeguarding practice reviews</h1>",
+        f'<p class="subtitle">Figures for {e(period.label)}: '
+        f"{e(_long_date(period.start))} to {e(_long_date(period.end))}</p>",
+        f'<p class="note">Positions &ldquo;at period end&rdquo; are as at '
+        f"{e(_long_date(report.as_at))}. Children are named by pseudonym only.</p>",
+    ]
+    if not report.complete:
+        parts.append(
+            '<p class="warning">The period has not ended: these figures are to '
+            f"{e(_long_date(report.generated_on))}.</p>"
+        )
+    parts.append("</header>")
+    parts.append(_headline(report))
+    yield "\n".join(parts)
+    for section_id, heading in SECTIONS:
+        yield "\n"
+        yield from _section(report, section_id, heading, detail=detail)
+    yield "\n"
+    yield from _timeline_section(report)
+    footer = (
+        "<footer>Produced by casereview on "
+        f"{e(report.generated_on.isoformat())} from the case event log. Each figure is "
+        "defined in the casereview documentation (docs/report.md); run "
+        "<code>casereview report --detail</code> for the cases behind every number.</footer>"
+    )
+    yield "\n" + "\n".join([footer, "</body>", "</html>", ""])
+
+
+# -- headline ------------------------------------------------------------------------------
+
+
+def _card(number: str, what: str, context: str = "") -> str:
+    extra = f'<div class="context">{e(context)}</div>' if context else ""
+    return (
+        f'<div class="card"><div class="number">{e(number)}</div>'
+        f'<div class="what">{e(what)}</div>{extra}</div>'
+    )
+
+
+def _headline(report: Report) -> str:
+    f = report.figure
+    rr, rr_on_time = f("rapid_reviews.completed"), f("rapid_reviews.on_time")
+    notes, notes_on_time = f("notifications.made"), f("notifications.on_time")
+    panel, agreed = f("panel.responses"), f("panel.agreed_first_response")
+    elapsed = f("local_reviews.median_months_elapsed")
+    adjusted = f("local_reviews.median_months_adjusted")
+    to_publication = (
+        f"median {display(elapsed.value)} months; {display(adjusted.value)} excluding holds"
+        if elapsed.value is not None
+        else "none published"
+    )
+    cards = [
+        _card(display(notes.value), "notifications to the Panel", _of(notes_on_time, notes)),
+        _card(display(rr.value), "rapid reviews sent to the Panel", _of(rr_on_time, rr)),
+        _card(display(panel.value), "Panel outcomes", _of(agreed, panel, "agreed first time")),
+        _card(display(f("local_reviews.commissioned").value), "local reviews commissioned"),
+        _card(
+            display(f("local_reviews.published").value), "local reviews published", to_publication
+        ),
+        _card(
+            display(f("local_reviews.in_progress_at_end").value),
+            "local reviews in progress at period end",
+            f"{display(f('local_reviews.on_hold_at_end').value)} on hold",
+        ),
+        _card(
+            display(f("action_plans.open_at_end").value),
+            "action plans being monitored at period end",
+            f"{display(f('action_plans.closed').value)} closed in the period",
+        ),
+    ]
+    return (
+        '<section class="headline"><h2>Headline figures</h2><div class="cards">'
+        + "".join(cards)
+        + "</div></section>"
+    )
+
+
+def _of(part: Figure, whole: Figure, words: str = "on time") -> str:
+    if not isinstance(part.value, int) or not isinstance(whole.value, int) or whole.value == 0:
+        return ""
+    return f"{part.value} {words} ({round(100 * part.value / whole.value)}%)"
+
+
+# -- sections ------------------------------------------------------------------------------
+
+
+def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> Iterator[str]:
+    figures = report.section(section_id)
+    rows = []
+    for figure in figures:
+        context = share(report, figure) or ""
+        rows.append(
+            f'<tr id="{e(figure.id)}"><td>{e(figure.label)} <code>{e(figure.id)}</code></td>'
+            f'<td class="num">{e(value_text(figure))}</td><td>{e(context)}</td></tr>'
+        )
+    parts = [
+        f'<section class="figures" id="section-{e(section_id)}">',
+        f"<h2>{e(heading)}</h2>",
+        '<table class="figures"><thead><tr><th>Figure</th><th class="num">Value</th>'
+        "<th>Share</th></tr></thead><tbody>",
+        *rows,
+        "</tbody></table>",
+    ]
+    if section_id == "rapid_reviews":
+        parts.append(_quarter_figure(report.by_quarter))
+    yield "\n".join(parts)
+    if detail:
+        for figure in figures:
+            yield "\n"
+            yield from _detail_table(figure)
+    yield "\n</section>"
+
+
+_ROWS_PER_PIECE = 500  # detail rows handed out at a time: small in memory, cheap to write
+
+
+def _detail_table(figure: Figure) -> Iterator[str]:
+    caption = f"{e(figure.label)}: {e(value_text(figure))} <code>{e(figure.id)}</code>"
+    if not figure.cases:
+        yield f'<h3>{caption}</h3><p class="note">No cases.</p>'
+        return
+    head = "".join(f"<th>{e(c.replace('_', ' '))}</th>" for c in figure.columns)
+    yield (
+        f'<table class="detail"><caption>{caption}</caption><thead><tr><th>Ref</th>'
+        f"<th>Pseudonym</th>{head}</tr></thead><tbody>"
+    )
+    rows: list[str] = []
+    for row in figure.cases:
+        rows.append(
+            f"<tr><td>{e(row.ref)}</td><td>{e(row.pseudonym)}</td>"
+            + "".join(f"<td>{e(display(cell))}</td>" for cell in row.cells)
+            + "</tr>"
+        )
+        if len(rows) >= _ROWS_PER_PIECE:
+            yield "".join(rows)
+            rows = []
+    yield "".join(rows) + "</tbody></table>"
+
+
+# -- chart: rapid reviews by quarter -------------------------------------------------------
+
+
+def _quarter_figure(counts: Sequence[QuarterCount]) -> str:
+    legend = (
+        '<ul class="legend">'
+        f'<li><span class="swatch" style="background:{COLOURS["on_time"]}"></span>'
+        "within 15 working days</li>"
+        f'<li><span class="swatch" style="background:{COLOURS["late"]}"></span>late</li></ul>'
+    )
+    return (
+        '<figure class="quarters"><figcaption>Rapid reviews sent to the Panel, on time and '
+        f"late, by financial quarter (Q1 = April to June).</figcaption>{legend}"
+        f"{quarter_chart(counts)}</figure>"
+    )
+
+
+def quarter_chart(counts: Sequence[QuarterCount]) -> str:
+    """Stacked bars per quarter: on time below, late above, each labelled with its count."""
+    width, height = 640, 250
+    left, right, top, bottom = 44, 12, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    highest = max((c.on_time + c.late for c in counts), default=0)
+    step = max(1, math.ceil(highest / 5))
+    ceiling = max(step, math.ceil(highest / step) * step)
+
+    def y(value: float) -> float:
+        return top + plot_h - value / ceiling * plot_h
+
+    out = [
+        f'<svg class="chart chart-quarters" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="quarters-title">',
+        '<title id="quarters-title">Rapid reviews sent on time and late, by quarter</title>',
+    ]
+    for tick in range(0, ceiling + 1, step):
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+            f'stroke="{COLOURS["grid"]}"/>'
+            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="{COLOURS["axis"]}">{tick}</text>'
+        )
+    slot = plot_w / max(1, len(counts))
+    bar = min(70.0, slot * 0.6)
+    label_size = 11 if slot >= 70 else 9
+    for i, count in enumerate(counts):
+        x = left + slot * i + (slot - bar) / 2
+        centre = x + bar / 2
+        base = y(0)
+        for value, colour, word in (
+            (count.on_time, COLOURS["on_time"], "on time"),
+            (count.late, COLOURS["late"], "late"),
+        ):
+            if value:
+                top_y = base - (y(0) - y(value))
+                out.append(
+                    f'<rect x="{x:.1f}" y="{top_y:.1f}" width="{bar:.1f}" '
+                    f'height="{base - top_y:.1f}" fill="{colour}">'
+                    f"<title>{e(count.quarter.label)}: {value} {word}</title></rect>"
+                    f'<text x="{centre:.1f}" y="{(top_y + base) / 2 + 4:.1f}" font-size="11" '
+                    f'text-anchor="middle" fill="#ffffff" font-weight="700">{value}</text>'
+                )
+                base = top_y
+        label = count.quarter.label + ("*" if count.quarter.partial else "")
+        out.append(
+            f'<text x="{centre:.1f}" y="{height - bottom + 16}" font-size="{label_size}" '
+            f'text-anchor="middle" fill="#0f172a">{e(label)}</text>'
+        )
+        if not count.on_time and not count.late:
+            out.append(
+                f'<text x="{centre:.1f}" y="{y(0) - 4:.1f}" font-size="10" text-anchor="middle" '
+                f'fill="{COLOURS["axis"]}">none</text>'
+            )
+    out.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
+        f'stroke="{COLOURS["axis"]}"/>'
+    )
+    if any(c.quarter.partial for c in counts):
+        out.append(
+            f'<text x="{width - right}" y="{height - 6}" font-size="10" text-anchor="end" '
+            f'fill="{COLOURS["axis"]}">* part of the quarter is outside the period</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+# -- chart: timeline -----------------------------------------------------------------------
+
+_WIDTH = 760
+_LABEL_W = 200
+_PLOT_RIGHT = _WIDTH - 12
+_AXIS_H = 30
+_CASE_H = 20
+_LANE_H = 16
+_GAP = 8
+_FOOT_H = 16
+_PART_HEIGHT = 900  # viewBox units per SVG part: about two thirds of an A4 page
+
+
+def _timeline_section(report: Report) -> Iterator[str]:
+    intro = (
+        "<h2>Cases against their statutory windows</h2>"
+        '<p class="note">Every case open at some time in the period. For each clock, the '
+        "pale bar is the window allowed (from the day the clock started to its due date); "
+        "the dark bar is the time actually taken (to the day it stopped, or to the end of "
+        "the period if it is still running), red beyond the due date; hatching marks a "
+        "pause (publication on hold). The axis covers the period only.</p>"
+    )
+    legend = (
+        '<ul class="legend">'
+        f'<li><span class="swatch" style="background:{COLOURS["window"]}"></span>window</li>'
+        f'<li><span class="swatch" style="background:{COLOURS["span"]}"></span>time taken</li>'
+        f'<li><span class="swatch" style="background:{COLOURS["overrun"]}"></span>'
+        "beyond the due date</li>"
+        f'<li><span class="swatch" style="background:repeating-linear-gradient(45deg,#475569 0 '
+        '2px,#ffffff 2px 5px)"></span>paused (on hold)</li></ul>'
+    )
+    if not report.timeline:
+        yield (
+            f'<section class="timeline">{intro}'
+            '<p class="note">No cases were open during the period.</p></section>'
+        )
+        return
+    yield f'<section class="timeline">{intro}{legend}'
+    for n, part in enumerate(_parts(report.timeline), start=1):
+        yield f'<div class="timeline-part">{timeline_chart(report, part, n)}</div>'
+    yield "</section>"
+
+
+def _case_height(case: TimelineCase) -> int:
+    return _CASE_H + _LANE_H * max(1, len(case.lanes)) + _GAP
+
+
+def _parts(cases: Sequence[TimelineCase]) -> Iterable[list[TimelineCase]]:
+    part: list[TimelineCase] = []
+    used = _AXIS_H
+    for case in cases:
+        if part and used + _case_height(case) > _PART_HEIGHT:
+            yield part
+            part, used = [], _AXIS_H
+        part.append(case)
+        used += _case_height(case)
+    if part:
+        yield part
+
+
+def _ticks(start: dt.date, end_exclusive: dt.date) -> list[dt.date]:
+    span_months = (end_exclusive.year - start.year) * 12 + end_exclusive.month - start.month
+    every = 1 if span_months <= 18 else 3 if span_months <= 48 else 12
+    ticks: list[dt.date] = []
+    cursor = dt.date(start.year, start.month, 1)
+    while cursor < end_exclusive:
+        if cursor >= start and (cursor.month - 1) % every == 0:
+            ticks.append(cursor)
+        month = cursor.month % 12 + 1
+        cursor = dt.date(cursor.year + (cursor.month == 12), month, 1)
+    return ticks
+
+
+def timeline_chart(report: Report, cases: Sequence[TimelineCase], part: int = 1) -> str:
+    """One SVG for some cases: a month axis, then per case a heading and a lane per clock."""
+    period = report.period
+    start, stop = period.start, period.end_exclusive
+    total = max(1, (stop - start).days)
+    plot_w = _PLOT_RIGHT - _LABEL_W
+
+    def x(day: dt.date) -> float:
+        offset = min(max((day - start).days, 0), total)
+        return _LABEL_W + offset / total * plot_w
+
+    height = _AXIS_H + sum(_case_height(c) for c in cases) + _FOOT_H
+    title_id = f"timeline-title-{part}"
+    out = [
+        f'<svg class="chart chart-timeline" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {_WIDTH} {height}" role="img" aria-labelledby="{title_id}">',
+        f'<title id="{title_id}">Timeline of cases against their clocks (part {part})</title>',
+        f'<defs><pattern id="hatch-{part}" width="5" height="5" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="5" height="5" fill="#ffffff" '
+        'fill-opacity="0.6"/><line x1="0" y1="0" x2="0" y2="5" stroke="#475569" '
+        'stroke-width="2"/></pattern></defs>',
+    ]
+    for tick in _ticks(start, stop):
+        label = MONTHS[tick.month - 1][:3]
+        if tick.month in (1, 4) or tick == start:
+            label += f" {tick.year}"
+        out.append(
+            f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{_AXIS_H - 6}" y2="{height}" '
+            f'stroke="{COLOURS["grid"]}"/>'
+            f'<text x="{x(tick) + 2:.1f}" y="{_AXIS_H - 10}" font-size="10" '
+            f'fill="{COLOURS["axis"]}">{e(label)}</text>'
+        )
+    out.append(
+        f'<line x1="{_LABEL_W}" x2="{_PLOT_RIGHT}" y1="{_AXIS_H - 6}" y2="{_AXIS_H - 6}" '
+        f'stroke="{COLOURS["axis"]}"/>'
+    )
+    if report.as_at < period.end:
+        today_x = x(report.as_at + dt.timedelta(days=1))
+        out.append(
+            f'<line x1="{today_x:.1f}" x2="{today_x:.1f}" y1="{_AXIS_H - 6}" y2="{height}" '
+            f'stroke="{COLOURS["today"]}" stroke-dasharray="4 3"/>'
+            f'<text x="{today_x - 3:.1f}" y="{height - 4}" font-size="10" text-anchor="end" '
+            f'fill="{COLOURS["today"]}">today ({e(report.as_at.isoformat())})</text>'
+        )
+    y = _AXIS_H
+    for case in cases:
+        out.append(_case_rows(case, y, x, report.as_at, part))
+        y += _case_height(case)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _state_words(state: str) -> str:
+    return state.replace("_", " ")
+
+
+def _case_rows(
+    case: TimelineCase,
+    y: int,
+    x: Scale,
+    as_at: dt.date,
+    part: int,
+) -> str:
+    heading = f"{case.pseudonym} · {_state_words(case.state_at_end)}"
+    if case.closed_on is not None:
+        heading = f"{case.pseudonym} · closed {case.closed_on.isoformat()}"
+    out = [
+        f'<g class="case"><text x="4" y="{y + 14}" font-size="12" font-weight="700" '
+        f'fill="#0f172a">{e(heading)}</text>',
+        f'<line x1="4" x2="{_PLOT_RIGHT}" y1="{y + 18}" y2="{y + 18}" stroke="#cbd5e1"/>',
+    ]
+    lane_y = y + _CASE_H
+    if not case.lanes:
+        out.append(
+            f'<text x="16" y="{lane_y + 11}" font-size="10" fill="{COLOURS["axis"]}">'
+            "no clock in the period</text>"
+        )
+    for lane in case.lanes:
+        out.append(_lane(case, lane, lane_y, x, as_at, part))
+        lane_y += _LANE_H
+    out.append("</g>")
+    return "".join(out)
+
+
+def _lane(case: TimelineCase, lane: Lane, y: int, x: Scale, as_at: dt.date, part: int) -> str:
+    one = dt.timedelta(days=1)
+    status = STATUS_WORD.get(lane.status, lane.status)
+    end = lane.stopped_on or as_at
+    tip = (
+        f"{case.pseudonym}: {lane.label}, started {lane.started_on.isoformat()}, "
+        f"due {lane.due_on.isoformat() if lane.due_on else 'not set'}"
+        + (f" if resumed on {as_at.isoformat()}, " if lane.status == "paused" else ", ")
+        + (f"stopped {lane.stopped_on.isoformat()}" if lane.stopped_on else "still running")
+        + f" ({status})"
+    )
+    out = [
+        f'<g class="lane"><title>{e(tip)}</title>'
+        f'<text x="16" y="{y + 11}" font-size="10" fill="#334155">{e(lane.label)}</text>'
+    ]
+
+    def rect(a: float, b: float, top: float, h: float, fill: str, extra: str = "") -> None:
+        if b - a > 0.2:
+            out.append(
+                f'<rect x="{a:.1f}" y="{top:.1f}" width="{b - a:.1f}" height="{h}" '
+                f'fill="{fill}"{extra}/>'
+            )
+
+    if lane.due_on is not None and lane.due_on >= lane.started_on:
+        rect(
+            x(lane.started_on),
+            x(lane.due_on + one),
+            y + 2,
+            12,
+            COLOURS["window"],
+            f' stroke="{COLOURS["window_edge"]}" stroke-width="0.6"',
+        )
+    on_time_end = min(end, lane.due_on) if lane.due_on is not None else end
+    rect(x(lane.started_on), x(on_time_end + one), y + 5, 6, COLOURS["span"])
+    if lane.due_on is not None and end > lane.due_on:
+        rect(x(lane.due_on + one), x(end + one), y + 5, 6, COLOURS["overrun"])
+    for paused, resumed in lane.pauses:
+        rect(x(paused), x(resumed or as_at + one), y + 2, 12, f"url(#hatch-{part})")
+    if lane.due_on is not None:
+        due_x = x(lane.due_on + one)
+        if _LABEL_W < due_x < _PLOT_RIGHT:
+            out.append(
+                f'<line x1="{due_x:.1f}" x2="{due_x:.1f}" y1="{y + 1}" y2="{y + 15}" '
+                f'stroke="{COLOURS["due"]}" stroke-width="1.5"/>'
+            )
+    out.append("</g>")
+    return "".join(out)

@@ -1,0 +1,268 @@
+"""Installed workflows: where definitions are found, and which one a case gets.
+
+Definitions come from the `workflows` directory shipped inside the package (read through
+`importlib.resources`, so it works from a wheel, an editable install or a source tree)
+and from each directory listed in `CASEREVIEW_WORKFLOWS` (separated by `os.pathsep`).
+Every `*.toml` file directly inside a directory is read.
+
+A definition's identity is id + version + sha256 of the file's bytes. The registry
+promises that one (id, version) means one content: two files claiming the same id and
+version with different bytes are refused, and a case that pinned (id, version, hash) is
+refused with `WorkflowChanged` if the file now says something else. `get` without a
+version gives the highest installed version, which is what new cases should start on.
+
+Valid definitions are kept between processes by `workflow.cache` (keyed by the file's
+bytes and the validating code), so a scan that finds every file there neither imports
+the loader nor validates anything.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from casereview.domain.workflow.model import WorkflowDefinition, WorkflowKey, content_hash
+from casereview.errors import InvalidInput, InvalidWorkflow, NotFound
+from casereview.infra.workflows import cache
+
+ENV_VAR = "CASEREVIEW_WORKFLOWS"
+SHIPPED = "(shipped)"
+
+
+def is_file_target(target: str) -> bool:
+    """Whether a command-line target names a file (a path or `*.toml`) rather than an id."""
+    return target.endswith(".toml") or "/" in target or os.sep in target
+
+
+class WorkflowChanged(InvalidWorkflow):
+    """A pinned definition's file now has different content under the same version."""
+
+
+@dataclass(frozen=True)
+class InstalledWorkflow:
+    """One readable, valid definition and where it was found."""
+
+    definition: WorkflowDefinition
+    file: str
+    directory: str
+    """The directory it came from, or `(shipped)` for the package's own workflows."""
+
+    @property
+    def key(self) -> WorkflowKey:
+        return self.definition.key
+
+
+@dataclass(frozen=True)
+class _Broken:
+    file: str
+    wid: str | None
+    version: int | None
+    error: InvalidWorkflow
+
+
+def shipped_directory() -> Traversable:
+    """The package's own workflow directory (a symlink to the repo's `workflows/` in a
+    source checkout, real package data in a wheel)."""
+    return resources.files("casereview").joinpath("workflows")
+
+
+class Registry:
+    """The workflows installed for this process. Scans lazily, once, on first use."""
+
+    def __init__(
+        self, directories: Iterable[Path | str] = (), *, include_shipped: bool = True
+    ) -> None:
+        self._directories = [Path(d) for d in directories]
+        self._include_shipped = include_shipped
+        self._scanned = False
+        self._entries: dict[tuple[str, int], InstalledWorkflow] = {}
+        self._conflicts: dict[tuple[str, int], list[str]] = {}
+        self._broken: list[_Broken] = []
+        self._missing_dirs: list[str] = []
+
+    def sources(self) -> tuple[list[Path], bool]:
+        """(directories, include_shipped): what builds an equal registry elsewhere, e.g.
+        in a worker process (`Registry(*sources[:1], include_shipped=sources[1])`)."""
+        return list(self._directories), self._include_shipped
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Registry:
+        """Shipped workflows plus every directory in `CASEREVIEW_WORKFLOWS`."""
+        env = os.environ if environ is None else environ
+        dirs = [d for d in env.get(ENV_VAR, "").split(os.pathsep) if d.strip()]
+        return cls(dirs)
+
+    # -- scanning -----------------------------------------------------------------------
+
+    def _scan(self) -> None:
+        if self._scanned:
+            return
+        self._scanned = True
+        if self._include_shipped:
+            shipped = shipped_directory()
+            if shipped.is_dir():
+                self._scan_dir(shipped, SHIPPED)
+        for directory in self._directories:
+            if not directory.is_dir():
+                self._missing_dirs.append(
+                    f"{ENV_VAR} names {directory}, which is not a directory; it was skipped"
+                )
+                continue
+            self._scan_dir(directory, str(directory))
+
+    def _scan_dir(self, directory: Traversable, label: str) -> None:
+        files = sorted(
+            (f for f in directory.iterdir() if f.name.endswith(".toml") and f.is_file()),
+            key=lambda f: f.name,
+        )
+        for file in files:
+            data = file.read_bytes()
+            location = str(file)
+            cached = cache.load(content_hash(data), location)
+            if cached is not None:
+                self._add(InstalledWorkflow(cached, location, label))
+                continue
+            # The loader (TOML, validation, readable errors) is imported only on a miss.
+            from casereview.domain.workflow.loader import check_bytes, read_header
+
+            # Problems name the full path: the person has to find the file to fix it.
+            definition, problems = check_bytes(data, name=location, source=location)
+            if definition is not None and not problems:
+                cache.store(definition)
+            if definition is None or problems:
+                wid, version = read_header(data)
+                count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+                error = InvalidWorkflow(
+                    f"workflow file {location} is not valid ({count}); "
+                    f"run 'casereview workflow validate {location}'",
+                    problems,
+                )
+                self._broken.append(_Broken(location, wid, version, error))
+                continue
+            self._add(InstalledWorkflow(definition, location, label))
+
+    def _add(self, entry: InstalledWorkflow) -> None:
+        ident = (entry.definition.id, entry.definition.version)
+        if ident in self._conflicts:
+            self._conflicts[ident].append(entry.file)
+            return
+        existing = self._entries.get(ident)
+        if existing is None:
+            self._entries[ident] = entry
+            return
+        if existing.definition.content_hash == entry.definition.content_hash:
+            return  # the same file installed twice: harmless, the first one is used
+        del self._entries[ident]
+        self._conflicts[ident] = [existing.file, entry.file]
+
+    def _conflict_message(self, ident: tuple[str, int]) -> str:
+        wid, version = ident
+        *first, last = self._conflicts[ident]
+        files = f"{', '.join(first)} and {last}"
+        return (
+            f"workflow {wid} v{version} is defined twice with different content ({files}); "
+            "remove one, or give one of them a new version number"
+        )
+
+    # -- queries ------------------------------------------------------------------------
+
+    def list(self) -> builtins.list[InstalledWorkflow]:
+        """Every valid, unambiguous installed definition, by id then version."""
+        self._scan()
+        return [self._entries[k] for k in sorted(self._entries)]
+
+    def unusable(self) -> builtins.list[tuple[str, builtins.list[str]]]:
+        """What could not be used, as (file or workflow, its problems): invalid files,
+        conflicting versions, and directories in CASEREVIEW_WORKFLOWS that do not exist."""
+        self._scan()
+        found = [(b.file, b.error.problems) for b in self._broken]
+        found += [
+            (f"{w} v{v}", [self._conflict_message((w, v))]) for w, v in sorted(self._conflicts)
+        ]
+        found += [(ENV_VAR, [message]) for message in self._missing_dirs]
+        return found
+
+    def problems(self) -> builtins.list[str]:
+        """Every problem of `unusable()`, one line each."""
+        return [p for _, problems in self.unusable() for p in problems]
+
+    def versions(self, workflow_id: str) -> builtins.list[int]:
+        self._scan()
+        return sorted(v for (wid, v) in self._entries if wid == workflow_id)
+
+    def _refuse_if_unusable(self, workflow_id: str, version: int | None) -> None:
+        for wid, v in self._conflicts:
+            if wid == workflow_id and version in (None, v):
+                raise InvalidWorkflow(
+                    self._conflict_message((wid, v)), [self._conflict_message((wid, v))]
+                )
+        for broken in self._broken:
+            if broken.wid == workflow_id and version in (None, broken.version):
+                raise broken.error
+
+    def entry(self, workflow_id: str, version: int | None = None) -> InstalledWorkflow:
+        """The installed definition `workflow_id` (highest version unless given)."""
+        self._scan()
+        versions = self.versions(workflow_id)
+        if version is None:
+            # A broken or conflicting file might be the newest version: refuse rather
+            # than silently start new cases on an older one.
+            self._refuse_if_unusable(workflow_id, None)
+            if versions:
+                return self._entries[(workflow_id, versions[-1])]
+        else:
+            found = self._entries.get((workflow_id, version))
+            if found is not None:
+                return found
+            self._refuse_if_unusable(workflow_id, version)
+        installed = sorted({wid for wid, _ in self._entries})
+        if versions:
+            raise NotFound(
+                f"workflow {workflow_id} v{version} is not installed "
+                f"(installed versions: {', '.join(str(v) for v in versions)})"
+            )
+        raise NotFound(
+            f"no workflow {workflow_id!r} is installed "
+            f"(installed: {', '.join(installed) or 'none'})"
+        )
+
+    def get(self, workflow_id: str, version: int | None = None) -> WorkflowDefinition:
+        """The definition for a new case (latest version) or for an explicit version."""
+        return self.entry(workflow_id, version).definition
+
+    def resolve(self, target: str, version: int | None = None) -> WorkflowDefinition:
+        """A command-line target: a workflow file by path, or an installed id."""
+        if not is_file_target(target):
+            return self.get(target, version)
+        from casereview.domain.workflow.loader import load_path
+
+        definition = load_path(target)
+        if version is not None and definition.version != version:
+            raise InvalidInput(
+                f"{target} is version {definition.version}, not {version}; "
+                "drop --version to use the file as it is"
+            )
+        return definition
+
+    def get_exact(self, workflow_id: str, version: int, content_hash: str) -> WorkflowDefinition:
+        """The definition a case pinned; refuses if that version's content has changed."""
+        definition = self.get(workflow_id, version)
+        if definition.content_hash != content_hash:
+            next_version = max(self.versions(workflow_id)) + 1
+            message = (
+                f"workflow {workflow_id} v{version} changed on disk without a new version "
+                f"number; restore it or install it as version {next_version}"
+            )
+            raise WorkflowChanged(
+                message,
+                [
+                    f"{definition.source}: sha256 is {definition.content_hash[:12]}…, "
+                    f"the case was started on {content_hash[:12]}…"
+                ],
+            )
+        return definition
