@@ -8,6 +8,7 @@ import typer
 
 from casereview.cli.options import DbOption, JsonOption, context
 from casereview.cli.params import parse_assignments, parse_date
+from casereview.infra.workflows import DEFAULT_WORKFLOW
 
 app = typer.Typer(no_args_is_help=True, help="Cases: open, list, show, advance.")
 
@@ -37,7 +38,7 @@ def case_open(
         list[str] | None,
         typer.Option("--set", metavar="FIELD=VALUE", help="Another opening field (repeatable)."),
     ] = None,
-    workflow: Annotated[str, typer.Option(help="Workflow id.")] = "england-lcspr",
+    workflow: Annotated[str, typer.Option(help="Workflow id.")] = DEFAULT_WORKFLOW,
     on: Annotated[
         str | None,
         typer.Option(

@@ -47,6 +47,7 @@ from casereview.domain import chain, clocks, engine
 from casereview.domain.replay import Replayed, apply_event
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, Conflict, InvalidInput, NotFound, Refused
+from casereview.infra.workflows import DEFAULT_WORKFLOW
 from casereview.services import cases
 from casereview.services.context import ServiceContext
 from casereview.store import database, projections, repository
@@ -105,7 +106,7 @@ class CaseScript:
     steps: Sequence[Step] = ()
     opened_on: dt.date | None = None
     pseudonym: str | None = None
-    workflow: str = "england-lcspr"
+    workflow: str = DEFAULT_WORKFLOW
 
 
 @dataclass(frozen=True)

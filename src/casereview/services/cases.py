@@ -23,6 +23,7 @@ from casereview.domain import chain, clocks, engine
 from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, InvalidInput, NotFound, Refused
+from casereview.infra.workflows import DEFAULT_WORKFLOW
 from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
@@ -279,7 +280,7 @@ def open_case(
     *,
     aware_on: dt.date,
     pseudonym: str | None = None,
-    workflow: str = "england-lcspr",
+    workflow: str = DEFAULT_WORKFLOW,
     fields: Mapping[str, str] | None = None,
     on: dt.date | None = None,
 ) -> CaseView:

@@ -1,1 +1,2 @@
-"""Working days in England and Wales: the calendar, its overrides, and how a due date is explained."""
+"""Working days in England and Wales: the calendar, its overrides, and how a due date
+is explained."""

@@ -1,1 +1,2 @@
-"""Annual-report figures from the facts of each case: the period, the figures, the cases behind them."""
+"""Annual-report figures from the facts of each case: the period, the figures and the
+cases behind them."""
