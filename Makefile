@@ -29,6 +29,8 @@ test-postgres: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
