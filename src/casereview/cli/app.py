@@ -185,8 +185,8 @@ ROOT_FLAGS = ("--debug",)
 def _app_for(argv: Sequence[str]) -> typer.Typer:
     """The root app with only the command or group named in `argv` registered.
 
-    Building the click command tree inspects every command's signature (about 25 ms
-    with everything registered, under 2 ms for one group); a process runs one command,
+    Building the click command tree inspects every command's signature, which costs
+    start-up time in proportion to the commands registered; a process runs one command,
     so only that one is built. Anything else — no command, `--help`, `--version`, a
     name that is not a command — gets the whole app, so help, suggestions and errors
     are exactly what they always were.

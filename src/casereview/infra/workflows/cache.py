@@ -1,10 +1,9 @@
 """A disk cache of validated workflow definitions, so a command that needs one does not
 parse the TOML, build pydantic's validators or validate the file on every run.
 
-Validating the installed workflow files costs a write command (`case advance`) 30–50 ms:
-building the model classes' validators (pydantic's schema generation, and its plugin
-loader, which imports `importlib.metadata`), reading the TOML and validating each file.
-A definition is a pure function of the file's bytes and of the code that validates it,
+Validating the installed workflow files is a noticeable part of a write command's
+start-up: building the model classes' validators, reading the TOML and validating each
+file. A definition is a pure function of the file's bytes and of the code that validates it,
 so `registry` keeps each valid definition here between processes. The model classes are
 built with `defer_build`, so a process that finds every definition here never builds a
 validator at all.
