@@ -319,6 +319,37 @@ def test_a_fresh_context_reads_the_same_due_list_and_case_without_sqlalchemy(wor
     assert done.stdout.strip() == "[]"
 
 
+def test_another_front_end_gets_the_same_sentences_without_the_cli(long_case):
+    """The timeline and the explanation in words come from services and presenters
+    alone: nothing from the CLI, typer or rich is imported to produce them."""
+    if not long_case.url.startswith("sqlite"):
+        pytest.skip("one backend is enough for an import check")
+    script = (
+        "import sys\n"
+        "from casereview.infra.now import FixedClock\n"
+        "from casereview.services.context import ServiceContext\n"
+        "from casereview.services import explain, timeline\n"
+        "from casereview.presenters import explain as e, timeline as t\n"
+        "import datetime as dt\n"
+        f"ctx = ServiceContext(url={long_case.url!r}, account='chair',"
+        " clock=FixedClock(dt.date(2025, 12, 15)))\n"
+        "view = t.present(timeline.timeline(ctx, 'REF'))\n"
+        "print(view.bars[0].result)\n"
+        "print(e.present(explain.explain(ctx, 'REF', 'rapid_review')).outcome)\n"
+        "front = ('casereview.cli', 'typer', 'rich', 'click')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(front)))\n"
+    ).replace("REF", REF)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == [
+        "met on the due date",
+        "Rapid review to the Panel stopped by submit_rapid_review on working day 17 of 15: "
+        "2 working days late",
+        "[]",
+    ]
+
+
 def test_the_due_queries_are_served_by_the_clock_index(world):
     if not world.url.startswith("sqlite"):
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")

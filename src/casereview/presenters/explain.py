@@ -155,7 +155,7 @@ def present(facts: ClockExplanation) -> DueExplanation:
 
 
 def explanation_json(view: DueExplanation) -> dict[str, Any]:
-    """The documented JSON of `explain --json`."""
+    """The explanation as its documented JSON."""
     data = dataclasses.asdict(view)
     data["calculation"] = calculation_json(view.calculation) if view.calculation else None
     data["earlier_runs"] = [{"started_on": s, "ended_on": e} for s, e in view.earlier_runs]

@@ -129,7 +129,7 @@ def present(facts: CaseTimeline) -> Timeline:
 
 
 def timeline_json(view: Timeline) -> dict[str, Any]:
-    """The documented JSON of `timeline --json`."""
+    """The timeline as its documented JSON."""
     data = dataclasses.asdict(view)
     data["entries"] = [{"kind": e.pop("kind"), **e} for e in data["entries"]]
     data["bars"] = [

@@ -11,7 +11,7 @@ from casereview.domain.calendar.workdays import Explanation, weekday_name
 
 
 def shifted_json(operation: Literal["add", "before"], ex: Explanation) -> dict[str, Any]:
-    """`workdays add|before --json`."""
+    """A date moved by N working days, after or before another."""
     data: dict[str, Any] = {"operation": operation, "date": ex.anchor.isoformat(), "n": ex.n}
     if operation == "add":
         data["start_day_counts_as"] = ex.start_day_counts_as
@@ -26,7 +26,7 @@ def shifted_json(operation: Literal["add", "before"], ex: Explanation) -> dict[s
 def counted_json(
     start: dt.date, end: dt.date, total: int, known_through: int, warnings: tuple[str, ...]
 ) -> dict[str, Any]:
-    """`workdays count --json`: the number of working days in (start, end]."""
+    """The number of working days in (start, end]."""
     return {
         "operation": "count",
         "start": start.isoformat(),
