@@ -3,24 +3,22 @@ type and readers, how a file of it is recognised, and its writer and reader.
 
 The command line offers these names, the export service writes with these writers,
 and verification recognises a file by these first bytes and reads it with these
-readers. Importing this module is cheap: a format's code is imported the first time
-its `codec()` is asked for.
+readers. Importing this module is cheap (the command line reads it on every start): a
+format's code is imported the first time its `codec()` is asked for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 if TYPE_CHECKING:
     from casereview.formats.decision_log.document import LineWriter, ParsedExport, Writer
     from casereview.formats.decision_log.records import DecisionRecord
 
 
-@dataclass(frozen=True)
-class Lines:
+class Lines(NamedTuple):
     """A format whose events are independent lines of text, which worker processes can
     lay out and the writer then writes in order."""
 
@@ -28,8 +26,7 @@ class Lines:
     event_text: Callable[[DecisionRecord], str]
 
 
-@dataclass(frozen=True)
-class Codec:
+class Codec(NamedTuple):
     """The code behind one format."""
 
     starts_with: bytes  # every file of the format begins with these bytes
@@ -38,8 +35,7 @@ class Codec:
     lines: Lines | None = None
 
 
-@dataclass(frozen=True)
-class ExportFormat:
+class ExportFormat(NamedTuple):
     name: str  # as the person chooses it, and as the export's metadata records it
     suffix: str
     media_type: str
