@@ -15,7 +15,10 @@ import pytest
 
 from casereview.cli.render import cases as cases_render
 from casereview.cli.render import dashboard as render
+from casereview.formats.cells import safe_cell
 from casereview.infra.now import FixedClock, SystemClock
+from casereview.presenters import status as status_words
+from casereview.presenters.due import DUE_COLUMNS
 from casereview.services import cases, demo, users
 from casereview.services.context import ServiceContext
 from tests.golden import assert_golden
@@ -74,7 +77,7 @@ def test_due_json_is_golden_with_documented_keys(cli, demo_db):
         "matching": 12,
         "shown": 12,
     }
-    assert all(list(c) == list(render.DUE_COLUMNS) for c in data["clocks"])
+    assert all(list(c) == list(DUE_COLUMNS) for c in data["clocks"])
     assert data["clocks"][0]["working_days_left"] == -13
     assert result.stderr == ""
 
@@ -83,9 +86,9 @@ def test_due_csv_is_golden_with_a_header_row(cli, demo_db):
     result = ok(cli("due", "--db", demo_db, "--csv"))
     assert_golden("due.csv", result.stdout)
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == list(render.DUE_COLUMNS)
+    assert rows[0] == list(DUE_COLUMNS)
     assert len(rows) == 1 + 12
-    assert rows[1][render.DUE_COLUMNS.index("working_days_left")] == "-13"  # a number, not '-13
+    assert rows[1][DUE_COLUMNS.index("working_days_left")] == "-13"  # a number, not '-13
 
 
 def test_due_within_and_overdue_filter_rows_not_the_summary(cli, demo_db):
@@ -195,7 +198,7 @@ def test_status_words_and_colours_match_the_case_pages():
     # One definition for the dashboard and the case pages, covering every status word.
     assert render.status_text is cases_render.status_text is status.status_text
     for word in ("running", "due_soon", "overdue", "paused", "met", "missed"):
-        assert word in status.STATUS_WORD and word in status.STATUS_STYLE
+        assert word in status_words.STATUS_WORD and word in status.STATUS_STYLE
 
 
 @pytest.mark.parametrize(
@@ -213,7 +216,7 @@ def test_status_words_and_colours_match_the_case_pages():
     ],
 )
 def test_formula_safe_prefixes_only_dangerous_leading_characters(cell, safe):
-    assert render.formula_safe(cell) == safe
+    assert safe_cell(cell) == safe
 
 
 # -- cases with hostile text ---------------------------------------------------------
@@ -237,6 +240,17 @@ def test_due_csv_cells_cannot_start_a_formula(cli, own_db):
     rows = list(csv.DictReader(io.StringIO(ok(cli("due", "--db", path, "--csv")).stdout)))
     assert sorted(r["pseudonym"] for r in rows) == ["'-2+3", "'=HYPERLINK(1)", "'@cmd"]
     assert {r["working_days_left"] for r in rows} == {"5"}
+
+
+def test_due_csv_neutralises_full_width_formula_characters_as_the_exports_do(cli, own_db):
+    """One rule for every CSV: a spreadsheet may read ＝ ＋ － ＠ as = + - @."""
+    ctx, path = own_db
+    typed = ("＝HYPERLINK(1)", "＋1", "－1", "＠cmd")
+    for number, pseudonym in enumerate(typed, start=1):
+        cases.open_case(ctx, f"W-{number}", aware_on=TODAY, pseudonym=pseudonym)
+    rows = list(csv.DictReader(io.StringIO(ok(cli("due", "--db", path, "--csv")).stdout)))
+    assert sorted(r["pseudonym"] for r in rows) == sorted("'" + p for p in typed)
+    assert [safe_cell(p) for p in typed] == ["'" + p for p in typed]
 
 
 def test_timeline_shows_markup_and_escape_sequences_literally(cli, own_db):

@@ -10,7 +10,7 @@ import pytest
 
 from casereview.infra import identity
 from casereview.infra.now import FixedClock, SystemClock
-from casereview.services import dashboard
+from casereview.services import demo
 from tests.golden import GOLDEN_DIR, normalise
 
 TODAY = dt.date(2026, 11, 23)
@@ -30,7 +30,7 @@ def fixed_terminal(monkeypatch):
 @pytest.fixture
 def default_demo(tmp_path, monkeypatch):
     path = tmp_path / "data" / "casereview" / "demo.db"
-    monkeypatch.setattr(dashboard, "demo_path", lambda: path)
+    monkeypatch.setattr(demo, "demo_path", lambda: path)
     return path
 
 

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import event
 
 from casereview.errors import InvalidInput, NotFound
-from casereview.services import cases, dashboard, due
+from casereview.presenters import explain as explain_words
+from casereview.presenters import timeline as timeline_words
+from casereview.services import cases, due, explain, timeline
 from casereview.services.context import ServiceContext
 from casereview.store import dashboard_queries as views
 
@@ -292,12 +294,12 @@ def test_a_fresh_context_reads_the_same_due_list_and_case_without_sqlalchemy(wor
     opened = world.as_("bu")
     expected_due = due.due_list(opened, as_of=on)
     expected_case = cases.show_case(opened, REF)
-    expected_timeline = dashboard.timeline(opened, REF)
+    expected_timeline = timeline.timeline(opened, REF)
     fresh = ServiceContext(url=world.url, account="bu", clock=world.clock)
     try:
         assert due.due_list(fresh, as_of=on) == expected_due
         assert cases.show_case(fresh, REF) == expected_case
-        assert dashboard.timeline(fresh, REF) == expected_timeline
+        assert timeline.timeline(fresh, REF) == expected_timeline
         assert fresh._db is None  # nothing opened through SQLAlchemy
     finally:
         fresh.close()
@@ -306,15 +308,46 @@ def test_a_fresh_context_reads_the_same_due_list_and_case_without_sqlalchemy(wor
     script = (
         "import datetime as dt, sys\n"
         "from casereview.services.context import ServiceContext\n"
-        "from casereview.services import cases, dashboard, due\n"
+        "from casereview.services import cases, due, timeline\n"
         f"ctx = ServiceContext(url={world.url!r}, account='bu')\n"
-        "due.due_list(ctx); cases.show_case(ctx, 'REF'); dashboard.timeline(ctx, 'REF')\n"
+        "due.due_list(ctx); cases.show_case(ctx, 'REF'); timeline.timeline(ctx, 'REF')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel')))\n"
     ).replace("REF", REF)
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_another_front_end_gets_the_same_sentences_without_the_cli(long_case):
+    """The timeline and the explanation in words come from services and presenters
+    alone: nothing from the CLI, typer or rich is imported to produce them."""
+    if not long_case.url.startswith("sqlite"):
+        pytest.skip("one backend is enough for an import check")
+    script = (
+        "import sys\n"
+        "from casereview.infra.now import FixedClock\n"
+        "from casereview.services.context import ServiceContext\n"
+        "from casereview.services import explain, timeline\n"
+        "from casereview.presenters import explain as e, timeline as t\n"
+        "import datetime as dt\n"
+        f"ctx = ServiceContext(url={long_case.url!r}, account='chair',"
+        " clock=FixedClock(dt.date(2025, 12, 15)))\n"
+        "view = t.present(timeline.timeline(ctx, 'REF'))\n"
+        "print(view.bars[0].result)\n"
+        "print(e.present(explain.explain(ctx, 'REF', 'rapid_review')).outcome)\n"
+        "front = ('casereview.cli', 'typer', 'rich', 'click')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(front)))\n"
+    ).replace("REF", REF)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == [
+        "met on the due date",
+        "Rapid review to the Panel stopped by submit_rapid_review on working day 17 of 15: "
+        "2 working days late",
+        "[]",
+    ]
 
 
 def test_the_due_queries_are_served_by_the_clock_index(world):
@@ -351,7 +384,7 @@ def _notes(view):
 
 
 def test_timeline_interleaves_events_clock_changes_and_due_dates(long_case):
-    view = dashboard.timeline(long_case.as_("chair"), REF)
+    view = timeline_words.present(timeline.timeline(long_case.as_("chair"), REF))
     kinds = [(e.on, e.kind) for e in view.entries]
     assert kinds == sorted(kinds, key=lambda k: k[0])  # chronological
     first = view.entries[0]
@@ -399,7 +432,7 @@ def test_timeline_keeps_who_decided_and_who_recorded(world):
         rationale="criteria not met",
         on_behalf_of="chair",
     )
-    view = dashboard.timeline(world.as_("bu"), REF)
+    view = timeline_words.present(timeline.timeline(world.as_("bu"), REF))
     last = view.entries[-1]
     assert (last.actor, last.on_behalf_of, last.role) == ("bu", "chair", "chair")
     assert last.rationale == "criteria not met"
@@ -408,7 +441,7 @@ def test_timeline_keeps_who_decided_and_who_recorded(world):
 
 
 def test_timeline_bars_show_overrun_pauses_and_restarts(long_case):
-    view = dashboard.timeline(long_case.as_("chair"), REF)
+    view = timeline_words.present(timeline.timeline(long_case.as_("chair"), REF))
     bars = {(b.clock_id, b.run): b for b in view.bars}
     rapid = bars[("rapid_review", 1)]
     assert (rapid.planned_to, rapid.actual_to, rapid.status, rapid.overrun) == (
@@ -429,14 +462,14 @@ def test_timeline_bars_show_overrun_pauses_and_restarts(long_case):
 
 def test_timeline_of_an_unknown_case_is_not_found(world):
     with pytest.raises(NotFound, match="no case 'nope'"):
-        dashboard.timeline(world.as_("bu"), "nope")
+        timeline.timeline(world.as_("bu"), "nope")
 
 
 # -- explain -------------------------------------------------------------------------
 
 
 def test_explain_a_working_day_clock_lists_every_counted_and_skipped_day(long_case):
-    result = dashboard.explain(long_case.as_("chair"), REF, "rapid_review")
+    result = explain_words.present(explain.explain(long_case.as_("chair"), REF, "rapid_review"))
     assert result.anchor_field == "notified_on"
     assert result.anchor_setting == "rapid_review_anchor"
     assert (result.anchor_on, result.anchor_set_by) == ("2025-06-09", "notify")
@@ -450,7 +483,9 @@ def test_explain_a_working_day_clock_lists_every_counted_and_skipped_day(long_ca
 
 
 def test_explain_a_resumed_clock_counts_from_the_resumption(long_case):
-    result = dashboard.explain(long_case.as_("chair"), REF, "lcspr_publication")
+    result = explain_words.present(
+        explain.explain(long_case.as_("chair"), REF, "lcspr_publication")
+    )
     assert result.base_due_on == "2026-01-08"
     assert result.due_on == "2026-02-03"
     assert [(p.paused_on, p.paused_in, p.resumed_on, p.remaining) for p in result.pauses] == [
@@ -461,7 +496,9 @@ def test_explain_a_resumed_clock_counts_from_the_resumption(long_case):
 
 
 def test_explain_a_moved_deadline_shows_the_reprojection(long_case):
-    result = dashboard.explain(long_case.as_("chair"), REF, "Advance copy before publication")
+    result = explain_words.present(
+        explain.explain(long_case.as_("chair"), REF, "Advance copy before publication")
+    )
     assert result.clock_id == "advance_copy"
     assert [(m.on, m.trigger, m.anchor_on, m.due_from, m.due_to) for m in result.moves] == [
         ("2025-12-02", "reschedule_publication", "2026-01-14", "2025-12-22", "2026-01-05")
@@ -476,10 +513,10 @@ def test_explain_a_moved_deadline_shows_the_reprojection(long_case):
 def test_explain_unknown_or_unstarted_clock_lists_the_case_clocks(world):
     open_case(world)
     with pytest.raises(NotFound) as unknown:
-        dashboard.explain(world.as_("bu"), REF, "nope")
+        explain.explain(world.as_("bu"), REF, "nope")
     assert "has no clock 'nope'" in unknown.value.message
     assert "its clocks: notification" in unknown.value.message
     with pytest.raises(NotFound) as waiting:
-        dashboard.explain(world.as_("bu"), REF, "rapid_review")
+        explain.explain(world.as_("bu"), REF, "rapid_review")
     assert "has not started" in waiting.value.message
     assert "not started yet: rapid_review" in waiting.value.message

@@ -1,9 +1,9 @@
 """`casereview due`, `timeline` and `explain`: what is due, a case's story, a due date's why.
 
-Each command parses its options, makes one call into `casereview.services.due` (for
-`due`) or `casereview.services.dashboard` (one case) and hands the result to
-`casereview.cli.render.dashboard`. Services and rich are imported inside the commands
-so `casereview --help` does not pay for them.
+Each command parses its options, makes one call into its service (`services.due`,
+`services.timeline`, `services.explain`) and hands the result to `cli.render.dashboard`.
+Services and rich are imported inside the commands so `casereview --help` does not pay
+for them.
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ def timeline(
     """A case's life in order: events, clocks started and stopped, due dates passed,
     and a plan-versus-actual chart."""
     from casereview.cli.render import dashboard as render
-    from casereview.services import dashboard
+    from casereview.services import timeline as service
 
-    render.timeline(dashboard.timeline(options.context(db), ref), as_json)
+    render.timeline(service.timeline(options.context(db), ref), as_json)
 
 
 def explain(
@@ -103,9 +103,9 @@ def explain(
     """How a clock's due date was reached: anchor, rule, every day counted or skipped,
     pauses and re-projections."""
     from casereview.cli.render import dashboard as render
-    from casereview.services import dashboard
+    from casereview.services import explain as service
 
-    render.explanation(dashboard.explain(options.context(db), ref, clock), as_json)
+    render.explanation(service.explain(options.context(db), ref, clock), as_json)
 
 
 def register(app: typer.Typer) -> None:

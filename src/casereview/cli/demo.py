@@ -31,13 +31,13 @@ def demo(
     """Record a dozen realistic cases dated from today, then show the dashboard and the
     timeline of the case whose publication is on hold."""
     from casereview.cli.render import demo as render
-    from casereview.services import dashboard
+    from casereview.services import demo as service
 
     if db is not None and "://" in db:
         raise InvalidInput("the demo writes a new SQLite file; give --db a file path")
-    path = Path(db).expanduser().resolve() if db else dashboard.demo_path()
+    path = Path(db).expanduser().resolve() if db else service.demo_path()
     with render.seeding():
-        result = dashboard.demo_tour(options.context(str(path)), replace=db is None)
+        result = service.tour(options.context(str(path)), replace=db is None)
     render.tour(result)
 
 

@@ -10,14 +10,15 @@ import typer
 
 from casereview.cli.options import DbOption, context, jobs_parameter
 from casereview.cli.params import parse_date
+from casereview.formats.registry import DECISION_LOG_FORMATS
 
 app = typer.Typer(no_args_is_help=True, help="The decision log: export it, verify an export.")
 
-
-class LogFormat(StrEnum):
-    csv = "csv"
-    json = "json"
-    md = "md"
+# The choices are the registry's formats (mypy cannot see members made from data).
+LogFormat = StrEnum("LogFormat", [(f.name, f.name) for f in DECISION_LOG_FORMATS])  # type: ignore[misc]
+FORMAT_HELP = ", ".join(f"{f.name} ({f.audience})" for f in DECISION_LOG_FORMATS) + "."
+DEFAULT_FORMAT = LogFormat(DECISION_LOG_FORMATS[0].name)
+LINE_FORMATS = " and ".join(f.name for f in DECISION_LOG_FORMATS if f.lines)
 
 
 @app.command("export")
@@ -35,8 +36,8 @@ def export(
     ] = None,
     fmt: Annotated[
         LogFormat,
-        typer.Option("--format", help="csv (spreadsheets), json (programs), md (papers)."),
-    ] = LogFormat.csv,
+        typer.Option("--format", help=FORMAT_HELP),
+    ] = DEFAULT_FORMAT,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
@@ -53,7 +54,7 @@ def export(
     ] = False,
     jobs: Annotated[
         int | None,
-        jobs_parameter("Lay out csv and json events", "The file is the same either way."),
+        jobs_parameter(f"Lay out {LINE_FORMATS} events", "The file is the same either way."),
     ] = None,
     db: DbOption = None,
 ) -> None:

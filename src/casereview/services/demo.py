@@ -1,10 +1,11 @@
-"""Seeding a demonstration database: a dozen realistic cases at every stage.
+"""The demonstration: a dozen realistic cases at every stage, and the tour that shows them.
 
-Everything goes through the real write path (the same service calls the CLI makes), so
-the demo database verifies like any other. Dates are placed relative to `today` in
-working days, so the dashboard always shows a realistic mix: some clocks on track, some
-due soon, some overdue, one review on hold, one published with an action plan. Given the
-same `today`, the result is the same every time (the tests rely on it).
+`seed` records the cases through the real write path (the same service calls the CLI
+makes), so the demo database verifies like any other. Dates are placed relative to
+`today` in working days, so the dashboard always shows a realistic mix: some clocks on
+track, some due soon, some overdue, one review on hold, one published with an action
+plan; given the same `today`, the result is the same every time. `tour` builds a new
+demonstration database and reads back its dashboard and one case's timeline.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from casereview.errors import Conflict, Input, InvalidInput
 from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services.context import ServiceContext
+from casereview.services.due import DueList, due_list
+from casereview.services.timeline import CaseTimeline, timeline
 
 PARTNERS = (
     ("demo-la", "Local authority partner (demo)", "local_authority"),
@@ -289,3 +294,58 @@ def seed(url: str, account: str, today: dt.date) -> DemoResult:
     for ctx in contexts.values():
         ctx.close()
     return DemoResult(location.describe(url), len(refs), events, tuple(refs))
+
+
+# -- the tour ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoTour:
+    location: str
+    cases: int
+    events: int
+    due: DueList
+    timeline: CaseTimeline
+
+
+def demo_path() -> Path:
+    """The demo database: `demo.db` in the user data directory, replaced on every run."""
+    from platformdirs import user_data_path
+
+    return user_data_path("casereview", appauthor=False) / "demo.db"
+
+
+SQLITE_PREFIX = "sqlite:///"
+
+TIMELINE_STATES = ("publication_hold", "published", "action_monitoring")
+"""The tour shows the timeline of the first case found in one of these states."""
+
+
+def tour(ctx: ServiceContext, *, replace: bool) -> DemoTour:
+    """Seed the demonstration cases into a new SQLite file at the context's database
+    (dated from the context's today, recorded as the context's account) and read back
+    the dashboard and one timeline. An existing file is removed first only when
+    `replace` is true; otherwise it is refused, so a real database is never touched."""
+    if not ctx.url.startswith(SQLITE_PREFIX):
+        raise InvalidInput("the demo builds a SQLite file; give {db} PATH", db=Input("db"))
+    path = Path(ctx.url.removeprefix(SQLITE_PREFIX))
+    if path.exists() and not replace:
+        raise Conflict(
+            "{path} already exists; the demo never writes into an existing file: "
+            "choose a new file for {db}, or leave {db} out to use the demo database",
+            path=str(path),
+            db=Input("db"),
+        )
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    ctx.close()
+    seeded = seed(ctx.url, ctx.account, ctx.clock.today())
+    due = due_list(ctx)
+    chosen = seeded.refs[0]
+    listed = {item.ref: item.state for item in cases.list_cases(ctx)}
+    for state in TIMELINE_STATES:
+        match = [ref for ref in seeded.refs if listed.get(ref) == state]
+        if match:
+            chosen = match[0]
+            break
+    return DemoTour(seeded.location, seeded.cases, seeded.events, due, timeline(ctx, chosen))

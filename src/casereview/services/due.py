@@ -1,12 +1,11 @@
 """The dashboard's question: what is due, across every case.
 
-`due_list` reads the clock projection alone: one aggregate over the clock index for
-the counts and up to three index-ordered page queries for the rows, then working-day
-arithmetic per row shown. No events, no replay, no workflow definition and no state
-machine, so its cost follows the rows shown, not the number of cases; and this module
-imports nothing the timeline and explanation need (`services.dashboard`), so the
-command that runs most often starts quickly. Everything returned is a frozen record of
-ISO dates, numbers and words; tables, JSON and CSV belong to `cli.render.dashboard`.
+`due_list` reads the clock projection alone (`store.dashboard_queries`): counts from one
+aggregate over the clock index and the rows shown from index-ordered page queries, then
+working-day arithmetic per row shown. No events, no replay, no workflow definition and
+no state machine, so its cost follows the rows shown, not the number of cases, and it
+imports nothing the timeline and the explanation need. It returns facts (ISO dates,
+numbers, ids, workflow labels); `presenters.due` words them.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from casereview.domain import clocks
-from casereview.errors import InvalidInput
+from casereview.errors import Input, InvalidInput
 from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
@@ -85,18 +84,26 @@ def due_list(
     (None: every one). The summary always counts every open clock, and how many the
     filter chose before the limit.
 
-    Reads the projection only, through the driver alone (`ctx.reader()`): one
-    aggregate over the clock index and up to three index-ordered page queries, so the
-    cost follows the rows shown, not the number of cases.
+    Reads the projection only, through the driver alone (`ctx.reader()`).
     """
     from casereview.store import dashboard_queries as views
 
     if within is not None and within < 0:
-        raise InvalidInput(f"--within must be 0 or more working days, got {within}")
+        raise InvalidInput(
+            "{within} must be 0 or more working days, got {value}",
+            within=Input("within"),
+            value=within,
+        )
     if within is not None and overdue_only:
-        raise InvalidInput("--within and --overdue cannot be combined")
+        raise InvalidInput(
+            "{within} and {overdue} cannot be combined",
+            within=Input("within"),
+            overdue=Input("overdue"),
+        )
     if limit is not None and limit < 1:
-        raise InvalidInput(f"--limit must be 1 or more, got {limit}")
+        raise InvalidInput(
+            "{limit} must be 1 or more, got {value}", limit=Input("limit"), value=limit
+        )
     day = as_of or ctx.clock.today()
     cal = ctx.calendar
     # count_working_days(day, due) <= n exactly when due < the (n+1)th working day after.

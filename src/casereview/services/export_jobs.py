@@ -171,7 +171,8 @@ def work(job: ExportJob, out: Pipe) -> None:
 
 def _lay_out(job: ExportJob, out: Pipe) -> None:
     from casereview.formats.decision_log.records import DecisionLogBuilder
-    from casereview.services.exports import LINE_LAYOUTS, batches
+    from casereview.formats.registry import event_text
+    from casereview.services.exports import batches
 
     ctx = job.setup.context()
     try:
@@ -185,7 +186,7 @@ def _lay_out(job: ExportJob, out: Pipe) -> None:
             date_from=request.date_from,
             date_to=request.date_to,
         )
-        feed, lay_out = builder.feed, LINE_LAYOUTS[request.format]
+        feed, lay_out = builder.feed, event_text(request.format)
         with ctx.db().reading() as conn:
             bound_waits(conn)
             for batch in batches(conn, job.head_seq, None, share=job.share):

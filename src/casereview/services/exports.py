@@ -42,24 +42,12 @@ from casereview import __version__
 from casereview.domain import chain, clocks
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, InvalidInput, NotFound
-from casereview.formats import ics
-from casereview.formats.decision_log.as_csv import CsvWriter
-from casereview.formats.decision_log.as_csv import event_text as csv_event_text
-from casereview.formats.decision_log.as_json import JsonWriter
-from casereview.formats.decision_log.as_json import event_line as json_event_line
-from casereview.formats.decision_log.as_markdown import MarkdownWriter
-from casereview.formats.decision_log.document import (
-    ExportFormatError,
-    LineWriter,
-    ParsedExport,
-    Writer,
-)
+from casereview.formats import ics, registry
+from casereview.formats.decision_log.document import ExportFormatError, ParsedExport, Writer
 from casereview.formats.decision_log.integrity import Finding, check_file, compare, read_export
 from casereview.formats.decision_log.records import (
     EVENT_COLUMNS,
-    FORMATS,
     DecisionLogBuilder,
-    DecisionRecord,
     ExportMeta,
     WorkflowRef,
 )
@@ -69,14 +57,6 @@ from casereview.store import location, projections, repository
 GENERATOR = f"casereview {__version__}"
 BATCH = 2_000
 MAX_FINDINGS = 200
-
-LINE_WRITERS: dict[str, Callable[[BinaryIO], LineWriter]] = {"csv": CsvWriter, "json": JsonWriter}
-"""The formats whose events are independent lines (which worker processes can lay out)."""
-LINE_LAYOUTS: dict[str, Callable[[DecisionRecord], str]] = {
-    "csv": csv_event_text,
-    "json": json_event_line,
-}
-WRITERS: dict[str, Callable[[BinaryIO], Writer]] = {**LINE_WRITERS, "md": MarkdownWriter}
 
 _events = table(
     "events",
@@ -277,12 +257,19 @@ def _hash_positions(conn: Connection, hashes: Mapping[int, str]) -> dict[str, in
 
 
 def _check_request(request: LogExportRequest) -> None:
-    if request.format not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {request.format!r}")
+    _codec(request.format)
     if request.date_from and request.date_to and request.date_from > request.date_to:
         raise InvalidInput(
             f"--from {request.date_from.isoformat()} is after --to {request.date_to.isoformat()}"
         )
+
+
+def _codec(name: str) -> registry.Codec:
+    """The writer and reader of the format called `name` (InvalidInput if none is)."""
+    fmt = registry.decision_log_format(name)
+    if fmt is None:
+        raise InvalidInput(f"format must be one of {', '.join(registry.NAMES)}, not {name!r}")
+    return fmt.codec()
 
 
 def export_log(
@@ -321,19 +308,20 @@ def _export(
             if row is None:
                 raise NotFound(f"no case {request.case!r}; see 'casereview case list'")
             case_id = int(row["id"])
+        codec = _codec(request.format)
         wanted = export_jobs.workers_wanted(
-            head_seq, lines=request.format in LINE_WRITERS, one_case=case_id is not None, jobs=jobs
+            head_seq, lines=codec.lines is not None, one_case=case_id is not None, jobs=jobs
         )
         # Started before the survey, so the workers' start-up overlaps it.
         streams = export_jobs.start(ctx, wanted, head_seq, request) if wanted else None
         try:
             planned = _plan(ctx, conn, request, pin, head_seq, head_hash, case_id)
-            if streams is not None:
-                line_writer = LINE_WRITERS[request.format](sink)
+            if streams is not None and codec.lines is not None:
+                line_writer = codec.lines.writer(sink)
                 line_writer.begin(planned.meta)
                 streams.write(line_writer, planned.meta.event_count, progress)
                 return LogExportResult(planned.meta, line_writer.finish())
-            writer = WRITERS[request.format](sink)
+            writer = codec.writer(sink)
             writer.begin(planned.meta)
             _write_here(ctx, conn, request, planned, case_id, writer, progress)
             return LogExportResult(planned.meta, writer.finish())

@@ -1,18 +1,17 @@
-"""Read-side queries: plain SQL over the projections, and one case's rows.
+"""Read-side queries for `due`, `timeline` and `explain`: plain SQL over the projections,
+and one case's rows.
 
-This module owns the SQL that read-only commands run, through a `store.reading.Reader`
-(on SQLite, the standard library's `sqlite3`; SQLAlchemy is never imported here). The
-dashboard queries read the projection tables (`cases`, `case_clocks`), never the event
-log: no replay, no workflow definition, no state machine. They return plain frozen
-records of ISO date text and numbers; whatever needs the working-day calendar (days
-left, status) is added by the service layer, which passes in the date limits it needs.
+This module owns the SQL that these read-only commands run, through a
+`store.reading.Reader` (on SQLite, the standard library's `sqlite3`; SQLAlchemy is never
+imported here). The due-list queries read the projection tables (`cases`,
+`case_clocks`), never the event log: no replay, no workflow definition, no state machine.
+They return plain frozen records of ISO date text and numbers; whatever needs the
+working-day calendar (days left, status) is added by the service layer, which passes in
+the date limits it needs. The projection is rebuilt from the events on every write, so
+what these queries read is what a replay of the log would produce (`audit verify`
+checks that promise).
 
-The projection is rebuilt from the events on every write (see `services.cases`), so
-what these queries read is what a replay of the log would produce; `audit verify`
-checks that promise.
-
-The due list at national scale: a hundred thousand cases have about 68,000 open clocks,
-so the dashboard never reads them all to show a page. Its counts come from one
+The due list never reads every open clock to show a page: its counts come from one
 aggregate over the covering index `ix_case_clocks_due (state, due_on, ends_on_due,
 warn_from)` and its rows from up to three index-ordered queries with a LIMIT (dated
 running clocks, undated ones, paused ones, in that order).
@@ -23,12 +22,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from casereview.store.reading import Reader
-
-DueFilter = Literal["all", "within", "overdue"]
 
 _COLUMNS = """
 SELECT c.ref, c.pseudonym, c.state AS case_state,
@@ -52,7 +49,7 @@ The index gives the `due_on` order; only clocks sharing a date are sorted by cas
 """
 
 DATED_BEFORE_SQL = _COLUMNS + _DATED_WHERE + "  AND k.due_on < :before\n" + _DATED_ORDER
-"""The same, only those due before `:before` (for `--within` and `--overdue`)."""
+"""The same, only those due before `:before` (the within and overdue filters)."""
 
 UNDATED_SQL = (
     _COLUMNS

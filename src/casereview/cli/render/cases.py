@@ -47,8 +47,19 @@ def case_list(rows: Sequence[CaseListItem], as_json: bool) -> None:
     info(f"{len(rows)} case{'s' if len(rows) != 1 else ''}")
 
 
-def clock_table(clocks: Sequence[ClockView]) -> Table:
-    table = Table("clock", "kind", "rule", "anchor", "due", "left", "status", box=box.SIMPLE_HEAD)
+def clock_table(clocks: Sequence[ClockView], title: str | None = None) -> Table:
+    table = Table(
+        "clock",
+        "kind",
+        "rule",
+        "anchor",
+        "due",
+        "left",
+        "status",
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
     for c in clocks:
         left = "" if c.working_days_left is None else str(c.working_days_left)
         if c.state == "paused" and c.remaining_days is not None:
@@ -88,10 +99,7 @@ def case(view: CaseView, as_json: bool) -> None:
     for round_label, agencies in view.approvals.items():
         console.print(f"{round_label}: signed by {', '.join(agencies) or 'nobody yet'}")
     if view.clocks:
-        table = clock_table(view.clocks)
-        table.title = "Clocks"
-        table.title_justify = "left"
-        console.print(table)
+        console.print(clock_table(view.clocks, title="Clocks"))
     if view.possible:
         nxt = Table(
             "trigger",

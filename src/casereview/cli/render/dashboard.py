@@ -1,16 +1,15 @@
 """Output of `casereview due`, `timeline` and `explain`: tables, the chart, JSON and CSV.
 
-Data goes to stdout; the due list's summary line goes to stderr with the other
-messages. The JSON keys and CSV columns below are a public contract, documented in
-docs/user-guide.md: add keys, never rename or drop them. Text that came from users
-(pseudonyms, rationales, notes, field values, account names) always passes through
-`literal`, so markup or escape sequences in it print as typed.
+The sentences and the JSON shapes are the presenters' (`presenters.due`, `.timeline`,
+`.explain`); this module lays them out. Data goes to stdout; the due list's summary
+line goes to stderr with the other messages. Text that came from users (pseudonyms,
+rationales, notes, field values, account names) always passes through `literal`, so
+markup or escape sequences in it print as typed.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import os
 import sys
@@ -23,56 +22,21 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from casereview.cli.messages import spell
 from casereview.cli.render.console import info, literal, out, print_json_data, print_line
-from casereview.cli.render.status import STATUS_STYLE, STATUS_WORD, status_text
+from casereview.cli.render.status import STATUS_STYLE, status_text
 from casereview.domain.clocks import OPEN_TRIGGER
+from casereview.formats.cells import value_cell
+from casereview.presenters import due as due_words
+from casereview.presenters.status import status_word
+from casereview.presenters.words import day
 
 if TYPE_CHECKING:
-    # Annotations only: `due` must not import the timeline's service module.
-    from casereview.services.dashboard import (
-        ChartBar,
-        ClockNote,
-        DueExplanation,
-        DuePassed,
-        EventEntry,
-        Timeline,
-    )
+    # Annotations only: `due` must not import the timeline's modules.
+    from casereview.presenters.timeline import ChartBar, ClockNote, DuePassed, EventEntry, Timeline
     from casereview.services.due import DueItem, DueList
-
-DUE_COLUMNS = (
-    "ref",
-    "pseudonym",
-    "case_state",
-    "clock_id",
-    "label",
-    "kind",
-    "state",
-    "status",
-    "anchor_on",
-    "started_on",
-    "due_on",
-    "working_days_left",
-    "remaining_days",
-)
-"""The keys of each clock in `due --json`, and the CSV header, in this order."""
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formula_safe(cell: str) -> str:
-    """A CSV text cell that a spreadsheet will not run as a formula: a cell starting
-    with = + - @ tab or carriage return gets a leading apostrophe (OWASP's advice)."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
-
-
-def _weekday(iso: str) -> str:
-    from casereview.domain.calendar.workdays import weekday_name
-
-    return f"{weekday_name(dt.date.fromisoformat(iso))[:3]} {iso}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+    from casereview.services.explain import ClockExplanation
+    from casereview.services.timeline import CaseTimeline
 
 
 # ------------------------------------------------------------------------------------
@@ -83,12 +47,12 @@ def _plural(n: int, word: str) -> str:
 def due(result: DueList, output: str) -> None:
     """`due`: a table for people (summary on stderr), or JSON, or CSV."""
     if output == "json":
-        print_json_data(due_json(result))
+        print_json_data(due_words.due_json(result))
         return
     if output == "csv":
         _due_csv(result.items)
         return
-    table = _table(f"Open clocks on {_weekday(result.as_of)}")
+    table = _table(due_words.heading(result))
     for header in ("Case", "Pseudonym", "Case state", "Clock", "Kind", "Due"):
         table.add_column(header, no_wrap=header != "Clock")
     table.add_column("Left", justify="right", no_wrap=True)
@@ -108,7 +72,7 @@ def due(result: DueList, output: str) -> None:
         )
     if result.items:
         _emit(table)
-    info(summary_line(result))
+    info(due_words.summary_line(result, spell))
 
 
 def _emit(renderable: RenderableType) -> None:
@@ -125,11 +89,13 @@ def _emit(renderable: RenderableType) -> None:
     Console(file=sys.stdout, width=natural, highlight=False, soft_wrap=False).print(renderable)
 
 
-def _table(title: str) -> Table:
+def _table(title: str, caption: str | None = None) -> Table:
     """A borderless table with a rule under the header, two spaces between columns."""
     return Table(
         title=title,
         title_justify="left",
+        caption=caption,
+        caption_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
@@ -137,50 +103,13 @@ def _table(title: str) -> Table:
     )
 
 
-def summary_line(result: DueList) -> str:
-    s = result.summary
-    line = (
-        f"{s.overdue} overdue, {s.due_next_5} due in the next 5 working days, "
-        f"{s.paused} paused ({_plural(s.open, 'open clock')}"
-    )
-    if s.shown < s.matching:
-        line += f"; the {s.shown} most urgent of {s.matching} shown, --all for every one"
-    elif s.matching != s.open:
-        line += f"; {s.matching} shown"
-    line += "). Left: working days from the as-of date to the due date."
-    return line
-
-
-def due_json(result: DueList) -> dict[str, Any]:
-    return {
-        "as_of": result.as_of,
-        "within": result.within,
-        "overdue_only": result.overdue_only,
-        "limit": result.limit,
-        "summary": dataclasses.asdict(result.summary),
-        "clocks": [_due_record(item) for item in result.items],
-    }
-
-
-def _due_record(item: DueItem) -> dict[str, Any]:
-    values = dataclasses.asdict(item)
-    return {key: values[key] for key in DUE_COLUMNS}
-
-
 def _due_csv(items: Iterable[DueItem]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(DUE_COLUMNS)
+    columns = due_words.DUE_COLUMNS
+    writer.writerow(columns)
     for item in items:
-        record = _due_record(item)
-        writer.writerow([_csv_cell(record[key]) for key in DUE_COLUMNS])
-
-
-def _csv_cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)  # numbers stay numbers; only text can smuggle a formula
-    return formula_safe(str(value))
+        record = due_words.clock_record(item)
+        writer.writerow([value_cell(record[key]) for key in columns])
 
 
 # ------------------------------------------------------------------------------------
@@ -198,23 +127,25 @@ _BAR_RAN, _BAR_PLAN, _BAR_LATE, _BAR_PAUSED = "█", "░", "▓", "╌"
 MIN_BAR = 24
 
 
-def timeline(view: Timeline, as_json: bool) -> None:
+def timeline(facts: CaseTimeline, as_json: bool) -> None:
+    from casereview.presenters import timeline as timeline_words
+
+    view = timeline_words.present(facts)
     if as_json:
-        print_json_data(timeline_json(view))
+        print_json_data(timeline_words.timeline_json(view))
         return
     console = out()
     heading = Text(f"Case {view.ref} · ", style="bold") + literal(view.pseudonym)
     console.print(heading)
     closed = " · closed" if view.closed and view.state != "closed" else ""
-    console.print(Text(f"{view.state_label} ({view.state}){closed} · as of {_weekday(view.today)}"))
+    as_of = day(dt.date.fromisoformat(view.today))
+    console.print(Text(f"{view.state_label} ({view.state}){closed} · as of {as_of}"))
     console.print()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column()
-    from casereview.services.dashboard import EventEntry  # loaded already by `timeline`
-
     for entry in view.entries:
-        if isinstance(entry, EventEntry):
+        if isinstance(entry, timeline_words.EventEntry):
             grid.add_row(entry.on, _event_text(entry))
         else:
             grid.add_row(entry.on, _passed_text(entry))
@@ -269,7 +200,7 @@ def _note_line(note: ClockNote) -> Text:
     if note.change == "stopped":
         mark, style = ("✓", "green") if note.status == "met" else ("✗", "red")
     elif note.change == "open":
-        word = STATUS_WORD.get(note.status, note.status)
+        word = status_word(note.status)
         return Text(f"· {note.text} ") + Text(f"[{word}]", STATUS_STYLE.get(note.status, ""))
     else:
         mark, style = _MARK.get(note.change, ("·", ""))
@@ -278,15 +209,6 @@ def _note_line(note: ClockNote) -> Text:
 
 def _passed_text(entry: DuePassed) -> Text:
     return Text(f"! {entry.text}", style="red")
-
-
-def timeline_json(view: Timeline) -> dict[str, Any]:
-    data = dataclasses.asdict(view)
-    data["entries"] = [{"kind": e.pop("kind"), **e} for e in data["entries"]]
-    data["bars"] = [
-        {**b, "pauses": [{"from": f, "to": t} for f, t in b["pauses"]]} for b in data["bars"]
-    ]
-    return data
 
 
 def chart(view: Timeline, width: int) -> Table:
@@ -314,12 +236,11 @@ def chart(view: Timeline, width: int) -> Table:
     axis = view.axis_from + view.axis_to.rjust(bar_width - len(view.axis_from))
     if len(view.axis_from) + len(view.axis_to) >= bar_width:
         axis = view.axis_from
-    table = _table(f"Plan versus actual, as of {view.today}")
-    table.caption = (
+    legend = (
         f"{_BAR_PLAN} planned window   {_BAR_RAN} ran   {_BAR_LATE} ran past the due date   "
         f"{_BAR_PAUSED} paused"
     )
-    table.caption_justify = "left"
+    table = _table(f"Plan versus actual, as of {view.today}", caption=legend)
     table.add_column("Clock", no_wrap=True)
     if show_window:
         table.add_column("Planned window", no_wrap=True)
@@ -369,9 +290,12 @@ def _bar(bar: ChartBar, width: int, column: Any) -> Text:
 # ------------------------------------------------------------------------------------
 
 
-def explanation(view: DueExplanation, as_json: bool) -> None:
+def explanation(facts: ClockExplanation, as_json: bool) -> None:
+    from casereview.presenters import explain as explain_words
+
+    view = explain_words.present(facts)
     if as_json:
-        print_json_data(explanation_json(view))
+        print_json_data(explain_words.explanation_json(view))
         return
     console = out()
     heading = Text(f"Case {view.ref} · ", style="bold") + literal(view.pseudonym)
@@ -384,8 +308,8 @@ def explanation(view: DueExplanation, as_json: bool) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True, style="bold")
     grid.add_column()
-    for name, value in _facts(view):
-        grid.add_row(name, value)
+    for name, value in explain_words.facts_table(view):
+        grid.add_row(name, Text(value))
     console.print(grid)
     console.print()
     if view.calculation is not None:
@@ -404,64 +328,15 @@ def explanation(view: DueExplanation, as_json: bool) -> None:
         console.print()
         console.print(Text("Pauses", style="bold"))
         for pause in view.pauses:
-            where = f" (case in {pause.paused_in})" if pause.paused_in else ""
-            until = f"resumed {pause.resumed_on}" if pause.resumed_on else "not resumed yet"
-            left = _plural(
-                pause.remaining, "working day" if pause.unit == "working_days" else "day"
-            )
-            print_line(f"  paused {pause.paused_on}{where}, {until}; {left} left carried over")
+            print_line("  " + explain_words.pause_line(pause))
     if view.moves:
         console.print()
         console.print(Text("Re-projections", style="bold"))
         for move in view.moves:
-            print_line(
-                f"  {move.on} {move.trigger}: {view.anchor_field} became {move.anchor_on}; "
-                f"due {move.due_from or 'none'} → {move.due_to or 'none'}"
-            )
+            print_line("  " + explain_words.move_line(move, view.anchor_field))
     if view.earlier_runs:
         console.print()
-        runs = ", ".join(f"{start} to {end or 'open'}" for start, end in view.earlier_runs)
-        print_line(f"Earlier runs of this clock (before it restarted): {runs}.")
+        print_line(explain_words.earlier_runs_line(view))
     if view.outcome:
         console.print()
         print_line(view.outcome + ".")
-
-
-def _facts(view: DueExplanation) -> list[tuple[str, Text]]:
-    rows: list[tuple[str, Text]] = [("Rule", Text(view.rule))]
-    rows.append(("Counting", Text(view.day_zero_text)))
-    if view.anchor_field:
-        anchor = f"{view.anchor_field} = {_weekday(view.anchor_on) if view.anchor_on else 'unset'}"
-        if view.anchor_setting:
-            anchor += f" (chosen by the workflow setting {view.anchor_setting})"
-        if view.anchor_set_by == OPEN_TRIGGER:
-            anchor += f"; set when the case was opened on {view.anchor_set_on}"
-        elif view.anchor_set_by:
-            anchor += f"; set by {view.anchor_set_by} on {view.anchor_set_on}"
-    else:
-        when = _weekday(view.anchor_on) if view.anchor_on else "?"
-        anchor = f"the date of {view.anchor_event}, {when}"
-    rows.append(("Anchor", Text(anchor)))
-    started_by = "opening the case" if view.started_by == OPEN_TRIGGER else view.started_by
-    rows.append(("Started", Text(f"{view.started_on} by {started_by}")))
-    if view.due_on:
-        due = _weekday(view.due_on)
-        if view.base_due_on and view.base_due_on != view.due_on:
-            due += f" (from the anchor alone: {view.base_due_on})"
-        if view.warn_from and view.warn_from != view.due_on:
-            due += f"; due soon from {view.warn_from}"
-        rows.append(("Due", Text(due)))
-    if view.stopped_on:
-        rows.append(("Stopped", Text(f"{view.stopped_on} by {view.stopped_by}")))
-    return rows
-
-
-def explanation_json(view: DueExplanation) -> dict[str, Any]:
-    from casereview.cli.render import workdays as workdays_render
-
-    data = dataclasses.asdict(view)
-    data["calculation"] = (
-        workdays_render.explanation_json(view.calculation) if view.calculation else None
-    )
-    data["earlier_runs"] = [{"started_on": s, "ended_on": e} for s, e in view.earlier_runs]
-    return data

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from casereview.cli.render import dashboard
 from casereview.cli.render.console import err, info, out
-from casereview.services.dashboard import DemoTour
+from casereview.services.demo import DemoTour
 
 
 @contextmanager

@@ -1,7 +1,6 @@
-"""Clock status words and colours, and the progress bar: shared by every renderer.
-
-Kept in a module of its own that imports only rich, so `due` (which never loads the
-engine or the workflow models) and `case show` draw statuses identically.
+"""Clock status colours (the words are `presenters.status`'s) and the progress bar:
+shared by every renderer, so `due`, `timeline` and `case show` draw statuses
+identically. Imports only rich and the status words, so `due` stays light.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 from rich.text import Text
 
 from casereview.cli.render.console import err
+from casereview.presenters.status import status_word
 
 STATUS_STYLE = {
     "overdue": "bold red",
@@ -22,19 +22,11 @@ STATUS_STYLE = {
     "running": "green",
     "met": "dim green",
 }
-STATUS_WORD = {
-    "overdue": "overdue",
-    "missed": "missed",
-    "due_soon": "due soon",
-    "paused": "paused",
-    "running": "on track",
-    "met": "met",
-}
 
 
 def status_text(status: str) -> Text:
     """The status as a word (so it reads without colour) in its colour."""
-    return Text(STATUS_WORD.get(status, status), style=STATUS_STYLE.get(status, ""))
+    return Text(status_word(status), style=STATUS_STYLE.get(status, ""))
 
 
 @contextmanager

@@ -1,19 +1,19 @@
 """Output of `casereview workdays …`: plain dates, JSON documents and the explain table.
 
 Results go to stdout, horizon warnings to stderr as `Warning: …` lines (and into the JSON
-`warnings` list, so scripts see them too). The JSON keys below are a public contract,
-documented in docs/calendar.md; add keys, never rename or drop them.
+`warnings` list, so scripts see them too). The JSON shapes are `presenters.workdays`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
 from rich.table import Table
 
 from casereview.cli.render import console
 from casereview.domain.calendar.workdays import Explanation, weekday_name
+from casereview.presenters.workdays import counted_json, explanation_json, shifted_json
 
 
 def shifted(operation: Literal["add", "before"], ex: Explanation, *, as_json: bool) -> None:
@@ -22,15 +22,7 @@ def shifted(operation: Literal["add", "before"], ex: Explanation, *, as_json: bo
     if not as_json:
         console.print_line(ex.result.isoformat())
         return
-    data: dict[str, Any] = {"operation": operation, "date": ex.anchor.isoformat(), "n": ex.n}
-    if operation == "add":
-        data["start_day_counts_as"] = ex.start_day_counts_as
-    data |= {
-        "result": ex.result.isoformat(),
-        "known_through": ex.known_through,
-        "warnings": list(ex.warnings),
-    }
-    console.print_json_data(data)
+    console.print_json_data(shifted_json(operation, ex))
 
 
 def counted(
@@ -47,16 +39,7 @@ def counted(
     if not as_json:
         console.print_line(str(total))
         return
-    console.print_json_data(
-        {
-            "operation": "count",
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "working_days": total,
-            "known_through": known_through,
-            "warnings": list(warnings),
-        }
-    )
+    console.print_json_data(counted_json(start, end, total, known_through, warnings))
 
 
 def explained(ex: Explanation, *, as_json: bool) -> None:
@@ -85,40 +68,6 @@ def explained(ex: Explanation, *, as_json: bool) -> None:
 
     console.out().print(table)
     console.print_line(f"{ex.summary()}. Counted {len(ex.counted)}, skipped {len(ex.skipped)}.")
-
-
-def explanation_json(ex: Explanation) -> dict[str, Any]:
-    """The JSON form of an explanation (also used by future exports)."""
-    return {
-        "operation": "explain",
-        "direction": ex.direction,
-        "date": ex.anchor.isoformat(),
-        "n": ex.n,
-        "start_day_counts_as": ex.start_day_counts_as,
-        "result": ex.result.isoformat(),
-        "anchor": {
-            "date": ex.anchor.isoformat(),
-            "weekday": weekday_name(ex.anchor),
-            "working_day": ex.anchor_reason is None,
-            "reason": ex.anchor_reason,
-        },
-        "counted": [
-            {"date": c.date.isoformat(), "weekday": weekday_name(c.date), "ordinal": c.ordinal}
-            for c in ex.counted
-        ],
-        "skipped": [
-            {
-                "date": s.date.isoformat(),
-                "weekday": weekday_name(s.date),
-                "reason": s.reason,
-                "source": s.source,
-            }
-            for s in ex.skipped
-        ],
-        "summary": ex.summary(),
-        "known_through": ex.known_through,
-        "warnings": list(ex.warnings),
-    }
 
 
 def _warn(warnings: tuple[str, ...]) -> None:

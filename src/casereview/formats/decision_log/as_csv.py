@@ -12,10 +12,8 @@ than mojibake); rows end with CRLF (RFC 4180); cells are quoted only when they c
 comma, a quote or a line break. The digest is the sha256 of every byte of the file before
 the digest row, the byte-order mark included.
 
-Formula injection: a spreadsheet runs a cell that begins with `=`, `+`, `-` or `@` (and
-some versions one beginning with a tab or carriage return) as a formula. Every cell that
-begins with one of those, or with their full-width forms, is written with a leading `'`
-so it is shown as text. The JSON export keeps such text exactly as typed.
+Every cell passes the one formula rule of `formats.cells` (a cell that a spreadsheet
+could run as a formula gets a leading `'`); the JSON export keeps such text as typed.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ import io
 import re
 from typing import BinaryIO
 
+from casereview.formats.cells import FORMULA_START, safe_cell
 from casereview.formats.decision_log.document import (
     ExportFormatError,
     HashingSink,
@@ -62,15 +61,8 @@ COLUMNS = (
     "clocks",
     "entry_hash",
 )
-FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
-"""First characters a spreadsheet may read as the start of a formula (with full-width forms)."""
 _DIGEST_ROW = re.compile(rb"digest,sha256,([0-9a-f]{64})\r\n\Z")
 _FIELD_SIZE_LIMIT = 2**31 - 1
-
-
-def safe_cell(text: str) -> str:
-    """The cell as a spreadsheet will show it: text, never a formula."""
-    return "'" + text if text[:1] in FORMULA_START else text
 
 
 def event_cells(record: DecisionRecord) -> list[str]:
@@ -111,7 +103,7 @@ def _fields_cell(fields: tuple[FieldValue, ...]) -> str:
 
 # A cell starting like a formula, inside a run of cells joined by commas that starts with
 # "event" (a literal first character lets the regex engine skip from comma to comma).
-_FORMULA_AFTER_COMMA = re.compile(",[=+\\-@\t\r\uff1d\uff0b\uff0d\uff20]").search
+_FORMULA_AFTER_COMMA = re.compile(f",[{re.escape(''.join(sorted(FORMULA_START)))}]").search
 
 
 def _text_cell(text: str) -> str:

@@ -3,11 +3,11 @@
 Two levels, both pure (the service layer supplies the regenerated export and the
 database look-ups):
 
-1. `check_file`: the file alone. Its format is recognised from its first bytes, its
-   digest recomputed and compared with the one it carries, its structure checked (the
-   metadata agrees with the rows it introduces; no event appears twice). A digest has no
-   key, so this proves the file has not changed *by accident or by someone who did not
-   recompute the digest*; it cannot prove who made the file.
+1. `check_file`: the file alone. Its format is recognised from its first bytes (see
+   `formats.registry`), its digest recomputed and compared with the one it carries, its
+   structure checked (the metadata agrees with the rows it introduces; no event appears
+   twice). A digest has no key, so this proves the file has not changed *by accident or
+   by someone who did not recompute the digest*; it cannot prove who made the file.
 2. `compare`: the file against the same export regenerated from the database at the
    file's own chain head, filter and options. Every row must be present, equal, and no
    row may be missing: this proves the file is what the log says, as far as the log
@@ -16,21 +16,12 @@ database look-ups):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from casereview.formats.decision_log.as_csv import BOM, read_csv
-from casereview.formats.decision_log.as_json import read_json
-from casereview.formats.decision_log.as_markdown import META_PREFIX, read_markdown
+from casereview.formats import registry
 from casereview.formats.decision_log.document import ExportFormatError, ParsedExport
 from casereview.formats.decision_log.records import EXPORT_NAME, FORMAT_VERSION
-
-READERS: dict[str, Callable[[bytes], ParsedExport]] = {
-    "csv": read_csv,
-    "json": read_json,
-    "md": read_markdown,
-}
 
 
 @dataclass(frozen=True)
@@ -45,26 +36,15 @@ class Finding:
         return f"event {self.seq}: {self.message}" if self.seq is not None else self.message
 
 
-def detect_format(data: bytes) -> str | None:
-    """The export format a file's first bytes announce, or None."""
-    if data.startswith(BOM):
-        return "csv"
-    if data.startswith(b"{"):
-        return "json"
-    if data.startswith(META_PREFIX.encode("ascii")):
-        return "md"
-    return None
-
-
 def read_export(data: bytes) -> ParsedExport:
     """Parse any decision-log format (ExportFormatError if the bytes are none of them)."""
-    fmt = detect_format(data)
+    fmt = registry.detect(data)
     if fmt is None:
         raise ExportFormatError(
             "this is not a casereview decision-log export (it does not begin like a CSV, "
             "JSON or Markdown export)"
         )
-    return READERS[fmt](data)
+    return fmt.codec().reader(data)
 
 
 def check_file(parsed: ParsedExport) -> list[Finding]:

@@ -33,7 +33,6 @@ from casereview.domain.workflow.model import WorkflowDefinition
 
 EXPORT_NAME = "casereview decision log"
 FORMAT_VERSION = 1
-FORMATS = ("csv", "json", "md")
 
 
 class WorkflowRef(NamedTuple):

@@ -5,8 +5,8 @@ reviews on time and late per financial quarter) and, with `--detail`, `case` (on
 case behind a figure, with the dates that put it there). Columns after `pseudonym` are
 the union of the figures' detail columns, blank where a figure has no such column.
 Text typed by people (references, pseudonyms) that a spreadsheet would read as a formula
-is prefixed with an apostrophe, by the same rule as the decision-log CSV export. The text
-starts with a UTF-8 byte-order mark and rows end with CRLF (RFC 4180).
+is prefixed with an apostrophe (the one rule of `formats.cells`). The text starts with
+a UTF-8 byte-order mark and rows end with CRLF (RFC 4180).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import io
 from collections.abc import Iterator
 
 from casereview.domain.reporting.figures import Cell, Report
-from casereview.formats.decision_log.as_csv import safe_cell
+from casereview.formats.cells import safe_cell
 
 _PIECE = 1 << 16  # characters buffered before a piece is handed to the writer
 BOM = "\ufeff"  # so Excel reads the file as UTF-8, as the decision-log CSV does

@@ -1,0 +1,76 @@
+"""The due list as people and scripts read it: its heading, its summary sentence, and the
+stable record of each open clock (the keys of its JSON and the CSV header, documented
+in docs/user-guide.md: add keys, never rename or drop them).
+
+Imports nothing heavy: the dashboard is the command that runs most often.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from casereview.errors import Input, Speller
+from casereview.presenters.words import day, plural
+from casereview.services.due import SOON_WORKING_DAYS
+
+if TYPE_CHECKING:
+    from casereview.services.due import DueItem, DueList
+
+DUE_COLUMNS = (
+    "ref",
+    "pseudonym",
+    "case_state",
+    "clock_id",
+    "label",
+    "kind",
+    "state",
+    "status",
+    "anchor_on",
+    "started_on",
+    "due_on",
+    "working_days_left",
+    "remaining_days",
+)
+"""The keys of each open clock's record, in this order."""
+
+
+def heading(result: DueList) -> str:
+    """`Open clocks on Mon 2026-11-23`."""
+    return f"Open clocks on {day(dt.date.fromisoformat(result.as_of))}"
+
+
+def summary_line(result: DueList, spell: Speller) -> str:
+    """The counts over every open clock, whatever the rows shown; `spell` writes the
+    input that shows every row as the front end offers it."""
+    s = result.summary
+    line = (
+        f"{s.overdue} overdue, {s.due_next_5} due in the next {SOON_WORKING_DAYS} working days, "
+        f"{s.paused} paused ({plural(s.open, 'open clock')}"
+    )
+    if s.shown < s.matching:
+        show_all = spell(Input("all"))
+        line += f"; the {s.shown} most urgent of {s.matching} shown, {show_all} for every one"
+    elif s.matching != s.open:
+        line += f"; {s.matching} shown"
+    line += "). Left: working days from the as-of date to the due date."
+    return line
+
+
+def due_json(result: DueList) -> dict[str, Any]:
+    """The documented JSON of the due list."""
+    return {
+        "as_of": result.as_of,
+        "within": result.within,
+        "overdue_only": result.overdue_only,
+        "limit": result.limit,
+        "summary": dataclasses.asdict(result.summary),
+        "clocks": [clock_record(item) for item in result.items],
+    }
+
+
+def clock_record(item: DueItem) -> dict[str, Any]:
+    """One open clock, keyed by `DUE_COLUMNS`."""
+    values = dataclasses.asdict(item)
+    return {key: values[key] for key in DUE_COLUMNS}

@@ -1,0 +1,279 @@
+"""A case's timeline as people read it: a sentence for every clock change, due date passed
+and clock run, and the timeline's stable JSON shape (documented in docs/user-guide.md:
+add keys, never rename or drop them).
+
+`present` turns the facts `services.timeline` returns into a `Timeline` of ISO dates,
+numbers and sentences; every front end draws that.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from casereview.presenters import clocks as clock_words
+from casereview.presenters.status import status_word
+from casereview.presenters.words import amount, iso
+from casereview.services.timeline import (
+    CaseTimeline,
+    ClockChange,
+    ClockRun,
+    DueDatePassed,
+    TimelineEvent,
+)
+
+OPEN_LABEL = "Case opened"
+"""The label of the event that opened the case (not one of the workflow's triggers)."""
+
+
+@dataclass(frozen=True)
+class ClockNote:
+    """What happened to one clock at one event (or where it stands today)."""
+
+    clock_id: str
+    label: str
+    change: str  # started | restarted | stopped | paused | resumed | moved | open
+    status: str  # the clock's status that day: running, due_soon, overdue, paused, met, missed
+    due_on: str | None
+    margin: int | None  # stopped/open: budget to spare (negative: late), in `unit`
+    unit: str  # working_days | calendar_days
+    text: str
+
+
+@dataclass(frozen=True)
+class EventEntry:
+    on: str
+    seq: int
+    trigger: str
+    trigger_label: str
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    on_behalf_of: str | None
+    role: str | None
+    rationale: str | None
+    fields: dict[str, Any]
+    clocks: tuple[ClockNote, ...]
+    kind: str = "event"
+
+
+@dataclass(frozen=True)
+class DuePassed:
+    on: str
+    clock_id: str
+    label: str
+    due_on: str
+    text: str
+    kind: str = "due_passed"
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    """One run of one clock: its planned window against what actually happened."""
+
+    clock_id: str
+    label: str
+    kind: str
+    run: int  # 1 for the first run; a clock that restarts gets a bar per run
+    planned_from: str
+    planned_to: str | None  # the due date (after any pause moved it)
+    actual_from: str
+    actual_to: str  # stopped, restarted, or today while open
+    open: bool
+    status: str  # met | missed | restarted | running | due_soon | overdue | paused
+    pauses: tuple[tuple[str, str], ...]  # (paused on, resumed on or actual_to)
+    overrun: int  # how far actual_to is past planned_to, in `unit` (0 if not)
+    unit: str
+    result: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    ref: str
+    pseudonym: str
+    state: str
+    state_label: str
+    closed: bool
+    today: str
+    entries: tuple[EventEntry | DuePassed, ...]
+    now: tuple[ClockNote, ...]
+    bars: tuple[ChartBar, ...]
+    axis_from: str
+    axis_to: str
+    hidden_fields: tuple[str, ...] = field(default=())
+
+
+def present(facts: CaseTimeline) -> Timeline:
+    """The timeline in sentences, dates as ISO text."""
+    entries: list[EventEntry | DuePassed] = []
+    for entry in facts.entries:
+        if isinstance(entry, TimelineEvent):
+            entries.append(_event(entry))
+        else:
+            entries.append(_passed(entry))
+    return Timeline(
+        ref=facts.ref,
+        pseudonym=facts.pseudonym,
+        state=facts.state,
+        state_label=facts.state_label,
+        closed=facts.closed,
+        today=facts.today.isoformat(),
+        entries=tuple(entries),
+        now=tuple(_open_note(c) for c in facts.now),
+        bars=tuple(_bar(r) for r in facts.runs),
+        axis_from=facts.axis_from.isoformat(),
+        axis_to=facts.axis_to.isoformat(),
+        hidden_fields=facts.hidden_fields,
+    )
+
+
+def timeline_json(view: Timeline) -> dict[str, Any]:
+    """The timeline as its documented JSON."""
+    data = dataclasses.asdict(view)
+    data["entries"] = [{"kind": e.pop("kind"), **e} for e in data["entries"]]
+    data["bars"] = [
+        {**b, "pauses": [{"from": f, "to": t} for f, t in b["pauses"]]} for b in data["bars"]
+    ]
+    return data
+
+
+def _event(event: TimelineEvent) -> EventEntry:
+    return EventEntry(
+        on=event.on.isoformat(),
+        seq=event.seq,
+        trigger=event.trigger,
+        trigger_label=event.trigger_label if event.trigger_label is not None else OPEN_LABEL,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        actor=event.actor,
+        on_behalf_of=event.on_behalf_of,
+        role=event.role,
+        rationale=event.rationale,
+        fields=event.fields,
+        clocks=tuple(_note(c) for c in event.changes),
+    )
+
+
+def _note(change: ClockChange) -> ClockNote:
+    """A clock change at an event, in one sentence."""
+    after, before, rule = change.clock, change.before, change.clock.rule
+    unit = clock_words.counting_unit(rule)
+    margin = None
+    if change.change == "stopped":
+        text = clock_words.stopped(after, change.standing)
+        margin = change.standing.margin if change.standing is not None else None
+    elif change.change in ("started", "restarted"):
+        text = f"{rule.label} {change.change}: {clock_words.started(after)}"
+        if after.state == "paused":
+            text += f"; paused at once (case in {change.case_state})"
+    elif change.change == "moved":
+        assert before is not None
+        old = before.due_on.isoformat() if before.due_on else "no date"
+        new = after.due_on.isoformat() if after.due_on else "no date"
+        anchor = after.anchor_on.isoformat() if after.anchor_on else "unset"
+        text = (
+            f"{rule.label} due date moved from {old} to {new} "
+            f"({rule.anchor_field} changed to {anchor})"
+        )
+    elif change.change == "paused":
+        left = after.pauses[-1].remaining
+        text = f"{rule.label} paused (case in {change.case_state}): {amount(left, unit)} left"
+    else:  # resumed
+        pause = after.pauses[-1]
+        held = (change.on - pause.paused_on).days
+        due = after.due_on.isoformat() if after.due_on else "no date"
+        text = (
+            f"{rule.label} resumed after {amount(held, 'calendar_days')} paused: "
+            f"{amount(pause.remaining, unit)} left, now due {due}"
+        )
+    return ClockNote(
+        clock_id=rule.id,
+        label=rule.label,
+        change=change.change,
+        status=change.status,
+        due_on=iso(after.due_on),
+        margin=margin,
+        unit=unit,
+        text=text,
+    )
+
+
+def _passed(entry: DueDatePassed) -> DuePassed:
+    rule, due = entry.rule, entry.due_on.isoformat()
+    if rule.ends_on_due:
+        text = f"{rule.label}: its period ended on {due} (a reminder; nothing was due)"
+    else:
+        text = f"{rule.label}: due date {due} passed with the clock still running"
+    return DuePassed(entry.on.isoformat(), rule.id, rule.label, due, text)
+
+
+def _open_note(change: ClockChange) -> ClockNote:
+    """Where an open clock stands today, in one sentence."""
+    clock = change.clock
+    rule = clock.rule
+    unit = clock_words.counting_unit(rule)
+    due = iso(clock.due_on)
+    margin: int | None = None
+    if clock.state == "paused":
+        left = clock.remaining if clock.remaining is not None else 0
+        since = clock.pauses[-1].paused_on.isoformat()
+        text = f"{rule.label}: paused since {since}, {amount(left, unit)} left when it resumes"
+    elif clock.due_on is None or change.standing is None:
+        text = f"{rule.label}: running, no due date until {clock.missing_anchor} is set"
+    else:
+        margin = change.standing.margin
+        assert margin is not None
+        where = change.standing.position
+        place = f"{where}, " if where is not None else ""
+        if change.status == "overdue":
+            text = f"{rule.label}: due {due}, {amount(max(-margin, 0), unit)} late"
+        else:
+            text = f"{rule.label}: {place}due {due}, {amount(margin, unit)} left"
+    return ClockNote(rule.id, rule.label, "open", change.status, due, margin, unit, text)
+
+
+def _bar(run: ClockRun) -> ChartBar:
+    c = run.clock
+    pauses = tuple(
+        (p.paused_on.isoformat(), (p.resumed_on or run.end).isoformat()) for p in c.pauses
+    )
+    return ChartBar(
+        clock_id=c.rule.id,
+        label=c.rule.label,
+        kind=c.rule.kind,
+        run=run.run,
+        planned_from=run.start.isoformat(),
+        planned_to=iso(c.due_on),
+        actual_from=run.start.isoformat(),
+        actual_to=run.end.isoformat(),
+        open=run.open,
+        status=run.status,
+        pauses=pauses,
+        overrun=run.overrun,
+        unit=clock_words.counting_unit(c.rule),
+        result=_result(run),
+    )
+
+
+def _result(run: ClockRun) -> str:
+    """How a clock run turned out, or how it stands: `missed by 2 working days`."""
+    clock, status = run.clock, run.status
+    unit = clock_words.counting_unit(clock.rule)
+    if status == "restarted":
+        return f"restarted {run.end.isoformat()}"
+    if status == "paused":
+        left = clock.remaining if clock.remaining is not None else 0
+        return f"paused, {amount(left, unit)} left"
+    if status == "missed":
+        return f"missed by {amount(run.overrun, unit)}"
+    if status == "overdue":
+        return f"overdue by {amount(run.overrun, unit)}"
+    margin = run.margin
+    if status == "met":
+        if clock.rule.ends_on_due or margin is None:
+            return "met"
+        return "met on the due date" if margin == 0 else f"met, {amount(margin, unit)} to spare"
+    if margin is None:
+        return "running, no due date yet"
+    return f"{status_word(status)}, {amount(margin, unit)} left"

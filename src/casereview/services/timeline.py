@@ -1,0 +1,282 @@
+"""A case's life in order: its events, what each did to the clocks, the due dates that
+passed in between, and each clock run's plan against what happened.
+
+Everything returned is a fact: dates, numbers, ids, workflow labels and the clock
+states themselves. The sentences a person reads are `presenters.timeline`'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from casereview.domain import clocks
+from casereview.services import case_history
+from casereview.services.case_history import Standing
+from casereview.services.context import ServiceContext
+
+if TYPE_CHECKING:
+    from casereview.domain.calendar.workdays import WorkingDayCalendar
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    """What one event did to one clock or, with `change` "open", where an open clock
+    stands today."""
+
+    change: str  # started | restarted | stopped | paused | resumed | moved | open
+    clock: clocks.ClockState  # after the event
+    before: clocks.ClockState | None  # just before the event
+    on: dt.date
+    status: str  # the clock's status that day: running, due_soon, overdue, paused, met, missed
+    case_state: str  # the case's state after the event (the state that paused a clock)
+    standing: Standing | None  # stopped: on the stop day; open and not paused: today
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    on: dt.date
+    seq: int
+    trigger: str
+    trigger_label: str | None  # None: not one of the workflow's triggers (the opening)
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    on_behalf_of: str | None
+    role: str | None
+    rationale: str | None
+    fields: dict[str, Any]
+    changes: tuple[ClockChange, ...]
+
+
+@dataclass(frozen=True)
+class DueDatePassed:
+    """A due date that passed with its clock still running, before the next event."""
+
+    on: dt.date
+    rule: clocks.ClockRule
+    due_on: dt.date
+
+
+@dataclass(frozen=True)
+class ClockRun:
+    """One run of one clock: its planned window against what actually happened."""
+
+    clock: clocks.ClockState  # at the end of the run, or now
+    run: int  # 1 for the first run; a clock that restarts has a run per start
+    start: dt.date  # the anchor or the start, whichever is earlier
+    end: dt.date  # stopped, restarted, the reminder's date, or today while open
+    open: bool
+    status: str  # met | missed | restarted | running | due_soon | overdue | paused
+    overrun: int  # how far the run went past the due date, in the counting unit (0 if not)
+    margin: int | None  # budget left on `end` (negative: late), in the counting unit
+
+
+@dataclass(frozen=True)
+class CaseTimeline:
+    ref: str
+    pseudonym: str
+    state: str
+    state_label: str
+    closed: bool
+    today: dt.date
+    entries: tuple[TimelineEvent | DueDatePassed, ...]
+    now: tuple[ClockChange, ...]  # the clocks still open today
+    runs: tuple[ClockRun, ...]
+    axis_from: dt.date
+    axis_to: dt.date
+    hidden_fields: tuple[str, ...] = field(default=())
+
+
+def timeline(ctx: ServiceContext, ref: str) -> CaseTimeline:
+    """A case's life in order: events, clock changes and due dates passing; each clock run."""
+    loaded = case_history.load(ctx, ref)
+    today = ctx.clock.today()
+    cal = ctx.calendar
+    definition = loaded.definition
+    personal = definition.personal_field_ids
+    entries: list[TimelineEvent | DueDatePassed] = []
+    reported: set[tuple[str, dt.date, dt.date]] = set()
+    hidden: set[str] = set()
+    moments = loaded.moments
+    for index, moment in enumerate(moments):
+        facts = moment.facts
+        row = loaded.events.get(facts.seq or -1, {})
+        trigger = definition.triggers_by_id.get(facts.trigger)
+        fields = dict(_event_fields(row))
+        fields.pop("pseudonym", None)
+        for name in [n for n in fields if n in personal]:
+            hidden.add(name)
+            del fields[name]
+        entries.append(
+            TimelineEvent(
+                on=facts.occurred_on,
+                seq=int(facts.seq or 0),
+                trigger=facts.trigger,
+                trigger_label=trigger.label if trigger is not None else None,
+                from_state=_opt(row.get("from_state")),
+                to_state=_opt(row.get("to_state")),
+                actor=str(row.get("actor", "")),
+                on_behalf_of=_opt(row.get("on_behalf_of")),
+                role=_opt(row.get("role")),
+                rationale=_opt(row.get("rationale")),
+                fields=fields,
+                changes=tuple(_changes(moment, loaded.rules, cal)),
+            )
+        )
+        end = moments[index + 1].facts.occurred_on if index + 1 < len(moments) else today
+        entries.extend(_passed(moment, loaded.rules, end, reported))
+    final = moments[-1].after if moments else {}
+    still_open = [
+        final[r.id]
+        for r in loaded.rules
+        if r.id in final
+        and final[r.id].state != "stopped"
+        and not case_history.reminder_over(final[r.id], today)
+    ]
+    now = tuple(_open(c, loaded.state, today, cal) for c in still_open)
+    runs = _runs(moments, loaded.rules, today, cal)
+    starts = [r.start for r in runs]
+    if moments:
+        starts.append(moments[0].facts.occurred_on)
+    ends = [today]
+    ends += [r.end for r in runs]
+    ends += [r.clock.due_on for r in runs if r.clock.due_on]
+    state_def = definition.states_by_id.get(loaded.state)
+    return CaseTimeline(
+        ref=ref,
+        pseudonym=loaded.pseudonym,
+        state=loaded.state,
+        state_label=state_def.label if state_def is not None else loaded.state,
+        closed=loaded.closed,
+        today=today,
+        entries=tuple(entries),
+        now=now,
+        runs=tuple(runs),
+        axis_from=min(starts, default=today),
+        axis_to=max(ends),
+        hidden_fields=tuple(sorted(hidden)),
+    )
+
+
+def _event_fields(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    value = row.get("fields")
+    if isinstance(value, str):
+        loaded = json.loads(value)
+        return loaded if isinstance(loaded, dict) else {}
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _changes(
+    moment: clocks.Moment, rules: Sequence[clocks.ClockRule], cal: WorkingDayCalendar
+) -> list[ClockChange]:
+    facts = moment.facts
+    day = facts.occurred_on
+    started = {c.rule.id for c in moment.started()}
+    stopped = {c.rule.id for c in moment.stopped()}
+    changes: list[ClockChange] = []
+
+    def change(
+        kind: str, after: clocks.ClockState, before: clocks.ClockState | None
+    ) -> ClockChange:
+        where = None
+        if kind == "stopped" and after.due_on is not None and after.stopped_on is not None:
+            where = case_history.standing(after, after.stopped_on, cal)
+        status = clocks.status(after, day)
+        return ClockChange(kind, after, before, day, status, facts.to_state, where)
+
+    for rule in rules:
+        after = moment.after.get(rule.id)
+        before = moment.before.get(rule.id)
+        if after is None or after is before:
+            continue
+        if rule.id in stopped:
+            changes.append(change("stopped", after, before))
+            continue
+        if rule.id in started:
+            restarted = before is not None and before.state != "stopped"
+            changes.append(change("restarted" if restarted else "started", after, before))
+            continue
+        if before is None:
+            continue
+        if len(after.reprojections) > len(before.reprojections):
+            changes.append(change("moved", after, before))
+        if before.state == "running" and after.state == "paused":
+            changes.append(change("paused", after, before))
+        elif before.state == "paused" and after.state == "running":
+            changes.append(change("resumed", after, before))
+    return changes
+
+
+def _passed(
+    moment: clocks.Moment,
+    rules: Sequence[clocks.ClockRule],
+    end: dt.date,
+    reported: set[tuple[str, dt.date, dt.date]],
+) -> list[DueDatePassed]:
+    """Due dates that passed, with the clock still running, before the next event
+    (or before today); the clocks cannot change between events."""
+    start = moment.facts.occurred_on
+    found: list[tuple[dt.date, int, DueDatePassed]] = []
+    for order, rule in enumerate(rules):
+        clock = moment.after.get(rule.id)
+        if clock is None or clock.state != "running" or clock.due_on is None:
+            continue
+        if clock.due_on >= end:
+            continue
+        key = (rule.id, clock.started_on, clock.due_on)
+        if key in reported:
+            continue
+        reported.add(key)
+        on = max(clock.due_on, start)
+        found.append((on, order, DueDatePassed(on, rule, clock.due_on)))
+    return [entry for _, _, entry in sorted(found, key=lambda t: (t[0], t[1]))]
+
+
+def _open(
+    clock: clocks.ClockState, case_state: str, today: dt.date, cal: WorkingDayCalendar
+) -> ClockChange:
+    where = None
+    if clock.state != "paused" and clock.due_on is not None:
+        where = case_history.standing(clock, today, cal)
+    status = clocks.status(clock, today)
+    return ClockChange("open", clock, None, today, status, case_state, where)
+
+
+def _runs(
+    moments: Sequence[clocks.Moment],
+    rules: Sequence[clocks.ClockRule],
+    today: dt.date,
+    cal: WorkingDayCalendar,
+) -> list[ClockRun]:
+    found: list[ClockRun] = []
+    for run in case_history.runs(moments, rules):
+        c = run.clock
+        start = min(c.anchor_on, c.started_on) if c.anchor_on else c.started_on
+        is_open = False
+        if run.restarted_on is not None:
+            end, status = run.restarted_on, "restarted"
+        elif c.state == "stopped" and c.stopped_on is not None:
+            end, status = c.stopped_on, clocks.status(c, today)
+        elif case_history.reminder_over(c, today) and c.due_on is not None:
+            end, status = c.due_on, "met"
+        else:
+            end, status, is_open = today, clocks.status(c, today), True
+        # Time on hold is not overrun: a paused clock's due date is suspended.
+        counted_to = c.pauses[-1].paused_on if c.state == "paused" and is_open else end
+        overrun = 0
+        if c.due_on is not None and counted_to > c.due_on and not c.rule.ends_on_due:
+            late = case_history.margin(c, counted_to, cal)
+            overrun = max(-(late or 0), 1)
+        margin = None
+        if status in ("met", "running", "due_soon"):
+            margin = case_history.margin(c, end, cal)
+        found.append(ClockRun(c, run.run, start, end, is_open, status, overrun, margin))
+    return found
