@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from casereview.domain import clocks
-from casereview.domain.calendar.workdays import default_calendar
+from casereview.infra.bank_holidays import default_calendar
 
 D = dt.date.fromisoformat
 CAL = default_calendar()
