@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from casereview.domain import clocks
+from casereview.domain.calendar import units
 from casereview.infra.bank_holidays import default_calendar
 
 D = dt.date.fromisoformat
@@ -176,7 +177,7 @@ def test_reminder_clock_is_met_once_its_date_passes():
     ],
 )
 def test_add_months_clamps_to_month_end(start, months, expected):
-    assert clocks.add_months(D(start), months) == D(expected)
+    assert units.add_months(D(start), months) == D(expected)
 
 
 def test_missing_anchor_is_reported_not_guessed():
