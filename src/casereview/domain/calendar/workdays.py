@@ -1,35 +1,13 @@
-"""The working-day calendar for England: which days count, and date arithmetic over them.
+"""The working-day calendar: which days count, and date arithmetic over them.
 
-This module owns the answer to "is this a working day?" and everything derived from it:
-N working days after a date, N working days before it, the number of working days
-between two dates, and an explanation of each result that lists every day counted and
-every day skipped with its reason; and the overrides format (parsed from text) that
-corrects the bank holidays. It is pure: it reads no files and no environment. Where the
-England holidays come from (the `holidays` package, the overrides files, the default
-calendar) is `casereview.infra.bank_holidays`.
-
-What it promises:
-
-* A working day is Monday to Friday, less the bank holidays the calendar is built with.
-  Every holiday keeps its provenance (the package version, or the override's cited
-  source). `WorkingDayCalendar.with_overrides` applies overrides files in order to a
-  list of holidays; a later file wins for a date.
-* "N working days after D": D is day 0 whether or not it is a working day; the result is
-  the Nth working day after D. With `start_is_day_one=True` and D a working day, D is
-  day 1 (the result is one working day earlier); when D is not a working day the two
-  rules agree. Zero working days after D is D itself under either rule.
-* "N working days before D": the Nth working day counting back from D, D not counted.
-  Zero working days before D is D itself.
-* `count_working_days(start, end)` is the number of working days in (start, end], so
-  `count_working_days(d, add_working_days(d, n)) == n`. It is negative when end < start:
-  `count_working_days(a, b) == -count_working_days(b, a)`.
-* Dates from `MIN_DATE` to `MAX_DATE` are supported; a date outside, or a count whose
-  result would land outside, raises `OutOfRange`. A negative count raises `InvalidInput`.
-* One-off bank holidays are proclaimed individually, so nothing after the calendar's
-  `known_through` year can be certain. `horizon_warnings` (and every `Explanation`)
-  reports a computation that reaches past it.
-* Each call is O(1): the whole supported range is indexed once, when the calendar is
-  built, as a sorted tuple of working days and a running count per calendar day.
+This module owns the answer to "is this a working day?" and what follows from it: N
+working days after or before a date, the working days between two dates, an explanation
+of each result that lists every day counted and every day skipped with its reason, and
+the bank-holiday overrides format (parsed from text) with how overrides correct a list
+of holidays. It is pure: where England's holidays come from (the `holidays` package, the
+overrides files, the default calendar) is `casereview.infra.bank_holidays`. The counting
+rules (day 0 and day 1, counting back, the supported range, the `known_through` horizon)
+are stated in docs/calendar.md; every method's docstring gives its own.
 """
 
 from __future__ import annotations
