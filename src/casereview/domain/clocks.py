@@ -15,6 +15,7 @@ dates, counts, words) is its strategy in `casereview.domain.calendar.units`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -48,7 +49,7 @@ class ClockRule:
     reproject_on: frozenset[str]
     ends_on_due: bool
 
-    @property
+    @functools.cached_property
     def clock_unit(self) -> Unit:
         """The strategy for `unit`: due dates, counts and words."""
         return unit_named(self.unit)
@@ -132,9 +133,10 @@ def rules_for(definition: WorkflowDefinition) -> list[ClockRule]:
 
 def project_due(rule: ClockRule, anchor: dt.date, cal: Calendar) -> dt.date:
     """The rule's due date from `anchor`, before any pause moves it."""
-    return rule.clock_unit.due(
-        anchor, rule.budget, cal, direction=rule.direction, day_one=rule.day_one
-    )
+    unit = rule.clock_unit
+    if rule.direction == "after":
+        return unit.after(anchor, rule.budget, cal, day_one=rule.day_one)
+    return unit.before(anchor, rule.budget, cal)
 
 
 def _warn_from(rule: ClockRule, due: dt.date, cal: Calendar) -> dt.date:
@@ -357,7 +359,11 @@ def position(clock: ClockState, on: dt.date, cal: Calendar) -> Position | None:
     if clock.anchor_on is None or clock.due_on is None or rule.direction != "after":
         return None
     unit = rule.clock_unit
-    paused = [(p.paused_on, p.resumed_on) for p in clock.pauses if p.resumed_on is not None]
+    paused = (
+        [(p.paused_on, p.resumed_on) for p in clock.pauses if p.resumed_on is not None]
+        if clock.pauses
+        else ()
+    )
     day, of = unit.position(
         clock.anchor_on, on, clock.due_on, rule.budget, paused, cal, day_one=rule.day_one
     )

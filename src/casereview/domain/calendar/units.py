@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from calendar import monthrange
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ class Unit(ABC):
         on: dt.date,
         due: dt.date,
         budget: int,
-        paused: Iterable[tuple[dt.date, dt.date]],
+        paused: Sequence[tuple[dt.date, dt.date]],
         cal: Calendar,
         *,
         day_one: bool = False,
@@ -231,6 +231,9 @@ class WorkingDays(Unit):
     def between(self, start: dt.date, end: dt.date, cal: Calendar) -> int:
         return cal.count_working_days(start, end)
 
+    def remaining(self, on: dt.date, due: dt.date, cal: Calendar) -> int:
+        return cal.count_working_days(on, due)
+
     def resume(self, on: dt.date, remaining: int, cal: Calendar) -> dt.date:
         if remaining >= 0:
             return cal.add_working_days(on, remaining)
@@ -249,12 +252,12 @@ class WorkingDays(Unit):
         on: dt.date,
         due: dt.date,
         budget: int,
-        paused: Iterable[tuple[dt.date, dt.date]],
+        paused: Sequence[tuple[dt.date, dt.date]],
         cal: Calendar,
         *,
         day_one: bool = False,
     ) -> tuple[int, int]:
-        held = sum(cal.count_working_days(start, end) for start, end in paused)
+        held = sum(cal.count_working_days(start, end) for start, end in paused) if paused else 0
         day = cal.count_working_days(anchor, on) - held
         if day_one and cal.is_working_day(anchor):
             day += 1
@@ -271,6 +274,9 @@ class _CountedInCalendarDays(Unit):
     def between(self, start: dt.date, end: dt.date, cal: Calendar) -> int:
         return (end - start).days
 
+    def remaining(self, on: dt.date, due: dt.date, cal: Calendar) -> int:
+        return (due - on).days
+
     def resume(self, on: dt.date, remaining: int, cal: Calendar) -> dt.date:
         return on + dt.timedelta(days=remaining)
 
@@ -280,14 +286,14 @@ class _CountedInCalendarDays(Unit):
         on: dt.date,
         due: dt.date,
         budget: int,
-        paused: Iterable[tuple[dt.date, dt.date]],
+        paused: Sequence[tuple[dt.date, dt.date]],
         cal: Calendar,
         *,
         day_one: bool = False,
     ) -> tuple[int, int]:
         # Measured against the span to the due date, not the budget: for months the
         # budget is not a number of days.
-        held = sum((end - start).days for start, end in paused)
+        held = sum((end - start).days for start, end in paused) if paused else 0
         return (on - anchor).days - held, (due - anchor).days - held
 
 
