@@ -36,11 +36,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from casereview.domain.calendar.workdays import (
-    WorkingDayCalendar,
-    add_working_days,
-    default_calendar,
-)
+from casereview.domain.calendar.workdays import WorkingDayCalendar
+from casereview.infra.bank_holidays import add_working_days, default_calendar, england_calendar
 
 Pair = tuple[dt.date, int]
 
@@ -96,7 +93,7 @@ def bench_ours(cal: WorkingDayCalendar, pairs: Sequence[Pair], runs: int) -> lis
             time_calls(cal.add_working_days, pairs, runs),
         ),
         Timing(
-            "casereview workdays.add_working_days (module)",
+            "casereview bank_holidays.add_working_days",
             time_calls(add_working_days, pairs, runs),
         ),
     ]
@@ -177,8 +174,8 @@ def bench_numpy(cal: WorkingDayCalendar, pairs: Sequence[Pair], runs: int) -> li
 
 COLD_BUILD = (
     "import time; t0 = time.perf_counter(); "
-    "from casereview.domain.calendar.workdays import WorkingDayCalendar; "
-    "WorkingDayCalendar.england(environ={}); "
+    "from casereview.infra.bank_holidays import england_calendar; "
+    "england_calendar(environ={}); "
     "print(time.perf_counter() - t0)"
 )
 COLD_IMPORT = (
@@ -276,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Calls per run: {calls} (workalendar {slow_calls}).")
     print()
 
-    cal = WorkingDayCalendar.england(environ={})
+    cal = england_calendar(environ={})
     pairs = make_pairs(calls)
     timings = (
         bench_ours(cal, pairs, runs)
@@ -293,8 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("fresh interpreter: import + build", cold_seconds(COLD_BUILD, build_runs)),
         ("fresh interpreter: import holidays only", cold_seconds(COLD_IMPORT, build_runs)),
         (
-            "in process: WorkingDayCalendar.england()",
-            warm_seconds(lambda: WorkingDayCalendar.england(environ={}), build_runs),
+            "in process: england_calendar()",
+            warm_seconds(lambda: england_calendar(environ={}), build_runs),
         ),
         (
             "in process: index only, WorkingDayCalendar(...)",

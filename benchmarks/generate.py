@@ -36,7 +36,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from casereview.domain.calendar.workdays import WorkingDayCalendar, default_calendar
+from casereview.domain.calendar.workdays import WorkingDayCalendar
+from casereview.infra.bank_holidays import default_calendar
 from casereview.infra.now import Clock, SystemClock
 from casereview.services import bulk, users
 from casereview.services.bulk import CaseScript, Step

@@ -300,7 +300,7 @@ def command_list(
 def _floor_queries(today: str) -> list[str] | None:
     """The due command's SQL and parameters for `today`, or None on an older casereview."""
     try:
-        from casereview.domain.calendar.workdays import default_calendar
+        from casereview.infra.bank_holidays import default_calendar
         from casereview.store.dashboard_queries import COUNTS_SQL, DATED_SQL
     except ImportError:
         return None
@@ -414,10 +414,10 @@ def machine() -> dict[str, Any]:
 def calendar_figures(quick: bool, runs: int) -> list[dict[str, Any]]:
     """add_working_days calls per second: casereview, numpy and workalendar, in process."""
     from benchmarks import calendar_bench
-    from casereview.domain.calendar.workdays import WorkingDayCalendar
+    from casereview.infra.bank_holidays import england_calendar
 
     calls = 2_000 if quick else 200_000
-    cal = WorkingDayCalendar.england(environ={})
+    cal = england_calendar(environ={})
     pairs = calendar_bench.make_pairs(calls)
     timings = (
         calendar_bench.bench_ours(cal, pairs, runs)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from casereview.domain.calendar.workdays import OVERRIDES_ENV, reset_default_calendar
+from casereview.infra.bank_holidays import OVERRIDES_ENV, reset_default_calendar
 
 
 @pytest.fixture(autouse=True)

@@ -37,7 +37,6 @@ import json
 import pytest
 
 from casereview.domain import clocks
-from casereview.domain.calendar.workdays import default_calendar
 from casereview.domain.clocks import ClockRule, EventFacts
 from casereview.domain.reporting.case_facts import (
     CaseHistory,
@@ -52,6 +51,7 @@ from casereview.formats.report import as_csv as csv_out
 from casereview.formats.report import as_html as html
 from casereview.formats.report import as_json as json_out
 from casereview.formats.report import as_markdown as markdown
+from casereview.infra.bank_holidays import default_calendar
 from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services import report as report_service

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from casereview.domain import clocks
-from casereview.domain.calendar.workdays import default_calendar
+from casereview.domain.calendar import units
+from casereview.infra.bank_holidays import default_calendar
 
 D = dt.date.fromisoformat
 CAL = default_calendar()
@@ -176,7 +177,7 @@ def test_reminder_clock_is_met_once_its_date_passes():
     ],
 )
 def test_add_months_clamps_to_month_end(start, months, expected):
-    assert clocks.add_months(D(start), months) == D(expected)
+    assert units.add_months(D(start), months) == D(expected)
 
 
 def test_missing_anchor_is_reported_not_guessed():
@@ -200,3 +201,63 @@ def test_history_reports_starts_stops_and_position_at_each_event():
     before = moments[2].before["rapid_review"]
     assert str(clocks.position(before, D("2025-06-24"), CAL)) == "working day 16 of 15"
     assert clocks.status(stopped[0], D("2025-06-24")) == "missed"
+
+
+@pytest.mark.parametrize(
+    ("budget", "unit", "direction", "anchor", "expected"),
+    [
+        (15, "working_days", "after", "notified_on", "15 working days after notified_on"),
+        (1, "working_days", "after", "notified_on", "1 working day after notified_on"),
+        (7, "working_days", "before", "publication_date", "7 working days before publication_date"),
+        (28, "calendar_days", "after", None, "28 calendar days after the date the clock started"),
+        (1, "calendar_days", "after", None, "1 calendar day after the date the clock started"),
+        (6, "months", "after", None, "6 months after the date the clock started"),
+        (1, "years", "after", None, "1 year after the date the clock started"),
+        (0, "months", "after", "published_on", "on published_on"),
+        (0, "years", "after", None, "on the start date"),
+    ],
+)
+def test_rules_describe_their_budget_in_their_unit(budget, unit, direction, anchor, expected):
+    assert rule(budget=budget, unit=unit, direction=direction, anchor_field=anchor).describe() == (
+        expected
+    )
+
+
+def test_a_rule_with_an_unknown_unit_cannot_project_a_due_date():
+    with pytest.raises(ValueError, match="unknown clock unit 'fortnights'"):
+        clocks.project_due(rule(unit="fortnights"), D("2025-06-02"), CAL)
+
+
+def test_calendar_counted_positions_skip_time_on_hold():
+    months = rule(
+        id="lcspr_publication",
+        budget=6,
+        unit="months",
+        anchor_field=None,
+        start_on=frozenset({"commission"}),
+        stop_on=frozenset({"publish"}),
+        pause_in=frozenset({"publication_hold"}),
+    )
+    events = [
+        fact("commission", "2025-07-08", state="lcspr_commissioning"),
+        fact("hold", "2025-09-10", state="publication_hold"),
+        fact("lift", "2025-10-06", state="final"),
+    ]
+    c = clocks.derive([months], events, CAL)["lcspr_publication"]
+    where = clocks.position(c, D("2025-10-08"), CAL)
+    # 92 days from 8 Jul to 8 Oct, less the 26 on hold; of 184 days to 8 Jan, the base due date.
+    assert where == clocks.Position(66, 184, "calendar_days")
+    assert str(where) == "day 66 of 184"
+
+
+def test_a_working_day_pause_is_kept_in_working_days():
+    held = rule(pause_in=frozenset({"on_hold"}))
+    events = [
+        fact("notify", "2025-06-02", notified_on="2025-06-02", changed=["notified_on"]),
+        fact("hold", "2025-06-09", state="on_hold"),
+    ]
+    paused = clocks.derive([held], events, CAL)["rapid_review"]
+    assert paused.remaining == 10  # due Mon 23 Jun; 10 working days after Mon 9 Jun
+    resumed = clocks.derive([held], [*events, fact("lift", "2025-06-16")], CAL)["rapid_review"]
+    assert resumed.due_on == D("2025-06-30")
+    assert str(clocks.position(resumed, D("2025-06-20"), CAL)) == "working day 9 of 15"

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from casereview.domain.calendar.workdays import default_calendar
 from casereview.domain.chain import canonical_json
 from casereview.formats.decision_log.records import (
     DecisionLogBuilder,
@@ -14,6 +13,7 @@ from casereview.formats.decision_log.records import (
     ExportMeta,
     WorkflowRef,
 )
+from casereview.infra.bank_holidays import default_calendar
 from casereview.infra.workflows.registry import Registry
 
 DEFINITION = Registry.from_environment().get("england-lcspr")

@@ -17,7 +17,6 @@ import json
 from collections.abc import Iterator
 
 from casereview.domain import clocks
-from casereview.domain.calendar.workdays import default_calendar
 from casereview.domain.chain import canonical_json
 from casereview.formats.decision_log.as_csv import BOM, COLUMNS, CsvWriter, safe_cell
 from casereview.formats.decision_log.as_json import JsonWriter, event_line, read_json
@@ -31,6 +30,7 @@ from casereview.formats.decision_log.records import (
     WorkflowRef,
     clock_moments,
 )
+from casereview.infra.bank_holidays import default_calendar
 from casereview.infra.workflows.registry import Registry
 
 DEFINITION = Registry.from_environment().get("england-lcspr")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from casereview.domain.calendar import workdays
-from casereview.infra import holiday_cache
+from casereview.infra import bank_holidays, holiday_cache
 
 FIRST, LAST = workdays.MIN_DATE.year, workdays.MAX_DATE.year
 
@@ -21,9 +21,9 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty cache folder, and no per-process copy of the expansion."""
     folder = tmp_path / "cache"
     monkeypatch.setenv(holiday_cache.CACHE_ENV, str(folder))
-    workdays._library_holidays.cache_clear()
+    bank_holidays._library_holidays.cache_clear()
     yield folder
-    workdays._library_holidays.cache_clear()
+    bank_holidays._library_holidays.cache_clear()
 
 
 def _entry_file(folder: Path, key: str | None = None) -> Path:
@@ -33,10 +33,10 @@ def _entry_file(folder: Path, key: str | None = None) -> Path:
 
 
 def test_first_build_writes_the_entry_and_the_second_reads_it_back_equal(cache: Path) -> None:
-    cold = workdays._library_holidays(FIRST, LAST)
+    cold = bank_holidays._library_holidays(FIRST, LAST)
     assert _entry_file(cache).is_file()
-    workdays._library_holidays.cache_clear()
-    warm = workdays._library_holidays(FIRST, LAST)
+    bank_holidays._library_holidays.cache_clear()
+    warm = bank_holidays._library_holidays(FIRST, LAST)
     assert warm == cold
     assert any(h.name == "Christmas Day" for h in warm)
 
@@ -46,11 +46,11 @@ def test_a_matching_entry_is_what_the_calendar_uses(cache: Path) -> None:
     assert key is not None
     # A doctored entry under the right key (the real days, less one, plus one): if the
     # calendar shows the change, the cache was read.
-    real = [(h.date, h.name) for h in workdays._library_holidays(FIRST, LAST)]
+    real = [(h.date, h.name) for h in bank_holidays._library_holidays(FIRST, LAST)]
     doctored = [e for e in real if e[0] != dt.date(2031, 12, 25)] + [(dt.date(2031, 3, 5), "T")]
-    workdays._library_holidays.cache_clear()
+    bank_holidays._library_holidays.cache_clear()
     holiday_cache.store(FIRST, LAST, key, "9.9.9", sorted(doctored))
-    calendar = workdays.WorkingDayCalendar.england(environ={})
+    calendar = bank_holidays.england_calendar(environ={})
     assert calendar.holiday(dt.date(2031, 3, 5)) is not None
     assert calendar.holiday(dt.date(2031, 3, 5)).source == "holidays 9.9.9 (GB, subdivision ENG)"
     assert calendar.is_working_day(dt.date(2031, 12, 25))  # the library's days are not there
@@ -58,7 +58,7 @@ def test_a_matching_entry_is_what_the_calendar_uses(cache: Path) -> None:
 
 def test_an_entry_under_another_key_is_ignored(cache: Path) -> None:
     holiday_cache.store(FIRST, LAST, "another install", "9.9.9", [(dt.date(2031, 3, 5), "X")])
-    calendar = workdays.WorkingDayCalendar.england(environ={})
+    calendar = bank_holidays.england_calendar(environ={})
     assert calendar.is_working_day(dt.date(2031, 3, 5))
     assert not calendar.is_working_day(dt.date(2031, 12, 25))
     # ...and is replaced by a fresh expansion under the current key.
@@ -72,7 +72,7 @@ def test_an_entry_under_another_key_is_ignored(cache: Path) -> None:
 def test_a_damaged_entry_is_ignored(cache: Path, content: bytes) -> None:
     cache.mkdir(parents=True)
     _entry_file(cache).write_bytes(content)
-    holidays = workdays._library_holidays(FIRST, LAST)
+    holidays = bank_holidays._library_holidays(FIRST, LAST)
     assert dt.date(2026, 12, 25) in {h.date for h in holidays}
 
 
@@ -90,11 +90,11 @@ def test_an_unwritable_cache_folder_costs_nothing_but_the_cache(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv(holiday_cache.CACHE_ENV, str(blocker / "cache"))
-    workdays._library_holidays.cache_clear()
+    bank_holidays._library_holidays.cache_clear()
     try:
-        holidays = workdays._library_holidays(FIRST, LAST)
+        holidays = bank_holidays._library_holidays(FIRST, LAST)
     finally:
-        workdays._library_holidays.cache_clear()
+        bank_holidays._library_holidays.cache_clear()
     assert dt.date(2026, 12, 25) in {h.date for h in holidays}
     assert blocker.read_text() == "not a folder"
 
@@ -183,7 +183,7 @@ def test_an_entry_other_accounts_can_write_is_not_read(cache: Path) -> None:
         assert holiday_cache.load(FIRST, LAST, key) is None
     entry.chmod(0o600)
     assert holiday_cache.load(FIRST, LAST, key) is not None
-    workdays._library_holidays.cache_clear()
+    bank_holidays._library_holidays.cache_clear()
     entry.chmod(0o666)
-    calendar = workdays.WorkingDayCalendar.england(environ={})
+    calendar = bank_holidays.england_calendar(environ={})
     assert calendar.is_working_day(dt.date(2031, 3, 5))

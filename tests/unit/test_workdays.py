@@ -12,16 +12,19 @@ from casereview.domain.calendar.workdays import (
     MIN_DATE,
     Holiday,
     WorkingDayCalendar,
+)
+from casereview.errors import InvalidInput, OutOfRange
+from casereview.infra.bank_holidays import (
     add_working_days,
     count_working_days,
     default_calendar,
+    england_calendar,
     explain_add,
     explain_before,
     is_working_day,
     reset_default_calendar,
     subtract_working_days,
 )
-from casereview.errors import InvalidInput, OutOfRange
 
 D = dt.date
 
@@ -29,7 +32,7 @@ D = dt.date
 @pytest.fixture(scope="module")
 def cal() -> WorkingDayCalendar:
     # environ={} so a developer's own CASEREVIEW_HOLIDAY_OVERRIDES cannot change results.
-    return WorkingDayCalendar.england(environ={})
+    return england_calendar(environ={})
 
 
 # england-lcspr.md "Worked examples" and PROCESS.md §8.4:
@@ -321,7 +324,7 @@ def test_warning_when_the_anchor_is_past_the_horizon_counting_back(cal):
 
 
 def test_known_through_argument_moves_the_horizon(cal):
-    earlier = WorkingDayCalendar.england(environ={}, known_through=2026)
+    earlier = england_calendar(environ={}, known_through=2026)
     assert earlier.known_through == 2026
     assert earlier.explain_add(D(2026, 12, 10), 15).warnings  # result is in 2027
     assert cal.explain_add(D(2026, 12, 10), 15).warnings == ()

@@ -6,15 +6,14 @@ import datetime as dt
 
 import pytest
 
-from casereview.domain.calendar.workdays import (
+from casereview.domain.calendar.workdays import InvalidHolidayOverrides, parse_overrides
+from casereview.errors import CaseReviewError, ExitCode
+from casereview.infra.bank_holidays import (
     OVERRIDES_ENV,
-    InvalidHolidayOverrides,
-    WorkingDayCalendar,
+    england_calendar,
     load_overrides,
     packaged_overrides,
-    parse_overrides,
 )
-from casereview.errors import CaseReviewError, ExitCode
 
 D = dt.date
 
@@ -63,7 +62,7 @@ def test_add_remove_and_rename_are_honoured(tmp_path):
         source = "https://example.org/names"
         """,
     )
-    cal = WorkingDayCalendar.england(overrides=[path], environ={})
+    cal = england_calendar(overrides=[path], environ={})
     assert not cal.is_working_day(D(2026, 6, 15))
     assert cal.non_working_reason(D(2026, 6, 15)) == "bank holiday: Local closure day"
     added = cal.holiday(D(2026, 6, 15))
@@ -76,12 +75,12 @@ def test_add_remove_and_rename_are_honoured(tmp_path):
 
 
 def test_an_added_day_moves_a_due_date(tmp_path):
-    baseline = WorkingDayCalendar.england(environ={})
+    baseline = england_calendar(environ={})
     path = write(
         tmp_path,
         '[[add]]\ndate = 2026-12-11\nname = "Closure"\nsource = "minutes"\n',
     )
-    cal = WorkingDayCalendar.england(overrides=[path], environ={})
+    cal = england_calendar(overrides=[path], environ={})
     assert baseline.add_working_days(D(2026, 12, 10), 15) == D(2027, 1, 5)
     assert cal.add_working_days(D(2026, 12, 10), 15) == D(2027, 1, 6)
 
@@ -89,11 +88,9 @@ def test_an_added_day_moves_a_due_date(tmp_path):
 def test_later_files_win_and_the_argument_beats_every_file(tmp_path):
     first = write(tmp_path, "known_through = 2029\n", "first.toml")
     second = write(tmp_path, "known_through = 2031\n", "second.toml")
-    assert WorkingDayCalendar.england(overrides=[first, second], environ={}).known_through == 2031
+    assert england_calendar(overrides=[first, second], environ={}).known_through == 2031
     assert (
-        WorkingDayCalendar.england(
-            overrides=[first, second], environ={}, known_through=2027
-        ).known_through
+        england_calendar(overrides=[first, second], environ={}, known_through=2027).known_through
         == 2027
     )
 
@@ -103,26 +100,26 @@ def test_the_environment_file_is_applied(tmp_path):
         tmp_path,
         'known_through = 2029\n[[remove]]\ndate = 2026-12-28\nsource = "test"\n',
     )
-    cal = WorkingDayCalendar.england(environ={OVERRIDES_ENV: str(path)})
+    cal = england_calendar(environ={OVERRIDES_ENV: str(path)})
     assert cal.is_working_day(D(2026, 12, 28))
     assert cal.known_through == 2029
 
 
 def test_an_empty_environment_variable_is_ignored():
-    cal = WorkingDayCalendar.england(environ={OVERRIDES_ENV: "  "})
+    cal = england_calendar(environ={OVERRIDES_ENV: "  "})
     assert cal.known_through == 2028
 
 
 def test_the_environment_file_must_exist(tmp_path):
     missing = tmp_path / "nope.toml"
     with pytest.raises(InvalidHolidayOverrides, match=f"{OVERRIDES_ENV} names .*nope.toml"):
-        WorkingDayCalendar.england(environ={OVERRIDES_ENV: str(missing)})
+        england_calendar(environ={OVERRIDES_ENV: str(missing)})
 
 
 def test_an_invalid_environment_file_is_a_casereview_error(tmp_path):
     path = write(tmp_path, "[[add]]\ndate = 2026-06-15\n")
     with pytest.raises(InvalidHolidayOverrides) as caught:
-        WorkingDayCalendar.england(environ={OVERRIDES_ENV: str(path)})
+        england_calendar(environ={OVERRIDES_ENV: str(path)})
     assert isinstance(caught.value, CaseReviewError)
     assert caught.value.exit_code == ExitCode.ERROR
     assert str(path) in caught.value.message
@@ -191,7 +188,7 @@ def test_removing_or_renaming_a_day_that_is_not_a_holiday_is_refused(tmp_path, t
     with pytest.raises(
         InvalidHolidayOverrides, match="does not match a weekday bank holiday"
     ) as caught:
-        WorkingDayCalendar.england(overrides=[path], environ={})
+        england_calendar(overrides=[path], environ={})
     assert message in caught.value.message
 
 

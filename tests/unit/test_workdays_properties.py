@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casereview.domain.calendar.workdays import WorkingDayCalendar
+from casereview.infra.bank_holidays import england_calendar
 
-CAL = WorkingDayCalendar.england(environ={})
+CAL = england_calendar(environ={})
 HOLIDAYS = frozenset(h.date for h in CAL.holidays())
 ONE_DAY = dt.timedelta(days=1)
 

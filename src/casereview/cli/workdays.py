@@ -65,7 +65,7 @@ def parse_count(text: str) -> int:
 def add(date: DateArg, n: CountArg, day_one: DayOneOpt = False, as_json: JsonOpt = False) -> None:
     """Print the date N working days after DATE (DATE is day 0)."""
     from casereview.cli.render import workdays as render
-    from casereview.domain.calendar.workdays import default_calendar
+    from casereview.infra.bank_holidays import default_calendar
 
     anchor, days = parse_date(date, "DATE"), parse_count(n)
     # The explanation carries the result and its horizon warnings in one object; listing
@@ -78,7 +78,7 @@ def add(date: DateArg, n: CountArg, day_one: DayOneOpt = False, as_json: JsonOpt
 def before(date: DateArg, n: CountArg, as_json: JsonOpt = False) -> None:
     """Print the date N working days before DATE (DATE itself not counted)."""
     from casereview.cli.render import workdays as render
-    from casereview.domain.calendar.workdays import default_calendar
+    from casereview.infra.bank_holidays import default_calendar
 
     anchor, days = parse_date(date, "DATE"), parse_count(n)
     explanation = default_calendar().explain_before(anchor, days)
@@ -93,7 +93,7 @@ def count(
 ) -> None:
     """Print how many working days fall after START up to and including END."""
     from casereview.cli.render import workdays as render
-    from casereview.domain.calendar.workdays import default_calendar
+    from casereview.infra.bank_holidays import default_calendar
 
     first, last = parse_date(start, "START"), parse_date(end, "END")
     calendar = default_calendar()
@@ -120,7 +120,7 @@ def explain(
 ) -> None:
     """List every day counted and every day skipped (with its reason) to reach the result."""
     from casereview.cli.render import workdays as render
-    from casereview.domain.calendar.workdays import default_calendar
+    from casereview.infra.bank_holidays import default_calendar
 
     anchor, days = parse_date(date, "DATE"), parse_count(n)
     if backwards and day_one:

@@ -8,34 +8,26 @@ word a person sees (running, due_soon, overdue, paused, met, missed) for a given
 Pauses are a ledger: when a clock pauses, what is left of its budget is kept (working
 days for working-day clocks, calendar days otherwise) and re-projected from the day it
 resumes. A clock anchored on a field is re-projected when an event changes that field
-(a rescheduled publication moves the advance-copy deadline).
+(a rescheduled publication moves the advance-copy deadline). What a unit means (due
+dates, counts, words) is its strategy in `casereview.domain.calendar.units`.
 """
 
 from __future__ import annotations
 
-import calendar as _cal
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+from casereview.domain.calendar.units import UNITS, Unit, unit_named
+from casereview.domain.calendar.units import Calendar as Calendar  # re-exported for callers
 
 if TYPE_CHECKING:
     from casereview.domain.workflow.model import WorkflowDefinition
 
 # The pseudo-trigger of the event that opens a case (`OPEN` in the workflow format).
 OPEN_TRIGGER = "open"
-
-
-class Calendar(Protocol):
-    def is_working_day(self, d: dt.date) -> bool: ...
-
-    def add_working_days(
-        self, d: dt.date, n: int, *, start_is_day_one: bool = False
-    ) -> dt.date: ...
-
-    def subtract_working_days(self, d: dt.date, n: int) -> dt.date: ...
-
-    def count_working_days(self, start: dt.date, end: dt.date) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -57,14 +49,16 @@ class ClockRule:
     reproject_on: frozenset[str]
     ends_on_due: bool
 
+    @functools.cached_property
+    def clock_unit(self) -> Unit:
+        """The strategy for `unit`: due dates, counts and words."""
+        return unit_named(self.unit)
+
     def describe(self) -> str:
-        unit = self.unit.replace("_", " ")
         if self.budget == 0:
             return f"on {self.anchor_field or 'the start date'}"
-        if self.budget == 1:
-            unit = unit.removesuffix("s")
         anchor = self.anchor_field or "the date the clock started"
-        return f"{self.budget} {unit} {self.direction} {anchor}"
+        return f"{self.clock_unit.amount(self.budget)} {self.direction} {anchor}"
 
 
 @dataclass(frozen=True)
@@ -83,7 +77,7 @@ class EventFacts:
 class Pause:
     paused_on: dt.date
     resumed_on: dt.date | None
-    remaining: int  # in the clock's counting unit (working days, else calendar days)
+    remaining: int  # in the count of the clock's unit (`Unit.counted_in`)
 
 
 @dataclass(frozen=True)
@@ -137,46 +131,18 @@ def rules_for(definition: WorkflowDefinition) -> list[ClockRule]:
     ]
 
 
-def add_months(d: dt.date, months: int) -> dt.date:
-    """Calendar months later, clamped to the month's last day (31 Aug + 6 = 28/29 Feb)."""
-    index = d.month - 1 + months
-    year, month = d.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(d.day, _cal.monthrange(year, month)[1]))
-
-
 def project_due(rule: ClockRule, anchor: dt.date, cal: Calendar) -> dt.date:
-    sign = 1 if rule.direction == "after" else -1
-    if rule.unit == "working_days":
-        if rule.direction == "after":
-            return cal.add_working_days(anchor, rule.budget, start_is_day_one=rule.day_one)
-        return cal.subtract_working_days(anchor, rule.budget)
-    if rule.unit == "calendar_days":
-        return anchor + dt.timedelta(days=sign * rule.budget)
-    if rule.unit == "months":
-        return add_months(anchor, sign * rule.budget)
-    if rule.unit == "years":
-        return add_months(anchor, sign * 12 * rule.budget)
-    raise ValueError(f"unknown clock unit {rule.unit!r}")
+    """The rule's due date from `anchor`, before any pause moves it."""
+    unit = rule.clock_unit
+    if rule.direction == "after":
+        return unit.after(anchor, rule.budget, cal, day_one=rule.day_one)
+    return unit.before(anchor, rule.budget, cal)
 
 
 def _warn_from(rule: ClockRule, due: dt.date, cal: Calendar) -> dt.date:
     if rule.warn_within <= 0:
         return due
     return cal.subtract_working_days(due, rule.warn_within)
-
-
-def _remaining(rule: ClockRule, on: dt.date, due: dt.date, cal: Calendar) -> int:
-    if rule.unit == "working_days":
-        return cal.count_working_days(on, due)
-    return (due - on).days
-
-
-def _resume_due(rule: ClockRule, on: dt.date, remaining: int, cal: Calendar) -> dt.date:
-    if rule.unit == "working_days":
-        if remaining >= 0:
-            return cal.add_working_days(on, remaining)
-        return cal.subtract_working_days(on, -remaining)
-    return on + dt.timedelta(days=remaining)
 
 
 def _anchor(rule: ClockRule, facts: EventFacts) -> dt.date | None:
@@ -208,13 +174,13 @@ def _start(rule: ClockRule, facts: EventFacts, cal: Calendar) -> ClockState:
 
 def _pause(state: ClockState, on: dt.date, cal: Calendar) -> ClockState:
     assert state.due_on is not None
-    remaining = _remaining(state.rule, on, state.due_on, cal)
+    remaining = state.rule.clock_unit.remaining(on, state.due_on, cal)
     return replace(state, state="paused", pauses=(*state.pauses, Pause(on, None, remaining)))
 
 
 def _resume(state: ClockState, on: dt.date, cal: Calendar) -> ClockState:
     last = state.pauses[-1]
-    due = _resume_due(state.rule, on, last.remaining, cal)
+    due = state.rule.clock_unit.resume(on, last.remaining, cal)
     pauses = (*state.pauses[:-1], replace(last, resumed_on=on))
     return replace(
         state,
@@ -247,7 +213,7 @@ def _reproject(state: ClockState, facts: EventFacts, cal: Calendar) -> ClockStat
     if state.state == "paused":
         # A paused clock keeps its ledger; the new remaining counts from the pause day.
         last = state.pauses[-1]
-        remaining = _remaining(state.rule, last.paused_on, base, cal)
+        remaining = state.rule.clock_unit.remaining(last.paused_on, base, cal)
         new = replace(new, pauses=(*state.pauses[:-1], replace(last, remaining=remaining)))
     return new
 
@@ -380,11 +346,11 @@ class Position:
 
     day: int
     of: int
-    unit: str
+    unit: str  # the count it is in (`Unit.counted_in`): working_days | calendar_days
 
     def __str__(self) -> str:
-        unit = {"working_days": "working day", "calendar_days": "day"}.get(self.unit, "day")
-        return f"{unit} {self.day} of {self.of}"
+        counted = UNITS.get(self.unit)
+        return f"{counted.day_word if counted else 'day'} {self.day} of {self.of}"
 
 
 def position(clock: ClockState, on: dt.date, cal: Calendar) -> Position | None:
@@ -392,22 +358,16 @@ def position(clock: ClockState, on: dt.date, cal: Calendar) -> Position | None:
     rule = clock.rule
     if clock.anchor_on is None or clock.due_on is None or rule.direction != "after":
         return None
-    if rule.unit == "working_days":
-        day = cal.count_working_days(clock.anchor_on, on) - clock_shift_working(clock, cal)
-        if rule.day_one and cal.is_working_day(clock.anchor_on):
-            day += 1
-        return Position(day, rule.budget, rule.unit)
-    total = (clock.due_on - clock.anchor_on).days - clock.paused_days
-    return Position((on - clock.anchor_on).days - clock.paused_days, total, "calendar_days")
-
-
-def clock_shift_working(clock: ClockState, cal: Calendar) -> int:
-    """Working days a clock was paused for (subtracted from its position)."""
-    total = 0
-    for pause in clock.pauses:
-        if pause.resumed_on is not None:
-            total += cal.count_working_days(pause.paused_on, pause.resumed_on)
-    return total
+    unit = rule.clock_unit
+    paused = (
+        [(p.paused_on, p.resumed_on) for p in clock.pauses if p.resumed_on is not None]
+        if clock.pauses
+        else ()
+    )
+    day, of = unit.position(
+        clock.anchor_on, on, clock.due_on, rule.budget, paused, cal, day_one=rule.day_one
+    )
+    return Position(day, of, unit.counted_in)
 
 
 @dataclass

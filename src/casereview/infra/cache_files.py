@@ -2,7 +2,7 @@
 definitions): where they live, which may be read, and how one is written.
 
 The caches are optimisations only; what each holds and when an entry is stale is the
-business of its own module (`holiday_cache`, `workflow.cache`). What they share is here:
+business of its own module (`holiday_cache`, `workflows.cache`). What they share is here:
 
 * the folder: `$CASEREVIEW_CACHE_DIR` if set (an empty value turns caching off), else
   casereview's folder in the user cache directory (`platformdirs`);

@@ -1,8 +1,8 @@
 """A disk cache of the `holidays` package's expansion of England's bank holidays.
 
-Importing `holidays` and expanding 110 years of its English rules costs 70–120 ms, about
-a third of a dashboard command. The expansion depends only on the installed package, so
-`workdays` keeps it here between processes and rebuilds it whenever the package may
+Importing `holidays` and expanding 110 years of its English rules is the dearest part of
+building the calendar. The expansion depends only on the installed package, so
+`bank_holidays` keeps it here between processes and rebuilds it whenever the package may
 have changed.
 
 What it promises:
@@ -14,8 +14,8 @@ What it promises:
   the package's location and the size and modification time (nanoseconds) of its
   `__init__.py` and of the module that holds the United Kingdom rules, so an upgrade,
   downgrade or reinstall — which rewrites those files — invalidates it, as does a new
-  casereview cache format. The overrides files are not cached; `workdays` applies them
-  to the expansion on every build.
+  casereview cache format. The overrides files are not cached; `bank_holidays` applies
+  them to the expansion on every build.
 * Files are written whole (a temporary file renamed into place), so a reader never sees
   half an entry.
 * Each installation of `holidays` has its own file (named by a digest of the package's

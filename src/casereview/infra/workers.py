@@ -107,10 +107,10 @@ class WorkerSetup:
 
     @classmethod
     def of(cls, ctx: ServiceContext) -> WorkerSetup:
-        from casereview.domain.calendar import workdays
+        from casereview.infra.bank_holidays import is_default_calendar
 
         directories, include_shipped = ctx.registry.sources()
-        calendar = None if workdays.is_default_calendar(ctx.calendar) else ctx.calendar
+        calendar = None if is_default_calendar(ctx.calendar) else ctx.calendar
         return cls(ctx.url, ctx.account, directories, include_shipped, calendar)
 
     def context(self) -> ServiceContext:

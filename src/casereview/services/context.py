@@ -80,7 +80,7 @@ class ServiceContext:
     @property
     def calendar(self) -> WorkingDayCalendar:
         if self._calendar is None:
-            from casereview.domain.calendar.workdays import default_calendar
+            from casereview.infra.bank_holidays import default_calendar
 
             self._calendar = default_calendar()
         return self._calendar

@@ -238,7 +238,7 @@ class DemoResult:
 
 def seed(url: str, account: str, today: dt.date) -> DemoResult:
     """Create the demonstration cases in an empty database at `url` (created if needed)."""
-    from casereview.domain.calendar.workdays import default_calendar
+    from casereview.infra.bank_holidays import default_calendar
     from casereview.store import location
 
     cal = default_calendar()

@@ -1,46 +1,22 @@
-"""The working-day calendar for England: which days count, and date arithmetic over them.
+"""The working-day calendar: which days count, and date arithmetic over them.
 
-This module owns the answer to "is this a working day?" and everything derived from it:
-N working days after a date, N working days before it, the number of working days
-between two dates, and an explanation of each result that lists every day counted and
-every day skipped with its reason. It imports nothing from `store` or `cli`.
-
-What it promises:
-
-* A working day is Monday to Friday, less the England (and Wales) bank holidays. The
-  holidays come from the `holidays` package (GB, subdivision ENG) corrected by the
-  overrides file shipped in `casereview/data/bank_holiday_overrides.toml`, then by an
-  optional partnership file named in `CASEREVIEW_HOLIDAY_OVERRIDES`. Every holiday keeps
-  its provenance (the package version, or the override's cited source).
-* "N working days after D": D is day 0 whether or not it is a working day; the result is
-  the Nth working day after D. With `start_is_day_one=True` and D a working day, D is
-  day 1 (the result is one working day earlier); when D is not a working day the two
-  rules agree. Zero working days after D is D itself under either rule.
-* "N working days before D": the Nth working day counting back from D, D not counted.
-  Zero working days before D is D itself.
-* `count_working_days(start, end)` is the number of working days in (start, end], so
-  `count_working_days(d, add_working_days(d, n)) == n`. It is negative when end < start:
-  `count_working_days(a, b) == -count_working_days(b, a)`.
-* Dates from `MIN_DATE` to `MAX_DATE` are supported; a date outside, or a count whose
-  result would land outside, raises `OutOfRange`. A negative count raises `InvalidInput`.
-* One-off bank holidays are proclaimed individually, so nothing after the calendar's
-  `known_through` year can be certain. `horizon_warnings` (and every `Explanation`)
-  reports a computation that reaches past it.
-* Each call is O(1): the whole supported range is indexed once, when the calendar is
-  built, as a sorted tuple of working days and a running count per calendar day.
+This module owns the answer to "is this a working day?" and what follows from it: N
+working days after or before a date, the working days between two dates, an explanation
+of each result that lists every day counted and every day skipped with its reason, and
+the bank-holiday overrides format (parsed from text) with how overrides correct a list
+of holidays. It is pure: where England's holidays come from (the `holidays` package, the
+overrides files, the default calendar) is `casereview.infra.bank_holidays`. The counting
+rules (day 0 and day 1, counting back, the supported range, the `known_through` horizon)
+are stated in docs/calendar.md; every method's docstring gives its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
-import os
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 from casereview.errors import CaseReviewError, ExitCode, InvalidInput, OutOfRange
@@ -48,7 +24,6 @@ from casereview.errors import CaseReviewError, ExitCode, InvalidInput, OutOfRang
 __all__ = [
     "MAX_DATE",
     "MIN_DATE",
-    "OVERRIDES_ENV",
     "CountedDay",
     "Explanation",
     "Holiday",
@@ -57,17 +32,7 @@ __all__ = [
     "OverridesFile",
     "SkippedDay",
     "WorkingDayCalendar",
-    "add_working_days",
-    "count_working_days",
-    "default_calendar",
-    "explain_add",
-    "explain_before",
-    "is_working_day",
-    "load_overrides",
-    "packaged_overrides",
     "parse_overrides",
-    "reset_default_calendar",
-    "subtract_working_days",
     "weekday_name",
 ]
 
@@ -77,10 +42,6 @@ MIN_DATE = dt.date(1990, 1, 1)
 MAX_DATE = dt.date(2099, 12, 31)
 """The last date casereview computes with; bank holidays that far out are rules, not facts."""
 
-OVERRIDES_ENV = "CASEREVIEW_HOLIDAY_OVERRIDES"
-"""Environment variable naming a partnership overrides file, applied after the packaged one."""
-
-PACKAGED_OVERRIDES = "bank_holiday_overrides.toml"
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -353,78 +314,6 @@ def _listing(keys: Iterable[str]) -> str:
     return ", ".join(sorted(keys))
 
 
-def load_overrides(path: Path | str) -> OverridesFile:
-    """Read and validate an overrides file from disk."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidHolidayOverrides(
-            f"holiday overrides file {file} does not exist", ["file not found"]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InvalidHolidayOverrides(
-            f"holiday overrides file {file} cannot be read: {reason}", [reason]
-        ) from None
-    return parse_overrides(text, str(file))
-
-
-def packaged_overrides() -> OverridesFile:
-    """The overrides file shipped inside the package (official names, corrections)."""
-    resource = resources.files("casereview").joinpath("data", PACKAGED_OVERRIDES)
-    return parse_overrides(
-        resource.read_text(encoding="utf-8"), f"casereview/data/{PACKAGED_OVERRIDES}"
-    )
-
-
-# --------------------------------------------------------------------------------------
-# The library's holidays
-# --------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _library_holidays(first_year: int, last_year: int) -> tuple[Holiday, ...]:
-    """Weekday bank holidays for England from the `holidays` package, expanded once.
-
-    Importing the package and expanding a century of its rules costs 70-120 ms, so the
-    expansion is cached per process (tests and the engine build many calendars) and on
-    disk between processes (`casereview.infra.holiday_cache`, keyed by the installed package).
-    """
-    from casereview.infra import holiday_cache
-
-    key = holiday_cache.package_key()
-    cached = holiday_cache.load(first_year, last_year, key) if key is not None else None
-    if cached is not None:
-        version, entries = cached
-    else:
-        version, entries = _expand_library_holidays(first_year, last_year)
-        if key is not None:
-            holiday_cache.store(first_year, last_year, key, version, entries)
-    provenance = f"holidays {version} (GB, subdivision ENG)"
-    return tuple(Holiday(day, name, provenance) for day, name in entries)
-
-
-def _expand_library_holidays(
-    first_year: int, last_year: int
-) -> tuple[str, list[tuple[dt.date, str]]]:
-    """The package's version and its weekday holidays, (date, GOV.UK-style name), sorted."""
-    # Deferred: `casereview --help` should not pay for importing the holidays package.
-    import holidays
-    from holidays.version import __version__ as library_version
-
-    table = holidays.country_holidays(
-        "GB", subdiv="ENG", years=range(first_year, last_year + 1), language="en_GB"
-    )
-    found: list[tuple[dt.date, str]] = []
-    for day, name in table.items():
-        if day.weekday() < 5:
-            # GOV.UK calls an observed day a "substitute day"; use its words.
-            found.append((day, str(name).replace(" (observed)", " (substitute day)")))
-    found.sort()
-    return str(library_version), found
-
-
 # --------------------------------------------------------------------------------------
 # The calendar
 # --------------------------------------------------------------------------------------
@@ -433,9 +322,9 @@ def _expand_library_holidays(
 class WorkingDayCalendar:
     """Working days over `MIN_DATE`..`MAX_DATE`, indexed for constant-time arithmetic.
 
-    Build the England calendar with `WorkingDayCalendar.england()`; construct one
-    directly from a list of holidays to test code that takes a calendar. Instances are
-    immutable once built and safe to share between threads.
+    The England calendar is built by `casereview.infra.bank_holidays.england_calendar()`;
+    construct one directly from a list of holidays to test code that takes a calendar.
+    Instances are immutable once built and safe to share between threads.
     """
 
     __slots__ = (
@@ -484,39 +373,24 @@ class WorkingDayCalendar:
     # -- construction ------------------------------------------------------------------
 
     @classmethod
-    def england(
+    def with_overrides(
         cls,
+        holidays: Iterable[Holiday],
+        files: Sequence[OverridesFile],
         *,
-        overrides: Sequence[OverridesFile | Path | str] = (),
         known_through: int | None = None,
-        environ: Mapping[str, str] | None = None,
     ) -> WorkingDayCalendar:
-        """The England calendar: library holidays, then each overrides file in turn.
+        """A calendar of `holidays` corrected by each overrides file in turn.
 
-        Order: the packaged file, the file named by `CASEREVIEW_HOLIDAY_OVERRIDES` in
-        `environ` (default `os.environ`; pass `{}` to ignore it), then `overrides`. A
-        later file wins for a date. The horizon is `known_through` if given, else the
+        A later file wins for a date. The horizon is `known_through` if given, else the
         last file that sets one.
         """
-        env = os.environ if environ is None else environ
-        files = [packaged_overrides()]
-        extra_path = env.get(OVERRIDES_ENV, "").strip()
-        if extra_path:
-            file = Path(extra_path).expanduser()
-            if not file.is_file():
-                raise InvalidHolidayOverrides(
-                    f"{OVERRIDES_ENV} names {file}, which is not an existing file; "
-                    "point it at a TOML overrides file or unset it"
-                )
-            files.append(load_overrides(file))
-        files.extend(o if isinstance(o, OverridesFile) else load_overrides(o) for o in overrides)
-
-        table = {h.date: h for h in _library_holidays(MIN_DATE.year, MAX_DATE.year)}
+        table = {h.date: h for h in holidays}
         horizon: int | None = None
-        for file_ in files:
-            _apply(table, file_)
-            if file_.known_through is not None:
-                horizon = file_.known_through
+        for file in files:
+            _apply(table, file)
+            if file.known_through is not None:
+                horizon = file.known_through
         if known_through is not None:
             horizon = known_through
         if horizon is None:
@@ -732,63 +606,3 @@ def _apply(table: dict[dt.date, Holiday], file: OverridesFile) -> None:
         raise InvalidHolidayOverrides(
             f"holiday overrides file {file.origin} is invalid: " + "; ".join(problems), problems
         )
-
-
-# --------------------------------------------------------------------------------------
-# The default calendar and module-level shortcuts
-# --------------------------------------------------------------------------------------
-
-_default: WorkingDayCalendar | None = None
-
-
-def default_calendar() -> WorkingDayCalendar:
-    """The England calendar, built on first use from the packaged and environment files.
-
-    Two threads racing here may each build one; both are equal, so no lock is needed.
-    """
-    global _default
-    calendar = _default
-    if calendar is None:
-        calendar = _default = WorkingDayCalendar.england()
-    return calendar
-
-
-def is_default_calendar(calendar: WorkingDayCalendar) -> bool:
-    """True if `calendar` is the one `default_calendar()` returns in this process."""
-    return calendar is _default
-
-
-def reset_default_calendar() -> None:
-    """Forget the default calendar (after changing `CASEREVIEW_HOLIDAY_OVERRIDES`)."""
-    global _default
-    _default = None
-
-
-def is_working_day(d: dt.date) -> bool:
-    """See `WorkingDayCalendar.is_working_day` (default calendar)."""
-    return default_calendar().is_working_day(d)
-
-
-def add_working_days(d: dt.date, n: int, *, start_is_day_one: bool = False) -> dt.date:
-    """See `WorkingDayCalendar.add_working_days` (default calendar)."""
-    return default_calendar().add_working_days(d, n, start_is_day_one=start_is_day_one)
-
-
-def subtract_working_days(d: dt.date, n: int) -> dt.date:
-    """See `WorkingDayCalendar.subtract_working_days` (default calendar)."""
-    return default_calendar().subtract_working_days(d, n)
-
-
-def count_working_days(start: dt.date, end: dt.date) -> int:
-    """See `WorkingDayCalendar.count_working_days` (default calendar)."""
-    return default_calendar().count_working_days(start, end)
-
-
-def explain_add(d: dt.date, n: int, *, start_is_day_one: bool = False) -> Explanation:
-    """See `WorkingDayCalendar.explain_add` (default calendar)."""
-    return default_calendar().explain_add(d, n, start_is_day_one=start_is_day_one)
-
-
-def explain_before(d: dt.date, n: int) -> Explanation:
-    """See `WorkingDayCalendar.explain_before` (default calendar)."""
-    return default_calendar().explain_before(d, n)
