@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def counting_unit(rule: ClockRule) -> str:
     """The unit a clock's remaining budget and margins are counted in."""
-    return "working_days" if rule.unit == "working_days" else "calendar_days"
+    return rule.clock_unit.counted_in
 
 
 def started(clock: ClockState) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from casereview.domain.calendar.workdays import Explanation
 from casereview.domain.clocks import OPEN_TRIGGER, ClockRule
 from casereview.presenters import clocks as clock_words
-from casereview.presenters.words import amount, day, iso, ordinal, plural
+from casereview.presenters.words import amount, day, iso
 from casereview.presenters.workdays import explanation_json as calculation_json
 from casereview.services.explain import ClockExplanation
 
@@ -198,7 +198,7 @@ def pause_line(pause: PauseStep) -> str:
     carried over`."""
     where = f" (case in {pause.paused_in})" if pause.paused_in else ""
     until = f"resumed {pause.resumed_on}" if pause.resumed_on else "not resumed yet"
-    left = plural(pause.remaining, "working day" if pause.unit == "working_days" else "day")
+    left = amount(pause.remaining, pause.unit)
     return f"paused {pause.paused_on}{where}, {until}; {left} left carried over"
 
 
@@ -221,28 +221,7 @@ def _weekday(text: str) -> str:
 
 
 def _day_zero_text(rule: ClockRule) -> str:
-    if rule.unit != "working_days":
-        if rule.unit in ("months", "years"):
-            return (
-                "Calendar months: the same day of the month, or that month's last day when it "
-                "is shorter; weekends and bank holidays do not move the date."
-            )
-        return "Calendar days: weekends and bank holidays do not move the date."
-    if rule.direction == "before":
-        return (
-            "Counted back from the anchor, which is not counted: the due date is the "
-            f"{ordinal(rule.budget)} working day before it."
-        )
-    if rule.day_one:
-        return (
-            "The anchor is day 1 when it is a working day (workflow setting "
-            "day_zero = anchor_is_day_1); an anchor on a non-working day is not counted."
-        )
-    return (
-        "The anchor is day 0, whether or not it is a working day (workflow setting "
-        f"day_zero = anchor_is_day_0); the due date is the {ordinal(rule.budget)} working "
-        "day after it."
-    )
+    return rule.clock_unit.how_counted(rule.budget, direction=rule.direction, day_one=rule.day_one)
 
 
 def _calculation_text(facts: ClockExplanation) -> tuple[str, list[str]]:
@@ -253,17 +232,17 @@ def _calculation_text(facts: ClockExplanation) -> tuple[str, list[str]]:
     setter = facts.resumed_from
     if setter is not None and setter.resumed_on is not None:
         resumed = setter.resumed_on
-        if rule.unit != "working_days":
+        if facts.calculation is None:
             assert facts.counted_due is not None
             return (
-                f"Resumed on {day(resumed)} with {amount(setter.remaining, 'calendar_days')} "
+                f"Resumed on {day(resumed)} with {rule.clock_unit.days(setter.remaining)} "
                 f"left (kept when it paused on {setter.paused_on.isoformat()}): "
                 f"{day(resumed)} + {setter.remaining} days is {day(facts.counted_due)}.",
                 notes,
             )
         assert facts.calculation is not None
         return (
-            f"Resumed on {day(resumed)} with {amount(setter.remaining, 'working_days')} "
+            f"Resumed on {day(resumed)} with {rule.clock_unit.days(setter.remaining)} "
             f"left (kept when it paused on {setter.paused_on.isoformat()}): "
             f"{facts.calculation.summary()}.",
             notes,
@@ -278,16 +257,13 @@ def _calculation_text(facts: ClockExplanation) -> tuple[str, list[str]]:
                 f"Earlier pauses added {amount(shift, 'calendar_days')}: due "
                 f"{clock.base_due_on.isoformat()} + {shift} days = {clock.due_on.isoformat()}."
             )
-    if rule.unit == "working_days":
-        assert facts.calculation is not None
+    if facts.calculation is not None:
         return f"{facts.calculation.summary()}.", notes
     assert facts.counted_due is not None
     due = facts.counted_due
     if rule.budget == 0:
         return f"Due on {rule.anchor_field or 'the start date'} itself: {day(due)}.", notes
-    unit = rule.unit.replace("_", " ").removesuffix("s")
     return (
-        f"{rule.budget} {unit}{'' if rule.budget == 1 else 's'} {rule.direction} "
-        f"{day(anchor)} is {day(due)}.",
+        f"{rule.clock_unit.amount(rule.budget)} {rule.direction} {day(anchor)} is {day(due)}.",
         notes,
     )

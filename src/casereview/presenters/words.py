@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from casereview.domain.calendar.units import unit_named
 from casereview.domain.calendar.workdays import weekday_name
 
 
@@ -14,8 +15,9 @@ def plural(n: int, word: str) -> str:
 
 
 def amount(n: int, unit: str) -> str:
-    """`n` days in a counting unit: `1 working day`, `3 days`."""
-    return plural(n, "working day" if unit == "working_days" else "day")
+    """`n` days in the unit a clock counts time left in (its `counted_in`):
+    `1 working day`, `3 days`."""
+    return unit_named(unit).days(n)
 
 
 def ordinal(n: int) -> str:

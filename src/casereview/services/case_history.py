@@ -74,9 +74,7 @@ def margin(clock: clocks.ClockState, on: dt.date, cal: WorkingDayCalendar) -> in
     """Budget left on `on` (negative: how late), in the clock's unit."""
     if clock.due_on is None:
         return None
-    if clock.rule.unit == "working_days":
-        return cal.count_working_days(on, clock.due_on)
-    return (clock.due_on - on).days
+    return clock.rule.clock_unit.remaining(on, clock.due_on, cal)
 
 
 def standing(clock: clocks.ClockState, on: dt.date, cal: WorkingDayCalendar) -> Standing:

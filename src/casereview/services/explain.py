@@ -171,24 +171,13 @@ def _calculation(
     """The count behind the current due date: the calendar's explanation for working
     days, else the date reached by plain arithmetic (None without an anchor)."""
     rule = clock.rule
+    unit = rule.clock_unit
     if setter is not None and setter.resumed_on is not None:
         resumed = setter.resumed_on
-        if rule.unit != "working_days":
-            return None, resumed + dt.timedelta(days=setter.remaining)
-        ex = (
-            cal.explain_add(resumed, setter.remaining)
-            if setter.remaining >= 0
-            else cal.explain_before(resumed, -setter.remaining)
-        )
-        return ex, None
+        ex = unit.explain_resume(resumed, setter.remaining, cal)
+        return (ex, None) if ex is not None else (None, unit.resume(resumed, setter.remaining, cal))
     anchor = clock.anchor_on
     if anchor is None:
         return None, None
-    if rule.unit == "working_days":
-        ex = (
-            cal.explain_add(anchor, rule.budget, start_is_day_one=rule.day_one)
-            if rule.direction == "after"
-            else cal.explain_before(anchor, rule.budget)
-        )
-        return ex, None
-    return None, clocks.project_due(rule, anchor, cal)
+    ex = unit.explain_due(anchor, rule.budget, cal, direction=rule.direction, day_one=rule.day_one)
+    return (ex, None) if ex is not None else (None, clocks.project_due(rule, anchor, cal))
