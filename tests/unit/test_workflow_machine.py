@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from casereview.domain.workflow.loader import load_bytes, load_path
 from transitions import MachineError
 
+from casereview.domain.workflow.loader import load_bytes, load_path
 from casereview.domain.workflow.machine import compile_workflow
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import NotFound

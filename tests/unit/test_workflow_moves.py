@@ -65,7 +65,7 @@ def test_require_gives_the_move_or_says_what_is_possible_now():
         "publish is not possible while case 2026-014 is in screening; "
         "possible now: notify, decide_not_to_notify, add_note"
     )
-    with pytest.raises(Refused, match="possible now: none$"):
+    with pytest.raises(Refused, match=r"possible now: none$"):
         moves.require("closed", "add_note", "2026-014")
     with pytest.raises(NotFound) as unknown:
         moves.require("screening", "fly", "2026-014")
@@ -79,7 +79,7 @@ def test_an_unknown_state_allows_nothing():
     moves = load_path(ENGLAND).moves
     assert moves.triggers_from("limbo") == ()
     assert moves.get("limbo", "add_note") is None
-    with pytest.raises(Refused, match="possible now: none$"):
+    with pytest.raises(Refused, match=r"possible now: none$"):
         moves.require("limbo", "add_note", "A-1")
 
 

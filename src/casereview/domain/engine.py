@@ -150,12 +150,6 @@ def _check_recorder(definition: WorkflowDefinition, trigger: Trigger, recorder: 
     )
 
 
-def case_scoped(definition: WorkflowDefinition, changes: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of an event's fields that is kept on the case (not notes, not agencies)."""
-    fields = definition.fields_by_id
-    return {k: v for k, v in changes.items() if k in fields and fields[k].scope == "case"}
-
-
 def _guard_failure(
     definition: WorkflowDefinition,
     guard: Guard,
@@ -192,8 +186,8 @@ class _Move:
 
     Built from the definition's move and accessors the first time a (state, trigger)
     pair is decided, then reused: `decide` runs for every event written, and these
-    answers (the fields taken, rounds cleared, the round signed, the destination) cost
-    more to look up than the rest of the decision.
+    answers (the fields taken, rounds cleared, the round signed, the destination) are
+    the same every time.
     """
 
     trigger: Trigger
@@ -201,7 +195,7 @@ class _Move:
     takes: str  # `allowed` in words, for the refusal
     round: ApprovalRound | None  # the round a signing trigger signs in this state
     cleared: tuple[str, ...]  # approval rounds whose sign-offs the trigger discards
-    case_fields: frozenset[str]  # fields kept on the case (what `case_scoped` keeps)
+    case_fields: frozenset[str]  # fields of scope "case": kept on the case
     to_state: str
     terminal: bool
 

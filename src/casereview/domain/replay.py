@@ -62,8 +62,8 @@ class ReplayRules:
     """What replay asks of one definition, as plain lookups built once.
 
     Replay runs for every event `audit verify` reads and every case `show`/`timeline`
-    opens; reading these through the definition's pydantic properties on each event
-    cost more than the rest of replay together. Whether a move is legal is the
+    opens, so it reads plain dicts rather than the definition's pydantic properties on
+    each event. Whether a move is legal is the
     definition's table of moves; the rest is built from the definition's own methods
     (`rounds_cleared_by`, `round_collected_in`, field scopes), so the answers are the
     same. `fields_kept` is the one rule for which of an event's fields its case keeps:
@@ -85,7 +85,7 @@ class ReplayRules:
         # Triggers that leave the case in whatever state it is in.
         self.staying = frozenset(t.id for t in definition.triggers if t.to is None)
         self.terminal = {s.id: s.terminal for s in definition.states}
-        # Fields with scope "case": what `engine.case_scoped` keeps.
+        # Fields with scope "case": the ones a later event sets on its case.
         self.case_fields = frozenset(f.id for f in definition.fields if f.scope == "case")
         self.signing: dict[str, tuple[str, str]] = {}  # state -> (round, its agency field)
         for state in definition.states:
@@ -221,4 +221,3 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any]) -> None:
             seq=seq,
         )
     )
-

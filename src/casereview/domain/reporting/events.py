@@ -1,8 +1,8 @@
 """Which of a case's events the annual report must replay.
 
 Most of the log is notes, sign-offs and progress updates: events that leave the case
-where it is and set no case field. Replaying them costs most of the report's time and
-changes nothing it reads, so `ReplayedEvents.needed` leaves them out before replay. What
+where it is and set no case field. Replaying them would be most of the report's work
+and changes nothing it reads, so `ReplayedEvents.needed` leaves them out before replay. What
 replay does with an event is asked of replay's own rules (`replay.ReplayRules`), not
 restated here.
 
@@ -83,7 +83,7 @@ class ReplayedEvents:
 
         Stored fields are JSON text. Without a backslash a JSON text has no escapes, so
         a key it holds appears in it as `"name"` exactly: when no case field's name does,
-        none is set, and the text need not be parsed (a third of the cost of a replay).
+        none is set, and the text need not be parsed.
         """
         value = row["fields"]
         if isinstance(value, str) and "\\" not in value:

@@ -44,8 +44,8 @@ class CompiledWorkflow:
         )
 
         # Answers of `destination`, by (state, trigger). The machine never changes after
-        # construction, so each answer is fixed; asking `transitions` costs several µs
-        # and the write path asks once per event.
+        # construction, so each answer is fixed; asking `transitions` is slow next to a
+        # dict lookup, and the write path asks once per event.
         self._destinations: dict[tuple[str, str], str | None] = {}
 
     @property

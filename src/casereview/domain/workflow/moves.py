@@ -100,6 +100,5 @@ class Moves:
                 f"possible now from {state}: {possible}"
             )
         raise Refused(
-            f"{trigger.id} is not possible while case {ref} is in {state}; possible now: "
-            f"{possible}"
+            f"{trigger.id} is not possible while case {ref} is in {state}; possible now: {possible}"
         )

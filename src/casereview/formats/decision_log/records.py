@@ -1,20 +1,14 @@
 """The decision log: one record per case event, and the metadata of an export.
 
-`DecisionLogBuilder` is fed event rows in `seq` order, any mix of cases, and keeps each
-open case's fields and clocks incrementally (`clocks.step` once per event; nothing is
-re-derived from scratch), so a log of millions of events streams through in one pass
-with memory proportional to the number of open cases. For every event inside the date
-filter it returns a `DecisionRecord`: the event as logged (fields marked `personal` in
-the workflow left out unless asked for), the labels a person reads, and each clock that
-was running or paused just before the event or that the event started, with its
-position on that day ("working day 13 of 15").
-
-Which of an event's fields its case keeps, and its pseudonym, are replay's own rules
-(`replay.ReplayRules.fields_kept`, `replay.pseudonym_given`); the builder holds only
-the kept fields its clocks read. A test holds the two to agreement on every
-demonstration case.
-
-Pure: no database, no clock. Definitions come from a lookup the caller provides.
+`DecisionLogBuilder` is fed event rows in `seq` order, any mix of cases, and carries
+each open case's clocks forward one event at a time (`clocks.step`), so a log streams
+through in one pass with memory proportional to the number of open cases. For each
+event inside the date filter it returns a `DecisionRecord`: the event as logged
+(personal fields left out unless asked for), the labels a person reads, and each
+clock's position that day ("working day 13 of 15"). Which fields an event sets on its
+case is replay's rule (`replay.ReplayRules.fields_kept`); the builder keeps only those
+its clocks read. Pure: no database, no clock; definitions come from a lookup the caller
+provides.
 """
 
 from __future__ import annotations
@@ -378,7 +372,7 @@ _scan: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan
 def _decode(text: str) -> Any:
     """`json.loads(text)` for the stored fields, by the decoder's scanner directly: the
     log stores them canonically (no white space around the object), and `loads`' own
-    checks around the scan were a third of its time. Anything else — white space, a
+    checks around the scan are a large share of its time. Anything else — white space, a
     malformed value — goes to `json.loads`, which gives its usual answer or error."""
     try:
         value, end = _scan(text, 0)
@@ -460,8 +454,8 @@ class _Case:
     (`clocks.step` reads a case field only as a clock's anchor), and the clocks that are
     still running or paused (`step` treats a stopped clock as one never started, and no
     record shows a clock stopped by an earlier event). Holding every field and every
-    stopped clock took about two thirds of the builder's memory, which grows with the
-    number of open cases: 100,000 cases keep about 77,000 open.
+    stopped clock would take most of the builder's memory, which grows with the number
+    of open cases.
     """
 
     __slots__ = ("clocks", "dials", "fields", "pseudonym")
@@ -526,8 +520,8 @@ class DecisionLogBuilder:
     def _held(self, value: Any) -> Any:
         """A field value as the case holds it for the clocks: a date given as ISO text
         as the shared date object (`clocks` reads an anchor given either way, and
-        every open case holding its own copies of its dates as text was a tenth of the
-        builder's memory); anything else as it is."""
+        open cases share the objects rather than each holding its own copies); anything
+        else as it is."""
         if type(value) is not str or not value:
             return value
         day = self._days.get(value)
