@@ -21,6 +21,13 @@ if TYPE_CHECKING:  # the model builds the table; importing it here would be a cy
     from casereview.domain.workflow.model import State, Trigger
 
 
+def sources_of(trigger: Trigger, open_states: tuple[str, ...]) -> tuple[str, ...]:
+    """The states `trigger` can fire from: its `from` list, with `*` read as every state
+    in `open_states` (the non-terminal ones). The reference check, which works on a
+    definition's parts before there is a definition, asks this too."""
+    return open_states if trigger.from_any else trigger.from_
+
+
 @dataclass(frozen=True, slots=True)
 class Move:
     """`trigger` fired while a case is in `source`: it takes the case to `to_state`."""
@@ -73,7 +80,7 @@ class Moves:
 
     def sources(self, trigger: Trigger) -> tuple[str, ...]:
         """The states `trigger` can fire from, with `*` expanded."""
-        return self.open_states if trigger.from_any else trigger.from_
+        return sources_of(trigger, self.open_states)
 
     def get(self, state: str, trigger_id: str) -> Move | None:
         """The move `trigger_id` makes in `state`, or None if it cannot fire there (or
