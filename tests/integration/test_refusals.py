@@ -44,7 +44,7 @@ REFUSALS = [
         Refused,
         "'scrut' holds scrutineer",
     ),
-    ("required field missing", "bu", "notify", {}, Refused, "--set sin_reference"),
+    ("required field missing", "bu", "notify", {}, Refused, "needs sin_reference=…"),
     (
         "field not taken by trigger",
         "bu",
@@ -61,7 +61,7 @@ REFUSALS = [
         Refused,
         "does not record 'colour'",
     ),
-    ("rationale missing", "chair", "decide_not_to_notify", {}, Refused, "needs a --rationale"),
+    ("rationale missing", "chair", "decide_not_to_notify", {}, Refused, "needs a rationale"),
     (
         "future date",
         "bu",

@@ -1,4 +1,9 @@
-"""`casereview case open|list|show|advance`: the chair's and business unit's commands."""
+"""`casereview case open|list|show|advance`: the chair's and business unit's commands.
+
+Each command parses its options and makes one service call; which fields and values a
+case takes is the workflow's to say (`--incident-on` and `--nature` are shorthand for
+`--set incident_on=…` and `--set nature=…`, checked like any other field).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,6 @@ from casereview.cli.params import parse_assignments, parse_date
 from casereview.infra.workflows import DEFAULT_WORKFLOW
 
 app = typer.Typer(no_args_is_help=True, help="Cases: open, list, show, advance.")
-
-DateText = Annotated[str, typer.Option(metavar="YYYY-MM-DD")]
 
 
 @app.command("open")
@@ -31,9 +34,20 @@ def case_open(
         str | None, typer.Option(help="Pseudonym, e.g. 'Child A' (default: next free).")
     ] = None,
     incident_on: Annotated[
-        str | None, typer.Option("--incident-on", metavar="YYYY-MM-DD", help="Incident date.")
+        str | None,
+        typer.Option(
+            "--incident-on",
+            metavar="YYYY-MM-DD",
+            help="Incident date (the workflow's incident_on field).",
+        ),
     ] = None,
-    nature: Annotated[str | None, typer.Option(help="death, serious_harm or other.")] = None,
+    nature: Annotated[
+        str | None,
+        typer.Option(
+            help="Nature of the incident: a value the workflow's nature field allows "
+            "(see 'casereview workflow show')."
+        ),
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", metavar="FIELD=VALUE", help="Another opening field (repeatable)."),

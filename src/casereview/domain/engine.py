@@ -3,11 +3,14 @@
 `decide` takes a workflow definition, a snapshot of the case, the person asking (and
 the person they act for), and the request. It either returns a `Decision` (new state,
 typed field changes, approval-round changes) or raises `Refused` saying exactly why.
-Checks run in a fixed order so the first problem reported is the most useful one:
-the trigger exists; it is possible from the current state (else: what is possible now);
-the actor, or the named decision-maker, holds a permitted role; fields and rationale are
-present and valid; the guards hold (an incomplete sign-off names the agencies missing).
-The compiled `transitions` machine confirms the move last.
+Checks run in a fixed order so the first problem reported is the most useful one: the
+trigger exists and may fire from the current state (the definition's table of moves,
+`workflow.moves`, decides, and says what is possible now); the actor, or the named
+decision-maker, holds a permitted role (and whoever records it for someone else holds a
+role the workflow marks `records_on_behalf`); fields and rationale are present and
+valid; the guards hold (an incomplete sign-off names the agencies missing). The compiled
+`transitions` machine confirms the move last. What the person must give is named in
+messages as an `errors.Input`, never as a command-line option.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from casereview.domain.workflow.model import (
     Trigger,
     WorkflowDefinition,
 )
-from casereview.errors import NotFound, Refused
+from casereview.errors import Input, Refused
 
 # Kept in their own columns (the reference and the pseudonym identify the case); a
-# workflow may declare them as fields for documentation, but they are never --set.
+# workflow may declare them as fields for documentation, but they are never given as
+# fields.
 IDENTITY_FIELDS = ("ref", "pseudonym")
 MAX_TEXT = 4000
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -113,9 +117,8 @@ def parse_value(definition: WorkflowDefinition, name: str, raw: str) -> Any:
 
 
 def possible_triggers(definition: WorkflowDefinition, state: str) -> list[Trigger]:
-    if state not in definition.states_by_id:
-        return []
-    return list(definition.triggers_from(state))
+    """Triggers that can fire in `state` (none for a state the workflow lacks)."""
+    return list(definition.moves.triggers_from(state))
 
 
 def _role_for(trigger: Trigger, person: Person) -> str | None:
@@ -125,15 +128,26 @@ def _role_for(trigger: Trigger, person: Person) -> str | None:
     return None
 
 
-def _active_round(definition: WorkflowDefinition, state: str) -> str | None:
-    found = definition.round_collected_in(state)
-    return found.id if found is not None else None
-
-
-def case_scoped(definition: WorkflowDefinition, changes: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of an event's fields that is kept on the case (not notes, not agencies)."""
-    fields = definition.fields_by_id
-    return {k: v for k, v in changes.items() if k in fields and fields[k].scope == "case"}
+def _check_recorder(definition: WorkflowDefinition, trigger: Trigger, recorder: Person) -> None:
+    """Refuse `recorder` keying `trigger` for someone else unless they hold a role the
+    workflow lets record on another's behalf, or one of the trigger's own roles."""
+    may_record = [role.id for role in definition.roles if role.records_on_behalf]
+    if _role_for(trigger, recorder) is not None or not recorder.roles.isdisjoint(may_record):
+        return
+    if not may_record:
+        raise Refused(
+            "workflow {workflow} lets no role record a decision on someone else's behalf, "
+            "and {recorder!r} does not hold a role {trigger} needs",
+            workflow=definition.label,
+            recorder=recorder.username,
+            trigger=trigger.id,
+        )
+    raise Refused(
+        "only the {roles} can record a decision on someone else's behalf; "
+        "{recorder!r} is not in the {roles}",
+        roles=" or ".join(role.replace("_", " ") for role in may_record),
+        recorder=recorder.username,
+    )
 
 
 def _guard_failure(
@@ -170,10 +184,10 @@ def _guard_failure(
 class _Move:
     """What a trigger fired in one state means, whoever fires it with whatever fields.
 
-    Built from the definition's own accessors the first time a (state, trigger) pair is
-    decided, then reused: `decide` runs for every event written, and these answers
-    (sources with `*` expanded, rounds cleared, the round signed, the destination) cost
-    more to look up than the rest of the decision.
+    Built from the definition's move and accessors the first time a (state, trigger)
+    pair is decided, then reused: `decide` runs for every event written, and these
+    answers (the fields taken, rounds cleared, the round signed, the destination) are
+    the same every time.
     """
 
     trigger: Trigger
@@ -181,7 +195,7 @@ class _Move:
     takes: str  # `allowed` in words, for the refusal
     round: ApprovalRound | None  # the round a signing trigger signs in this state
     cleared: tuple[str, ...]  # approval rounds whose sign-offs the trigger discards
-    case_fields: frozenset[str]  # fields kept on the case (what `case_scoped` keeps)
+    case_fields: frozenset[str]  # fields of scope "case": kept on the case
     to_state: str
     terminal: bool
 
@@ -203,7 +217,8 @@ def _moves_of(definition: WorkflowDefinition) -> dict[tuple[str, str], _Move]:
 
 
 def _move(definition: WorkflowDefinition, state: str, trigger_id: str, ref: str) -> _Move:
-    """The move for (state, trigger), or the refusal saying why it is not possible.
+    """The move for (state, trigger), or the refusal saying why it is not possible (the
+    definition's table of moves decides, and words the refusal).
 
     Refusals are not remembered (they name the case), only moves that are possible.
     """
@@ -211,20 +226,9 @@ def _move(definition: WorkflowDefinition, state: str, trigger_id: str, ref: str)
     found = moves.get((state, trigger_id))
     if found is not None:
         return found
-    trigger = definition.triggers_by_id.get(trigger_id)
-    if trigger is None:
-        known = ", ".join(t.id for t in possible_triggers(definition, state)) or "none"
-        raise NotFound(
-            f"workflow {definition.id} has no trigger {trigger_id!r}; "
-            f"possible now from {state}: {known}"
-        )
-    if state not in definition.sources_of(trigger):
-        now = ", ".join(t.id for t in possible_triggers(definition, state)) or "none"
-        raise Refused(
-            f"{trigger.id} is not possible while case {ref} is in {state}; possible now: {now}"
-        )
+    legal = definition.moves.require(state, trigger_id, ref)
+    trigger, to_state = legal.trigger, legal.to_state
     allowed = frozenset(trigger.requires) | frozenset(trigger.optional) | set(trigger.defaults)
-    to_state = trigger.to or state
     found = _Move(
         trigger=trigger,
         allowed=allowed,
@@ -249,7 +253,7 @@ def decide(
 ) -> Decision:
     """Validate `request` against the workflow; return its effect or raise Refused.
 
-    `recorder` is the account keying the event; `decider` (from --on-behalf-of) is the
+    `recorder` is the account keying the event; `decider`, when someone else's, is the
     person whose decision it records. `destination(state, trigger)` is the compiled
     machine's answer for the move; when given it must agree with the definition.
     """
@@ -257,18 +261,15 @@ def decide(
     trigger = move.trigger
 
     # Roles: the decision-maker must hold a permitted role. Someone recording on
-    # another's behalf must be the business unit (or hold the role themselves).
+    # another's behalf must hold a role the workflow marks `records_on_behalf` (or one
+    # of the trigger's).
     if not recorder.active:
         raise Refused(f"user {recorder.username!r} is deactivated")
     acting = decider or recorder
     if decider is not None:
         if not decider.active:
             raise Refused(f"user {decider.username!r} is deactivated")
-        if "business_unit" not in recorder.roles and _role_for(trigger, recorder) is None:
-            raise Refused(
-                f"only the business unit can record a decision on someone else's behalf; "
-                f"{recorder.username!r} is not in the business unit"
-            )
+        _check_recorder(definition, trigger, recorder)
     role = _role_for(trigger, acting)
     if role is None:
         raise Refused(
@@ -298,7 +299,11 @@ def decide(
         agency_field = spec.agency_field
         agency = changes.get(agency_field) or acting.agency
         if agency is None:
-            raise Refused(f"{trigger.id} needs --set {agency_field}=… (the agency signing off)")
+            raise Refused(
+                "{trigger} needs {field} (the agency signing off)",
+                trigger=trigger.id,
+                field=Input("field", agency_field),
+            )
         if acting.agency is not None and agency != acting.agency:
             raise Refused(f"{acting.username!r} signs off for {acting.agency}, not {agency}")
         if agency not in spec.agencies:
@@ -309,14 +314,22 @@ def decide(
         signed = (spec.id, str(agency))
     missing = [name for name in trigger.requires if name not in changes]
     if missing:
-        raise Refused(f"{trigger.id} needs " + ", ".join(f"--set {name}=…" for name in missing))
+        raise Refused(
+            "{trigger} needs {fields}",
+            trigger=trigger.id,
+            fields=tuple(Input("field", name) for name in missing),
+        )
     rationale = (request.rationale or "").strip()
     if "\x00" in rationale:
         raise Refused("the rationale must not contain NUL characters")
     if len(rationale) > MAX_TEXT:
         raise Refused(f"the rationale is longer than {MAX_TEXT} characters")
     if trigger.rationale_required and not rationale:
-        raise Refused(f"{trigger.id} needs a --rationale explaining the decision")
+        raise Refused(
+            "{trigger} needs a {rationale} explaining the decision",
+            trigger=trigger.id,
+            rationale=Input("rationale"),
+        )
 
     fields_after = dict(case.fields)
     case_fields = move.case_fields
@@ -354,7 +367,12 @@ def opening_fields(definition: WorkflowDefinition, raw: Mapping[str, str]) -> di
     values: dict[str, Any] = {}
     for name, text in raw.items():
         if name in IDENTITY_FIELDS:
-            raise Refused(f"{name} is given as its own option, not with --set")
+            # `set` is the input that carries the workflow's fields.
+            raise Refused(
+                "{name} is given as its own option, not with {fields}",
+                name=name,
+                fields=Input("set"),
+            )
         values[name] = parse_value(definition, name, text)
     missing = [
         f.id

@@ -1,16 +1,18 @@
 """Which of a case's events the annual report must replay.
 
 Most of the log is notes, sign-offs and progress updates: events that leave the case
-where it is and set no case field. Replaying them costs most of the report's time and
-changes nothing it reads, so `ReplayedEvents.needed` leaves them out before replay.
+where it is and set no case field. Replaying them would be most of the report's work
+and changes nothing it reads, so `ReplayedEvents.needed` leaves them out before replay. What
+replay does with an event is asked of replay's own rules (`replay.ReplayRules`), not
+restated here.
 
 Why an event may be left out (an "inert" event) — not the first of the case, and:
 
-- its trigger is one of the workflow's with no `to` (replay keeps the state) and is not
-  `open` (which replay treats apart);
-- it sets no field of scope "case" (replay keeps only those, so the fields after it are
-  the fields before it, and the `changed` set clocks look at is empty);
-- no clock starts or stops on it, and no figure names it (`report_case.REPORT_TRIGGERS`).
+- its trigger is one replay keeps the state for (`ReplayRules.staying`: no `to`) and is
+  not `open` (which replay treats apart);
+- replay keeps none of its fields (`ReplayRules.fields_kept`), so the fields after it
+  are the fields before it, and the `changed` set clocks look at is empty;
+- no clock starts or stops on it, and no figure names it (`case_facts.REPORT_TRIGGERS`).
 
 Its fact then repeats the previous one's state and fields under a trigger nothing looks
 for. Removing it leaves every figure as it was: the first event, the state at the end,
@@ -34,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from casereview.domain.clocks import OPEN_TRIGGER, ClockRule
+from casereview.domain.replay import rules_of
 from casereview.domain.reporting.case_facts import REPORT_TRIGGERS
 from casereview.domain.workflow.model import WorkflowDefinition
 
@@ -43,16 +46,18 @@ class ReplayedEvents:
 
     def __init__(self, definition: WorkflowDefinition, rules: Sequence[ClockRule]) -> None:
         on_clocks = {t for rule in rules for t in (*rule.start_on, *rule.stop_on)}
+        self._replay = replay = rules_of(definition)
         self.inert_triggers = frozenset(
             t.id
             for t in definition.triggers
-            if t.to is None
+            if t.id in replay.staying
             and t.id != OPEN_TRIGGER
             and t.id not in on_clocks
             and t.id not in REPORT_TRIGGERS
         )
-        # The same set replay keeps fields by (`replay._Index.case_fields`).
-        self.case_fields = frozenset(f.id for f in definition.fields if f.scope == "case")
+        # Later events keep these (`fields_kept`); the names let a stored text be
+        # searched without decoding it.
+        self.case_fields = replay.case_fields
         names = "|".join(re.escape(name) for name in sorted(self.case_fields))
         self._quoted_name = re.compile(f'"(?:{names})"') if names else None
 
@@ -78,7 +83,7 @@ class ReplayedEvents:
 
         Stored fields are JSON text. Without a backslash a JSON text has no escapes, so
         a key it holds appears in it as `"name"` exactly: when no case field's name does,
-        none is set, and the text need not be parsed (a third of the cost of a replay).
+        none is set, and the text need not be parsed.
         """
         value = row["fields"]
         if isinstance(value, str) and "\\" not in value:
@@ -87,4 +92,4 @@ class ReplayedEvents:
             value = json.loads(value)
             if not isinstance(value, dict):
                 return False
-        return any(name in self.case_fields for name in value)
+        return bool(self._replay.fields_kept(str(row["trigger"]), value))

@@ -1,10 +1,11 @@
 """Workflow definitions: the process a case follows, as data.
 
 - `model`: the definition's shape (pydantic, frozen) and the accessors the engine uses.
+- `moves`: where each trigger may fire and where it leads (the definition holds it).
 - `loader`: file → validated definition, every problem as a readable line.
 - `references`: cross-reference checks between the tables of one definition.
 - `lint`: domain checks on the process graph and the clocks.
-- `machine`: a definition compiled into a `transitions` machine (imported on demand).
+- `machine`: a `transitions` machine that cross-checks the moves (imported on demand).
 - `diagram`: Mermaid text.
 
 The names below are imported on first use (PEP 562), not with the package: a command

@@ -1,15 +1,11 @@
-"""A definition compiled into a `transitions` state machine, which validates moves.
+"""A definition compiled into a `transitions` state machine: the cross-check on moves.
 
-One `Machine` per definition version (cached by id + version + content hash), built with
-`auto_transitions=False` so the only moves are the file's triggers, and with no
-callbacks at all: `transitions` does not undo a state change when a callback fails, so
-nothing here does I/O or changes anything but the plain `CaseModel` it moves. The
-machine only ever moves `CaseModel` objects made for one question and discarded, never
-ORM rows.
-
-The engine checks roles, fields and guards itself first (so a refusal can say why), then
-asks the machine where the trigger goes: `destination(state, trigger)` (None if it cannot
-fire there) or `fire(state, trigger)` (the new state, or `Refused`).
+Where a trigger may fire is decided by the definition's table of moves (`moves`); the
+machine is built from the same sources and answers the same question its own way, and
+the engine refuses a move the two disagree about. One `Machine` per definition version
+(cached by id + version + content hash), built with `auto_transitions=False` so the only
+moves are the file's triggers, with no model and no callbacks: it is asked, never run
+(`transitions` does not undo a state change when a callback fails).
 """
 
 from __future__ import annotations
@@ -17,16 +13,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from transitions import Machine, MachineError
+from transitions import Machine
 
 from casereview.domain.workflow.model import WorkflowDefinition, WorkflowKey
-from casereview.errors import Refused
-
-
-class CaseModel:
-    """The object a machine moves: a state and nothing else."""
-
-    state: str
 
 
 class CompiledWorkflow:
@@ -39,7 +28,7 @@ class CompiledWorkflow:
             moves.append(
                 {
                     "trigger": trigger.id,
-                    "source": list(definition.sources_of(trigger)),
+                    "source": list(definition.moves.sources(trigger)),
                     # "=" is transitions' reflexive destination: stay in the source state.
                     "dest": trigger.to if trigger.to is not None else "=",
                 }
@@ -55,8 +44,8 @@ class CompiledWorkflow:
         )
 
         # Answers of `destination`, by (state, trigger). The machine never changes after
-        # construction, so each answer is fixed; asking `transitions` costs several µs
-        # and the write path asks once per event.
+        # construction, so each answer is fixed; asking `transitions` is slow next to a
+        # dict lookup, and the write path asks once per event.
         self._destinations: dict[tuple[str, str], str | None] = {}
 
     @property
@@ -83,23 +72,6 @@ class CompiledWorkflow:
         self.definition.state(state)
         accepted = set(self.machine.get_triggers(state))
         return tuple(t.id for t in self.definition.triggers if t.id in accepted)
-
-    def fire(self, state: str, trigger: str) -> str:
-        """Run `trigger` on a throwaway model in `state`; the state it ends in."""
-        self.definition.state(state)
-        self.definition.trigger(trigger)
-        model = CaseModel()
-        self.machine.add_model(model, initial=state)
-        try:
-            model.trigger(trigger)  # type: ignore[attr-defined]  # bound by transitions
-        except MachineError:
-            allowed = ", ".join(self.triggers_from(state)) or "none"
-            raise Refused(
-                f"{trigger!r} cannot be done in state {state!r} (possible there: {allowed})"
-            ) from None
-        finally:
-            self.machine.remove_model(model)
-        return model.state
 
 
 _cache: dict[WorkflowKey, CompiledWorkflow] = {}

@@ -5,7 +5,8 @@ rules a single table can check on its own (a choice field lists its choices, a c
 names exactly one thing), and the read-only accessors the engine uses to ask questions of a
 loaded definition (`trigger(id)`, `triggers_from(state)`, `clocks_started_by(trigger)`,
 `key`, ...). It does not read files (`loader`), resolve references between tables
-(`references`) or judge the process as a whole (`lint`).
+(`references`), decide where a trigger may fire (`moves`, whose table the definition
+holds) or judge the process as a whole (`lint`).
 
 Every model forbids unknown keys and is frozen; collections are tuples and read-only
 mappings, so a definition that the engine pinned cannot change under it. Scalars are strict
@@ -35,6 +36,7 @@ from pydantic import (
     model_validator,
 )
 
+from casereview.domain.workflow.moves import Moves
 from casereview.errors import NotFound
 
 # Pseudo-values with a meaning in the file format.
@@ -129,6 +131,9 @@ class Role(_Model):
     description: OptionalText = ""
     has_agency: Flag = False
     """Users holding this role act for one agency (they sign approval rounds for it)."""
+    records_on_behalf: Flag = False
+    """Users holding this role may record a decision on someone else's behalf (naming
+    who took it); anyone may for a trigger whose own role they hold."""
 
 
 class FieldSpec(_Model):
@@ -409,8 +414,7 @@ class _Index:
     agencies: Mapping[str, Agency]
     rounds: Mapping[str, ApprovalRound]
     clocks: Mapping[str, Clock]
-    by_state: Mapping[str, tuple[Trigger, ...]]
-    open_states: tuple[str, ...]
+    moves: Moves
 
 
 _Item = TypeVar("_Item", State, Trigger, FieldSpec, Role, Agency, ApprovalRound, Clock)
@@ -446,23 +450,15 @@ class WorkflowDefinition(_Model):
     _index: _Index = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
-        states = _by_id(self.states)
-        open_states = [s.id for s in self.states if not s.terminal]
-        by_state: dict[str, list[Trigger]] = {s.id: [] for s in self.states}
-        for trigger in self.triggers:
-            for state in open_states if trigger.from_any else trigger.from_:
-                if state in by_state:
-                    by_state[state].append(trigger)
         self._index = _Index(
-            states=states,
+            states=_by_id(self.states),
             triggers=_by_id(self.triggers),
             fields=_by_id(self.fields),
             roles=_by_id(self.roles),
             agencies=_by_id(self.agencies),
             rounds=_by_id(self.approval_rounds),
             clocks=_by_id(self.clocks),
-            by_state=MappingProxyType({k: tuple(v) for k, v in by_state.items()}),
-            open_states=tuple(open_states),
+            moves=Moves(self.id, self.states, self.triggers),
         )
 
     @property
@@ -569,30 +565,35 @@ class WorkflowDefinition(_Model):
         return self.state(state_id).terminal
 
     @property
+    def moves(self) -> Moves:
+        """Where each trigger may fire and where it takes the case (`workflow.moves`);
+        the accessors below ask it."""
+        return self._ix.moves
+
+    @property
     def open_state_ids(self) -> tuple[str, ...]:
         """Every non-terminal state, in file order (what `from = ["*"]` means)."""
-        return self._ix.open_states
+        return self._ix.moves.open_states
 
     def sources_of(self, trigger: Trigger | str) -> tuple[str, ...]:
         """The states `trigger` can fire from, with `*` expanded."""
         t = self.trigger(trigger) if isinstance(trigger, str) else trigger
-        return self._ix.open_states if t.from_any else t.from_
+        return self._ix.moves.sources(t)
 
     def triggers_from(self, state_id: str) -> tuple[Trigger, ...]:
         """Triggers that can fire in `state_id` (file order); guards not evaluated."""
         self.state(state_id)
-        return self._ix.by_state.get(state_id, ())
+        return self._ix.moves.triggers_from(state_id)
 
     def destination(self, state_id: str, trigger_id: str) -> str | None:
         """Where `trigger_id` takes a case in `state_id`, or None if it cannot fire there.
 
-        Read from the definition; `machine.CompiledWorkflow.destination` asks the compiled
-        state machine the same question, and the tests hold the two to agreement.
+        `machine.CompiledWorkflow.destination` asks the compiled state machine the same
+        question, and the tests hold the two to agreement.
         """
-        trigger = self.trigger(trigger_id)
-        if state_id not in self.sources_of(trigger):
-            return None
-        return trigger.destination_from(state_id)
+        self.trigger(trigger_id)
+        move = self._ix.moves.get(state_id, trigger_id)
+        return move.to_state if move is not None else None
 
     @property
     def fields_required_at_open(self) -> tuple[FieldSpec, ...]:

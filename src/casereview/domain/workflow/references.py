@@ -36,6 +36,7 @@ from casereview.domain.workflow.model import (
     Trigger,
     WorkflowDefinition,
 )
+from casereview.domain.workflow.moves import sources_of
 
 # Section key in the file -> how one entry is named in messages.
 SECTIONS: Mapping[str, str] = {
@@ -253,7 +254,7 @@ class _Checker:
                 self.value_fits(where, "'values'", spec, value)
 
     def signing(self, where: str, t: Trigger) -> None:
-        sources = self.open_states if t.from_any else t.from_
+        sources = sources_of(t, self.open_states)
         for state in sources:
             if state not in self.states:
                 continue

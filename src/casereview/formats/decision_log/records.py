@@ -1,19 +1,14 @@
 """The decision log: one record per case event, and the metadata of an export.
 
-`DecisionLogBuilder` is fed event rows in `seq` order, any mix of cases, and keeps each
-open case's fields and clocks incrementally (`clocks.step` once per event; nothing is
-re-derived from scratch), so a log of millions of events streams through in one pass
-with memory proportional to the number of open cases. For every event inside the date
-filter it returns a `DecisionRecord`: the event as logged (fields marked `personal` in
-the workflow left out unless asked for), the labels a person reads, and each clock that
-was running or paused just before the event or that the event started, with its
-position on that day ("working day 13 of 15").
-
-The case-field bookkeeping mirrors `casereview.domain.replay` (open: the opening fields less
-the pseudonym; later events: the case-scoped fields they carry); a test holds the two
-to agreement on every demonstration case.
-
-Pure: no database, no clock. Definitions come from a lookup the caller provides.
+`DecisionLogBuilder` is fed event rows in `seq` order, any mix of cases, and carries
+each open case's clocks forward one event at a time (`clocks.step`), so a log streams
+through in one pass with memory proportional to the number of open cases. For each
+event inside the date filter it returns a `DecisionRecord`: the event as logged
+(personal fields left out unless asked for), the labels a person reads, and each
+clock's position that day ("working day 13 of 15"). Which fields an event sets on its
+case is replay's rule (`replay.ReplayRules.fields_kept`); the builder keeps only those
+its clocks read. Pure: no database, no clock; definitions come from a lookup the caller
+provides.
 """
 
 from __future__ import annotations
@@ -29,6 +24,7 @@ from typing import Any, NamedTuple
 
 from casereview.domain import clocks
 from casereview.domain.clocks import Calendar, ClockRule, ClockState, EventFacts
+from casereview.domain.replay import PSEUDONYM, ReplayRules, pseudonym_given
 from casereview.domain.workflow.model import WorkflowDefinition
 
 EXPORT_NAME = "casereview decision log"
@@ -368,7 +364,6 @@ _NO_CHANGES: Mapping[str, Any] = MappingProxyType({})
 # Due dates as text, one string per date: open clocks share a few thousand due dates.
 _iso = functools.lru_cache(maxsize=16_384)(dt.date.isoformat)
 _NOTHING: frozenset[str] = frozenset()
-_PSEUDONYM = ("pseudonym",)
 # The scanner `json.loads` runs (set on every decoder, untyped in the stubs).
 _scan: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan_once")  # noqa: B009
 
@@ -376,7 +371,7 @@ _scan: Callable[[str, int], tuple[Any, int]] = getattr(json.JSONDecoder(), "scan
 def _decode(text: str) -> Any:
     """`json.loads(text)` for the stored fields, by the decoder's scanner directly: the
     log stores them canonically (no white space around the object), and `loads`' own
-    checks around the scan were a third of its time. Anything else — white space, a
+    checks around the scan are a large share of its time. Anything else — white space, a
     malformed value — goes to `json.loads`, which gives its usual answer or error."""
     try:
         value, end = _scan(text, 0)
@@ -392,41 +387,34 @@ class _Workflow:
     ref: WorkflowRef
     definition: WorkflowDefinition
     rules: tuple[ClockRule, ...]
+    replay: ReplayRules  # which of an event's fields its case keeps
     personal: frozenset[str]
-    case_scoped: frozenset[str]
     field_labels: Mapping[str, str]
     field_order: Mapping[str, int]
     trigger_labels: Mapping[str, str]
     state_labels: Mapping[str, str]
     terminal: frozenset[str]
-    # The case fields the clocks read (their anchors), as an opening event and as a
-    # later event set them. Only these are held per open case: see `_Case`.
-    clock_fields_at_open: frozenset[str]
-    clock_fields_later: frozenset[str]
     rule_by_id: Mapping[str, ClockRule]
-    anchors: frozenset[str]  # the fields clocks count from
+    # The fields clocks count from: the only case fields held per open case (`_Case`).
+    anchors: frozenset[str]
     moving: frozenset[str]  # the triggers that start or stop a clock
 
     @classmethod
     def of(cls, ref: WorkflowRef, definition: WorkflowDefinition) -> _Workflow:
         rules = tuple(clocks.rules_for(definition))
-        anchors = frozenset(r.anchor_field for r in rules if r.anchor_field)
-        case_scoped = frozenset(f.id for f in definition.fields if f.scope == "case")
         return cls(
             ref=ref,
             definition=definition,
             rules=rules,
+            replay=ReplayRules(definition),
             personal=definition.personal_field_ids,
-            case_scoped=case_scoped,
             field_labels={f.id: f.label for f in definition.fields},
             field_order={f.id: i for i, f in enumerate(definition.fields)},
             trigger_labels={t.id: t.label for t in definition.triggers},
             state_labels={s.id: s.label for s in definition.states},
             terminal=frozenset(s.id for s in definition.states if s.terminal),
-            clock_fields_at_open=anchors.difference(_PSEUDONYM),
-            clock_fields_later=anchors & case_scoped,
             rule_by_id={r.id: r for r in rules},
-            anchors=anchors,
+            anchors=frozenset(r.anchor_field for r in rules if r.anchor_field),
             moving=frozenset(t for r in rules for t in (*r.start_on, *r.stop_on)),
         )
 
@@ -465,8 +453,8 @@ class _Case:
     (`clocks.step` reads a case field only as a clock's anchor), and the clocks that are
     still running or paused (`step` treats a stopped clock as one never started, and no
     record shows a clock stopped by an earlier event). Holding every field and every
-    stopped clock took about two thirds of the builder's memory, which grows with the
-    number of open cases: 100,000 cases keep about 77,000 open.
+    stopped clock would take most of the builder's memory, which grows with the number
+    of open cases.
     """
 
     __slots__ = ("clocks", "dials", "fields", "pseudonym")
@@ -531,8 +519,8 @@ class DecisionLogBuilder:
     def _held(self, value: Any) -> Any:
         """A field value as the case holds it for the clocks: a date given as ISO text
         as the shared date object (`clocks` reads an anchor given either way, and
-        every open case holding its own copies of its dates as text was a tenth of the
-        builder's memory); anything else as it is."""
+        open cases share the objects rather than each holding its own copies); anything
+        else as it is."""
         if type(value) is not str or not value:
             return value
         day = self._days.get(value)
@@ -561,19 +549,14 @@ class DecisionLogBuilder:
         if case is None:
             case = self._cases[case_ref] = _Case(self._closed.pop(case_ref, ""))
         changes: Mapping[str, Any] = _decode(text) if text and text != "{}" else _NO_CHANGES
+        changed = wf.replay.fields_kept(trigger, changes)
         if trigger == clocks.OPEN_TRIGGER:
-            case.pseudonym = str(changes.get("pseudonym", ""))
-            changed = frozenset(changes).difference(_PSEUDONYM)
-            case.fields = {
-                k: self._held(changes[k]) for k in wf.clock_fields_at_open if k in changes
-            }
-        elif changes:
-            changed = wf.case_scoped.intersection(changes)
-            moved = wf.clock_fields_later.intersection(changed)
+            case.pseudonym = pseudonym_given(changes)
+            case.fields = {k: self._held(changes[k]) for k in wf.anchors.intersection(changed)}
+        elif changed:
+            moved = wf.anchors.intersection(changed)
             if moved:
                 case.fields = {**case.fields, **{k: self._held(changes[k]) for k in moved}}
-        else:
-            changed = _NOTHING
         day = self._days.get(occurred)
         if day is None:
             day = self._days[occurred] = dt.date.fromisoformat(occurred)
@@ -662,7 +645,7 @@ def _plan(wf: _Workflow, opening: bool, keys: tuple[str, ...], include_personal:
     shown: list[tuple[str, str]] = []
     omitted: list[str] = []
     for key in ordered:
-        if opening and key == "pseudonym":
+        if opening and key == PSEUDONYM:  # the record shows it in its own column
             continue
         if key in hidden:
             omitted.append(key)
