@@ -746,7 +746,7 @@ class _Dial:
     `clocks.position` itself; a test holds the two to agreement.
     """
 
-    __slots__ = ("day", "due", "of", "on", "prefix", "state", "text", "working")
+    __slots__ = ("between", "day", "due", "of", "on", "prefix", "state", "text")
 
     def __init__(self, rule: ClockRule, state: ClockState, on: dt.date, cal: Calendar) -> None:
         self.state = state
@@ -755,7 +755,7 @@ class _Dial:
         self.text: str | None = None  # the position on `on`
         self.prefix: str | None = None  # "working day ", if the text reads "X N of M"
         self.day = self.of = 0
-        self.working = False
+        self.between = rule.clock_unit.between  # the count of the unit's days between two dates
         # No position on any day for a clock with no budget, no anchor yet or counted
         # before a date: `clocks.position` decides that from the state alone.
         found = clocks.position(state, on, cal) if rule.budget > 0 else None
@@ -766,7 +766,6 @@ class _Dial:
         if sep and not rest:
             self.prefix = sys.intern(words + " ")
             self.day, self.of = found.day, found.of
-            self.working = found.unit == "working_days"
 
     def position(self, on: dt.date, cal: Calendar) -> str | None:
         if on == self.on or self.text is None:
@@ -774,8 +773,4 @@ class _Dial:
         if self.prefix is None:  # a wording this dial cannot move: measure afresh
             found = clocks.position(self.state, on, cal)
             return str(found) if found is not None else None
-        if self.working:
-            day = self.day + cal.count_working_days(self.on, on)
-        else:
-            day = self.day + (on - self.on).days
-        return f"{self.prefix}{day} of {self.of}"
+        return f"{self.prefix}{self.day + self.between(self.on, on, cal)} of {self.of}"
