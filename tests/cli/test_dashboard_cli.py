@@ -15,9 +15,9 @@ import pytest
 
 from casereview.cli.render import cases as cases_render
 from casereview.cli.render import dashboard as render
+from casereview.domain import clock_status as status_words
 from casereview.formats.cells import safe_cell
 from casereview.infra.now import FixedClock, SystemClock
-from casereview.presenters import status as status_words
 from casereview.presenters.due import DUE_COLUMNS
 from casereview.services import cases, demo, users
 from casereview.services.context import ServiceContext

@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
+from casereview.domain import clock_status as status_words
 from casereview.domain import clocks
 from casereview.errors import Input, InvalidInput
 from casereview.formats.cells import safe_cell, value_cell
 from casereview.presenters import clocks as clock_words
 from casereview.presenters import due as due_words
 from casereview.presenters import explain as explain_words
-from casereview.presenters import status as status_words
 from casereview.presenters import timeline as timeline_words
 from casereview.presenters.words import amount, day, ordinal, plural
 from casereview.services.case_history import Standing
@@ -93,11 +93,10 @@ def test_every_status_the_domain_gives_has_one_word_and_meaning():
     assert status_words.status_word("restarted") == "restarted"
 
 
-def test_the_html_report_uses_the_same_status_words():
-    # The report writer sits below the presenters and keeps its own copy: it must agree.
+def test_the_html_report_takes_its_status_words_from_the_one_table():
     from casereview.formats.report import as_html
 
-    assert as_html.STATUS_WORD == status_words.STATUS_WORD
+    assert as_html.status_word is status_words.status_word
 
 
 # -- the due list --------------------------------------------------------------------

@@ -12,8 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from casereview.domain.clock_status import status_word
 from casereview.presenters import clocks as clock_words
-from casereview.presenters.status import status_word
 from casereview.presenters.words import amount, iso
 from casereview.services.timeline import (
     CaseTimeline,

@@ -25,10 +25,10 @@ from rich.text import Text
 from casereview.cli.messages import spell
 from casereview.cli.render.console import info, literal, out, print_json_data, print_line
 from casereview.cli.render.status import STATUS_STYLE, status_text
+from casereview.domain.clock_status import status_word
 from casereview.domain.clocks import OPEN_TRIGGER
 from casereview.formats.cells import value_cell
 from casereview.presenters import due as due_words
-from casereview.presenters.status import status_word
 from casereview.presenters.words import day
 
 if TYPE_CHECKING:

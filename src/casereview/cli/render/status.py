@@ -1,4 +1,4 @@
-"""Clock status colours (the words are `presenters.status`'s) and the progress bar:
+"""Clock status colours (the words are `domain.clock_status`'s) and the progress bar:
 shared by every renderer, so `due`, `timeline` and `case show` draw statuses
 identically. Imports only rich and the status words, so `due` stays light.
 """
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from rich.text import Text
 
 from casereview.cli.render.console import err
-from casereview.presenters.status import status_word
+from casereview.domain.clock_status import status_word
 
 STATUS_STYLE = {
     "overdue": "bold red",

@@ -17,6 +17,7 @@ import html
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from casereview.domain.clock_status import status_word
 from casereview.domain.reporting.figures import (
     SECTIONS,
     Figure,
@@ -32,14 +33,6 @@ from casereview.domain.reporting.figures import (
 Scale = Callable[[dt.date], float]
 """Where a day starts on the timeline's x axis."""
 
-STATUS_WORD = {
-    "met": "met",
-    "missed": "missed",
-    "overdue": "overdue",
-    "running": "on track",
-    "due_soon": "due soon",
-    "paused": "paused",
-}
 
 COLOURS = {
     "on_time": "#1b7f5b",
@@ -541,7 +534,7 @@ def _case_rows(
 
 def _lane(case: TimelineCase, lane: Lane, y: int, x: Scale, as_at: dt.date, part: int) -> str:
     one = dt.timedelta(days=1)
-    status = STATUS_WORD.get(lane.status, lane.status)
+    status = status_word(lane.status)
     end = lane.stopped_on or as_at
     tip = (
         f"{case.pseudonym}: {lane.label}, started {lane.started_on.isoformat()}, "

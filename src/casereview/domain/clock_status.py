@@ -1,8 +1,8 @@
-"""Clock statuses as people read them: the word for each status and what it means.
+"""The statuses a clock can have, as people read them: each status's word and meaning.
 
 `domain.clocks.status` decides a clock's status; this is the one table of how each is
-written (`running` reads "on track"), for the dashboard, the case pages, the timeline
-and any other front end. Colours belong to each front end (`cli.render.status`).
+written (`running` reads "on track"), for every view, export and front end. Colours
+belong to each front end.
 """
 
 from __future__ import annotations
