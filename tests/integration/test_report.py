@@ -554,9 +554,9 @@ def test_january_falls_in_the_financial_year_that_began_the_april_before(world):
     ("options", "message"),
     [
         ({"year": 2025, "start": D("2025-04-01")}, "cannot be combined"),
-        ({"start": D("2025-04-01")}, "give both --from and --to"),
-        ({"end": D("2025-04-01")}, "give both --from and --to"),
-        ({"start": D("2025-05-01"), "end": D("2025-04-01")}, "after --to"),
+        ({"start": D("2025-04-01")}, "give both from and to"),
+        ({"end": D("2025-04-01")}, "give both from and to"),
+        ({"start": D("2025-05-01"), "end": D("2025-04-01")}, "after to"),
         ({"year": 2030}, "after today"),
     ],
 )

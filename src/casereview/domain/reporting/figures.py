@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from casereview.errors import InvalidInput, OutOfRange
+from casereview.errors import Input, InvalidInput, OutOfRange
 
 Cell = str | int | float | bool | None
 """One value in a detail row: dates are ISO text, counts int, months float."""
@@ -38,6 +38,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 _YEAR = re.compile(r"(\d{4})[-/](\d{2}|\d{4})")
 FIRST_YEAR, LAST_YEAR = 1990, 2098
 EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2099, 12, 31)  # the working-day calendar's range
+YEAR, START, END = Input("year"), Input("from"), Input("to")
+"""The period's inputs, as messages name them; each front end spells them its own way."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,11 @@ def financial_year(start_year: int) -> Period:
     """1 April `start_year` to 31 March the year after."""
     if not FIRST_YEAR <= start_year <= LAST_YEAR:
         raise InvalidInput(
-            f"--year must start between {FIRST_YEAR} and {LAST_YEAR}, got {start_year}"
+            "{year} must start between {first} and {last}, got {got}",
+            year=YEAR,
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+            got=start_year,
         )
     return Period(
         dt.date(start_year, 4, 1),
@@ -95,13 +101,18 @@ def parse_financial_year(text: str) -> int:
     match = _YEAR.fullmatch(cleaned)
     shown = repr(cleaned[:20])
     if match is None:
-        raise InvalidInput(f"--year must be a financial year like 2025-26, got {shown}")
+        raise InvalidInput(
+            "{year} must be a financial year like 2025-26, got {shown}", year=YEAR, shown=shown
+        )
     first, second = int(match.group(1)), int(match.group(2))
     following = first + 1
     if second != (following if len(match.group(2)) == 4 else following % 100):
         raise InvalidInput(
-            f"--year {shown} is not a financial year: the second year must follow the first "
-            f"(e.g. {financial_year_label(first)})"
+            "{year} {shown} is not a financial year: the second year must follow the first "
+            "(e.g. {example})",
+            year=YEAR,
+            shown=shown,
+            example=financial_year_label(first),
         )
     return first
 
@@ -115,30 +126,50 @@ def resolve_period(
 ) -> Period:
     """The period asked for: a financial year, explicit dates, or the current financial year."""
     if year is not None and (start is not None or end is not None):
-        raise InvalidInput("--year cannot be combined with --from or --to; give one or the other")
+        raise InvalidInput(
+            "{year} cannot be combined with {start} or {end}; give one or the other",
+            year=YEAR,
+            start=START,
+            end=END,
+        )
     if year is not None:
         period = financial_year(year)
         if period.start > today:
             raise InvalidInput(
-                f"--year {period.label} starts on {period.start.isoformat()}, after today "
-                f"({today.isoformat()}); nothing has happened in it yet"
+                "{year} {label} starts on {start}, after today ({today}); "
+                "nothing has happened in it yet",
+                year=YEAR,
+                label=period.label,
+                start=period.start.isoformat(),
+                today=today.isoformat(),
             )
         return period
     if start is None and end is None:
         return financial_year(financial_year_of(today))
     if start is None or end is None:
-        missing = "--to" if end is None else "--from"
-        raise InvalidInput(f"give both --from and --to (missing {missing}), or --year")
-    for option, day in (("--from", start), ("--to", end)):
+        raise InvalidInput(
+            "give both {start} and {end} (missing {missing}), or {year}",
+            start=START,
+            end=END,
+            missing=END if end is None else START,
+            year=YEAR,
+        )
+    for option, day in ((START, start), (END, end)):
         if not EARLIEST <= day <= LATEST:
             raise OutOfRange(
-                f"{option} {day.isoformat()} is outside the dates casereview supports "
-                f"({EARLIEST.isoformat()} to {LATEST.isoformat()})"
+                "{option} {day} is outside the dates casereview supports ({earliest} to {latest})",
+                option=option,
+                day=day.isoformat(),
+                earliest=EARLIEST.isoformat(),
+                latest=LATEST.isoformat(),
             )
     if start > end:
         raise InvalidInput(
-            f"--from {start.isoformat()} is after --to {end.isoformat()}; "
-            "the period must not run backwards"
+            "{start} {first} is after {end} {last}; the period must not run backwards",
+            start=START,
+            first=start.isoformat(),
+            end=END,
+            last=end.isoformat(),
         )
     if start > today:
         raise InvalidInput(

@@ -35,7 +35,7 @@ from casereview.domain.workflow.model import (
     toml_kind,
 )
 from casereview.domain.workflow.references import SECTIONS, Parts, check_references
-from casereview.errors import InvalidWorkflow, NotFound
+from casereview.errors import InvalidWorkflow, NotFound, Step
 
 
 def load_path(path: Path | str, *, name: str | None = None) -> WorkflowDefinition:
@@ -64,10 +64,11 @@ def load_bytes(data: bytes, *, name: str, source: str | None = None) -> Workflow
     if definition is None or problems:
         count = len(problems)
         raise InvalidWorkflow(
-            f"{name} is not a valid workflow definition "
-            f"({count} problem{'s' if count != 1 else ''}; "
-            f"run 'casereview workflow validate {source or name}' to list them)",
+            "{name} is not a valid workflow definition ({count}; run '{next}' to list them)",
             problems,
+            name=name,
+            count=f"{count} problem{'s' if count != 1 else ''}",
+            next=Step("validate_workflow", (source or name,)),
         )
     return definition
 
