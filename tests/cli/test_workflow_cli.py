@@ -211,6 +211,7 @@ SHOW_KEYS = [
     "triggers",
     "approval_rounds",
     "clocks",
+    "report",
 ]
 
 

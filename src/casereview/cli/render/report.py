@@ -9,7 +9,14 @@ from rich.table import Table
 from rich.text import Text
 
 from casereview.cli.render.console import literal, out
-from casereview.domain.reporting.figures import SECTIONS, Report, display, share, value_text
+from casereview.domain.reporting.figures import (
+    NOT_APPLICABLE,
+    SECTIONS,
+    Report,
+    display,
+    share,
+    value_text,
+)
 
 
 def table(figures: Report, *, detail: bool) -> None:
@@ -40,7 +47,8 @@ def table(figures: Report, *, detail: bool) -> None:
     quarters = Table("quarter", "on time", "late", title="Rapid reviews by quarter")
     for q in figures.by_quarter:
         label = q.quarter.label + (" (part)" if q.quarter.partial else "")
-        quarters.add_row(label, str(q.on_time), str(q.late))
+        counts = (str(q.on_time), str(q.late)) if q.applicable else (NOT_APPLICABLE,) * 2
+        quarters.add_row(label, *counts)
     console.print(quarters)
     if not detail:
         return

@@ -10,7 +10,7 @@ Why an event may be left out (an "inert" event) — not the first of the case, a
   `open` (which replay treats apart);
 - it sets no field of scope "case" (replay keeps only those, so the fields after it are
   the fields before it, and the `changed` set clocks look at is empty);
-- no clock starts or stops on it, and no figure names it (`report_case.REPORT_TRIGGERS`).
+- no clock starts or stops on it, and the workflow's `[report]` table does not name it.
 
 Its fact then repeats the previous one's state and fields under a trigger nothing looks
 for. Removing it leaves every figure as it was: the first event, the state at the end,
@@ -34,7 +34,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from casereview.domain.clocks import OPEN_TRIGGER, ClockRule
-from casereview.domain.reporting.case_facts import REPORT_TRIGGERS
 from casereview.domain.workflow.model import WorkflowDefinition
 
 
@@ -43,13 +42,14 @@ class ReplayedEvents:
 
     def __init__(self, definition: WorkflowDefinition, rules: Sequence[ClockRule]) -> None:
         on_clocks = {t for rule in rules for t in (*rule.start_on, *rule.stop_on)}
+        counted = definition.report.triggers if definition.report is not None else frozenset()
         self.inert_triggers = frozenset(
             t.id
             for t in definition.triggers
             if t.to is None
             and t.id != OPEN_TRIGGER
             and t.id not in on_clocks
-            and t.id not in REPORT_TRIGGERS
+            and t.id not in counted
         )
         # The same set replay keeps fields by (`replay._Index.case_fields`).
         self.case_fields = frozenset(f.id for f in definition.fields if f.scope == "case")

@@ -253,6 +253,9 @@ class Figure:
     columns: tuple[str, ...] = ()
     cases: Sequence[CaseRow] = ()
     """Any sequence: the report service gives one that is unpacked as it is iterated."""
+    applicable: bool = True
+    """False when no workflow of the cases read has the step this figure counts (its
+    report table leaves it out): the value is None and is shown as `n/a`, never 0."""
 
     @property
     def section(self) -> str:
@@ -270,6 +273,8 @@ class QuarterCount:
     quarter: Quarter
     on_time: int
     late: int
+    applicable: bool = True
+    """As `rapid_reviews.completed`: False when no workflow read has rapid reviews."""
 
 
 @dataclass(frozen=True)
@@ -328,7 +333,7 @@ class Report:
 
 def share(report: Report, figure: Figure) -> str | None:
     """ "3 of 4 (75%)" style context for a subset figure, or None."""
-    if figure.part_of is None or not isinstance(figure.value, int):
+    if figure.part_of is None or not figure.applicable or not isinstance(figure.value, int):
         return None
     whole = report.figure(figure.part_of).value
     if not isinstance(whole, int) or whole == 0:
@@ -339,8 +344,20 @@ def share(report: Report, figure: Figure) -> str | None:
 _SINGULAR = {"working days": "working day", "days": "day", "months": "month", "queries": "query"}
 
 
+NOT_APPLICABLE = "n/a"
+"""How every text format shows a figure that is not applicable (JSON: null, with
+`"applicable": false`)."""
+
+
+def number_text(figure: Figure) -> str:
+    """A figure's value without its unit: `n/a` when not applicable, else as `display`."""
+    return display(figure.value) if figure.applicable else NOT_APPLICABLE
+
+
 def value_text(figure: Figure) -> str:
     """A figure's value with its unit ("1 working day", "5.9 months"); counts of cases bare."""
+    if not figure.applicable:
+        return NOT_APPLICABLE
     text = display(figure.value)
     if figure.value is None or figure.unit == "cases":
         return text

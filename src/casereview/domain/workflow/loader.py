@@ -29,6 +29,7 @@ from casereview.domain.workflow.model import (
     FROM_PATTERN,
     ID_PATTERN,
     WORKFLOW_ID_PATTERN,
+    ReportTable,
     Settings,
     WorkflowDefinition,
     content_hash,
@@ -166,6 +167,10 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         settings: Settings | None = Settings.model_validate(raw.get("settings", {}))
     except ValidationError:
         settings = None
+    try:
+        report = ReportTable.model_validate(raw["report"]) if "report" in raw else None
+    except ValidationError:
+        report = None
     initial = raw.get("initial_state")
     open_roles = raw.get("open_roles")
     return Parts(
@@ -184,6 +189,7 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         approval_rounds=items["approval_rounds"],
         clocks=items["clocks"],
         declared=declared,
+        report=report,
     )
 
 
