@@ -61,7 +61,7 @@ def test_scr_measures_what_its_process_has():
     }
     assert plan.at_end_clocks == frozenset()
     # Every id the table names is one of the file's own.
-    assert plan.triggers <= set(scr.triggers_by_id)
+    assert plan.table.triggers <= set(scr.triggers_by_id)
     assert scr.report is not None and scr.report.local_reviews is not None
     assert scr.report.local_reviews.clock in scr.clocks_by_id
 
@@ -71,7 +71,7 @@ def test_a_workflow_without_a_report_table_is_valid_and_measures_the_caseload_on
     assert minimal.report is None
     plan = ReportPlan.of(minimal.report)
     assert _bases(plan) == {"opened", "closed", "open_at_end"}
-    assert plan.triggers == frozenset()
+    assert plan.table.triggers == frozenset()
 
 
 @pytest.mark.parametrize(

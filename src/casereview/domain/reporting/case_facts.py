@@ -161,13 +161,6 @@ class ReportPlan:
             kept_states=frozenset(state for state in kept if state is not None),
         )
 
-    @property
-    def triggers(self) -> frozenset[str]:
-        """Every trigger a figure looks for by name: events with any other trigger that
-        neither move the case nor set a case field may be left out of the replay
-        (`events.ReplayedEvents`)."""
-        return self.table.triggers
-
 
 @dataclass(frozen=True)
 class CaseHistory:
@@ -335,13 +328,13 @@ def _notifications(
     ids: ReportNotifications,
 ) -> None:
     clock = case.clocks.get(ids.clock)
-    notify = case.first(ids.trigger)
+    made = case.first(ids.trigger)
     due = clock.due_on if clock else None
     anchor = clock.anchor_on if clock else None
-    if notify is not None and period.contains(notify.occurred_on):
-        late = working_days_late(cal, due, notify.occurred_on)
+    if made is not None and period.contains(made.occurred_on):
+        late = working_days_late(cal, due, made.occurred_on)
         on_time = None if due is None else late == 0
-        sink.add("notified", (_iso(anchor), _iso(due), _iso(notify.occurred_on), late, on_time))
+        sink.add("notified", (_iso(anchor), _iso(due), _iso(made.occurred_on), late, on_time))
     if clock is not None and clock.state != "stopped":
         sink.add("pending", (_iso(anchor), _iso(due), working_days_late(cal, due, as_at)))
 

@@ -2,9 +2,11 @@
 
 Pure data and date arithmetic; nothing here reads the database or the time. Periods are
 inclusive date ranges; the default is an English financial year, 1 April to 31 March,
-named like "2025-26". Figure ids (`rapid_reviews.on_time`, …) and detail column names are
-a public contract shared by the JSON and CSV writers and documented in docs/report.md:
-add figures and columns, never rename or drop them.
+named like "2025-26". A figure no workflow of the cases read can measure is "not
+applicable" (`Figure.applicable`, written `n/a`), never 0. Figure ids
+(`rapid_reviews.on_time`, …) and detail column names are a public contract shared by the
+JSON and CSV writers and documented in docs/report.md: add figures and columns, never
+rename or drop them.
 """
 
 from __future__ import annotations

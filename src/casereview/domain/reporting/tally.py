@@ -1,12 +1,11 @@
 """The report's figures, added up one case at a time in bounded memory.
 
 `Tally.add` takes one case's detail rows and timeline entry (from `case_facts`) and
-keeps them packed (`marshal` bytes: a row of dates is tens of bytes instead of
-hundreds as Python objects), counting each figure as it goes. `Tally.report` sorts the
-cases by (opened on, reference), which is the order every figure lists them in, and
-returns a `Report` whose figures and timeline unpack the cases behind them only when a
-writer iterates them (`--detail`, the HTML timeline). A report for 100,000 cases thus
-holds a few tens of MB rather than every event of the log.
+keeps them packed as `marshal` bytes (far smaller than the Python objects), counting
+each figure as it goes. `Tally.report` sorts the cases by (opened on, reference), which
+is the order every figure lists them in, and returns a `Report` whose figures and
+timeline unpack the cases behind them only when a writer iterates them (`--detail`, the
+HTML timeline), so memory grows with the rows behind the figures, not with the log.
 
 The figures, their labels and their "of which" filters are defined here (`FIGURES`),
 over the base lists of `case_facts.BASES`; the definitions are in docs/report.md. A

@@ -214,7 +214,6 @@ Guard = Annotated[
     ApprovalCompleteGuard | FieldEqualsGuard | FieldInGuard | FieldSetGuard,
     Field(discriminator="kind"),
 ]
-GUARD_KINDS = ("approval_complete", "field_equals", "field_in", "field_set")
 
 
 def _show(value: str | bool) -> str:
@@ -644,14 +643,6 @@ class WorkflowDefinition(_Model):
     @property
     def fields_by_id(self) -> Mapping[str, FieldSpec]:
         return self._ix.fields
-
-    @property
-    def roles_by_id(self) -> Mapping[str, Role]:
-        return self._ix.roles
-
-    @property
-    def agencies_by_id(self) -> Mapping[str, Agency]:
-        return self._ix.agencies
 
     @property
     def approval_rounds_by_id(self) -> Mapping[str, ApprovalRound]:
