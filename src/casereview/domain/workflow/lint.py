@@ -4,8 +4,9 @@ Validation (`loader`, `references`) proves the file is well-formed and that ever
 uses exists. Lint judges the process those ids describe, on the graph of states and
 triggers: every state can be reached, every open state has a way out, no trigger leads
 into a place from which the case can never finish, every clock can start, can stop, and
-is not left running when a case closes, and every approval round can be signed. Guards
-are not evaluated (the graph says what *could* happen).
+is not left running when a case closes, every approval round can be signed, and a
+report figure counted by a clock's stop names a trigger that stops it. Guards are not
+evaluated (the graph says what *could* happen).
 
 Pure: a definition in, findings out. Reading files and the installed workflows, and
 reporting validation problems before these checks (which need a valid definition), is
@@ -239,12 +240,41 @@ class _Linter:
                     f"signs = true fires in its collect_in states ({_names(rnd.collect_in)})"
                 )
 
+    # -- [report] ------------------------------------------------------------------------
+
+    def report(self) -> None:
+        """A figure the report table counts by a clock's stop can count something: the
+        trigger it names must stop that clock."""
+        r = self.d.report
+        if r is None:
+            return
+        checks: list[tuple[str, str, str, str, str]] = []
+        if r.notifications is not None:
+            n = r.notifications
+            consequence = "a notified case would still count as awaiting notification"
+            checks.append(("notifications", "trigger", n.trigger, n.clock, consequence))
+        if r.rapid_reviews is not None:
+            rr = r.rapid_reviews
+            consequence = "no review would ever count as completed"
+            checks.append(("rapid_reviews", "completed_by", rr.completed_by, rr.clock, consequence))
+        if r.local_reviews is not None:
+            lr = r.local_reviews
+            consequence = "no review would count as published within the expectation"
+            checks.append(("local_reviews", "published_by", lr.published_by, lr.clock, consequence))
+        for table, key, trigger, clock_id, consequence in checks:
+            if trigger not in self.d.clock(clock_id).stop_on:
+                self.add(
+                    f"table 'report.{table}': {key} {trigger!r} does not stop clock "
+                    f"{clock_id!r}, so {consequence}"
+                )
+
     def run(self) -> list[str]:
         self.states()
         self.terminal_exits()
         for c in self.d.clocks:
             self.clock(c)
         self.approvals()
+        self.report()
         return self.findings
 
 
