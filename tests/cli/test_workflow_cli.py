@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from casereview.domain.workflow.lint import lint_path
 from casereview.domain.workflow.loader import check_bytes, load_path
+from casereview.services.workflows import lint_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"
@@ -211,6 +211,7 @@ SHOW_KEYS = [
     "triggers",
     "approval_rounds",
     "clocks",
+    "report",
 ]
 
 

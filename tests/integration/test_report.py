@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
@@ -40,12 +41,14 @@ from casereview.domain import clocks
 from casereview.domain.clocks import ClockRule, EventFacts
 from casereview.domain.reporting.case_facts import (
     CaseHistory,
+    ReportPlan,
     cannot_count,
     case_rows,
     timeline_entry,
 )
 from casereview.domain.reporting.events import ReplayedEvents
 from casereview.domain.reporting.figures import Period, quarters
+from casereview.domain.workflow.loader import load_path
 from casereview.errors import InvalidInput
 from casereview.formats.report import as_csv as csv_out
 from casereview.formats.report import as_html as html
@@ -68,6 +71,7 @@ PEOPLE = (
     ("scrut", ["scrutineer"], None),
 )
 D = dt.date.fromisoformat
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def act(world, ref, day, who, trigger, rationale=None, **fields):
@@ -554,9 +558,9 @@ def test_january_falls_in_the_financial_year_that_began_the_april_before(world):
     ("options", "message"),
     [
         ({"year": 2025, "start": D("2025-04-01")}, "cannot be combined"),
-        ({"start": D("2025-04-01")}, "give both --from and --to"),
-        ({"end": D("2025-04-01")}, "give both --from and --to"),
-        ({"start": D("2025-05-01"), "end": D("2025-04-01")}, "after --to"),
+        ({"start": D("2025-04-01")}, "give both from and to"),
+        ({"end": D("2025-04-01")}, "give both from and to"),
+        ({"start": D("2025-05-01"), "end": D("2025-04-01")}, "after to"),
         ({"year": 2030}, "after today"),
     ],
 )
@@ -673,6 +677,7 @@ NOTIFICATION = ClockRule(
     ends_on_due=False,
 )
 FY = Period(D("2025-04-01"), D("2026-03-31"), "2025-26")
+ENGLAND_PLAN = ReportPlan.of(load_path(ROOT / "workflows" / "england-lcspr.toml").report)
 
 
 def history(*steps, rules=(NOTIFICATION,)):
@@ -687,6 +692,7 @@ def history(*steps, rules=(NOTIFICATION,)):
         clocks=clocks.derive(rules, facts, default_calendar()),
         rules=rules,
         terminal_states=frozenset({"closed"}),
+        plan=ENGLAND_PLAN,
     )
 
 
@@ -713,7 +719,7 @@ def history(*steps, rules=(NOTIFICATION,)):
 def test_a_case_is_passed_over_only_when_no_figure_lists_it(steps, passed_over, listed):
     case = history(*steps)
     cal = default_calendar()
-    assert cannot_count(case.facts, case.rules, case.terminal_states, FY) is passed_over
+    assert cannot_count(case.facts, case.rules, case.terminal_states, FY, case.plan) is passed_over
     rows = case_rows(case, FY, FY.end, cal, quarters(FY))
     line = timeline_entry(case, FY, FY.end, cal)
     assert (rows != [] or line is not None) is listed

@@ -4,6 +4,7 @@ every key of the format and every `workflow` command."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 from casereview.domain.workflow.lint import lint_definition
@@ -15,6 +16,16 @@ from casereview.domain.workflow.model import (
     ApprovalRound,
     Clock,
     FieldSpec,
+    PanelAgreement,
+    PanelOutcome,
+    ReportActionPlans,
+    ReportColumns,
+    ReportDecisions,
+    ReportLocalReviews,
+    ReportNotifications,
+    ReportPanel,
+    ReportRapidReviews,
+    ReportTable,
     Role,
     Settings,
     State,
@@ -22,7 +33,8 @@ from casereview.domain.workflow.model import (
     WorkflowDefinition,
 )
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "workflows.md").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs" / "workflows.md").read_text()
 
 
 def test_annotated_example_is_valid_and_lint_clean():
@@ -60,6 +72,29 @@ def test_every_key_of_the_format_is_documented():
             key = info.alias or name
             forms = (f"`{key}`", f"{key} =", f"[{key}]", f"[[{key}]]")
             assert any(form in DOC for form in forms), f"{model.__name__}.{key}"
+
+
+def test_the_report_table_is_documented_with_englands_own_table():
+    for model in (
+        ReportTable,
+        ReportColumns,
+        ReportNotifications,
+        ReportRapidReviews,
+        ReportDecisions,
+        ReportPanel,
+        PanelOutcome,
+        PanelAgreement,
+        ReportLocalReviews,
+        ReportActionPlans,
+    ):
+        for name in model.model_fields:
+            forms = (f"`{name}`", f"{name} =", f"[report.{name}]")
+            assert any(form in DOC for form in forms), f"{model.__name__}.{name}"
+    section = DOC.split("### `[report]`", 1)[1].split("\n### ", 1)[0]
+    example = re.findall(r"```\n(.*?)```", section, re.S)
+    assert len(example) == 1
+    shipped = tomllib.loads((ROOT / "workflows" / "england-lcspr.toml").read_text())
+    assert tomllib.loads(example[0]) == {"report": shipped["report"]}
 
 
 def test_every_workflow_command_is_documented(cli):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casereview.domain.workflow.lint import edges, lint_definition, lint_path
+from casereview.domain.workflow.lint import edges, lint_definition
 from casereview.domain.workflow.loader import load_bytes, load_path
+from casereview.services.workflows import lint_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"

@@ -120,7 +120,7 @@ def report(
         check_target(Path(output), force=force)
     figures = build_report(context(db), start=start, end=end, year=start_year)
     if chosen is ReportFormat.table:
-        render.report(figures, chosen.value, detail=detail, output=output, force=force)
+        render.table(figures, detail=detail)
     else:
         write_document(figures, chosen.value, detail=detail, output=output, force=force)
 

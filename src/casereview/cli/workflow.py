@@ -1,7 +1,8 @@
 """`casereview workflow …`: list, show, validate, lint and diagram workflow definitions.
 
-Each command parses its arguments, makes one call into `casereview.domain.workflow`, and hands
-the result to `cli.render.workflow`. The workflow package (pydantic, transitions) and
+Each command parses its arguments, makes one call into the registry or
+`casereview.services.workflows` (validate, lint), and hands the result to
+`cli.render.workflow`. The workflow package (pydantic, transitions) and
 rich are imported inside the commands, so `casereview --help` does not pay for them.
 Problems found by validate and lint go to stdout, one per line (they are the command's
 output); the closing `Error: …` line goes to stderr with exit code 5.
@@ -110,7 +111,7 @@ def validate(
     json_: JsonFlag = False,
 ) -> None:
     """Check workflow files against the format; list every problem (exit 5 if any)."""
-    from casereview.domain.workflow.lint import validate_files
+    from casereview.services.workflows import validate_files
 
     _finish(
         validate_files(files), command="validate", as_json=json_, clean="valid", summary="all valid"
@@ -130,7 +131,7 @@ def lint(
     Finds unreachable states, dead ends, clocks that never start or stop, approval
     rounds nobody can sign, and every validation problem.
     """
-    from casereview.domain.workflow.lint import lint_targets
+    from casereview.services.workflows import lint_targets
 
     reports = lint_targets(targets or [], _registry())
     _finish(reports, command="lint", as_json=json_, clean="no findings", summary="no findings")

@@ -1,14 +1,15 @@
 """Figures for a reporting period, computed from the event log and the working-day calendar.
 
 `build_report` reads the cases and their events in one read transaction, one case at a
-time (`report_source`), replays each case up to the end of the
-period (events after it are ignored, so a report for a past year does not change when
-later events are recorded; notes, sign-offs and the like that change nothing a figure
-reads are left out, `report_events`), derives its clocks, and reduces it to the rows it adds to
-the figures (`report_case`) before reading the next; `report_tally` keeps those rows
-packed and adds up the figures. Memory therefore grows with the cases behind the
-figures, not with the log. The definitions are in docs/report.md, and the ids used are
-the England workflow's stable vocabulary.
+time (`store.report_source`), replays each case up to the end of the period (events after
+it are ignored, so a report for a past year does not change when later events are
+recorded; notes, sign-offs and the like that change nothing a figure reads are left out,
+`domain.reporting.events`), derives its clocks, and reduces it to the rows it adds to the
+figures (`domain.reporting.case_facts`) before reading the next; `domain.reporting.tally`
+keeps those rows packed and adds up the figures. Memory therefore grows with the cases
+behind the figures, not with the log. Which triggers, states and clocks each figure
+counts comes from the `[report]` table of each case's workflow; the definitions are in
+docs/report.md.
 
 "At period end" means the last day of the period, or today if the period has not ended:
 a report for the current year says where things stand now, never where they might be.
@@ -23,6 +24,7 @@ from casereview.domain.clocks import ClockRule
 from casereview.domain.replay import replay
 from casereview.domain.reporting.case_facts import (
     CaseHistory,
+    ReportPlan,
     cannot_count,
     case_rows,
     timeline_entry,
@@ -37,7 +39,9 @@ from casereview.store.report_source import cases_with_events
 
 __all__ = ["build_report", "working_days_late"]
 
-_Workflow = tuple[WorkflowDefinition, tuple[ClockRule, ...], frozenset[str], ReplayedEvents]
+_Workflow = tuple[
+    WorkflowDefinition, tuple[ClockRule, ...], frozenset[str], ReplayedEvents, ReportPlan
+]
 
 
 def build_report(
@@ -65,13 +69,15 @@ def build_report(
                     rules,
                     frozenset(s.id for s in definition.states if s.terminal),
                     ReplayedEvents(definition, rules),
+                    ReportPlan.of(definition.report),
                 )
-            definition, rules, terminal, needed = workflows[key]
+                tally.measures(workflows[key][4])
+            definition, rules, terminal, needed, plan = workflows[key]
             # Up to the first event after the period (a case opened later has none),
             # less the notes and sign-offs that change nothing the figures read.
             kept = needed.needed(events, period.end)
             replayed = replay(definition, str(row["ref"]), kept, until=period.end)
-            if not replayed.facts or cannot_count(replayed.facts, rules, terminal, period):
+            if not replayed.facts or cannot_count(replayed.facts, rules, terminal, period, plan):
                 continue
             case = CaseHistory(
                 ref=replayed.ref,
@@ -80,6 +86,7 @@ def build_report(
                 clocks=clocks.derive(rules, replayed.facts, cal),
                 rules=rules,
                 terminal_states=terminal,
+                plan=plan,
             )
             tally.add(
                 case.ref,

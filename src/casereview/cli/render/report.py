@@ -1,48 +1,22 @@
-"""Output of `casereview report`: rich tables on the terminal, or a document (Markdown,
-CSV, JSON, HTML from `casereview.formats.report`) on stdout or in a file.
-
-Files go through `casereview.infra.output`, like every export: written whole or not
-at all, readable by their owner only (a report with `--detail` names cases), and an
-existing file is replaced only with `--force`. The confirmation goes to stderr.
+"""The terminal table of `casereview report`: the figures by section with their shares and
+ids, rapid reviews by quarter, and with `--detail` one table per figure. Documents (md,
+csv, json, html) are written by `casereview.formats.report`, not here.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from rich.table import Table
 from rich.text import Text
 
-from casereview.cli.render.console import info, literal, out
-from casereview.domain.reporting.figures import SECTIONS, Report, display, share, value_text
-from casereview.formats.report import as_csv as csv_out
-from casereview.formats.report import as_html as html
-from casereview.formats.report import as_json as json_out
-from casereview.formats.report import as_markdown as markdown
-from casereview.infra.output import destination
-
-WRITERS = {
-    "md": markdown.render,
-    "csv": csv_out.render,
-    "json": json_out.render,
-    "html": html.render,
-}
-
-
-def report(
-    figures: Report, fmt: str, *, detail: bool, output: str | None, force: bool = False
-) -> None:
-    if fmt == "table":
-        table(figures, detail=detail)
-        return
-    text = WRITERS[fmt](figures, detail=detail)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    with destination(Path(output), force=force) as stream:
-        stream.write(text.encode("utf-8"))
-    info(f"Wrote the {fmt} report for {figures.period.label} to {output}")
+from casereview.cli.render.console import literal, out
+from casereview.domain.reporting.figures import (
+    NOT_APPLICABLE,
+    SECTIONS,
+    Report,
+    display,
+    share,
+    value_text,
+)
 
 
 def table(figures: Report, *, detail: bool) -> None:
@@ -73,7 +47,8 @@ def table(figures: Report, *, detail: bool) -> None:
     quarters = Table("quarter", "on time", "late", title="Rapid reviews by quarter")
     for q in figures.by_quarter:
         label = q.quarter.label + (" (part)" if q.quarter.partial else "")
-        quarters.add_row(label, str(q.on_time), str(q.late))
+        counts = (str(q.on_time), str(q.late)) if q.applicable else (NOT_APPLICABLE,) * 2
+        quarters.add_row(label, *counts)
     console.print(quarters)
     if not detail:
         return

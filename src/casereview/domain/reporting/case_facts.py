@@ -1,11 +1,13 @@
 """What one case contributes to the annual report. Pure.
 
-`CaseHistory` is one case replayed to the end of the period, with its clocks derived.
-`case_rows` reduces it to the detail rows it adds to each base list (`BASES`: the cases
-behind a figure before any "of which" filter), and `timeline_entry` to its line on the
-timeline, so that the case's events can be dropped before the next case is read. Every
-row here is exactly the one the figure lists for this case with `--detail`; the figure
-definitions are in docs/report.md and the figures themselves in `report_tally`.
+`CaseHistory` is one case replayed to the end of the period, with its clocks derived and
+the `ReportPlan` of its workflow: which triggers, states, clocks and fields the figures
+count, read from the workflow's `[report]` table (no id of any workflow is written
+here). `case_rows` reduces a case to the detail rows it adds to each base list (`BASES`:
+the cases behind a figure before any "of which" filter), and `timeline_entry` to its line
+on the timeline, so that the case's events can be dropped before the next case is read.
+Every row here is exactly the one the figure lists for this case with `--detail`; the
+figure definitions are in docs/report.md and the figures themselves in `tally`.
 
 "At period end" (`as_at`) is the last day of the period, or today if that is sooner.
 """
@@ -15,66 +17,68 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from casereview.domain import clocks
 from casereview.domain.clocks import Calendar, ClockRule, ClockState, EventFacts
 from casereview.domain.reporting.figures import Cell, Lane, Period, Quarter, TimelineCase, months
-
-HOLD_STATE = "publication_hold"
-ACTION_STATE = "action_monitoring"
-PANEL_QUERY = "record_panel_query"
-COMMISSION = "commission_lcspr"
-OTHER_LEARNING = "record_other_learning"
-NATIONAL = "panel_commissions_national_review"
-
-DECISIONS: tuple[tuple[str, str, str], ...] = (
-    (COMMISSION, "local_review", "Local review (LCSPR) commissioned"),
-    (OTHER_LEARNING, "other_learning", "No local review; other learning instead"),
-    (NATIONAL, "national_review", "National review commissioned by the Panel"),
-    ("decide_not_to_notify", "not_notified", "Decided not to notify the Panel"),
-    ("withdraw", "withdrawn", "Withdrawn (criteria not met)"),
-)
-PANEL_OUTCOMES = {
-    COMMISSION: "local_review",
-    OTHER_LEARNING: "other_learning",
-    NATIONAL: "national_review",
-}
-NOTIFY, SUBMIT, PUBLISH, APPROVE_PLAN, CLOSE = (
-    "notify",
-    "submit_rapid_review",
-    "publish",
-    "approve_action_plan",
-    "close",
-)
-# Every trigger a figure looks for by name: events with any other trigger that neither
-# move the case nor set a case field may be left out of the replay (`report_events`).
-REPORT_TRIGGERS = frozenset(
-    {NOTIFY, SUBMIT, PUBLISH, APPROVE_PLAN, CLOSE, PANEL_QUERY, *PANEL_OUTCOMES}
-    | {trigger for trigger, _, _ in DECISIONS}
+from casereview.domain.workflow.model import (
+    PanelAgreement,
+    ReportActionPlans,
+    ReportColumns,
+    ReportLocalReviews,
+    ReportNotifications,
+    ReportPanel,
+    ReportRapidReviews,
+    ReportTable,
 )
 
-# The clocks whose "still running at period end" puts a case in a figure whatever its
-# state (`notifications.pending_at_end`, `rapid_reviews.open_at_end`).
-AT_END_CLOCKS = frozenset({"notification", "rapid_review"})
+DECISIONS: tuple[tuple[str, str], ...] = (
+    ("local_review", "Local review (LCSPR) commissioned"),
+    ("other_learning", "No local review; other learning instead"),
+    ("national_review", "National review commissioned by the Panel"),
+    ("not_notified", "Decided not to notify the Panel"),
+    ("withdrawn", "Withdrawn (criteria not met)"),
+)
+"""Each decision figure (`decisions.<name>`) and its label; the workflow's report table
+names the triggers that record each one."""
 
 Cells = tuple[Cell, ...]
 
-# Each base list: its name and detail columns. A figure is a base list, optionally
-# filtered on a column ("of which on time"); see `report_tally.FIGURES`.
-BASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("opened", ("opened_on", "aware_on")),
-    ("closed", ("closed_on", "closed_by")),
-    ("open_at_end", ("opened_on", "state_at_end")),
-    ("notified", ("aware_on", "due_on", "notified_on", "working_days_late", "on_time")),
-    ("pending", ("aware_on", "due_on", "working_days_overdue")),
-    (
+
+class Base(NamedTuple):
+    """A base list: its name, its detail columns, and the part of the report table that
+    must be given for a workflow to measure it (None: every workflow does)."""
+
+    name: str
+    columns: tuple[str, ...]
+    needs: str | None = None
+
+
+# A figure is a base list, optionally filtered on a column ("of which on time"); see
+# `tally.FIGURES`.
+BASES: tuple[Base, ...] = (
+    Base("opened", ("opened_on", "aware_on")),
+    Base("closed", ("closed_on", "closed_by")),
+    Base("open_at_end", ("opened_on", "state_at_end")),
+    Base(
+        "notified",
+        ("aware_on", "due_on", "notified_on", "working_days_late", "on_time"),
+        "notifications",
+    ),
+    Base("pending", ("aware_on", "due_on", "working_days_overdue"), "notifications"),
+    Base(
         "rr_completed",
         ("counted_from", "due_on", "submitted_on", "working_days_late", "on_time", "quarter"),
+        "rapid_reviews",
     ),
-    ("rr_open", ("counted_from", "due_on", "state_at_end", "working_days_overdue")),
-    *((f"decision:{trigger}", ("decided_on",)) for trigger, _, _ in DECISIONS),
-    (
+    Base(
+        "rr_open",
+        ("counted_from", "due_on", "state_at_end", "working_days_overdue"),
+        "rapid_reviews",
+    ),
+    *(Base(f"decision:{name}", ("decided_on",), f"decisions.{name}") for name, _ in DECISIONS),
+    Base(
         "responses",
         (
             "outcome_on",
@@ -84,14 +88,15 @@ BASES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "queries_before",
             "category",
         ),
+        "panel",
     ),
-    ("queries", ("queried_on",)),
-    ("commissioned", ("commissioned_on", "panel_position")),
-    ("in_progress", ("commissioned_on", "state_at_end", "due_on")),
-    ("on_hold", ("commissioned_on", "held_since", "review_by")),
-    ("held_cases", ("held_from", "held_to", "days_in_period")),
-    ("hold_spells", ("held_from", "held_to", "days_in_period")),
-    (
+    Base("queries", ("queried_on",), "panel"),
+    Base("commissioned", ("commissioned_on", "panel_position"), "local_reviews"),
+    Base("in_progress", ("commissioned_on", "state_at_end", "due_on"), "local_reviews"),
+    Base("on_hold", ("commissioned_on", "held_since", "review_by"), "local_reviews"),
+    Base("held_cases", ("held_from", "held_to", "days_in_period"), "local_reviews"),
+    Base("hold_spells", ("held_from", "held_to", "days_in_period"), "local_reviews"),
+    Base(
         "published",
         (
             "commissioned_on",
@@ -104,12 +109,57 @@ BASES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "due_on",
             "within_expectation",
         ),
+        "local_reviews",
     ),
-    ("plan_approved", ("approved_on", "after")),
-    ("plan_closed", ("approved_on", "closed_on")),
-    ("plan_open", ("approved_on",)),
+    Base("plan_approved", ("approved_on", "after"), "action_plans"),
+    Base("plan_closed", ("approved_on", "closed_on"), "action_plans"),
+    Base("plan_open", ("approved_on",), "action_plans"),
 )
-BASE_INDEX = {name: index for index, (name, _) in enumerate(BASES)}
+BASE_INDEX = {base.name: index for index, base in enumerate(BASES)}
+
+
+def _given(table: ReportTable, needs: str | None) -> bool:
+    """Whether the report table gives the part a base list needs (`decisions.x`: the
+    triggers of decision x)."""
+    value: Any = table
+    for key in needs.split(".") if needs is not None else ():
+        value = getattr(value, key)
+    return value is not None
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    """One workflow's `[report]` table as the per-case code reads it (a workflow without
+    one measures only the figures every workflow has: the caseload)."""
+
+    table: ReportTable
+    bases: frozenset[int]
+    """The base lists (indexes into `BASES`) this workflow measures."""
+    outcomes: Mapping[str, tuple[str, PanelAgreement]]
+    """Trigger -> (outcome name, when it shows the Panel agreeing)."""
+    at_end_clocks: frozenset[str]
+    """Clocks whose "still running at period end" puts a case in a figure whatever its
+    state (`notifications.pending_at_end`, `rapid_reviews.open_at_end`)."""
+    kept_states: frozenset[str]
+    """States a figure lists a case in at period end even if the state were terminal
+    (publication on hold, action monitoring)."""
+
+    @classmethod
+    def of(cls, table: ReportTable | None) -> ReportPlan:
+        t = table if table is not None else ReportTable()
+        outcomes = t.panel.outcomes.items() if t.panel is not None else ()
+        at_end = (t.notifications, t.rapid_reviews)
+        kept = (
+            t.local_reviews.hold_state if t.local_reviews is not None else None,
+            t.action_plans.state if t.action_plans is not None else None,
+        )
+        return cls(
+            table=t,
+            bases=frozenset(i for i, base in enumerate(BASES) if _given(t, base.needs)),
+            outcomes={o.trigger: (name, o.agreed) for name, o in outcomes},
+            at_end_clocks=frozenset(part.clock for part in at_end if part is not None),
+            kept_states=frozenset(state for state in kept if state is not None),
+        )
 
 
 @dataclass(frozen=True)
@@ -122,6 +172,7 @@ class CaseHistory:
     clocks: Mapping[str, ClockState]
     rules: tuple[ClockRule, ...]
     terminal_states: frozenset[str]
+    plan: ReportPlan
 
     @property
     def opened_on(self) -> dt.date:
@@ -138,8 +189,9 @@ class CaseHistory:
                 return fact.occurred_on
         return None
 
-    def field(self, name: str) -> Any:
-        return self.facts[-1].fields_after.get(name)
+    def field(self, name: str | None) -> Any:
+        """A case field at the end (None for a column the workflow does not fill)."""
+        return None if name is None else self.facts[-1].fields_after.get(name)
 
     def transitions(self) -> Iterable[tuple[str, EventFacts, int]]:
         """(state before, event, index) for every event after the opening."""
@@ -149,14 +201,14 @@ class CaseHistory:
     def first(self, trigger: str) -> EventFacts | None:
         return next((f for f in self.facts if f.trigger == trigger), None)
 
-    def holds(self) -> list[tuple[dt.date, dt.date | None]]:
-        """Spells in the publication-hold state: [entered, left) (left None: still held)."""
+    def holds(self, state: str) -> list[tuple[dt.date, dt.date | None]]:
+        """Spells in `state` (publication on hold): [entered, left) (left None: still held)."""
         spells: list[tuple[dt.date, dt.date | None]] = []
         entered: dt.date | None = None
         for before, fact, _ in self.transitions():
-            if fact.to_state == HOLD_STATE and before != HOLD_STATE:
+            if fact.to_state == state and before != state:
                 entered = fact.occurred_on
-            elif before == HOLD_STATE and fact.to_state != HOLD_STATE and entered is not None:
+            elif before == state and fact.to_state != state and entered is not None:
                 spells.append((entered, fact.occurred_on))
                 entered = None
         if entered is not None:
@@ -169,23 +221,25 @@ def cannot_count(
     rules: Sequence[ClockRule],
     terminal_states: frozenset[str],
     period: Period,
+    plan: ReportPlan,
 ) -> bool:
     """True when a replayed case is in no figure and not on the timeline, so its clocks
     need not be derived: every event before the period starts, the case in a terminal
-    state (neither on hold nor monitoring actions), and neither at-end clock running.
+    state (neither on hold nor monitoring actions), and no at-end clock running.
 
     Why that suffices, figure by figure: nothing happened in the period, so no "in the
     period" figure has it; it was closed (at its first terminal event) before the period,
     so it is not open, in progress or on the timeline; a hold spell ended before the
-    period; and of the at-end figures only the notification and rapid review clocks do
-    not ask whether the case is closed. Whether a clock is running depends only on the
-    triggers (`clocks.step`: a start trigger starts it, a stop trigger stops a started
-    one, pauses and re-projections never stop it), so no calendar arithmetic is needed.
+    period; and of the at-end figures only the notification and rapid review clocks
+    (`plan.at_end_clocks`) do not ask whether the case is closed. Whether a clock is
+    running depends only on the triggers (`clocks.step`: a start trigger starts it, a
+    stop trigger stops a started one, pauses and re-projections never stop it), so no
+    calendar arithmetic is needed.
     """
     if not facts or max(f.occurred_on for f in facts) >= period.start:
         return False
     final = facts[-1].to_state
-    if final not in terminal_states or final in (HOLD_STATE, ACTION_STATE):
+    if final not in terminal_states or final in plan.kept_states:
         return False
     running: dict[str, bool] = {}
     for fact in facts:
@@ -194,7 +248,7 @@ def cannot_count(
                 running[rule.id] = True
             elif running.get(rule.id) and fact.trigger in rule.stop_on:
                 running[rule.id] = False
-    return not any(running.get(clock_id) for clock_id in AT_END_CLOCKS)
+    return not any(running.get(clock_id) for clock_id in plan.at_end_clocks)
 
 
 def working_days_late(cal: Calendar, due: dt.date | None, on: dt.date) -> int:
@@ -231,21 +285,29 @@ def case_rows(
     cal: Calendar,
     quarters: Sequence[Quarter],
 ) -> list[tuple[int, Cells]]:
-    """Every detail row this case adds, as (index into `BASES`, cells)."""
+    """Every detail row this case adds, as (index into `BASES`, cells); only to the base
+    lists its workflow's report table measures."""
     sink = _Sink()
-    _caseload(sink, case, period)
-    _notifications(sink, case, period, cal, as_at)
-    _rapid_reviews(sink, case, period, cal, as_at, quarters)
-    _decisions(sink, case, period)
-    _panel(sink, case, period)
-    _local_reviews(sink, case, period, as_at, cal)
-    _action_plans(sink, case, period)
+    table = case.plan.table
+    _caseload(sink, case, period, table.columns)
+    if table.notifications is not None:
+        _notifications(sink, case, period, cal, as_at, table.notifications)
+    if table.rapid_reviews is not None:
+        _rapid_reviews(sink, case, period, cal, as_at, quarters, table.rapid_reviews)
+    _decisions(sink, case, period, table.decisions.named())
+    if table.panel is not None:
+        _panel(sink, case, period, table.panel, table.columns)
+    if table.local_reviews is not None:
+        _local_reviews(sink, case, period, as_at, cal, table.local_reviews, table.columns)
+    if table.action_plans is not None:
+        _action_plans(sink, case, period, table.action_plans)
     return sink.rows
 
 
-def _caseload(sink: _Sink, case: CaseHistory, period: Period) -> None:
+def _caseload(sink: _Sink, case: CaseHistory, period: Period, columns: ReportColumns) -> None:
     if period.contains(case.opened_on):
-        sink.add("opened", (_iso(case.opened_on), case.facts[0].fields_after.get("aware_on")))
+        aware = case.facts[0].fields_after.get(columns.aware_on) if columns.aware_on else None
+        sink.add("opened", (_iso(case.opened_on), aware))
     closed_on = case.closed_on
     if period.contains(closed_on):
         sink.add("closed", (_iso(closed_on), _closing_trigger(case)))
@@ -258,16 +320,21 @@ def _closing_trigger(case: CaseHistory) -> str | None:
 
 
 def _notifications(
-    sink: _Sink, case: CaseHistory, period: Period, cal: Calendar, as_at: dt.date
+    sink: _Sink,
+    case: CaseHistory,
+    period: Period,
+    cal: Calendar,
+    as_at: dt.date,
+    ids: ReportNotifications,
 ) -> None:
-    clock = case.clocks.get("notification")
-    notify = case.first(NOTIFY)
+    clock = case.clocks.get(ids.clock)
+    made = case.first(ids.trigger)
     due = clock.due_on if clock else None
     anchor = clock.anchor_on if clock else None
-    if notify is not None and period.contains(notify.occurred_on):
-        late = working_days_late(cal, due, notify.occurred_on)
+    if made is not None and period.contains(made.occurred_on):
+        late = working_days_late(cal, due, made.occurred_on)
         on_time = None if due is None else late == 0
-        sink.add("notified", (_iso(anchor), _iso(due), _iso(notify.occurred_on), late, on_time))
+        sink.add("notified", (_iso(anchor), _iso(due), _iso(made.occurred_on), late, on_time))
     if clock is not None and clock.state != "stopped":
         sink.add("pending", (_iso(anchor), _iso(due), working_days_late(cal, due, as_at)))
 
@@ -279,13 +346,14 @@ def _rapid_reviews(
     cal: Calendar,
     as_at: dt.date,
     quarters: Sequence[Quarter],
+    ids: ReportRapidReviews,
 ) -> None:
     """First submissions to the Panel in the period (the clock's stop), and open ones."""
-    clock = case.clocks.get("rapid_review")
+    clock = case.clocks.get(ids.clock)
     if clock is None:
         return
     stopped = clock.stopped_on
-    if clock.stopped_by == SUBMIT and stopped is not None and period.contains(stopped):
+    if clock.stopped_by == ids.completed_by and stopped is not None and period.contains(stopped):
         late = working_days_late(cal, clock.due_on, stopped)
         quarter = next((q.label for q in quarters if q.start <= stopped <= q.end), None)
         sink.add(
@@ -311,61 +379,72 @@ def _rapid_reviews(
         )
 
 
-def _decisions(sink: _Sink, case: CaseHistory, period: Period) -> None:
-    for trigger, _, _ in DECISIONS:
+def _decisions(
+    sink: _Sink, case: CaseHistory, period: Period, named: Iterable[tuple[str, tuple[str, ...]]]
+) -> None:
+    for name, triggers in named:
         for fact in case.facts:
-            if fact.trigger == trigger and period.contains(fact.occurred_on):
-                sink.add(f"decision:{trigger}", (_iso(fact.occurred_on),))
+            if fact.trigger in triggers and period.contains(fact.occurred_on):
+                sink.add(f"decision:{name}", (_iso(fact.occurred_on),))
 
 
-def _panel_category(outcome: EventFacts, queries: int) -> str:
+def _field(fact: EventFacts, field_id: str | None) -> Any:
+    return None if field_id is None else fact.fields_after.get(field_id)
+
+
+def _panel_category(outcome: EventFacts, queries: int, agreement: PanelAgreement) -> str:
     if queries:
         return "after_query"
-    position = outcome.fields_after.get("panel_position")
-    if outcome.trigger == COMMISSION:
-        agreed = position == "agreed"
-    elif outcome.trigger == OTHER_LEARNING:
-        agreed = position in (None, "", "agreed")
-    else:
-        agreed = outcome.fields_after.get("recommendation") == "national_review"
+    value = outcome.fields_after.get(agreement.field)
+    agreed = value in agreement.values or (agreement.or_unset and value in (None, ""))
     return "agreed" if agreed else "panel_decided"
 
 
-def _panel(sink: _Sink, case: CaseHistory, period: Period) -> None:
+def _panel(
+    sink: _Sink, case: CaseHistory, period: Period, ids: ReportPanel, columns: ReportColumns
+) -> None:
+    outcomes = case.plan.outcomes
     asked = 0
     for fact in case.facts:
-        if fact.trigger == PANEL_QUERY:
+        if fact.trigger == ids.query:
             asked += 1
             if period.contains(fact.occurred_on):
                 sink.add("queries", (_iso(fact.occurred_on),))
-        elif fact.trigger in PANEL_OUTCOMES and period.contains(fact.occurred_on):
+        elif fact.trigger in outcomes and period.contains(fact.occurred_on):
+            outcome, agreement = outcomes[fact.trigger]
             sink.add(
                 "responses",
                 (
                     _iso(fact.occurred_on),
-                    PANEL_OUTCOMES[fact.trigger],
-                    fact.fields_after.get("recommendation"),
-                    fact.fields_after.get("panel_position"),
+                    outcome,
+                    _field(fact, columns.recommendation),
+                    _field(fact, columns.panel_position),
                     asked,
-                    _panel_category(fact, asked),
+                    _panel_category(fact, asked, agreement),
                 ),
             )
 
 
 def _local_reviews(
-    sink: _Sink, case: CaseHistory, period: Period, as_at: dt.date, cal: Calendar
+    sink: _Sink,
+    case: CaseHistory,
+    period: Period,
+    as_at: dt.date,
+    cal: Calendar,
+    ids: ReportLocalReviews,
+    columns: ReportColumns,
 ) -> None:
-    commission = case.first(COMMISSION)
+    commission = case.first(ids.commissioned_by)
     if commission is None:
         return
     commissioned_on = commission.occurred_on
     if period.contains(commissioned_on):
         sink.add(
-            "commissioned", (_iso(commissioned_on), commission.fields_after.get("panel_position"))
+            "commissioned", (_iso(commissioned_on), _field(commission, columns.panel_position))
         )
-    publish = case.first(PUBLISH)
-    clock = case.clocks.get("lcspr_publication")
-    spells = case.holds()
+    publish = case.first(ids.published_by)
+    clock = case.clocks.get(ids.clock)
+    spells = case.holds(ids.hold_state)
     if publish is None and case.closed_on is None:
         sink.add(
             "in_progress",
@@ -375,10 +454,10 @@ def _local_reviews(
                 _iso(due_if_resumed(clock, as_at, cal) if clock else None),
             ),
         )
-        if case.state_at_end == HOLD_STATE and spells:
+        if case.state_at_end == ids.hold_state and spells:
             sink.add(
                 "on_hold",
-                (_iso(commissioned_on), _iso(spells[-1][0]), case.field("review_by")),
+                (_iso(commissioned_on), _iso(spells[-1][0]), case.field(columns.review_by)),
             )
     to_date = Period(period.start, as_at) if as_at >= period.start else None
     overlapping = [
@@ -425,21 +504,23 @@ def _local_reviews(
         )
 
 
-def _action_plans(sink: _Sink, case: CaseHistory, period: Period) -> None:
+def _action_plans(sink: _Sink, case: CaseHistory, period: Period, ids: ReportActionPlans) -> None:
     approval: EventFacts | None = None
     for before, fact, _ in case.transitions():
-        if fact.trigger == APPROVE_PLAN:
+        if fact.trigger == ids.approved_by:
             approval = fact
             if period.contains(fact.occurred_on):
                 sink.add("plan_approved", (_iso(fact.occurred_on), before))
         elif (
-            fact.trigger == "close" and before == ACTION_STATE and period.contains(fact.occurred_on)
+            fact.trigger == ids.closed_by
+            and before == ids.state
+            and period.contains(fact.occurred_on)
         ):
             sink.add(
                 "plan_closed",
                 (_iso(approval.occurred_on if approval else None), _iso(fact.occurred_on)),
             )
-    if case.state_at_end == ACTION_STATE:
+    if case.state_at_end == ids.state:
         sink.add("plan_open", (_iso(approval.occurred_on if approval else None),))
 
 

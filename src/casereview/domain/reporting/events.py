@@ -12,7 +12,7 @@ Why an event may be left out (an "inert" event) — not the first of the case, a
   not `open` (which replay treats apart);
 - replay keeps none of its fields (`ReplayRules.fields_kept`), so the fields after it
   are the fields before it, and the `changed` set clocks look at is empty;
-- no clock starts or stops on it, and no figure names it (`case_facts.REPORT_TRIGGERS`).
+- no clock starts or stops on it, and the workflow's `[report]` table does not name it.
 
 Its fact then repeats the previous one's state and fields under a trigger nothing looks
 for. Removing it leaves every figure as it was: the first event, the state at the end,
@@ -37,7 +37,6 @@ from typing import Any
 
 from casereview.domain.clocks import OPEN_TRIGGER, ClockRule
 from casereview.domain.replay import rules_of
-from casereview.domain.reporting.case_facts import REPORT_TRIGGERS
 from casereview.domain.workflow.model import WorkflowDefinition
 
 
@@ -47,13 +46,14 @@ class ReplayedEvents:
     def __init__(self, definition: WorkflowDefinition, rules: Sequence[ClockRule]) -> None:
         on_clocks = {t for rule in rules for t in (*rule.start_on, *rule.stop_on)}
         self._replay = replay = rules_of(definition)
+        counted = definition.report.triggers if definition.report is not None else frozenset()
         self.inert_triggers = frozenset(
             t.id
             for t in definition.triggers
             if t.id in replay.staying
             and t.id != OPEN_TRIGGER
             and t.id not in on_clocks
-            and t.id not in REPORT_TRIGGERS
+            and t.id not in counted
         )
         # Later events keep these (`fields_kept`); the names let a stored text be
         # searched without decoding it.

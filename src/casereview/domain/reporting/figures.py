@@ -2,9 +2,11 @@
 
 Pure data and date arithmetic; nothing here reads the database or the time. Periods are
 inclusive date ranges; the default is an English financial year, 1 April to 31 March,
-named like "2025-26". Figure ids (`rapid_reviews.on_time`, …) and detail column names are
-a public contract shared by the JSON and CSV writers and documented in docs/report.md:
-add figures and columns, never rename or drop them.
+named like "2025-26". A figure no workflow of the cases read can measure is "not
+applicable" (`Figure.applicable`, written `n/a`), never 0. Figure ids
+(`rapid_reviews.on_time`, …) and detail column names are a public contract shared by the
+JSON and CSV writers and documented in docs/report.md: add figures and columns, never
+rename or drop them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from casereview.errors import InvalidInput, OutOfRange
+from casereview.errors import Input, InvalidInput, OutOfRange
 
 Cell = str | int | float | bool | None
 """One value in a detail row: dates are ISO text, counts int, months float."""
@@ -38,6 +40,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 _YEAR = re.compile(r"(\d{4})[-/](\d{2}|\d{4})")
 FIRST_YEAR, LAST_YEAR = 1990, 2098
 EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2099, 12, 31)  # the working-day calendar's range
+YEAR, START, END = Input("year"), Input("from"), Input("to")
+"""The period's inputs, as messages name them; each front end spells them its own way."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,11 @@ def financial_year(start_year: int) -> Period:
     """1 April `start_year` to 31 March the year after."""
     if not FIRST_YEAR <= start_year <= LAST_YEAR:
         raise InvalidInput(
-            f"--year must start between {FIRST_YEAR} and {LAST_YEAR}, got {start_year}"
+            "{year} must start between {first} and {last}, got {got}",
+            year=YEAR,
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+            got=start_year,
         )
     return Period(
         dt.date(start_year, 4, 1),
@@ -95,13 +103,18 @@ def parse_financial_year(text: str) -> int:
     match = _YEAR.fullmatch(cleaned)
     shown = repr(cleaned[:20])
     if match is None:
-        raise InvalidInput(f"--year must be a financial year like 2025-26, got {shown}")
+        raise InvalidInput(
+            "{year} must be a financial year like 2025-26, got {shown}", year=YEAR, shown=shown
+        )
     first, second = int(match.group(1)), int(match.group(2))
     following = first + 1
     if second != (following if len(match.group(2)) == 4 else following % 100):
         raise InvalidInput(
-            f"--year {shown} is not a financial year: the second year must follow the first "
-            f"(e.g. {financial_year_label(first)})"
+            "{year} {shown} is not a financial year: the second year must follow the first "
+            "(e.g. {example})",
+            year=YEAR,
+            shown=shown,
+            example=financial_year_label(first),
         )
     return first
 
@@ -115,30 +128,50 @@ def resolve_period(
 ) -> Period:
     """The period asked for: a financial year, explicit dates, or the current financial year."""
     if year is not None and (start is not None or end is not None):
-        raise InvalidInput("--year cannot be combined with --from or --to; give one or the other")
+        raise InvalidInput(
+            "{year} cannot be combined with {start} or {end}; give one or the other",
+            year=YEAR,
+            start=START,
+            end=END,
+        )
     if year is not None:
         period = financial_year(year)
         if period.start > today:
             raise InvalidInput(
-                f"--year {period.label} starts on {period.start.isoformat()}, after today "
-                f"({today.isoformat()}); nothing has happened in it yet"
+                "{year} {label} starts on {start}, after today ({today}); "
+                "nothing has happened in it yet",
+                year=YEAR,
+                label=period.label,
+                start=period.start.isoformat(),
+                today=today.isoformat(),
             )
         return period
     if start is None and end is None:
         return financial_year(financial_year_of(today))
     if start is None or end is None:
-        missing = "--to" if end is None else "--from"
-        raise InvalidInput(f"give both --from and --to (missing {missing}), or --year")
-    for option, day in (("--from", start), ("--to", end)):
+        raise InvalidInput(
+            "give both {start} and {end} (missing {missing}), or {year}",
+            start=START,
+            end=END,
+            missing=END if end is None else START,
+            year=YEAR,
+        )
+    for option, day in ((START, start), (END, end)):
         if not EARLIEST <= day <= LATEST:
             raise OutOfRange(
-                f"{option} {day.isoformat()} is outside the dates casereview supports "
-                f"({EARLIEST.isoformat()} to {LATEST.isoformat()})"
+                "{option} {day} is outside the dates casereview supports ({earliest} to {latest})",
+                option=option,
+                day=day.isoformat(),
+                earliest=EARLIEST.isoformat(),
+                latest=LATEST.isoformat(),
             )
     if start > end:
         raise InvalidInput(
-            f"--from {start.isoformat()} is after --to {end.isoformat()}; "
-            "the period must not run backwards"
+            "{start} {first} is after {end} {last}; the period must not run backwards",
+            start=START,
+            first=start.isoformat(),
+            end=END,
+            last=end.isoformat(),
         )
     if start > today:
         raise InvalidInput(
@@ -222,6 +255,9 @@ class Figure:
     columns: tuple[str, ...] = ()
     cases: Sequence[CaseRow] = ()
     """Any sequence: the report service gives one that is unpacked as it is iterated."""
+    applicable: bool = True
+    """False when no workflow of the cases read has the step this figure counts (its
+    report table leaves it out): the value is None and is shown as `n/a`, never 0."""
 
     @property
     def section(self) -> str:
@@ -239,6 +275,8 @@ class QuarterCount:
     quarter: Quarter
     on_time: int
     late: int
+    applicable: bool = True
+    """As `rapid_reviews.completed`: False when no workflow read has rapid reviews."""
 
 
 @dataclass(frozen=True)
@@ -297,7 +335,7 @@ class Report:
 
 def share(report: Report, figure: Figure) -> str | None:
     """ "3 of 4 (75%)" style context for a subset figure, or None."""
-    if figure.part_of is None or not isinstance(figure.value, int):
+    if figure.part_of is None or not figure.applicable or not isinstance(figure.value, int):
         return None
     whole = report.figure(figure.part_of).value
     if not isinstance(whole, int) or whole == 0:
@@ -308,8 +346,20 @@ def share(report: Report, figure: Figure) -> str | None:
 _SINGULAR = {"working days": "working day", "days": "day", "months": "month", "queries": "query"}
 
 
+NOT_APPLICABLE = "n/a"
+"""How every text format shows a figure that is not applicable (JSON: null, with
+`"applicable": false`)."""
+
+
+def number_text(figure: Figure) -> str:
+    """A figure's value without its unit: `n/a` when not applicable, else as `display`."""
+    return display(figure.value) if figure.applicable else NOT_APPLICABLE
+
+
 def value_text(figure: Figure) -> str:
     """A figure's value with its unit ("1 working day", "5.9 months"); counts of cases bare."""
+    if not figure.applicable:
+        return NOT_APPLICABLE
     text = display(figure.value)
     if figure.value is None or figure.unit == "cases":
         return text

@@ -1,15 +1,16 @@
 """The report's figures, added up one case at a time in bounded memory.
 
-`Tally.add` takes one case's detail rows and timeline entry (from `report_case`) and
-keeps them packed (`marshal` bytes: a row of dates is tens of bytes instead of
-hundreds as Python objects), counting each figure as it goes. `Tally.report` sorts the
-cases by (opened on, reference), which is the order every figure lists them in, and
-returns a `Report` whose figures and timeline unpack the cases behind them only when a
-writer iterates them (`--detail`, the HTML timeline). A report for 100,000 cases thus
-holds a few tens of MB rather than every event of the log.
+`Tally.add` takes one case's detail rows and timeline entry (from `case_facts`) and
+keeps them packed as `marshal` bytes (far smaller than the Python objects), counting
+each figure as it goes. `Tally.report` sorts the cases by (opened on, reference), which
+is the order every figure lists them in, and returns a `Report` whose figures and
+timeline unpack the cases behind them only when a writer iterates them (`--detail`, the
+HTML timeline), so memory grows with the rows behind the figures, not with the log.
 
 The figures, their labels and their "of which" filters are defined here (`FIGURES`),
-over the base lists of `report_case.BASES`; the definitions are in docs/report.md.
+over the base lists of `case_facts.BASES`; the definitions are in docs/report.md. A
+figure is "not applicable" when the workflows of the cases read (`Tally.measures`)
+include none whose report table gives what its base list needs.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar, overload
 
-from casereview.domain.reporting.case_facts import BASE_INDEX, BASES, DECISIONS, Cells
+from casereview.domain.reporting.case_facts import BASE_INDEX, BASES, DECISIONS, Cells, ReportPlan
 from casereview.domain.reporting.figures import (
     CaseRow,
     Cell,
@@ -76,7 +77,7 @@ class FigureSpec:
 
     def tests(self, extra: tuple[Keep, ...] = ()) -> tuple[tuple[int, Callable[[Cell], bool]], ...]:
         """The filters as (position in the row, test)."""
-        columns = BASES[BASE_INDEX[self.base]][1]
+        columns = BASES[BASE_INDEX[self.base]].columns
         return tuple((columns.index(column), test) for column, test in self.keep + extra)
 
 
@@ -144,10 +145,7 @@ FIGURES: tuple[FigureSpec, ...] = (
         (("working_days_overdue", _positive),),
         part_of="rapid_reviews.open_at_end",
     ),
-    *(
-        FigureSpec(f"decisions.{name}", label, f"decision:{trigger}")
-        for trigger, name, label in DECISIONS
-    ),
+    *(FigureSpec(f"decisions.{name}", label, f"decision:{name}") for name, label in DECISIONS),
     FigureSpec("panel.responses", "Panel outcomes recorded", "responses"),
     FigureSpec(
         "panel.agreed_first_response",
@@ -258,8 +256,8 @@ class Tally:
         self._counts = dict.fromkeys((f.id for f in FIGURES), 0)
         # Per base list, the figures counted by their filters (measured ones are not).
         self._counted: list[list[tuple[str, tuple[tuple[int, Callable[[Cell], bool]], ...]]]] = [
-            [(f.id, f.tests()) for f in FIGURES if f.base == name and f.measure is None]
-            for name, _ in BASES
+            [(f.id, f.tests()) for f in FIGURES if f.base == base.name and f.measure is None]
+            for base in BASES
         ]
         self._late_days: list[int] = []
         self._elapsed: list[int] = []
@@ -269,6 +267,17 @@ class Tally:
         self._quarter_counts = {q.label: [0, 0] for q in self.quarters}
         self._lane_kinds: list[tuple[str, str, str]] = []  # (clock id, label, kind)
         self._lane_index: dict[tuple[str, str, str], int] = {}
+        self._plans = 0  # workflows whose cases were read
+        self._measured: set[int] = set()  # base lists one of them measures
+
+    def measures(self, plan: ReportPlan) -> None:
+        """Note the workflow of a case read: the base lists it measures are applicable."""
+        self._plans += 1
+        self._measured |= plan.bases
+
+    def _applicable(self, base: int) -> bool:
+        # With no case read there is no workflow to ask: every figure is a plain 0.
+        return not self._plans or base in self._measured
 
     def add(
         self,
@@ -297,7 +306,7 @@ class Tally:
         for figure_id, tests in self._counted[base]:
             if all(test(cells[position]) for position, test in tests):
                 self._counts[figure_id] += 1
-        name, columns = BASES[base]
+        name, columns, _ = BASES[base]
         if name not in _MEASURED:
             return
         value = dict(zip(columns, cells, strict=True))
@@ -409,24 +418,34 @@ class Tally:
             count = self._counts[spec.id]
             if spec.measure is not None:
                 count = self._measured_count(spec.measure, worst)
+            applicable = self._applicable(BASE_INDEX[spec.base])
+            value = count if spec.measure is None else values[spec.measure]
             figures.append(
                 Figure(
                     id=spec.id,
                     label=spec.label,
-                    value=count if spec.measure is None else values[spec.measure],
+                    value=value if applicable else None,
                     unit=spec.unit,
                     part_of=spec.part_of,
-                    columns=BASES[BASE_INDEX[spec.base]][1],
+                    columns=BASES[BASE_INDEX[spec.base]].columns,
                     cases=_Lazy(partial(self.case_rows, spec, extra), count),
+                    applicable=applicable,
                 )
             )
         timeline_count = sum(1 for blob in self._lines if blob is not None)
+        quarters_applicable = self._applicable(BASE_INDEX["rr_completed"])
         return Report(
             period=self.period,
             generated_on=generated_on,
             figures=tuple(figures),
             by_quarter=tuple(
-                QuarterCount(q, *self._quarter_counts[q.label]) for q in self.quarters
+                QuarterCount(
+                    q,
+                    on_time=self._quarter_counts[q.label][0],
+                    late=self._quarter_counts[q.label][1],
+                    applicable=quarters_applicable,
+                )
+                for q in self.quarters
             ),
             timeline=_Lazy(self.timeline, timeline_count),
         )

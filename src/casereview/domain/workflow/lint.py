@@ -4,25 +4,23 @@ Validation (`loader`, `references`) proves the file is well-formed and that ever
 uses exists. Lint judges the process those ids describe, on the graph of states and
 triggers: every state can be reached, every open state has a way out, no trigger leads
 into a place from which the case can never finish, every clock can start, can stop, and
-is not left running when a case closes, and every approval round can be signed. Guards
-are not evaluated (the graph says what *could* happen).
+is not left running when a case closes, every approval round can be signed, and a
+report figure counted by a clock's stop names a trigger that stops it. Guards are not
+evaluated (the graph says what *could* happen).
 
-`lint_path` and `lint_installed` report validation problems first; the domain checks need a
-valid definition, so they run once those are fixed. Every finding is one line naming
-the file and the state, trigger, clock or round concerned.
+Pure: a definition in, findings out. Reading files and the installed workflows, and
+reporting validation problems before these checks (which need a valid definition), is
+`casereview.services.workflows`. Every finding is one line naming the state, trigger,
+clock or round concerned; `lint_report` puts the file in front.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from casereview.domain.workflow.loader import check_bytes, load_path
 from casereview.domain.workflow.model import OPEN, Clock, WorkflowDefinition, WorkflowKey
-from casereview.errors import InvalidWorkflow, NotFound
-from casereview.infra.workflows.registry import Registry, is_file_target
 
 
 @dataclass(frozen=True)
@@ -242,12 +240,41 @@ class _Linter:
                     f"signs = true fires in its collect_in states ({_names(rnd.collect_in)})"
                 )
 
+    # -- [report] ------------------------------------------------------------------------
+
+    def report(self) -> None:
+        """A figure the report table counts by a clock's stop can count something: the
+        trigger it names must stop that clock."""
+        r = self.d.report
+        if r is None:
+            return
+        checks: list[tuple[str, str, str, str, str]] = []
+        if r.notifications is not None:
+            n = r.notifications
+            consequence = "a notified case would still count as awaiting notification"
+            checks.append(("notifications", "trigger", n.trigger, n.clock, consequence))
+        if r.rapid_reviews is not None:
+            rr = r.rapid_reviews
+            consequence = "no review would ever count as completed"
+            checks.append(("rapid_reviews", "completed_by", rr.completed_by, rr.clock, consequence))
+        if r.local_reviews is not None:
+            lr = r.local_reviews
+            consequence = "no review would count as published within the expectation"
+            checks.append(("local_reviews", "published_by", lr.published_by, lr.clock, consequence))
+        for table, key, trigger, clock_id, consequence in checks:
+            if trigger not in self.d.clock(clock_id).stop_on:
+                self.add(
+                    f"table 'report.{table}': {key} {trigger!r} does not stop clock "
+                    f"{clock_id!r}, so {consequence}"
+                )
+
     def run(self) -> list[str]:
         self.states()
         self.terminal_exits()
         for c in self.d.clocks:
             self.clock(c)
         self.approvals()
+        self.report()
         return self.findings
 
 
@@ -270,61 +297,7 @@ class Report:
         return not self.problems
 
 
-def _report(target: str, definition: WorkflowDefinition) -> Report:
+def lint_report(target: str, definition: WorkflowDefinition) -> Report:
+    """The findings for a valid definition, each line starting with `target`."""
     findings = tuple(f"{target}: {f}" for f in lint_definition(definition))
     return Report(target, findings, definition.key)
-
-
-def validate_files(paths: Sequence[Path]) -> list[Report]:
-    """Schema and reference problems of each file, named by the path as given."""
-    missing = [p for p in paths if not p.is_file()]
-    if missing:
-        raise NotFound(f"no such workflow file: {missing[0]}")
-    reports = []
-    for path in paths:
-        definition, problems = check_bytes(path.read_bytes(), name=str(path), source=str(path))
-        key = definition.key if definition is not None and not problems else None
-        reports.append(Report(str(path), tuple(problems), key))
-    return reports
-
-
-def lint_path(path: Path | str) -> Report:
-    """Every problem with one file: validation problems, else domain findings."""
-    try:
-        definition = load_path(path, name=str(path))
-    except InvalidWorkflow as exc:
-        return Report(str(path), tuple(exc.problems or [exc.message]))
-    return _report(str(path), definition)
-
-
-def lint_installed(registry: Registry, workflow_ids: Sequence[str] = ()) -> list[Report]:
-    """Lint installed workflows: the latest version of each id given, or every installed
-    definition (and every installed file that could not be used) when none is given."""
-    if not workflow_ids:
-        reports = [_report(e.file, e.definition) for e in registry.list()]
-        return reports + [Report(target, tuple(p)) for target, p in registry.unusable()]
-    reports = []
-    for workflow_id in workflow_ids:
-        try:
-            entry = registry.entry(workflow_id)
-        except InvalidWorkflow as exc:
-            reports.append(Report(workflow_id, tuple(exc.problems or [exc.message])))
-            continue
-        reports.append(_report(entry.file, entry.definition))
-    return reports
-
-
-def lint_targets(targets: Sequence[str], registry: Registry) -> list[Report]:
-    """`workflow lint` arguments: files by path, installed workflows by id; none = all
-    installed."""
-    if not targets:
-        return lint_installed(registry)
-    reports = []
-    for target in targets:
-        if is_file_target(target):
-            if not Path(target).is_file():
-                raise NotFound(f"no such workflow file: {target}")
-            reports.append(lint_path(target))
-        else:
-            reports.extend(lint_installed(registry, [target]))
-    return reports

@@ -29,13 +29,14 @@ from casereview.domain.workflow.model import (
     FROM_PATTERN,
     ID_PATTERN,
     WORKFLOW_ID_PATTERN,
+    ReportTable,
     Settings,
     WorkflowDefinition,
     content_hash,
     toml_kind,
 )
 from casereview.domain.workflow.references import SECTIONS, Parts, check_references
-from casereview.errors import InvalidWorkflow, NotFound
+from casereview.errors import InvalidWorkflow, NotFound, Step
 
 
 def load_path(path: Path | str, *, name: str | None = None) -> WorkflowDefinition:
@@ -64,10 +65,11 @@ def load_bytes(data: bytes, *, name: str, source: str | None = None) -> Workflow
     if definition is None or problems:
         count = len(problems)
         raise InvalidWorkflow(
-            f"{name} is not a valid workflow definition "
-            f"({count} problem{'s' if count != 1 else ''}; "
-            f"run 'casereview workflow validate {source or name}' to list them)",
+            "{name} is not a valid workflow definition ({count}; run '{next}' to list them)",
             problems,
+            name=name,
+            count=f"{count} problem{'s' if count != 1 else ''}",
+            next=Step("validate_workflow", (source or name,)),
         )
     return definition
 
@@ -165,6 +167,10 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         settings: Settings | None = Settings.model_validate(raw.get("settings", {}))
     except ValidationError:
         settings = None
+    try:
+        report = ReportTable.model_validate(raw["report"]) if "report" in raw else None
+    except ValidationError:
+        report = None
     initial = raw.get("initial_state")
     open_roles = raw.get("open_roles")
     return Parts(
@@ -183,6 +189,7 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         approval_rounds=items["approval_rounds"],
         clocks=items["clocks"],
         declared=declared,
+        report=report,
     )
 
 

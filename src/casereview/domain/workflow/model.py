@@ -219,7 +219,6 @@ Guard = Annotated[
     ApprovalCompleteGuard | FieldEqualsGuard | FieldInGuard | FieldSetGuard,
     Field(discriminator="kind"),
 ]
-GUARD_KINDS = ("approval_complete", "field_equals", "field_in", "field_set")
 
 
 def _show(value: str | bool) -> str:
@@ -390,6 +389,132 @@ class Settings(_Model):
         return dict(value)
 
 
+# -- [report]: what the annual report counts in this workflow ----------------------------
+# Each table names the triggers, states, clocks and fields behind one section of the
+# report's figures (docs/report.md); a section left out is "not applicable" to this
+# workflow. `references` checks that every id named exists.
+
+
+class ReportColumns(_Model):
+    """The case fields shown in the report's detail columns of the same name."""
+
+    aware_on: Id | None = None
+    recommendation: Id | None = None
+    panel_position: Id | None = None
+    review_by: Id | None = None
+
+
+class ReportNotifications(_Model):
+    """`notifications.*`: the trigger that notifies and the clock it is due by."""
+
+    trigger: Id
+    clock: Id
+
+
+class ReportRapidReviews(_Model):
+    """`rapid_reviews.*`: the review's clock, and the trigger that stopping it on counts
+    as the review completed (not, say, a withdrawal)."""
+
+    clock: Id
+    completed_by: Id
+
+
+NonEmptyIds = Annotated[UniqueIds, Field(min_length=1)]
+
+
+class ReportDecisions(_Model):
+    """`decisions.*`: the triggers that record each decision."""
+
+    local_review: NonEmptyIds | None = None
+    other_learning: NonEmptyIds | None = None
+    national_review: NonEmptyIds | None = None
+    not_notified: NonEmptyIds | None = None
+    withdrawn: NonEmptyIds | None = None
+
+    def named(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(decision, its triggers) for each decision given, in the report's order."""
+        found = ((name, getattr(self, name)) for name in type(self).model_fields)
+        return tuple((name, triggers) for name, triggers in found if triggers is not None)
+
+
+class PanelAgreement(_Model):
+    """When an outcome shows the Panel agreeing: case field `field` holds one of
+    `values` (or, with `or_unset`, holds nothing) once the outcome is recorded."""
+
+    field: Id
+    values: Annotated[tuple[Scalar, ...], Field(min_length=1)]
+    or_unset: Flag = False
+
+
+class PanelOutcome(_Model):
+    """One outcome of the Panel's response: the trigger that records it."""
+
+    trigger: Id
+    agreed: PanelAgreement
+
+
+class ReportPanel(_Model):
+    """`panel.*`: the trigger recording a Panel query, and the Panel's outcomes by name
+    (the name is the `outcome` detail column)."""
+
+    query: Id
+    outcomes: Annotated[
+        Mapping[Id, PanelOutcome], AfterValidator(_frozen_mapping), Field(min_length=1)
+    ]
+
+    @field_serializer("outcomes")
+    def _dump_outcomes(self, value: Mapping[str, PanelOutcome]) -> dict[str, PanelOutcome]:
+        return dict(value)
+
+
+class ReportLocalReviews(_Model):
+    """`local_reviews.*`: commissioning, publication, the publication clock and the
+    state publication is held in."""
+
+    commissioned_by: Id
+    published_by: Id
+    clock: Id
+    hold_state: Id
+
+
+class ReportActionPlans(_Model):
+    """`action_plans.*`: approving the plan, the state it is monitored in, and the
+    trigger that closes it from there."""
+
+    approved_by: Id
+    state: Id
+    closed_by: Id
+
+
+class ReportTable(_Model):
+    """The `[report]` table: which ids the annual report's figures count."""
+
+    columns: ReportColumns = Field(default_factory=ReportColumns)
+    notifications: ReportNotifications | None = None
+    rapid_reviews: ReportRapidReviews | None = None
+    decisions: ReportDecisions = Field(default_factory=ReportDecisions)
+    panel: ReportPanel | None = None
+    local_reviews: ReportLocalReviews | None = None
+    action_plans: ReportActionPlans | None = None
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        """Every trigger the table names."""
+        named = {t for _, triggers in self.decisions.named() for t in triggers}
+        if self.notifications is not None:
+            named.add(self.notifications.trigger)
+        if self.rapid_reviews is not None:
+            named.add(self.rapid_reviews.completed_by)
+        if self.panel is not None:
+            named.add(self.panel.query)
+            named.update(o.trigger for o in self.panel.outcomes.values())
+        if self.local_reviews is not None:
+            named.update((self.local_reviews.commissioned_by, self.local_reviews.published_by))
+        if self.action_plans is not None:
+            named.update((self.action_plans.approved_by, self.action_plans.closed_by))
+        return frozenset(named)
+
+
 def content_hash(data: bytes) -> str:
     """The identity hash of a workflow file: sha256 of its bytes, hex. Here, beside the
     definition that records it, so the registry can key the cache by it without
@@ -444,6 +569,8 @@ class WorkflowDefinition(_Model):
     triggers: Annotated[tuple[Trigger, ...], Field(min_length=1)]
     approval_rounds: tuple[ApprovalRound, ...] = ()
     clocks: tuple[Clock, ...] = ()
+    report: ReportTable | None = None
+    """What the annual report counts; None: only the figures every workflow has."""
 
     _content_hash: str = PrivateAttr(default="")
     _source: str | None = PrivateAttr(default=None)
@@ -512,14 +639,6 @@ class WorkflowDefinition(_Model):
     @property
     def fields_by_id(self) -> Mapping[str, FieldSpec]:
         return self._ix.fields
-
-    @property
-    def roles_by_id(self) -> Mapping[str, Role]:
-        return self._ix.roles
-
-    @property
-    def agencies_by_id(self) -> Mapping[str, Agency]:
-        return self._ix.agencies
 
     @property
     def approval_rounds_by_id(self) -> Mapping[str, ApprovalRound]:

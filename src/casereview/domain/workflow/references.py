@@ -3,9 +3,9 @@
 The pydantic models check each table on its own; this module checks the tables against
 each other: a trigger's states, roles and fields exist, a guard tests a real case field
 with a value that field can hold, an approval round names real agencies, a clock's anchor
-is a date. It works on `Parts` rather than on a whole `WorkflowDefinition` so that the
-loader can run it even when some tables failed their own validation, and report every
-problem in one pass instead of one layer at a time.
+is a date, every id the `[report]` table names exists. It works on `Parts` rather than on
+a whole `WorkflowDefinition` so that the loader can run it even when some tables failed
+their own validation, and report every problem in one pass instead of one layer at a time.
 
 Messages name the table and id ("trigger 'notify': ...") and say what is allowed; the
 loader adds the file name in front.
@@ -30,6 +30,7 @@ from casereview.domain.workflow.model import (
     FieldInGuard,
     FieldSpec,
     Guard,
+    ReportTable,
     Role,
     Settings,
     State,
@@ -67,6 +68,7 @@ class Parts:
     approval_rounds: tuple[ApprovalRound, ...]
     clocks: tuple[Clock, ...]
     declared: Mapping[str, tuple[str, ...]]
+    report: ReportTable | None = None
 
     @classmethod
     def of(cls, definition: WorkflowDefinition) -> Parts:
@@ -85,6 +87,7 @@ class Parts:
                 section: tuple(item.id for item in getattr(definition, section))
                 for section in SECTIONS
             },
+            report=definition.report,
         )
 
 
@@ -111,6 +114,7 @@ class _Checker:
         self.agencies = set(parts.declared.get("agencies", ()))
         self.rounds = set(parts.declared.get("approval_rounds", ()))
         self.field_specs = {f.id: f for f in parts.fields}
+        self.clocks = set(parts.declared.get("clocks", ()))
         self.open_states = tuple(s.id for s in parts.states if not s.terminal)
 
     def add(self, where: str, message: str) -> None:
@@ -361,7 +365,70 @@ class _Checker:
         self.agency_field_choices()
         for c in self.p.clocks:
             self.clock(c)
+        if self.p.report is not None:
+            self.report(self.p.report)
         return self.problems
+
+    # -- [report] -------------------------------------------------------------------------
+
+    def report(self, r: ReportTable) -> None:
+        """Every id the report table names exists (the figures would silently count
+        nothing otherwise), and each field it reads is kept on the case."""
+        for column, field_id in r.columns:
+            if field_id is not None:
+                self.case_field("table 'report.columns'", column, field_id)
+        if r.notifications is not None:
+            where = "table 'report.notifications'"
+            self.refs(where, "trigger", (r.notifications.trigger,), "trigger", self.triggers)
+            self.refs(where, "clock", (r.notifications.clock,), "clock", self.clocks)
+        if r.rapid_reviews is not None:
+            where = "table 'report.rapid_reviews'"
+            self.refs(where, "clock", (r.rapid_reviews.clock,), "clock", self.clocks)
+            self.refs(
+                where, "completed_by", (r.rapid_reviews.completed_by,), "trigger", self.triggers
+            )
+        for decision, triggers in r.decisions.named():
+            self.refs("table 'report.decisions'", decision, triggers, "trigger", self.triggers)
+        if r.panel is not None:
+            self.refs("table 'report.panel'", "query", (r.panel.query,), "trigger", self.triggers)
+            for name, outcome in r.panel.outcomes.items():
+                where = f"table 'report.panel.outcomes.{name}'"
+                self.refs(where, "trigger", (outcome.trigger,), "trigger", self.triggers)
+                agreed = outcome.agreed
+                spec = self.case_field(where, "agreed.field", agreed.field)
+                if spec is not None:
+                    for value in agreed.values:
+                        self.value_fits(where, "'agreed.values'", spec, value)
+        if r.local_reviews is not None:
+            where, lr = "table 'report.local_reviews'", r.local_reviews
+            for key, trigger in (
+                ("commissioned_by", lr.commissioned_by),
+                ("published_by", lr.published_by),
+            ):
+                self.refs(where, key, (trigger,), "trigger", self.triggers)
+            self.refs(where, "clock", (lr.clock,), "clock", self.clocks)
+            self.refs(where, "hold_state", (lr.hold_state,), "state", self.states)
+        if r.action_plans is not None:
+            where, ap = "table 'report.action_plans'", r.action_plans
+            for key, trigger in (("approved_by", ap.approved_by), ("closed_by", ap.closed_by)):
+                self.refs(where, key, (trigger,), "trigger", self.triggers)
+            self.refs(where, "state", (ap.state,), "state", self.states)
+
+    def case_field(self, where: str, key: str, field_id: str) -> FieldSpec | None:
+        """The spec of a field the report reads from the case, or None (reported) when it
+        is undeclared or belongs to single events (scope = 'event')."""
+        if field_id not in self.fields:
+            self.add(where, f"{key!r} names an " + unknown("field", field_id, self.fields))
+            return None
+        spec = self.field_specs.get(field_id)
+        if spec is not None and spec.scope == "event":
+            self.add(
+                where,
+                f"{key!r} names {field_id!r}, an event field (scope = 'event'); the report "
+                "reads what is kept on the case",
+            )
+            return None
+        return spec
 
 
 def check_references(parts: Parts) -> list[str]:

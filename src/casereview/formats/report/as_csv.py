@@ -2,8 +2,10 @@
 
 Every row has a `record` kind: `figure` (one per figure: its value), `quarter` (rapid
 reviews on time and late per financial quarter) and, with `--detail`, `case` (one per
-case behind a figure, with the dates that put it there). Columns after `pseudonym` are
-the union of the figures' detail columns, blank where a figure has no such column.
+case behind a figure, with the dates that put it there). A figure (or quarter) that is
+not applicable to the workflows of the cases read has the value `n/a`. Columns after
+`pseudonym` are the union of the figures' detail columns, blank where a figure has no
+such column.
 Text typed by people (references, pseudonyms) that a spreadsheet would read as a formula
 is prefixed with an apostrophe (the one rule of `formats.cells`). The text starts with
 a UTF-8 byte-order mark and rows end with CRLF (RFC 4180).
@@ -15,7 +17,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from casereview.domain.reporting.figures import Cell, Report
+from casereview.domain.reporting.figures import NOT_APPLICABLE, Cell, Figure, Report
 from casereview.formats.cells import safe_cell
 
 _PIECE = 1 << 16  # characters buffered before a piece is handed to the writer
@@ -42,6 +44,10 @@ def _cell(value: Cell) -> str:
     return str(value)
 
 
+def _value(figure: Figure) -> str:
+    return _cell(figure.value) if figure.applicable else NOT_APPLICABLE
+
+
 def render(report: Report, *, detail: bool) -> str:
     return "".join(chunks(report, detail=detail))
 
@@ -65,7 +71,7 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
             "unit": figure.unit,
             "part_of": figure.part_of or "",
         }
-        writer.writerow({**common, "record": "figure", "value": _cell(figure.value)})
+        writer.writerow({**common, "record": "figure", "value": _value(figure)})
         if not detail:
             continue
         for row in figure.records():
@@ -89,7 +95,7 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
                     "figure": f"rapid_reviews.{name}",
                     "section": "rapid_reviews",
                     "label": q.quarter.label,
-                    "value": str(value),
+                    "value": str(value) if q.applicable else NOT_APPLICABLE,
                     "unit": "cases",
                 }
             )

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from casereview.domain.clock_status import status_word
 from casereview.domain.reporting.figures import (
+    NOT_APPLICABLE,
     SECTIONS,
     Figure,
     Lane,
@@ -26,6 +27,7 @@ from casereview.domain.reporting.figures import (
     Report,
     TimelineCase,
     display,
+    number_text,
     share,
     value_text,
 )
@@ -201,24 +203,26 @@ def _headline(report: Report) -> str:
         f"median {display(elapsed.value)} months; {display(adjusted.value)} excluding holds"
         if elapsed.value is not None
         else "none published"
+        if elapsed.applicable
+        else ""
     )
+    in_progress, on_hold = f("local_reviews.in_progress_at_end"), f("local_reviews.on_hold_at_end")
+    plans_open, plans_closed = f("action_plans.open_at_end"), f("action_plans.closed")
     cards = [
-        _card(display(notes.value), "notifications to the Panel", _of(notes_on_time, notes)),
-        _card(display(rr.value), "rapid reviews sent to the Panel", _of(rr_on_time, rr)),
-        _card(display(panel.value), "Panel outcomes", _of(agreed, panel, "agreed first time")),
-        _card(display(f("local_reviews.commissioned").value), "local reviews commissioned"),
+        _card(number_text(notes), "notifications to the Panel", _of(notes_on_time, notes)),
+        _card(number_text(rr), "rapid reviews sent to the Panel", _of(rr_on_time, rr)),
+        _card(number_text(panel), "Panel outcomes", _of(agreed, panel, "agreed first time")),
+        _card(number_text(f("local_reviews.commissioned")), "local reviews commissioned"),
+        _card(number_text(f("local_reviews.published")), "local reviews published", to_publication),
         _card(
-            display(f("local_reviews.published").value), "local reviews published", to_publication
-        ),
-        _card(
-            display(f("local_reviews.in_progress_at_end").value),
+            number_text(in_progress),
             "local reviews in progress at period end",
-            f"{display(f('local_reviews.on_hold_at_end').value)} on hold",
+            f"{number_text(on_hold)} on hold" if on_hold.applicable else "",
         ),
         _card(
-            display(f("action_plans.open_at_end").value),
+            number_text(plans_open),
             "action plans being monitored at period end",
-            f"{display(f('action_plans.closed').value)} closed in the period",
+            f"{number_text(plans_closed)} closed in the period" if plans_closed.applicable else "",
         ),
     ]
     return (
@@ -254,8 +258,13 @@ def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> 
         *rows,
         "</tbody></table>",
     ]
-    if section_id == "rapid_reviews":
+    if section_id == "rapid_reviews" and all(q.applicable for q in report.by_quarter):
         parts.append(_quarter_figure(report.by_quarter))
+    elif section_id == "rapid_reviews":
+        parts.append(
+            f'<p class="note">Rapid reviews by quarter: {NOT_APPLICABLE} (no workflow of '
+            "these cases has a rapid review).</p>"
+        )
     yield "\n".join(parts)
     if detail:
         for figure in figures:
@@ -269,6 +278,11 @@ _ROWS_PER_PIECE = 500  # detail rows handed out at a time: small in memory, chea
 
 def _detail_table(figure: Figure) -> Iterator[str]:
     caption = f"{e(figure.label)}: {e(value_text(figure))} <code>{e(figure.id)}</code>"
+    if not figure.applicable:
+        yield (
+            f'<h3>{caption}</h3><p class="note">Not applicable to the workflows of these cases.</p>'
+        )
+        return
     if not figure.cases:
         yield f'<h3>{caption}</h3><p class="note">No cases.</p>'
         return

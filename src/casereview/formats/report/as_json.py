@@ -1,7 +1,9 @@
 """The report as a JSON document, for scripts.
 
 Keys are a public contract (docs/report.md): add keys, never rename or drop them. Dates
-are ISO `YYYY-MM-DD`; a figure with nothing to measure has `"value": null`. The cases
+are ISO `YYYY-MM-DD`; a figure with nothing to measure has `"value": null`, and one that
+is not applicable to the workflows of the cases read also has `"applicable": false` (as
+do the quarters when rapid reviews are not applicable, with null counts). The cases
 behind each figure, and the timeline (which names cases), appear only with `--detail`.
 """
 
@@ -11,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from casereview.domain.reporting.figures import Report
+from casereview.domain.reporting.figures import QuarterCount, Report
 
 FORMAT = "casereview-report"
 FORMAT_VERSION = 1
@@ -37,6 +39,8 @@ def _document(
             "unit": figure.unit,
             "part_of": figure.part_of,
         }
+        if not figure.applicable:
+            entry["applicable"] = False
         if detail:
             entry["cases"] = listed(figure.records())
         figures[figure.id] = entry
@@ -54,17 +58,7 @@ def _document(
         "complete": report.complete,
         "detail": detail,
         "figures": figures,
-        "rapid_reviews_by_quarter": [
-            {
-                "quarter": q.quarter.label,
-                "from": q.quarter.start.isoformat(),
-                "to": q.quarter.end.isoformat(),
-                "partial": q.quarter.partial,
-                "on_time": q.on_time,
-                "late": q.late,
-            }
-            for q in report.by_quarter
-        ],
+        "rapid_reviews_by_quarter": [_quarter(q) for q in report.by_quarter],
     }
     if detail:
         data["timeline"] = listed(
@@ -97,6 +91,20 @@ def _document(
             for case in report.timeline
         )
     return data
+
+
+def _quarter(q: QuarterCount) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "quarter": q.quarter.label,
+        "from": q.quarter.start.isoformat(),
+        "to": q.quarter.end.isoformat(),
+        "partial": q.quarter.partial,
+        "on_time": q.on_time if q.applicable else None,
+        "late": q.late if q.applicable else None,
+    }
+    if not q.applicable:
+        entry["applicable"] = False
+    return entry
 
 
 def render(report: Report, *, detail: bool) -> str:

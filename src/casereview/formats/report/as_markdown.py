@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from casereview.domain.reporting.figures import (
+    NOT_APPLICABLE,
     SECTIONS,
     Cell,
     Figure,
@@ -71,7 +72,8 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
             lines += ["", "| Quarter | On time | Late |", "|---|---:|---:|"]
             for q in report.by_quarter:
                 label = q.quarter.label + (" (part)" if q.quarter.partial else "")
-                lines.append(f"| {escape(label)} | {q.on_time} | {q.late} |")
+                on_time, late = (q.on_time, q.late) if q.applicable else (NOT_APPLICABLE,) * 2
+                lines.append(f"| {escape(label)} | {on_time} | {late} |")
         if detail:
             for figure in figures:
                 yield _lines(lines)
@@ -86,6 +88,9 @@ def _lines(lines: list[str]) -> str:
 
 def _detail(figure: Figure) -> Iterator[str]:
     lines = ["", f"### {escape(figure.label)} (`{figure.id}`)", ""]
+    if not figure.applicable:
+        yield _lines([*lines, "Not applicable to the workflows of these cases."])
+        return
     if not figure.cases:
         yield _lines([*lines, "No cases."])
         return
