@@ -27,7 +27,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from casereview.domain.workflow.model import WorkflowDefinition, WorkflowKey, content_hash
-from casereview.errors import InvalidInput, InvalidWorkflow, NotFound
+from casereview.errors import Input, InvalidInput, InvalidWorkflow, NotFound, Step
 from casereview.infra.workflows import cache
 
 ENV_VAR = "CASEREVIEW_WORKFLOWS"
@@ -138,9 +138,11 @@ class Registry:
                 wid, version = read_header(data)
                 count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
                 error = InvalidWorkflow(
-                    f"workflow file {location} is not valid ({count}); "
-                    f"run 'casereview workflow validate {location}'",
+                    "workflow file {location} is not valid ({count}); run '{step}'",
                     problems,
+                    location=location,
+                    count=count,
+                    step=Step("validate_workflow", (str(location),)),
                 )
                 self._broken.append(_Broken(location, wid, version, error))
                 continue
@@ -244,8 +246,12 @@ class Registry:
         definition = load_path(target)
         if version is not None and definition.version != version:
             raise InvalidInput(
-                f"{target} is version {definition.version}, not {version}; "
-                "drop --version to use the file as it is"
+                "{target} is version {found}, not {version}; drop {option} to use the file "
+                "as it is",
+                target=target,
+                found=definition.version,
+                version=version,
+                option=Input("version"),
             )
         return definition
 
