@@ -85,7 +85,9 @@ def test_which_exports_get_workers():
 
 
 def test_a_worker_that_dies_ends_the_export_with_an_error(interleaved):
-    streams = export_jobs.start(interleaved.as_("scrut"), 2, 10_000, LogExportRequest())
+    streams = export_jobs.start(
+        interleaved.as_("scrut"), 2, 10_000, LogExportRequest(), exports.LINE_LAYOUTS["csv"]
+    )
     streams.processes[1].kill()
     with pytest.raises(CaseReviewError, match="worker process of the export stopped"):
         list(streams.lines(None))
@@ -96,7 +98,9 @@ def test_a_worker_that_cannot_read_reports_its_failure_without_case_data(interle
     ctx = interleaved.as_("scrut")
     broken = type(ctx)(url=ctx.url + "-missing", account="scrut", clock=interleaved.clock)
     try:
-        streams = export_jobs.start(broken, 2, 10, LogExportRequest(format="json"))
+        streams = export_jobs.start(
+            broken, 2, 10, LogExportRequest(format="json"), exports.LINE_LAYOUTS["json"]
+        )
         with pytest.raises(CaseReviewError) as failure:
             list(streams.lines(None))
     finally:
@@ -124,10 +128,10 @@ def test_a_worker_waits_for_a_lock_only_so_long(world):
     pipe, which the server cannot see); SQLite's own busy timeout already bounds it."""
     from sqlalchemy import text
 
-    from casereview.infra import workers as processes
+    from casereview.store import database
 
     with world.as_("scrut").db().reading() as conn:
-        processes.bound_waits(conn)
+        database.bound_waits(conn)
         if conn.dialect.name == "postgresql":
             assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "1min"
         else:
