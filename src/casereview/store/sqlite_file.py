@@ -1,5 +1,6 @@
 """What an existing SQLite file is, found without changing it, and the pragmas every
-connection to one gets (DESIGN.md's storage rules), for both connection paths."""
+connection to one gets (the storage rules in docs/storage.md), for both connection
+paths."""
 
 from __future__ import annotations
 
