@@ -54,7 +54,7 @@ def _grouped(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[st
         yield current, group
 
 
-# Where things are in a `event_log.SEALED_COLUMNS` row, and in its hashed values.
+# Where things are in an `event_log.SEALED_COLUMNS` row, and in its hashed values.
 _HASHED_FROM = event_log.SEALED_COLUMNS.index(chain.PAYLOAD_ORDER[0])
 _HASHED_TO = _HASHED_FROM + len(chain.PAYLOAD_ORDER)
 _PAYLOAD_AT = event_log.SEALED_COLUMNS.index("payload")

@@ -130,7 +130,7 @@ def iter_events(
         rows = result.all()
         if not rows:
             return
-        # Plain tuples zipped into dicts: half the cost of `.mappings()` then dict().
+        # Plain tuples zipped into dicts: cheaper than `.mappings()` then dict().
         for row in rows:
             yield dict(zip(keys, row, strict=True))
         last = int(rows[-1][keys.index("seq")])
