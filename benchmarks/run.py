@@ -257,7 +257,7 @@ def command_list(
             Command(
                 "python sqlite3: due queries",
                 [str(python), "-c", FLOOR_SCRIPT, str(db), *floor],
-                note="views.COUNTS_SQL and the first page of views.DATED_SQL, raw rows: "
+                note="dashboard_queries.COUNTS_SQL and the first page of DATED_SQL, raw rows: "
                 "the storage floor for `due`",
             ),
         )

@@ -96,6 +96,11 @@ class CaseReviewError(Exception):
         escaped = text.replace("{", "{{").replace("}", "}}") if self.params else text
         return _rebuild(type(self), escaped + self.template, self.params, dict(self.__dict__))
 
+    def suffixed(self, text: str) -> CaseReviewError:
+        """The same error with `text` after its message (`…; nothing was recorded`)."""
+        escaped = text.replace("{", "{{").replace("}", "}}") if self.params else text
+        return _rebuild(type(self), self.template + escaped, self.params, dict(self.__dict__))
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Exceptions pickle their args; this one is rebuilt from template and params
         # (worker processes hand errors back to the coordinator).
@@ -156,9 +161,3 @@ class Conflict(CaseReviewError):
     """Someone else changed the case after the person last saw it."""
 
     exit_code = ExitCode.CONFLICT
-
-
-class VerificationFailed(CaseReviewError):
-    """The audit trail or an export did not verify."""
-
-    exit_code = ExitCode.VERIFICATION_FAILED

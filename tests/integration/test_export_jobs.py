@@ -124,10 +124,10 @@ def test_a_worker_waits_for_a_lock_only_so_long(world):
     pipe, which the server cannot see); SQLite's own busy timeout already bounds it."""
     from sqlalchemy import text
 
-    from casereview.infra import workers as processes
+    from casereview.store import database
 
     with world.as_("scrut").db().reading() as conn:
-        processes.bound_waits(conn)
+        database.bound_waits(conn)
         if conn.dialect.name == "postgresql":
             assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "1min"
         else:

@@ -37,7 +37,7 @@ from casereview.formats.decision_log.records import (
 from casereview.infra.now import FixedClock
 from casereview.services import cases, demo, exports
 from casereview.services.context import ServiceContext
-from casereview.store import projections, repository
+from casereview.store import event_log, projections
 
 TODAY = dt.date(2026, 11, 23)
 GOLDEN = Path(__file__).parents[1] / "golden" / "exports"
@@ -132,7 +132,7 @@ def test_calendar_golden(demo_db: Path, ctx_for) -> None:
 def test_incremental_records_agree_with_replay_and_clock_history(demo_db: Path, ctx_for) -> None:
     ctx = ctx_for(demo_db)
     with ctx.db().reading() as conn:
-        rows = [r for r in repository.iter_events(conn) if r["kind"] == "case"]
+        rows = [r for r in event_log.iter_events(conn) if r["kind"] == "case"]
         case_rows = projections.list_cases(conn)
     definitions: dict[WorkflowRef, object] = {}
 
@@ -170,7 +170,7 @@ def test_events_the_builder_skips_step_for_leave_every_demo_clock_alone(
     the clocks as replay has them (stopped clocks left out, as the builder carries them)."""
     ctx = ctx_for(demo_db)
     with ctx.db().reading() as conn:
-        rows = [r for r in repository.iter_events(conn) if r["kind"] == "case"]
+        rows = [r for r in event_log.iter_events(conn) if r["kind"] == "case"]
         case_rows = projections.list_cases(conn)
     builder = DecisionLogBuilder(lambda ref: ctx.registry.get_exact(*ref), ctx.calendar)
     verdicts = []
@@ -434,7 +434,7 @@ def test_case_and_date_filters(demo_db: Path, ctx_for, tmp_path) -> None:
 def test_unknown_case_and_reversed_dates_are_refused(demo_db: Path, ctx_for) -> None:
     with pytest.raises(NotFound, match="no case 'nope'"):
         export_bytes(ctx_for(demo_db), case="nope")
-    with pytest.raises(InvalidInput, match="after --to"):
+    with pytest.raises(InvalidInput, match="is after to"):
         export_bytes(ctx_for(demo_db), date_from=dt.date(2026, 2, 1), date_to=dt.date(2026, 1, 1))
 
 

@@ -75,7 +75,7 @@ def test_writers_wait_for_the_chain_head(db, database_url):
 def test_opening_an_empty_database_without_init_is_not_found(database_url):
     from casereview.errors import NotFound
 
-    with pytest.raises(NotFound, match="casereview init"):
+    with pytest.raises(NotFound, match="run 'init'"):
         Database.open(database_url)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from casereview.domain import chain
 from casereview.errors import NotFound
-from casereview.store import repository
+from casereview.store import event_log
 from casereview.store import tables as schema
 from casereview.store.database import Database, StoreError
 from casereview.store.migrations import MIGRATIONS
@@ -54,7 +54,7 @@ def test_every_connection_has_the_required_pragmas(db):
 
 @pytest.mark.sqlite_only
 def test_opening_a_missing_file_without_create_is_not_found(tmp_path):
-    with pytest.raises(NotFound, match="casereview init"):
+    with pytest.raises(NotFound, match="run 'init'"):
         Database.open(f"sqlite:///{tmp_path / 'absent.db'}")
     assert not (tmp_path / "absent.db").exists()
 
@@ -78,7 +78,7 @@ def test_sqlmodel_tables_match_the_migrated_schema(db):
 
 def test_events_cannot_be_updated_or_deleted(db):
     with db.unit_of_work() as uow:
-        repository.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(), None)
         uow.commit()
     statements = ["UPDATE events SET actor = 'mallory'", "DELETE FROM events"]
     if db.is_postgres:
@@ -96,13 +96,13 @@ def test_events_cannot_be_updated_or_deleted(db):
 
 def test_append_assigns_gap_free_seq_and_moves_the_head(db):
     with db.unit_of_work() as uow:
-        first = repository.append_event(uow.conn, _record(), None)
-        second = repository.append_event(uow.conn, _record("user_change"), None)
+        first = event_log.append_event(uow.conn, _record(), None)
+        second = event_log.append_event(uow.conn, _record("user_change"), None)
         uow.commit()
     assert (first.seq, second.seq) == (1, 2)
     with db.reading() as conn:
-        assert repository.chain_head(conn) == (2, second.entry_hash)
-        rows = list(repository.iter_events(conn, batch=1))
+        assert event_log.chain_head(conn) == (2, second.entry_hash)
+        rows = list(event_log.iter_events(conn, batch=1))
     findings, count, _ = chain.verify_chain(rows, (2, second.entry_hash))
     assert findings == [] and count == 2
     assert rows[1]["prev_hash"] == first.entry_hash
@@ -110,14 +110,14 @@ def test_append_assigns_gap_free_seq_and_moves_the_head(db):
 
 def test_uncommitted_unit_of_work_rolls_back(db):
     with db.unit_of_work() as uow:
-        repository.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(), None)
         # no commit
     with pytest.raises(RuntimeError), db.unit_of_work() as uow:
-        repository.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(), None)
         raise RuntimeError("boom")
     with db.reading() as conn:
-        assert repository.count_events(conn) == 0
-        assert repository.chain_head(conn) == (0, chain.GENESIS_HASH)
+        assert event_log.count_events(conn) == 0
+        assert event_log.chain_head(conn) == (0, chain.GENESIS_HASH)
 
 
 @pytest.mark.sqlite_only
@@ -125,7 +125,7 @@ def test_writes_take_the_lock_at_begin(db):
     """A second writer cannot start while the first holds BEGIN IMMEDIATE."""
     assert db.path is not None
     with db.unit_of_work() as uow:
-        repository.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(), None)
         other = sqlite3.connect(db.path, timeout=0.05, isolation_level=None)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("BEGIN IMMEDIATE")
@@ -223,7 +223,7 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
     old = Database.open(database_url, create=True)
     with old.unit_of_work() as uow:
         for trigger in ("user_add", "user_change", "user_add"):
-            repository.append_event(uow.conn, _record(trigger), None)
+            event_log.append_event(uow.conn, _record(trigger), None)
         uow.commit()
     old.dispose()
     monkeypatch.undo()
@@ -235,8 +235,8 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
         assert _entry_hash_indexes(database_url) == []
         assert run_sql(database_url, "SELECT * FROM events ORDER BY seq") == before
         with upgraded.reading() as conn:
-            head = repository.chain_head(conn)
-            rows = list(repository.iter_events(conn, batch=2))
+            head = event_log.chain_head(conn)
+            rows = list(event_log.iter_events(conn, batch=2))
         assert chain.verify_chain(rows, head)[:2] == ([], 3)
         with (
             pytest.raises((IntegrityError, OperationalError, DatabaseError, StoreError)),
@@ -245,7 +245,7 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
             uow.conn.execute(text("DELETE FROM events WHERE seq = 1"))
             uow.commit()
         with upgraded.unit_of_work() as uow:
-            fourth = repository.append_event(uow.conn, _record(), None)
+            fourth = event_log.append_event(uow.conn, _record(), None)
             uow.commit()
         assert fourth.seq == 4
         assert run_sql(database_url, "SELECT prev_hash FROM events WHERE seq = 4") == [(head[1],)]

@@ -174,9 +174,9 @@ def test_a_writer_between_the_two_passes_is_not_a_finding(populated, monkeypatch
     """verify reads the links first and whole events after: an event committed in
     between must be invisible to both passes (one snapshot), not a head or replay
     finding."""
-    from casereview.store import repository
+    from casereview.store import event_log
 
-    whole_events = repository.iter_sealed_events_by_case
+    whole_events = event_log.iter_sealed_events_by_case
     written = []
 
     def write_first(conn, *args, **kwargs):
@@ -185,7 +185,7 @@ def test_a_writer_between_the_two_passes_is_not_a_finding(populated, monkeypatch
         written.append(last_seq(populated))
         return whole_events(conn, *args, **kwargs)
 
-    monkeypatch.setattr(repository, "iter_sealed_events_by_case", write_first)
+    monkeypatch.setattr(event_log, "iter_sealed_events_by_case", write_first)
     before = last_seq(populated)
     read: list[int] = []  # progress counts the events the second pass read
     report = audit.verify(populated.as_("scrut"), progress=read.append)

@@ -9,9 +9,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from casereview.infra import workers as processes
-from casereview.services import audit, audit_jobs, cases
-from casereview.store import repository
+from casereview.services import audit, audit_cases, audit_jobs, cases
+from casereview.services.context import WorkerSetup
+from casereview.store import database, event_log
 from tests.conftest import BACKEND, run_sql, unprotected
 
 D = dt.date.fromisoformat
@@ -97,8 +97,8 @@ def _started(world, head_offset=0):
     db = ctx.db()
     manager = db.reading()
     conn = manager.__enter__()
-    repository.hold_snapshot(conn)
-    seq, head = repository.chain_head(conn)
+    database.hold_snapshot(conn)
+    seq, head = event_log.chain_head(conn)
     workers = audit_jobs.start(ctx, conn, (seq + head_offset, head), 2)
     return manager, workers
 
@@ -128,12 +128,12 @@ def test_workers_that_saw_another_log_are_not_used(many):
 def test_a_worker_that_fails_sends_the_pass_back_to_one_process(many, tmp_path, monkeypatch):
     ctx = many.as_("scrut")
     with ctx.db().reading() as conn:
-        repository.hold_snapshot(conn)
-        head = repository.chain_head(conn)
+        database.hold_snapshot(conn)
+        head = event_log.chain_head(conn)
     directories, shipped = ctx.registry.sources()
 
     def job(url, cases, unfiled):
-        setup = processes.WorkerSetup(url, "scrut", directories, shipped, None)
+        setup = WorkerSetup(url, "scrut", directories, shipped, None)
         return audit_jobs.Job(setup, cases, unfiled, None)
 
     # One worker cannot open its database: it reports a failure (its type only) and
@@ -158,8 +158,8 @@ def test_a_write_during_a_parallel_verify_leaves_a_consistent_report(many):
     ctx = many.as_("scrut")
     before = run_sql(many.url, "SELECT COUNT(*) FROM events")[0][0]
     with ctx.db().reading() as conn:
-        repository.hold_snapshot(conn)
-        seq, head = repository.chain_head(conn)
+        database.hold_snapshot(conn)
+        seq, head = event_log.chain_head(conn)
         workers = audit_jobs.start(ctx, conn, (seq, head), 2)
         assert workers is not None
         many.on("2025-06-05")
@@ -168,11 +168,11 @@ def test_a_write_during_a_parallel_verify_leaves_a_consistent_report(many):
         if BACKEND == "postgresql":
             assert outcome is not None  # the workers read the coordinator's snapshot
         if outcome is None:  # SQLite workers saw the new head: redone in this snapshot
-            events = audit.EventPass(None)
-            passes = [audit.verify_cases(ctx, conn, events)]
+            events = audit_cases.EventPass(None)
+            passes = [audit_cases.verify_cases(ctx, conn, events)]
         else:  # PostgreSQL: the workers imported this snapshot
             passes = outcome[0]
-        assert audit.case_findings(passes) == []
+        assert audit_cases.case_findings(passes) == []
         assert int(conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one()) == before
     assert run_sql(many.url, "SELECT COUNT(*) FROM events")[0][0] == before + 1
     assert audit.verify(ctx, jobs=2).ok

@@ -40,8 +40,9 @@ def warm() -> None:
     # The write path imports the store (and SQLAlchemy) on first use; a child that paid
     # for that after saying "ready" could be killed before its first commit every time.
     import casereview.store.database
+    import casereview.store.event_log
     import casereview.store.projections
-    import casereview.store.repository  # noqa: F401
+    import casereview.store.users  # noqa: F401
 
     if not _shared:
         probe = ServiceContext(url="sqlite://", account=ADMIN)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from casereview.cli.options import DbOption, JsonOption, context, jobs_parameter
+from casereview.errors import ExitCode
 
 app = typer.Typer(no_args_is_help=True, help="Verify the audit trail; take checkpoints.")
 
@@ -37,7 +38,7 @@ def verify(
         report = audit.verify(context(db), checkpoint_file=checkpoint, progress=advance, jobs=jobs)
     render.verification(report, as_json)
     if not report.ok:
-        raise typer.Exit(7)
+        raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))
 
 
 @app.command("checkpoint")

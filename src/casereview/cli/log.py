@@ -10,6 +10,7 @@ import typer
 
 from casereview.cli.options import DbOption, context, jobs_parameter
 from casereview.cli.params import parse_date
+from casereview.errors import ExitCode
 from casereview.formats.registry import DECISION_LOG_FORMATS
 
 app = typer.Typer(no_args_is_help=True, help="The decision log: export it, verify an export.")
@@ -99,4 +100,4 @@ def verify_export(
     report = exports.verify_export(file, ctx)
     render.export_verification(report, as_json)
     if not report.ok:
-        raise typer.Exit(7)
+        raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))

@@ -1,10 +1,17 @@
-"""Worker processes for the long passes over the log (`audit verify`, `log export`).
+"""Worker processes: how many a long pass gets, and starting, hearing from and stopping
+them.
 
-Owns how many workers a pass gets by default, how they are started (always `spawn`,
-never `fork`: a forked child would share the parent's open database handles) and how
-they are stopped. Each worker gets one one-way pipe back to the coordinator; the
-coordinator closes its copy of the sending end, so end-of-file on the pipe means the
-worker has ended, whatever the way.
+Owns the mechanics every parallel job shares, and nothing of what the jobs compute
+(those are top-level functions of the services, handed in with a picklable job):
+
+- Processes are always started with `spawn`, never `fork`: a forked child would share
+  the parent's open database handles.
+- `Workers` runs one job per process, each sending back over a one-way pipe what it
+  tells on the way and then its result; the coordinator closes its copy of the sending
+  end, so end-of-file means the worker has ended, whatever the way.
+- `RequestWorker` is one process answering requests in order over a two-way pipe.
+- A worker that fails says only its exception's type, and for casereview's own errors
+  (written never to hold case data) their message.
 """
 
 from __future__ import annotations
@@ -12,30 +19,30 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, suppress
 from multiprocessing.connection import Connection as Pipe
-from typing import TYPE_CHECKING, Any
+from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
+from typing import Any, NoReturn
 
-if TYPE_CHECKING:
-    from multiprocessing.process import BaseProcess
-    from pathlib import Path
+from casereview.errors import CaseReviewError
 
-    from sqlalchemy import Connection
-
-    from casereview.domain.calendar.workdays import WorkingDayCalendar
-    from casereview.services.context import ServiceContext
+Process = BaseProcess
+"""A worker process, as `Workers.processes` lists them."""
 
 PARALLEL_FROM_EVENTS = 200_000
 """Logs shorter than this are read in one process unless `jobs` says otherwise:
-starting a worker costs a fresh interpreter and its imports (a few hundred
-milliseconds), which pays off only for long passes."""
+starting a worker costs a fresh interpreter and its imports, which pays off only for
+long passes."""
 
 MAX_AUTO_JOBS = 4
 """The most workers chosen automatically (one per CPU up to this)."""
 
+Work = Callable[[Any, Callable[[Any], None]], Any]
+"""A job function: `work(job, tell)` computes a job's result, calling `tell(message)`
+with anything the coordinator should hear on the way (progress, partial results)."""
 
-WORKER_LOCK_TIMEOUT = "60s"
-"""PostgreSQL: how long a worker waits for a lock before giving up (see `bound_waits`)."""
+_TOLD, _DONE, _FAILED = "told", "done", "failed"
 
 
 def auto_jobs(events: int, cpus: int | None) -> int:
@@ -55,83 +62,176 @@ def workers_for(events: int, jobs: int | None) -> int:
     return wanted if wanted >= 2 else 0
 
 
-def start_processes(
-    target: Callable[[Any, Pipe], None], jobs: Sequence[Any]
-) -> tuple[list[BaseProcess], list[Pipe]]:
-    """One daemon process per job, running `target(job, pipe)`; the receiving ends.
+class WorkerFailed(Exception):
+    """A worker ended without its result: `kind` is the type of the exception it raised
+    (None if it ended without a word: killed, or crashed), `said` the message of one
+    of casereview's own errors."""
 
-    If any fails to start, those already started are stopped before raising."""
-    spawn = multiprocessing.get_context("spawn")
-    processes: list[BaseProcess] = []
-    pipes: list[Pipe] = []
+    def __init__(self, kind: str | None, said: str | None = None) -> None:
+        super().__init__(kind or "ended early")
+        self.kind = kind
+        self.said = said
+
+
+def _failure(exc: BaseException) -> tuple[str, str | None]:
+    return type(exc).__name__, str(exc) if isinstance(exc, CaseReviewError) else None
+
+
+def _run(work: Work, job: Any, out: Pipe) -> None:
+    """A worker process: `work(job, tell)`, then its result or its failure."""
     try:
-        for job in jobs:
-            receive, send = spawn.Pipe(duplex=False)
-            process = spawn.Process(target=target, args=(job, send), daemon=True)
-            try:
-                process.start()
-            except BaseException:
-                receive.close()
-                send.close()
-                raise
-            send.close()  # the worker holds the only sending end: EOF means it ended
-            processes.append(process)
-            pipes.append(receive)
-    except BaseException:
-        stop_processes(processes, pipes)
-        raise
-    return processes, pipes
+        result = work(job, lambda message: out.send((_TOLD, message)))
+        out.send((_DONE, result))
+    except BaseException as exc:
+        # The coordinator may be gone (its end closed): then there is nobody to tell.
+        with suppress(OSError):
+            out.send((_FAILED, *_failure(exc)))
+    finally:
+        out.close()
 
 
-def stop_processes(processes: Sequence[BaseProcess], pipes: Sequence[Pipe]) -> None:
-    """End every worker still running and close the pipes (safe to call again)."""
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-        process.join()
-    for pipe in pipes:
+class Workers:
+    """One process per job, each running `work(job, tell)`; their pipes, by number."""
+
+    def __init__(self, work: Work, jobs: Sequence[Any]) -> None:
+        """Start them; if any fails to start, those already started are stopped."""
+        spawn = multiprocessing.get_context("spawn")
+        self.processes: list[Process] = []
+        self._pipes: list[Pipe] = []
+        try:
+            for job in jobs:
+                receive, send = spawn.Pipe(duplex=False)
+                process = spawn.Process(target=_run, args=(work, job, send), daemon=True)
+                try:
+                    process.start()
+                except BaseException:
+                    receive.close()
+                    send.close()
+                    raise
+                send.close()  # the worker holds the only sending end: EOF means it ended
+                self.processes.append(process)
+                self._pipes.append(receive)
+        except BaseException:
+            self.stop()
+            raise
+
+    def __len__(self) -> int:
+        return len(self._pipes)
+
+    def receive(self, number: int) -> tuple[bool, Any]:
+        """The next message of worker `number`, waiting for it: (False, what it told) or
+        (True, its result). Raises WorkerFailed if it failed or ended without a result."""
+        try:
+            message = self._pipes[number].recv()
+        except (EOFError, OSError):
+            raise WorkerFailed(None) from None
+        if message[0] == _FAILED:
+            raise WorkerFailed(message[1], message[2])
+        return message[0] == _DONE, message[1]
+
+    def pending(self, number: int) -> bool:
+        """Whether worker `number` has sent something not yet received (or ended)."""
+        return self._pipes[number].poll()
+
+    def ready(self, numbers: Sequence[int], timeout: float | None) -> list[int]:
+        """Those of the workers `numbers` with something to receive (or that ended),
+        waiting up to `timeout` seconds (None: until one has)."""
+        pipes = [self._pipes[n] for n in numbers]
+        return [numbers[pipes.index(p)] for p in wait(pipes, timeout)]  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        """End every worker still running and close the pipes (safe to call again)."""
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        for pipe in self._pipes:
+            pipe.close()
+
+
+Serve = Callable[[Any], AbstractContextManager[Callable[[Any], Any]]]
+"""What a `RequestWorker` runs: `serve(setup)` opens whatever answering needs and gives
+the function that answers one request; it is closed when the worker is told to stop."""
+
+
+def _serve(
+    serve: Serve, setup: Any, pipe: Pipe, name: str, error: Callable[[str], CaseReviewError]
+) -> None:
+    """A request worker process: answer each request until told to stop (None)."""
+    try:
+        with serve(setup) as answer:
+            while (request := pipe.recv()) is not None:
+                pipe.send((_DONE, answer(request)))
+    except BaseException as exc:
+        # The requesting process may be gone (its end closed): then there is nobody to tell.
+        with suppress(OSError):
+            failure = (
+                exc
+                if isinstance(exc, CaseReviewError)
+                else error(f"{name} failed ({type(exc).__name__})")
+            )
+            pipe.send((_FAILED, failure))
+    finally:
         pipe.close()
 
 
-@dataclass(frozen=True)
-class WorkerSetup:
-    """What a worker rebuilds its service context from (picklable): the database, the
-    account, the workflow registry's sources and the working-day calendar (None: the
-    worker's own default, which is the coordinator's unless overrides were given)."""
+class RequestWorker:
+    """One process answering requests in order, one at a time (`send`, then `reply`).
 
-    url: str
-    account: str
-    directories: list[Path]
-    include_shipped: bool
-    calendar: WorkingDayCalendar | None
+    A failure in the worker is raised here: casereview's own errors as they were
+    raised (they pickle), anything else as `error("{name} failed (its type)")`, and a
+    worker that ended without a word as `error("{name} stopped unexpectedly")`.
+    """
 
-    @classmethod
-    def of(cls, ctx: ServiceContext) -> WorkerSetup:
-        from casereview.infra.bank_holidays import is_default_calendar
-
-        directories, include_shipped = ctx.registry.sources()
-        calendar = None if is_default_calendar(ctx.calendar) else ctx.calendar
-        return cls(ctx.url, ctx.account, directories, include_shipped, calendar)
-
-    def context(self) -> ServiceContext:
-        from casereview.infra.workflows.registry import Registry
-        from casereview.services.context import ServiceContext
-
-        return ServiceContext(
-            url=self.url,
-            account=self.account,
-            _registry=Registry(self.directories, include_shipped=self.include_shipped),
-            _calendar=self.calendar,
+    def __init__(
+        self,
+        serve: Serve,
+        setup: Any,
+        *,
+        name: str,
+        error: Callable[[str], CaseReviewError] = CaseReviewError,
+    ) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        self._pipe, theirs = spawn.Pipe()
+        self._name, self._error = name, error
+        self.process = spawn.Process(
+            target=_serve, args=(serve, setup, theirs, name, error), daemon=True
         )
+        self.process.start()
+        theirs.close()
 
+    def send(self, request: Any) -> None:
+        try:
+            self._pipe.send(request)
+        except OSError:
+            # The worker ended before taking it: raise what it said, if it said anything.
+            self._raise_failure()
 
-def bound_waits(conn: Connection) -> None:
-    """On PostgreSQL, let a worker's read transaction wait at most `WORKER_LOCK_TIMEOUT`
-    for a lock. A worker queued behind someone's exclusive lock on the events table
-    (a schema change, `VACUUM FULL`) would otherwise wait as long as that holder, while
-    the coordinator, holding its own read lock, waits on the worker's pipe, a wait the
-    server cannot see: with the timeout the worker fails and the pass reports it."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy import text
+    def reply(self) -> Any:
+        """The answer to the request sent last (waiting for it)."""
+        try:
+            message = self._pipe.recv()
+        except (EOFError, OSError):
+            self._raise_failure()
+        if message[0] == _FAILED:
+            raise message[1]
+        return message[1]
 
-        conn.execute(text(f"SET LOCAL lock_timeout = '{WORKER_LOCK_TIMEOUT}'"))
+    def _raise_failure(self) -> NoReturn:
+        with suppress(EOFError, OSError):
+            if self._pipe.poll(5):
+                message = self._pipe.recv()
+                if message[0] == _FAILED:
+                    raise message[1]
+        raise self._error(f"{self._name} stopped unexpectedly")
+
+    def stop(self) -> None:
+        """Tell the worker to stop and wait for it (a minute at most, then end it)."""
+        if self.process.is_alive():
+            with suppress(OSError):
+                self._pipe.send(None)
+            self.process.join(timeout=60)
+            if self.process.is_alive():
+                self.process.terminate()
+                self.process.join()
+        self._pipe.close()

@@ -2,61 +2,54 @@
 
 Verification reads every event twice: once for the chain's links (three short columns,
 in `seq` order) and once whole, in case order, to check each event against its payload
-and hash and to replay each case against its stored rows. The second pass is nearly
-all of the time, and its work is independent from one case to the next. Here the case
-ids are cut into runs of about equal size, each run goes to a worker process, the
-coordinating process checks the links meanwhile, and the workers' findings are put back
-together in exactly the order one process would have reported them.
+and hash and to replay each case against its stored rows (`services.audit_cases`). The
+second pass is nearly all of the time, and its work is independent from one case to
+the next. Here the case ids are cut into runs of about equal size, each run goes to a
+worker process (`infra.workers`), the coordinating process checks the links meanwhile,
+and the workers' findings are put back together in exactly the order one process
+would have reported them.
 
 What keeps the answer the same as one process's:
 
-* **One snapshot.** Every worker must read the log the coordinator reads. On
-  PostgreSQL the workers import the coordinator's snapshot (`pg_export_snapshot()`,
-  `SET TRANSACTION SNAPSHOT`), so they see exactly its rows. SQLite has no such call:
-  each worker reports the chain head its own read transaction saw, and if any differs
-  from the coordinator's (a write committed in between; every write moves the head),
-  the workers' results are discarded and the coordinator does the pass itself.
+* **One snapshot.** Every worker must read the log the coordinator reads. Where the
+  database can share a snapshot (PostgreSQL, `store.database.share_snapshot`), the
+  workers read the coordinator's, so they see exactly its rows. Where it cannot
+  (SQLite), each worker reports the chain head its own read transaction saw, and if
+  any differs from the coordinator's (a write committed in between; every write moves
+  the head), the workers' results are discarded and the coordinator does the pass
+  itself.
 * **Nothing partial.** A worker that raises, crashes or is killed also sends the
   coordinator back to doing the pass itself, so a report is never missing a run.
-* **Clean processes.** Workers are started with `spawn`, never `fork`: a forked child
-  would share the coordinator's open database handles. Each rebuilds its context from
-  a `processes.WorkerSetup`.
+* **Clean processes.** Each worker rebuilds its context from a `WorkerSetup`.
 
-Small logs stay in one process (`services.processes` owns when to start workers, and
-how).
+Small logs stay in one process (`infra.workers.workers_for` decides).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
-from multiprocessing.connection import Connection as Pipe
-from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, text
-
+from casereview.domain import chain
 from casereview.infra.workers import (
     MAX_AUTO_JOBS,
     PARALLEL_FROM_EVENTS,
-    WorkerSetup,
+    Process,
+    WorkerFailed,
     auto_jobs,
-    bound_waits,
-    start_processes,
-    stop_processes,
     workers_for,
 )
-from casereview.store import repository
-
-__all__ = ["MAX_AUTO_JOBS", "PARALLEL_FROM_EVENTS", "Job", "Workers", "auto_jobs", "start"]
+from casereview.infra.workers import Workers as Processes
+from casereview.services.audit_cases import CasePass, EventPass, verify_cases
+from casereview.services.context import ServiceContext, WorkerSetup
+from casereview.store import database, event_log, projections
+from casereview.store.projections import CaseRange
 
 if TYPE_CHECKING:
-    from multiprocessing.process import BaseProcess
+    from casereview.store.database import Connection
 
-    from casereview.domain import chain
-    from casereview.services.audit import CasePass
-    from casereview.services.context import ServiceContext
+__all__ = ["MAX_AUTO_JOBS", "PARALLEL_FROM_EVENTS", "Job", "Workers", "auto_jobs", "start"]
 
 RELAY_EVERY = 20_000
 """While checking links, pass on the workers' progress every this many rows."""
@@ -67,12 +60,12 @@ class Job:
     """Everything a worker needs, picklable."""
 
     setup: WorkerSetup
-    cases: repository.CaseRange
+    cases: CaseRange
     unfiled: bool
-    snapshot: str | None  # PostgreSQL: the coordinator's exported snapshot
+    snapshot: str | None  # the coordinator's shared snapshot, where there is one
 
 
-Outcome = tuple[list["CasePass"], list["chain.Finding"], list[dict[str, Any]]]
+Outcome = tuple[list[CasePass], list[chain.Finding], list[dict[str, Any]]]
 """(each run's case pass, every sealed-event finding, the user events)."""
 
 
@@ -90,12 +83,10 @@ def start(
     wanted = workers_for(head[0] if head is not None else 0, jobs)
     if not wanted:
         return None
-    bounds = repository.case_id_bounds(conn, wanted)
+    bounds = projections.case_id_bounds(conn, wanted)
     if not bounds:
         return None
-    snapshot = None
-    if conn.dialect.name == "postgresql":
-        snapshot = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+    snapshot = database.share_snapshot(conn)
     setup = WorkerSetup.of(ctx)
     ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
     jobs_ = [
@@ -107,21 +98,22 @@ def start(
 
 def launch(head: tuple[int, str] | None, jobs: list[Job]) -> Workers:
     """Start one worker process per job; `head` is the coordinator's chain head."""
-    workers = Workers(head)
-    workers.processes, workers.pipes = start_processes(work, jobs)
-    return workers
+    return Workers(head, Processes(work, jobs))
 
 
 class Workers:
     """The running workers of one verification and what they have sent back."""
 
-    def __init__(self, head: tuple[int, str] | None) -> None:
+    def __init__(self, head: tuple[int, str] | None, started: Processes) -> None:
         self.head = head
-        self.processes: list[BaseProcess] = []
-        self.pipes: list[Pipe] = []
+        self.started = started
         self.results: dict[int, tuple[Any, ...]] = {}
         self.failed = False
         self.reported = 0  # events passed on to `progress` so far
+
+    @property
+    def processes(self) -> list[Process]:
+        return self.started.processes
 
     def relaying(
         self, rows: Iterable[Any], progress: Callable[[int], None] | None
@@ -137,13 +129,13 @@ class Workers:
         """Wait for every worker; their results, or None if the coordinator must do
         the pass itself (a worker failed, or saw a different log)."""
         try:
-            while not self.failed and len(self.results) < len(self.pipes):
+            while not self.failed and len(self.results) < len(self.started):
                 self._receive(progress, timeout=None)
         finally:
             self.stop()
         if self.failed:
             return None
-        ordered = [self.results[number] for number in range(len(self.pipes))]
+        ordered = [self.results[number] for number in range(len(self.started))]
         if any(head != self.head for head, *_ in ordered):
             return None
         passes = [done for _, done, _, _ in ordered]
@@ -152,33 +144,27 @@ class Workers:
         return passes, sealed, users
 
     def _receive(self, progress: Callable[[int], None] | None, timeout: float | None) -> None:
-        waiting = [p for n, p in enumerate(self.pipes) if n not in self.results]
-        for pipe in wait(waiting, timeout):
-            assert isinstance(pipe, Pipe)
-            number = self.pipes.index(pipe)
+        started = self.started
+        waiting = [n for n in range(len(started)) if n not in self.results]
+        for number in started.ready(waiting, timeout):
             try:
                 while True:
-                    message = pipe.recv()
-                    if message[0] == "progress":
-                        self.reported += int(message[1])
-                        if progress is not None:
-                            progress(int(message[1]))
-                    elif message[0] == "done":
-                        self.results[number] = tuple(message[1:])
+                    done, value = started.receive(number)
+                    if done:
+                        self.results[number] = value
                         break
-                    else:
-                        self.failed = True
+                    self.reported += int(value)
+                    if progress is not None:
+                        progress(int(value))
+                    if not started.pending(number):
                         break
-                    if not pipe.poll():
-                        break
-            except (EOFError, OSError):
-                self.failed = True  # ended without a result: killed or crashed
-            if self.failed:
+            except WorkerFailed:
+                self.failed = True  # raised, crashed or was killed: redo the pass here
                 return
 
     def stop(self) -> None:
         """End every worker that is still running and close the pipes (again: safe)."""
-        stop_processes(self.processes, self.pipes)
+        self.started.stop()
 
 
 def after(progress: Callable[[int], None] | None, skip: int) -> Callable[[int], None] | None:
@@ -198,49 +184,21 @@ def after(progress: Callable[[int], None] | None, skip: int) -> Callable[[int], 
     return told
 
 
-def work(job: Job, out: Pipe) -> None:
-    """A worker: verify the cases in `job.cases` and send back what it found.
-
-    Sends `("progress", events)` as it goes, then `("done", head, CasePass, sealed
-    findings, user events)`, or `("failed", exception type)`: never case data in a
-    failure, which the coordinator does not show anyway (it redoes the pass itself).
-    """
-    try:
-        out.send(("done", *_verify_run(job, lambda n: out.send(("progress", n)))))
-    except BaseException as exc:
-        # The coordinator may be gone (its end closed): then there is nobody to tell.
-        with suppress(OSError):
-            out.send(("failed", type(exc).__name__))
-    finally:
-        out.close()
-
-
-def _verify_run(
-    job: Job, progress: Callable[[int], None]
-) -> tuple[tuple[int, str] | None, CasePass, list[chain.Finding], list[dict[str, Any]]]:
-    from casereview.services.audit import EventPass, verify_cases
-
+def work(
+    job: Job, tell: Callable[[int], None]
+) -> tuple[tuple[int, str], CasePass, list[chain.Finding], list[dict[str, Any]]]:
+    """A worker: verify the cases in `job.cases`, telling how many events it has read
+    as it goes; (the chain head its snapshot saw, its case pass, its sealed-event
+    findings, the user events)."""
     ctx = job.setup.context()
     try:
         with ctx.db().reading() as conn:
-            if job.snapshot is not None:
-                conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-                conn.execute(text(f"SET TRANSACTION SNAPSHOT '{_snapshot_id(job.snapshot)}'"))
-            else:
-                repository.hold_snapshot(conn)
-            bound_waits(conn)
+            database.hold_snapshot(conn, job.snapshot)
+            database.bound_waits(conn)
             # Workers start only for a log with a head, so the coordinator's is a tuple.
-            head = repository.chain_head(conn)
-            events = EventPass(progress)
+            head = event_log.chain_head(conn)
+            events = EventPass(tell)
             done = verify_cases(ctx, conn, events, job.cases, unfiled=job.unfiled)
             return head, done, events.sealed, events.user_events
     finally:
         ctx.close()
-
-
-def _snapshot_id(snapshot: str) -> str:
-    """A snapshot id as PostgreSQL prints them (hex digits and dashes), checked before
-    it is written into a statement (`SET TRANSACTION SNAPSHOT` takes no parameter)."""
-    if not snapshot or any(c not in "0123456789ABCDEFabcdef-" for c in snapshot):
-        raise ValueError("not a snapshot id")
-    return snapshot

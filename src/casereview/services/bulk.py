@@ -16,10 +16,11 @@ transaction covers a *batch* of cases: the chain head (seq, hash) is read once a
 in memory, each case's state is carried forward event by event (`replay.apply_event`,
 the step `replay` folds), users are looked up once per batch, clocks are derived once
 per case (the write path re-derives them after every event and keeps the last), and the
-batch's events go to the database in one `executemany`. The batches share one
-connection, so SQLite's page cache (the hot part of the indexes) outlives each commit.
-On SQLite, an import of two batches or more is written by a second process, which
-seals and writes one batch while this one prepares the next (`_pipelined`).
+batch goes to the store packed (`store.bulk_writes`), its events appended in one
+statement through the store's one append path. The batches share one connection, so
+SQLite's page cache (the hot part of the indexes) outlives each commit. Where the
+store says it pays (SQLite), an import of two batches or more is written by a second
+process, which writes one batch while this one prepares the next (`_pipelined`).
 A refusal anywhere in a batch rolls that whole batch back and names the case and step;
 earlier batches stay committed, so a failed import can be resumed from the first case
 not recorded.
@@ -34,54 +35,34 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import itertools
-import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
-
-from sqlalchemy import Connection
-from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
+from typing import TYPE_CHECKING, Any
 
 from casereview.domain import chain, clocks, engine
 from casereview.domain.replay import Replayed, apply_event
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, Conflict, InvalidInput, NotFound, Refused
+from casereview.infra.workers import RequestWorker
 from casereview.infra.workflows import DEFAULT_WORKFLOW
 from casereview.services import cases
 from casereview.services.context import ServiceContext
-from casereview.store import database, projections, repository
+from casereview.store import bulk_writes, event_log, projections
+from casereview.store import users as user_rows
+from casereview.store.bulk_writes import PackedBatch, Start
 from casereview.store.database import Database
+from casereview.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from casereview.store.database import Connection
 
 IMPORT_GC_THRESHOLD = 100_000
 """Allocations between young-generation collections during an import (default 700)."""
 
-_SEALING = frozenset({"prev_hash", "payload", "entry_hash"})
-
 DEFAULT_BATCH = 500
 """Cases per write transaction: big enough to amortise the commit (an fsync under
 `synchronous=FULL`), small enough that a batch's events sit comfortably in memory."""
-
-
-SQLITE_CACHE_KIB = 65536
-"""SQLite page cache for a bulk transaction (the default is 2 MiB)."""
-
-SQLITE_CHECKPOINT_PAGES = 20000
-"""WAL pages (4 KiB each) the import's connection lets accumulate before checkpointing."""
-
-SQLITE_LOAD_PRAGMAS: tuple[str, ...] = (
-    # A batch inserts thousands of index entries at scattered places (the clocks'
-    # due-date index, the cases' state index); SQLite's default 2 MiB page cache would
-    # send most of those pages back to the file between batches.
-    f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}",
-    # Each commit of a batch leaves thousands of pages in the WAL; at the default (1,000
-    # pages) every commit also copies them into the file. Checkpointing every ~80 MB
-    # instead writes a page rewritten by several batches to the file once. Durability
-    # is unchanged: each batch's commit is synced as before (synchronous = FULL).
-    f"PRAGMA wal_autocheckpoint = {SQLITE_CHECKPOINT_PAGES}",
-)
-"""Settings of the import's own connection (SQLite), applied once, before its first
-transaction (some, like `synchronous`, cannot change inside one)."""
 
 
 @dataclass(frozen=True)
@@ -181,12 +162,12 @@ def _apply(
     first_two = list(itertools.islice(batches, 2))
     batches = itertools.chain(first_two, batches)
     # Overlap needs at least two batches; one would only pay for starting the writer.
-    if db.engine.dialect.name == "sqlite" and len(first_two) == 2:
+    if bulk_writes.pipelined(db) and len(first_two) == 2:
         batches = _pipelined(ctx, db, run, batches)
     _serial(ctx, db, run, batches)
     if run.cases == 0:
         with db.reading() as read:
-            run.head = repository.chain_head(read)
+            run.head = event_log.chain_head(read)
     return BulkResult(run.cases, run.events, run.head[0], run.head[1])
 
 
@@ -211,10 +192,8 @@ class _Run:
 
     def refusal(self, refused: _ScriptRefused) -> CaseReviewError:
         """The refusal reworded to say what was and was not recorded."""
-        exc = refused.error
-        return type(exc)(
-            f"case {refused.ref}: {exc.message}. Nothing from this batch was "
-            f"recorded; the {self.cases} cases before it were"
+        return refused.error.prefixed(f"case {refused.ref}: ").suffixed(
+            f". Nothing from this batch was recorded; the {self.cases} cases before it were"
         )
 
     def committed(self, head: tuple[int, str], events: int, cases: int) -> None:
@@ -238,9 +217,9 @@ def _serial(
     ctx: ServiceContext, db: Database, run: _Run, batches: Iterable[list[CaseScript]]
 ) -> None:
     """Each batch prepared and written in its own transaction, one after the other."""
-    with _writing(db) as conn:
+    with bulk_writes.import_session(db, write=True) as session:
         for batch in batches:
-            with conn.begin():
+            with session.batch() as conn:
                 writer = _BatchWriter(ctx, conn, run.seen, run.today, batch)
                 try:
                     run.fill(writer, batch)
@@ -249,7 +228,7 @@ def _serial(
                 packed = writer.packed()
                 seq, head_hash, _next_id = packed.start
                 assert head_hash is not None  # read under the lock just now
-                head = _write(conn, packed, (seq, head_hash))
+                head = bulk_writes.write_batch(conn, packed, (seq, head_hash))
             run.seen.commit(writer)
             run.committed(head, len(packed.events), len(batch))
 
@@ -263,8 +242,8 @@ def _pipelined(
     event onto the chain (the one step that must go in order) and the driver's and
     SQLite's work (binding, index inserts, the commit's sync). They overlap on two cores
     only in two processes: a writer thread would need the interpreter lock for every
-    row it binds and spend most of its time waiting for it (measured: writing a batch
-    took three times as long). The writer gets each batch's rows as plain tuples.
+    row it binds and spend most of its time waiting for it. The writer gets each
+    batch's rows as plain tuples.
 
     A batch is prepared from where the previous one will leave the log (its head, its
     next case id, the references and pseudonyms it adds), and from a second connection
@@ -277,14 +256,14 @@ def _pipelined(
     """
     writer = _WriterProcess(ctx.url)
     in_flight: list[CaseScript] | None = None
-    start: _Start | None = None
+    start: Start | None = None
     try:
-        with _connected(db) as reads:
+        with bulk_writes.import_session(db, write=False) as session:
             for batch in batches:
                 refused = None
-                with reads.begin():
+                with session.batch() as reads:
                     if start is None:
-                        start = _log_position(reads)
+                        start = bulk_writes.log_position(reads)
                     prepared = _BatchWriter(ctx, reads, run.seen, run.today, batch, start=start)
                     try:
                         run.fill(prepared, batch)
@@ -323,185 +302,53 @@ def _resume(
     return itertools.chain(unwritten, rest)
 
 
-_Start = tuple[int, str | None, int]
-"""Where a batch expects the log: head seq, head hash, next case id. The hash is None
-when the batch follows one the writer has not written yet: then it is the hash the
-writer last wrote."""
-
-
-@dataclass(frozen=True)
-class _Packed:
-    """A prepared batch as the writer gets it: where it expects the log, and its rows
-    as tuples in column order (its events numbered and not yet sealed)."""
-
-    start: _Start
-    cases: list[tuple[Any, ...]]
-    clocks: list[tuple[Any, ...]]
-    events: list[tuple[Any, ...]]
-
-
-CLOCK_ROW_COLUMNS = ("case_id", *projections.CLOCK_COLUMNS)
-
-UNSEALED_COLUMNS = tuple(c for c in repository.EVENT_COLUMNS if c not in _SEALING)
-"""An event before sealing: `repository.seal_event` adds the rest."""
-
-
-def _write(conn: Connection, batch: _Packed, head: tuple[int, str]) -> tuple[int, str]:
-    """Seal a batch's events after `head` and write its rows, then move the head, in
-    the caller's transaction; the new head."""
-    seq, prev = head
-    rows = []
-    for values in batch.events:
-        event = dict(zip(UNSEALED_COLUMNS, values, strict=True))
-        columns, appended = repository.seal_event(event, event["case_id"], event["seq"], prev)
-        if appended.seq != seq + 1:  # numbered when prepared: a gap would be a bug here
-            raise database.StoreError(f"bulk event numbered {appended.seq} after {seq}")
-        seq, prev = appended.seq, appended.entry_hash
-        rows.append(columns)
-    repository.insert_values(conn, "cases", repository.CASE_COLUMNS, batch.cases)
-    repository.insert_values(conn, "case_clocks", CLOCK_ROW_COLUMNS, batch.clocks)
-    repository.insert_values(
-        conn,
-        "events",
-        repository.EVENT_COLUMNS,
-        repository.row_values(repository.EVENT_COLUMNS, rows),
-    )
-    if rows:
-        repository.move_head(conn, seq, prev)
-    return seq, prev
-
-
-def _log_position(conn: Connection, *, lock: bool = False) -> tuple[int, str, int]:
-    """Where the log is: head seq, head hash, next case id (`lock`: take the head row's
-    write lock, for a writer about to append)."""
-    return (*repository.chain_head(conn, lock=lock), repository.next_case_id(conn))
-
-
-def _expected(start: _Start, last: tuple[int, str] | None) -> tuple[int, str | None, int]:
-    """`start` with its hash filled in from the head the writer last wrote."""
-    if start[1] is not None or last is None:
-        return start
-    return start[0], last[1], start[2]
-
-
 class _WriterProcess:
     """A process that writes packed batches in order, one transaction each, on its own
-    connection. At most one batch is in its hands at a time (`send` after `written`)."""
+    connection (`_writer`). At most one batch is in its hands at a time (`send` after
+    `written`)."""
 
     def __init__(self, url: str) -> None:
-        spawn = multiprocessing.get_context("spawn")  # never fork a process with the db open
-        self.pipe, theirs = spawn.Pipe()
-        self.process = spawn.Process(target=_write_batches, args=(url, theirs), daemon=True)
-        self.process.start()
-        theirs.close()
-        self.sent: _Packed | None = None
+        self.worker = RequestWorker(_writer, url, name="the bulk writer process", error=StoreError)
+        self.sent: PackedBatch | None = None
 
-    def send(self, batch: _Packed) -> None:
-        try:
-            self.pipe.send(batch)
-        except OSError:
-            # The writer ended before taking it: raise what it said, if it said anything.
-            self._raise_failure()
+    def send(self, batch: PackedBatch) -> None:
+        self.worker.send(batch)
         self.sent = batch
-
-    def _raise_failure(self) -> NoReturn:
-        with suppress(EOFError, OSError):
-            if self.pipe.poll(5):
-                message = self.pipe.recv()
-                if message[0] == "failed":
-                    raise message[1]
-        raise database.StoreError("the bulk writer process stopped unexpectedly")
 
     def written(self, run: _Run, cases: int) -> bool:
         """Wait for the batch sent last: True once committed (and counted in `run`),
         False if the log had moved and nothing was written; a failure is raised."""
-        try:
-            message = self.pipe.recv()
-        except (EOFError, OSError):
-            self._raise_failure()
-        if message[0] == "failed":
-            raise message[1]
-        if message[0] == "moved":
+        head = self.worker.reply()
+        if head is None:
             return False
         assert self.sent is not None
-        run.committed(message[1], len(self.sent.events), cases)
+        run.committed(head, len(self.sent.events), cases)
         return True
 
     def stop(self) -> None:
-        if self.process.is_alive():
-            with suppress(OSError):
-                self.pipe.send(None)
-            self.process.join(timeout=60)
-            if self.process.is_alive():
-                self.process.terminate()
-                self.process.join()
-        self.pipe.close()
+        self.worker.stop()
 
 
-def _write_batches(url: str, pipe: Any) -> None:
-    """The writer process: write each batch received until told to stop (None)."""
+@contextmanager
+def _writer(url: str) -> Iterator[Callable[[PackedBatch], tuple[int, str] | None]]:
+    """The writer process's work: write each batch it is sent on one connection, each
+    in its own transaction, unless the log is not where the batch expects it (another
+    writer got in: then nothing is written, and None goes back)."""
+    db = Database.open(url)
     try:
-        db = Database.open(url)
-        try:
+        with _fewer_collections(), bulk_writes.import_session(db, write=True) as session:
             last: tuple[int, str] | None = None
-            with _fewer_collections(), _writing(db) as conn:
-                while (batch := pipe.recv()) is not None:
-                    with conn.begin() as transaction:
-                        where = _log_position(conn, lock=True)
-                        if where != _expected(batch.start, last):
-                            transaction.rollback()
-                            pipe.send(("moved",))
-                            return
-                        last = _write(conn, batch, (where[0], where[1]))
-                    pipe.send(("written", last))
-        finally:
-            db.dispose()
-    except BaseException as exc:
-        # The importing process may be gone (its end closed): then there is nobody to tell.
-        with suppress(OSError):
-            pipe.send(("failed", _portable(exc)))
+
+            def write(batch: PackedBatch) -> tuple[int, str] | None:
+                nonlocal last
+                written = session.write_if_expected(batch, last)
+                if written is not None:
+                    last = written
+                return written
+
+            yield write
     finally:
-        pipe.close()
-
-
-def _portable(exc: BaseException) -> BaseException:
-    """`exc` if it survives pickling to the other process, else a plain stand-in."""
-    if isinstance(exc, CaseReviewError):
-        return type(exc)(exc.message)
-    return database.StoreError(f"the bulk writer process failed ({type(exc).__name__})")
-
-
-@contextmanager
-def _connected(db: Database) -> Iterator[Connection]:
-    """A connection of the import's own, its errors reported as the store reports them
-    (`_writing` for the writes; a pipelined import's lookups use it as it is)."""
-    try:
-        with db.engine.connect() as conn:
-            yield conn
-    except (OperationalError, ProgrammingError, DatabaseError) as exc:
-        raise database.StoreError(database._describe(exc, db)) from None
-
-
-@contextmanager
-def _writing(db: Database) -> Iterator[Connection]:
-    """One connection for every batch of the import, each batch its own transaction.
-
-    `Database.unit_of_work` opens a connection per transaction (no pool), and on SQLite
-    closing it throws away the page cache — which holds the index pages the next batch
-    will touch again — and checkpoints the whole WAL. Kept open, the cache
-    survives from batch to batch. Transactions begin as `unit_of_work`'s do (`BEGIN
-    IMMEDIATE` on SQLite through the store's write option; on PostgreSQL each batch
-    locks the head row first, in `_BatchWriter`), and errors are reported the same way.
-    """
-    with _connected(db) as conn:
-        if conn.dialect.name == "sqlite":
-            # Straight to the driver: through SQLAlchemy the statement would begin a
-            # transaction first.
-            driver = conn.connection.driver_connection
-            assert driver is not None
-            for pragma in SQLITE_LOAD_PRAGMAS:
-                driver.execute(pragma)
-        yield conn.execution_options(**{database._WRITE: True})
+        db.dispose()
 
 
 class _Today:
@@ -548,7 +395,7 @@ class _Seen:
         self.max_id = 0
 
     def refresh(self, conn: Connection) -> set[str]:
-        self.max_id, added = repository.pseudonyms_since(conn, self.max_id)
+        self.max_id, added = projections.pseudonyms_since(conn, self.max_id)
         self.pseudonyms |= added
         return set(self.pseudonyms)
 
@@ -573,7 +420,7 @@ class _BatchWriter:
         seen: _Seen,
         today: _Today,
         batch: Sequence[CaseScript],
-        start: _Start | None = None,
+        start: Start | None = None,
     ) -> None:
         """`conn` answers the batch's lookups. `start` (head seq, head hash, next case
         id) is where the batch will find the log; None reads it from `conn`, which must
@@ -582,12 +429,12 @@ class _BatchWriter:
         self.conn = conn
         self.today = today
         if start is None:
-            start = _log_position(conn, lock=True)
-        self.start: _Start = start
+            start = bulk_writes.log_position(conn, lock=True)
+        self.start: Start = start
         self.head_seq, self.next_id = start[0], start[2]
         refs = [script.ref for script in batch]
-        self.existing = repository.existing_case_refs(conn, refs) | (seen.refs & set(refs))
-        self.recorder = cases._person(repository.get_user(conn, ctx.account), ctx.account)
+        self.existing = projections.existing_case_refs(conn, refs) | (seen.refs & set(refs))
+        self.recorder = cases._person(user_rows.get_user(conn, ctx.account), ctx.account)
         self.deciders: dict[str, engine.Person] = {}
         self.workflows: dict[str, _Workflow] = {}
         self.in_use = seen.refresh(conn)
@@ -613,7 +460,7 @@ class _BatchWriter:
     def _decider(self, username: str) -> engine.Person:
         person = self.deciders.get(username)
         if person is None:
-            row = repository.get_user(self.conn, username)
+            row = user_rows.get_user(self.conn, username)
             if row is None:
                 raise NotFound(f"no user {username!r} to record this on behalf of")
             person = cases._person(row, username)
@@ -628,7 +475,7 @@ class _BatchWriter:
             try:
                 self._advance(case, step)
             except CaseReviewError as exc:
-                raise type(exc)(f"step {number} ({step.trigger}): {exc.message}") from exc
+                raise exc.prefixed(f"step {number} ({step.trigger}): ") from exc
         self._store(case)
 
     def _open(self, script: CaseScript) -> _Case:
@@ -698,10 +545,10 @@ class _BatchWriter:
 
     def _append(self, case: _Case, record: Mapping[str, Any]) -> None:
         """Number the event after the in-memory head and carry the case forward. It is
-        sealed when written (`_write`): the chain is the one thing that must be done in
-        order, and there it costs the preparing process nothing."""
+        sealed when written (`bulk_writes.write_batch`): the chain is the one thing that
+        must be done in order, and there it costs the preparing process nothing."""
         self.head_seq += 1
-        event = {name: record.get(name) for name in UNSEALED_COLUMNS}
+        event = {name: record.get(name) for name in event_log.UNSEALED_COLUMNS}
         event["seq"] = self.head_seq
         # Replay reads the fields as stored; the dict they will be encoded from is equal
         # (canonical JSON round-trips str, int, bool and None) and saves decoding them.
@@ -748,18 +595,19 @@ class _BatchWriter:
         self.rows.extend(case.events)
         self.max_case_id = case_id
 
-    def end(self) -> _Start:
+    def end(self) -> Start:
         """Where this batch leaves the log, as the next batch's `start`: the head's
         seq and the next case id are known here; its hash once the batch is written."""
         return self.head_seq, None, self.next_id
 
-    def packed(self) -> _Packed:
+    def packed(self) -> PackedBatch:
         """The batch's rows as the writer takes them (and the batch's lists emptied)."""
-        batch = _Packed(
+        row_values = bulk_writes.row_values
+        batch = PackedBatch(
             self.start,
-            repository.row_values(repository.CASE_COLUMNS, self.case_rows),
-            repository.row_values(CLOCK_ROW_COLUMNS, self.clock_rows),
-            repository.row_values(UNSEALED_COLUMNS, self.rows),
+            row_values(projections.CASE_COLUMNS, self.case_rows),
+            row_values(projections.CLOCK_ROW_COLUMNS, self.clock_rows),
+            row_values(event_log.UNSEALED_COLUMNS, self.rows),
         )
         self.rows, self.case_rows, self.clock_rows = [], [], []
         return batch

@@ -1,12 +1,13 @@
 """Use cases about cases: open, advance, list, show (optionally as at a past date).
 
 Every write follows the same path: one unit of work; load the case and its pinned
-workflow; let the engine decide; append exactly one event; rebuild the case row and
-its clocks from the events (the same replay `audit verify` runs); commit.
+workflow; let the engine decide; append exactly one event (`store.event_log`); rebuild
+the case row and its clocks from the events (the same replay `audit verify` runs);
+commit.
 
-`show_case` only reads, through `ctx.reader()` and `views`. The store modules the
-writes use import SQLAlchemy, so they are imported inside the functions that write:
-showing a case does not pay for them.
+`show_case` only reads, through `ctx.reader()` and `store.dashboard_queries`. The store
+modules the writes use import SQLAlchemy, so they are imported inside the functions
+that write: showing a case does not pay for them.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 from casereview.domain import chain, clocks, engine
 from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
-from casereview.errors import Conflict, InvalidInput, NotFound, Refused
+from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.infra.workflows import DEFAULT_WORKFLOW
 from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, RowMapping
+    from casereview.store.database import Connection, Row
 
 _REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}")
 
@@ -88,11 +89,12 @@ class AdvanceResult:
     clocks: tuple[ClockView, ...]
 
 
-def _person(row: RowMapping | None, username: str) -> engine.Person:
+def _person(row: Row | None, username: str) -> engine.Person:
     if row is None:
         raise Refused(
-            f"account {username!r} is not a casereview user; ask an admin to run "
-            f"'casereview user add {username} …'"
+            "account {username!r} is not a casereview user; ask an admin to run '{add}'",
+            username=username,
+            add=Step("add_user", (username,)),
         )
     return engine.Person(
         username=str(row["username"]),
@@ -102,18 +104,22 @@ def _person(row: RowMapping | None, username: str) -> engine.Person:
     )
 
 
-def _definition_for(ctx: ServiceContext, row: Mapping[str, Any] | RowMapping) -> WorkflowDefinition:
+def _definition_for(ctx: ServiceContext, row: Mapping[str, Any] | Row) -> WorkflowDefinition:
     return ctx.registry.get_exact(
         str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"])
     )
 
 
-def _case_row(conn: Connection, ref: str) -> RowMapping:
+def _no_case(ref: str) -> NotFound:
+    return NotFound("no case {ref!r}; see '{next}'", ref=ref, next=Step("list_cases"))
+
+
+def _case_row(conn: Connection, ref: str) -> Row:
     from casereview.store import projections
 
     row = projections.get_case(conn, ref)
     if row is None:
-        raise NotFound(f"no case {ref!r}; see 'casereview case list'")
+        raise _no_case(ref)
     return row
 
 
@@ -153,9 +159,9 @@ def _event_record(
 def _rebuild(
     ctx: ServiceContext, conn: Connection, definition: WorkflowDefinition, case_id: int, ref: str
 ) -> tuple[Any, dict[str, clocks.ClockState]]:
-    from casereview.store import repository
+    from casereview.store import event_log
 
-    events: list[Mapping[str, Any]] = list(repository.iter_events(conn, case_id=case_id))
+    events: list[Mapping[str, Any]] = list(event_log.iter_events(conn, case_id=case_id))
     state = replay(definition, ref, events)
     derived = clocks.derive(clocks.rules_for(definition), state.facts, ctx.calendar)
     return state, derived
@@ -172,7 +178,9 @@ def _next_pseudonym(in_use: set[str]) -> str:
             candidate = f"Child {label}"
             if candidate not in in_use:
                 return candidate
-    raise Conflict("every default pseudonym is in use; give --pseudonym")
+    raise Conflict(
+        "every default pseudonym is in use; give {pseudonym}", pseudonym=Input("pseudonym")
+    )
 
 
 def _check_date(ctx: ServiceContext, on: dt.date, not_before: str | None, what: str) -> None:
@@ -285,7 +293,8 @@ def open_case(
     on: dt.date | None = None,
 ) -> CaseView:
     """Open a case in its workflow's initial state and start its clocks."""
-    from casereview.store import projections, repository
+    from casereview.store import event_log, projections
+    from casereview.store import users as user_rows
 
     check_ref(ref)
     definition = ctx.registry.get(workflow)
@@ -294,7 +303,7 @@ def open_case(
     db = ctx.db()
     with db.unit_of_work() as uow:
         conn = uow.conn
-        me = _person(repository.get_user(conn, ctx.account), ctx.account)
+        me = _person(user_rows.get_user(conn, ctx.account), ctx.account)
         role = opening_role(ctx, definition, me)
         if projections.get_case(conn, ref) is not None:
             raise Conflict(f"case {ref!r} already exists")
@@ -319,7 +328,7 @@ def open_case(
                 "last_seq": 0,
             },
         )
-        repository.append_event(conn, record, case_id)
+        event_log.append_event(conn, record, case_id)
         _store_projection(ctx, conn, definition, case_id, ref, expected_version=0)
         uow.commit()
     return show_case(ctx, ref)
@@ -370,7 +379,8 @@ def advance(
     expect_version: int | None = None,
 ) -> AdvanceResult:
     """Fire one trigger on one case: exactly one event, or nothing at all."""
-    from casereview.store import repository
+    from casereview.store import event_log
+    from casereview.store import users as user_rows
 
     occurred_on = on or ctx.clock.today()
     db = ctx.db()
@@ -379,8 +389,12 @@ def advance(
         row = _case_row(conn, ref)
         if expect_state is not None and row["state"] != expect_state:
             raise Conflict(
-                f"case {ref} is now in {row['state']}, not {expect_state}: someone else "
-                "moved it first; nothing was recorded. Check 'casereview case show' and retry"
+                "case {ref} is now in {state}, not {expected}: someone else moved it first; "
+                "nothing was recorded. Check '{show}' and retry",
+                ref=ref,
+                state=row["state"],
+                expected=expect_state,
+                show=Step("show_case"),
             )
         if expect_version is not None and int(row["version"]) != expect_version:
             raise Conflict(
@@ -388,10 +402,10 @@ def advance(
                 f"not {expect_version}); nothing was recorded"
             )
         definition = _definition_for(ctx, row)
-        recorder = _person(repository.get_user(conn, ctx.account), ctx.account)
+        recorder = _person(user_rows.get_user(conn, ctx.account), ctx.account)
         decider = None
         if on_behalf_of is not None and on_behalf_of != ctx.account:
-            decider_row = repository.get_user(conn, on_behalf_of)
+            decider_row = user_rows.get_user(conn, on_behalf_of)
             if decider_row is None:
                 raise NotFound(f"no user {on_behalf_of!r} to record this on behalf of")
             decider = _person(decider_row, on_behalf_of)
@@ -424,7 +438,7 @@ def advance(
             fields=decision.changes,
             on_behalf_of=decider.username if decider else None,
         )
-        appended = repository.append_event(conn, record, int(row["id"]))
+        appended = event_log.append_event(conn, record, int(row["id"]))
         derived = _store_projection(
             ctx, conn, definition, int(row["id"]), ref, expected_version=int(row["version"])
         )
@@ -475,7 +489,7 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
     with ctx.reader() as reader:
         row = views.case_row(reader, ref)
         if row is None:
-            raise NotFound(f"no case {ref!r}; see 'casereview case list'")
+            raise _no_case(ref)
         definition = _definition_for(ctx, row)
         events = views.case_events(reader, int(row["id"]))
     state = replay(definition, ref, events, until=as_at)

@@ -1,5 +1,6 @@
 """What every service call needs: the database, the clock, the acting account, and
-lazily built domain collaborators (the workflow registry and the working-day calendar)."""
+lazily built domain collaborators (the workflow registry and the working-day calendar);
+and what a worker process rebuilds a context from (`WorkerSetup`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from casereview.infra.now import Clock, SystemClock
 from casereview.store import location
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from casereview.domain.calendar.workdays import WorkingDayCalendar
     from casereview.infra.workflows.registry import Registry
     from casereview.store.database import Database
@@ -58,11 +61,11 @@ class ServiceContext:
     @contextmanager
     def reader(self) -> Iterator[Reader]:
         """A read-only snapshot for commands that only read (`store.reading`): on SQLite
-        through `sqlite3` alone, so they do not pay for importing SQLAlchemy."""
+        through the standard library's driver alone, which starts much faster."""
         from casereview.store import reading
 
         if self._db is not None:
-            # Already open through SQLAlchemy (e.g. after a write): reuse it.
+            # Already open (e.g. after a write): reuse it.
             with self._db.reading() as conn:
                 yield reading.AlchemyReader(conn)
             return
@@ -89,3 +92,35 @@ class ServiceContext:
         if self._db is not None:
             self._db.dispose()
             self._db = None
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a worker process rebuilds its service context from (picklable): the
+    database, the account, the workflow registry's sources and the working-day calendar
+    (None: the worker's own default, which is the coordinator's unless overrides were
+    given)."""
+
+    url: str
+    account: str
+    directories: list[Path]
+    include_shipped: bool
+    calendar: WorkingDayCalendar | None
+
+    @classmethod
+    def of(cls, ctx: ServiceContext) -> WorkerSetup:
+        from casereview.infra.bank_holidays import is_default_calendar
+
+        directories, include_shipped = ctx.registry.sources()
+        calendar = None if is_default_calendar(ctx.calendar) else ctx.calendar
+        return cls(ctx.url, ctx.account, directories, include_shipped, calendar)
+
+    def context(self) -> ServiceContext:
+        from casereview.infra.workflows.registry import Registry
+
+        return ServiceContext(
+            url=self.url,
+            account=self.account,
+            _registry=Registry(self.directories, include_shipped=self.include_shipped),
+            _calendar=self.calendar,
+        )

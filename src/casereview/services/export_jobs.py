@@ -19,8 +19,8 @@ What keeps the file the same as one process's:
   pinned. The log is append-only, so those rows are the same whenever each worker
   starts reading.
 * **Nothing partial.** A worker that raises, crashes or is killed ends the export
-  with an error; `log export -o FILE` writes to a temporary file that is moved into
-  place only when the export succeeds.
+  with an error; an export to a file writes a temporary file that is moved into place
+  only when the export succeeds.
 
 The Markdown export groups events by case and holds them all until the end, and an
 export of one case is short: both stay in one process.
@@ -30,26 +30,22 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
-from multiprocessing.connection import Connection as Pipe
 from typing import TYPE_CHECKING
 
-from casereview.errors import CaseReviewError
-from casereview.infra.workers import (
-    WorkerSetup,
-    bound_waits,
-    start_processes,
-    stop_processes,
-    workers_for,
-)
+from casereview.errors import CaseReviewError, Input, Step
+from casereview.formats.decision_log.records import EVENT_COLUMNS, DecisionLogBuilder
+from casereview.infra.workers import Process, WorkerFailed, Workers, workers_for
+from casereview.services.context import ServiceContext, WorkerSetup
+from casereview.services.export_request import LogExportRequest
+from casereview.store import database, decision_log_source
 
 if TYPE_CHECKING:
-    from multiprocessing.process import BaseProcess
-
     from casereview.formats.decision_log.document import LineWriter
-    from casereview.services.context import ServiceContext
-    from casereview.services.exports import LogExportRequest
+    from casereview.formats.decision_log.records import DecisionRecord
+
+LineLayout = Callable[["DecisionRecord"], str]
+"""How a line format lays out one record (a top-level function: it goes to workers)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +56,7 @@ class ExportJob:
     share: tuple[int, int]  # (k, n): the cases whose id % n == k
     head_seq: int
     request: LogExportRequest  # what to export (never one case: see `workers_wanted`)
+    lay_out: LineLayout  # the format's layout of one event's line
 
 
 class ExportWorkerFailed(CaseReviewError):
@@ -73,20 +70,29 @@ def workers_wanted(events: int, *, lines: bool, one_case: bool, jobs: int | None
 
 
 def start(
-    ctx: ServiceContext, workers: int, head_seq: int, request: LogExportRequest
+    ctx: ServiceContext,
+    workers: int,
+    head_seq: int,
+    request: LogExportRequest,
 ) -> LineStreams:
     """Start `workers` processes, each laying out its share of the export's events."""
+    from casereview.formats.registry import event_text
+
+    lay_out = event_text(request.format)
     setup = WorkerSetup.of(ctx)
-    jobs = [ExportJob(setup, (k, workers), head_seq, request) for k in range(workers)]
-    return LineStreams(*start_processes(work, jobs))
+    jobs = [ExportJob(setup, (k, workers), head_seq, request, lay_out) for k in range(workers)]
+    return LineStreams(Workers(lay_out_share, jobs))
 
 
 class LineStreams:
     """The workers of one export, and their lines merged back into seq order."""
 
-    def __init__(self, processes: list[BaseProcess], pipes: list[Pipe]) -> None:
-        self.processes = processes
-        self.pipes = pipes
+    def __init__(self, started: Workers) -> None:
+        self.started = started
+
+    @property
+    def processes(self) -> list[Process]:
+        return self.started.processes
 
     def write(
         self, writer: LineWriter, expected: int, progress: Callable[[int], None] | None
@@ -104,9 +110,13 @@ class LineStreams:
             written += 1
         if written != expected:
             raise ExportWorkerFailed(
-                f"the export stopped: its worker processes laid out {written:,} of the "
-                f"{expected:,} events selected, so the log may be damaged. Check it with "
-                "'casereview audit verify', or export with --jobs 1"
+                "the export stopped: its worker processes laid out {written:,} of the "
+                "{expected:,} events selected, so the log may be damaged. Check it with "
+                "'{verify}', or export with {jobs} 1",
+                written=written,
+                expected=expected,
+                verify=Step("verify_log"),
+                jobs=Input("jobs"),
             )
 
     def lines(self, progress: Callable[[int], None] | None) -> Iterator[str]:
@@ -115,65 +125,45 @@ class LineStreams:
         Raises ExportWorkerFailed if a worker ends without finishing. The workers are
         stopped however the iteration ends."""
         try:
-            streams = [self._stream(pipe, progress) for pipe in self.pipes]
+            streams = [self._stream(number, progress) for number in range(len(self.started))]
             for _, text in heapq.merge(*streams):
                 yield text
         finally:
             self.stop()
 
     def stop(self) -> None:
-        stop_processes(self.processes, self.pipes)
+        self.started.stop()
 
-    @staticmethod
-    def _stream(pipe: Pipe, progress: Callable[[int], None] | None) -> Iterator[tuple[int, str]]:
+    def _stream(
+        self, number: int, progress: Callable[[int], None] | None
+    ) -> Iterator[tuple[int, str]]:
         while True:
             try:
-                message = pipe.recv()
-            except (EOFError, OSError):
-                raise ExportWorkerFailed(_FAILED.format("it ended early")) from None
-            if message[0] == "lines":
-                _, read, seqs, texts = message
-                if progress is not None:
-                    progress(read)
-                yield from zip(seqs, texts, strict=True)
-            elif message[0] == "done":
+                done, told = self.started.receive(number)
+            except WorkerFailed as failed:
+                if failed.kind is None:
+                    why = "it ended early"
+                else:
+                    why = failed.said or f"{failed.kind} in the worker"
+                raise ExportWorkerFailed(
+                    "a worker process of the export stopped ({why}), so the export ends "
+                    "without its digest (a file given with {output} is not written). Run it "
+                    "again, or with {jobs} 1 to use one process",
+                    why=why,
+                    output=Input("output"),
+                    jobs=Input("jobs"),
+                ) from None
+            if done:
                 return
-            else:
-                _, kind, said = message
-                raise ExportWorkerFailed(_FAILED.format(said or f"{kind} in the worker"))
+            read, seqs, texts = told
+            if progress is not None:
+                progress(read)
+            yield from zip(seqs, texts, strict=True)
 
 
-_FAILED = (
-    "a worker process of the export stopped ({}), so the export ends without its digest "
-    "(a file given with --output is not written). Run it again, or with --jobs 1 to use "
-    "one process"
-)
-
-
-def work(job: ExportJob, out: Pipe) -> None:
-    """A worker: lay out the lines of the events of its share of the cases.
-
-    Sends `("lines", events read, seqs, lines)` per batch read, then `("done",)`, or
-    `("failed", exception type, message)`: the message only of casereview's own errors,
-    which are written never to hold case data (`errors`); of anything else, none.
-    """
-    try:
-        _lay_out(job, out)
-        out.send(("done",))
-    except BaseException as exc:
-        # The coordinator may be gone (its end closed): then there is nobody to tell.
-        with suppress(OSError):
-            said = str(exc) if isinstance(exc, CaseReviewError) else None
-            out.send(("failed", type(exc).__name__, said))
-    finally:
-        out.close()
-
-
-def _lay_out(job: ExportJob, out: Pipe) -> None:
-    from casereview.formats.decision_log.records import DecisionLogBuilder
-    from casereview.formats.registry import event_text
-    from casereview.services.exports import batches
-
+def lay_out_share(job: ExportJob, tell: Callable[[tuple[int, list[int], list[str]]], None]) -> None:
+    """A worker: lay out the lines of the events of its share of the cases, telling
+    `(events read, seqs, lines)` for each batch read."""
     ctx = job.setup.context()
     try:
         registry = ctx.registry
@@ -186,10 +176,13 @@ def _lay_out(job: ExportJob, out: Pipe) -> None:
             date_from=request.date_from,
             date_to=request.date_to,
         )
-        feed, lay_out = builder.feed, event_text(request.format)
+        feed, lay_out = builder.feed, job.lay_out
         with ctx.db().reading() as conn:
-            bound_waits(conn)
-            for batch in batches(conn, job.head_seq, None, share=job.share):
+            database.bound_waits(conn)
+            rows = decision_log_source.batches(
+                conn, EVENT_COLUMNS, job.head_seq, None, share=job.share
+            )
+            for batch in rows:
                 seqs: list[int] = []
                 texts: list[str] = []
                 for event in batch:
@@ -197,6 +190,6 @@ def _lay_out(job: ExportJob, out: Pipe) -> None:
                     if record is not None:
                         seqs.append(record.seq)
                         texts.append(lay_out(record))
-                out.send(("lines", len(batch), seqs, texts))
+                tell((len(batch), seqs, texts))
     finally:
         ctx.close()

@@ -8,11 +8,9 @@ one writer. `verify_export` checks a file's digest and structure and, given a da
 regenerates the same export at the file's own chain head, filter and options and
 compares them row by row, and looks up every entry hash in the log.
 
-The export's own read queries (counts, the workflows involved, the streamed event rows,
-entry-hash look-ups) are written here with SQLAlchemy Core constructs over the
-documented `events` columns, so no SQL text is composed; `store.repository.iter_events`
-selects every column (the payload too) and has no count or `kind` filter. They could move
-to `store/` unchanged.
+What the export reads (counts, the workflows involved, the streamed event rows,
+entry-hash look-ups) is `store.decision_log_source`; long csv and json exports are laid
+out by worker processes (`services.export_jobs`).
 """
 
 from __future__ import annotations
@@ -20,30 +18,21 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
-
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    and_,
-    bindparam,
-    case,
-    column,
-    distinct,
-    func,
-    select,
-    table,
-)
+from typing import TYPE_CHECKING, BinaryIO
 
 from casereview import __version__
 from casereview.domain import chain, clocks
 from casereview.domain.workflow.model import WorkflowDefinition
-from casereview.errors import CaseReviewError, InvalidInput, NotFound
+from casereview.errors import CaseReviewError, Input, InvalidInput, NotFound, Step
 from casereview.formats import ics, registry
-from casereview.formats.decision_log.document import ExportFormatError, ParsedExport, Writer
+from casereview.formats.decision_log.document import (
+    ExportFormatError,
+    ParsedExport,
+    Writer,
+)
 from casereview.formats.decision_log.integrity import Finding, check_file, compare, read_export
 from casereview.formats.decision_log.records import (
     EVENT_COLUMNS,
@@ -51,26 +40,18 @@ from casereview.formats.decision_log.records import (
     ExportMeta,
     WorkflowRef,
 )
+from casereview.services import export_jobs
 from casereview.services.context import ServiceContext
-from casereview.store import location, projections, repository
+from casereview.services.export_request import LogExportRequest as LogExportRequest
+from casereview.store import decision_log_source, event_log, location, projections
+
+if TYPE_CHECKING:
+    from casereview.store.database import Connection
 
 GENERATOR = f"casereview {__version__}"
-BATCH = 2_000
 MAX_FINDINGS = 200
 
-_events = table(
-    "events",
-    *(column(name) for name in sorted({*EVENT_COLUMNS, "kind", "case_id"})),
-)
-
-
-@dataclass(frozen=True)
-class LogExportRequest:
-    format: str = "csv"
-    case: str | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    include_personal: bool = False
+"""The formats whose events are independent lines (which worker processes can lay out)."""
 
 
 @dataclass(frozen=True)
@@ -89,170 +70,6 @@ class _Pin:
     generator: str
 
 
-# -- reading the log ---------------------------------------------------------------------
-
-
-def _conditions(
-    head_seq: int,
-    case_id: int | None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    *,
-    share: tuple[int, int] | None = None,
-) -> list[ColumnElement[bool]]:
-    """Case events up to `head_seq`: of one case, or with `share` (k, n) of the cases
-    whose id % n == k; dated within the bounds given."""
-    c = _events.c
-    where: list[ColumnElement[bool]] = [c.kind == "case", c.seq <= head_seq]
-    if case_id is not None:
-        where.append(c.case_id == case_id)
-    if share is not None:
-        k, n = share
-        where.append(c.case_id % n == k)
-    return where + _dated(date_from, date_to)
-
-
-def _dated(date_from: dt.date | None, date_to: dt.date | None) -> list[ColumnElement[bool]]:
-    c = _events.c
-    where: list[ColumnElement[bool]] = []
-    if date_from is not None:
-        where.append(c.occurred_on >= date_from.isoformat())
-    if date_to is not None:
-        where.append(c.occurred_on <= date_to.isoformat())
-    return where
-
-
-def _workflows(conn: Connection, where: Sequence[ColumnElement[bool]]) -> list[WorkflowRef]:
-    c = _events.c
-    rows = conn.execute(
-        select(c.workflow_id, c.workflow_version, c.definition_hash)
-        .distinct()
-        .where(*where)
-        .order_by(c.workflow_id, c.workflow_version, c.definition_hash)
-    ).all()
-    return [WorkflowRef(str(r[0]), int(r[1]), str(r[2])) for r in rows]
-
-
-@dataclass(frozen=True)
-class _Survey:
-    """What the metadata needs to know before the first row is written."""
-
-    event_count: int  # events the filter selects
-    case_count: int  # cases they belong to
-    selected: list[WorkflowRef]  # the workflows of the selected events
-    read: list[WorkflowRef]  # the workflows of every event read (before --from too)
-
-
-def _survey(
-    conn: Connection,
-    head_seq: int,
-    case_id: int | None,
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-) -> _Survey:
-    """Counts and workflows in one scan of the events the export reads.
-
-    A log is nearly always recorded under one workflow version, so the scan takes the
-    least and greatest of each workflow column rather than grouping (a `DISTINCT` over
-    the three columns sorts every row, and was two of the three scans this replaces);
-    only when those differ are the workflows listed one by one.
-    """
-    c = _events.c
-    read = _conditions(head_seq, case_id)
-    dated = _dated(date_from, date_to)
-    if dated:
-        picked = and_(*dated)
-        counts = [func.count(case((picked, 1))), func.count(distinct(case((picked, c.case_ref))))]
-    else:
-        counts = [func.count(), func.count(distinct(c.case_ref))]
-    columns = (c.workflow_id, c.workflow_version, c.definition_hash)
-    spans = [f(col) for col in columns for f in (func.min, func.max, func.count)]
-    row = conn.execute(select(*counts, func.count(), *spans).where(*read)).one()
-    events, cases, total = int(row[0]), int(row[1]), int(row[2])
-    lows, highs, present = row[3::3], row[4::3], row[5::3]
-    if total == 0:
-        return _Survey(events, cases, [], [])
-    if lows == highs and all(n == total for n in present):
-        only = [WorkflowRef(str(lows[0]), int(lows[1]), str(lows[2]))]
-        return _Survey(events, cases, only if events else [], only)
-    every = _workflows(conn, read)
-    return _Survey(events, cases, _workflows(conn, read + dated) if dated else every, every)
-
-
-def batches(
-    conn: Connection,
-    head_seq: int,
-    case_id: int | None,
-    batch: int = BATCH,
-    *,
-    share: tuple[int, int] | None = None,
-) -> Iterator[list[Any]]:
-    """Case events up to the head, in seq order, as the driver's own row tuples (in
-    `EVENT_COLUMNS` order): one streamed query, `batch` rows at a time (a server-side
-    cursor on PostgreSQL), so the log never sits in memory.
-
-    The statement is built with SQLAlchemy and compiled for the connection's dialect,
-    but executed on the driver's cursor inside the same transaction: SQLAlchemy's row
-    objects (and a named tuple per row made from them) cost a third of reading the log.
-    """
-    c = _events.c
-    stmt = (
-        select(*(c[name] for name in EVENT_COLUMNS))
-        .where(*_conditions(head_seq, case_id, share=share))
-        .order_by(c.seq)
-    )
-    compiled = stmt.compile(dialect=conn.dialect)
-    params = compiled.construct_params()
-    args: Any = (
-        tuple(params[name] for name in compiled.positiontup or ())
-        if compiled.positional
-        else params
-    )
-    driver = conn.connection.driver_connection
-    assert driver is not None  # an open connection always has one
-    postgres = conn.dialect.name == "postgresql"
-    cursor = driver.cursor(name="casereview_log_export") if postgres else driver.cursor()
-    try:
-        cursor.execute(compiled.string, args)
-        while rows := cursor.fetchmany(batch):
-            yield rows
-    finally:
-        cursor.close()
-
-
-_MAX_SEQ = 2**63 - 1  # the largest integer either database stores
-
-
-def _hash_positions(conn: Connection, hashes: Mapping[int, str]) -> dict[str, int]:
-    """Where each of an export's entry hashes sits in the log: hash -> seq.
-
-    `events.entry_hash` has no index (migration 0004), so each hash is first looked for
-    at the seq the export gives it, by primary key. Only hashes not found there (a
-    changed log, an export of another database, or a seq no database could hold) cost
-    a scan of the log, streamed and ended as soon as every one is placed.
-    """
-    c = _events.c
-    found: dict[str, int] = {}
-    # The seqs come from the file being checked: only whole numbers a database can hold
-    # are looked up (a forged seq of 2**64 or `true` must be a finding, not a crash).
-    seqs = sorted(s for s in hashes if type(s) is int and 0 < s <= _MAX_SEQ)
-    stmt = select(c.seq, c.entry_hash).where(c.seq.in_(bindparam("seqs", expanding=True)))
-    for start in range(0, len(seqs), 500):
-        for seq, entry_hash in conn.execute(stmt, {"seqs": seqs[start : start + 500]}):
-            if hashes[int(seq)] == entry_hash:
-                found[str(entry_hash)] = int(seq)
-    wanted = set(hashes.values()) - found.keys()
-    if wanted:
-        scan = select(c.seq, c.entry_hash).order_by(c.seq)
-        for seq, entry_hash in conn.execution_options(yield_per=5_000).execute(scan):
-            if entry_hash in wanted:
-                found[str(entry_hash)] = int(seq)
-                wanted.discard(entry_hash)
-                if not wanted:
-                    break
-    return found
-
-
 # -- export ------------------------------------------------------------------------------
 
 
@@ -260,7 +77,11 @@ def _check_request(request: LogExportRequest) -> None:
     _codec(request.format)
     if request.date_from and request.date_to and request.date_from > request.date_to:
         raise InvalidInput(
-            f"--from {request.date_from.isoformat()} is after --to {request.date_to.isoformat()}"
+            "{start} {date_from} is after {end} {date_to}",
+            start=Input("from"),
+            date_from=request.date_from.isoformat(),
+            end=Input("to"),
+            date_to=request.date_to.isoformat(),
         )
 
 
@@ -268,7 +89,11 @@ def _codec(name: str) -> registry.Codec:
     """The writer and reader of the format called `name` (InvalidInput if none is)."""
     fmt = registry.decision_log_format(name)
     if fmt is None:
-        raise InvalidInput(f"format must be one of {', '.join(registry.NAMES)}, not {name!r}")
+        raise InvalidInput(
+            "format must be one of {names}, not {name!r}",
+            names=", ".join(registry.NAMES),
+            name=name,
+        )
     return fmt.codec()
 
 
@@ -298,22 +123,24 @@ def _export(
     progress: Callable[[int], None] | None,
     jobs: int | None = None,
 ) -> LogExportResult:
-    from casereview.services import export_jobs
-
     with ctx.db().reading() as conn:
-        head_seq, head_hash = (pin.head_seq, pin.head_hash) if pin else repository.chain_head(conn)
+        head_seq, head_hash = (pin.head_seq, pin.head_hash) if pin else event_log.chain_head(conn)
         case_id = None
         if request.case is not None:
             row = projections.get_case(conn, request.case)
             if row is None:
-                raise NotFound(f"no case {request.case!r}; see 'casereview case list'")
+                raise NotFound(
+                    "no case {ref!r}; see '{next}'", ref=request.case, next=Step("list_cases")
+                )
             case_id = int(row["id"])
         codec = _codec(request.format)
         wanted = export_jobs.workers_wanted(
             head_seq, lines=codec.lines is not None, one_case=case_id is not None, jobs=jobs
         )
         # Started before the survey, so the workers' start-up overlaps it.
-        streams = export_jobs.start(ctx, wanted, head_seq, request) if wanted else None
+        streams = None
+        if wanted:
+            streams = export_jobs.start(ctx, wanted, head_seq, request)
         try:
             planned = _plan(ctx, conn, request, pin, head_seq, head_hash, case_id)
             if streams is not None and codec.lines is not None:
@@ -348,7 +175,8 @@ def _write_here(
         date_to=request.date_to,
     )
     feed, write = builder.feed, writer.write
-    for batch in batches(conn, planned.meta.chain_head_seq, case_id):
+    rows = decision_log_source.batches(conn, EVENT_COLUMNS, planned.meta.chain_head_seq, case_id)
+    for batch in rows:
         for event in batch:
             record = feed(event)
             if record is not None:
@@ -376,11 +204,13 @@ def _plan(
 ) -> _Planned:
     """The export's metadata, from one survey of the events it reads, and the
     workflow definitions those events were recorded under."""
-    survey = _survey(conn, head_seq, case_id, request.date_from, request.date_to)
+    survey = decision_log_source.survey(conn, head_seq, case_id, request.date_from, request.date_to)
+    read = [WorkflowRef(*w) for w in survey.read]
+    selected = [WorkflowRef(*w) for w in survey.selected]
     definitions: dict[WorkflowRef, WorkflowDefinition] = {
-        ref: ctx.registry.get_exact(ref.id, ref.version, ref.content_hash) for ref in survey.read
+        ref: ctx.registry.get_exact(ref.id, ref.version, ref.content_hash) for ref in read
     }
-    personal = sorted({f for ref in survey.selected for f in definitions[ref].personal_field_ids})
+    personal = sorted({f for ref in selected for f in definitions[ref].personal_field_ids})
     meta = ExportMeta(
         format=request.format,
         generator=pin.generator if pin else GENERATOR,
@@ -394,7 +224,7 @@ def _plan(
         personal_fields=tuple(personal),
         event_count=survey.event_count,
         case_count=survey.case_count,
-        workflows=tuple(survey.selected),
+        workflows=tuple(selected),
     )
     return _Planned(meta, definitions)
 
@@ -473,7 +303,7 @@ def _check_against_log(
 ) -> None:
     meta = parsed.meta
     with ctx.db().reading() as conn:
-        total, _ = repository.chain_head(conn)
+        total, _ = event_log.chain_head(conn)
         if meta.chain_head_seq > total:
             report.add(
                 [
@@ -486,7 +316,7 @@ def _check_against_log(
                 ]
             )
         elif meta.chain_head_seq and (
-            repository.event_hash_at(conn, meta.chain_head_seq) != meta.chain_head_hash
+            event_log.event_hash_at(conn, meta.chain_head_seq) != meta.chain_head_hash
         ):
             report.add(
                 [
@@ -499,7 +329,7 @@ def _check_against_log(
                 ]
             )
         hashes = parsed.entry_hashes
-        known = _hash_positions(conn, hashes)
+        known = decision_log_source.hash_positions(conn, hashes)
     problems = []
     for seq in sorted(hashes):
         found = known.get(hashes[seq])
@@ -560,7 +390,7 @@ def export_calendar(
         if case is not None:
             row = projections.get_case(conn, case)
             if row is None:
-                raise NotFound(f"no case {case!r}; see 'casereview case list'")
+                raise NotFound("no case {ref!r}; see '{next}'", ref=case, next=Step("list_cases"))
             rows = [] if row["closed"] else [row]
             closed_case = case if row["closed"] else None
         else:

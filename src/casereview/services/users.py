@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-
-from sqlalchemy import Connection, RowMapping
+from typing import TYPE_CHECKING
 
 from casereview.domain import chain
-from casereview.errors import Conflict, InvalidInput, NotFound, Refused
+from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.services.context import ServiceContext
-from casereview.store import repository
+from casereview.store import event_log
+from casereview.store import users as user_rows
+
+if TYPE_CHECKING:
+    from casereview.store.database import Connection, Row
 
 ADMIN = "admin"
 _USERNAME = re.compile(r"[a-z_][a-z0-9_.-]{0,63}", re.IGNORECASE)
@@ -72,7 +75,7 @@ def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
 
     db = ctx.db(create=True)
     with db.unit_of_work() as uow:
-        if repository.count_users(uow.conn) > 0:
+        if user_rows.count_users(uow.conn) > 0:
             return InitResult(location.describe(ctx.url), False, ctx.account)
         fields: dict[str, object] = {
             "username": ctx.account,
@@ -80,8 +83,8 @@ def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
             "roles": [ADMIN],
             "agency": None,
         }
-        appended = repository.append_event(uow.conn, _admin_event(ctx, "user_add", fields), None)
-        repository.upsert_user(
+        appended = event_log.append_event(uow.conn, _admin_event(ctx, "user_add", fields), None)
+        user_rows.upsert_user(
             uow.conn,
             username=ctx.account,
             display_name=str(fields["display_name"]),
@@ -95,7 +98,7 @@ def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
 
 
 def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
-    me = repository.get_user(conn, ctx.account)
+    me = user_rows.get_user(conn, ctx.account)
     if me is None or not me["active"]:
         raise Refused(
             f"account {ctx.account!r} is not a casereview user; an admin must add it first"
@@ -118,11 +121,13 @@ def add_user(
             "(letters, digits, '_', '.', '-'; at most 64 characters)"
         )
     if not display_name.strip():
-        raise InvalidInput("--name must not be empty")
+        raise InvalidInput("{name} must not be empty", name=Input("name"))
     if not display_name.isprintable() or len(display_name) > 200:
-        raise InvalidInput("--name must be printable text of at most 200 characters")
+        raise InvalidInput(
+            "{name} must be printable text of at most 200 characters", name=Input("name")
+        )
     if not roles:
-        raise InvalidInput("give at least one --role")
+        raise InvalidInput("give at least one {role}", role=Input("role"))
     known_roles, known_agencies = _known_roles_and_agencies(ctx)
     unknown = sorted(set(roles) - known_roles)
     if unknown:
@@ -134,12 +139,14 @@ def add_user(
             f"unknown agency {agency!r}; agencies are: {', '.join(sorted(known_agencies))}"
         )
     if "partner" in roles and agency is None:
-        raise InvalidInput("a partner signs off for an agency: give --agency")
+        raise InvalidInput(
+            "a partner signs off for an agency: give {agency}", agency=Input("agency")
+        )
     roles = sorted(set(roles))
     db = ctx.db()
     with db.unit_of_work() as uow:
         _require_admin(ctx, uow.conn)
-        existing = repository.get_user(uow.conn, username)
+        existing = user_rows.get_user(uow.conn, username)
         trigger = "user_add" if existing is None else "user_change"
         if existing is not None and (
             existing["display_name"] == display_name
@@ -154,8 +161,8 @@ def add_user(
             "roles": roles,
             "agency": agency,
         }
-        appended = repository.append_event(uow.conn, _admin_event(ctx, trigger, fields), None)
-        repository.upsert_user(
+        appended = event_log.append_event(uow.conn, _admin_event(ctx, trigger, fields), None)
+        user_rows.upsert_user(
             uow.conn,
             username=username,
             display_name=display_name,
@@ -170,18 +177,20 @@ def add_user(
 
 def list_users(ctx: ServiceContext) -> list[UserView]:
     with ctx.db().reading() as conn:
-        return [_view(row) for row in repository.list_users(conn)]
+        return [_view(row) for row in user_rows.list_users(conn)]
 
 
 def get_user(ctx: ServiceContext, username: str) -> UserView:
     with ctx.db().reading() as conn:
-        row = repository.get_user(conn, username)
+        row = user_rows.get_user(conn, username)
     if row is None:
-        raise NotFound(f"no user {username!r}; see 'casereview user list'")
+        raise NotFound(
+            "no user {username!r}; see '{next}'", username=username, next=Step("list_users")
+        )
     return _view(row)
 
 
-def _view(row: RowMapping) -> UserView:
+def _view(row: Row) -> UserView:
     return UserView(
         username=str(row["username"]),
         display_name=str(row["display_name"]),

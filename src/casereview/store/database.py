@@ -1,11 +1,10 @@
-"""Opening a database and running units of work against it.
+"""Opening a database, migrating it, and the transactions every other store module
+works in: a unit of work (one write transaction, rolled back unless committed) and a
+read snapshot.
 
-SQLite connections get the pragmas DESIGN.md requires (WAL, synchronous=FULL,
-foreign_keys=ON, busy_timeout) on every connect. pysqlite's own transaction handling is
-switched off so that casereview issues `BEGIN IMMEDIATE` itself for every write: Python's
-default deferred `BEGIN` lets two writers read the same head of the chain and then fail
-(or, in autocommit mode, silently interleave). Reads use a deferred `BEGIN`, so they
-never wait for a writer under WAL.
+Every write transaction holds the writers' lock from its first statement (`BEGIN
+IMMEDIATE` on SQLite, the chain head row on PostgreSQL: `store.dialect`), so two writers
+never read the same head of the chain. Reads never wait for a writer.
 """
 
 from __future__ import annotations
@@ -13,35 +12,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, RowMapping, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
-from casereview.errors import NotFound
+from casereview.errors import NotFound, Step
+from casereview.store import dialect
 from casereview.store.errors import StoreError, describe
 from casereview.store.migrations import MIGRATIONS
-from casereview.store.sqlite_file import BUSY_TIMEOUT_MS, PRAGMAS, check_sqlite_file
+from casereview.store.sqlite_file import BUSY_TIMEOUT_MS, check_sqlite_file
 
-__all__ = ["BUSY_TIMEOUT_MS", "Database", "StoreError", "UnitOfWork"]
-_WRITE = "casereview_write"
+__all__ = ["BUSY_TIMEOUT_MS", "Connection", "Database", "Row", "StoreError", "UnitOfWork"]
 
-
-def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None
-    cursor = dbapi_conn.cursor()
-    try:
-        for pragma in PRAGMAS:
-            cursor.execute(pragma)
-    finally:
-        cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    mode = "IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+Row = RowMapping
+"""A row as the store's readers give it: a read-only mapping of column name to value.
+Services name it and `Connection` (what a unit of work or a read snapshot gives, to
+hand on to the store) in signatures."""
 
 
 class UnitOfWork:
@@ -61,17 +49,14 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         parsed = make_url(url)
-        self.dialect = parsed.get_backend_name()
+        self.backend = parsed.get_backend_name()
         self.path: Path | None = None
-        if self.dialect == "sqlite":
+        if self.backend == "sqlite":
             self.path = Path(parsed.database) if parsed.database else None
-            # One connection per unit of work keeps the pragmas obviously applied and
-            # lets the file be removed or copied between commands in tests.
-            self.engine: Engine = create_engine(url, poolclass=NullPool)
-            event.listen(self.engine, "connect", _sqlite_connect)
-            event.listen(self.engine, "begin", _sqlite_begin)
-        else:
-            self.engine = create_engine(url, poolclass=NullPool)
+        # One connection per unit of work keeps the SQLite pragmas obviously applied and
+        # lets the file be removed or copied between commands in tests.
+        self.engine: Engine = create_engine(url, poolclass=NullPool)
+        dialect.configure(self.engine)
 
     @classmethod
     def open(cls, url: str, *, create: bool = False) -> Database:
@@ -85,8 +70,8 @@ class Database:
             check_sqlite_file(db.path, create=create)
         elif db.is_postgres and not create and not db._has_schema():
             raise NotFound(
-                "the PostgreSQL database has no casereview schema; "
-                "run 'casereview init' to create it"
+                "the PostgreSQL database has no casereview schema; run '{init}' to create it",
+                init=Step("init"),
             )
         db.migrate()
         return db
@@ -103,12 +88,12 @@ class Database:
 
     @property
     def is_postgres(self) -> bool:
-        return self.dialect == "postgresql"
+        return self.backend == "postgresql"
 
     def session_user(self) -> str:
         """The database login of this connection (PostgreSQL's recorded actor)."""
         with self.reading() as conn:
-            return str(conn.execute(text("SELECT session_user")).scalar_one())
+            return dialect.session_user(conn)
 
     def pending_migrations(self) -> list[str]:
         """Names of migrations not yet applied (read-only: needs no DDL rights)."""
@@ -131,12 +116,9 @@ class Database:
             if not self.pending_migrations():
                 return applied
             with self.engine.connect() as conn:
-                conn = conn.execution_options(**{_WRITE: True})
+                conn = dialect.for_writing(conn)
                 with conn.begin():
-                    if self.is_postgres:
-                        # Two processes opening a new database at once must not both
-                        # migrate it; this lock lasts until the transaction ends.
-                        conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+                    dialect.serialise_migrations(conn)
                     conn.execute(
                         text(
                             "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -167,12 +149,9 @@ class Database:
         """A write transaction (`BEGIN IMMEDIATE` on SQLite); rolled back unless committed."""
         try:
             with self.engine.connect() as conn:
-                conn = conn.execution_options(**{_WRITE: True})
+                conn = dialect.for_writing(conn)
                 trans = conn.begin()
-                if self.is_postgres:
-                    # Serialise writers as BEGIN IMMEDIATE does on SQLite: whoever holds
-                    # the head row decides the next seq; the others wait their turn.
-                    conn.execute(text("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE"))
+                dialect.lock_head(conn)
                 uow = UnitOfWork(conn)
                 try:
                     yield uow
@@ -196,8 +175,40 @@ class Database:
         except (OperationalError, ProgrammingError, DatabaseError) as exc:
             raise StoreError(_describe(exc, self)) from None
 
+    @contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[Connection]:
+        """A connection of the caller's own for several transactions, each begun with
+        `conn.begin()` (with `write`, as a unit of work's are: see `store.dialect`), its
+        errors reported as the store reports them. For work that keeps a connection
+        across transactions, such as a bulk import."""
+        try:
+            with self.engine.connect() as conn:
+                yield dialect.for_writing(conn) if write else conn
+        except (OperationalError, ProgrammingError, DatabaseError) as exc:
+            raise StoreError(_describe(exc, self)) from None
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def hold_snapshot(conn: Connection, shared: str | None = None) -> None:
+    """Make every later statement of this read transaction see one snapshot: with
+    `shared`, the one `share_snapshot` gave another transaction. For a reader making
+    several passes, or several processes sharing one; must come first in the
+    transaction (how each database does it: `dialect.hold_snapshot`)."""
+    dialect.hold_snapshot(conn, shared)
+
+
+def share_snapshot(conn: Connection) -> str | None:
+    """An id by which another process's `hold_snapshot` reads this transaction's
+    snapshot, where the database can share one; None where it cannot (SQLite)."""
+    return dialect.export_snapshot(conn)
+
+
+def bound_waits(conn: Connection) -> None:
+    """For a worker process's read transaction: a wait for a lock ends in an error after
+    a while rather than lasting as long as the holder (`dialect.bound_waits`)."""
+    dialect.bound_waits(conn)
 
 
 def _utc_now() -> str:

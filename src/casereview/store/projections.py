@@ -1,15 +1,38 @@
-"""Writing and reading the projection rows (cases and their clocks)."""
+"""The case and clock rows: the projections of each case's events that reads use.
+
+Live writes insert and update one case's rows (`insert_case`, `update_case`,
+`replace_clocks`); a bulk import inserts many new cases' rows at once
+(`insert_case_rows`, `insert_clock_rows`); `audit verify` streams them by runs of case
+ids (`CaseRange`) to compare with what the events produce.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, text
 
 from casereview.domain.chain import canonical_json
 from casereview.domain.clocks import ClockSummary
+from casereview.store import dialect
+
+CASE_COLUMNS = (
+    "id",
+    "ref",
+    "pseudonym",
+    "workflow_id",
+    "workflow_version",
+    "workflow_hash",
+    "state",
+    "version",
+    "fields",
+    "approvals",
+    "opened_on",
+    "closed",
+    "last_event_on",
+    "last_seq",
+)
 
 CLOCK_COLUMNS = (
     "clock_id",
@@ -25,6 +48,27 @@ CLOCK_COLUMNS = (
     "paused_days",
     "ends_on_due",
 )
+
+CLOCK_ROW_COLUMNS = ("case_id", *CLOCK_COLUMNS)
+"""A clock row's columns: its case's id, then `CLOCK_COLUMNS`."""
+
+CaseRange = tuple[int | None, int | None]
+"""Case ids `lo <= id < hi`; None leaves that side open. (None, None) is every case."""
+
+EVERY_CASE: CaseRange = (None, None)
+
+
+def case_id_condition(column: str, cases: CaseRange) -> str:
+    """The SQL condition for `cases` on `column` ("1 = 1" when unbounded). The bounds
+    are ints (checked here), so they can be written into the text."""
+    lo, hi = cases
+    conditions = [f"{column} >= {int(lo)}"] if lo is not None else []
+    if hi is not None:
+        conditions.append(f"{column} < {int(hi)}")
+    return " AND ".join(conditions) or "1 = 1"
+
+
+# -- one case ----------------------------------------------------------------------------
 
 
 def get_case(conn: Connection, ref: str) -> RowMapping | None:
@@ -52,16 +96,20 @@ def pseudonyms_in_use(conn: Connection) -> set[str]:
     return {str(r[0]) for r in conn.execute(text("SELECT pseudonym FROM cases"))}
 
 
+def next_case_id(conn: Connection) -> int:
+    """The id the next case gets."""
+    return int(conn.execute(text("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")).scalar_one())
+
+
 def insert_case(conn: Connection, values: dict[str, Any]) -> int:
     values = dict(values)
     values["fields"] = canonical_json(values["fields"])
     values["approvals"] = canonical_json(values["approvals"])
-    next_id = conn.execute(text("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")).scalar_one()
-    values["id"] = int(next_id)
+    values["id"] = case_id = next_case_id(conn)
     names = ", ".join(values)
     params = ", ".join(f":{n}" for n in values)
     conn.execute(text(f"INSERT INTO cases ({names}) VALUES ({params})"), values)
-    return int(next_id)
+    return case_id
 
 
 def update_case(
@@ -86,8 +134,8 @@ def replace_clocks(conn: Connection, case_id: int, clocks: Iterable[ClockSummary
         for clock in clocks
     ]
     if rows:
-        names = ", ".join(["case_id", *CLOCK_COLUMNS])
-        params = ", ".join(f":{n}" for n in ["case_id", *CLOCK_COLUMNS])
+        names = ", ".join(CLOCK_ROW_COLUMNS)
+        params = ", ".join(f":{n}" for n in CLOCK_ROW_COLUMNS)
         conn.execute(text(f"INSERT INTO case_clocks ({names}) VALUES ({params})"), rows)
 
 
@@ -102,5 +150,77 @@ def clocks_of(conn: Connection, case_id: int) -> Sequence[RowMapping]:
     )
 
 
-def decode(row: RowMapping, column: str) -> Any:
-    return json.loads(row[column])
+# -- many new cases (a bulk import) ------------------------------------------------------
+#
+# The same rows `insert_case` and `replace_clocks` write for one case, for a batch of new
+# cases at once: one statement each instead of four per case.
+
+
+def existing_case_refs(conn: Connection, refs: Sequence[str]) -> set[str]:
+    """Which of `refs` already have a case row."""
+    found: set[str] = set()
+    for start in range(0, len(refs), 500):
+        chunk = list(refs[start : start + 500])
+        marks = ", ".join(f":r{i}" for i in range(len(chunk)))
+        found.update(
+            str(r[0])
+            for r in conn.execute(
+                text(f"SELECT ref FROM cases WHERE ref IN ({marks})"),
+                {f"r{i}": ref for i, ref in enumerate(chunk)},
+            )
+        )
+    return found
+
+
+def pseudonyms_since(conn: Connection, after_id: int) -> tuple[int, set[str]]:
+    """Pseudonyms of the cases added after case id `after_id`, and the highest id seen.
+
+    For importers that track pseudonyms in use across many transactions: case rows are
+    never deleted and a pseudonym never changes, so only new rows need reading.
+    """
+    rows = conn.execute(
+        text("SELECT id, pseudonym FROM cases WHERE id > :after"), {"after": after_id}
+    ).all()
+    return max((int(r[0]) for r in rows), default=after_id), {str(r[1]) for r in rows}
+
+
+def insert_case_rows(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
+    """New case rows: tuples of every column in `CASE_COLUMNS` order (JSON as text)."""
+    dialect.insert_rows(conn, "cases", CASE_COLUMNS, values)
+
+
+def insert_clock_rows(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
+    """Clock rows of new cases: tuples in `CLOCK_ROW_COLUMNS` order."""
+    dialect.insert_rows(conn, "case_clocks", CLOCK_ROW_COLUMNS, values)
+
+
+# -- every case, in runs of ids (`audit verify`) -----------------------------------------
+
+
+def case_id_bounds(conn: Connection, parts: int) -> list[int]:
+    """Case ids that cut the cases into `parts` runs of about equal size, ascending
+    (`parts - 1` of them, fewer if there are few cases)."""
+    total = int(conn.execute(text("SELECT COUNT(*) FROM cases")).scalar_one())
+    bounds: list[int] = []
+    for part in range(1, parts):
+        row = conn.execute(
+            text("SELECT id FROM cases ORDER BY id LIMIT 1 OFFSET :skip"),
+            {"skip": total * part // parts},
+        ).first()
+        if row is not None and (not bounds or int(row[0]) > bounds[-1]):
+            bounds.append(int(row[0]))
+    return bounds
+
+
+def iter_case_rows(conn: Connection, cases: CaseRange = EVERY_CASE) -> Iterator[dict[str, Any]]:
+    """The case rows with ids in `cases` (every one by default) in id order, streamed."""
+    where = case_id_condition("id", cases)
+    return dialect.stream_dicts(conn, f"SELECT * FROM cases WHERE {where} ORDER BY id")
+
+
+def iter_clock_rows(conn: Connection, cases: CaseRange = EVERY_CASE) -> Iterator[dict[str, Any]]:
+    """The clock rows of the case ids in `cases` in (case id, clock id) order, streamed."""
+    where = case_id_condition("case_id", cases)
+    return dialect.stream_dicts(
+        conn, f"SELECT * FROM case_clocks WHERE {where} ORDER BY case_id, clock_id"
+    )

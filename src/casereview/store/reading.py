@@ -1,9 +1,9 @@
 """Read-only snapshots through the database driver alone, for commands that only read.
 
 `due`, `case show`, `timeline` and `explain` read a few rows and print them. Importing
-SQLAlchemy costs 130-200 ms, more than all their work at any scale, so on SQLite they
-read through the standard library's `sqlite3` instead: the same file checks and
-pragmas as `store.database` (DESIGN.md's storage rules), a deferred `BEGIN` so every
+SQLAlchemy costs more than all their work at any scale, so on SQLite they read through
+the standard library's `sqlite3` instead: the same file checks and pragmas as
+`store.database` (the storage rules in docs/storage.md), a deferred `BEGIN` so every
 query sees one snapshot while writers carry on under WAL, always rolled back. On
 PostgreSQL (a shared installation, where start-up matters less than the server round
 trips) the snapshot is a SQLAlchemy connection from `Database.reading()`.

@@ -1,12 +1,13 @@
 """What an existing SQLite file is, found without changing it, and the pragmas every
-connection to one gets (DESIGN.md's storage rules), for both connection paths."""
+connection to one gets (the storage rules in docs/storage.md), for both connection
+paths."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from casereview.errors import NotFound
+from casereview.errors import NotFound, Step
 from casereview.store.errors import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
@@ -53,7 +54,11 @@ def check_sqlite_file(path: Path, *, create: bool = False) -> None:
     if not path.exists():
         if create:
             return
-        raise NotFound(f"no casereview database at {path}; run 'casereview init' to create one")
+        raise NotFound(
+            "no casereview database at {path}; run '{init}' to create one",
+            path=path,
+            init=Step("init"),
+        )
     kind = sqlite_file_kind(path)
     if kind == "foreign":
         raise StoreError(f"{path} is not a casereview database (it is not an SQLite file)")
@@ -63,6 +68,8 @@ def check_sqlite_file(path: Path, *, create: bool = False) -> None:
         )
     if kind in ("empty", "other-app") and not create:
         raise NotFound(
-            f"{path} is not a casereview database (it has no casereview schema); "
-            "run 'casereview init' to create one"
+            "{path} is not a casereview database (it has no casereview schema); "
+            "run '{init}' to create one",
+            path=path,
+            init=Step("init"),
         )

@@ -1,12 +1,11 @@
-"""The tables, as SQLModel classes.
+"""The tables as SQLModel classes, used only by a test that holds them equal to the
+migrated schema (tests/integration/test_store.py): no code reads or writes through them.
 
-The event table is the truth; `cases`, `case_clocks`, `users` and `chain_head` are
-projections rebuilt from it. Dates are stored as ISO `YYYY-MM-DD` text and instants as
-UTC ISO text, so SQLite and PostgreSQL hold identical values and the hash chain can be
-recomputed byte for byte. Structured values (case fields, roles) are canonical JSON text.
-
-The DDL that creates these tables lives in `migrations.py`; a test checks that the two
-agree, so a column added here without a migration fails CI.
+The schema itself is the DDL in `store.migrations`; these classes are its readable
+summary, column by column, and the test fails if a migration and this file disagree.
+Dates are stored as ISO `YYYY-MM-DD` text and instants as UTC ISO text, so SQLite and
+PostgreSQL hold identical values and the hash chain can be recomputed byte for byte;
+structured values (case fields, roles) are canonical JSON text.
 """
 
 from __future__ import annotations

@@ -54,11 +54,9 @@ class HashingSink:
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._hash = hashlib.sha256()
-        self.bytes_written = 0
 
     def write(self, data: bytes, *, hashed: bool = True) -> None:
         self._stream.write(data)
-        self.bytes_written += len(data)
         if hashed:
             self._hash.update(data)
 

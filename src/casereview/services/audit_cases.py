@@ -1,0 +1,327 @@
+"""`audit verify`'s case pass: every event read once, in case order, checked against its
+own payload and hash, and every case replayed through its pinned workflow and compared
+with its stored case row and clock rows.
+
+The pass can cover a run of case ids (`CaseRange`), so worker processes can share it
+(`services.audit_jobs`); its findings are put back in the order one pass over every
+case gives them (`case_findings`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from casereview.domain import chain, clocks
+from casereview.domain.replay import replay
+from casereview.domain.workflow.model import WorkflowDefinition
+from casereview.errors import CaseReviewError
+from casereview.services.context import ServiceContext
+from casereview.store import event_log, projections
+from casereview.store.projections import EVERY_CASE, CaseRange
+
+if TYPE_CHECKING:
+    from casereview.store.database import Connection
+
+PROGRESS_EVERY = 5000
+"""Events read between two calls of a pass's `progress`."""
+
+
+@dataclass
+class _Pinned:
+    """A workflow definition a case is pinned to, with what replay needs of it once."""
+
+    definition: WorkflowDefinition | None
+    error: str | None
+    content_hash: str = ""
+    rules: list[clocks.ClockRule] = field(default_factory=list)
+
+
+def _grouped(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """(case id, its rows) from rows ordered by case id."""
+    current: int | None = None
+    group: list[dict[str, Any]] = []
+    for row in rows:
+        case_id = int(row["case_id"])
+        if case_id != current:
+            if current is not None:
+                yield current, group
+            current, group = case_id, []
+        group.append(row)
+    if current is not None:
+        yield current, group
+
+
+# Where things are in an `event_log.SEALED_COLUMNS` row, and in its hashed values.
+_HASHED_FROM = event_log.SEALED_COLUMNS.index(chain.PAYLOAD_ORDER[0])
+_HASHED_TO = _HASHED_FROM + len(chain.PAYLOAD_ORDER)
+_PAYLOAD_AT = event_log.SEALED_COLUMNS.index("payload")
+_ENTRY_HASH_AT = event_log.SEALED_COLUMNS.index("entry_hash")
+_AT = {name: i for i, name in enumerate(chain.PAYLOAD_ORDER)}
+
+
+class EventPass:
+    """Reads every event once, in case order, for both halves that need whole events.
+
+    Each event is checked against its own payload and hash (`chain.check_event`, its
+    findings kept in `sealed`) and handed, fields decoded once, to its case's replay.
+    Events under no case are checked too; the user events among them are kept for the
+    user rows' check.
+    """
+
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self.progress = progress
+        self.sealed: list[chain.Finding] = []
+        self.user_events: list[dict[str, Any]] = []
+
+    def groups(
+        self,
+        conn: Connection,
+        cases: CaseRange = EVERY_CASE,
+        *,
+        unfiled: bool = True,
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(case id, its events as replay reads them), in case-id order, for the case
+        ids in `cases`; with `unfiled`, events under no case are checked too."""
+        check = chain.check_event
+        sealed = self.sealed
+        first, end, payload_at, entry_at = _HASHED_FROM, _HASHED_TO, _PAYLOAD_AT, _ENTRY_HASH_AT
+        seq_at, ref_at, trigger_at = _AT["seq"], _AT["case_ref"], _AT["trigger"]
+        from_at, to_at, on_at = _AT["from_state"], _AT["to_state"], _AT["occurred_on"]
+        fields_at, definition_at = _AT["fields"], _AT["definition_hash"]
+        current: Any = None
+        group: list[dict[str, Any]] = []
+        unreported = 0
+        for row in event_log.iter_sealed_events_by_case(conn, cases, unfiled=unfiled):
+            values = row[first:end]
+            found, fields = check(values, row[payload_at], row[entry_at])
+            if found:
+                sealed.extend(found)
+            unreported += 1
+            if unreported == PROGRESS_EVERY:
+                if self.progress is not None:
+                    self.progress(unreported)
+                unreported = 0
+            case_id = row[0]
+            if case_id is None:
+                if row[1] == "admin":
+                    self.user_events.append(
+                        {
+                            "seq": values[seq_at],
+                            "trigger": values[trigger_at],
+                            "fields": values[fields_at],
+                        }
+                    )
+                continue
+            if case_id != current:
+                if current is not None:
+                    yield int(current), group
+                current, group = case_id, []
+            group.append(
+                {
+                    "seq": values[seq_at],
+                    "case_ref": values[ref_at],
+                    "trigger": values[trigger_at],
+                    "from_state": values[from_at],
+                    "to_state": values[to_at],
+                    "occurred_on": values[on_at],
+                    "fields": fields,
+                    "definition_hash": values[definition_at],
+                }
+            )
+        if current is not None:
+            yield int(current), group
+        if self.progress is not None and unreported:
+            self.progress(unreported)
+
+
+@dataclass
+class CasePass:
+    """What replaying a run of cases found: how many cases, findings about events filed
+    under a case id with no row, and each case's findings by reference."""
+
+    cases: int = 0
+    orphans: list[chain.Finding] = field(default_factory=list)
+    by_ref: list[tuple[str, list[chain.Finding]]] = field(default_factory=list)
+
+
+def case_findings(passes: Iterable[CasePass]) -> list[chain.Finding]:
+    """The findings of one or more case passes in report order, as one pass over every
+    case gives them: orphaned events first, then each case's, by reference."""
+    done = list(passes)
+    by_ref = sorted((item for p in done for item in p.by_ref), key=lambda item: item[0])
+    return [f for p in done for f in p.orphans] + [f for _, found in by_ref for f in found]
+
+
+def verify_cases(
+    ctx: ServiceContext,
+    conn: Connection,
+    event_pass: EventPass,
+    cases: CaseRange = EVERY_CASE,
+    *,
+    unfiled: bool = True,
+) -> CasePass:
+    """Replay the cases with ids in `cases` and compare with their stored rows.
+
+    Three streams in case-id order — case rows, events, clock rows — are merged, so one
+    case is in memory at a time. Every event read on the way is checked against its
+    payload and hash by `event_pass`.
+    """
+    done = CasePass()
+    orphans, by_ref = done.orphans, done.by_ref
+    pinned: dict[tuple[str, int, str], _Pinned] = {}
+    events = event_pass.groups(conn, cases, unfiled=unfiled)
+    clock_groups = _grouped(projections.iter_clock_rows(conn, cases))
+    next_events = next(events, None)
+    next_clocks = next(clock_groups, None)
+    count = 0
+    for row in projections.iter_case_rows(conn, cases):
+        count += 1
+        case_id, ref = int(row["id"]), str(row["ref"])
+        while next_events is not None and next_events[0] < case_id:
+            orphans.append(
+                chain.Finding(
+                    "replay", f"events refer to case id {next_events[0]}, which has no row"
+                )
+            )
+            next_events = next(events, None)
+        case_events: list[dict[str, Any]] = []
+        if next_events is not None and next_events[0] == case_id:
+            case_events = next_events[1]
+            next_events = next(events, None)
+        while next_clocks is not None and next_clocks[0] < case_id:
+            next_clocks = next(clock_groups, None)
+        stored_clocks: list[dict[str, Any]] = []
+        if next_clocks is not None and next_clocks[0] == case_id:
+            stored_clocks = next_clocks[1]
+            next_clocks = next(clock_groups, None)
+        key = (str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"]))
+        if key not in pinned:
+            pinned[key] = _pin(ctx, key)
+        by_ref.append((ref, _verify_case(ctx, row, case_events, stored_clocks, pinned[key])))
+    while next_events is not None:
+        orphans.append(
+            chain.Finding("replay", f"events refer to case id {next_events[0]}, which has no row")
+        )
+        next_events = next(events, None)
+    done.cases = count
+    return done
+
+
+def _pin(ctx: ServiceContext, key: tuple[str, int, str]) -> _Pinned:
+    try:
+        definition = ctx.registry.get_exact(*key)
+    except CaseReviewError as exc:
+        return _Pinned(None, exc.message)
+    return _Pinned(definition, None, definition.content_hash, clocks.rules_for(definition))
+
+
+def _verify_case(
+    ctx: ServiceContext,
+    row: dict[str, Any],
+    events: list[dict[str, Any]],
+    stored_clock_rows: list[dict[str, Any]],
+    pinned: _Pinned,
+) -> list[chain.Finding]:
+    ref = str(row["ref"])
+    found: list[chain.Finding] = []
+    if not events:
+        return [chain.Finding("replay", f"case {ref} has no events in the log")]
+    for event in events:
+        if event["case_ref"] != ref:
+            found.append(
+                chain.Finding(
+                    "replay",
+                    f"event belongs to case {event['case_ref']} but is filed under {ref}",
+                    int(event["seq"]),
+                )
+            )
+    definition = pinned.definition
+    if definition is None:
+        found.append(chain.Finding("replay", f"case {ref}: {pinned.error}"))
+        return found
+    for event in events:
+        if event["definition_hash"] != pinned.content_hash:
+            found.append(
+                chain.Finding(
+                    "replay",
+                    f"case {ref}: event made under a different workflow content",
+                    int(event["seq"]),
+                )
+            )
+            break
+    try:
+        state = replay(definition, ref, events)
+    except (ValueError, TypeError, KeyError) as exc:
+        # A tampered row can hold a date that is not a date or fields that are not
+        # JSON: that is a finding about the log, not a reason to stop verifying.
+        found.append(
+            chain.Finding(
+                "replay", f"case {ref}: its events cannot be replayed ({type(exc).__name__})"
+            )
+        )
+        return found
+    for seq, problem in state.problems:
+        found.append(chain.Finding("replay", f"case {ref}: {problem}", seq))
+    expected = {
+        "state": state.state,
+        "pseudonym": state.pseudonym,
+        "version": state.version,
+        "fields": state.fields,
+        "approvals": state.approvals,
+        "closed": state.closed,
+        "last_event_on": state.last_event_on,
+        "last_seq": state.last_seq,
+        "opened_on": state.opened_on,
+    }
+    try:
+        stored_fields = json.loads(row["fields"])
+        stored_approvals = json.loads(row["approvals"])
+    except (ValueError, TypeError):
+        found.append(chain.Finding("projection", f"case {ref}: stored fields are not JSON"))
+        return found
+    stored = {
+        "state": row["state"],
+        "pseudonym": row["pseudonym"],
+        "version": int(row["version"]),
+        "fields": stored_fields,
+        "approvals": stored_approvals,
+        "closed": bool(row["closed"]),
+        "last_event_on": row["last_event_on"],
+        "last_seq": int(row["last_seq"]),
+        "opened_on": row["opened_on"],
+    }
+    for key, value in expected.items():
+        if stored[key] != value:
+            found.append(
+                chain.Finding(
+                    "projection",
+                    f"case {ref}: stored {key} differs from what its events produce",
+                )
+            )
+    derived = clocks.derive(pinned.rules, state.facts, ctx.calendar)
+    expected_clocks = {c.rule.id: clocks.summarise(c) for c in derived.values()}
+    stored_clocks = {str(r["clock_id"]): r for r in stored_clock_rows}
+    for clock_id in sorted(set(expected_clocks) | set(stored_clocks)):
+        want = expected_clocks.get(clock_id)
+        have = stored_clocks.get(clock_id)
+        if want is None or have is None:
+            found.append(
+                chain.Finding(
+                    "projection",
+                    f"case {ref}: clock {clock_id} should {'not ' if want is None else ''}exist",
+                )
+            )
+            continue
+        for column in projections.CLOCK_COLUMNS:
+            if getattr(want, column) != have[column]:
+                found.append(
+                    chain.Finding(
+                        "projection",
+                        f"case {ref}: clock {clock_id} {column} differs from its events",
+                    )
+                )
+                break
+    return found

@@ -1,0 +1,175 @@
+"""The event log: its head, the one way events are appended, and reading events back.
+
+Appending takes the chain head (locked for the writer: `store.dialect`), numbers each
+event after it — never from a sequence, whose values are not rolled back — seals it
+(`domain.chain`: the canonical payload, and its hash over the previous one), inserts it
+and moves the head, all in the caller's transaction. Live writes append one event
+(`append_event`) and a bulk import a batch (`append_events`): the same sealing, columns
+and statement.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, text
+
+from casereview.domain import chain
+from casereview.store import dialect
+from casereview.store.errors import StoreError
+from casereview.store.projections import EVERY_CASE, CaseRange, case_id_condition
+
+Head = tuple[int, str]
+"""The chain head: the last event's seq and entry hash."""
+
+EVENT_COLUMNS = (*chain.HASHED_COLUMNS, "case_id", "payload", "entry_hash")
+"""The stored columns of an event."""
+
+UNSEALED_COLUMNS = tuple(
+    c for c in EVENT_COLUMNS if c not in ("prev_hash", "payload", "entry_hash")
+)
+"""The columns of an event before it is sealed (`append_events` adds the rest)."""
+
+SEALED_COLUMNS = ("case_id", "kind", *chain.PAYLOAD_ORDER, "payload", "entry_hash")
+"""An event as `chain.check_event` checks it: the hashed columns in payload order."""
+
+
+class AppendedEvent(NamedTuple):
+    seq: int
+    entry_hash: str
+
+
+def stored_head(conn: Connection, *, lock: bool = False) -> Head | None:
+    """The head row as stored (None if it is missing); `lock` holds it for a writer."""
+    suffix = dialect.for_update(conn) if lock else ""
+    row = conn.execute(text(f"SELECT seq, entry_hash FROM chain_head WHERE id = 1{suffix}")).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def chain_head(conn: Connection, *, lock: bool = False) -> Head:
+    """The head; an empty log's (no row) is seq 0 and the genesis hash."""
+    return stored_head(conn, lock=lock) or (0, chain.GENESIS_HASH)
+
+
+def append_event(conn: Connection, record: Mapping[str, Any], case_id: int | None) -> AppendedEvent:
+    """Seal and insert one event (a record of `UNSEALED_COLUMNS` but `seq` and
+    `case_id`) after the current head, and advance the head."""
+    return append_events(conn, [{**record, "case_id": case_id}])
+
+
+_EVENT_VALUES = operator.itemgetter(*EVENT_COLUMNS)
+
+
+def append_events(
+    conn: Connection, events: Iterable[Mapping[str, Any]], *, after: Head | None = None
+) -> AppendedEvent:
+    """Seal `events` (mappings of `UNSEALED_COLUMNS`) in order after the head, insert
+    them in one statement and move the head; the new head.
+
+    `after` is the head as the caller holds it under the write lock (None: read and
+    lock it now). An event that already carries a `seq` (a bulk import numbers events
+    as it prepares them) must carry the one it gets here.
+    """
+    seq, prev = chain_head(conn, lock=True) if after is None else after
+    rows = []
+    for event in events:
+        seq += 1
+        numbered = event.get("seq")
+        if numbered is not None and numbered != seq:  # a gap would be a bug in the caller
+            raise StoreError(f"an event numbered {numbered} was to be appended as {seq}")
+        columns = _sealed(event, seq, prev)
+        prev = columns["entry_hash"]
+        rows.append(_EVENT_VALUES(columns))
+    dialect.insert_rows(conn, "events", EVENT_COLUMNS, rows)
+    if rows:
+        conn.execute(
+            text("UPDATE chain_head SET seq = :seq, entry_hash = :hash WHERE id = 1"),
+            {"seq": seq, "hash": prev},
+        )
+    return AppendedEvent(seq, prev)
+
+
+def _sealed(event: Mapping[str, Any], seq: int, prev_hash: str) -> dict[str, Any]:
+    """The stored columns of `event` sealed as event `seq` after `prev_hash`."""
+    columns = {name: event.get(name) for name in chain.HASHED_COLUMNS}
+    columns["seq"] = seq
+    columns["prev_hash"] = prev_hash
+    columns["algorithm"] = chain.ALGORITHM
+    fields = columns["fields"]
+    stored_fields = chain.canonical_json(fields or {})
+    # The payload holds the fields as the record gives them (null when there are none).
+    sealed = chain.seal(columns, stored_fields if fields else None)
+    columns["fields"] = stored_fields
+    columns["case_id"] = event.get("case_id")
+    columns["payload"] = sealed.payload
+    columns["entry_hash"] = sealed.entry_hash
+    return columns
+
+
+def protection(conn: Connection) -> dialect.Protection:
+    """Which of the triggers that keep events append-only are missing (or disabled)."""
+    return dialect.missing_protection(conn)
+
+
+# -- reading events ----------------------------------------------------------------------
+
+
+def iter_events(
+    conn: Connection, *, case_id: int | None = None, batch: int = 5000
+) -> Iterator[dict[str, Any]]:
+    """Events in seq order, fetched in batches so a large log never sits in memory."""
+    last = 0
+    where = "seq > :last" + (" AND case_id = :case_id" if case_id is not None else "")
+    statement = text(f"SELECT * FROM events WHERE {where} ORDER BY seq LIMIT :batch")
+    while True:
+        result = conn.execute(statement, {"last": last, "case_id": case_id, "batch": batch})
+        keys = list(result.keys())
+        rows = result.all()
+        if not rows:
+            return
+        # Plain tuples zipped into dicts: cheaper than `.mappings()` then dict().
+        for row in rows:
+            yield dict(zip(keys, row, strict=True))
+        last = int(rows[-1][keys.index("seq")])
+
+
+def count_events(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT COUNT(*) FROM events")).scalar_one())
+
+
+def event_hash_at(conn: Connection, seq: int) -> str | None:
+    row = conn.execute(text("SELECT entry_hash FROM events WHERE seq = :seq"), {"seq": seq}).first()
+    return None if row is None else str(row[0])
+
+
+def iter_event_links(conn: Connection) -> Iterator[Sequence[Any]]:
+    """(seq, prev_hash, entry_hash) of every event in seq order: the chain's links."""
+    return dialect.stream_tuples(conn, "SELECT seq, prev_hash, entry_hash FROM events ORDER BY seq")
+
+
+def iter_sealed_events_by_case(
+    conn: Connection, cases: CaseRange = EVERY_CASE, *, unfiled: bool = True
+) -> Iterator[Sequence[Any]]:
+    """Events, `SEALED_COLUMNS` as a tuple, ordered by case then seq (index
+    `ix_events_case_id`): those filed under a case id in `cases`, and, with `unfiled`,
+    those under no case (first on SQLite and last on PostgreSQL, where NULLs sort last;
+    in seq order either way)."""
+    columns = ", ".join(SEALED_COLUMNS)
+    if cases == EVERY_CASE and unfiled:
+        return dialect.stream_tuples(conn, f"SELECT {columns} FROM events ORDER BY case_id, seq")
+    # A range is one index range scan; the unfiled events are a second query rather
+    # than an OR, which would make SQLite sort the whole range.
+    filed = dialect.stream_tuples(
+        conn,
+        f"SELECT {columns} FROM events WHERE case_id IS NOT NULL "
+        f"AND {case_id_condition('case_id', cases)} ORDER BY case_id, seq",
+    )
+    if not unfiled:
+        return filed
+    none = dialect.stream_tuples(
+        conn, f"SELECT {columns} FROM events WHERE case_id IS NULL ORDER BY seq"
+    )
+    return itertools.chain(none, filed)
