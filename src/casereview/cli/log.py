@@ -95,8 +95,11 @@ def verify_export(
     check every row against the log. Exit 7 if anything does not verify."""
     from casereview.cli.render import exports as render
     from casereview.services import exports
+    from casereview.store import location
 
-    ctx = context(db) if exports.database_named(db) else None
+    # Only a database the person named is compared with the file: one checked on another
+    # machine is checked on its own, never against this account's default database.
+    ctx = context(db) if location.named(db) else None
     report = exports.verify_export(file, ctx)
     render.export_verification(report, as_json)
     if not report.ok:

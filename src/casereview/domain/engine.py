@@ -384,11 +384,12 @@ def opening_fields(definition: WorkflowDefinition, raw: Mapping[str, str]) -> di
     return values
 
 
-def describe_needs(definition: WorkflowDefinition, trigger: Trigger) -> Sequence[str]:
-    """What a trigger needs, in words, for `case show`."""
-    needs = [f"--set {name}=…" for name in trigger.requires]
+def describe_needs(definition: WorkflowDefinition, trigger: Trigger) -> Sequence[Input | str]:
+    """What a trigger needs, for `case show`: the inputs the person must give (fields,
+    a rationale; each front end spells them) and, in words, the guards that must hold."""
+    needs: list[Input | str] = [Input("field", name) for name in trigger.requires]
     if trigger.rationale_required:
-        needs.append("--rationale")
+        needs.append(Input("rationale"))
     for guard in trigger.guards:
         if isinstance(guard, ApprovalCompleteGuard):
             label = definition.approval_rounds_by_id[guard.round].label

@@ -67,7 +67,7 @@ DEFAULT_BATCH = 500
 
 @dataclass(frozen=True)
 class Step:
-    """One trigger fired on a case: what `casereview case advance` takes."""
+    """One trigger fired on a case: what advancing a case takes."""
 
     trigger: str
     on: dt.date
@@ -78,8 +78,8 @@ class Step:
 
 @dataclass(frozen=True)
 class CaseScript:
-    """A case from its opening to its last event: what `case open` then `case advance`
-    (once per step) take. `opened_on` defaults to today, as `case open --on` does."""
+    """A case from its opening to its last event: what opening it, then advancing it once
+    per step, take. `opened_on` defaults to today, as it does when a case is opened."""
 
     ref: str
     aware_on: dt.date

@@ -55,7 +55,7 @@ class TriggerOption:
     label: str
     to_state: str
     roles: tuple[str, ...]
-    needs: tuple[str, ...]
+    needs: tuple[Input | str, ...]  # inputs to give (spelled by the front end), guards in words
 
 
 @dataclass(frozen=True)
@@ -504,7 +504,7 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
                 TriggerOption(
                     trigger=trigger.id,
                     label=trigger.label,
-                    to_state=trigger.to or state.state,
+                    to_state=trigger.destination_from(state.state),
                     roles=tuple(trigger.roles),
                     needs=tuple(engine.describe_needs(definition, trigger)),
                 )

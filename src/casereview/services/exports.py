@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +42,7 @@ from casereview.formats.decision_log.records import (
 from casereview.services import export_jobs
 from casereview.services.context import ServiceContext
 from casereview.services.export_request import LogExportRequest as LogExportRequest
-from casereview.store import decision_log_source, event_log, location, projections
+from casereview.store import decision_log_source, event_log, projections
 
 if TYPE_CHECKING:
     from casereview.store.database import Connection
@@ -253,17 +252,6 @@ class ExportVerification:
         room = MAX_FINDINGS - len(self.findings)
         self.findings.extend(findings[: max(room, 0)])
         self.more_findings += max(len(findings) - max(room, 0), 0)
-
-
-def database_named(db_option: str | None) -> bool:
-    """True when the person named a database (`--db` or the environment): only then
-    does verify-export compare a file with a log. The per-user default database is not
-    used implicitly, so a file checked on another machine is checked on its own."""
-    return bool(
-        db_option
-        or os.environ.get(location.DB_ENV, "").strip()
-        or os.environ.get(location.URL_ENV, "").strip()
-    )
 
 
 def _read(path: Path) -> bytes:

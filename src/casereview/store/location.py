@@ -42,3 +42,11 @@ def describe(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def named(db_option: str | None) -> bool:
+    """True when the person named a database (the option, or either environment
+    variable), as opposed to falling back on the per-user default file."""
+    return bool(
+        db_option or os.environ.get(DB_ENV, "").strip() or os.environ.get(URL_ENV, "").strip()
+    )

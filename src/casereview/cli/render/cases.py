@@ -10,8 +10,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from casereview.cli.messages import spell
 from casereview.cli.render.console import info, literal, out, print_json_data
 from casereview.cli.render.status import status_text
+from casereview.errors import Input
 from casereview.services.cases import AdvanceResult, CaseListItem, CaseView, ClockView
 
 
@@ -19,7 +21,20 @@ def _as_dict(value: Any) -> Any:
     return dataclasses.asdict(value)
 
 
+def _spelled(view: CaseView) -> CaseView:
+    """The view with what each possible trigger needs spelled as the command line takes
+    it (`--set agency=…`, `--rationale`)."""
+    possible = tuple(
+        dataclasses.replace(
+            option, needs=tuple(spell(n) if isinstance(n, Input) else n for n in option.needs)
+        )
+        for option in view.possible
+    )
+    return dataclasses.replace(view, possible=possible)
+
+
 def opened(view: CaseView, as_json: bool) -> None:
+    view = _spelled(view)
     if as_json:
         print_json_data(_as_dict(view))
         return
@@ -77,6 +92,7 @@ def clock_table(clocks: Sequence[ClockView], title: str | None = None) -> Table:
 
 
 def case(view: CaseView, as_json: bool) -> None:
+    view = _spelled(view)
     if as_json:
         print_json_data(_as_dict(view))
         return
@@ -112,7 +128,10 @@ def case(view: CaseView, as_json: bool) -> None:
         )
         for option in view.possible:
             nxt.add_row(
-                option.trigger, option.to_state, ", ".join(option.roles), "; ".join(option.needs)
+                option.trigger,
+                option.to_state,
+                ", ".join(option.roles),
+                "; ".join(str(n) for n in option.needs),
             )
         console.print(nxt)
 

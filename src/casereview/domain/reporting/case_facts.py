@@ -6,7 +6,7 @@ count, read from the workflow's `[report]` table (no id of any workflow is writt
 here). `case_rows` reduces a case to the detail rows it adds to each base list (`BASES`:
 the cases behind a figure before any "of which" filter), and `timeline_entry` to its line
 on the timeline, so that the case's events can be dropped before the next case is read.
-Every row here is exactly the one the figure lists for this case with `--detail`; the
+Every row here is exactly the one the figure lists for this case in the detail; the
 figure definitions are in docs/report.md and the figures themselves in `tally`.
 
 "At period end" (`as_at`) is the last day of the period, or today if that is sooner.

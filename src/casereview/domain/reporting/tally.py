@@ -4,7 +4,7 @@
 keeps them packed as `marshal` bytes (far smaller than the Python objects), counting
 each figure as it goes. `Tally.report` sorts the cases by (opened on, reference), which
 is the order every figure lists them in, and returns a `Report` whose figures and
-timeline unpack the cases behind them only when a writer iterates them (`--detail`, the
+timeline unpack the cases behind them only when a writer iterates them (the detail, the
 HTML timeline), so memory grows with the rows behind the figures, not with the log.
 
 The figures, their labels and their "of which" filters are defined here (`FIGURES`),

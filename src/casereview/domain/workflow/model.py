@@ -360,10 +360,10 @@ class Clock(_Model):
 
     def rule(self) -> str:
         """The due-date rule in words, e.g. `15 working days after notified_on`."""
-        unit = self.unit.replace("_", " ")
-        if self.budget == 1:
-            unit = unit.removesuffix("s")
-        return f"{self.budget} {unit} {self.direction} {self.anchor.describe()}"
+        from casereview.domain.calendar.units import unit_named
+
+        amount = unit_named(self.unit).amount(self.budget)
+        return f"{amount} {self.direction} {self.anchor.describe()}"
 
 
 class AnchorSetting(_Model):
