@@ -13,7 +13,6 @@ CLI as `--within` and `casereview case list`, a web page as a field label and a 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -29,25 +28,54 @@ class ExitCode(IntEnum):
     VERIFICATION_FAILED = 7
 
 
-@dataclass(frozen=True)
-class Input:
+class _Term:
+    """A value-like word a message leaves to its front end (plain classes, not
+    dataclasses: every command imports this module, so it is kept cheap to import)."""
+
+    __slots__ = ()
+
+    def _key(self) -> tuple[object, ...]:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._key() == self._key()  # type: ignore[attr-defined,unused-ignore]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{self._key()!r}"
+
+
+class Input(_Term):
     """Something the person gives with a request: `name` is the input's own name
     (`within`, `rationale`, `on`), or `field` with `key` the workflow field's id."""
 
-    name: str
-    key: str | None = None
+    __slots__ = ("key", "name")
+
+    def __init__(self, name: str, key: str | None = None) -> None:
+        self.name = name
+        self.key = key
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.name, self.key)
 
     def __str__(self) -> str:
         return f"{self.key}=…" if self.name == "field" else self.name
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(_Term):
     """A next step a message suggests: `action` names it (`list_cases`, `init`, …) and
     `args` are the values it takes (a reference, an account, a file)."""
 
-    action: str
-    args: tuple[str, ...] = ()
+    __slots__ = ("action", "args")
+
+    def __init__(self, action: str, args: tuple[str, ...] = ()) -> None:
+        self.action = action
+        self.args = args
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.action, self.args)
 
     def __str__(self) -> str:
         return " ".join((self.action.replace("_", " "), *self.args))
