@@ -41,7 +41,7 @@ class ServiceContext:
         from casereview.infra.identity import os_account
 
         url = location.resolve(db_option)
-        if account is None and url.startswith("postgresql"):
+        if account is None and location.is_server(url):
             from casereview.store.database import Database
 
             probe = Database(url)  # not opened: no migration, just ask who we are

@@ -315,8 +315,6 @@ def demo_path() -> Path:
     return user_data_path("casereview", appauthor=False) / "demo.db"
 
 
-SQLITE_PREFIX = "sqlite:///"
-
 TIMELINE_STATES = ("publication_hold", "published", "action_monitoring")
 """The tour shows the timeline of the first case found in one of these states."""
 
@@ -326,9 +324,13 @@ def tour(ctx: ServiceContext, *, replace: bool) -> DemoTour:
     (dated from the context's today, recorded as the context's account) and read back
     the dashboard and one timeline. An existing file is removed first only when
     `replace` is true; otherwise it is refused, so a real database is never touched."""
-    if not ctx.url.startswith(SQLITE_PREFIX):
-        raise InvalidInput("the demo builds a SQLite file; give {db} PATH", db=Input("db"))
-    path = Path(ctx.url.removeprefix(SQLITE_PREFIX))
+    from casereview.store import location
+
+    path = location.file_of(ctx.url)
+    if path is None:
+        raise InvalidInput(
+            "the demo builds a database file of its own; give {db} PATH", db=Input("db")
+        )
     if path.exists() and not replace:
         raise Conflict(
             "{path} already exists; the demo never writes into an existing file: "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 DB_ENV = "CASEREVIEW_DB"
 URL_ENV = "CASEREVIEW_DATABASE_URL"
+_SQLITE_PREFIX = "sqlite:///"
 
 
 def default_path() -> Path:
@@ -17,7 +18,21 @@ def default_path() -> Path:
 
 
 def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
+    return f"{_SQLITE_PREFIX}{path}"
+
+
+def file_of(url: str) -> Path | None:
+    """The database file of a `sqlite:///PATH` URL as `sqlite_url` writes them, else None (a
+    server, or a URL with options)."""
+    if not url.startswith(_SQLITE_PREFIX):
+        return None
+    rest = url.removeprefix(_SQLITE_PREFIX)
+    return Path(rest) if rest and "?" not in rest else None
+
+
+def is_server(url: str) -> bool:
+    """True for a database server (PostgreSQL), whose session user is the actor."""
+    return url.startswith("postgresql")
 
 
 def resolve(db_option: str | None) -> str:
@@ -37,8 +52,8 @@ def resolve(db_option: str | None) -> str:
 
 def describe(url: str) -> str:
     """A URL fit to show a person: the file path, or the server without its password."""
-    if url.startswith("sqlite:///"):
-        return url.removeprefix("sqlite:///")
+    if url.startswith(_SQLITE_PREFIX):
+        return url.removeprefix(_SQLITE_PREFIX)
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)

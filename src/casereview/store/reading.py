@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from casereview.store import location
 from casereview.store.errors import StoreError, describe
 from casereview.store.sqlite_file import PRAGMAS, check_sqlite_file
 
@@ -36,8 +37,6 @@ MIGRATION_NAMES = (
     "0004_entry_hash_not_unique",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
-
-_SQLITE_PREFIX = "sqlite:///"
 
 
 class Reader(Protocol):
@@ -90,18 +89,10 @@ class AlchemyReader:
         return found[0] if found else None
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of a `sqlite:///PATH` URL as `store.location` writes them, else None."""
-    if not url.startswith(_SQLITE_PREFIX):
-        return None
-    rest = url.removeprefix(_SQLITE_PREFIX)
-    return Path(rest) if rest and "?" not in rest else None
-
-
 @contextmanager
 def snapshot(url: str) -> Iterator[Reader]:
     """A read-only snapshot of the database at `url` (see the module docstring)."""
-    path = sqlite_path(url)
+    path = location.file_of(url)
     if path is None:
         from casereview.store.database import Database
 
