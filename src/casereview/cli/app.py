@@ -48,7 +48,7 @@ def _first_undecodable(argv: Sequence[str]) -> int | None:
 
 
 def _print_traceback() -> None:
-    # Imported only when --debug asks for it: `traceback` costs every command ~5 ms.
+    # Imported only when --debug asks for it: importing `traceback` would slow every command.
     import traceback
 
     traceback.print_exc()
@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     # casereview uses no pydantic plugins. Without this, building the workflow model
     # classes makes pydantic scan every installed package's entry points for plugins
-    # (importing importlib.metadata and reading each dist-info): 20-30 ms a command.
+    # (importing importlib.metadata and reading each dist-info), in every command.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(_app_for(args))

@@ -23,7 +23,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (stable key
 
 def jobs_parameter(work: str, same: str) -> Any:  # typer.Option is typed as Any
     """`--jobs N` of the commands that share a long pass over the log between processes
-    (`services.processes`): `work` is what N processes do, `same` what stays the same."""
+    (`infra.workers`): `work` is what N processes do, `same` what stays the same."""
     return typer.Option(
         "--jobs",
         "-j",

@@ -129,8 +129,8 @@ def write_document(
     figures: Report, fmt: str, *, detail: bool, output: str | None, force: bool = False
 ) -> None:
     """Write an md, csv, json or html report piece by piece as the writer makes it, to
-    stdout or (whole or not at all) to `output`: at national scale the page is hundreds
-    of MB, which must never be held in memory at once."""
+    stdout or (whole or not at all) to `output`: at national scale the page is far too
+    large to hold in memory at once."""
     from casereview.cli.render.console import info
     from casereview.formats.report import as_csv as csv_out
     from casereview.formats.report import as_html as html

@@ -69,7 +69,7 @@ def add(date: DateArg, n: CountArg, day_one: DayOneOpt = False, as_json: JsonOpt
 
     anchor, days = parse_date(date, "DATE"), parse_count(n)
     # The explanation carries the result and its horizon warnings in one object; listing
-    # the span costs well under a millisecond for any realistic N.
+    # the span costs next to nothing for any realistic N.
     explanation = default_calendar().explain_add(anchor, days, start_is_day_one=day_one)
     render.shifted("add", explanation, as_json=as_json)
 

@@ -1,15 +1,11 @@
-"""Statutory and expectation clocks, derived from a case's events.
+"""Statutory and expectation clocks, derived from a case's events. Pure.
 
-Pure: given a workflow's clock definitions, the case's events in order and the
-working-day calendar, `derive` returns every clock's anchor, due date, pauses and stop.
-Nothing here reads the time or the database; `status` turns a derived clock into the
-word a person sees (running, due_soon, overdue, paused, met, missed) for a given day.
-
-Pauses are a ledger: when a clock pauses, what is left of its budget is kept (working
-days for working-day clocks, calendar days otherwise) and re-projected from the day it
-resumes. A clock anchored on a field is re-projected when an event changes that field
-(a rescheduled publication moves the advance-copy deadline). What a unit means (due
-dates, counts, words) is its strategy in `casereview.domain.calendar.units`.
+`derive` turns a workflow's clock definitions, the case's events in order and the
+working-day calendar into every clock's anchor, due date, pauses and stop; `status` gives
+the word a person sees (running, due_soon, overdue, paused, met, missed) on a given day.
+A pause keeps what is left of the budget and re-projects it from the day the clock
+resumes; a clock anchored on a field moves when an event changes that field. What a unit
+means is its strategy in `casereview.domain.calendar.units` (docs/calendar.md).
 """
 
 from __future__ import annotations

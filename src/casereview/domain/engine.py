@@ -1,16 +1,9 @@
 """Deciding what an event does to a case. Pure: no I/O, no clock, no database.
 
-`decide` takes a workflow definition, a snapshot of the case, the person asking (and
-the person they act for), and the request. It either returns a `Decision` (new state,
-typed field changes, approval-round changes) or raises `Refused` saying exactly why.
-Checks run in a fixed order so the first problem reported is the most useful one: the
-trigger exists and may fire from the current state (the definition's table of moves,
-`workflow.moves`, decides, and says what is possible now); the actor, or the named
-decision-maker, holds a permitted role (and whoever records it for someone else holds a
-role the workflow marks `records_on_behalf`); fields and rationale are present and
-valid; the guards hold (an incomplete sign-off names the agencies missing). The compiled
-`transitions` machine confirms the move last. What the person must give is named in
-messages as an `errors.Input`, never as a command-line option.
+`decide` takes a workflow definition, a snapshot of the case, the person asking (and the
+person they act for) and the request, and returns a `Decision` (new state, typed field
+changes, approval-round changes) or raises `Refused` saying exactly why. What the person
+must give is named in messages as an `errors.Input`, never as a command-line option.
 """
 
 from __future__ import annotations
@@ -256,6 +249,14 @@ def decide(
     `recorder` is the account keying the event; `decider`, when someone else's, is the
     person whose decision it records. `destination(state, trigger)` is the compiled
     machine's answer for the move; when given it must agree with the definition.
+
+    Checks run in a fixed order so that the first problem reported is the most useful:
+    the trigger exists and may fire from the current state (the definition's table of
+    moves, `workflow.moves`, decides, and says what is possible now); the actor, or the
+    named decision-maker, holds a permitted role (and whoever records it for someone
+    else holds a role the workflow marks `records_on_behalf`); fields and rationale are
+    present and valid; the guards hold (an incomplete sign-off names the agencies
+    missing). The compiled `transitions` machine confirms the move last.
     """
     move = _move(definition, case.state, request.trigger, case.ref)
     trigger = move.trigger

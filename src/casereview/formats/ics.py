@@ -1,21 +1,10 @@
 """Open deadlines as an iCalendar file (RFC 5545) that Outlook and Google Calendar import.
 
-One all-day VEVENT per running clock with a due date:
-
-- UID `<case-ref>.<clock-id>.<workflow-id>@casereview`: the same deadline keeps the same
-  UID in every export, so importing a newer file updates the entry instead of adding a
-  second one;
-- SEQUENCE: the case's version (its number of events), which grows whenever anything
-  that can move the date happens; DTSTAMP: when the file was made;
-- SUMMARY: reference, pseudonym and the clock's label; DESCRIPTION: the rule, the
-  anchor, the due and warning dates and the status on the day of the export;
-- a VALARM at 09:00 on the clock's warning date (`warn_from`), as a trigger relative to
-  the start of the all-day event;
-- CLASS:PRIVATE (a shared calendar shows the time as taken, not the case) and
-  TRANSP:TRANSPARENT (a deadline does not make anyone busy).
-
-Built with the `icalendar` library; pure (the service passes the deadlines, the
-timestamp and today's date).
+One all-day VEVENT per running clock with a due date, with a UID that stays the same in
+every export (so a newer file updates the entry), SEQUENCE the case's version, and a
+reminder on the clock's warning date; private and transparent. The properties in full:
+docs/exports.md ("casereview calendar export"). Built with the `icalendar` library; pure
+(the service passes the deadlines, the timestamp and today's date).
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
-"""Files of casereview's disk caches (the holiday expansion, validated workflow
-definitions): where they live, which may be read, and how one is written.
+"""Files of casereview's disk caches (the holiday expansion, validated workflow definitions).
 
-The caches are optimisations only; what each holds and when an entry is stale is the
-business of its own module (`holiday_cache`, `workflows.cache`). What they share is here:
-
-* the folder: `$CASEREVIEW_CACHE_DIR` if set (an empty value turns caching off), else
-  casereview's folder in the user cache directory (`platformdirs`);
-* trust: only a file owned by the account running casereview, and writable by no other,
-  is read, so a folder shared with other accounts cannot carry one account's entries
-  (planted holidays, or a different workflow definition) to another;
-* keys: the size and modification time of the files whose change must invalidate an
-  entry;
-* writing: whole or not at all, through a temporary file renamed into place.
+What the caches share: the folder (`$CASEREVIEW_CACHE_DIR`, where an empty value turns
+caching off, else the user cache directory), which files may be read (owned by this
+account and writable by no other), the file stamps a key records, and writing whole
+through a temporary file renamed into place. What each cache holds, and when an entry is
+stale, is its own module's business (`holiday_cache`, `workflows.cache`).
 """
 
 from __future__ import annotations

@@ -1,34 +1,10 @@
 """A disk cache of the `holidays` package's expansion of England's bank holidays.
 
-Importing `holidays` and expanding 110 years of its English rules is the dearest part of
-building the calendar. The expansion depends only on the installed package, so
-`bank_holidays` keeps it here between processes and rebuilds it whenever the package may
-have changed.
-
-What it promises:
-
-* The cache is an optimisation only. A missing, unreadable, corrupt or foreign cache
-  file, or a cache directory that cannot be written, is ignored: the holidays are
-  expanded from the package as if there were no cache, and nothing is raised.
-* An entry is used only when its key matches the package now installed: the key holds
-  the package's location and the size and modification time (nanoseconds) of its
-  `__init__.py` and of the module that holds the United Kingdom rules, so an upgrade,
-  downgrade or reinstall — which rewrites those files — invalidates it, as does a new
-  casereview cache format. The overrides files are not cached; `bank_holidays` applies
-  them to the expansion on every build.
-* Files are written whole (a temporary file renamed into place), so a reader never sees
-  half an entry.
-* Each installation of `holidays` has its own file (named by a digest of the package's
-  folder), so environments sharing one cache folder do not evict each other; writing
-  an entry removes those whose package folder no longer exists and that have not been
-  rewritten for 30 days.
-* Only files owned by the account running casereview, and writable by nobody else, are
-  read (`trusted`): a cache folder shared with other accounts cannot be used to plant
-  holidays, which would move every statutory deadline.
-
-The directory is `$CASEREVIEW_CACHE_DIR` if set, else casereview's folder in the user
-cache directory (`platformdirs`). Setting `CASEREVIEW_CACHE_DIR` to an empty string
-turns the cache off.
+The expansion depends only on the installed package, so `bank_holidays` keeps it here
+between processes. An optimisation only: any missing, damaged or untrusted entry, or an
+unwritable folder, means the holidays are expanded as if there were no cache. An entry
+is used only while its key matches the installed package; overrides files are never
+cached. The promises in full: docs/calendar.md ("The disk cache").
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from typing import Protocol
 
 @cache
 def london() -> dt.tzinfo:
-    """Europe/London, loaded on first use: importing `zoneinfo` costs tens of
-    milliseconds (it reads the interpreter's build configuration for its search path),
-    which commands that never ask for today's date should not pay."""
+    """Europe/London, loaded on first use: importing `zoneinfo` is slow (it reads the
+    interpreter's build configuration for its search path), which commands that never
+    ask for today's date should not pay."""
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Europe/London")

@@ -1,17 +1,11 @@
 """Worker processes: how many a long pass gets, and starting, hearing from and stopping
 them.
 
-Owns the mechanics every parallel job shares, and nothing of what the jobs compute
-(those are top-level functions of the services, handed in with a picklable job):
-
-- Processes are always started with `spawn`, never `fork`: a forked child would share
-  the parent's open database handles.
-- `Workers` runs one job per process, each sending back over a one-way pipe what it
-  tells on the way and then its result; the coordinator closes its copy of the sending
-  end, so end-of-file means the worker has ended, whatever the way.
-- `RequestWorker` is one process answering requests in order over a two-way pipe.
-- A worker that fails says only its exception's type, and for casereview's own errors
-  (written never to hold case data) their message.
+The mechanics every parallel job shares, and nothing of what the jobs compute (top-level
+functions of the services, handed in with a picklable job). `Workers` runs one job per
+process and hears from each over a one-way pipe; `RequestWorker` is one process answering
+requests in order. A failing worker says only its exception's type, and for casereview's
+own errors (never holding case data) their message.
 """
 
 from __future__ import annotations
@@ -95,6 +89,8 @@ class Workers:
 
     def __init__(self, work: Work, jobs: Sequence[Any]) -> None:
         """Start them; if any fails to start, those already started are stopped."""
+        # Always spawned, never forked: a forked child would share the parent's open
+        # database handles.
         spawn = multiprocessing.get_context("spawn")
         self.processes: list[Process] = []
         self._pipes: list[Pipe] = []
@@ -191,7 +187,7 @@ class RequestWorker:
         name: str,
         error: Callable[[str], CaseReviewError] = CaseReviewError,
     ) -> None:
-        spawn = multiprocessing.get_context("spawn")
+        spawn = multiprocessing.get_context("spawn")  # never fork (see `Workers`)
         self._pipe, theirs = spawn.Pipe()
         self._name, self._error = name, error
         self.process = spawn.Process(

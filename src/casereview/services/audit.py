@@ -1,14 +1,11 @@
 """Use cases for the scrutineer: verify the log, and take a checkpoint of it.
 
-Verification has two halves. The chain: every event's payload matches its columns,
-every hash matches its payload and predecessor, `seq` has no gaps, and the head record
-agrees. The replay: every case's events, run through its pinned workflow, rebuild
-exactly the stored case row and clock rows, and every user row matches the user
-events. A checkpoint kept outside the database adds what a chain cannot know alone:
-that the log has not been cut short or replaced by an older copy.
-
-This module runs verification and checks the chain, the protection and the users; the
-case pass is `services.audit_cases`, shared between processes by `services.audit_jobs`.
+Verification checks the chain (payloads, hashes, `seq`, the head), the append-only
+protection, and the replay (every case rebuilt from its events must equal its stored rows,
+every user row its user events); a checkpoint kept outside the database adds what a chain
+cannot know alone. This module runs verification and checks the chain, the protection
+and the users; the case pass is `services.audit_cases`, shared between processes by
+`services.audit_jobs`. What verify checks and proves: docs/audit.md.
 """
 
 from __future__ import annotations

@@ -1,28 +1,11 @@
 """`audit verify`'s case pass shared between worker processes, for large logs.
 
-Verification reads every event twice: once for the chain's links (three short columns,
-in `seq` order) and once whole, in case order, to check each event against its payload
-and hash and to replay each case against its stored rows (`services.audit_cases`). The
-second pass is nearly all of the time, and its work is independent from one case to
-the next. Here the case ids are cut into runs of about equal size, each run goes to a
-worker process (`infra.workers`), the coordinating process checks the links meanwhile,
-and the workers' findings are put back together in exactly the order one process
-would have reported them.
-
-What keeps the answer the same as one process's:
-
-* **One snapshot.** Every worker must read the log the coordinator reads. Where the
-  database can share a snapshot (PostgreSQL, `store.database.share_snapshot`), the
-  workers read the coordinator's, so they see exactly its rows. Where it cannot
-  (SQLite), each worker reports the chain head its own read transaction saw, and if
-  any differs from the coordinator's (a write committed in between; every write moves
-  the head), the workers' results are discarded and the coordinator does the pass
-  itself.
-* **Nothing partial.** A worker that raises, crashes or is killed also sends the
-  coordinator back to doing the pass itself, so a report is never missing a run.
-* **Clean processes.** Each worker rebuilds its context from a `WorkerSetup`.
-
-Small logs stay in one process (`infra.workers.workers_for` decides).
+The case ids are cut into runs of about equal size, each run goes to a worker process
+(`infra.workers`) while the coordinating process checks the chain's links, and the
+workers' findings are put back together in the order one process reports them. Workers
+read the coordinator's snapshot where the database can share it (PostgreSQL); otherwise
+each reports the chain head it saw, and any difference, or any worker failure, sends the
+pass back to the coordinator. How and why: docs/audit.md ("casereview audit verify").
 """
 
 from __future__ import annotations
@@ -136,6 +119,8 @@ class Workers:
         if self.failed:
             return None
         ordered = [self.results[number] for number in range(len(self.started))]
+        # Where the snapshot could not be shared (SQLite), a worker that saw another
+        # chain head read another log (every write moves the head): its work is void.
         if any(head != self.head for head, *_ in ordered):
             return None
         passes = [done for _, done, _, _ in ordered]

@@ -1,33 +1,11 @@
 """Applying many case scripts at once: historical imports and national-scale test data.
 
-A *case script* is what a person would type, case by case: open a case (reference,
-awareness date, opening fields) and then fire its triggers in order, each with its date,
-fields, rationale and the person it is recorded on behalf of. `apply_scripts` applies
-scripts with the same domain code as the one-event-at-a-time write path in
-`services.cases` — the same opening checks, `engine.decide` for every step (roles,
-fields, guards, the compiled machine), the same event record, `replay` and
-`clocks.derive` for the projections, and the store's own sealing — so every event,
-case row and clock row is exactly what `open_case` and `advance` would have written in
-the same order with the same clock, and `audit verify` accepts the result.
-
-What differs is only how the work is grouped. `services.cases` opens one write
-transaction per event and rebuilds the case from the database each time. Here one
-transaction covers a *batch* of cases: the chain head (seq, hash) is read once and kept
-in memory, each case's state is carried forward event by event (`replay.apply_event`,
-the step `replay` folds), users are looked up once per batch, clocks are derived once
-per case (the write path re-derives them after every event and keeps the last), and the
-batch goes to the store packed (`store.bulk_writes`), its events appended in one
-statement through the store's one append path. The batches share one connection, so
-SQLite's page cache (the hot part of the indexes) outlives each commit. Where the
-store says it pays (SQLite), an import of two batches or more is written by a second
-process, which writes one batch while this one prepares the next (`_pipelined`).
-A refusal anywhere in a batch rolls that whole batch back and names the case and step;
-earlier batches stay committed, so a failed import can be resumed from the first case
-not recorded.
-
-Each case's events are contiguous in the log (case after case), whereas a live
-database interleaves cases as their events happen; nothing in casereview depends on
-the order beyond the chain itself.
+A *case script* is what a person would type: open a case, then fire its triggers.
+`apply_scripts` runs the same domain code as `services.cases` (opening checks,
+`engine.decide`, `replay`, `clocks.derive`, the store's one append path), so every row
+is what `open_case` and `advance` would have written. Only the grouping differs: one
+transaction per batch, the chain head in memory, and on SQLite a writer process; a
+refusal rolls back its batch only. See docs/performance.md ("The data").
 """
 
 from __future__ import annotations
@@ -217,6 +195,8 @@ def _serial(
     ctx: ServiceContext, db: Database, run: _Run, batches: Iterable[list[CaseScript]]
 ) -> None:
     """Each batch prepared and written in its own transaction, one after the other."""
+    # One connection for every batch, so SQLite's page cache (the hot part of the
+    # indexes) outlives each commit.
     with bulk_writes.import_session(db, write=True) as session:
         for batch in batches:
             with session.batch() as conn:
@@ -564,6 +544,8 @@ class _BatchWriter:
         if state.problems:  # cannot happen after engine.decide; never store a bad replay
             seq, problem = state.problems[0]
             raise Refused(f"event {seq} does not replay: {problem}")
+        # Once per case: the write path derives the clocks after every event and keeps
+        # the last, which is this.
         derived = clocks.derive(workflow.rules, state.facts, self.ctx.calendar)
         case_id = self.next_id
         self.next_id += 1

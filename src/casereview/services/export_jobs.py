@@ -1,29 +1,11 @@
 """`log export`'s event lines laid out by worker processes, for large logs.
 
-An event's line in a CSV or JSON decision log depends only on that event and the
-events of its own case before it (the clock columns are the case's clocks). So the
-cases are dealt out to workers by id (`case_id % workers`), each worker replays its
-cases' events in seq order and lays out their lines, and the coordinating process
-merges the workers' streams by seq and writes them: the same bytes, in the same
-order, as one process would write (tests hold the two to agreement).
-
-Why dealt out by remainder rather than cut into runs of ids as `audit verify` does:
-the export is written in seq order, and a run of cases opened together occupies a
-run of seqs, so one worker would have everything the file needs first while the others
-waited, blocked on a full pipe. Dealt out, every worker has about its share of every
-stretch of the log.
-
-What keeps the file the same as one process's:
-
-* **The same rows.** Every worker reads case events up to the head the coordinator
-  pinned. The log is append-only, so those rows are the same whenever each worker
-  starts reading.
-* **Nothing partial.** A worker that raises, crashes or is killed ends the export
-  with an error; an export to a file writes a temporary file that is moved into place
-  only when the export succeeds.
-
-The Markdown export groups events by case and holds them all until the end, and an
-export of one case is short: both stay in one process.
+A CSV or JSON event line depends only on its own case's earlier events, so the cases are
+dealt out to workers by id (`case_id % workers`), each worker replays its cases and lays
+out their lines, and the coordinating process merges the lines by `seq` and writes them:
+the same bytes as one process would write. A worker that stops ends the export with an
+error. Markdown and one-case exports stay in one process. How and why: docs/exports.md
+("Several processes on a large log").
 """
 
 from __future__ import annotations
@@ -80,6 +62,10 @@ def start(
 
     lay_out = event_text(request.format)
     setup = WorkerSetup.of(ctx)
+    # Dealt out by remainder, not cut into runs of ids as `audit verify`'s cases are: the
+    # file is written in seq order, and a run of cases opened together fills a run of
+    # seqs, so one worker would hold everything the file needs next while the others
+    # waited on full pipes. Dealt out, each has about its share of every stretch.
     jobs = [ExportJob(setup, (k, workers), head_seq, request, lay_out) for k in range(workers)]
     return LineStreams(Workers(lay_out_share, jobs))
 

@@ -1,16 +1,11 @@
 """Use cases for the scrutineer: export the decision log, verify an export, export the
 open deadlines as a calendar.
 
-`export_log` reads the log in one read transaction, up to the chain head as it stood
-when the export began (events appended meanwhile are not included, and the head is
-recorded in the export), in `seq` order and in batches, and streams the records through
-one writer. `verify_export` checks a file's digest and structure and, given a database,
-regenerates the same export at the file's own chain head, filter and options and
-compares them row by row, and looks up every entry hash in the log.
-
-What the export reads (counts, the workflows involved, the streamed event rows,
-entry-hash look-ups) is `store.decision_log_source`; long csv and json exports are laid
-out by worker processes (`services.export_jobs`).
+`export_log` streams the log, up to the chain head as it stood when the export began, in
+`seq` order through one writer (long CSV and JSON exports are laid out by worker
+processes: `services.export_jobs`). `verify_export` checks a file's digest and structure
+and, given a database, compares it with the same export regenerated at the file's own
+chain head. What the export reads is `store.decision_log_source`. See docs/exports.md.
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
 """Figures for a reporting period, computed from the event log and the working-day calendar.
 
-`build_report` reads the cases and their events in one read transaction, one case at a
-time (`store.report_source`), replays each case up to the end of the period (events after
-it are ignored, so a report for a past year does not change when later events are
-recorded; notes, sign-offs and the like that change nothing a figure reads are left out,
-`domain.reporting.events`), derives its clocks, and reduces it to the rows it adds to the
-figures (`domain.reporting.case_facts`) before reading the next; `domain.reporting.tally`
-keeps those rows packed and adds up the figures. Memory therefore grows with the cases
-behind the figures, not with the log. Which triggers, states and clocks each figure
-counts comes from the `[report]` table of each case's workflow; the definitions are in
-docs/report.md.
-
-"At period end" means the last day of the period, or today if the period has not ended:
-a report for the current year says where things stand now, never where they might be.
+`build_report` reads the cases one at a time in one read transaction
+(`store.report_source`), replays each to the end of the period (less the events no figure
+needs, `domain.reporting.events`), derives its clocks, reduces it to the rows it adds to
+the figures (`domain.reporting.case_facts`) and drops it before the next, while
+`domain.reporting.tally` adds up the figures: memory grows with the cases behind the
+figures, not with the log. How figures are counted: docs/report.md.
 """
 
 from __future__ import annotations

@@ -1,20 +1,11 @@
 """Read-side queries for `due`, `timeline` and `explain`: plain SQL over the projections,
 and one case's rows.
 
-This module owns the SQL that these read-only commands run, through a
-`store.reading.Reader` (on SQLite, the standard library's `sqlite3`; SQLAlchemy is never
-imported here). The due-list queries read the projection tables (`cases`,
-`case_clocks`), never the event log: no replay, no workflow definition, no state machine.
-They return plain frozen records of ISO date text and numbers; whatever needs the
-working-day calendar (days left, status) is added by the service layer, which passes in
-the date limits it needs. The projection is rebuilt from the events on every write, so
-what these queries read is what a replay of the log would produce (`audit verify`
-checks that promise).
-
-The due list never reads every open clock to show a page: its counts come from one
-aggregate over the covering index `ix_case_clocks_due (state, due_on, ends_on_due,
-warn_from)` and its rows from up to three index-ordered queries with a LIMIT (dated
-running clocks, undated ones, paused ones, in that order).
+Run through a `store.reading.Reader` (no SQLAlchemy on SQLite). The due list reads only
+the projection tables, never the event log: one aggregate over the covering index
+`ix_case_clocks_due` for its counts, index-ordered pages with a LIMIT for its rows.
+Whatever needs the working-day calendar is the service layer's, which passes in the date
+limits. The projection is what a replay of the log produces (`audit verify` checks it).
 """
 
 from __future__ import annotations

@@ -1,23 +1,11 @@
 """Where SQLite and PostgreSQL differ at run time: every statement, setting and driver
 call that only one of the two has, side by side.
 
-- Writers: SQLite begins every write transaction `IMMEDIATE` (`configure`,
-  `for_writing`); PostgreSQL locks the chain head row (`lock_head`, `FOR UPDATE`) and
-  serialises migrations with an advisory lock.
-- Snapshots: SQLite's read transaction holds one under WAL; PostgreSQL needs REPEATABLE
-  READ (`hold_snapshot`) and can hand its snapshot to another process
-  (`export_snapshot`, `SET TRANSACTION SNAPSHOT`).
-- Streaming: SQLite's cursor is lazy; PostgreSQL needs a server-side (named) cursor, or
-  psycopg gathers every row client-side (`stream_dicts`, `stream_tuples`,
-  `stream_statement`).
-- Drivers: placeholders (`?` or `%s`, `insert_rows`), import settings
-  (`prepare_import`), lock waits of worker processes (`bound_waits`), the catalogue the
-  append-only triggers are found in (`missing_protection`), and whether a bulk import
-  writes from a second process (`pipelined_imports`).
-
-The schema's own differences (column types, trigger bodies, roles) are DDL in
-`store.migrations`, which never changes once shipped; SQLite's driver-only read path
-for commands that only read is `store.reading`.
+Writers' locks (`for_writing`, `lock_head`), read snapshots and sharing them with workers
+(`hold_snapshot`, `export_snapshot`), streaming cursors (`stream_dicts`, `stream_tuples`,
+`stream_statement`), placeholders and bulk inserts (`insert_rows`), import settings, lock
+waits of workers, the append-only protection's catalogue, and whether an import writes
+from a second process. The schema's own differences are DDL in `store.migrations`.
 """
 
 from __future__ import annotations

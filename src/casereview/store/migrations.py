@@ -202,8 +202,7 @@ def _0003_due_covering_index(conn: Connection) -> None:
     The dashboard's summary counts every open clock by status (overdue, in its warning
     window, due within five working days, paused) and shows the soonest page of them.
     With `ends_on_due` and `warn_from` in the index beside `(state, due_on)`, those
-    counts read only the index; before, each of the ~68,000 open clocks of a national
-    installation was looked up in the table.
+    counts read only the index; before, every open clock was looked up in the table.
     """
     from sqlalchemy import text
 
@@ -229,7 +228,7 @@ def _0004_entry_hash_not_unique(conn: Connection) -> None:
     hash distinct (each one covers its predecessor and the event's own seq), so the
     index bought no integrity. It cost a great deal: every event inserted one random
     key into it, touching a different page each time, which halved the speed of a
-    national-scale import (2.5 million events: 16,000 → 32,000 events a second).
+    national-scale import (docs/performance-history.md has the figures).
 
     PostgreSQL drops the constraint. SQLite cannot drop an index made by a column
     constraint, so the table is rebuilt with the same columns and the same bytes in

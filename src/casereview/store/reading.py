@@ -1,18 +1,11 @@
 """Read-only snapshots through the database driver alone, for commands that only read.
 
-`due`, `case show`, `timeline` and `explain` read a few rows and print them. Importing
-SQLAlchemy costs more than all their work at any scale, so on SQLite they read through
-the standard library's `sqlite3` instead: the same file checks and pragmas as
-`store.database` (the storage rules in docs/storage.md), a deferred `BEGIN` so every
-query sees one snapshot while writers carry on under WAL, always rolled back. On
-PostgreSQL (a shared installation, where start-up matters less than the server round
-trips) the snapshot is a SQLAlchemy connection from `Database.reading()`.
-
-Queries are plain SQL text with `:name` parameters, which both `sqlite3` and
-SQLAlchemy's `text()` accept; rows come back as dicts keyed by column name.
-
-A database whose schema is behind this version of casereview is opened once through
-`Database.open`, which applies the pending migrations, before it is read.
+`due`, `case show`, `timeline` and `explain` read a few rows, so on SQLite they read
+through the standard library's `sqlite3` rather than SQLAlchemy, with the same file checks
+and pragmas as `store.database` and a deferred `BEGIN` snapshot, always rolled back; on
+PostgreSQL the snapshot is a SQLAlchemy connection from `Database.reading()`. A database
+whose schema is behind is first opened through `Database.open`, which migrates it. See
+docs/storage.md ("SQLite rules, and why").
 """
 
 from __future__ import annotations
@@ -40,7 +33,9 @@ MIGRATION_NAMES = (
 
 
 class Reader(Protocol):
-    """One read-only snapshot of the database."""
+    """One read-only snapshot of the database. Queries are plain SQL text with `:name`
+    parameters, which both `sqlite3` and SQLAlchemy's `text()` accept; rows come back as
+    dicts keyed by column name."""
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every row of the query."""

@@ -35,7 +35,7 @@ def progress(label: str, unit: str = "events") -> Iterator[Callable[[int], None]
     if not sys.stderr.isatty():
         yield lambda _n: None
         return
-    # Imported here: rich.progress (with rich.live) costs a few ms that every command
+    # Imported here: rich.progress (with rich.live) has an import cost that every command
     # showing a clock status would otherwise pay without ever drawing a bar.
     from rich.progress import BarColumn, Progress, TextColumn
 

@@ -1,15 +1,11 @@
 """What one case contributes to the annual report. Pure.
 
-`CaseHistory` is one case replayed to the end of the period, with its clocks derived and
-the `ReportPlan` of its workflow: which triggers, states, clocks and fields the figures
-count, read from the workflow's `[report]` table (no id of any workflow is written
-here). `case_rows` reduces a case to the detail rows it adds to each base list (`BASES`:
-the cases behind a figure before any "of which" filter), and `timeline_entry` to its line
-on the timeline, so that the case's events can be dropped before the next case is read.
-Every row here is exactly the one the figure lists for this case in the detail; the
-figure definitions are in docs/report.md and the figures themselves in `tally`.
-
-"At period end" (`as_at`) is the last day of the period, or today if that is sooner.
+`CaseHistory` is one case replayed to the end of the period with its clocks derived, and
+the `ReportPlan` its workflow's `[report]` table gives. `case_rows` reduces it to the rows
+it adds to each base list (`BASES`: the cases behind a figure before any "of which"
+filter), exactly the rows the detail lists for it, and `timeline_entry` to its timeline
+line, so its events can be dropped before the next case is read. "At period end"
+(`as_at`) is the period's last day, or today if sooner. Definitions: docs/report.md.
 """
 
 from __future__ import annotations

@@ -1,30 +1,11 @@
 """Which of a case's events the annual report must replay.
 
-Most of the log is notes, sign-offs and progress updates: events that leave the case
-where it is and set no case field. Replaying them would be most of the report's work
-and changes nothing it reads, so `ReplayedEvents.needed` leaves them out before replay. What
-replay does with an event is asked of replay's own rules (`replay.ReplayRules`), not
-restated here.
-
-Why an event may be left out (an "inert" event) — not the first of the case, and:
-
-- its trigger is one replay keeps the state for (`ReplayRules.staying`: no `to`) and is
-  not `open` (which replay treats apart);
-- replay keeps none of its fields (`ReplayRules.fields_kept`), so the fields after it
-  are the fields before it, and the `changed` set clocks look at is empty;
-- no clock starts or stops on it, and the workflow's `[report]` table does not name it.
-
-Its fact then repeats the previous one's state and fields under a trigger nothing looks
-for. Removing it leaves every figure as it was: the first event, the state at the end,
-the fields at the end, the closing event, the hold spells (pairs of states), and every
-event a figure counts are the same; and `clocks.step` on it changes no clock, because a
-clock is only paused or resumed when the state it is in disagrees with its pause states,
-which the previous step, in the same state, has already settled. Replay's other output
-(version, approvals, problems) is not read by the report.
-
-The cut at the period end is made first, exactly as `replay(until=…)` makes it (at the
-first event dated after the end, whatever follows), so leaving events out never lets a
-later event in.
+An event that keeps its case's state, sets no case field, and whose trigger no clock and
+no `[report]` table names (an "inert" event: most notes, sign-offs and progress updates)
+changes no figure, so `ReplayedEvents.needed` leaves it out before replay, after making
+the cut at the period end exactly as `replay(until=...)` does. Why no figure changes:
+docs/report.md ("Events the report does not replay"). What replay does with an event is
+asked of replay's own rules (`replay.ReplayRules`), not restated here.
 """
 
 from __future__ import annotations
@@ -44,6 +25,10 @@ class ReplayedEvents:
     """For one workflow definition: the events of a case the report must replay."""
 
     def __init__(self, definition: WorkflowDefinition, rules: Sequence[ClockRule]) -> None:
+        # Inert: a trigger replay keeps the state for (`staying`: no `to`) other than
+        # `open`, on which no clock starts or stops and which the `[report]` table does not
+        # name. An event of it is left out only if replay keeps none of its fields either
+        # (`_sets_case_field`), and never the case's first event.
         on_clocks = {t for rule in rules for t in (*rule.start_on, *rule.stop_on)}
         self._replay = replay = rules_of(definition)
         counted = definition.report.triggers if definition.report is not None else frozenset()
@@ -67,6 +52,8 @@ class ReplayedEvents:
         """`events` up to the first one dated after `until`, less the inert ones."""
         kept: list[Mapping[str, Any]] = []
         for index, row in enumerate(events):
+            # The cut comes first and is replay's own (at the first event dated after the
+            # end, whatever follows), so leaving events out never lets a later one in.
             if dt.date.fromisoformat(str(row["occurred_on"])) > until:
                 break
             if (

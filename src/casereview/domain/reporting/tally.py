@@ -1,16 +1,11 @@
 """The report's figures, added up one case at a time in bounded memory.
 
-`Tally.add` takes one case's detail rows and timeline entry (from `case_facts`) and
-keeps them packed as `marshal` bytes (far smaller than the Python objects), counting
-each figure as it goes. `Tally.report` sorts the cases by (opened on, reference), which
-is the order every figure lists them in, and returns a `Report` whose figures and
-timeline unpack the cases behind them only when a writer iterates them (the detail, the
-HTML timeline), so memory grows with the rows behind the figures, not with the log.
-
-The figures, their labels and their "of which" filters are defined here (`FIGURES`),
-over the base lists of `case_facts.BASES`; the definitions are in docs/report.md. A
-figure is "not applicable" when the workflows of the cases read (`Tally.measures`)
-include none whose report table gives what its base list needs.
+`Tally.add` keeps one case's detail rows and timeline entry (from `case_facts`) packed and
+counts each figure as it goes; `Tally.report` returns a `Report` whose figures and
+timeline unpack their cases, in (opened on, reference) order, only when a writer iterates
+them. The figures, their labels and "of which" filters are defined here (`FIGURES`, over
+`case_facts.BASES`; definitions in docs/report.md). A figure is "not applicable" when no
+workflow of the cases read (`Tally.measures`) gives what its base list needs.
 """
 
 from __future__ import annotations
@@ -250,6 +245,9 @@ class Tally:
         self.period = period
         self.quarters = quarters(period)
         self._keys: list[str] = []  # sort key per stored case, dropped by `report`
+        # Rows and timeline entries are kept as marshal bytes, far smaller than the Python
+        # objects, and unpacked only when a writer iterates the figures behind them: so
+        # memory grows with the rows behind the figures, not with the log.
         self._rows: list[bytes | None] = []  # marshal((ref, pseudonym, ((base, cells), …)))
         self._lines: list[bytes | None] = []  # marshal(packed timeline entry)
         self._by_base = [array("I") for _ in BASES]  # stored cases with rows in each base

@@ -1,18 +1,10 @@
 """Workflow definitions: the process a case follows, as data.
 
-- `model`: the definition's shape (pydantic, frozen) and the accessors the engine uses.
-- `moves`: where each trigger may fire and where it leads (the definition holds it).
-- `loader`: file → validated definition, every problem as a readable line.
-- `references`: cross-reference checks between the tables of one definition.
-- `lint`: domain checks on the process graph and the clocks.
-- `machine`: a `transitions` machine that cross-checks the moves (imported on demand).
-- `diagram`: Mermaid text.
-
-The names below are imported on first use (PEP 562), not with the package: a command
-that takes its definitions from the cache never imports the loader (TOML, validation
-errors), which `from casereview.domain.workflow import …` here would otherwise pull in. The
-model imports pydantic; keep this package off the CLI's start-up path (import it inside
-command functions).
+`model` (the definition's shape and the engine's accessors), `moves` (where each trigger
+may fire), `loader` (file to validated definition, every problem as a line), `references`
+(checks between tables), `lint` (checks on the process graph and the clocks), `machine`
+(a `transitions` cross-check, imported on demand) and `diagram` (Mermaid text). Keep this
+package off the CLI's start-up path: import it inside command functions.
 """
 
 from importlib import import_module
@@ -51,6 +43,9 @@ if TYPE_CHECKING:
     )
 
 
+# The names are imported on first use (PEP 562), not with the package: a command that
+# takes its definitions from the cache never imports the loader (TOML, validation
+# errors), which importing them here would pull in.
 def __getattr__(name: str) -> Any:
     if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

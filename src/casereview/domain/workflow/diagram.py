@@ -1,16 +1,9 @@
 """A definition as Mermaid `stateDiagram-v2` text (renders on GitHub, in docs, in mermaid.live).
 
-Only a small, fixed subset of the grammar is emitted, one statement per line, so the
-output is easy to check and to diff:
-
-    stateDiagram-v2
-        state "Label" as state_id
-        [*] --> initial_state
-        source --> dest : trigger_id
-        terminal_state --> [*]
-
-Every trigger appears once per state it can fire from (`*` expanded), including
-self-loops for triggers that leave the case where it is.
+Only a small, fixed subset of the grammar is emitted (state labels, the initial and
+terminal arrows, one `source --> dest : trigger` line per state a trigger can fire from,
+`*` expanded and self-loops included), one statement per line, so the output is easy to
+check and to diff. An example: docs/workflows.md ("Commands").
 """
 
 from __future__ import annotations

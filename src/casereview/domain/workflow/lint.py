@@ -1,17 +1,11 @@
 """Domain checks on a valid definition: can every case actually get through the process?
 
-Validation (`loader`, `references`) proves the file is well-formed and that every id it
-uses exists. Lint judges the process those ids describe, on the graph of states and
-triggers: every state can be reached, every open state has a way out, no trigger leads
-into a place from which the case can never finish, every clock can start, can stop, and
-is not left running when a case closes, every approval round can be signed, and a
-report figure counted by a clock's stop names a trigger that stops it. Guards are not
-evaluated (the graph says what *could* happen).
-
-Pure: a definition in, findings out. Reading files and the installed workflows, and
-reporting validation problems before these checks (which need a valid definition), is
-`casereview.services.workflows`. Every finding is one line naming the state, trigger,
-clock or round concerned; `lint_report` puts the file in front.
+Validation (`loader`, `references`) proves the file well-formed and every id it uses
+declared; lint judges the process those ids describe, on the graph of states and triggers
+(guards are not evaluated: the graph says what *could* happen). The checks are listed in
+docs/workflows.md ("Validation and lint"). Pure: a definition in, findings out, each one
+line naming the state, trigger, clock or round (`lint_report` puts the file in front);
+reading files and the installed workflows is `casereview.services.workflows`.
 """
 
 from __future__ import annotations

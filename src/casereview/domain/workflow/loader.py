@@ -1,14 +1,11 @@
 """Reading a workflow file: bytes → TOML → validated `WorkflowDefinition`, or every problem.
 
-This module owns turning a file into a definition and turning every way that can fail
-into lines a person can act on: a TOML syntax error gives its line and column, a schema
-error names the table, the id and the key and says what is allowed (pydantic's own text
-never reaches the user), and cross-reference problems come from `references`. All
-problems of a file are collected before `InvalidWorkflow(message, problems)` is raised;
-each problem line starts with the file's name.
-
-The content hash is the sha256 of the file's exact bytes, so any edit, even to a
-comment, gives a new identity (cases pin id + version + hash).
+Every way that can fail becomes a line a person can act on, starting with the file's
+name: a TOML syntax error gives its line and column, a schema error names the table, the
+id and the key and says what is allowed (pydantic's own text never reaches the user), and
+cross-reference problems come from `references`. All of a file's problems are collected
+before `InvalidWorkflow(message, problems)` is raised. The content hash is the sha256 of
+the file's exact bytes (docs/workflows.md, "Identity and versions").
 """
 
 from __future__ import annotations

@@ -1,17 +1,11 @@
 """The shape of a workflow definition: immutable pydantic models, one per TOML table.
 
-This module owns what a definition *is*: which keys exist, their types and defaults, the
-rules a single table can check on its own (a choice field lists its choices, a clock anchor
-names exactly one thing), and the read-only accessors the engine uses to ask questions of a
-loaded definition (`trigger(id)`, `triggers_from(state)`, `clocks_started_by(trigger)`,
-`key`, ...). It does not read files (`loader`), resolve references between tables
-(`references`), decide where a trigger may fire (`moves`, whose table the definition
-holds) or judge the process as a whole (`lint`).
-
-Every model forbids unknown keys and is frozen; collections are tuples and read-only
-mappings, so a definition that the engine pinned cannot change under it. Scalars are strict
-(TOML has real integers, booleans and strings, so `version = "1"` is a mistake to report,
-not a value to coerce).
+What a definition *is*: its keys, their types and defaults, the rules one table can check
+alone, and the read-only accessors the engine asks (`trigger(id)`, `triggers_from(state)`,
+`clocks_started_by(trigger)`, `key`, ...). Unknown keys are refused, scalars are strict
+(`version = "1"` is a mistake to report, not a value to coerce), and everything is frozen
+(tuples, read-only mappings), so a definition the engine pinned cannot change under it.
+Reading files is `loader`'s; checking tables against each other is `references`'.
 """
 
 from __future__ import annotations
@@ -111,7 +105,8 @@ def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
 
 class _Model(BaseModel):
     # defer_build: the validators are built on first validation, not on import, so a
-    # process that takes every definition from `workflow.cache` never builds them.
+    # process that takes every definition from the disk cache (`infra.workflows.cache`)
+    # never builds them.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
@@ -592,8 +587,8 @@ class WorkflowDefinition(_Model):
     def _ix(self) -> _Index:
         # Reading a private attribute as `self._index` goes through pydantic's
         # `BaseModel.__getattr__`, which probes the `ModelPrivateAttr` for `__get__` (an
-        # AttributeError raised and caught): about 2 µs a read, against 0.1 µs for the
-        # dict pydantic keeps private attributes in. The engine, replay and the exports
+        # AttributeError raised and caught): many times slower than reading the dict
+        # pydantic keeps private attributes in. The engine, replay and the exports
         # ask the definition several questions per event, so the accessors read the dict.
         index: _Index = self.__pydantic_private__["_index"]  # type: ignore[index]
         return index

@@ -1,14 +1,11 @@
 """Cross-reference validation: every id a definition uses is declared, once, and fits.
 
-The pydantic models check each table on its own; this module checks the tables against
-each other: a trigger's states, roles and fields exist, a guard tests a real case field
-with a value that field can hold, an approval round names real agencies, a clock's anchor
-is a date, every id the `[report]` table names exists. It works on `Parts` rather than on
-a whole `WorkflowDefinition` so that the loader can run it even when some tables failed
-their own validation, and report every problem in one pass instead of one layer at a time.
-
-Messages name the table and id ("trigger 'notify': ...") and say what is allowed; the
-loader adds the file name in front.
+The models check each table alone; this module checks the tables against each other (a
+trigger's states, roles and fields exist, a guard's value fits its field, a round names
+real agencies, a clock's anchor is a date, every id of the `[report]` table exists). It
+works on `Parts`, not a whole `WorkflowDefinition`, so the loader reports every problem in
+one pass even when some tables failed their own validation. Messages name the table and id
+("trigger 'notify': ...") and say what is allowed; the loader adds the file name in front.
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
 """The decision log as CSV, for people working in Excel or LibreOffice.
 
-Layout (every row parses with Python's `csv` module; the first column says what a row is):
-
-1. the header row: `row_type` and the columns in `COLUMNS`;
-2. `meta` rows: `meta,<key>,<value>` (see `ExportMeta.to_pairs`);
-3. `event` rows, one per event, in `seq` order;
-4. the last row: `digest,sha256,<64 hex digits>`.
-
-Encoding: UTF-8 with a byte-order mark (so Excel detects UTF-8 and shows "Zoë" rather
-than mojibake); rows end with CRLF (RFC 4180); cells are quoted only when they contain a
-comma, a quote or a line break. The digest is the sha256 of every byte of the file before
-the digest row, the byte-order mark included.
-
-Every cell passes the one formula rule of `formats.cells` (a cell that a spreadsheet
-could run as a formula gets a leading `'`); the JSON export keeps such text as typed.
+A header row, `meta` rows, one `event` row per event in `seq` order, and a last `digest`
+row: the sha256 of every byte before it, the byte-order mark included. UTF-8 with a
+byte-order mark, CRLF line ends, cells quoted only when they must be, and every cell
+through the one formula rule of `formats.cells`. The layout in full: docs/exports.md
+("CSV (spreadsheets)").
 """
 
 from __future__ import annotations

@@ -1,24 +1,11 @@
 """The decision log as JSON, for programs.
 
-The file is one object with three keys, written in this fixed layout:
-
-    {
-      "meta": { ...indented, keys sorted... },
-      "events": [
-        {...one event per line, canonical JSON...},
-        ...
-      ],
-      "digest": "sha256:<64 hex digits>"
-    }
-
-The digest is the sha256 of the UTF-8 bytes of the canonical JSON of
-`{"events": [...], "meta": {...}}`: keys sorted at every level, no whitespace outside
-strings, non-ASCII written as itself (not `\\u` escapes), no floats (the encoding the
-event log itself uses, `casereview.domain.chain.canonical_json`). Anyone can recompute it:
-parse the file, drop `digest`, re-encode canonically, hash.
-
-Because a canonical digest is blind to whitespace, `verify-export` also checks that the
-file is byte for byte in the layout above, so a changed space or line break is caught too.
+One object, `{"meta": ..., "events": [...], "digest": "sha256:..."}`, in a fixed layout
+(`meta` indented with sorted keys, one event per line in canonical form). The digest is
+the sha256 of the canonical JSON of `{"events": [...], "meta": {...}}`, the encoding the
+event log itself uses (`casereview.domain.chain.canonical_json`), so anyone can recompute
+it; `verify-export` also checks the layout byte for byte, which a canonical digest cannot
+see. The layout and the digest in full: docs/exports.md ("JSON (programs)").
 """
 
 from __future__ import annotations
@@ -39,7 +26,7 @@ from casereview.formats.decision_log.document import (
 )
 from casereview.formats.decision_log.records import DecisionRecord, ExportMeta, FieldValue
 
-# Exactly `audit.canonical_json`'s encoding without its type walk: the records are built
+# Exactly `chain.canonical_json`'s encoding without its type walk: the records are built
 # from values the log already encoded canonically, and this runs once per event. One
 # encoder, built once (`json.dumps` builds one per call).
 _CANONICAL = json.JSONEncoder(

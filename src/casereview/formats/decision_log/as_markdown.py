@@ -1,17 +1,11 @@
 """The decision log as Markdown: an appendix for a committee paper.
 
-Layout: a hidden first line carrying the metadata as JSON (an HTML comment, which
-renderers and pandoc leave out), a title and a table describing the export, then a
-`##` heading per case (by reference) and a `###` heading per event (in `seq` order)
-with a short list: state change, who recorded it and in which role, on whose behalf,
-rationale, fields, clocks, entry hash. The last line gives the digest: the sha256 of
-every byte above that line.
-
-Text people typed (rationale, notes, pseudonyms) is escaped so it can never become a
-heading, a list, a link, a table or HTML; blank lines inside it are dropped and line
-breaks become hard breaks. Markdown is for reading: the JSON and CSV exports keep text
-exactly as typed. Cases are grouped, so the writer holds the records until the end:
-suited to the size of a committee paper, not to a whole large log (use CSV or JSON).
+A hidden first line with the metadata as JSON, a title and a table describing the export,
+a `##` heading per case and a `###` heading per event, and a last line giving the digest
+(the sha256 of every byte above it). Typed text is escaped so it can never become
+Markdown structure or HTML. Cases are grouped, so the writer holds the records until the
+end: suited to a committee paper, not to a whole large log. The layout in full:
+docs/exports.md ("Markdown (committee papers)").
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """Checking a decision-log file: is it intact, and does it say what the log says?
 
-Two levels, both pure (the service layer supplies the regenerated export and the
-database look-ups):
-
-1. `check_file`: the file alone. Its format is recognised from its first bytes (see
-   `formats.registry`), its digest recomputed and compared with the one it carries, its
-   structure checked (the metadata agrees with the rows it introduces; no event appears
-   twice). A digest has no key, so this proves the file has not changed *by accident or
-   by someone who did not recompute the digest*; it cannot prove who made the file.
-2. `compare`: the file against the same export regenerated from the database at the
-   file's own chain head, filter and options. Every row must be present, equal, and no
-   row may be missing: this proves the file is what the log says, as far as the log
-   itself can be trusted (see `casereview audit verify`).
+Two levels, both pure (the service layer supplies the regenerated export and the database
+look-ups): `check_file` judges the file alone (its format, its digest, its structure), and
+`compare` holds it against the same export regenerated from the database at the file's
+own chain head, filter and options, row by row. What each level proves, and what a digest
+without a key cannot: docs/exports.md ("What a verified export proves").
 """
 
 from __future__ import annotations

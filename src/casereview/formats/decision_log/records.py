@@ -1,14 +1,11 @@
 """The decision log: one record per case event, and the metadata of an export.
 
-`DecisionLogBuilder` is fed event rows in `seq` order, any mix of cases, and carries
-each open case's clocks forward one event at a time (`clocks.step`), so a log streams
-through in one pass with memory proportional to the number of open cases. For each
-event inside the date filter it returns a `DecisionRecord`: the event as logged
-(personal fields left out unless asked for), the labels a person reads, and each
-clock's position that day ("working day 13 of 15"). Which fields an event sets on its
-case is replay's rule (`replay.ReplayRules.fields_kept`); the builder keeps only those
-its clocks read. Pure: no database, no clock; definitions come from a lookup the caller
-provides.
+`DecisionLogBuilder` is fed event rows in `seq` order, any mix of cases, and steps each
+open case's clocks forward one event at a time (`clocks.step`), so a log streams through
+in one pass with memory proportional to the open cases. Each event inside the date filter
+gives a `DecisionRecord`: the event as logged (personal fields left out unless asked
+for), the labels a person reads, and each clock's position that day. Pure: definitions
+come from a lookup the caller provides.
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
 """The report as one CSV table, for spreadsheets.
 
-Every row has a `record` kind: `figure` (one per figure: its value), `quarter` (rapid
-reviews on time and late per financial quarter) and, with `--detail`, `case` (one per
-case behind a figure, with the dates that put it there). A figure (or quarter) that is
-not applicable to the workflows of the cases read has the value `n/a`. Columns after
-`pseudonym` are the union of the figures' detail columns, blank where a figure has no
-such column.
-Text typed by people (references, pseudonyms) that a spreadsheet would read as a formula
-is prefixed with an apostrophe (the one rule of `formats.cells`). The text starts with
-a UTF-8 byte-order mark and rows end with CRLF (RFC 4180).
+Every row has a `record` kind (`figure`, `quarter`, and with `--detail` `case`); the
+columns after `pseudonym` are the union of the figures' detail columns. A figure that is
+not applicable is written `n/a`. UTF-8 with a byte-order mark, CRLF line ends, and typed
+text through the one formula rule of `formats.cells`. The layout: docs/report.md
+("Formats").
 """
 
 from __future__ import annotations

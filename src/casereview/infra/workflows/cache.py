@@ -1,40 +1,11 @@
-"""A disk cache of validated workflow definitions, so a command that needs one does not
-parse the TOML, build pydantic's validators or validate the file on every run.
+"""A disk cache of validated workflow definitions, so a command need not parse the TOML,
+build pydantic's validators or validate the file on every run.
 
-Validating the installed workflow files is a noticeable part of a write command's
-start-up: building the model classes' validators, reading the TOML and validating each
-file. A definition is a pure function of the file's bytes and of the code that validates it,
-so `registry` keeps each valid definition here between processes. The model classes are
-built with `defer_build`, so a process that finds every definition here never builds a
-validator at all.
-
-What it promises:
-
-* The cache is an optimisation only. A missing, unreadable, truncated, corrupt or foreign
-  cache file, or a cache directory that cannot be written, is ignored: the file is
-  validated as if there were no cache, and nothing is raised.
-* An entry is used only for the exact bytes it was made from (the file's sha256, which is
-  also the definition's content hash) and only under the code that validated it: the key
-  holds this cache's format, Python's version, the pydantic and pydantic-core versions,
-  casereview's version, and the size and modification time (nanoseconds) of the modules
-  that decide what is valid (`model`, `loader`, `references`) and of this one. Editing
-  any of them, or upgrading either library, is a miss. The entry's payload carries its
-  own sha256, checked before it is read, so a file damaged on disk is a miss, not a
-  wrong definition.
-* Only definitions with no problems at all are stored; an invalid file is validated
-  (and its problems reported) on every run.
-* The payload is a pickle read by an unpickler that can build only this package's model
-  classes and two helpers of this module, nothing else: a damaged or foreign file cannot
-  make it import or call anything. The cache directory is trusted as the user's own, like
-  the holiday cache: whoever can write to it can already change what this account runs.
-  Even so, only entries owned by this account and writable by no other are read
-  (`cache_files.trusted`), so a cache folder shared between accounts cannot carry one
-  account's definitions to another.
-* Files are written whole (a temporary file renamed into place), so a reader never sees
-  half an entry. Entries not rewritten for 30 days are removed when another is written.
-
-The directory is the holiday cache's (`$CASEREVIEW_CACHE_DIR`, else the user cache
-directory); setting `CASEREVIEW_CACHE_DIR` to an empty string turns both caches off.
+An optimisation only: any missing, damaged, foreign or untrusted entry, or an unwritable
+folder, means the file is validated as if there were no cache. An entry is used only for
+the exact bytes it was made from and under the code that validated them (`code_key`), and
+only definitions without problems are stored. The promises in full: docs/workflows.md
+("The disk cache").
 """
 
 from __future__ import annotations
@@ -133,7 +104,8 @@ _ALLOWED_HELPERS = {"_mapping": _mapping, "_definition": _definition}
 
 
 class _Unpickler(pickle.Unpickler):
-    """Finds only the model classes and this module's two helpers."""
+    """Finds only the model classes and this module's two helpers, so a damaged or
+    foreign entry cannot make it import or call anything else."""
 
     def find_class(self, module_name: str, name: str) -> Any:
         if module_name == __name__ and name in _ALLOWED_HELPERS:
@@ -164,6 +136,8 @@ def load(content_hash: str, source: str | None) -> model.WorkflowDefinition | No
         raw = path.read_bytes()
         header_line, payload = raw.split(b"\n", 1)
         header = json.loads(header_line)
+        # The payload's own sha256 is checked before it is unpickled: an entry damaged on
+        # disk is a miss, never a wrong definition.
         if (
             not isinstance(header, dict)
             or header.get("key") != key

@@ -1,19 +1,10 @@
 """Installed workflows: where definitions are found, and which one a case gets.
 
-Definitions come from the `workflows` directory shipped inside the package (read through
-`importlib.resources`, so it works from a wheel, an editable install or a source tree)
-and from each directory listed in `CASEREVIEW_WORKFLOWS` (separated by `os.pathsep`).
-Every `*.toml` file directly inside a directory is read.
-
-A definition's identity is id + version + sha256 of the file's bytes. The registry
-promises that one (id, version) means one content: two files claiming the same id and
-version with different bytes are refused, and a case that pinned (id, version, hash) is
-refused with `WorkflowChanged` if the file now says something else. `get` without a
-version gives the highest installed version, which is what new cases should start on.
-
-Valid definitions are kept between processes by `workflow.cache` (keyed by the file's
-bytes and the validating code), so a scan that finds every file there neither imports
-the loader nor validates anything.
+Definitions come from the package's own `workflows` directory and from each directory in
+`CASEREVIEW_WORKFLOWS`. One (id, version) means one content: two files that disagree are
+refused, and a case's pinned definition whose file changed raises `WorkflowChanged`. `get`
+without a version gives the highest installed version. Valid definitions come from
+`cache` when it has them. See docs/workflows.md ("Identity and versions").
 """
 
 from __future__ import annotations
