@@ -1,11 +1,11 @@
-"""`audit verify`'s case pass shared between worker processes, for large logs.
+"""Verification's case pass shared between worker processes, for large logs.
 
 The case ids are cut into runs of about equal size, each run goes to a worker process
 (`infra.workers`) while the coordinating process checks the chain's links, and the
 workers' findings are put back together in the order one process reports them. Workers
 read the coordinator's snapshot where the database can share it (PostgreSQL); otherwise
 each reports the chain head it saw, and any difference, or any worker failure, sends the
-pass back to the coordinator. How and why: docs/audit.md ("casereview audit verify").
+pass back to the coordinator. How and why: docs/audit.md, the section on verifying.
 """
 
 from __future__ import annotations
