@@ -3,13 +3,14 @@
 `build_report` reads the cases and their events in one read transaction, one case at a
 time (`store.report_source`), replays each case up to the end of the period (events after
 it are ignored, so a report for a past year does not change when later events are
-recorded; notes, sign-offs and the like that change nothing a figure reads are left out,
-`domain.reporting.events`), derives its clocks, and reduces it to the rows it adds to the
-figures (`domain.reporting.case_facts`) before reading the next; `domain.reporting.tally`
-keeps those rows packed and adds up the figures. Memory therefore grows with the cases
-behind the figures, not with the log. Which triggers, states and clocks each figure
-counts comes from the `[report]` table of each case's workflow; the definitions are in
-docs/report.md.
+recorded, except by a correction, undo or void, which puts the record right whenever it
+is made; a voided case is in no figure; notes, sign-offs and the like that change
+nothing a figure reads are left out, `domain.reporting.events`), derives its clocks,
+and reduces it to the rows it adds to the figures (`domain.reporting.case_facts`) before
+reading the next; `domain.reporting.tally` keeps those rows packed and adds up the
+figures. Memory therefore grows with the cases behind the figures, not with the log.
+Which triggers, states and clocks each figure counts comes from the `[report]` table of
+each case's workflow; the definitions are in docs/report.md.
 
 "At period end" means the last day of the period, or today if the period has not ended:
 a report for the current year says where things stand now, never where they might be.
@@ -77,6 +78,8 @@ def build_report(
             # less the notes and sign-offs that change nothing the figures read.
             kept = needed.needed(events, period.end)
             replayed = replay(definition, str(row["ref"]), kept, until=period.end)
+            if replayed.voided is not None:
+                continue  # opened in error: in no figure, whenever it was voided
             if not replayed.facts or cannot_count(replayed.facts, rules, terminal, period, plan):
                 continue
             case = CaseHistory(
