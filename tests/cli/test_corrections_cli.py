@@ -491,3 +491,18 @@ def test_a_log_with_corrections_undos_and_voids_exports_and_verifies(run, tmp_pa
     ok(run("scrut", "log", "export", "--format", fmt, "--output", str(path)))
     checked = run("scrut", "log", "verify-export", str(path))
     assert checked.exit_code == 0, checked.stdout + checked.stderr
+
+
+def test_case_show_as_at_a_day_before_a_correction_shows_what_was_believed_then(run):
+    ok(run("bu", "case", "open", "C-12", "--aware-on", "2026-10-02", "--on", "2026-12-03"))
+    ok(run("bu", "case", "correct", "C-12", "--field", "aware_on=2026-12-02", "--rationale", "x"))
+    then = json.loads(
+        ok(run("bu", "case", "show", "C-12", "--as-at", "2026-12-04", "--json")).stdout
+    )
+    now = json.loads(
+        ok(run("bu", "case", "show", "C-12", "--as-at", "2026-12-07", "--json")).stdout
+    )
+    assert then["fields"]["aware_on"] == "2026-10-02" and then["amended"] == 0
+    assert {c["clock_id"]: c["due_on"] for c in then["clocks"]}["notification"] == "2026-10-09"
+    assert now["fields"]["aware_on"] == "2026-12-02" and now["amended"] == 1
+    assert {c["clock_id"]: c["due_on"] for c in now["clocks"]}["notification"] == "2026-12-09"
