@@ -54,9 +54,9 @@ def db(database_url, cli, as_user):
 def run(cli, db, as_user):
     """`run(user, *args)`: the command as that user, against the test database."""
 
-    def invoke(user: str, *args: str):
+    def invoke(user: str, *args: str, env: dict[str, str] | None = None):
         as_user(user)
-        return cli(*args, "--db", db)
+        return cli(*args, "--db", db, env=env)
 
     return invoke
 
@@ -506,3 +506,200 @@ def test_case_show_as_at_a_day_before_a_correction_shows_what_was_believed_then(
     assert {c["clock_id"]: c["due_on"] for c in then["clocks"]}["notification"] == "2026-10-09"
     assert now["fields"]["aware_on"] == "2026-12-02" and now["amended"] == 1
     assert {c["clock_id"]: c["due_on"] for c in now["clocks"]}["notification"] == "2026-12-09"
+
+
+def test_the_timeline_shows_the_original_the_correction_and_the_reversed_step(run, db):
+    _to_signoff(run, "C-13")
+    ok(
+        run(
+            "bu",
+            "case",
+            "correct",
+            "C-13",
+            "--field",
+            "aware_on=2026-11-01",
+            "--rationale",
+            "Typed the 2nd for the 1st",
+        )
+    )
+    ok(run("chair", "case", "undo", "C-13", "--rationale", "Proposed on the wrong case"))
+    opened, proposed = seqs(db, "C-13", "open")[0], seqs(db, "C-13", "propose_decision")[0]
+    corrected, undone = seqs(db, "C-13", "correct")[0], seqs(db, "C-13", "undo")[0]
+    data = json.loads(ok(run("bu", "timeline", "C-13", "--json")).stdout)
+    by_seq = {e["seq"]: e for e in data["entries"] if "seq" in e}
+    opening = by_seq[opened]
+    assert opening["fields"]["aware_on"] == "2026-11-01"
+    assert opening["was"] == {"aware_on": "2026-11-02"}
+    assert opening["corrected_by"] == [corrected]
+    correction = by_seq[corrected]
+    assert (correction["kind"], correction["actor"], correction["role"]) == (
+        "amendment",
+        "bu",
+        "business_unit",
+    )
+    assert correction["rationale"] == "Typed the 2nd for the 1st"
+    assert correction["changes"][0]["text"] == (
+        f"aware_on of event {opened}: 2026-11-02 → 2026-11-01"
+    )
+    assert [c["clock"] for c in correction["clocks"]] == ["notification"]
+    assert by_seq[proposed]["reversed_by"] == undone and by_seq[proposed]["clocks"] == []
+    assert (by_seq[undone]["reverses"], by_seq[undone]["actor"]) == (proposed, "chair")
+    text = ok(run("bu", "timeline", "C-13")).stdout
+    assert f"reversed by event {undone}: it changes nothing" in text
+    assert "Correction (correct)" in text and "Typed the 2nd for the 1st" in text
+    assert f"by bu as business_unit · event {corrected}" in text
+    assert f"corrected by event {corrected}; recorded first as" in text
+
+
+def test_explain_says_a_correction_moved_the_due_date_and_by_whom(run, db):
+    ok(run("bu", "case", "open", "C-14", "--aware-on", "2026-10-02", "--on", "2026-12-03"))
+    ok(
+        run(
+            "bu",
+            "case",
+            "correct",
+            "C-14",
+            "--field",
+            "aware_on=2026-12-02",
+            "--rationale",
+            "October typed for December",
+        )
+    )
+    corrected = seqs(db, "C-14", "correct")[0]
+    data = json.loads(ok(run("bu", "explain", "C-14", "notification", "--json")).stdout)
+    assert data["due_on"] == "2026-12-09"
+    [step] = data["corrections"]
+    assert (step["seq"], step["actor"], step["role"]) == (corrected, "bu", "business_unit")
+    assert (step["due_from"], step["due_to"]) == ("2026-10-09", "2026-12-09")
+    text = ok(run("bu", "explain", "C-14", "notification")).stdout
+    assert "Due date moved from 2026-10-09 to 2026-12-09 on 2026-12-07 by a correction" in " ".join(
+        text.split()
+    )
+    assert "by bu as business_unit" in text
+
+
+def _corrected_then_notified(run) -> None:
+    ok(
+        run(
+            "bu",
+            "case",
+            "open",
+            "C-20",
+            "--aware-on",
+            "2026-10-02",
+            "--on",
+            "2026-12-03",
+            "--set",
+            "child_name=Jo",
+        )
+    )
+    ok(
+        run(
+            "bu",
+            "case",
+            "correct",
+            "C-20",
+            "--field",
+            "aware_on=2026-12-02",
+            "--field",
+            "child_name=Joe",
+            "--rationale",
+            "October typed for December",
+        )
+    )
+    ok(
+        run(
+            "bu",
+            "case",
+            "advance",
+            "C-20",
+            "notify",
+            "--on",
+            "2026-12-04",
+            "--set",
+            "sin_reference=SIN-20",
+        )
+    )
+
+
+def test_the_decision_log_marks_what_a_correction_superseded(run, db, tmp_path):
+    _corrected_then_notified(run)
+    opened, corrected = seqs(db, "C-20", "open")[0], seqs(db, "C-20", "correct")[0]
+    notified = seqs(db, "C-20", "notify")[0]
+    path = tmp_path / "log.json"
+    ok(run("scrut", "log", "export", "--format", "json", "--output", str(path)))
+    events = {e["seq"]: e for e in json.loads(path.read_text())["events"]}
+    record = events[corrected]
+    assert record["trigger"] == "correct" and record["rationale"] == "October typed for December"
+    assert record["amends"] == [
+        {
+            "event": opened,
+            "field": "aware_on",
+            "now": "2026-12-02",
+            "was": "2026-10-02",
+            "what": "field",
+        },
+        # personal: which field was corrected, not its values
+        {"event": opened, "field": "child_name", "now": None, "was": None, "what": "field"},
+    ]
+    assert record["omitted_fields"] == ["child_name"]
+    assert [(c["clock"], c["change"], c["due_on"]) for c in record["clocks"]] == [
+        ("notification", "corrected", "2026-12-09")
+    ]
+    # the original is kept as logged; what follows counts from the corrected date
+    assert events[opened]["fields"]["aware_on"] == "2026-10-02"
+    assert events[notified]["clocks"][0]["status"] == "met"
+    assert all(e["amends"] == [] for s, e in events.items() if s != corrected)
+    csv_path, md_path = tmp_path / "log.csv", tmp_path / "log.md"
+    ok(run("scrut", "log", "export", "--format", "csv", "--output", str(csv_path)))
+    ok(run("scrut", "log", "export", "--format", "md", "--output", str(md_path)))
+    assert f"event {opened} aware_on: 2026-10-02 → 2026-12-02" in csv_path.read_text("utf-8-sig")
+    assert "**Puts right:**" in md_path.read_text()
+    for exported in (path, csv_path, md_path):
+        checked = run("scrut", "log", "verify-export", str(exported))
+        assert checked.exit_code == 0, checked.stdout + checked.stderr
+
+
+def test_the_decision_log_is_the_same_from_worker_processes(run, tmp_path):
+    _corrected_then_notified(run)
+    _to_signoff(run, "C-21")
+    ok(run("chair", "case", "undo", "C-21", "--rationale", "wrong case"))
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    ok(run("scrut", "log", "export", "--format", "csv", "--jobs", "1", "--output", str(one)))
+    ok(run("scrut", "log", "export", "--format", "csv", "--jobs", "2", "--output", str(two)))
+    assert one.read_bytes() == two.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "csv", "json", "html"])
+def test_every_report_format_lists_what_was_changed_after_the_fact(run, fmt):
+    ok(run("bu", "case", "open", "C-30", "--aware-on", "2026-10-02", "--on", "2026-12-03"))
+    ok(
+        run(
+            "bu",
+            "case",
+            "correct",
+            "C-30",
+            "--field",
+            "aware_on=2026-12-02",
+            "--rationale",
+            "October typed for December",
+        )
+    )
+    ok(run("bu", "case", "open", "C-31", "--aware-on", "2026-12-01", "--on", "2026-12-01"))
+    ok(run("chair", "case", "void", "C-31", "--rationale", "a test entry"))
+    wide = {"COLUMNS": "400"}
+    result = ok(run("scrut", "report", "--year", "2026-27", "--format", fmt, "--detail", env=wide))
+    text = result.stdout
+    if fmt == "json":
+        figures = json.loads(text)["figures"]
+        assert figures["corrections.recorded"]["value"] == 2
+        rows = figures["corrections.recorded"]["cases"]
+        assert [(r["ref"], r["change"], r["by"], r["why"]) for r in rows] == [
+            ("C-31", "void", "chair", "a test entry"),
+            ("C-30", "correction", "bu", "October typed for December"),
+        ]
+        assert figures["caseload.opened"]["value"] == 1
+        return
+    flat = " ".join(text.split())
+    assert "Corrections after the fact" in flat or "corrections.recorded" in flat
+    assert "October typed for December" in flat and "a test entry" in flat

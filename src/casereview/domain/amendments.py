@@ -46,6 +46,19 @@ class Change:
         """What was corrected, as one word: the field's id, `occurred_on` or `rationale`."""
         return self.field if self.what == FIELD and self.field else self.what
 
+    def describe(self, *, hide_values: bool = False) -> str:
+        """`aware_on of event 1: 2026-10-02 → 2026-12-02`; with `hide_values` (a
+        personal field), which field was corrected but not its values."""
+        if self.what == FIELD:
+            where = f"{self.field} of event {self.event}"
+        elif self.what == OCCURRED_ON:
+            where = f"date of event {self.event}"
+        else:
+            where = f"rationale of event {self.event}"
+        if hide_values:
+            return f"{where}: corrected (personal: values left out)"
+        return f"{where}: {shown(self.was)} → {shown(self.now)}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "event": self.event,
@@ -54,6 +67,15 @@ class Change:
             "was": self.was,
             "now": self.now,
         }
+
+
+def shown(value: Any) -> str:
+    """A recorded value in a sentence: yes/no, text as it is, nothing as "(none)"."""
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def correction_fields(changes: Sequence[Change]) -> dict[str, Any]:

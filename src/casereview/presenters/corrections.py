@@ -10,30 +10,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from casereview.domain.amendments import FIELD, OCCURRED_ON, Change
+from casereview.domain.amendments import Change
 from casereview.domain.corrections import ClockShift
 from casereview.presenters.words import iso
 from casereview.services.corrections import AmendResult
 
 
-def shown(value: Any) -> str:
-    """A recorded value in a sentence: yes/no, text as it is, nothing as "(none)"."""
-    if value is None or value == "":
-        return "(none)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def change_words(change: Change) -> str:
     """`aware_on of event 1: 2026-10-02 → 2026-12-02`."""
-    if change.what == FIELD:
-        what = f"{change.field} of event {change.event}"
-    elif change.what == OCCURRED_ON:
-        what = f"date of event {change.event}"
-    else:
-        what = f"rationale of event {change.event}"
-    return f"{what}: {shown(change.was)} → {shown(change.now)}"
+    return change.describe()
 
 
 def shift_words(shift: ClockShift) -> str:
