@@ -344,6 +344,7 @@ def test_a_duplicate_case_is_voided_and_leaves_every_list_but_the_log(run, db, t
     assert [c["ref"] for c in listed] == ["C-7"]
     every = json.loads(ok(run("bu", "case", "list", "--all", "--json")).stdout)
     assert [(c["ref"], c["voided"]) for c in every] == [("C-6", True), ("C-7", False)]
+    assert "(voided)" in ok(run("bu", "case", "list", "--all")).stdout
     feed = tmp_path / "deadlines.ics"
     ok(run("bu", "calendar", "export", "--output", str(feed)))
     assert "C-6" not in feed.read_text() and "C-7" in feed.read_text()
@@ -360,6 +361,13 @@ def test_a_duplicate_case_is_voided_and_leaves_every_list_but_the_log(run, db, t
     # nothing more is recorded on it
     later = run("bu", "case", "advance", "C-6", "notify", "--set", "sin_reference=S")
     assert later.exit_code == 4 and "voided" in later.stderr
+    for who, args in (
+        ("bu", ("correct", "C-6", "--field", "aware_on=2026-11-30", "--rationale", "x")),
+        ("chair", ("undo", "C-6", "--rationale", "x")),
+        ("chair", ("void", "C-6", "--rationale", "x")),
+    ):
+        again = run(who, "case", *args)
+        assert again.exit_code == 4 and "was voided" in again.stderr
     assert seqs(db, "C-6", "void")
     verified(run)
 
@@ -703,3 +711,93 @@ def test_every_report_format_lists_what_was_changed_after_the_fact(run, fmt):
     flat = " ".join(text.split())
     assert "Corrections after the fact" in flat or "corrections.recorded" in flat
     assert "October typed for December" in flat and "a test entry" in flat
+
+
+def test_a_correction_that_would_break_a_guard_or_sign_twice_is_refused(run, db):
+    _to_signoff(run, "C-40")
+    ok(
+        run(
+            "chair",
+            "case",
+            "correct",
+            "C-40",
+            "--field",
+            "recommendation=no_lcspr",
+            "--rationale",
+            "the panel's minutes say no local review",
+        )
+    )
+    ok(run("la", "case", "advance", "C-40", "sign_off", "--on", "2026-11-21"))
+    ok(run("police", "case", "advance", "C-40", "sign_off", "--on", "2026-11-21"))
+    signed = seqs(db, "C-40", "sign_off")
+    twice = run(
+        "bu",
+        "case",
+        "correct",
+        "C-40",
+        "--event",
+        str(signed[1]),
+        "--field",
+        "agency=local_authority",
+        "--rationale",
+        "x",
+    )
+    assert twice.exit_code == 4
+    assert f"event {signed[1]} would sign Rapid review sign-off for local_authority again" in (
+        twice.stderr
+    )
+    ok(run("icb", "case", "advance", "C-40", "sign_off", "--on", "2026-11-23"))
+    ok(run("bu", "case", "advance", "C-40", "submit_rapid_review", "--on", "2026-11-24"))
+    ok(
+        run(
+            "chair",
+            "case",
+            "advance",
+            "C-40",
+            "record_other_learning",
+            "--on",
+            "2026-11-30",
+            "--set",
+            "learning_activity=event",
+            "--rationale",
+            "x",
+        )
+    )
+    guard = run(
+        "chair", "case", "correct", "C-40", "--field", "recommendation=lcspr", "--rationale", "x"
+    )
+    assert guard.exit_code == 4
+    assert "(record_other_learning) would not have been possible: recommendation must be" in (
+        guard.stderr
+    )
+    # a field the opening did not record is added to it by naming the event
+    opened = str(seqs(db, "C-40", "open")[0])
+    incident = run(
+        "bu",
+        "case",
+        "correct",
+        "C-40",
+        "--event",
+        opened,
+        "--field",
+        "incident_on=2026-11-05",
+        "--rationale",
+        "x",
+    )
+    assert incident.exit_code == 4
+    assert "incident_on 2026-11-05 would be after aware_on 2026-11-02" in incident.stderr
+    ok(
+        run(
+            "bu",
+            "case",
+            "correct",
+            "C-40",
+            "--event",
+            opened,
+            "--field",
+            "incident_on=2026-10-30",
+            "--rationale",
+            "left out at the opening",
+        )
+    )
+    verified(run)

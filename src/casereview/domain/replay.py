@@ -369,7 +369,9 @@ def _correct(case: Replayed, seq: int, change: Change) -> None:
         case.history[index] = {**step, "occurred_on": str(change.now)}
     else:
         case.rationales[change.event] = str(change.now)
-    case.corrected.setdefault(change.event, []).append(seq)
+    by = case.corrected.setdefault(change.event, [])
+    if seq not in by:
+        by.append(seq)
 
 
 def _void_fact(case: Replayed) -> None:

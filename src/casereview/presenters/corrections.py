@@ -30,7 +30,7 @@ def shift_words(shift: ClockShift) -> str:
 
 def _clock_words(due: Any, state: str | None) -> str:
     if state is None:
-        return "not started"
+        return "no clock"  # not started, or gone with a step undone or a case voided
     words = f"due {due.isoformat()}" if due is not None else "no due date"
     return words if state == "running" else f"{words} ({state})"
 
