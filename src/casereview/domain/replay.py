@@ -244,7 +244,7 @@ def _take(
     if dated_after:
         case._stopped = True
         return
-    _apply(rules, case, row)
+    _apply(rules, case, row, trigger)
 
 
 def _amending_problem(case: Replayed, seq: int, problem: str) -> None:
@@ -270,7 +270,7 @@ def _refold(rules: ReplayRules, case: Replayed) -> None:
         if until is not None and dt.date.fromisoformat(str(row["occurred_on"])) > until:
             case._stopped = True
             break
-        _apply(rules, case, row)
+        _apply(rules, case, row, str(row["trigger"]))
 
 
 def _step_at(case: Replayed, seq: int) -> int | None:
@@ -389,13 +389,12 @@ def _void_fact(case: Replayed) -> None:
     )
 
 
-def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any]) -> None:
+def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_id: str) -> None:
     """One step of the case's history applied to the case (found rules in hand)."""
     occurred_text = str(row["occurred_on"])
     occurred = dt.date.fromisoformat(occurred_text)
     seq = int(row["seq"])
     changes = fields_of(row)
-    trigger_id = str(row["trigger"])
     kept = rules.fields_kept(trigger_id, changes)
     if trigger_id == OPEN_TRIGGER:
         if case.opened_on:
