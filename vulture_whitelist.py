@@ -10,14 +10,14 @@ vulture finds is dead and is deleted. Review this list when a name's reason chan
 
 # Typer commands: registered by decorators, called by click.
 user_add, user_list  # cli/admin.py
-case_open, case_show, case_advance  # cli/cases.py
+case_open, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
 list_workflows, validate, lint, diagram  # cli/workflow.py
 standalone_mode  # cli/app.py: part of click's `main` signature, which the group overrides
 
 # Pydantic: validators and serializers run by the model machinery; fields read by name.
 model_config
 _._choices_match_type, _._dump_defaults, _._from_list, _._required_or_optional
-_._exactly_one, _._before_needs_a_date, _._dump_anchors, _._dump_outcomes
+_._exactly_one, _._before_needs_a_date, _._dump_anchors, _._dump_outcomes, _._dump_fields
 _._content_hash, _._source  # private attributes set through __pydantic_private__
 local_review, national_review, not_notified, withdrawn  # ReportDecisions: read by `named()`
 
@@ -47,4 +47,4 @@ media_type  # formats/registry.py: the media type of each export format
 
 # SQLModel tables: the schema as classes, held equal to the migrations by a test.
 User, Case, CaseClock, ChainHead, SchemaMigration
-created_seq, workflow_hash, applied_at
+created_seq, workflow_hash, applied_at, voided_seq

@@ -212,6 +212,7 @@ SHOW_KEYS = [
     "approval_rounds",
     "clocks",
     "report",
+    "corrections",
 ]
 
 
@@ -264,7 +265,10 @@ def test_show_json_has_stable_keys(cli):
         "required_at_open",
         "personal",
         "scope",
+        "not_after",
     ]
+    assert list(data["corrections"]) == ["fields", "event_dates", "rationales", "undo", "void"]
+    assert data["corrections"]["undo"] == ["chair"]
     assert list(data["approval_rounds"][0]) == [
         "id",
         "label",

@@ -325,6 +325,10 @@ FY_2025_26 = {
     "action_plans.approved": 2,
     "action_plans.closed": 1,
     "action_plans.open_at_end": 1,
+    "corrections.recorded": 0,
+    "corrections.corrections": 0,
+    "corrections.undos": 0,
+    "corrections.voids": 0,
 }
 
 

@@ -144,7 +144,8 @@ def test_the_driver_only_reader_knows_every_migration():
 @pytest.mark.sqlite_only
 def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, monkeypatch):
     """A database at 0002 with cases in it: the first `due` migrates it and answers the
-    same as before, now from the covering index."""
+    same as before, now from the covering index. (It also has 0005's column, which the
+    code that seeds it writes.)"""
     import datetime as dt
 
     from casereview.infra.now import FixedClock
@@ -154,7 +155,9 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
 
     path = tmp_path / "old.db"
     url = f"sqlite:///{path}"
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+    monkeypatch.setattr(
+        migrations, "MIGRATIONS", (*migrations.MIGRATIONS[:2], migrations.MIGRATIONS[4])
+    )
     monkeypatch.setattr("casereview.store.database.MIGRATIONS", migrations.MIGRATIONS)
     monkeypatch.setattr("casereview.store.reading.MIGRATION_NAMES", ("0001_initial",))
     demo.seed(url, "bu", dt.date(2026, 11, 23))
@@ -253,3 +256,39 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
         assert [r[0] for r in names] == [m.name for m in migrations.MIGRATIONS]
     finally:
         upgraded.dispose()
+
+
+def test_a_populated_database_from_before_0005_gains_voided_seq_and_reads_the_same(
+    database_url,
+):
+    """0005 adds `cases.voided_seq` to a database with cases in it: every case stays
+    unvoided, `due` and `case list` answer as before, and `audit verify` passes."""
+    import datetime as dt
+
+    from casereview.infra.now import FixedClock
+    from casereview.services import audit, cases, demo, due
+    from casereview.services.context import ServiceContext
+    from tests.conftest import run_sql
+
+    today = dt.date(2026, 11, 23)
+    demo.seed(database_url, "bu", today)
+    old = ServiceContext(url=database_url, account="bu", clock=FixedClock(today))
+    before = (due.due_list(old), cases.list_cases(old))
+    old.close()
+    # The database as a casereview before 0005 left it.
+    run_sql(
+        database_url,
+        "ALTER TABLE cases DROP COLUMN voided_seq",
+        "DELETE FROM schema_migrations WHERE name = '0005_voided_cases'",
+    )
+    fresh = ServiceContext(url=database_url, account="bu", clock=FixedClock(today))
+    try:
+        assert (due.due_list(fresh), cases.list_cases(fresh)) == before
+        assert audit.verify(fresh, jobs=1).findings == []
+    finally:
+        fresh.close()
+    assert run_sql(database_url, "SELECT COUNT(*) FROM cases WHERE voided_seq IS NOT NULL") == [
+        (0,)
+    ]
+    names = run_sql(database_url, "SELECT name FROM schema_migrations ORDER BY name")
+    assert [r[0] for r in names] == [m.name for m in MIGRATIONS]

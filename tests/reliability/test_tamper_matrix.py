@@ -350,6 +350,29 @@ def append_forged(kind: str) -> Callable[[Env], None]:
     return tamper
 
 
+def append_forged_correction(rebuild: bool) -> Callable[[Env], None]:
+    """A correction with correct hashes whose `was` is not what the case recorded."""
+
+    def tamper(env: Env) -> None:
+        with Attacker(env.path) as a:
+            n = a.last_seq()
+            change = {
+                "event": a.seq_of("T-003", "open"),
+                "field": "aware_on",
+                "now": "2025-05-01",
+                "was": "1999-01-01",
+                "what": "field",
+            }
+            fields = chain.canonical_json({"changes": [change]})
+            row = {**forged_note(a, n + 1, a.hash_of(n)), "trigger": "correct", "fields": fields}
+            a.write(a.sealed(row, n + 1, a.hash_of(n)), insert=True)
+            a.move_head()
+            if rebuild:
+                a.rebuild_projections()
+
+    return tamper
+
+
 def reorder(env: Env) -> None:
     with Attacker(env.path) as a:
         k = a.seq_of("T-001", "sign_off", 0)
@@ -572,6 +595,17 @@ CLASSES: list[TamperClass] = [
         UNDETECTED,
         docs_without="a legal, fully consistent forgery is **not** detectable",
         docs_with="events after a checkpoint are not covered",
+    ),
+    *(
+        TamperClass(
+            f"append a forged correction that misstates what it corrects{how}",
+            append_forged_correction(rebuild),
+            "append a forged correction",
+            DETECTED,
+            DETECTED,
+            docs_without="detected by replay",
+        )
+        for rebuild, how in ((False, ""), (True, ", projections rebuilt"))
     ),
     TamperClass("reorder two events", reorder, "reorder or duplicate", DETECTED, DETECTED),
     TamperClass("duplicate an event", duplicate, "reorder or duplicate", DETECTED, DETECTED),

@@ -21,6 +21,7 @@ from casereview.domain.chain import canonical_json
 from casereview.formats.decision_log.as_csv import BOM, COLUMNS, CsvWriter, safe_cell
 from casereview.formats.decision_log.as_json import JsonWriter, event_line, read_json
 from casereview.formats.decision_log.records import (
+    Amend,
     ClockMoment,
     DecisionLogBuilder,
     DecisionRecord,
@@ -196,7 +197,7 @@ def base_record() -> DecisionRecord:
 TEXT_COLUMNS = [
     name
     for name in DecisionRecord._fields
-    if name not in {"seq", "fields", "omitted_fields", "clocks", "workflow"}
+    if name not in {"seq", "fields", "omitted_fields", "clocks", "workflow", "amends"}
 ]
 
 
@@ -218,6 +219,15 @@ def variants() -> Iterator[DecisionRecord]:
         moment = ClockMoment("c", text, "unchanged", "due_soon", text or None, "2025-06-09")
         yield base._replace(clocks=(moment, *base.clocks))
         yield base._replace(fields=(FieldValue(text or "id", text, text),))
+        # What a correction puts right: superseded and new values as typed.
+        yield base._replace(
+            amends=(
+                Amend(3, "field", text or "f", text, None),
+                Amend(4, "rationale", None, text, text),
+                Amend(5, "reversed", None, text, None),
+            )
+        )
+    yield base._replace(amends=(Amend(3, "field", "flag", True, False),))
 
 
 def meta(fmt: str, count: int) -> ExportMeta:
@@ -266,6 +276,7 @@ def reference_csv(records: list[DecisionRecord]) -> bytes:
                 " ".join(r.omitted_fields),
                 "\n".join(c.summary for c in r.clocks),
                 r.entry_hash,
+                "\n".join(a.text for a in r.amends),
             ]
         )
     for cells in rows:

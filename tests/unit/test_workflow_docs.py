@@ -15,6 +15,7 @@ from casereview.domain.workflow.model import (
     AnchorSetting,
     ApprovalRound,
     Clock,
+    CorrectionRules,
     FieldSpec,
     PanelAgreement,
     PanelOutcome,
@@ -67,6 +68,7 @@ def test_every_key_of_the_format_is_documented():
         ApprovalRound,
         Anchor,
         Clock,
+        CorrectionRules,
     ):
         for name, info in model.model_fields.items():
             key = info.alias or name

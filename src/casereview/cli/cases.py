@@ -1,8 +1,10 @@
-"""`casereview case open|list|show|advance`: the chair's and business unit's commands.
+"""`casereview case open|list|show|advance|correct|undo|void`: the chair's and business
+unit's commands.
 
 Each command parses its options and makes one service call; which fields and values a
 case takes is the workflow's to say (`--incident-on` and `--nature` are shorthand for
-`--set incident_on=…` and `--set nature=…`, checked like any other field).
+`--set incident_on=…` and `--set nature=…`, checked like any other field). Who may
+correct, undo and void is the workflow's `[corrections]` table.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from casereview.cli.options import DbOption, JsonOption, context
 from casereview.cli.params import parse_assignments, parse_date
 from casereview.infra.workflows import DEFAULT_WORKFLOW
 
-app = typer.Typer(no_args_is_help=True, help="Cases: open, list, show, advance.")
+app = typer.Typer(
+    no_args_is_help=True, help="Cases: open, list, show, advance; correct, undo, void."
+)
 
 
 @app.command("open")
@@ -88,10 +92,13 @@ def case_list(
     state: Annotated[str | None, typer.Option(help="Only cases in this state.")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only open cases.")] = False,
     closed_only: Annotated[bool, typer.Option("--closed", help="Only closed cases.")] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Also cases voided as opened in error.")
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List cases with their state."""
+    """List cases with their state (not those voided as opened in error, unless --all)."""
     from casereview.cli.render import cases as render
     from casereview.errors import InvalidInput
     from casereview.services import cases
@@ -99,7 +106,9 @@ def case_list(
     if open_only and closed_only:
         raise InvalidInput("--open and --closed cannot be combined")
     closed = True if closed_only else (False if open_only else None)
-    render.case_list(cases.list_cases(context(db), state=state, closed=closed), as_json)
+    render.case_list(
+        cases.list_cases(context(db), state=state, closed=closed, voided=every), as_json
+    )
 
 
 @app.command("show")
@@ -159,3 +168,110 @@ def case_advance(
         expect_state=expect_state,
     )
     render.advanced(result, as_json)
+
+
+def _field_values(items: list[str] | None) -> dict[str, str]:
+    """`--field NAME=VALUE` pairs into a dict; a field given twice is an error."""
+    from casereview.errors import InvalidInput
+
+    result: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InvalidInput(f"--field takes NAME=VALUE, got {item[:40]!r}")
+        if name in result:
+            raise InvalidInput(f"--field {name} is given twice")
+        result[name] = value
+    return result
+
+
+RationaleOption = Annotated[
+    str | None, typer.Option(help="Why: what was wrong, or why the case is voided (required).")
+]
+
+
+@app.command("correct")
+def case_correct(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            metavar="NAME=VALUE",
+            help="The right value of a recorded field (repeatable); without --event, the "
+            "latest event that recorded it is corrected.",
+        ),
+    ] = None,
+    event: Annotated[
+        int | None,
+        typer.Option(
+            "--event", metavar="SEQ", help="The event corrected (its number in the timeline)."
+        ),
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on", metavar="YYYY-MM-DD", help="The right date of --event: when it happened."
+        ),
+    ] = None,
+    event_rationale: Annotated[
+        str | None,
+        typer.Option("--event-rationale", metavar="TEXT", help="The right rationale of --event."),
+    ] = None,
+    rationale: RationaleOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Correct what was recorded: a field, an event's date or its rationale.
+
+    One new event says what was wrong, what is right, who said so and why; the case,
+    its clocks and every view are worked out again from the corrected record.
+    """
+    from casereview.cli.render import corrections as render
+    from casereview.services import corrections
+
+    result = corrections.correct(
+        context(db),
+        ref,
+        fields=_field_values(field),
+        event=event,
+        on=parse_date(on, "--on") if on else None,
+        event_rationale=event_rationale,
+        rationale=rationale,
+    )
+    render.amended(result, as_json)
+
+
+@app.command("undo")
+def case_undo(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    rationale: RationaleOption = None,
+    event: Annotated[
+        int | None,
+        typer.Option(
+            "--event", metavar="SEQ", help="Refuse unless this is the step undone (the latest)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Undo the case's latest step: a new event reverses it (it stays in the log)."""
+    from casereview.cli.render import corrections as render
+    from casereview.services import corrections
+
+    render.amended(corrections.undo(context(db), ref, rationale=rationale, event=event), as_json)
+
+
+@app.command("void")
+def case_void(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    rationale: RationaleOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Void a case opened in error: it stays in the log but leaves every list and figure."""
+    from casereview.cli.render import corrections as render
+    from casereview.services import corrections
+
+    render.amended(corrections.void(context(db), ref, rationale=rationale), as_json)

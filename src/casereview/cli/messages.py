@@ -19,6 +19,7 @@ _COMMANDS = {
     "validate_workflow": "casereview workflow validate {0}",
     "verify_log": "casereview audit verify",
     "verify_export": "casereview log verify-export {0}",
+    "void_case": "casereview case void {0} --rationale …",
 }
 """Each step's command; `{0}`, `{1}` … are the step's arguments."""
 
@@ -28,6 +29,8 @@ def spell(term: Input | Step) -> str:
     if isinstance(term, Input):
         if term.name == "field":
             return f"--set {term.key}=…"
+        if term.name == "corrected_field":
+            return "--field NAME=VALUE"
         return "--" + term.name.replace("_", "-")
     pattern = _COMMANDS.get(term.action)
     if pattern is None:

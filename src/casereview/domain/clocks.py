@@ -6,6 +6,9 @@ the word a person sees (running, due_soon, overdue, paused, met, missed) on a gi
 A pause keeps what is left of the budget and re-projects it from the day the clock
 resumes; a clock anchored on a field moves when an event changes that field. What a unit
 means is its strategy in `casereview.domain.calendar.units` (docs/calendar.md).
+
+Replay hands over the facts of a case's corrected history (corrections applied, undone
+steps left out); a voided case's last fact is its void, after which it has no clocks.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ if TYPE_CHECKING:
 
 # The pseudo-trigger of the event that opens a case (`OPEN` in the workflow format).
 OPEN_TRIGGER = "open"
+# The engine's own events that put a case's record right (`AMENDING` in the workflow
+# format reserves them): a correction, the undo of the latest step, a void.
+CORRECT_TRIGGER = "correct"
+UNDO_TRIGGER = "undo"
+VOID_TRIGGER = "void"
+AMENDING_TRIGGERS = frozenset({CORRECT_TRIGGER, UNDO_TRIGGER, VOID_TRIGGER})
 
 
 @dataclass(frozen=True)
@@ -235,6 +244,10 @@ def _step_in_place(
     """`step`, changing `clocks` itself: `derive` keeps no intermediate states, so it
     need not copy the mapping for every event."""
     trigger, to_state = facts.trigger, facts.to_state
+    if trigger == VOID_TRIGGER:
+        # A case opened in error has no deadlines: every clock goes with it.
+        clocks.clear()
+        return
     for rule in rules:
         current = clocks.get(rule.id)
         if trigger in rule.start_on:

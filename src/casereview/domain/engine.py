@@ -16,6 +16,7 @@ from typing import Any
 
 from casereview.domain.workflow.model import (
     EVENT_DATE,
+    IDENTITY_FIELDS,
     ApprovalCompleteGuard,
     ApprovalRound,
     FieldEqualsGuard,
@@ -27,10 +28,6 @@ from casereview.domain.workflow.model import (
 )
 from casereview.errors import Input, Refused
 
-# Kept in their own columns (the reference and the pseudonym identify the case); a
-# workflow may declare them as fields for documentation, but they are never given as
-# fields.
-IDENTITY_FIELDS = ("ref", "pseudonym")
 MAX_TEXT = 4000
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 YES = {"yes", "y", "true"}
@@ -170,6 +167,21 @@ def _guard_failure(
     if value not in guard.values:
         shown = ", ".join(str(v) for v in guard.values)
         return f"{guard.field} must be one of {shown} (it is {value!r})"
+    return None
+
+
+def unmet_guard(
+    definition: WorkflowDefinition,
+    trigger: Trigger,
+    fields_after: Mapping[str, Any],
+    approvals: Mapping[str, Mapping[str, int]],
+) -> str | None:
+    """Why the first of `trigger`'s guards that does not hold fails, in words (None when
+    all hold): a correction re-asks it of every step the corrected value reaches."""
+    for guard in trigger.guards:
+        failure = _guard_failure(definition, guard, fields_after, approvals)
+        if failure:
+            return failure
     return None
 
 

@@ -8,6 +8,13 @@ the projection a write stores is by construction what a replay of the log produc
 verify re-runs it and compares. Replay does not re-check roles (people's roles change
 over time; the log records the role used), but it does check that every event is a
 legal move of the workflow (its table of moves) and reports any that is not.
+
+Corrections, undos and voids (`domain.amendments`) are applied here too, so every reader
+of a case sees its record put right: replay keeps the case's history as corrected (a
+corrected step as a copy with the right values, an undone step taken out) and, after
+each correction or undo, rebuilds the case from it; the facts clocks read are those of
+the corrected history, so due dates follow corrected dates. What each amendment did is
+kept (`Replayed.amendments`, `reversed`, `corrected`) for the views that show it.
 """
 
 from __future__ import annotations
@@ -18,7 +25,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from casereview.domain.clocks import OPEN_TRIGGER, EventFacts
+from casereview.domain.amendments import FIELD, OCCURRED_ON, Change, changes_of, reversed_seq
+from casereview.domain.clocks import (
+    AMENDING_TRIGGERS,
+    CORRECT_TRIGGER,
+    OPEN_TRIGGER,
+    UNDO_TRIGGER,
+    VOID_TRIGGER,
+    EventFacts,
+)
 from casereview.domain.workflow.model import WorkflowDefinition
 
 PSEUDONYM = "pseudonym"
@@ -26,6 +41,21 @@ PSEUDONYM = "pseudonym"
 
 _NOTHING: frozenset[str] = frozenset()
 _PSEUDONYMS = frozenset({PSEUDONYM})
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A correction, undo or void as replay applied it, with the case's facts (its
+    corrected history, as clocks read it) just before and just after: the clocks it
+    moved are `clocks.derive` of each."""
+
+    seq: int
+    trigger: str  # correct | undo | void
+    occurred_on: str  # the day it was recorded
+    changes: tuple[Change, ...]  # a correction's changes
+    reverses: int | None  # the step an undo reversed
+    facts_before: tuple[EventFacts, ...]
+    facts_after: tuple[EventFacts, ...]
 
 
 @dataclass
@@ -41,12 +71,24 @@ class Replayed:
     last_seq: int = 0
     facts: list[EventFacts] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
+    history: list[Mapping[str, Any]] = field(default_factory=list)
+    """The case's steps as corrected, in order: each event row as replay applies it (a
+    corrected one as a copy with the right values), less the steps undone."""
+    amendments: list[Amendment] = field(default_factory=list)
+    reversed: dict[int, int] = field(default_factory=dict)  # step seq -> its undo's seq
+    corrected: dict[int, list[int]] = field(default_factory=dict)  # seq -> corrections' seqs
+    rationales: dict[int, str] = field(default_factory=dict)  # seq -> corrected rationale
+    voided: int | None = None  # the seq of the void, if the case was opened in error
+    voided_on: str = ""
 
     @property
     def closed(self) -> bool:
         return self._terminal
 
     _terminal: bool = False
+    _until: dt.date | None = None
+    _stopped: bool = False  # a step dated after `_until` ended the fold
+    _amending_problems: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +166,10 @@ def rules_of(definition: WorkflowDefinition) -> ReplayRules:
     return rules
 
 
-def _fields_of(row: Mapping[str, Any]) -> dict[str, Any]:
+def fields_of(row: Mapping[str, Any]) -> dict[str, Any]:
     """The event's fields, read-only: its stored text decoded, or the mapping given
-    (`audit verify` decodes each event's fields once and hands over the dict)."""
+    (`audit verify` decodes each event's fields once and hands over the dict; a
+    corrected step holds its corrected fields as a dict)."""
     value = row["fields"]
     if type(value) is dict:
         return value  # only read here, never kept or changed: no copy needed
@@ -142,14 +185,20 @@ def replay(
     events: Iterable[Mapping[str, Any]],
     *,
     until: dt.date | None = None,
+    known_by: dt.date | None = None,
 ) -> Replayed:
-    """Apply a case's events in order (optionally only those on or before `until`)."""
-    case = Replayed(ref=ref)
+    """Apply a case's events in order: its steps as corrected, up to the first dated
+    after `until` (when given); corrections, undos and voids recorded on or before
+    `known_by` (when given; every one otherwise).
+
+    Showing a case as at a past day gives both the same day (the case as it stood, and as it was
+    believed to stand, that day); the annual report cuts the steps at the period's end
+    and applies every correction known now.
+    """
+    case = Replayed(ref=ref, _until=until)
     rules = rules_of(definition)
     for row in events:
-        if until is not None and dt.date.fromisoformat(str(row["occurred_on"])) > until:
-            break
-        _apply(rules, case, row)
+        _take(rules, case, row, known_by)
     return case
 
 
@@ -159,29 +208,203 @@ def apply_event(definition: WorkflowDefinition, case: Replayed, row: Mapping[str
     `replay` is a fold of this function; the bulk importer calls it event by event so
     that the snapshot it decides each step against is the one a full replay would give.
     """
-    _apply(rules_of(definition), case, row)
+    _take(rules_of(definition), case, row, None)
 
 
-def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any]) -> None:
-    """`apply_event` with the definition's rules already found (once per case)."""
+def is_amending(trigger: str) -> bool:
+    """Whether `trigger` is one of the engine's correction, undo or void events."""
+    return trigger in AMENDING_TRIGGERS
+
+
+def _take(
+    rules: ReplayRules, case: Replayed, row: Mapping[str, Any], known_by: dt.date | None
+) -> None:
+    trigger = str(row["trigger"])
+    if trigger in AMENDING_TRIGGERS:
+        if known_by is not None and dt.date.fromisoformat(str(row["occurred_on"])) > known_by:
+            return
+        case.version += 1
+        case.last_seq = int(row["seq"])
+        _amend(rules, case, row, trigger)
+        return
+    if trigger != OPEN_TRIGGER and trigger not in rules.effects:
+        # Not a step of this workflow: a finding, and nothing else (kept across refolds).
+        _amending_problem(case, int(row["seq"]), f"unknown trigger {trigger!r}")
+        return
+    until = case._until
+    dated_after = until is not None and dt.date.fromisoformat(str(row["occurred_on"])) > until
+    if not dated_after:
+        case.version += 1
+        case.last_seq = int(row["seq"])
+    if case.voided is not None:
+        _amending_problem(case, int(row["seq"]), "recorded after the case was voided")
+    case.history.append(row)
+    if case._stopped:
+        return
+    if dated_after:
+        case._stopped = True
+        return
+    _apply(rules, case, row, trigger)
+
+
+def _amending_problem(case: Replayed, seq: int, problem: str) -> None:
+    """A problem found with an amending event (kept apart: a refold recomputes the rest)."""
+    case._amending_problems.append((seq, problem))
+    case.problems.append((seq, problem))
+
+
+def _refold(rules: ReplayRules, case: Replayed) -> None:
+    """Rebuild the case from its corrected history (after a correction or an undo)."""
+    case.state = ""
+    case.pseudonym = ""
+    case.fields = {}
+    case.approvals = {}
+    case.opened_on = ""
+    case.last_event_on = ""
+    case.facts = []
+    case.problems = list(case._amending_problems)
+    case._terminal = False
+    case._stopped = False
+    until = case._until
+    for row in case.history:
+        if until is not None and dt.date.fromisoformat(str(row["occurred_on"])) > until:
+            case._stopped = True
+            break
+        _apply(rules, case, row, str(row["trigger"]))
+
+
+def _step_at(case: Replayed, seq: int) -> int | None:
+    """Where the step numbered `seq` is in the corrected history (None: not a step)."""
+    for index, row in enumerate(case.history):
+        if int(row["seq"]) == seq:
+            return index
+    return None
+
+
+def _amend(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger: str) -> None:
+    """Apply a correction, an undo or a void, and note what it did."""
+    seq = int(row["seq"])
+    on = str(row["occurred_on"])
+    if case.voided is not None:
+        _amending_problem(case, seq, "recorded after the case was voided")
+        return
+    if row["from_state"] != case.state:
+        _amending_problem(
+            case, seq, f"recorded from {row['from_state']} but the case was in {case.state}"
+        )
+    before = tuple(case.facts)
+    changes: tuple[Change, ...] = ()
+    reverses = None
+    fields = fields_of(row)
+    if trigger == CORRECT_TRIGGER:
+        try:
+            changes = changes_of(fields)
+        except ValueError as exc:
+            _amending_problem(case, seq, str(exc))
+            return
+        for change in changes:
+            _correct(case, seq, change)
+        _refold(rules, case)
+    elif trigger == UNDO_TRIGGER:
+        try:
+            reverses = reversed_seq(fields)
+        except ValueError as exc:
+            _amending_problem(case, seq, str(exc))
+            return
+        last = case.history[-1] if case.history else None
+        if last is None or last["trigger"] == OPEN_TRIGGER or int(last["seq"]) != reverses:
+            _amending_problem(
+                case, seq, f"reverses event {reverses}, which is not the case's latest step"
+            )
+            return
+        case.history.pop()
+        case.reversed[reverses] = seq
+        _refold(rules, case)
+    else:
+        case.voided = seq
+        case.voided_on = on
+        _void_fact(case)
+    if row["to_state"] != case.state:
+        _amending_problem(
+            case, seq, f"recorded to {row['to_state']} but the case is in {case.state}"
+        )
+    case.amendments.append(
+        Amendment(seq, trigger, on, changes, reverses, before, tuple(case.facts))
+    )
+
+
+def _correct(case: Replayed, seq: int, change: Change) -> None:
+    """Put one change into the corrected history (the caller refolds)."""
+    index = _step_at(case, change.event)
+    if index is None:
+        _amending_problem(
+            case, seq, f"corrects event {change.event}, which is not a step of the case"
+        )
+        return
+    step = case.history[index]
+    if change.what == FIELD:
+        assert change.field is not None  # `changes_of` checked it
+        recorded = fields_of(step)
+        if recorded.get(change.field) != change.was:
+            _amending_problem(
+                case,
+                seq,
+                f"says {change.field} of event {change.event} was {change.was!r}, "
+                f"but it was {recorded.get(change.field)!r}",
+            )
+        case.history[index] = {**step, "fields": {**recorded, change.field: change.now}}
+    elif change.what == OCCURRED_ON:
+        if str(step["occurred_on"]) != change.was:
+            _amending_problem(
+                case,
+                seq,
+                f"says event {change.event} was dated {change.was!r}, "
+                f"but it was dated {step['occurred_on']!r}",
+            )
+        try:
+            dt.date.fromisoformat(str(change.now))
+        except ValueError:
+            _amending_problem(case, seq, f"dates event {change.event} {change.now!r}")
+            return
+        case.history[index] = {**step, "occurred_on": str(change.now)}
+    else:
+        case.rationales[change.event] = str(change.now)
+    by = case.corrected.setdefault(change.event, [])
+    if seq not in by:
+        by.append(seq)
+
+
+def _void_fact(case: Replayed) -> None:
+    """The void as the clocks read it: the end of every clock."""
+    assert case.voided is not None
+    case.facts.append(
+        EventFacts(
+            trigger=VOID_TRIGGER,
+            occurred_on=dt.date.fromisoformat(case.voided_on),
+            to_state=case.state,
+            fields_after=dict(case.fields),
+            changed=_NOTHING,
+            seq=case.voided,
+        )
+    )
+
+
+def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_id: str) -> None:
+    """One step of the case's history applied to the case (found rules in hand)."""
     occurred_text = str(row["occurred_on"])
     occurred = dt.date.fromisoformat(occurred_text)
     seq = int(row["seq"])
-    changes = _fields_of(row)
-    trigger_id = str(row["trigger"])
+    changes = fields_of(row)
     kept = rules.fields_kept(trigger_id, changes)
     if trigger_id == OPEN_TRIGGER:
-        if case.version:
+        if case.opened_on:
             case.problems.append((seq, "the case is opened twice"))
         case.state = str(row["to_state"])
         case.pseudonym = pseudonym_given(changes)
         case.fields = {k: v for k, v in changes.items() if k in kept}
         case.opened_on = occurred_text
     else:
-        effect = rules.effects.get(trigger_id)
-        if effect is None:
-            case.problems.append((seq, f"unknown trigger {trigger_id!r}"))
-            return
+        effect = rules.effects[trigger_id]  # `_take` keeps unknown triggers out
         state = case.state
         if row["from_state"] != state:
             case.problems.append(
@@ -207,9 +430,7 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any]) -> None:
         if kept:
             case.fields.update({k: v for k, v in changes.items() if k in kept})
         case.state = expected_to
-    case.version += 1
     case.last_event_on = occurred_text
-    case.last_seq = seq
     case._terminal = rules.terminal.get(case.state, False)
     case.facts.append(
         EventFacts(

@@ -19,7 +19,7 @@ from casereview.domain.clocks import OPEN_TRIGGER, ClockRule
 from casereview.presenters import clocks as clock_words
 from casereview.presenters.words import amount, day, iso
 from casereview.presenters.workdays import explanation_json as calculation_json
-from casereview.services.explain import ClockExplanation
+from casereview.services.explain import ClockExplanation, CorrectedBy
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,21 @@ class MoveStep:
     anchor_on: str
     due_from: str | None
     due_to: str | None
+
+
+@dataclass(frozen=True)
+class CorrectionStep:
+    """A correction, undo or void that moved the due date or changed the clock."""
+
+    on: str
+    seq: int
+    trigger: str
+    actor: str
+    role: str | None
+    rationale: str | None
+    due_from: str | None
+    due_to: str | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,23 @@ class DueExplanation:
     earlier_runs: tuple[tuple[str, str | None], ...]  # (started on, ended on)
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
+    corrections: tuple[CorrectionStep, ...] = ()
+
+
+_AMENDED = {"correct": "a correction", "undo": "an undo", "void": "the void of the case"}
+
+
+def correction_line(step: CorrectedBy) -> str:
+    """`Due date moved from 2026-10-09 to 2026-12-09 on 2026-12-07 by a correction
+    (event 12) by bu as business_unit: “October typed for December”`."""
+    if step.due_from != step.due_to:
+        what = f"Due date moved from {iso(step.due_from) or 'none'} to {iso(step.due_to) or 'none'}"
+    else:
+        what = f"Clock {step.state_from or 'not started'} → {step.state_to or 'not started'}"
+    who = f"{step.actor} as {step.role}" if step.role else step.actor
+    why = f": “{step.rationale}”" if step.rationale else ""
+    by = _AMENDED.get(step.trigger, step.trigger)
+    return f"{what} on {step.on.isoformat()} by {by} (event {step.seq}) by {who}{why}"
 
 
 def present(facts: ClockExplanation) -> DueExplanation:
@@ -151,6 +183,20 @@ def present(facts: ClockExplanation) -> DueExplanation:
         earlier_runs=tuple((s.isoformat(), iso(e)) for s, e in facts.earlier_runs),
         notes=tuple(notes),
         warnings=calculation.warnings if calculation is not None else (),
+        corrections=tuple(
+            CorrectionStep(
+                on=c.on.isoformat(),
+                seq=c.seq,
+                trigger=c.trigger,
+                actor=c.actor,
+                role=c.role,
+                rationale=c.rationale,
+                due_from=iso(c.due_from),
+                due_to=iso(c.due_to),
+                text=correction_line(c),
+            )
+            for c in facts.corrections
+        ),
     )
 
 

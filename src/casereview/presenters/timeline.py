@@ -14,8 +14,10 @@ from typing import Any
 
 from casereview.domain.clock_status import status_word
 from casereview.presenters import clocks as clock_words
+from casereview.presenters import corrections as correction_words
 from casereview.presenters.words import amount, iso
 from casereview.services.timeline import (
+    Amended,
     CaseTimeline,
     ClockChange,
     ClockRun,
@@ -56,6 +58,37 @@ class EventEntry:
     fields: dict[str, Any]
     clocks: tuple[ClockNote, ...]
     kind: str = "event"
+    was: dict[str, Any] = field(default_factory=dict)  # corrected items: the original value
+    corrected_by: tuple[int, ...] = ()  # the corrections that changed it
+    reversed_by: int | None = None  # undone: the undo's seq
+
+
+AMENDING_LABELS = {
+    "correct": "Correction",
+    "undo": "Undo of the latest step",
+    "void": "Case voided as opened in error",
+}
+"""How the timeline names the engine's own amending events."""
+
+
+@dataclass(frozen=True)
+class AmendEntry:
+    """A correction, undo or void on the timeline: who, when, why, what, and the clocks
+    it moved."""
+
+    on: str
+    seq: int
+    trigger: str  # correct | undo | void
+    trigger_label: str
+    actor: str
+    role: str | None
+    rationale: str | None
+    changes: tuple[dict[str, Any], ...]  # `presenters.corrections.change_json` each
+    reverses: int | None
+    reversed_trigger: str | None
+    clocks: tuple[dict[str, Any], ...]  # `presenters.corrections.shift_json` each
+    text: str
+    kind: str = "amendment"
 
 
 @dataclass(frozen=True)
@@ -96,7 +129,7 @@ class Timeline:
     state_label: str
     closed: bool
     today: str
-    entries: tuple[EventEntry | DuePassed, ...]
+    entries: tuple[EventEntry | DuePassed | AmendEntry, ...]
     now: tuple[ClockNote, ...]
     bars: tuple[ChartBar, ...]
     axis_from: str
@@ -106,10 +139,12 @@ class Timeline:
 
 def present(facts: CaseTimeline) -> Timeline:
     """The timeline in sentences, dates as ISO text."""
-    entries: list[EventEntry | DuePassed] = []
+    entries: list[EventEntry | DuePassed | AmendEntry] = []
     for entry in facts.entries:
         if isinstance(entry, TimelineEvent):
             entries.append(_event(entry))
+        elif isinstance(entry, Amended):
+            entries.append(_amended(entry))
         else:
             entries.append(_passed(entry))
     return Timeline(
@@ -152,6 +187,32 @@ def _event(event: TimelineEvent) -> EventEntry:
         rationale=event.rationale,
         fields=event.fields,
         clocks=tuple(_note(c) for c in event.changes),
+        was=event.was,
+        corrected_by=event.corrected_by,
+        reversed_by=event.reversed_by,
+    )
+
+
+def _amended(entry: Amended) -> AmendEntry:
+    if entry.trigger == "undo":
+        text = f"Undid event {entry.reverses} ({entry.reversed_trigger}): it no longer counts"
+    elif entry.trigger == "void":
+        text = "Voided as opened in error: left out of every list, deadline and figure"
+    else:
+        text = "; ".join(correction_words.change_words(c) for c in entry.changes)
+    return AmendEntry(
+        on=entry.on.isoformat(),
+        seq=entry.seq,
+        trigger=entry.trigger,
+        trigger_label=AMENDING_LABELS.get(entry.trigger, entry.trigger),
+        actor=entry.actor,
+        role=entry.role,
+        rationale=entry.rationale,
+        changes=tuple(correction_words.change_json(c) for c in entry.changes),
+        reverses=entry.reverses,
+        reversed_trigger=entry.reversed_trigger,
+        clocks=tuple(correction_words.shift_json(s) for s in entry.shifts),
+        text=text,
     )
 
 

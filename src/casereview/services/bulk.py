@@ -565,6 +565,7 @@ class _BatchWriter:
                 "closed": state.closed,
                 "last_event_on": state.last_event_on,
                 "last_seq": state.last_seq,
+                "voided_seq": state.voided,
             }
         )
         for clock in derived.values():

@@ -1,7 +1,8 @@
 """One case's events replayed against its pinned workflow, with its clocks at every event.
 
 `timeline` and `explain` both start here, so what they say is exactly what the write
-path computed: `load` reads the case's events and walks `clocks.history`; `runs` splits
+path computed: `load` reads the case's events, replays them (corrections applied, undone
+steps left out) and walks `clocks.history` over the corrected history; `runs` splits
 each clock's life into runs (a clock that restarts has one per start); `standing` says
 where a clock stood against its due date on a day, in the clock's own counting unit.
 """
@@ -19,6 +20,8 @@ from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
     from casereview.domain.calendar.workdays import WorkingDayCalendar
+    from casereview.domain.corrections import ClockShift
+    from casereview.domain.replay import Replayed
     from casereview.domain.workflow.model import WorkflowDefinition
 
 
@@ -31,7 +34,14 @@ class CaseHistory:
     definition: WorkflowDefinition
     events: dict[int, dict[str, Any]]  # seq -> event row
     rules: list[clocks.ClockRule]
-    moments: list[clocks.Moment]
+    moments: list[clocks.Moment]  # the steps of the corrected history
+    replayed: Replayed  # with what each correction, undo and void did
+
+    def amendment_shifts(self, cal: WorkingDayCalendar) -> dict[int, tuple[ClockShift, ...]]:
+        """For each correction, undo and void (by seq), the clocks it moved."""
+        from casereview.domain.corrections import clock_shifts
+
+        return {a.seq: clock_shifts(self.rules, a, cal) for a in self.replayed.amendments}
 
 
 def load(ctx: ServiceContext, ref: str) -> CaseHistory:
@@ -58,6 +68,7 @@ def load(ctx: ServiceContext, ref: str) -> CaseHistory:
         events={int(e["seq"]): e for e in events},
         rules=rules,
         moments=clocks.history(rules, state.facts, ctx.calendar),
+        replayed=state,
     )
 
 

@@ -75,6 +75,8 @@ class CaseView:
     clocks: tuple[ClockView, ...]
     possible: tuple[TriggerOption, ...]
     as_at: str | None
+    voided_on: str | None = None  # the day the case was voided as opened in error
+    amended: int = 0  # corrections, undos and voids recorded on it (see its timeline)
 
 
 @dataclass(frozen=True)
@@ -305,8 +307,10 @@ def open_case(
         conn = uow.conn
         me = _person(user_rows.get_user(conn, ctx.account), ctx.account)
         role = opening_role(ctx, definition, me)
-        if projections.get_case(conn, ref) is not None:
-            raise Conflict(f"case {ref!r} already exists")
+        taken = projections.get_case(conn, ref)
+        if taken is not None:
+            raise Conflict(f"case {ref!r} already exists{_if_voided(taken)}")
+        _pseudonym_free(conn, opening.pseudonym)
         record, pseudonym = opening_event(
             ctx, definition, role, ref, opening, projections.pseudonyms_in_use(conn)
         )
@@ -334,6 +338,30 @@ def open_case(
     return show_case(ctx, ref)
 
 
+def _if_voided(row: Row) -> str:
+    """What a refusal adds about a case that holds a reference or pseudonym asked for:
+    a voided case keeps both, so the words say so rather than leave it a puzzle."""
+    if row["voided_seq"] is None:
+        return ""
+    return (
+        f" (it was voided as opened in error, event {row['voided_seq']}; its reference and "
+        "pseudonym stay taken: choose others)"
+    )
+
+
+def _pseudonym_free(conn: Connection, pseudonym: str | None) -> None:
+    """Refuse a pseudonym another case holds, naming that case."""
+    from casereview.store import projections
+
+    if pseudonym is None:
+        return
+    holder = projections.case_with_pseudonym(conn, pseudonym)
+    if holder is not None:
+        raise Conflict(
+            f"pseudonym {pseudonym!r} is already used by case {holder['ref']}{_if_voided(holder)}"
+        )
+
+
 def _store_projection(
     ctx: ServiceContext,
     conn: Connection,
@@ -356,8 +384,10 @@ def _store_projection(
             "fields": state.fields,
             "approvals": state.approvals,
             "closed": state.closed,
+            "opened_on": state.opened_on,  # a correction may move the opening's date
             "last_event_on": state.last_event_on,
             "last_seq": state.last_seq,
+            "voided_seq": state.voided,
         },
     )
     if not ok:
@@ -400,6 +430,11 @@ def advance(
             raise Conflict(
                 f"case {ref} has changed since you looked at it (version {row['version']}, "
                 f"not {expect_version}); nothing was recorded"
+            )
+        if row["voided_seq"] is not None:
+            raise Refused(
+                f"case {ref} was voided as opened in error (event {row['voided_seq']}); "
+                "nothing more is recorded on it"
             )
         definition = _definition_for(ctx, row)
         recorder = _person(user_rows.get_user(conn, ctx.account), ctx.account)
@@ -492,13 +527,13 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
             raise _no_case(ref)
         definition = _definition_for(ctx, row)
         events = views.case_events(reader, int(row["id"]))
-    state = replay(definition, ref, events, until=as_at)
-    if as_at is not None and state.version == 0:
+    state = replay(definition, ref, events, until=as_at, known_by=as_at)
+    if as_at is not None and not state.opened_on:
         raise NotFound(f"case {ref} was not open yet on {as_at.isoformat()}")
     derived = clocks.derive(clocks.rules_for(definition), state.facts, ctx.calendar)
     today = as_at or ctx.clock.today()
     possible = []
-    if not state.closed:
+    if not state.closed and state.voided is None:
         for trigger in engine.possible_triggers(definition, state.state):
             possible.append(
                 TriggerOption(
@@ -526,6 +561,8 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
         clocks=tuple(_clock_view(c, today, ctx) for c in derived.values()),
         possible=tuple(possible),
         as_at=as_at.isoformat() if as_at else None,
+        voided_on=state.voided_on or None,
+        amended=len(state.amendments),
     )
 
 
@@ -538,15 +575,21 @@ class CaseListItem:
     workflow: str
     opened_on: str
     last_event_on: str
+    voided: bool = False  # opened in error (listed only when asked for every case)
 
 
 def list_cases(
-    ctx: ServiceContext, *, state: str | None = None, closed: bool | None = None
+    ctx: ServiceContext,
+    *,
+    state: str | None = None,
+    closed: bool | None = None,
+    voided: bool = False,
 ) -> Sequence[CaseListItem]:
+    """Cases by reference; those voided as opened in error only with `voided`."""
     from casereview.store import projections
 
     with ctx.db().reading() as conn:
-        rows = projections.list_cases(conn, state=state, closed=closed)
+        rows = projections.list_cases(conn, state=state, closed=closed, voided=voided)
     return [
         CaseListItem(
             ref=str(r["ref"]),
@@ -556,6 +599,7 @@ def list_cases(
             workflow=f"{r['workflow_id']} v{r['workflow_version']}",
             opened_on=str(r["opened_on"]),
             last_event_on=str(r["last_event_on"]),
+            voided=r["voided_seq"] is not None,
         )
         for r in rows
     ]

@@ -1,5 +1,6 @@
 """How one clock's due date was reached: its anchor, its rule, the pauses and moves of its
-latest run, and the working-day count (every counted and skipped day) behind the date.
+latest run, the corrections that moved it (when, by whom, why), and the working-day
+count (every counted and skipped day) behind the date.
 
 Everything returned is a fact: dates, numbers, ids, workflow labels, the clock state and
 the calendar's own explanation. The sentences a person reads are `presenters.explain`'s.
@@ -33,6 +34,23 @@ class Move:
 
 
 @dataclass(frozen=True)
+class CorrectedBy:
+    """A correction, undo or void that changed this clock's due date or state: when,
+    by whom, why."""
+
+    on: dt.date
+    seq: int
+    trigger: str  # correct | undo | void
+    actor: str
+    role: str | None
+    rationale: str | None
+    due_from: dt.date | None
+    due_to: dt.date | None
+    state_from: str | None  # None: not started
+    state_to: str | None
+
+
+@dataclass(frozen=True)
 class ClockExplanation:
     ref: str
     pseudonym: str
@@ -51,6 +69,7 @@ class ClockExplanation:
     counted_due: dt.date | None  # the due date by plain date arithmetic (other units)
     stopped: Standing | None  # where the clock stood on the day it stopped
     earlier_runs: tuple[tuple[dt.date, dt.date | None], ...]  # (started on, ended on)
+    corrections: tuple[CorrectedBy, ...] = ()  # amendments that moved it, in log order
 
 
 def explain(ctx: ServiceContext, ref: str, clock_id: str) -> ClockExplanation:
@@ -123,7 +142,35 @@ def explain(ctx: ServiceContext, ref: str, clock_id: str) -> ClockExplanation:
         earlier_runs=tuple(
             (r.clock.started_on, r.restarted_on or r.clock.stopped_on) for r in runs[:-1]
         ),
+        corrections=_corrected_by(loaded, wanted, cal),
     )
+
+
+def _corrected_by(
+    loaded: CaseHistory, clock_id: str, cal: WorkingDayCalendar
+) -> tuple[CorrectedBy, ...]:
+    """Each correction, undo or void that changed this clock, with who made it and why."""
+    found: list[CorrectedBy] = []
+    for seq, shifts in loaded.amendment_shifts(cal).items():
+        for shift in shifts:
+            if shift.clock != clock_id:
+                continue
+            row = loaded.events.get(seq, {})
+            found.append(
+                CorrectedBy(
+                    on=dt.date.fromisoformat(str(row["occurred_on"])),
+                    seq=seq,
+                    trigger=str(row["trigger"]),
+                    actor=str(row.get("actor", "")),
+                    role=None if row.get("role") is None else str(row["role"]),
+                    rationale=None if row.get("rationale") is None else str(row["rationale"]),
+                    due_from=shift.due_before,
+                    due_to=shift.due_after,
+                    state_from=shift.state_before,
+                    state_to=shift.state_after,
+                )
+            )
+    return tuple(found)
 
 
 def _resolve_clock(loaded: CaseHistory, asked: str) -> str:

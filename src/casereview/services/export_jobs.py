@@ -154,16 +154,20 @@ def lay_out_share(job: ExportJob, tell: Callable[[tuple[int, list[int], list[str
     try:
         registry = ctx.registry
         request = job.request
-        builder = DecisionLogBuilder(
-            # The builder keeps each workflow it is given, so each is looked up once.
-            lambda ref: registry.get_exact(ref.id, ref.version, ref.content_hash),
-            ctx.calendar,
-            include_personal=request.include_personal,
-            date_from=request.date_from,
-            date_to=request.date_to,
-        )
-        feed, lay_out = builder.feed, job.lay_out
+        from casereview.services.exports import earlier_events
+
+        feed, lay_out = None, job.lay_out
         with ctx.db().reading() as conn:
+            builder = DecisionLogBuilder(
+                # The builder keeps each workflow it is given, so each is looked up once.
+                lambda ref: registry.get_exact(ref.id, ref.version, ref.content_hash),
+                ctx.calendar,
+                include_personal=request.include_personal,
+                date_from=request.date_from,
+                date_to=request.date_to,
+                earlier=earlier_events(conn),
+            )
+            feed = builder.feed
             database.bound_waits(conn)
             rows = decision_log_source.batches(
                 conn, EVENT_COLUMNS, job.head_seq, None, share=job.share

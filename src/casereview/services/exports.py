@@ -31,6 +31,8 @@ from casereview.formats.decision_log.integrity import Finding, check_file, compa
 from casereview.formats.decision_log.records import (
     EVENT_COLUMNS,
     DecisionLogBuilder,
+    EarlierEvents,
+    EventRow,
     ExportMeta,
     WorkflowRef,
 )
@@ -167,6 +169,7 @@ def _write_here(
         include_personal=request.include_personal,
         date_from=request.date_from,
         date_to=request.date_to,
+        earlier=earlier_events(conn),
     )
     feed, write = builder.feed, writer.write
     rows = decision_log_source.batches(conn, EVENT_COLUMNS, planned.meta.chain_head_seq, case_id)
@@ -177,6 +180,17 @@ def _write_here(
                 write(record)
         if progress is not None:
             progress(len(batch))
+
+
+def earlier_events(conn: Connection) -> EarlierEvents:
+    """How the decision log reads a case's earlier events when a correction, undo or
+    void reaches back into them: in the export's own read transaction."""
+
+    def read(case_ref: str, seq: int) -> list[EventRow]:
+        rows = decision_log_source.case_events_before(conn, EVENT_COLUMNS, case_ref, seq)
+        return [EventRow(*row) for row in rows]
+
+    return read
 
 
 @dataclass(frozen=True)

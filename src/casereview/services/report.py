@@ -6,29 +6,39 @@ needs, `domain.reporting.events`), derives its clocks, reduces it to the rows it
 the figures (`domain.reporting.case_facts`) and drops it before the next, while
 `domain.reporting.tally` adds up the figures: memory grows with the cases behind the
 figures, not with the log. How figures are counted: docs/report.md.
+
+A correction, undo or void puts the record right whenever it is made, so a report for a
+past year uses the corrected facts; a voided case is in no figure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from casereview.domain import clocks
 from casereview.domain.clocks import ClockRule
-from casereview.domain.replay import replay
+from casereview.domain.replay import is_amending, replay
 from casereview.domain.reporting.case_facts import (
     CaseHistory,
+    Cells,
     ReportPlan,
+    amended_rows,
     cannot_count,
     case_rows,
     timeline_entry,
     working_days_late,
 )
 from casereview.domain.reporting.events import ReplayedEvents
-from casereview.domain.reporting.figures import Report, resolve_period
+from casereview.domain.reporting.figures import Period, Report, resolve_period
 from casereview.domain.reporting.tally import Tally
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.services.context import ServiceContext
-from casereview.store.report_source import cases_with_events
+from casereview.store.report_source import cases_with_events, recorded_by
+
+if TYPE_CHECKING:
+    from casereview.store.database import Connection
 
 __all__ = ["build_report", "working_days_late"]
 
@@ -70,7 +80,16 @@ def build_report(
             # less the notes and sign-offs that change nothing the figures read.
             kept = needed.needed(events, period.end)
             replayed = replay(definition, str(row["ref"]), kept, until=period.end)
-            if not replayed.facts or cannot_count(replayed.facts, rules, terminal, period, plan):
+            amended = _amended(conn, events, definition, period) if replayed.amendments else []
+            if replayed.voided is not None or not replayed.facts:
+                # Opened in error (in no figure, whenever it was voided), or not open
+                # yet: only what was put right after the fact is listed.
+                if amended:
+                    opened = replayed.opened_on
+                    on = dt.date.fromisoformat(opened) if opened else period.end
+                    tally.add(str(row["ref"]), replayed.pseudonym, on, amended, None)
+                continue
+            if cannot_count(replayed.facts, rules, terminal, period, plan):
                 continue
             case = CaseHistory(
                 ref=replayed.ref,
@@ -85,7 +104,21 @@ def build_report(
                 case.ref,
                 case.pseudonym,
                 case.opened_on,
-                case_rows(case, period, as_at, cal, tally.quarters),
+                [*case_rows(case, period, as_at, cal, tally.quarters), *amended],
                 timeline_entry(case, period, as_at, cal),
             )
     return tally.report(today)
+
+
+def _amended(
+    conn: Connection,
+    events: Sequence[Mapping[str, Any]],
+    definition: WorkflowDefinition,
+    period: Period,
+) -> list[tuple[int, Cells]]:
+    """The case's corrections, undos and voids recorded since the period began, with
+    who made each and why."""
+    seqs = [int(e["seq"]) for e in events if is_amending(str(e["trigger"]))]
+    return amended_rows(
+        events, recorded_by(conn, seqs), definition.personal_field_ids, period.start
+    )

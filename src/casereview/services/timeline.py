@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import clocks
+from casereview.domain.amendments import OCCURRED_ON, RATIONALE, Change
+from casereview.domain.corrections import ClockShift
 from casereview.services import case_history
 from casereview.services.case_history import Standing
 from casereview.services.context import ServiceContext
@@ -50,6 +52,29 @@ class TimelineEvent:
     rationale: str | None
     fields: dict[str, Any]
     changes: tuple[ClockChange, ...]
+    # What corrections changed on this event: the values as first recorded (field id,
+    # `occurred_on` or `rationale` -> the original), and the corrections' seqs. The
+    # event itself shows the corrected values.
+    was: dict[str, Any] = field(default_factory=dict)
+    corrected_by: tuple[int, ...] = ()
+    reversed_by: int | None = None  # an undone step: the undo's seq (it changes nothing)
+
+
+@dataclass(frozen=True)
+class Amended:
+    """A correction, undo or void: who made it, when, why, what it put right, and the
+    clocks it moved."""
+
+    on: dt.date
+    seq: int
+    trigger: str  # correct | undo | void
+    actor: str
+    role: str | None
+    rationale: str | None
+    changes: tuple[Change, ...]  # a correction's (personal values left out)
+    reverses: int | None  # an undo's step
+    reversed_trigger: str | None
+    shifts: tuple[ClockShift, ...]
 
 
 @dataclass(frozen=True)
@@ -83,7 +108,7 @@ class CaseTimeline:
     state_label: str
     closed: bool
     today: dt.date
-    entries: tuple[TimelineEvent | DueDatePassed, ...]
+    entries: tuple[TimelineEvent | DueDatePassed | Amended, ...]
     now: tuple[ClockChange, ...]  # the clocks still open today
     runs: tuple[ClockRun, ...]
     axis_from: dt.date
@@ -98,19 +123,21 @@ def timeline(ctx: ServiceContext, ref: str) -> CaseTimeline:
     cal = ctx.calendar
     definition = loaded.definition
     personal = definition.personal_field_ids
-    entries: list[TimelineEvent | DueDatePassed] = []
+    entries: list[TimelineEvent | DueDatePassed | Amended] = []
     reported: set[tuple[str, dt.date, dt.date]] = set()
     hidden: set[str] = set()
     moments = loaded.moments
+    replayed = loaded.replayed
+    steps = {int(step["seq"]): step for step in replayed.history}
     for index, moment in enumerate(moments):
         facts = moment.facts
+        if facts.trigger == clocks.VOID_TRIGGER:
+            continue  # the void's own entry says what it did
         row = loaded.events.get(facts.seq or -1, {})
         trigger = definition.triggers_by_id.get(facts.trigger)
-        fields = dict(_event_fields(row))
-        fields.pop("pseudonym", None)
-        for name in [n for n in fields if n in personal]:
-            hidden.add(name)
-            del fields[name]
+        step = steps.get(facts.seq or -1, row)
+        fields = _shown_fields(_event_fields(step), personal, hidden)
+        was = _was(row, step, replayed.rationales.get(facts.seq or -1), personal)
         entries.append(
             TimelineEvent(
                 on=facts.occurred_on,
@@ -122,13 +149,16 @@ def timeline(ctx: ServiceContext, ref: str) -> CaseTimeline:
                 actor=str(row.get("actor", "")),
                 on_behalf_of=_opt(row.get("on_behalf_of")),
                 role=_opt(row.get("role")),
-                rationale=_opt(row.get("rationale")),
+                rationale=_opt(replayed.rationales.get(facts.seq or -1, row.get("rationale"))),
                 fields=fields,
                 changes=tuple(_changes(moment, loaded.rules, cal)),
+                was=was,
+                corrected_by=tuple(replayed.corrected.get(facts.seq or -1, ())),
             )
         )
         end = moments[index + 1].facts.occurred_on if index + 1 < len(moments) else today
         entries.extend(_passed(moment, loaded.rules, end, reported))
+    entries = _with_amendments(entries, loaded, cal, personal, hidden)
     final = moments[-1].after if moments else {}
     still_open = [
         final[r.id]
@@ -160,6 +190,112 @@ def timeline(ctx: ServiceContext, ref: str) -> CaseTimeline:
         axis_to=max(ends),
         hidden_fields=tuple(sorted(hidden)),
     )
+
+
+def _shown_fields(
+    recorded: Mapping[str, Any], personal: frozenset[str], hidden: set[str]
+) -> dict[str, Any]:
+    """An event's fields as the timeline shows them: no pseudonym, no personal fields
+    (their names are added to `hidden`)."""
+    fields = dict(recorded)
+    fields.pop("pseudonym", None)
+    for name in [n for n in fields if n in personal]:
+        hidden.add(name)
+        del fields[name]
+    return fields
+
+
+def _was(
+    row: Mapping[str, Any],
+    step: Mapping[str, Any],
+    rationale: str | None,
+    personal: frozenset[str],
+) -> dict[str, Any]:
+    """What corrections changed on an event: each item's value as first recorded."""
+    if step is row and rationale is None:
+        return {}
+    logged, now = _event_fields(row), _event_fields(step)
+    was = {
+        name: logged.get(name)
+        for name in sorted(set(logged) | set(now))
+        if logged.get(name) != now.get(name) and name not in personal
+    }
+    if str(row.get("occurred_on")) != str(step.get("occurred_on")):
+        was[OCCURRED_ON] = _opt(row.get("occurred_on"))
+    if rationale is not None and rationale != row.get("rationale"):
+        was[RATIONALE] = _opt(row.get("rationale"))
+    return was
+
+
+def _with_amendments(
+    entries: list[TimelineEvent | DueDatePassed | Amended],
+    loaded: case_history.CaseHistory,
+    cal: WorkingDayCalendar,
+    personal: frozenset[str],
+    hidden: set[str],
+) -> list[TimelineEvent | DueDatePassed | Amended]:
+    """The entries with every correction, undo and void, and every undone step (marked
+    reversed, changing nothing), each placed after the entries of its day."""
+    replayed = loaded.replayed
+    if not replayed.amendments:
+        return entries
+    definition = loaded.definition
+    shifts = loaded.amendment_shifts(cal)
+    extra: list[TimelineEvent | Amended] = []
+    for seq, undo_seq in replayed.reversed.items():
+        row = loaded.events.get(seq, {})
+        trigger = definition.triggers_by_id.get(str(row.get("trigger")))
+        extra.append(
+            TimelineEvent(
+                on=dt.date.fromisoformat(str(row["occurred_on"])),
+                seq=seq,
+                trigger=str(row.get("trigger")),
+                trigger_label=trigger.label if trigger is not None else None,
+                from_state=_opt(row.get("from_state")),
+                to_state=_opt(row.get("to_state")),
+                actor=str(row.get("actor", "")),
+                on_behalf_of=_opt(row.get("on_behalf_of")),
+                role=_opt(row.get("role")),
+                rationale=_opt(row.get("rationale")),
+                fields=_shown_fields(_event_fields(row), personal, hidden),
+                changes=(),
+                reversed_by=undo_seq,
+            )
+        )
+    for amendment in replayed.amendments:
+        row = loaded.events.get(amendment.seq, {})
+        reversed_trigger = None
+        if amendment.reverses is not None:
+            reversed_trigger = _opt(loaded.events.get(amendment.reverses, {}).get("trigger"))
+        extra.append(
+            Amended(
+                on=dt.date.fromisoformat(amendment.occurred_on),
+                seq=amendment.seq,
+                trigger=amendment.trigger,
+                actor=str(row.get("actor", "")),
+                role=_opt(row.get("role")),
+                rationale=_opt(row.get("rationale")),
+                changes=tuple(_hide(c, personal, hidden) for c in amendment.changes),
+                reverses=amendment.reverses,
+                reversed_trigger=reversed_trigger,
+                shifts=shifts.get(amendment.seq, ()),
+            )
+        )
+    merged = list(entries)
+    for item in sorted(extra, key=lambda e: (e.on, e.seq)):
+        at = len(merged)
+        while at and merged[at - 1].on > item.on:
+            at -= 1
+        merged.insert(at, item)
+    return merged
+
+
+def _hide(change: Change, personal: frozenset[str], hidden: set[str]) -> Change:
+    """A correction's change with the values of a personal field left out."""
+    if change.field is None or change.field not in personal:
+        return change
+    hidden.add(change.field)
+    return Change(change.event, change.what, change.field, None, None)
 
 
 def _event_fields(row: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -148,6 +148,25 @@ def batches(
     return dialect.stream_statement(conn, stmt, batch, "casereview_log_export")
 
 
+_cases = table("cases", column("id"), column("ref"))
+
+
+def case_events_before(
+    conn: Connection, columns: Sequence[str], case_ref: str, seq: int
+) -> list[Any]:
+    """One case's events before `seq`, in order, as the driver's tuples of `columns`:
+    what the decision log replays when a correction reaches back into a case (served
+    by the index on (case_id, seq))."""
+    c = _events.c
+    case_id = select(_cases.c.id).where(_cases.c.ref == case_ref).scalar_subquery()
+    stmt = (
+        select(*(c[name] for name in columns))
+        .where(c.kind == "case", c.case_id == case_id, c.seq < seq)
+        .order_by(c.seq)
+    )
+    return [tuple(row) for row in conn.execute(stmt)]
+
+
 _MAX_SEQ = 2**63 - 1  # the largest integer either database stores
 
 

@@ -292,11 +292,25 @@ def _0004_entry_hash_not_unique(conn: Connection) -> None:
     _append_only_triggers(conn)
 
 
+def _0005_voided_cases(conn: Connection) -> None:
+    """Add `cases.voided_seq`: the seq of the event that voided a case opened in error
+    (null for every other case, so every existing row stays as it was).
+
+    Lists of cases, the calendar feed and the annual report leave voided cases out; a
+    voided case's clocks are already gone from `case_clocks` (its replay ends them), so
+    `due` needs no change.
+    """
+    from sqlalchemy import text
+
+    conn.execute(text("ALTER TABLE cases ADD COLUMN voided_seq INTEGER"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _0001_initial),
     Migration("0002_postgres_roles", _0002_postgres_roles),
     Migration("0003_due_covering_index", _0003_due_covering_index),
     Migration("0004_entry_hash_not_unique", _0004_entry_hash_not_unique),
+    Migration("0005_voided_cases", _0005_voided_cases),
 )
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")

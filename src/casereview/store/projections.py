@@ -32,6 +32,7 @@ CASE_COLUMNS = (
     "closed",
     "last_event_on",
     "last_seq",
+    "voided_seq",
 )
 
 CLOCK_COLUMNS = (
@@ -78,9 +79,14 @@ def get_case(conn: Connection, ref: str) -> RowMapping | None:
 
 
 def list_cases(
-    conn: Connection, *, state: str | None = None, closed: bool | None = None
+    conn: Connection,
+    *,
+    state: str | None = None,
+    closed: bool | None = None,
+    voided: bool = False,
 ) -> Sequence[RowMapping]:
-    clauses: list[str] = []
+    """Case rows by reference; voided cases (opened in error) only with `voided`."""
+    clauses: list[str] = [] if voided else ["voided_seq IS NULL"]
     params: dict[str, Any] = {}
     if state is not None:
         clauses.append("state = :state")
@@ -90,6 +96,18 @@ def list_cases(
         params["closed"] = closed
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     return conn.execute(text(f"SELECT * FROM cases{where} ORDER BY ref"), params).mappings().all()
+
+
+def case_with_pseudonym(conn: Connection, pseudonym: str) -> RowMapping | None:
+    """The case row holding `pseudonym` (voided cases keep theirs), or None."""
+    return (
+        conn.execute(
+            text("SELECT * FROM cases WHERE pseudonym = :pseudonym ORDER BY id LIMIT 1"),
+            {"pseudonym": pseudonym},
+        )
+        .mappings()
+        .first()
+    )
 
 
 def pseudonyms_in_use(conn: Connection) -> set[str]:

@@ -28,6 +28,7 @@ MIGRATION_NAMES = (
     "0002_postgres_roles",
     "0003_due_covering_index",
     "0004_entry_hash_not_unique",
+    "0005_voided_cases",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 

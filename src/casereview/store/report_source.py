@@ -7,10 +7,10 @@ reference and definition hash it does not use: no payload, no hashes, no rationa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from casereview.store.dialect import stream_dicts
 
@@ -40,3 +40,17 @@ def cases_with_events(conn: Connection) -> Iterator[tuple[dict[str, Any], list[d
             group.append(pending)
             pending = next(events, None)
         yield row, group
+
+
+def recorded_by(conn: Connection, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Who recorded each of these events, in which role and why (seq -> `actor`, `role`,
+    `rationale`): the report's list of corrections, undos and voids asks for its few
+    events by primary key rather than reading every event's rationale."""
+    if not seqs:
+        return {}
+    marks = ", ".join(f":s{i}" for i in range(len(seqs)))
+    rows = conn.execute(
+        text(f"SELECT seq, actor, role, rationale FROM events WHERE seq IN ({marks})"),
+        {f"s{i}": int(seq) for i, seq in enumerate(seqs)},
+    ).mappings()
+    return {int(row["seq"]): dict(row) for row in rows}

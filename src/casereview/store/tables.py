@@ -41,6 +41,7 @@ class Case(SQLModel, table=True):
     closed: bool = Field(index=True)
     last_event_on: str
     last_seq: int
+    voided_seq: int | None = None  # the event that voided a case opened in error
 
 
 class Event(SQLModel, table=True):

@@ -53,7 +53,9 @@ def case_list(rows: Sequence[CaseListItem], as_json: bool) -> None:
         table.add_row(
             literal(r.ref),
             literal(r.pseudonym),
-            r.state + (" (closed)" if r.closed and r.state != "closed" else ""),
+            r.state
+            + (" (closed)" if r.closed and r.state != "closed" else "")
+            + (" (voided)" if r.voided else ""),
             r.opened_on,
             r.last_event_on,
             r.workflow,
@@ -104,6 +106,11 @@ def case(view: CaseView, as_json: bool) -> None:
     console.print(
         f"State: {view.state_label} ({view.state})" + ("  [closed]" if view.closed else "")
     )
+    if view.voided_on:
+        console.print(
+            f"Voided on {view.voided_on} as opened in error: it stays in the log, and is "
+            "left out of every list, deadline and figure."
+        )
     console.print(
         f"Workflow: {view.workflow} v{view.workflow_version} · {view.version} events · "
         f"opened {view.opened_on} · last event {view.last_event_on}"

@@ -33,7 +33,14 @@ from casereview.presenters.words import day
 
 if TYPE_CHECKING:
     # Annotations only: `due` must not import the timeline's modules.
-    from casereview.presenters.timeline import ChartBar, ClockNote, DuePassed, EventEntry, Timeline
+    from casereview.presenters.timeline import (
+        AmendEntry,
+        ChartBar,
+        ClockNote,
+        DuePassed,
+        EventEntry,
+        Timeline,
+    )
     from casereview.services.due import DueItem, DueList
     from casereview.services.explain import ClockExplanation
     from casereview.services.timeline import CaseTimeline
@@ -147,6 +154,8 @@ def timeline(facts: CaseTimeline, as_json: bool) -> None:
     for entry in view.entries:
         if isinstance(entry, timeline_words.EventEntry):
             grid.add_row(entry.on, _event_text(entry))
+        elif isinstance(entry, timeline_words.AmendEntry):
+            grid.add_row(entry.on, _amend_text(entry))
         else:
             grid.add_row(entry.on, _passed_text(entry))
     if view.now:
@@ -164,7 +173,7 @@ def timeline(facts: CaseTimeline, as_json: bool) -> None:
 
 
 def _event_text(entry: EventEntry) -> Text:
-    text = Text(entry.trigger_label, style="bold")
+    text = Text(entry.trigger_label, style="dim strike" if entry.reversed_by else "bold")
     if entry.trigger != OPEN_TRIGGER:
         text.append(f" ({entry.trigger})")
     if entry.from_state and entry.from_state != entry.to_state:
@@ -176,7 +185,11 @@ def _event_text(entry: EventEntry) -> Text:
         who += Text(" for ") + literal(entry.on_behalf_of)
     if entry.role:
         who.append(f" as {entry.role}")
+    # The event's number: what `case correct --event` and `case undo --event` name.
+    who.append(f" · event {entry.seq}", style="dim")
     text.append_text(who)
+    if entry.reversed_by is not None:
+        text.append(f"\nreversed by event {entry.reversed_by}: it changes nothing", style="red")
     if entry.rationale:
         text.append("\n")
         quoted = Text("“") + literal(entry.rationale) + Text("”")
@@ -190,9 +203,44 @@ def _event_text(entry: EventEntry) -> Text:
             line.append(f"{name}: ", style="dim")
             line.append_text(literal(value))
         text.append_text(line)
+    if entry.corrected_by:
+        by = ", ".join(str(seq) for seq in entry.corrected_by)
+        line = Text(f"\ncorrected by event {by}; recorded first as ", style="yellow")
+        for index, (name, value) in enumerate(entry.was.items()):
+            if index:
+                line.append(" · ", style="yellow")
+            line.append(f"{name}: ", style="yellow")
+            line.append_text(literal("(none)" if value is None else value))
+        text.append_text(line)
     for note in entry.clocks:
         text.append("\n")
         text.append_text(_note_line(note))
+    return text
+
+
+def _amend_text(entry: AmendEntry) -> Text:
+    text = Text(entry.trigger_label, style="bold yellow")
+    text.append(f" ({entry.trigger})")
+    who = Text("\nby ") + literal(entry.actor)
+    if entry.role:
+        who.append(f" as {entry.role}")
+    who.append(f" · event {entry.seq}", style="dim")
+    text.append_text(who)
+    if entry.rationale:
+        text.append("\n")
+        quoted = Text("“") + literal(entry.rationale) + Text("”")
+        quoted.stylize("italic")
+        text.append_text(quoted)
+    if entry.changes:
+        for change in entry.changes:
+            text.append("\n")
+            text.append_text(literal(change["text"]))
+    else:
+        text.append("\n")
+        text.append_text(literal(entry.text))
+    for shift in entry.clocks:
+        text.append("\n")
+        text.append_text(Text("~ ") + literal(shift["text"]))
     return text
 
 
@@ -334,6 +382,11 @@ def explanation(facts: ClockExplanation, as_json: bool) -> None:
         console.print(Text("Re-projections", style="bold"))
         for move in view.moves:
             print_line("  " + explain_words.move_line(move, view.anchor_field))
+    if view.corrections:
+        console.print()
+        console.print(Text("Corrections", style="bold"))
+        for step in view.corrections:
+            console.print(Text("  ") + literal(step.text))
     if view.earlier_runs:
         console.print()
         print_line(explain_words.earlier_runs_line(view))

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from casereview.domain import clocks
+from casereview.domain.amendments import changes_of, reversed_seq
 from casereview.domain.clocks import Calendar, ClockRule, ClockState, EventFacts
+from casereview.domain.replay import fields_of, is_amending
 from casereview.domain.reporting.figures import Cell, Lane, Period, Quarter, TimelineCase, months
 from casereview.domain.workflow.model import (
     PanelAgreement,
@@ -110,6 +112,7 @@ BASES: tuple[Base, ...] = (
     Base("plan_approved", ("approved_on", "after"), "action_plans"),
     Base("plan_closed", ("approved_on", "closed_on"), "action_plans"),
     Base("plan_open", ("approved_on",), "action_plans"),
+    Base("amended", ("recorded_on", "change", "event", "by", "role", "why", "what")),
 )
 BASE_INDEX = {base.name: index for index, base in enumerate(BASES)}
 
@@ -573,3 +576,59 @@ def timeline_entry(
         state_at_end=case.state_at_end,
         lanes=tuple(lanes),
     )
+
+
+AMENDED_WORDS = {"correct": "correction", "undo": "undo", "void": "void"}
+"""The `change` column of the `amended` base list, by the amending event's trigger."""
+
+
+def amended_rows(
+    events: Sequence[Mapping[str, Any]],
+    recorded: Mapping[int, Mapping[str, Any]],
+    personal: frozenset[str],
+    since: dt.date,
+) -> list[tuple[int, Cells]]:
+    """The `amended` rows of one case: each correction, undo and void recorded on or
+    after `since` (the period's start), with who made it (`recorded`: seq -> its
+    `actor`, `role` and `rationale`), why, and what it put right; the values of a
+    personal field are left out."""
+    base = BASE_INDEX["amended"]
+    triggers = {int(row["seq"]): str(row["trigger"]) for row in events}
+    rows: list[tuple[int, Cells]] = []
+    for row in events:
+        trigger = str(row["trigger"])
+        if not is_amending(trigger):
+            continue
+        on = str(row["occurred_on"])
+        if on < since.isoformat():
+            continue
+        seq = int(row["seq"])
+        fields = fields_of(row)
+        try:
+            if trigger == "correct":
+                what = "; ".join(
+                    c.describe(hide_values=c.field in personal) for c in changes_of(fields)
+                )
+            elif trigger == "undo":
+                undone = reversed_seq(fields)
+                what = f"reversed event {undone} ({triggers.get(undone, '?')})"
+            else:
+                what = "voided as opened in error"
+        except ValueError:
+            what = "(not readable: see audit verify)"
+        who = recorded.get(seq, {})
+        cells: Cells = (
+            on,
+            AMENDED_WORDS[trigger],
+            seq,
+            _text_or_none(who.get("actor")),
+            _text_or_none(who.get("role")),
+            _text_or_none(who.get("rationale")),
+            what,
+        )
+        rows.append((base, cells))
+    return rows
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)

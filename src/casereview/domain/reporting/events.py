@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from casereview.domain.clocks import OPEN_TRIGGER, ClockRule
-from casereview.domain.replay import rules_of
+from casereview.domain.replay import is_amending, rules_of
 from casereview.domain.workflow.model import WorkflowDefinition
 
 
@@ -49,7 +49,13 @@ class ReplayedEvents:
     def needed(
         self, events: Sequence[Mapping[str, Any]], until: dt.date
     ) -> list[Mapping[str, Any]]:
-        """`events` up to the first one dated after `until`, less the inert ones."""
+        """`events` up to the first one dated after `until`, less the inert ones.
+
+        A case with a correction, undo or void keeps every event: which step comes
+        after the period end, and which a correction reaches, is replay's to work out
+        from the corrected history."""
+        if any(is_amending(str(row["trigger"])) for row in events):
+            return list(events)
         kept: list[Mapping[str, Any]] = []
         for index, row in enumerate(events):
             # The cut comes first and is replay's own (at the first event dated after the

@@ -35,6 +35,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("panel", "The Panel's response"),
     ("local_reviews", "Local reviews (LCSPRs)"),
     ("action_plans", "Action plans"),
+    ("corrections", "Corrections after the fact"),
 )
 
 _YEAR = re.compile(r"(\d{4})[-/](\d{2}|\d{4})")
@@ -343,7 +344,13 @@ def share(report: Report, figure: Figure) -> str | None:
     return f"of {whole} ({round(100 * figure.value / whole)}%)"
 
 
-_SINGULAR = {"working days": "working day", "days": "day", "months": "month", "queries": "query"}
+_SINGULAR = {
+    "working days": "working day",
+    "days": "day",
+    "months": "month",
+    "queries": "query",
+    "changes": "change",
+}
 
 
 NOT_APPLICABLE = "n/a"

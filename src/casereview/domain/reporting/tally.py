@@ -211,6 +211,36 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "action_plans.open_at_end", "Action plans being monitored at period end", "plan_open"
     ),
+    FigureSpec(
+        "corrections.recorded",
+        "Corrections, undos and voids recorded in the period or since",
+        "amended",
+        unit="changes",
+    ),
+    FigureSpec(
+        "corrections.corrections",
+        "… corrections of what was recorded",
+        "amended",
+        (("change", _equals("correction")),),
+        unit="changes",
+        part_of="corrections.recorded",
+    ),
+    FigureSpec(
+        "corrections.undos",
+        "… undos of a step",
+        "amended",
+        (("change", _equals("undo")),),
+        unit="changes",
+        part_of="corrections.recorded",
+    ),
+    FigureSpec(
+        "corrections.voids",
+        "… cases voided as opened in error",
+        "amended",
+        (("change", _equals("void")),),
+        unit="changes",
+        part_of="corrections.recorded",
+    ),
 )
 
 # Columns whose values the measured figures need, by base list: collected as cases are

@@ -26,6 +26,7 @@ from casereview.domain.workflow.model import (
     FROM_PATTERN,
     ID_PATTERN,
     WORKFLOW_ID_PATTERN,
+    CorrectionRules,
     ReportTable,
     Settings,
     WorkflowDefinition,
@@ -168,6 +169,12 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         report = ReportTable.model_validate(raw["report"]) if "report" in raw else None
     except ValidationError:
         report = None
+    try:
+        corrections = (
+            CorrectionRules.model_validate(raw["corrections"]) if "corrections" in raw else None
+        )
+    except ValidationError:
+        corrections = None
     initial = raw.get("initial_state")
     open_roles = raw.get("open_roles")
     return Parts(
@@ -187,6 +194,7 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         clocks=items["clocks"],
         declared=declared,
         report=report,
+        corrections=corrections,
     )
 
 

@@ -40,6 +40,13 @@ OPEN = "open"
 """In a clock's `start_on` list: the opening of the case (not a trigger; reserved as an id)."""
 EVENT_DATE = "$event_date"
 """As a trigger default for a date field: the business date of the event."""
+IDENTITY_FIELDS = ("ref", "pseudonym")
+"""Fields that identify a case: kept in their own columns (a workflow may declare them as
+fields for documentation), never given or corrected as fields."""
+AMENDING = ("correct", "undo", "void")
+"""Trigger ids the engine keeps for its own events that put a case's record right (a
+correction, the undo of the latest step, the voiding of a case opened in error); like
+`open`, no workflow may declare them."""
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 WORKFLOW_ID_PATTERN = r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$"
@@ -145,6 +152,10 @@ class FieldSpec(_Model):
     scope: FieldScope = "case"
     """`case`: the value is kept on the case (guards can test it). `event`: it belongs
     to the one event that carried it (a note, the signing agency)."""
+    not_after: UniqueIds = ()
+    """Date fields this date cannot be later than when both are recorded (the day the
+    local authority became aware is not after the day it notified): a correction that
+    would break the order is refused."""
 
     @model_validator(mode="after")
     def _choices_match_type(self) -> FieldSpec:
@@ -156,6 +167,8 @@ class FieldSpec(_Model):
             )
         if self.scope == "event" and self.required_at_open:
             raise ValueError("an event-scoped field cannot be required_at_open")
+        if self.not_after and self.type != "date":
+            raise ValueError(f"'not_after' is only for date fields (type is {self.type!r})")
         return self
 
 
@@ -510,6 +523,36 @@ class ReportTable(_Model):
         return frozenset(named)
 
 
+# -- [corrections]: who may put right what was recorded in error ------------------------
+
+
+class CorrectionRules(_Model):
+    """The `[corrections]` table: which roles may correct which recorded fields, an
+    event's date or its rationale, undo a case's latest step, and void a case opened in
+    error. A workflow without the table lets nobody do any of these."""
+
+    fields: Annotated[Mapping[Id, UniqueIds], AfterValidator(_frozen_mapping)] = Field(
+        default_factory=dict, validate_default=True
+    )
+    """Role id -> the fields that role may correct (wherever an event recorded them)."""
+    event_dates: UniqueIds = ()
+    """Roles that may correct the date an event is recorded as having happened."""
+    rationales: UniqueIds = ()
+    """Roles that may correct the rationale recorded with an event."""
+    undo: UniqueIds = ()
+    """Roles that may undo a case's latest step."""
+    void: UniqueIds = ()
+    """Roles that may void a case opened in error."""
+
+    @field_serializer("fields")
+    def _dump_fields(self, value: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return dict(value)
+
+    def roles_for_field(self, field_id: str) -> tuple[str, ...]:
+        """The roles that may correct `field_id`, in the table's order."""
+        return tuple(role for role, named in self.fields.items() if field_id in named)
+
+
 def content_hash(data: bytes) -> str:
     """The identity hash of a workflow file: sha256 of its bytes, hex. Here, beside the
     definition that records it, so the registry can key the cache by it without
@@ -566,6 +609,8 @@ class WorkflowDefinition(_Model):
     clocks: tuple[Clock, ...] = ()
     report: ReportTable | None = None
     """What the annual report counts; None: only the figures every workflow has."""
+    corrections: CorrectionRules = Field(default_factory=CorrectionRules)
+    """Who may correct, undo and void (`[corrections]`); empty: nobody may."""
 
     _content_hash: str = PrivateAttr(default="")
     _source: str | None = PrivateAttr(default=None)

@@ -16,13 +16,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from casereview.domain.workflow.model import (
+    AMENDING,
     EVENT_DATE,
     FROM_ANY,
+    IDENTITY_FIELDS,
     OPEN,
     Agency,
     ApprovalCompleteGuard,
     ApprovalRound,
     Clock,
+    CorrectionRules,
     FieldEqualsGuard,
     FieldInGuard,
     FieldSpec,
@@ -66,6 +69,7 @@ class Parts:
     clocks: tuple[Clock, ...]
     declared: Mapping[str, tuple[str, ...]]
     report: ReportTable | None = None
+    corrections: CorrectionRules | None = None
 
     @classmethod
     def of(cls, definition: WorkflowDefinition) -> Parts:
@@ -85,6 +89,7 @@ class Parts:
                 for section in SECTIONS
             },
             report=definition.report,
+            corrections=definition.corrections,
         )
 
 
@@ -168,6 +173,12 @@ class _Checker:
         where = f"trigger {t.id!r}"
         if t.id == OPEN:
             self.add(where, f"{OPEN!r} is reserved for the opening of a case; choose another id")
+        if t.id in AMENDING:
+            self.add(
+                where,
+                f"{t.id!r} is reserved for the engine's own corrections, undos and voids; "
+                "choose another id",
+            )
         self.refs(where, "from", (s for s in t.from_ if s != FROM_ANY), "state", self.states)
         if t.to is not None:
             self.refs(where, "to", (t.to,), "state", self.states)
@@ -362,9 +373,50 @@ class _Checker:
         self.agency_field_choices()
         for c in self.p.clocks:
             self.clock(c)
+        for spec in self.p.fields:
+            self.ordered(spec)
         if self.p.report is not None:
             self.report(self.p.report)
+        if self.p.corrections is not None:
+            self.corrections(self.p.corrections)
         return self.problems
+
+    def ordered(self, spec: FieldSpec) -> None:
+        """`not_after` names other date fields kept on the case (the order is checked on
+        the case's fields after each step, where event fields are not kept)."""
+        where = f"field {spec.id!r}"
+        for later in spec.not_after:
+            self.date_field(where, "not_after", later)
+            if later == spec.id:
+                self.add(where, "'not_after' names the field itself")
+            other = self.field_specs.get(later)
+            if other is not None and "event" in (spec.scope, other.scope):
+                event_field = spec.id if spec.scope == "event" else later
+                self.add(
+                    where,
+                    f"'not_after' orders dates kept on the case; {event_field!r} is an event "
+                    "field (scope = 'event')",
+                )
+
+    # -- [corrections] --------------------------------------------------------------------
+
+    def corrections(self, c: CorrectionRules) -> None:
+        """Every role and field the corrections table names exists; the identity fields
+        (kept in their own columns) are not corrected as fields."""
+        where = "table 'corrections'"
+        for role, fields in c.fields.items():
+            if role not in self.roles:
+                self.add(f"{where}: key 'fields.{role}'", unknown("role", role, self.roles))
+            self.refs(f"{where}: key 'fields.{role}'", "fields", fields, "field", self.fields)
+            for field_id in fields:
+                if field_id in IDENTITY_FIELDS:
+                    self.add(
+                        f"{where}: key 'fields.{role}'",
+                        f"{field_id!r} identifies the case and is kept in its own column; "
+                        "it cannot be corrected as a field",
+                    )
+        for key in ("event_dates", "rationales", "undo", "void"):
+            self.refs(where, key, getattr(c, key), "role", self.roles)
 
     # -- [report] -------------------------------------------------------------------------
 

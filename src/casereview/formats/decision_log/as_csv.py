@@ -51,7 +51,9 @@ COLUMNS = (
     "omitted_fields",
     "clocks",
     "entry_hash",
+    "amends",
 )
+_ENTRY_HASH_AT = COLUMNS.index("entry_hash")
 _DIGEST_ROW = re.compile(rb"digest,sha256,([0-9a-f]{64})\r\n\Z")
 _FIELD_SIZE_LIMIT = 2**31 - 1
 
@@ -79,7 +81,14 @@ def event_cells(record: DecisionRecord) -> list[str]:
         " ".join(record.omitted_fields),
         "\n".join([c.summary for c in record.clocks]),
         record.entry_hash,
+        _amends_cell(record),
     ]
+
+
+def _amends_cell(record: DecisionRecord) -> str:
+    """One line per thing a correction or undo puts right: `event 8 aware_on: 2026-11-02
+    → 2026-11-01` (the superseded value, then the new one)."""
+    return "\n".join([a.text for a in record.amends])
 
 
 def _fields_cell(fields: tuple[FieldValue, ...]) -> str:
@@ -140,6 +149,7 @@ def event_text(record: DecisionRecord) -> str:
         moments,
         _,
         entry_hash,
+        amends,
     ) = record
     listed = " ".join(omitted)
     try:
@@ -180,9 +190,10 @@ def event_text(record: DecisionRecord) -> str:
     # after the free text.
     head = plain[: len(plain) - len(listed) - len(entry_hash) - 2]
     clocks = "\n".join([m.summary for m in moments])
+    tail = _text_cell(_amends_cell(record)) if amends else ""
     return (
         f"{head},{_text_cell(rationale or '')},{_text_cell(_fields_cell(fields))},"
-        f"{listed},{_text_cell(clocks)},{entry_hash}\r\n"
+        f"{listed},{_text_cell(clocks)},{entry_hash},{tail}\r\n"
     )
 
 
@@ -289,5 +300,6 @@ def read_csv(data: bytes) -> ParsedExport:
         except ValueError:
             parsed.problems.append(f"an event row has seq {row[1]!r}, not a number")
             continue
-        parsed.add_unit(seq, dict(zip(COLUMNS[1:], row[1:], strict=True)), row[-1], row[2])
+        unit = dict(zip(COLUMNS[1:], row[1:], strict=True))
+        parsed.add_unit(seq, unit, row[_ENTRY_HASH_AT], row[2])
     return parsed

@@ -73,8 +73,16 @@ def event_line(record: DecisionRecord) -> str:
     )
     fields = ",".join([f"{v(f.id)}:{v(f.value)}" for f in sorted(record.fields, key=_field_id)])
     omitted = ",".join([v(f) for f in record.omitted_fields])
+    amends = ",".join(
+        [
+            f'{{"event":{v(a.event)},"field":{v(a.field)},"now":{v(a.now)},'
+            f'"was":{v(a.was)},"what":{v(a.what)}}}'
+            for a in record.amends
+        ]
+    )
     return (
-        f'{{"actor":{v(record.actor)},"case_ref":{v(record.case_ref)},"clocks":[{clocks}],'
+        f'{{"actor":{v(record.actor)},"amends":[{amends}],'
+        f'"case_ref":{v(record.case_ref)},"clocks":[{clocks}],'
         f'"entry_hash":{v(record.entry_hash)},"fields":{{{fields}}},'
         f'"from_state":{v(record.from_state)},"from_state_label":{v(record.from_state_label)},'
         f'"occurred_on":{v(record.occurred_on)},"omitted_fields":[{omitted}],'

@@ -134,6 +134,9 @@ def event_block(record: DecisionRecord) -> str:
         lines.extend(f"  - {name(f.label)}: {md_text(f.text, '    ')}" for f in record.fields)
     if record.omitted_fields:
         lines.append(f"- **Personal fields left out:** {', '.join(record.omitted_fields)}")
+    if record.amends:
+        lines.append("- **Puts right:**")
+        lines.extend(f"  - {md_text(a.text, '    ')}" for a in record.amends)
     if record.clocks:
         lines.append("- **Clocks:**")
         lines.extend(f"  - {md_inline(c.summary)}" for c in record.clocks)

@@ -6,6 +6,10 @@ in one pass with memory proportional to the open cases. Each event inside the da
 gives a `DecisionRecord`: the event as logged (personal fields left out unless asked
 for), the labels a person reads, and each clock's position that day. Pure: definitions
 come from a lookup the caller provides.
+
+At a case's first correction, undo or void the builder asks for its earlier events
+(`earlier`) and from then on replays that case whole at each event, so later records
+show the corrected clocks; the amending event's record says what it put right (`Amend`).
 """
 
 from __future__ import annotations
@@ -20,8 +24,16 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from casereview.domain import clocks
-from casereview.domain.clocks import Calendar, ClockRule, ClockState, EventFacts
-from casereview.domain.replay import PSEUDONYM, ReplayRules, pseudonym_given
+from casereview.domain.amendments import FIELD, changes_of, reversed_seq
+from casereview.domain.clocks import (
+    AMENDING_TRIGGERS,
+    UNDO_TRIGGER,
+    Calendar,
+    ClockRule,
+    ClockState,
+    EventFacts,
+)
+from casereview.domain.replay import PSEUDONYM, ReplayRules, pseudonym_given, replay
 from casereview.domain.workflow.model import WorkflowDefinition
 
 EXPORT_NAME = "casereview decision log"
@@ -40,6 +52,10 @@ class WorkflowRef(NamedTuple):
 
 
 DefinitionLookup = Callable[[WorkflowRef], WorkflowDefinition]
+
+EarlierEvents = Callable[[str, int], Iterable["EventRow"]]
+"""A case's events before a seq, in order (`EVENT_COLUMNS` tuples): what the builder
+asks for when a correction, undo or void reaches back into a case's history."""
 
 
 class EventRow(NamedTuple):
@@ -71,7 +87,7 @@ class ClockMoment(NamedTuple):
 
     clock: str
     label: str
-    change: str  # started | restarted | unchanged | moved | paused | resumed | stopped
+    change: str  # started | restarted | unchanged | moved | paused | resumed | stopped | corrected
     status: str  # running | due_soon | overdue | paused | met | missed, on the event's day
     position: str | None  # "working day 13 of 15"; None for before-clocks and budget 0
     due_on: str | None  # after the event (when paused: before the pause; else none)
@@ -102,6 +118,8 @@ class ClockMoment(NamedTuple):
         status = status.replace("_", " ")
         if change == "moved":
             return f"{label}: {where}due date moved to {due_on or '(none)'} ({status})"
+        if change == "corrected":
+            return f"{label}: {where}{due} as corrected ({status})"
         if change == "resumed":
             return f"{label}: resumed, {where}{due} ({status})"
         return f"{label}: {where}{due} ({status})"
@@ -141,6 +159,36 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
+class Amend(NamedTuple):
+    """What a correction, undo or void record puts right: in event `event`, `what`
+    (`field`, `occurred_on`, `rationale`, or `reversed` for an undone step) was `was`
+    and is now `now` (the superseded value and its replacement; both left out, None,
+    for a personal field unless personal fields are exported)."""
+
+    event: int
+    what: str
+    field: str | None
+    was: Any
+    now: Any
+
+    @property
+    def text(self) -> str:
+        """`event 8 aware_on: 2026-11-02 → 2026-11-01`; `event 10 reversed (propose_decision)`."""
+        if self.what == "reversed":
+            return f"event {self.event} reversed ({self.was})"
+        item = self.field if self.what == FIELD else self.what
+        return f"event {self.event} {item}: {display_value(self.was)} → {display_value(self.now)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "field": self.field,
+            "now": self.now,
+            "was": self.was,
+            "what": self.what,
+        }
+
+
 class DecisionRecord(NamedTuple):
     """One case event as the decision log shows it. (Named tuples: one is built per
     event, and they are several times cheaper to build than frozen dataclasses.)"""
@@ -165,12 +213,14 @@ class DecisionRecord(NamedTuple):
     clocks: tuple[ClockMoment, ...]
     workflow: WorkflowRef
     entry_hash: str
+    amends: tuple[Amend, ...] = ()  # a correction's or undo's: what it puts right
 
     def to_json(self) -> dict[str, Any]:
         """The record as the JSON export writes it (the keys documented in docs/exports.md),
         keys in the sorted order the canonical encoding puts them in."""
         return {
             "actor": self.actor,
+            "amends": [a.to_json() for a in self.amends],
             "case_ref": self.case_ref,
             "clocks": [c.to_json() for c in self.clocks],
             "entry_hash": self.entry_hash,
@@ -454,10 +504,13 @@ class _Case:
     of open cases.
     """
 
-    __slots__ = ("clocks", "dials", "fields", "pseudonym")
+    __slots__ = ("clocks", "dials", "fields", "pseudonym", "rows")
 
     def __init__(self, pseudonym: str) -> None:
         self.pseudonym = pseudonym
+        # A case a correction, undo or void reached: its events so far, replayed whole
+        # at each of its later events (None for every other case).
+        self.rows: list[EventRow] | None = None
         # Replaced, never changed in place: `step` is handed the live mapping.
         self.fields: Mapping[str, Any] = _NO_CHANGES
         self.clocks: Mapping[str, ClockState] = _NO_CHANGES
@@ -486,8 +539,10 @@ class DecisionLogBuilder:
         include_personal: bool = False,
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
+        earlier: EarlierEvents | None = None,
     ) -> None:
         self._lookup = lookup
+        self._earlier = earlier
         self._calendar = calendar
         self._include_personal = include_personal
         self._from = date_from.isoformat() if date_from else None
@@ -545,6 +600,8 @@ class DecisionLogBuilder:
         case = self._cases.get(case_ref)
         if case is None:
             case = self._cases[case_ref] = _Case(self._closed.pop(case_ref, ""))
+        if case.rows is not None or trigger in AMENDING_TRIGGERS:
+            return self._feed_amended(row, wf, case)
         changes: Mapping[str, Any] = _decode(text) if text and text != "{}" else _NO_CHANGES
         changed = wf.replay.fields_kept(trigger, changes)
         if trigger == clocks.OPEN_TRIGGER:
@@ -580,6 +637,74 @@ class DecisionLogBuilder:
         elif after is not before:
             case.carry(after)
         return record
+
+    def _feed_amended(self, row: EventRow, wf: _Workflow, case: _Case) -> DecisionRecord | None:
+        """`feed` for a case a correction, undo or void has reached: its events replayed
+        whole (corrections applied, undone steps left out), so the clocks each later
+        record shows are those of the corrected history."""
+        (seq, case_ref, trigger, _, to_state, occurred) = row[:6]
+        if case.rows is None:
+            if self._earlier is None:
+                raise ValueError(
+                    f"event {seq} amends case {case_ref}: the decision log needs the case's "
+                    "earlier events (`earlier`) to replay it"
+                )
+            case.rows = list(self._earlier(case_ref, seq))
+        case.rows.append(row)
+        replayed = replay(wf.definition, case_ref, [_as_mapping(r) for r in case.rows])
+        after = clocks.derive(wf.rules, replayed.facts, self._calendar)
+        before = case.clocks
+        text = row[11]
+        changes: Mapping[str, Any] = _decode(text) if text and text != "{}" else _NO_CHANGES
+        if trigger == clocks.OPEN_TRIGGER:
+            case.pseudonym = pseudonym_given(changes)
+        record = None
+        if (self._from is None or occurred >= self._from) and (
+            self._to is None or occurred <= self._to
+        ):
+            day = dt.date.fromisoformat(occurred)
+            if trigger in AMENDING_TRIGGERS:
+                moments = _amended_moments(wf.rules, day, before, after, self._calendar)
+                amends, omitted = self._amends(wf, case, trigger, changes)
+                record = self._record(row, wf, case, _NO_CHANGES, moments)._replace(
+                    amends=amends, omitted_fields=omitted
+                )
+            else:
+                moments = _moments(wf.rules, trigger, day, before, after, self._calendar, None)
+                record = self._record(row, wf, case, changes, moments)
+        case.dials.clear()
+        if to_state in wf.terminal:
+            del self._cases[case_ref]
+            self._closed[case_ref] = case.pseudonym
+        else:
+            case.carry(after)
+        return record
+
+    def _amends(
+        self, wf: _Workflow, case: _Case, trigger: str, changes: Mapping[str, Any]
+    ) -> tuple[tuple[Amend, ...], tuple[str, ...]]:
+        """What an amending event puts right, and the personal fields it leaves out."""
+        try:
+            if trigger == UNDO_TRIGGER:
+                undone = reversed_seq(changes)
+                rows = case.rows or []
+                step = next((r[2] for r in rows if r[0] == undone), None)
+                return (Amend(undone, "reversed", None, step, None),), ()
+            if trigger != clocks.CORRECT_TRIGGER:
+                return (), ()
+            found = changes_of(changes)
+        except ValueError:
+            return (), ()  # a malformed record: `audit verify` reports it
+        hidden = _NOTHING if self._include_personal else wf.personal
+        amends: list[Amend] = []
+        omitted: list[str] = []
+        for c in found:
+            if c.field is not None and c.field in hidden:
+                amends.append(Amend(c.event, c.what, c.field, None, None))
+                omitted.append(c.field)
+            else:
+                amends.append(Amend(c.event, c.what, c.field, c.was, c.now))
+        return tuple(amends), tuple(dict.fromkeys(omitted))
 
     def _record(
         self,
@@ -627,6 +752,33 @@ class DecisionLogBuilder:
             wf.ref,
             entry_hash,
         )
+
+
+def _as_mapping(row: EventRow) -> dict[str, Any]:
+    """An event row as replay reads it."""
+    return dict(zip(EVENT_COLUMNS, row, strict=True))
+
+
+def _amended_moments(
+    rules: Iterable[ClockRule],
+    on: dt.date,
+    before: Mapping[str, ClockState],
+    after: Mapping[str, ClockState],
+    cal: Calendar,
+) -> tuple[ClockMoment, ...]:
+    """The clocks open after a correction, undo or void: `corrected` where it changed
+    the due date or the state (a clock it brought back included), else `unchanged`."""
+    moments: list[ClockMoment] = []
+    for rule in rules:
+        now = after.get(rule.id)
+        if now is None or now.state == "stopped":
+            continue
+        was = before.get(rule.id)
+        same = was is not None and (was.due_on, was.state) == (now.due_on, now.state)
+        change = "unchanged" if same else "corrected"
+        dial = _Dial(rule, now, on, cal)
+        moments.append(_moment(rule, change, dial, now, on, cal))
+    return tuple(moments)
 
 
 _Plan = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]  # (id, label) shown; ids left out
