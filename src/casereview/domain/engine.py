@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from casereview.domain import dates
 from casereview.domain.workflow.model import (
     EVENT_DATE,
     ApprovalCompleteGuard,
@@ -95,9 +96,10 @@ def parse_value(definition: WorkflowDefinition, name: str, raw: str) -> Any:
             # Strictly YYYY-MM-DD: fromisoformat alone also takes week dates (2025-W23-1).
             if not _ISO_DATE.fullmatch(text):
                 raise ValueError
-            return dt.date.fromisoformat(text).isoformat()
+            day = dt.date.fromisoformat(text)
         except ValueError:
             raise Refused(f"{name} must be an ISO date YYYY-MM-DD, got {raw[:40]!r}") from None
+        return dates.supported(day, name).isoformat()
     if spec.type == "choice":
         if text not in spec.choices:
             raise Refused(f"{name} must be one of: {', '.join(spec.choices)}; got {raw[:40]!r}")

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from casereview.domain.dates import MAX_DATE, MIN_DATE
 from casereview.errors import CaseReviewError, ExitCode, InvalidInput, OutOfRange
 
 __all__ = [
@@ -35,12 +36,6 @@ __all__ = [
     "parse_overrides",
     "weekday_name",
 ]
-
-MIN_DATE = dt.date(1990, 1, 1)
-"""The first date casereview computes with; earlier than any case it will hold."""
-
-MAX_DATE = dt.date(2099, 12, 31)
-"""The last date casereview computes with; bank holidays that far out are rules, not facts."""
 
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
