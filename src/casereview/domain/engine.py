@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casereview.domain import dates
+from casereview.domain import text as free_text
 from casereview.domain.workflow.model import (
     EVENT_DATE,
     ApprovalCompleteGuard,
@@ -115,6 +116,7 @@ def parse_value(definition: WorkflowDefinition, name: str, raw: str) -> Any:
         raise Refused(f"{name} must not be empty")
     if len(text) > MAX_TEXT:
         raise Refused(f"{name} is longer than {MAX_TEXT} characters")
+    free_text.check(text, name, multiline=True)
     return text
 
 
@@ -326,6 +328,7 @@ def decide(
         raise Refused("the rationale must not contain NUL characters")
     if len(rationale) > MAX_TEXT:
         raise Refused(f"the rationale is longer than {MAX_TEXT} characters")
+    free_text.check(rationale, Input("rationale"), multiline=True)
     if trigger.rationale_required and not rationale:
         raise Refused(
             "{trigger} needs a {rationale} explaining the decision",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import chain, clocks, dates, engine
+from casereview.domain import text as free_text
 from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
@@ -236,6 +237,7 @@ def prepare_opening(
         dates.given_dates(definition, values), opened_on=opened_on, today=ctx.clock.today()
     )
     if pseudonym is not None:
+        free_text.check(pseudonym, Input("pseudonym"), multiline=False)
         pseudonym = " ".join(pseudonym.split())
         if not pseudonym or len(pseudonym) > 60 or "\x00" in pseudonym:
             raise InvalidInput("a pseudonym is 1-60 printable characters, e.g. 'Child A'")

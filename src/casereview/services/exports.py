@@ -40,6 +40,7 @@ from casereview.formats.decision_log.records import (
     ExportMeta,
     WorkflowRef,
 )
+from casereview.infra.files import read_bounded
 from casereview.services import export_jobs
 from casereview.services.context import ServiceContext
 from casereview.services.export_request import LogExportRequest as LogExportRequest
@@ -263,15 +264,20 @@ class ExportVerification:
         self.more_findings += max(len(findings) - max(room, 0), 0)
 
 
+VERIFY_LIMIT = 2**30
+"""The largest export `verify_export` reads (1 GiB): the file and the export regenerated
+to compare it with are both held in memory. A larger log is verified in parts (an
+export per case or per period). A file that does not begin like an export is not read
+past its first block."""
+
+
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise NotFound(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{path} is a directory, not an export file") from None
-    except OSError as exc:
-        raise CaseReviewError(f"cannot read {path}: {exc.strerror}") from None
+    return read_bounded(
+        path,
+        VERIFY_LIMIT,
+        what="export",
+        looks_right=lambda first: registry.detect(first) is not None,
+    )
 
 
 def verify_export(path: Path, ctx: ServiceContext | None) -> ExportVerification:

@@ -182,6 +182,11 @@ def parse_overrides(text: str, origin: str) -> OverridesFile:
         raise InvalidHolidayOverrides(
             f"holiday overrides file {origin} is not valid TOML: {exc}", [str(exc)]
         ) from None
+    except RecursionError:
+        problem = "arrays or tables are nested too deeply to read"
+        raise InvalidHolidayOverrides(
+            f"holiday overrides file {origin} is not valid: {problem}", [problem]
+        ) from None
 
     problems: list[str] = []
     for key in sorted(set(data) - _TOP_KEYS):
