@@ -21,6 +21,7 @@ from casereview.infra.now import FixedClock, SystemClock
 from casereview.presenters.due import DUE_COLUMNS
 from casereview.services import cases, demo, users
 from casereview.services.context import ServiceContext
+from tests.conftest import unprotected
 from tests.golden import assert_golden
 
 TODAY = dt.date(2026, 11, 23)
@@ -260,7 +261,14 @@ def test_timeline_shows_markup_and_escape_sequences_literally(cli, own_db):
         ctx,
         "M-1",
         "decide_not_to_notify",
-        rationale="[bold]not[/bold] notifiable \x1b[31mred\x1b[0m [link=http://x]y[/link]",
+        rationale="[bold]not[/bold] notifiable ESC[31mredESC[0m [link=http://x]y[/link]",
+    )
+    # Input refuses control characters now; a log written before that holds them as
+    # stored, and the views must still show them literally.
+    unprotected(
+        f"sqlite:///{path}",
+        "UPDATE events SET rationale = replace(rationale, 'ESC', char(27)) "
+        "WHERE trigger = 'decide_not_to_notify'",
     )
     result = ok(cli("timeline", "M-1", "--db", path))
     assert "Case M-1 · [red]x[/red]" in result.stdout

@@ -1,10 +1,14 @@
 """Bad input: generated command lines, and text that tries to inject into the output.
 
 Hypothesis builds command lines for `case open|advance|show|list`, `workdays …`,
-`user add`, `audit verify` and `workflow validate` (with generated TOML files) out of
-valid values, malformed ones, huge ones, unicode, control characters, NUL bytes (argv
-cannot carry NUL in a real exec, but the in-process runner can), negative numbers,
-unknown options and impossible dates. Every command must end with a documented exit
+`due`, `log export`, `report`, `user add`, `audit verify` (with generated checkpoint
+files: absurd numbers, deep nesting), `workflow validate` (with generated TOML files,
+some nested thousands deep), `log verify-export` (with generated files: junk, deep JSON,
+real exports with bytes spliced in) and read commands given any `--db` (directories,
+devices, URLs of other databases, `file:` URLs, junk) out of valid values, malformed
+ones, huge ones, unicode, control characters, NUL bytes (argv cannot carry NUL in a
+real exec, but the in-process runner can), negative numbers, unknown options and
+impossible dates. Every command must end with a documented exit
 code (0–7), print no traceback and no "unexpected internal error", and leave the
 database byte for byte as it was unless it succeeded at a write.
 
@@ -89,7 +93,12 @@ NASTY = [
     "\x00",
     "a\x00b",
     "\u202eevil",
+    "\u2066isolated\u2069",
+    "\x9b31m",
+    "tab\there",
     "\ufeff2025-01-01",
+    "1026-11-02",
+    "99999999999999999999",
     "A" * 600,
     "%s%n%x",
     "../../etc/passwd",
@@ -199,6 +208,19 @@ VALID: dict[str, list[list[str]]] = {
         ["workdays", "count", "2025-06-02", "2025-06-30"],
         ["workdays", "explain", "2025-06-02", "5", "--day-one"],
     ],
+    "due": [
+        ["due", "--limit", "99999999999999999999", "--json"],
+        ["due", "--within", "10", "--as-of", "2025-06-02", "--csv"],
+        ["due", "--overdue", "--all"],
+    ],
+    "log export": [
+        ["log", "export", "--format", "json", "--from", "2025-06-01", "--to", "2025-06-30"],
+        ["log", "export", "--case", "F-2", "--format", "md", "--include-personal"],
+    ],
+    "report": [
+        ["report", "--from", "2025-04-01", "--to", "2025-06-30", "--format", "json"],
+        ["report", "--year", "2025-26", "--detail", "--format", "html"],
+    ],
     "user add": [
         [
             "user",
@@ -285,6 +307,44 @@ RANDOM: dict[str, st.SearchStrategy[list[str]]] = {
             )
             for sub in ("add", "before", "count", "explain")
         )
+    ),
+    "due": command(
+        ["due"],
+        [],
+        [],
+        [
+            option("--limit", st.one_of(st.integers(-5, 10**30).map(str), JUNK)),
+            option("--within", st.one_of(st.integers(-5, 10**30).map(str), JUNK)),
+            option("--as-of", DATES),
+            flag("--overdue"),
+            flag("--all"),
+            flag("--json"),
+            flag("--csv"),
+        ],
+    ),
+    "log export": command(
+        ["log", "export"],
+        [],
+        [],
+        [
+            option("--from", DATES),
+            option("--to", DATES),
+            option("--case", REF),
+            option("--format", plausible(["csv", "json", "md"])),
+            flag("--include-personal"),
+        ],
+    ),
+    "report": command(
+        ["report"],
+        [],
+        [],
+        [
+            option("--from", DATES),
+            option("--to", DATES),
+            option("--year", plausible(["2025-26", "2024-25", "1026-27", "2099-00", "2098-99"])),
+            option("--format", plausible(["table", "md", "csv", "json", "html"])),
+            flag("--detail"),
+        ],
     ),
     "user add": command(
         ["user", "add"],
@@ -400,7 +460,9 @@ def bench(template, tmp_path_factory):
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
-def test_generated_command_lines(family, bench, cli):
+def test_generated_command_lines(family, bench, cli, monkeypatch):
+    monkeypatch.chdir(bench.workdir)  # a junk word read as a file name lands here
+
     @FUZZ
     @given(argv=FAMILIES[family])
     def run(argv: list[str]) -> None:
@@ -419,7 +481,7 @@ def test_audit_verify_with_generated_checkpoint_files(bench, cli):
         "algorithm": "sha256",
     }
     json_values = st.recursive(
-        st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | TEXT,
+        st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats() | TEXT,
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
         max_leaves=8,
     )
@@ -431,6 +493,10 @@ def test_audit_verify_with_generated_checkpoint_files(bench, cli):
         json_values.map(lambda v: json.dumps(v).encode()),
         st.binary(max_size=200),
         TEXT.map(str.encode),
+        nested_json(),
+        st.integers(20, 5000)
+        .map(lambda n: json.dumps(good).replace('"event_count": 1', f'"event_count": {"9" * n}'))
+        .map(str.encode),
     )
 
     @FUZZ
@@ -449,6 +515,110 @@ def test_audit_verify_with_generated_checkpoint_files(bench, cli):
     run()
 
 
+def nested_json() -> st.SearchStrategy[bytes]:
+    """JSON nested a few levels deep, up to far deeper than the parser can recurse."""
+    return st.builds(
+        lambda depth, in_list: (
+            "[" * depth + "]" * depth if in_list else '{"a":' * depth + "1" + "}" * depth
+        ).encode(),
+        st.integers(1, 30_000),
+        st.booleans(),
+    )
+
+
+DB_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "mysql://user:secret@db.invalid/cases",
+            "file:///tmp/cases.db",
+            "file://",
+            "sqlite://",
+            "sqlite:///",
+            "SQLITE:///relative.db",
+            "postgres://user@127.0.0.1:1/db",
+            "postgresql://[::1",
+            "postgresql://user@host:port/db",
+            "http://example.invalid/",
+            "://",
+            "/",
+            "/dev/null",
+            "/dev/zero",
+            ".",
+            "..",
+            "~",
+            "missing/dir/cases.db",
+            " ",
+        ]
+    ),
+    # Any scheme but PostgreSQL's: a generated host name would be looked up on the network.
+    st.builds(
+        "{}://{}".format,
+        st.sampled_from(["mysql", "oracle", "mssql+pyodbc", "file", "sqlite", "ftp", "", "x"]),
+        TEXT,
+    ),
+    TEXT,
+)
+READ_COMMANDS = (
+    ["case", "list"],
+    ["due"],
+    ["audit", "verify"],
+    ["report", "--format", "json"],
+    ["log", "export"],
+)
+
+
+def test_read_commands_with_generated_db_locations(bench, cli, monkeypatch):
+    """`--db` naming anything at all: a directory, a device, a URL of another database or
+    of no database, a file: URL, junk. Only read commands, so nothing may change."""
+    monkeypatch.chdir(bench.workdir)
+
+    @FUZZ
+    @given(command=st.sampled_from(READ_COMMANDS), value=DB_VALUES)
+    def run(command: list[str], value: str) -> None:
+        bench.run(cli, "--db locations", [*command, "--db", value], db=False)
+
+    run()
+
+
+def test_log_verify_export_with_generated_files(bench, cli, monkeypatch):
+    """Files that are no export at all, begin like one, nest deeply, or are a real
+    export with bytes spliced in; checked alone and against the log."""
+    monkeypatch.chdir(bench.workdir)
+    real = []
+    for fmt in ("csv", "json", "md"):
+        path = bench.workdir / f"real.{fmt}"
+        made = cli("log", "export", "--format", fmt, "-o", str(path), "--force",
+                   "--db", str(bench.path), env=bench.env())  # fmt: skip
+        assert made.exit_code == 0, made.stderr
+        real.append(path.read_bytes())
+    spliced = st.builds(
+        lambda data, at, cut, insert: data[:at] + insert + data[at + cut :],
+        st.sampled_from(real),
+        st.integers(0, max(len(r) for r in real)),
+        st.integers(0, 20),
+        st.binary(max_size=8),
+    )
+    heads = st.sampled_from([b"\xef\xbb\xbf", b"{", b"<!-- casereview-export ", b"{\n  "])
+    contents = st.one_of(
+        spliced,
+        spliced,
+        nested_json(),
+        st.binary(max_size=300),
+        st.tuples(heads, st.binary(max_size=200)).map(b"".join),
+        st.tuples(heads, nested_json()).map(b"".join),
+    )
+    target = bench.workdir / "generated.export"
+
+    @FUZZ
+    @given(content=contents, against_log=st.booleans(), as_json=st.booleans())
+    def run(content: bytes, against_log: bool, as_json: bool) -> None:
+        target.write_bytes(content)
+        argv = ["log", "verify-export", str(target)] + (["--json"] if as_json else [])
+        bench.run(cli, "log verify-export", argv, db=against_log)
+
+    run()
+
+
 ENGLAND = support.WORKFLOW_FILE.read_text(encoding="utf-8")
 ENGLAND_LINES = ENGLAND.splitlines()
 
@@ -456,9 +626,13 @@ ENGLAND_LINES = ENGLAND.splitlines()
 @st.composite
 def toml_files(draw) -> bytes:
     """A mutated England workflow, or text and bytes that only look like TOML."""
-    kind = draw(st.sampled_from(["mutated", "mutated", "mutated", "text", "bytes"]))
+    kind = draw(st.sampled_from(["mutated", "mutated", "mutated", "text", "bytes", "deep"]))
     if kind == "bytes":
         return draw(st.binary(max_size=300))
+    if kind == "deep":
+        depth = draw(st.integers(1, 6000))
+        opener, closer = draw(st.sampled_from([("[", "]"), ("{a=", "}")]))
+        return f"x = {opener * depth}1{closer * depth}\n".encode()
     if kind == "text":
         lines = draw(
             st.lists(
@@ -553,6 +727,17 @@ def test_db_option_naming_a_text_file(tmp_path, cli):
     assert "unexpected internal error" not in result.stderr
 
 
+@pytest.mark.parametrize(("value", "code"), [("\x00", 2), ("a\x00b.db", 2), ("~0", 3)])
+def test_db_option_holding_a_nul_or_naming_an_unknown_home(value, code, tmp_path, cli, monkeypatch):
+    """Found by the generated `--db` values: ValueError and RuntimeError, respectively."""
+    monkeypatch.chdir(tmp_path)
+    result = cli("case", "list", "--db", value)
+    assert result.exit_code == code, result.stderr
+    assert result.stderr.startswith("Error: ")
+    assert "unexpected internal error" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("argv", [["case", "list"], ["audit", "verify"]], ids=" ".join)
 def test_read_command_on_an_empty_file(argv, tmp_path, cli):
     path = tmp_path / "empty.db"
@@ -568,13 +753,21 @@ def test_read_command_on_an_empty_file(argv, tmp_path, cli):
 @pytest.fixture
 def injected(template, tmp_path, cli):
     """A database with one case per payload: the payload as pseudonym, as a note and as
-    the rationale, all entered through the CLI."""
+    the rationale, all entered through the CLI. A payload holding control characters
+    is refused on input (`domain.text`), so it is entered with a stand-in and then
+    stored with raw SQL, as a log written before that rule holds it."""
     path = tmp_path / "injected.db"
     shutil.copyfile(template, path)
     refs = {}
     for n, (label, payload) in enumerate(INJECTIONS.items(), start=1):
         ref = f"INJ-{n}"
         refs[label] = ref
+        typed = payload if payload.isprintable() else f"stand-in {n}"
+        if typed != payload:
+            refused = cli("case", "open", "INJ-X", "--aware-on", "2025-06-02", "--pseudonym",
+                          payload, "--db", str(path))  # fmt: skip
+            assert refused.exit_code == 2, refused.stderr
+            assert "control character" in refused.stderr
         opened = cli(
             "case",
             "open",
@@ -582,7 +775,7 @@ def injected(template, tmp_path, cli):
             "--aware-on",
             "2025-06-02",
             "--pseudonym",
-            payload,
+            typed,
             "--db",
             str(path),
         )
@@ -593,14 +786,42 @@ def injected(template, tmp_path, cli):
             ref,
             "add_note",
             "--set",
-            f"note={payload}",
+            f"note={typed}",
             "--rationale",
-            payload,
+            typed,
             "--db",
             str(path),
         )
         assert noted.exit_code == 0, noted.stderr
+        if typed != payload:
+            _store_raw(path, ref, typed, payload)
     return path, refs
+
+
+def _store_raw(path: Path, ref: str, typed: str, payload: str) -> None:
+    conn = support.connect(path)
+    try:
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+        ).fetchall()
+        for name, _sql in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("UPDATE cases SET pseudonym = ? WHERE ref = ?", (payload, ref))
+        for column in ("rationale", "fields"):
+            stored = payload if column == "rationale" else json.dumps({"note": payload})
+            conn.execute(
+                f"UPDATE events SET {column} = ? WHERE case_ref = ? AND trigger = 'add_note'",
+                (stored, ref),
+            )
+        conn.execute(
+            "UPDATE events SET fields = replace(fields, ?, ?) WHERE case_ref = ? "
+            "AND trigger = 'open'",
+            (json.dumps(typed), json.dumps(payload), ref),
+        )
+        for _name, sql in triggers:
+            conn.execute(sql)
+    finally:
+        conn.close()
 
 
 def test_injected_text_is_stored_exactly(injected):

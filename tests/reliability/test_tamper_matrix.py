@@ -429,6 +429,22 @@ def restore_older_copy(env: Env) -> None:
     support.copy_database(old, env.path)
 
 
+def store_date_out_of_range(env: Env) -> None:
+    """A year typed as 1026 for 2026, as casereview accepted before dates were checked on
+    input: the event holds it with hashes that agree, and so does the case row."""
+    with Attacker(env.path) as a:
+        seq = a.seq_of("T-003", "open")
+        row = a.event(seq)
+        fields = json.loads(row["fields"])
+        fields["aware_on"] = "1026-06-02"
+        row["fields"] = chain.canonical_json(fields)
+        a.write(row)
+        a.reseal_from(seq)
+        (case_fields,) = a.x("SELECT fields FROM cases WHERE ref = 'T-003'")[0]
+        stored = {**json.loads(case_fields), "aware_on": "1026-06-02"}
+        a.x("UPDATE cases SET fields = ? WHERE ref = 'T-003'", json.dumps(stored))
+
+
 def projection_edit(sql: str) -> Callable[[Env], None]:
     def tamper(env: Env) -> None:
         conn = support.connect(env.path)
@@ -690,6 +706,14 @@ CLASSES: list[TamperClass] = [
         "drop the append-only trigger",
         DETECTED,
         DETECTED,
+    ),
+    TamperClass(
+        "store a date outside the supported range, hashes recomputed",
+        store_date_out_of_range,
+        "a stored date outside the dates casereview supports",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`date`)",
     ),
     TamperClass(
         "edit a workflow file without a new version number",

@@ -86,7 +86,9 @@ def test_small_words():
 
 def test_every_status_the_domain_gives_has_one_word_and_meaning():
     ids = [s.id for s in status_words.STATUSES]
-    assert sorted(ids) == sorted({"running", "due_soon", "overdue", "paused", "met", "missed"})
+    assert sorted(ids) == sorted(
+        {"running", "due_soon", "overdue", "paused", "met", "missed", "undetermined"}
+    )
     assert all(s.word and s.meaning for s in status_words.STATUSES)
     assert status_words.status_word("running") == "on track"
     assert status_words.status_word("due_soon") == "due soon"

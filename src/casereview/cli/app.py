@@ -28,6 +28,7 @@ from casereview.cli import messages
 from casereview.cli import report as report_cli
 from casereview.cli import workdays as workdays_cli
 from casereview.cli import workflow as workflow_cli
+from casereview.cli.streams import tolerate_narrow_encodings
 from casereview.errors import CaseReviewError, ExitCode
 
 DEBUG_ENV = "CASEREVIEW_DEBUG"
@@ -78,6 +79,8 @@ class CaseReviewGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        # A terminal that cannot show every character gets escapes, not a crash.
+        tolerate_narrow_encodings()
         debug = _debug_requested(argv)
         undecodable = _first_undecodable(argv)
         if undecodable is not None:

@@ -47,10 +47,19 @@ def checkpoint(
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace FILE if it already exists.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Print the log's size and head hash, for the scrutineer to keep somewhere safe."""
     from casereview.cli.render import audit as render
+    from casereview.infra.output import check_target, destination
     from casereview.services import audit
 
-    render.checkpoint(audit.checkpoint(context(db)), output)
+    if output is not None:
+        check_target(output, force=force)  # a kept checkpoint is evidence: never replaced unasked
+    taken = audit.checkpoint(context(db))
+    with destination(output, force=force) as sink:
+        sink.write(render.checkpoint_text(taken).encode("utf-8"))
+    render.checkpoint_written(taken, output)

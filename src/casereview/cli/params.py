@@ -7,22 +7,15 @@ expected, so the CLI can print one `Error: …` line and exit 2.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
+from casereview.domain import dates
 from casereview.errors import InvalidInput
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_date(text: str, what: str = "date") -> dt.date:
-    """Parse a strict ISO `YYYY-MM-DD` date (no week dates, no times, no shorthand)."""
-    cleaned = text.strip()
-    if not _ISO_DATE.fullmatch(cleaned):
-        raise InvalidInput(f"{what} must be an ISO date YYYY-MM-DD, got {_shown(text)}")
-    try:
-        return dt.date.fromisoformat(cleaned)
-    except ValueError:
-        raise InvalidInput(f"{what} {_shown(cleaned)} is not a real calendar date") from None
+    """Parse a strict ISO `YYYY-MM-DD` date (no week dates, no times, no shorthand) in
+    the range casereview supports (`domain.dates`, where the rules are)."""
+    return dates.parse(text, what)
 
 
 def _shown(text: str, limit: int = 40) -> str:

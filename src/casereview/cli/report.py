@@ -8,7 +8,6 @@ by piece (`write_document`). Figure definitions are in docs/report.md.
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -132,6 +131,7 @@ def write_document(
     stdout or (whole or not at all) to `output`: at national scale the page is far too
     large to hold in memory at once."""
     from casereview.cli.render.console import info
+    from casereview.cli.streams import DataOut
     from casereview.formats.report import as_csv as csv_out
     from casereview.formats.report import as_html as html
     from casereview.formats.report import as_json as json_out
@@ -146,8 +146,9 @@ def write_document(
     }
     pieces = writers[fmt](figures, detail=detail)
     if output is None:
+        sink = DataOut()
         for piece in pieces:
-            sys.stdout.write(piece)
+            sink.write(piece)
         return
     with destination(Path(output), force=force) as stream:
         for piece in pieces:

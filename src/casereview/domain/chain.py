@@ -507,14 +507,41 @@ class Checkpoint:
 
     @classmethod
     def from_json(cls, text: str) -> Checkpoint:
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("casereview_checkpoint") != 1:
+        """The checkpoint `text` holds; ValueError (or KeyError) if it is not one.
+
+        Whatever the file holds is only data: numbers longer than any event count are
+        refused before they are converted, nesting deeper than the parser's recursion is
+        a ValueError, and the count must be one a database can hold."""
+        try:
+            data = json.loads(text, parse_int=_bounded_int, parse_float=_no_float)
+        except RecursionError:
+            raise ValueError("it nests arrays or objects too deeply to be one") from None
+        if not isinstance(data, dict) or type(data.get("casereview_checkpoint")) is not int:
+            raise ValueError("not a casereview checkpoint")
+        if data["casereview_checkpoint"] != 1:
             raise ValueError("not a casereview checkpoint")
         count = data["event_count"]
         head = data["head_hash"]
-        if not isinstance(count, int) or count < 0 or not isinstance(head, str):
+        if type(count) is not int or not 0 <= count <= MAX_SEQ or not isinstance(head, str):
             raise ValueError("checkpoint has a malformed event_count or head_hash")
-        return cls(count, head, str(data.get("created_at", "")), str(data.get("algorithm")))
+        created, algorithm = data.get("created_at", ""), data.get("algorithm")
+        if not isinstance(created, str) or not isinstance(algorithm, str | None):
+            raise ValueError("checkpoint has a malformed created_at or algorithm")
+        return cls(count, head, created, str(algorithm))
+
+
+MAX_SEQ = 2**63 - 1
+"""The largest event number either database can store."""
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 19:  # more digits than any 64-bit integer has
+        raise ValueError("a number larger than any event count")
+    return int(text)
+
+
+def _no_float(_text: str) -> Any:
+    raise ValueError("a number that is not a whole number")
 
 
 def check_against_checkpoint(

@@ -30,6 +30,11 @@ STATUSES = (
     ClockStatus(
         "met", "met", "stopped on or before its due date, or a reminder whose date has passed"
     ),
+    ClockStatus(
+        "undetermined",
+        "cannot be computed",
+        "a date it counts from is outside the dates casereview supports; the audit reports it",
+    ),
 )
 """Every status `domain.clocks.status` gives, with its word and its meaning."""
 

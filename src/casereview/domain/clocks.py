@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from casereview.domain.calendar.units import UNITS, Unit, unit_named
 from casereview.domain.calendar.units import Calendar as Calendar  # re-exported for callers
+from casereview.errors import OutOfRange
 
 if TYPE_CHECKING:
     from casereview.domain.workflow.model import WorkflowDefinition
@@ -99,6 +100,11 @@ class ClockState:
     pauses: tuple[Pause, ...] = ()
     reprojections: tuple[tuple[dt.date, dt.date], ...] = ()  # (on, new anchor)
     missing_anchor: str | None = None
+    undetermined: str | None = None
+    """Why the clock has no due date although it should: its arithmetic met a date
+    outside the calendar casereview supports (a value stored before dates were checked
+    on input). It keeps running, pausing and stopping with its case; `status` says
+    `undetermined`, and `audit verify` reports the stored value."""
 
     @property
     def remaining(self) -> int | None:
@@ -214,6 +220,7 @@ def _reproject(state: ClockState, facts: EventFacts, cal: Calendar) -> ClockStat
         warn_from=_warn_from(state.rule, due, cal),
         reprojections=(*state.reprojections, (facts.occurred_on, anchor)),
         missing_anchor=None,
+        undetermined=None,
     )
     if state.state == "paused":
         # A paused clock keeps its ledger; the new remaining counts from the pause day.
@@ -250,31 +257,63 @@ def _step_in_place(
         return
     for rule in rules:
         current = clocks.get(rule.id)
-        if trigger in rule.start_on:
-            clocks[rule.id] = _start(rule, facts, cal)
-            continue
-        if current is None or current.state == "stopped":
-            continue
-        if trigger in rule.stop_on:
-            clocks[rule.id] = replace(
-                current,
-                state="stopped",
-                stopped_on=facts.occurred_on,
-                stopped_by=trigger,
-            )
-            continue
-        if (
-            rule.anchor_field
-            and rule.anchor_field in facts.changed
-            and (rule.anchor_field in rule.reproject_on or current.missing_anchor)
-        ):
-            current = _reproject(current, facts, cal)
-        if current.due_on is not None:
-            if current.state == "running" and to_state in rule.pause_in:
-                current = _pause(current, facts.occurred_on, cal)
-            elif current.state == "paused" and to_state not in rule.pause_in:
-                current = _resume(current, facts.occurred_on, cal)
-        clocks[rule.id] = current
+        # `clocks[rule.id]` is assigned last on every path, so when the arithmetic
+        # fails it still holds the clock as it was before this event.
+        try:
+            if trigger in rule.start_on:
+                clocks[rule.id] = _start(rule, facts, cal)
+                continue
+            if current is None or current.state == "stopped":
+                continue
+            if trigger in rule.stop_on:
+                clocks[rule.id] = replace(
+                    current,
+                    state="stopped",
+                    stopped_on=facts.occurred_on,
+                    stopped_by=trigger,
+                )
+                continue
+            if (
+                rule.anchor_field
+                and rule.anchor_field in facts.changed
+                and (
+                    rule.anchor_field in rule.reproject_on
+                    or current.missing_anchor
+                    or current.undetermined
+                )
+            ):
+                current = _reproject(current, facts, cal)
+            if current.due_on is not None:
+                if current.state == "running" and to_state in rule.pause_in:
+                    current = _pause(current, facts.occurred_on, cal)
+                elif current.state == "paused" and to_state not in rule.pause_in:
+                    current = _resume(current, facts.occurred_on, cal)
+            clocks[rule.id] = current
+        except OutOfRange as exc:
+            clocks[rule.id] = _undetermined(rule, clocks.get(rule.id), facts, exc.message)
+
+
+def _undetermined(
+    rule: ClockRule, current: ClockState | None, facts: EventFacts, why: str
+) -> ClockState:
+    """The clock after an event whose arithmetic left the supported calendar: started
+    (or restarted) by it, or as it was, either way without a due date."""
+    if current is None or facts.trigger in rule.start_on:
+        try:
+            anchor = _anchor(rule, facts)
+        except ValueError:
+            anchor = None
+        return ClockState(
+            rule=rule,
+            state="running",
+            started_on=facts.occurred_on,
+            anchor_on=anchor,
+            base_due_on=None,
+            due_on=None,
+            warn_from=None,
+            undetermined=why,
+        )
+    return replace(current, base_due_on=None, due_on=None, warn_from=None, undetermined=why)
 
 
 def derive(
@@ -327,7 +366,10 @@ def history(
 
 
 def status(clock: ClockState, today: dt.date) -> str:
-    """The word for a clock on `today`: running, due_soon, overdue, paused, met, missed."""
+    """The word for a clock on `today`: running, due_soon, overdue, paused, met, missed,
+    or undetermined (its dates are outside the supported calendar)."""
+    if clock.undetermined is not None:
+        return "undetermined"
     if clock.state == "stopped":
         if clock.due_on is None or clock.stopped_on is None:
             return "met"
@@ -373,9 +415,12 @@ def position(clock: ClockState, on: dt.date, cal: Calendar) -> Position | None:
         if clock.pauses
         else ()
     )
-    day, of = unit.position(
-        clock.anchor_on, on, clock.due_on, rule.budget, paused, cal, day_one=rule.day_one
-    )
+    try:
+        day, of = unit.position(
+            clock.anchor_on, on, clock.due_on, rule.budget, paused, cal, day_one=rule.day_one
+        )
+    except OutOfRange:
+        return None  # `on` is outside the supported calendar: there is no count to give
     return Position(day, of, unit.counted_in)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from casereview.domain import clocks
+from casereview.domain import clocks, dates
 from casereview.domain.amendments import (
     FIELD,
     OCCURRED_ON,
@@ -135,14 +135,6 @@ def _text_ok(text: str, what: str) -> None:
         raise Refused(f"{what} is longer than {MAX_TEXT} characters")
 
 
-def _in_range(day: dt.date, what: str) -> None:
-    if not MIN_DATE <= day <= MAX_DATE:
-        raise Refused(
-            f"{what} {day.isoformat()} is outside the dates casereview supports "
-            f"({MIN_DATE.isoformat()} to {MAX_DATE.isoformat()})"
-        )
-
-
 def _candidate(
     definition: WorkflowDefinition,
     rows: Sequence[Mapping[str, Any]],
@@ -212,7 +204,11 @@ def decide_correction(
         step = case.history[index]
         _takes(definition, step, name)
         if definition.fields_by_id[name].type == "date":
-            _in_range(dt.date.fromisoformat(now), name)
+            day = dates.supported(dt.date.fromisoformat(now), name)
+            if step["trigger"] == OPEN_TRIGGER:
+                # A date given at the opening records something that had happened by then
+                # (dates.check_opening_facts): its correction may not be in the future.
+                dates.not_in_future(day, today, name)
         was = fields_of(step).get(name)
         if was == now:
             raise Refused(f"{name} of event {step['seq']} is already {raw.strip()!r}")
@@ -221,7 +217,7 @@ def decide_correction(
     if request.occurred_on is not None:
         assert target is not None
         step = case.history[target]
-        _in_range(request.occurred_on, "the event date")
+        dates.supported(request.occurred_on, "the event date")
         now_on = request.occurred_on.isoformat()
         if now_on == str(step["occurred_on"]):
             raise Refused(f"event {step['seq']} is already dated {now_on}")

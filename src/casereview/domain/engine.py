@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from casereview.domain import dates
+from casereview.domain import text as free_text
 from casereview.domain.workflow.model import (
     EVENT_DATE,
     IDENTITY_FIELDS,
@@ -85,9 +87,10 @@ def parse_value(definition: WorkflowDefinition, name: str, raw: str) -> Any:
             # Strictly YYYY-MM-DD: fromisoformat alone also takes week dates (2025-W23-1).
             if not _ISO_DATE.fullmatch(text):
                 raise ValueError
-            return dt.date.fromisoformat(text).isoformat()
+            day = dt.date.fromisoformat(text)
         except ValueError:
             raise Refused(f"{name} must be an ISO date YYYY-MM-DD, got {raw[:40]!r}") from None
+        return dates.supported(day, name).isoformat()
     if spec.type == "choice":
         if text not in spec.choices:
             raise Refused(f"{name} must be one of: {', '.join(spec.choices)}; got {raw[:40]!r}")
@@ -103,6 +106,7 @@ def parse_value(definition: WorkflowDefinition, name: str, raw: str) -> Any:
         raise Refused(f"{name} must not be empty")
     if len(text) > MAX_TEXT:
         raise Refused(f"{name} is longer than {MAX_TEXT} characters")
+    free_text.check(text, name, multiline=True)
     return text
 
 
@@ -337,6 +341,7 @@ def decide(
         raise Refused("the rationale must not contain NUL characters")
     if len(rationale) > MAX_TEXT:
         raise Refused(f"the rationale is longer than {MAX_TEXT} characters")
+    free_text.check(rationale, Input("rationale"), multiline=True)
     if trigger.rationale_required and not rationale:
         raise Refused(
             "{trigger} needs a {rationale} explaining the decision",

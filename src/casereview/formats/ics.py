@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from icalendar import Alarm, Calendar, Event
 
+from casereview.formats.text import visible
+
 ALARM_HOUR = 9
 CALENDAR_NAME = "casereview deadlines"
 
@@ -43,21 +45,20 @@ class Deadline:
 
     @property
     def summary(self) -> str:
-        return f"{self.case_ref} ({self.pseudonym}): {self.label}"
+        return visible(f"{self.case_ref} ({self.pseudonym}): {self.label}", keep_breaks=False)
 
     def description(self, today: dt.date) -> str:
         counted = f", counted from {self.anchor_on.isoformat()}" if self.anchor_on else ""
-        return "\n".join(
-            [
-                f"Case {self.case_ref} ({self.pseudonym}), workflow {self.workflow_id} "
-                f"v{self.workflow_version}",
-                f"{self.label} ({self.kind})",
-                f"Rule: {self.rule}{counted}",
-                f"Due {self.due_on.isoformat()}; warning from {self.warn_from.isoformat()}",
-                f"Status on {today.isoformat()}: {self.status.replace('_', ' ')}",
-                f"Details: casereview case show {self.case_ref}",
-            ]
-        )
+        lines = [
+            f"Case {self.case_ref} ({self.pseudonym}), workflow {self.workflow_id} "
+            f"v{self.workflow_version}",
+            f"{self.label} ({self.kind})",
+            f"Rule: {self.rule}{counted}",
+            f"Due {self.due_on.isoformat()}; warning from {self.warn_from.isoformat()}",
+            f"Status on {today.isoformat()}: {self.status.replace('_', ' ')}",
+            f"Details: casereview case show {self.case_ref}",
+        ]
+        return "\n".join(visible(line, keep_breaks=False) for line in lines)
 
     @property
     def alarm_trigger(self) -> dt.timedelta:

@@ -17,11 +17,19 @@ def counting_unit(rule: ClockRule) -> str:
     return rule.clock_unit.counted_in
 
 
+def no_due_date(clock: ClockState) -> str:
+    """Why a started clock has no due date: its anchor is not set yet, or its dates are
+    outside the supported calendar (a value stored before dates were checked)."""
+    if clock.undetermined is not None:
+        return f"no due date: {clock.undetermined}"
+    return f"no due date until {clock.missing_anchor} is set"
+
+
 def started(clock: ClockState) -> str:
     """`due 2025-06-30 (15 working days after notified_on 2025-06-09)`."""
     rule = clock.rule
     if clock.due_on is None:
-        return f"no due date until {clock.missing_anchor} is set"
+        return no_due_date(clock)
     anchor = ""
     if rule.anchor_field and clock.anchor_on and rule.budget:
         anchor = f" {clock.anchor_on.isoformat()}"

@@ -294,6 +294,8 @@ def _calculation_text(facts: ClockExplanation) -> tuple[str, list[str]]:
             notes,
         )
     anchor = clock.anchor_on
+    if clock.undetermined is not None:
+        return f"No due date: {clock.undetermined}.", notes
     if anchor is None:
         return f"No due date yet: {clock.missing_anchor} is not set.", notes
     if clock.due_on is not None and clock.base_due_on is not None:

@@ -281,7 +281,7 @@ def _open_note(change: ClockChange) -> ClockNote:
         since = clock.pauses[-1].paused_on.isoformat()
         text = f"{rule.label}: paused since {since}, {amount(left, unit)} left when it resumes"
     elif clock.due_on is None or change.standing is None:
-        text = f"{rule.label}: running, no due date until {clock.missing_anchor} is set"
+        text = f"{rule.label}: running, {clock_words.no_due_date(clock)}"
     else:
         margin = change.standing.margin
         assert margin is not None
@@ -335,6 +335,8 @@ def _result(run: ClockRun) -> str:
         if clock.rule.ends_on_due or margin is None:
             return "met"
         return "met on the due date" if margin == 0 else f"met, {amount(margin, unit)} to spare"
+    if status == "undetermined":
+        return status_word(status)
     if margin is None:
         return "running, no due date yet"
     return f"{status_word(status)}, {amount(margin, unit)} left"

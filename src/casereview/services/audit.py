@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from casereview.domain import chain
 from casereview.errors import InvalidInput
+from casereview.infra.files import read_bounded
 from casereview.services import audit_jobs
 from casereview.services.audit_cases import EventPass, case_findings, verify_cases
 from casereview.services.context import ServiceContext
@@ -26,6 +27,10 @@ from casereview.store import users as user_rows
 
 if TYPE_CHECKING:
     from casereview.store.database import Connection, Row
+
+
+CHECKPOINT_LIMIT = 64 * 1024
+"""The most of a checkpoint file that is read: one is about 250 bytes."""
 
 
 @dataclass
@@ -64,12 +69,9 @@ def verify(
     """
     checkpoint = None
     if checkpoint_file is not None:
+        data = read_bounded(checkpoint_file, CHECKPOINT_LIMIT, what="checkpoint")
         try:
-            checkpoint = chain.Checkpoint.from_json(checkpoint_file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InvalidInput(
-                f"cannot read checkpoint {checkpoint_file}: {exc.strerror}"
-            ) from None
+            checkpoint = chain.Checkpoint.from_json(data.decode("utf-8"))
         except (ValueError, KeyError) as exc:
             raise InvalidInput(
                 f"{checkpoint_file} is not a casereview checkpoint ({exc})"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain, clocks
+from casereview.domain import chain, clocks, dates
 from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError
@@ -37,6 +37,8 @@ class _Pinned:
     error: str | None
     content_hash: str = ""
     rules: list[clocks.ClockRule] = field(default_factory=list)
+    date_fields: frozenset[str] = frozenset()
+    personal: frozenset[str] = frozenset()
 
 
 def _grouped(rows: Iterator[dict[str, Any]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
@@ -215,7 +217,41 @@ def _pin(ctx: ServiceContext, key: tuple[str, int, str]) -> _Pinned:
         definition = ctx.registry.get_exact(*key)
     except CaseReviewError as exc:
         return _Pinned(None, exc.message)
-    return _Pinned(definition, None, definition.content_hash, clocks.rules_for(definition))
+    return _Pinned(
+        definition,
+        None,
+        definition.content_hash,
+        clocks.rules_for(definition),
+        frozenset(f.id for f in definition.fields if f.type == "date"),
+        frozenset(f.id for f in definition.fields if f.personal),
+    )
+
+
+def _date_findings(ref: str, events: list[dict[str, Any]], pinned: _Pinned) -> list[chain.Finding]:
+    """Every stored date of the case's events that casereview cannot compute with: the
+    business date, and each value of a date field. Entered before dates were checked on
+    input (or written around casereview), such a value stays in the log as recorded; the
+    readers show it as stored, and this is where it is reported."""
+    found: list[chain.Finding] = []
+    problem_of, date_fields = dates.stored_problem, pinned.date_fields
+    for event in events:
+        seq = int(event["seq"])
+        problem = problem_of(event["occurred_on"])
+        if problem is not None:
+            found.append(chain.Finding("date", f"case {ref}: occurred_on {problem}", seq))
+        values = event["fields"]
+        if not date_fields or type(values) is not dict:
+            continue
+        for name, value in values.items():
+            if name not in date_fields:
+                continue
+            problem = problem_of(value)
+            if problem is None:
+                continue
+            if name in pinned.personal:  # the value itself is not for the report
+                problem = "is not a date casereview can compute with"
+            found.append(chain.Finding("date", f"case {ref}: {name} {problem}", seq))
+    return found
 
 
 def _verify_case(
@@ -265,6 +301,8 @@ def _verify_case(
         return found
     for seq, problem in state.problems:
         found.append(chain.Finding("replay", f"case {ref}: {problem}", seq))
+    stored_dates = _date_findings(ref, events, pinned)
+    found.extend(stored_dates)
     expected = {
         "state": state.state,
         "pseudonym": state.pseudonym,
@@ -301,9 +339,34 @@ def _verify_case(
                     f"case {ref}: stored {key} differs from what its events produce",
                 )
             )
-    derived = clocks.derive(pinned.rules, state.facts, ctx.calendar)
+    try:
+        derived = clocks.derive(pinned.rules, state.facts, ctx.calendar)
+    except (ValueError, TypeError) as exc:
+        # A date field holding something that is not a date: reported above when it is
+        # a field of type date; a clock cannot be derived from it either way.
+        found.append(
+            chain.Finding(
+                "replay", f"case {ref}: its clocks cannot be derived ({type(exc).__name__})"
+            )
+        )
+        return found
     expected_clocks = {c.rule.id: clocks.summarise(c) for c in derived.values()}
     stored_clocks = {str(r["clock_id"]): r for r in stored_clock_rows}
+    # A clock whose arithmetic left the supported calendar has nothing to compare its
+    # stored row with; the stored date behind it is the finding (a computed date beyond
+    # the range, with no stored date to blame, is reported for the clock).
+    for clock in derived.values():
+        if clock.undetermined is not None:
+            expected_clocks.pop(clock.rule.id)
+            stored_clocks.pop(clock.rule.id, None)
+            if not stored_dates:
+                found.append(
+                    chain.Finding(
+                        "date",
+                        f"case {ref}: clock {clock.rule.id} cannot be computed: "
+                        f"{clock.undetermined}",
+                    )
+                )
     for clock_id in sorted(set(expected_clocks) | set(stored_clocks)):
         want = expected_clocks.get(clock_id)
         have = stored_clocks.get(clock_id)

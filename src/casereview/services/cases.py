@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain, clocks, engine
+from casereview.domain import chain, clocks, dates, engine
+from casereview.domain import text as free_text
 from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
@@ -187,6 +188,7 @@ def _next_pseudonym(in_use: set[str]) -> str:
 
 def _check_date(ctx: ServiceContext, on: dt.date, not_before: str | None, what: str) -> None:
     today = ctx.clock.today()
+    dates.supported(on, what)
     if on > today:
         raise Refused(f"{what} {on.isoformat()} is in the future (today is {today.isoformat()})")
     if not_before is not None and on.isoformat() < not_before:
@@ -224,9 +226,7 @@ def prepare_opening(
 ) -> Opening:
     """Dates, opening fields and the pseudonym's form, checked (shared with bulk)."""
     opened_on = on or ctx.clock.today()
-    _check_date(ctx, opened_on, None, "the opening date")
-    if aware_on > ctx.clock.today():
-        raise Refused(f"aware_on {aware_on.isoformat()} is in the future")
+    dates.check_opening(opened_on=opened_on, aware_on=aware_on, today=ctx.clock.today())
     # The date the local authority became aware is recorded where the workflow has a
     # field for it (the England LCSPR workflow's clocks count from it); a workflow
     # without one (the transitional SCR workflow counts from notified_on) only has it
@@ -235,7 +235,11 @@ def prepare_opening(
     if "aware_on" in definition.fields_by_id:
         given = {"aware_on": aware_on.isoformat(), **given}
     values = engine.opening_fields(definition, given)
+    dates.check_opening_facts(
+        dates.given_dates(definition, values), opened_on=opened_on, today=ctx.clock.today()
+    )
     if pseudonym is not None:
+        free_text.check(pseudonym, Input("pseudonym"), multiline=False)
         pseudonym = " ".join(pseudonym.split())
         if not pseudonym or len(pseudonym) > 60 or "\x00" in pseudonym:
             raise InvalidInput("a pseudonym is 1-60 printable characters, e.g. 'Child A'")

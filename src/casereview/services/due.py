@@ -14,13 +14,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from casereview.domain import clocks
-from casereview.errors import Input, InvalidInput
+from casereview.domain import clocks, dates
+from casereview.errors import Input, InvalidInput, OutOfRange
 from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
     from casereview.domain.calendar.workdays import WorkingDayCalendar
     from casereview.store.dashboard_queries import OpenClockRow
+
+_ANY = 2**62
+"""More rows than any database holds: a `limit` above it is no limit at all."""
 
 SOON_WORKING_DAYS = 5
 """The summary line counts clocks due within this many working days of the as-of date."""
@@ -104,6 +107,8 @@ def due_list(
         raise InvalidInput(
             "{limit} must be 1 or more, got {value}", limit=Input("limit"), value=limit
         )
+    if as_of is not None:
+        dates.supported(as_of, Input("as_of"))
     day = as_of or ctx.clock.today()
     cal = ctx.calendar
     # count_working_days(day, due) <= n exactly when due < the (n+1)th working day after.
@@ -114,7 +119,11 @@ def due_list(
         counts = views.open_clock_counts(
             reader, day, next_before=next_before, within_before=within_before
         )
-        rows = views.open_clocks(reader, day, due_before=due_before, limit=limit)
+        # A limit beyond any number of rows is no limit; the database's integers stop
+        # at 2**63 - 1, so a larger one is not handed to it.
+        rows = views.open_clocks(
+            reader, day, due_before=due_before, limit=None if limit and limit > _ANY else limit
+        )
     items = tuple(_due_item(row, day, cal) for row in rows)
     matching = (
         counts.overdue if overdue_only else counts.within if within is not None else counts.open
@@ -137,7 +146,9 @@ def _due_item(row: OpenClockRow, day: dt.date, cal: WorkingDayCalendar) -> DueIt
         status, left, due_text = "paused", None, None
     else:
         status = clocks.status_of_running(due, _date(row.warn_from), row.ends_on_due, day)
-        left = cal.count_working_days(day, due) if due is not None else None
+        if due is None and row.due_on:
+            status = "undetermined"  # a stored due date that is not a date
+        left = _working_days(cal, day, due)
         due_text = row.due_on
     return DueItem(
         ref=row.ref,
@@ -157,4 +168,22 @@ def _due_item(row: OpenClockRow, day: dt.date, cal: WorkingDayCalendar) -> DueIt
 
 
 def _date(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
+    """A stored date; None for one that is not a date (`audit verify` reports it: one
+    stored value must not stop the list)."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _working_days(cal: WorkingDayCalendar, day: dt.date, due: dt.date | None) -> int | None:
+    """Working days from `day` to `due`; None when `due` is outside the calendar's range
+    (a stored value from before dates were checked: shown as it is, without a count)."""
+    if due is None:
+        return None
+    try:
+        return cal.count_working_days(day, due)
+    except OutOfRange:
+        return None

@@ -219,6 +219,8 @@ def _calculation(
     days, else the date reached by plain arithmetic (None without an anchor)."""
     rule = clock.rule
     unit = rule.clock_unit
+    if clock.undetermined is not None:
+        return None, None  # its dates are outside the calendar: there is nothing to count
     if setter is not None and setter.resumed_on is not None:
         resumed = setter.resumed_on
         ex = unit.explain_resume(resumed, setter.remaining, cal)

@@ -73,6 +73,9 @@ def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
     """Create the database if needed and register the current account as admin."""
     from casereview.store import location
 
+    if display_name is not None:
+        _check_display_name(display_name)
+
     db = ctx.db(create=True)
     with db.unit_of_work() as uow:
         if user_rows.count_users(uow.conn) > 0:
@@ -107,6 +110,15 @@ def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
         raise Refused(f"only an admin can manage users; {ctx.account!r} is not an admin")
 
 
+def _check_display_name(display_name: str) -> None:
+    if not display_name.strip():
+        raise InvalidInput("{name} must not be empty", name=Input("name"))
+    if not display_name.isprintable() or len(display_name) > 200:
+        raise InvalidInput(
+            "{name} must be printable text of at most 200 characters", name=Input("name")
+        )
+
+
 def add_user(
     ctx: ServiceContext,
     username: str,
@@ -120,12 +132,7 @@ def add_user(
             "username must be an operating-system or database login name "
             "(letters, digits, '_', '.', '-'; at most 64 characters)"
         )
-    if not display_name.strip():
-        raise InvalidInput("{name} must not be empty", name=Input("name"))
-    if not display_name.isprintable() or len(display_name) > 200:
-        raise InvalidInput(
-            "{name} must be printable text of at most 200 characters", name=Input("name")
-        )
+    _check_display_name(display_name)
     if not roles:
         raise InvalidInput("give at least one {role}", role=Input("role"))
     known_roles, known_agencies = _known_roles_and_agencies(ctx)

@@ -11,7 +11,7 @@ optional bounds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +135,7 @@ def batches(
     batch: int = BATCH,
     *,
     share: tuple[int, int] | None = None,
-) -> Iterator[list[Any]]:
+) -> Generator[list[Any], None, None]:
     """Case events up to the head, in seq order, as the driver's own row tuples of
     `columns`: one streamed query, `batch` rows at a time, so the log never sits in
     memory (`dialect.stream_statement`)."""

@@ -10,7 +10,7 @@ from a second process. The schema's own differences are DDL in `store.migrations
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Select, event, text
@@ -218,7 +218,7 @@ def stream_tuples(
 
 def stream_statement(
     conn: Connection, statement: Select[Any], batch: int, cursor_name: str
-) -> Iterator[list[Any]]:
+) -> Generator[list[Any], None, None]:
     """The rows of a SQLAlchemy Core statement as the driver's own tuples, `batch` at a
     time: compiled for the connection's dialect but executed on the driver's cursor in
     the same transaction (SQLAlchemy's row objects would cost a third of reading the

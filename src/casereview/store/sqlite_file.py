@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from casereview.errors import NotFound, Step
+from casereview.errors import InvalidInput, NotFound, Step
 from casereview.store.errors import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
@@ -26,8 +26,15 @@ def sqlite_file_kind(path: Path) -> str:
     Looks before anything connects for real: a connection switches the file to WAL,
     which would turn an empty or foreign file into something it was not.
     """
-    with path.open("rb") as handle:
-        header = handle.read(16)
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except IsADirectoryError:
+        raise InvalidInput(
+            "{path} is a directory, not a database file; give the file's path", path=path
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
     if not header:
         return "empty"
     if header != b"SQLite format 3\x00":
@@ -51,6 +58,10 @@ def sqlite_file_kind(path: Path) -> str:
 def check_sqlite_file(path: Path, *, create: bool = False) -> None:
     """Refuse a file casereview must not open: missing (unless creating), not SQLite,
     another application's, or empty (unless creating). Both connection paths call it."""
+    if path.is_dir():
+        raise InvalidInput(
+            "{path} is a directory, not a database file; give the file's path", path=path
+        )
     if not path.exists():
         if create:
             return

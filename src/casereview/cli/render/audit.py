@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from casereview.cli.render.console import info, literal, out, print_json_data
 from casereview.cli.render.status import progress as progress  # re-exported for the CLI
 from casereview.domain.chain import Checkpoint
-from casereview.errors import InvalidInput
 from casereview.services.audit import VerifyReport
 
 
@@ -47,13 +45,13 @@ def verification(report: VerifyReport, as_json: bool) -> None:
         console.print(f"FAILED: {len(report.findings)} finding(s). {summary}", style="bold red")
 
 
-def checkpoint(cp: Checkpoint, output: Path | None) -> None:
-    text = cp.to_json() + "\n"
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {output}: {exc.strerror}") from None
-    info(f"Checkpoint of {cp.event_count} events written to {output}. Keep it outside casereview.")
+def checkpoint_text(cp: Checkpoint) -> str:
+    return cp.to_json() + "\n"
+
+
+def checkpoint_written(cp: Checkpoint, output: Path | None) -> None:
+    if output is not None:
+        info(
+            f"Checkpoint of {cp.event_count} events written to {output}. "
+            "Keep it outside casereview."
+        )

@@ -15,6 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from casereview.cli.streams import is_utf8
+from casereview.formats.text import json_safe
+
 _out: Console | None = None
 _err: Console | None = None
 
@@ -41,12 +44,18 @@ def reset() -> None:
 
 
 def literal(value: object) -> Text:
-    """User-supplied text as a rich Text: no markup, control characters made visible."""
+    """User-supplied text as a rich Text: no markup; every character that is not
+    printable (controls, bidirectional controls, zero-width and format characters) is
+    made visible as an escape, `\\x1b` or `\\u202e`; tabs and line breaks are kept."""
     text = str(value)
-    cleaned = "".join(
-        ch if ch.isprintable() or ch in "\n\t" else f"\\x{ord(ch):02x}" for ch in text
-    )
-    return Text(cleaned)
+    if text.isprintable():
+        return Text(text)
+    return Text("".join(ch if ch.isprintable() or ch in "\n\t" else _escape(ch) for ch in text))
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def error(message: str) -> None:
@@ -70,7 +79,10 @@ def escaped(value: object) -> str:
 
 
 def print_json_data(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False))
+    # On a stream that cannot encode every character, JSON escapes them (`\u00eb`), and
+    # control characters always (`formats.text.json_safe`): the same data for any reader.
+    text = json.dumps(data, indent=2, ensure_ascii=not is_utf8(sys.stdout), sort_keys=False)
+    sys.stdout.write(json_safe(text))
     sys.stdout.write("\n")
 
 

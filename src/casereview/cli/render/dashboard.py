@@ -25,6 +25,7 @@ from rich.text import Text
 from casereview.cli.messages import spell
 from casereview.cli.render.console import info, literal, out, print_json_data, print_line
 from casereview.cli.render.status import STATUS_STYLE, status_text
+from casereview.cli.streams import DataOut
 from casereview.domain.clock_status import status_word
 from casereview.domain.clocks import OPEN_TRIGGER
 from casereview.formats.cells import value_cell
@@ -111,7 +112,7 @@ def _table(title: str, caption: str | None = None) -> Table:
 
 
 def _due_csv(items: Iterable[DueItem]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = csv.writer(DataOut(), lineterminator="\n")
     columns = due_words.DUE_COLUMNS
     writer.writerow(columns)
     for item in items:

@@ -93,6 +93,11 @@ def calendar_exported(result: CalendarExportResult, output: Path | None) -> None
         f"Wrote {_count(result.deadlines, 'deadline')} in {_count(result.cases, 'case')}"
         f"{where}{paused}."
     )
+    if result.unreadable_left_out:
+        info(
+            f"{_count(result.unreadable_left_out, 'clock')} left out: the stored due date "
+            "is not a date; 'casereview audit verify' reports where."
+        )
 
 
 def _count(n: int, noun: str) -> str:

@@ -6,7 +6,6 @@ Every string that came from a workflow file (labels, descriptions, sources) goes
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from casereview.cli.render.console import literal, out, print_json_data, print_line
+from casereview.cli.streams import DataOut
 
 if TYPE_CHECKING:
     from casereview.domain.workflow.lint import Report
@@ -219,4 +219,4 @@ def reports_text(reports: Sequence[Report], *, clean: str) -> None:
 
 def mermaid(text: str) -> None:
     # Written as is: rich would read "[*]" as markup.
-    sys.stdout.write(text)
+    DataOut().write(text)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from casereview.domain.dates import MAX_DATE, MIN_DATE
 from casereview.errors import CaseReviewError, ExitCode, InvalidInput, OutOfRange
 
 __all__ = [
@@ -35,12 +36,6 @@ __all__ = [
     "parse_overrides",
     "weekday_name",
 ]
-
-MIN_DATE = dt.date(1990, 1, 1)
-"""The first date casereview computes with; earlier than any case it will hold."""
-
-MAX_DATE = dt.date(2099, 12, 31)
-"""The last date casereview computes with; bank holidays that far out are rules, not facts."""
 
 
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -186,6 +181,11 @@ def parse_overrides(text: str, origin: str) -> OverridesFile:
     except tomllib.TOMLDecodeError as exc:
         raise InvalidHolidayOverrides(
             f"holiday overrides file {origin} is not valid TOML: {exc}", [str(exc)]
+        ) from None
+    except RecursionError:
+        problem = "arrays or tables are nested too deeply to read"
+        raise InvalidHolidayOverrides(
+            f"holiday overrides file {origin} is not valid: {problem}", [problem]
         ) from None
 
     problems: list[str] = []

@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from casereview.errors import Input, InvalidInput, OutOfRange
+from casereview.domain import dates
+from casereview.errors import Input, InvalidInput
 
 Cell = str | int | float | bool | None
 """One value in a detail row: dates are ISO text, counts int, months float."""
@@ -39,8 +40,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 _YEAR = re.compile(r"(\d{4})[-/](\d{2}|\d{4})")
-FIRST_YEAR, LAST_YEAR = 1990, 2098
-EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2099, 12, 31)  # the working-day calendar's range
+FIRST_YEAR, LAST_YEAR = dates.MIN_DATE.year, dates.MAX_DATE.year - 1  # a year ends the year after
 YEAR, START, END = Input("year"), Input("from"), Input("to")
 """The period's inputs, as messages name them; each front end spells them its own way."""
 
@@ -158,14 +158,7 @@ def resolve_period(
             year=YEAR,
         )
     for option, day in ((START, start), (END, end)):
-        if not EARLIEST <= day <= LATEST:
-            raise OutOfRange(
-                "{option} {day} is outside the dates casereview supports ({earliest} to {latest})",
-                option=option,
-                day=day.isoformat(),
-                earliest=EARLIEST.isoformat(),
-                latest=LATEST.isoformat(),
-            )
+        dates.supported(day, option)
     if start > end:
         raise InvalidInput(
             "{start} {first} is after {end} {last}; the period must not run backwards",

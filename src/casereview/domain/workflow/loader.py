@@ -122,9 +122,36 @@ def _parse(data: bytes) -> tuple[dict[str, Any] | None, list[str]]:
         line = data[: exc.start].count(b"\n") + 1
         return None, [f"line {line}: the file is not UTF-8 text (byte {exc.start + 1})"]
     try:
-        return tomllib.loads(text), []
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return None, [_toml_problem(str(exc), text)]
+    except RecursionError:
+        return None, [f"arrays or tables are nested too deeply to read (more than {MAX_DEPTH})"]
+    if nested_deeper(raw, MAX_DEPTH):
+        return None, [f"arrays or tables are nested more than {MAX_DEPTH} levels deep"]
+    return raw, []
+
+
+MAX_DEPTH = 32
+"""How deeply a workflow file may nest arrays and tables. The format needs four levels;
+anything far deeper is not a workflow, and would only exhaust the validators' recursion."""
+
+
+def nested_deeper(value: Any, limit: int) -> bool:
+    """True if `value` nests lists or dicts more than `limit` levels deep (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _toml_problem(message: str, text: str) -> str:

@@ -28,6 +28,7 @@ from casereview.formats.decision_log.records import (
     FieldValue,
     display_value,
 )
+from casereview.formats.text import visible
 
 BOM = "\ufeff".encode()
 COLUMNS = (
@@ -188,12 +189,16 @@ def event_text(record: DecisionRecord) -> str:
         return row_text(event_cells(record))
     # `plain` ends with the omitted fields and the entry hash, which the row has
     # after the free text.
+    # Every cell as `safe_cell` leaves it: control characters shown as escapes, before
+    # the quoting is decided (the cells above hold no line break, so no quoting changes).
+    plain, listed, entry_hash = visible(plain), visible(listed), visible(entry_hash)
     head = plain[: len(plain) - len(listed) - len(entry_hash) - 2]
     clocks = "\n".join([m.summary for m in moments])
-    tail = _text_cell(_amends_cell(record)) if amends else ""
+    tail = _text_cell(visible(_amends_cell(record))) if amends else ""
     return (
-        f"{head},{_text_cell(rationale or '')},{_text_cell(_fields_cell(fields))},"
-        f"{listed},{_text_cell(clocks)},{entry_hash},{tail}\r\n"
+        f"{head},{_text_cell(visible(rationale or ''))},"
+        f"{_text_cell(visible(_fields_cell(fields)))},"
+        f"{listed},{_text_cell(visible(clocks))},{entry_hash},{tail}\r\n"
     )
 
 

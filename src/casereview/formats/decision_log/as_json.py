@@ -6,6 +6,8 @@ the sha256 of the canonical JSON of `{"events": [...], "meta": {...}}`, the enco
 event log itself uses (`casereview.domain.chain.canonical_json`), so anyone can recompute
 it; `verify-export` also checks the layout byte for byte, which a canonical digest cannot
 see. The layout and the digest in full: docs/exports.md ("JSON (programs)").
+A control or bidirectional-control character is written as a `\\u` escape in the layout
+(`formats.text.json_safe`); the digest is of the canonical text, which holds it as itself.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from casereview.formats.decision_log.document import (
     format_digest,
 )
 from casereview.formats.decision_log.records import DecisionRecord, ExportMeta, FieldValue
+from casereview.formats.text import json_safe
 
 # Exactly `chain.canonical_json`'s encoding without its type walk: the records are built
 # from values the log already encoded canonically, and this runs once per event. One
@@ -116,7 +119,7 @@ def render(meta: dict[str, Any], events: Iterable[dict[str, Any]], digest: str) 
     parts = [_head(meta)]
     parts.extend(_event_piece(i, _canonical(e)) for i, e in enumerate(events))
     parts.append(_tail(digest))
-    return "".join(parts).encode("utf-8")
+    return json_safe("".join(parts)).encode("utf-8")
 
 
 class JsonWriter:
@@ -135,7 +138,7 @@ class JsonWriter:
     def begin(self, meta: ExportMeta) -> None:
         data = meta.to_json()
         self._meta = _canonical(data)
-        self._sink.write(_head(data).encode("utf-8"), hashed=False)
+        self._sink.write(json_safe(_head(data)).encode("utf-8"), hashed=False)
         self._sink.update_hash_only(b'{"events":[')
 
     def write(self, record: DecisionRecord) -> None:
@@ -154,7 +157,9 @@ class JsonWriter:
         # The file has each event on its own line after a comma (none before the
         # first); the digest's canonical text has the events separated by commas.
         first = ",\n    " if self._count else "\n    "
-        self._sink.write((first + ",\n    ".join(lines)).encode("utf-8"), hashed=False)
+        # The file shows control characters as JSON escapes (`formats.text.json_safe`);
+        # the digest is of the canonical text, which holds them as themselves.
+        self._sink.write(json_safe(first + ",\n    ".join(lines)).encode("utf-8"), hashed=False)
         self._sink.update_hash_only(
             (("," if self._count else "") + ",".join(lines)).encode("utf-8")
         )

@@ -16,6 +16,7 @@ import json
 import re
 from typing import BinaryIO
 
+from casereview.domain.text import HIDDEN
 from casereview.formats.decision_log.document import (
     ExportFormatError,
     HashingSink,
@@ -28,7 +29,7 @@ META_PREFIX = "<!-- casereview-export "
 META_SUFFIX = " -->"
 _SPECIAL = set("\\`*_[]<>#|~&$^@")
 _LINE_START = re.compile(r"^([-+=]|\d+[.)])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(f"[{HIDDEN}]")  # shown as U+FFFD (tab and line breaks: see _lines)
 _DIGEST_LINE = re.compile(
     rb"\*\*Digest:\*\* `sha256:([0-9a-f]{64})` is the SHA-256 of every byte above this "
     rb"line; check it with `casereview log verify-export FILE`\.\n\Z"

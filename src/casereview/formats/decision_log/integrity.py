@@ -37,7 +37,13 @@ def read_export(data: bytes) -> ParsedExport:
             "this is not a casereview decision-log export (it does not begin like a CSV, "
             "JSON or Markdown export)"
         )
-    return fmt.codec().reader(data)
+    try:
+        return fmt.codec().reader(data)
+    except RecursionError:
+        # JSON nested deeper than the parser's recursion: no export is.
+        raise ExportFormatError(
+            "this is not a casereview decision-log export (it nests arrays or objects too deeply)"
+        ) from None
 
 
 def check_file(parsed: ParsedExport) -> list[Finding]:

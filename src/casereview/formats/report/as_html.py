@@ -31,6 +31,7 @@ from casereview.domain.reporting.figures import (
     share,
     value_text,
 )
+from casereview.formats.text import visible
 
 Scale = Callable[[dt.date], float]
 """Where a day starts on the timeline's x axis."""
@@ -109,7 +110,7 @@ footer { margin-top: 2rem; font-size: .8rem; color: #64748b; border-top: 1px sol
 
 def e(value: object) -> str:
     """Escape any text for HTML content and attribute values."""
-    return html.escape(str(value), quote=True)
+    return html.escape(visible(str(value)), quote=True)
 
 
 MONTHS = (

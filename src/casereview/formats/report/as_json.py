@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from casereview.domain.reporting.figures import QuarterCount, Report
+from casereview.formats.text import json_safe
 
 FORMAT = "casereview-report"
 FORMAT_VERSION = 1
@@ -135,10 +136,10 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
         at = text.index(token, done)
         line_start = text.rindex("\n", 0, at) + 1
         indent = " " * (len(text[line_start:at]) - len(text[line_start:at].lstrip(" ")))
-        yield text[done:at]
-        yield from _list(items, indent)
+        yield json_safe(text[done:at])
+        yield from map(json_safe, _list(items, indent))
         done = at + len(token)
-    yield text[done:]
+    yield json_safe(text[done:])
 
 
 def _list(items: Iterable[Any], indent: str) -> Iterator[str]:

@@ -21,6 +21,7 @@ from casereview.domain.reporting.figures import (
     share,
     value_text,
 )
+from casereview.formats.text import visible
 
 # Enough to stop emphasis, code, links, images, headings and table cells; `<`, `>` and
 # `&` are handled by html.escape.
@@ -30,7 +31,7 @@ _BATCH = 1000  # detail lines per piece: big enough to write efficiently, small 
 
 def escape(value: object) -> str:
     """Text made inert in Markdown: no emphasis, links, tables or raw HTML."""
-    flat = " ".join(str(value).split())
+    flat = visible(" ".join(str(value).split()))
     return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", flat), quote=False)
 
 
