@@ -806,10 +806,11 @@ def test_a_correction_that_would_break_a_guard_or_sign_twice_is_refused(run, db)
 def test_an_opening_date_is_not_corrected_into_the_future_or_out_of_range(run, db):
     ok(run("bu", "case", "open", "C-20", "--aware-on", "2026-10-02", "--on", "2026-12-03"))
     later = (TODAY + dt.timedelta(days=1)).isoformat()
-    future = run("bu", "case", "correct", "C-20", "--field", f"aware_on={later}", "--rationale", "x")
+    correct = ("bu", "case", "correct", "C-20", "--rationale", "x", "--field")
+    future = run(*correct, f"aware_on={later}")
     assert future.exit_code == 4
     assert f"aware_on {later} is in the future" in future.stderr
-    typo = run("bu", "case", "correct", "C-20", "--field", "aware_on=1026-10-02", "--rationale", "x")
+    typo = run(*correct, "aware_on=1026-10-02")
     assert typo.exit_code == 2
     assert "outside the dates casereview supports" in typo.stderr
     shown = json.loads(ok(run("bu", "case", "show", "C-20", "--json")).stdout)
