@@ -170,22 +170,6 @@ def case_advance(
     render.advanced(result, as_json)
 
 
-def _field_values(items: list[str] | None) -> dict[str, str]:
-    """`--field NAME=VALUE` pairs into a dict; a field given twice is an error."""
-    from casereview.errors import InvalidInput
-
-    result: dict[str, str] = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise InvalidInput(f"--field takes NAME=VALUE, got {item[:40]!r}")
-        if name in result:
-            raise InvalidInput(f"--field {name} is given twice")
-        result[name] = value
-    return result
-
-
 RationaleOption = Annotated[
     str | None, typer.Option(help="Why: what was wrong, or why the case is voided (required).")
 ]
@@ -234,7 +218,7 @@ def case_correct(
     result = corrections.correct(
         context(db),
         ref,
-        fields=_field_values(field),
+        fields=parse_assignments(field, "--field", "NAME"),
         event=event,
         on=parse_date(on, "--on") if on else None,
         event_rationale=event_rationale,

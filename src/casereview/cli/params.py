@@ -24,15 +24,18 @@ def _shown(text: str, limit: int = 40) -> str:
     return repr(shown)
 
 
-def parse_assignments(items: list[str] | None) -> dict[str, str]:
-    """`--set FIELD=VALUE` pairs into a dict; a field given twice is an error."""
+def parse_assignments(
+    items: list[str] | None, option: str = "--set", key: str = "FIELD"
+) -> dict[str, str]:
+    """`--set FIELD=VALUE` pairs (or those of another option) into a dict; a field given
+    twice is an error."""
     result: dict[str, str] = {}
     for item in items or []:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InvalidInput(f"--set takes FIELD=VALUE, got {_shown(item)}")
+            raise InvalidInput(f"{option} takes {key}=VALUE, got {_shown(item)}")
         if name in result:
-            raise InvalidInput(f"--set {name} is given twice")
+            raise InvalidInput(f"{option} {name} is given twice")
         result[name] = value
     return result
