@@ -21,7 +21,6 @@ import datetime as dt
 
 from casereview.domain import clocks
 from casereview.domain.clocks import ClockRule
-from casereview.domain.replay import replay
 from casereview.domain.reporting.case_facts import (
     CaseHistory,
     ReportPlan,
@@ -35,6 +34,7 @@ from casereview.domain.reporting.figures import Report, resolve_period
 from casereview.domain.reporting.tally import Tally
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.services.context import ServiceContext
+from casereview.services.stored import UnreadableCase, replay_stored
 from casereview.store.report_source import cases_with_events
 
 __all__ = ["build_report", "working_days_late"]
@@ -75,8 +75,11 @@ def build_report(
             definition, rules, terminal, needed, plan = workflows[key]
             # Up to the first event after the period (a case opened later has none),
             # less the notes and sign-offs that change nothing the figures read.
-            kept = needed.needed(events, period.end)
-            replayed = replay(definition, str(row["ref"]), kept, until=period.end)
+            try:
+                kept = needed.needed(events, period.end)
+                replayed = replay_stored(definition, str(row["ref"]), kept, until=period.end)
+            except (UnreadableCase, ValueError):
+                continue  # one unreadable case must not stop the report; verify reports it
             if not replayed.facts or cannot_count(replayed.facts, rules, terminal, period, plan):
                 continue
             case = CaseHistory(
