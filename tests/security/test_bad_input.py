@@ -141,8 +141,8 @@ def test_a_checkpoint_nested_deeper_than_the_parser_recurses(checkpoint, seeded,
 def test_a_checkpoint_that_never_ends_is_read_only_so_far(seeded):
     result = run("audit", "verify", "--checkpoint", "/dev/zero", "--db", seeded.url)
     assert result.returncode == 2, result.stderr
-    assert "/dev/zero holds more than 64 KiB, the most a checkpoint file is read for" in (
-        result.stderr
+    assert "/dev/zero holds more than 64 KiB, the most casereview reads of a checkpoint" in (
+        " ".join(result.stderr.split())
     )
 
 
@@ -213,7 +213,9 @@ def test_verify_export_refuses_a_file_over_its_limit_without_reading_it(tmp_path
         handle.truncate(2**30 + 1)  # sparse: takes no disk space
     result = run("log", "verify-export", str(path), env={"CASEREVIEW_DB": ""})
     assert result.returncode == 2, result.stderr
-    assert "holds more than 1 GiB, the most a export file is read for" in result.stderr
+    assert "holds more than 1 GiB, the most casereview reads of an export file" in " ".join(
+        result.stderr.split()
+    )
 
 
 # -- output files --------------------------------------------------------------------------

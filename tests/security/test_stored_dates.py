@@ -11,14 +11,22 @@ before dates were checked on input holds them.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gc
 import io
 import json
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tests.security.conftest import TODAY, days_ago, raw
+from tests.conftest import BACKEND
+from tests.security.conftest import TODAY, days_ago, raw, store_in_log
 
 TYPO = "1026-11-02"
 PERIOD = ("--from", days_ago(60).isoformat(), "--to", TODAY.isoformat())
@@ -218,3 +226,116 @@ def test_a_personal_date_is_reported_without_its_value():
         ("date", 8, f"case S-9: aware_on {TYPO} is outside the dates casereview supports "
          "(1990-01-01 to 2099-12-31)"),
     ]  # fmt: skip
+
+
+# -- any one stored value, generated -------------------------------------------------------
+
+BAD_DATES = st.one_of(
+    st.dates(dt.date(1, 1, 1), dt.date(1989, 12, 31)).map(dt.date.isoformat),
+    st.dates(dt.date(2100, 1, 1), dt.date(9999, 12, 31)).map(dt.date.isoformat),
+    st.sampled_from(["not a date", "", "2026-02-30", "2026-W01-1", "20261102", "0000-00-00"]),
+)
+PLACES = st.sampled_from(
+    [
+        ("event", "S-001", "open", "occurred_on"),
+        ("event", "S-001", "notify", "occurred_on"),
+        ("event", "S-002", "add_note", "occurred_on"),
+        ("field", "S-002", "open", "aware_on"),
+        ("field", "S-003", "open", "incident_on"),
+        ("field", "S-001", "notify", "notified_on"),
+        ("clock", "S-003", "notification", "due_on"),
+        ("clock", "S-001", "rapid_review", "anchor_on"),
+        ("clock", "S-002", "rapid_review", "warn_from"),
+    ]
+)
+WHOLE_LOG = [
+    ("log", "export", "--format", "csv"),
+    ("log", "export", "--format", "json"),
+    ("log", "export", "--format", "md"),
+    ("report", *PERIOD, "--format", "json", "--detail"),
+    ("report", *PERIOD, "--format", "html"),
+    ("due", "--json"),
+    ("calendar", "export"),
+]
+ONE_CASE = [
+    ("case", "show", "{ref}", "--json"),
+    ("timeline", "{ref}"),
+    ("explain", "{ref}", "{clock}"),
+]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(place=PLACES, value=BAD_DATES)
+def test_no_single_stored_date_stops_a_reader_of_the_whole_log(seeded, cli, place, value):
+    """Whatever one stored date holds (out of range, or not a date at all), every reader
+    of the whole log completes, `audit verify` reports it rather than failing, and the
+    case's own views answer with their output or one clear `Error:` line."""
+    kind, ref, where, name = place
+    with copy_of(seeded) as url:
+        _one_stored_value(cli, url, kind, ref, where, name, value)
+
+
+@contextmanager
+def copy_of(seeded) -> Iterator[str]:
+    """A copy of the seeded database for one example (a file copy, or a PostgreSQL
+    database made from it as a template)."""
+    if BACKEND == "sqlite":
+        source = seeded.url.removeprefix("sqlite:///")
+        copy = seeded.tmp / "copy.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(copy) + suffix).unlink(missing_ok=True)
+            if Path(source + suffix).exists():
+                shutil.copyfile(source + suffix, str(copy) + suffix)
+        yield f"sqlite:///{copy}"
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _admin_engine
+
+    original = make_url(seeded.url).database
+    name = f"{original}_copy"
+    engine = _admin_engine()
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {original}"))
+        yield make_url(seeded.url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        engine.dispose()
+
+
+def _one_stored_value(cli, url, kind, ref, where, name, value) -> None:
+    from tests.conftest import run_sql
+
+    before = run_sql(url, "SELECT COUNT(*) FROM events")
+    if kind == "event":
+        store_in_log(url, ref, where, occurred_on=value)
+    elif kind == "field":
+        store_in_log(url, ref, where, field=name, value=value)
+    else:
+        raw(url, f"UPDATE case_clocks SET {name} = :v WHERE clock_id = :c AND case_id = "
+            "(SELECT id FROM cases WHERE ref = :r)", v=value, c=where, r=ref)  # fmt: skip
+    try:
+        for argv in WHOLE_LOG:
+            result = cli(*argv, "--db", url)
+            assert result.exit_code == 0, (argv, result.stderr)
+            assert "Traceback" not in result.stderr
+        verified = cli("audit", "verify", "--json", "--db", url)
+        assert verified.exit_code == 7, verified.stdout + verified.stderr
+        assert json.loads(verified.stdout)["findings"]
+        clock = "rapid_review" if ref == "S-001" else "notification"
+        for argv in ONE_CASE:
+            result = cli(*(a.format(ref=ref, clock=clock) for a in argv), "--db", url)
+            assert result.exit_code in (0, 1, 2), (argv, result.stderr)
+            assert "unexpected internal error" not in result.stderr, (argv, result.stderr)
+            assert "Traceback" not in result.stderr
+    finally:
+        assert run_sql(url, "SELECT COUNT(*) FROM events") == before

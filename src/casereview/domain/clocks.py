@@ -162,7 +162,12 @@ def _anchor(rule: ClockRule, facts: EventFacts) -> dt.date | None:
     value = facts.fields_after.get(rule.anchor_field)
     if value in (None, ""):
         return None
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:  # stored around casereview: the clock cannot be computed
+        raise OutOfRange(f"{rule.anchor_field} {str(value)[:40]!r} is not a date") from None
 
 
 def _start(rule: ClockRule, facts: EventFacts, cal: Calendar) -> ClockState:
@@ -301,7 +306,7 @@ def _undetermined(
     if current is None or facts.trigger in rule.start_on:
         try:
             anchor = _anchor(rule, facts)
-        except ValueError:
+        except OutOfRange:  # not a date at all
             anchor = None
         return ClockState(
             rule=rule,

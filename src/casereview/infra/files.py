@@ -36,9 +36,9 @@ def read_bounded(
 ) -> bytes:
     """The bytes of `path`, at most `limit` of them; InvalidInput if it holds more.
 
-    `what` names the file in messages ("checkpoint", "export"). `looks_right`, when
-    given, sees the first block: if it says no, that block is returned without reading
-    further (the caller reports what the file is not)."""
+    `what` names the file in messages, with its article ("a checkpoint", "an export").
+    `looks_right`, when given, sees the first block: if it says no, that block is
+    returned without reading further (the caller reports what the file is not)."""
     try:
         with path.open("rb") as handle:
             info = os.fstat(handle.fileno())
@@ -58,7 +58,7 @@ def read_bounded(
     except FileNotFoundError:
         raise NotFound(f"no such file: {path}") from None
     except IsADirectoryError:
-        raise InvalidInput(f"{path} is a directory, not a {what} file") from None
+        raise InvalidInput(f"{path} is a directory, not {what} file") from None
     except OSError as exc:
         raise CaseReviewError(f"cannot read {path}: {exc.strerror}") from None
     except ValueError:  # a NUL character: no file has such a name
@@ -70,5 +70,5 @@ def read_bounded(
 
 def _too_large(path: Path, limit: int, what: str) -> InvalidInput:
     return InvalidInput(
-        f"{path} holds more than {describe_size(limit)}, the most a {what} file is read for"
+        f"{path} holds more than {describe_size(limit)}, the most casereview reads of {what} file"
     )

@@ -69,7 +69,7 @@ def verify(
     """
     checkpoint = None
     if checkpoint_file is not None:
-        data = read_bounded(checkpoint_file, CHECKPOINT_LIMIT, what="checkpoint")
+        data = read_bounded(checkpoint_file, CHECKPOINT_LIMIT, what="a checkpoint")
         try:
             checkpoint = chain.Checkpoint.from_json(data.decode("utf-8"))
         except (ValueError, KeyError) as exc:

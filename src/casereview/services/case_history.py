@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import clocks
-from casereview.errors import NotFound, Step
+from casereview.errors import NotFound, OutOfRange, Step
 from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class CaseHistory:
 
 def load(ctx: ServiceContext, ref: str) -> CaseHistory:
     """The case's events, replayed, with every clock before and after each event."""
-    from casereview.domain.replay import replay
+    from casereview.services.stored import replay_stored
     from casereview.store import dashboard_queries as views
 
     with ctx.reader() as reader:
@@ -57,7 +57,7 @@ def load(ctx: ServiceContext, ref: str) -> CaseHistory:
             str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"])
         )
         events = views.case_events(reader, int(row["id"]))
-    state = replay(definition, ref, events)
+    state = replay_stored(definition, ref, events)
     rules = clocks.rules_for(definition)
     return CaseHistory(
         ref=ref,
@@ -85,7 +85,10 @@ def margin(clock: clocks.ClockState, on: dt.date, cal: WorkingDayCalendar) -> in
     """Budget left on `on` (negative: how late), in the clock's unit."""
     if clock.due_on is None:
         return None
-    return clock.rule.clock_unit.remaining(on, clock.due_on, cal)
+    try:
+        return clock.rule.clock_unit.remaining(on, clock.due_on, cal)
+    except OutOfRange:  # `on` is a stored date outside the calendar: no count to give
+        return None
 
 
 def standing(clock: clocks.ClockState, on: dt.date, cal: WorkingDayCalendar) -> Standing:

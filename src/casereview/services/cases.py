@@ -27,6 +27,7 @@ from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.infra.workflows import DEFAULT_WORKFLOW
 from casereview.services.context import ServiceContext
+from casereview.services.stored import replay_stored
 
 if TYPE_CHECKING:
     from casereview.store.database import Connection, Row
@@ -531,7 +532,7 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
             raise _no_case(ref)
         definition = _definition_for(ctx, row)
         events = views.case_events(reader, int(row["id"]))
-    state = replay(definition, ref, events, until=as_at, known_by=as_at)
+    state = replay_stored(definition, ref, events, until=as_at, known_by=as_at)
     if as_at is not None and not state.opened_on:
         raise NotFound(f"case {ref} was not open yet on {as_at.isoformat()}")
     derived = clocks.derive(clocks.rules_for(definition), state.facts, ctx.calendar)

@@ -284,7 +284,7 @@ def _read(path: Path) -> bytes:
     return read_bounded(
         path,
         VERIFY_LIMIT,
-        what="export",
+        what="an export",
         looks_right=lambda first: registry.detect(first) is not None,
     )
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from casereview.domain import clocks
 from casereview.domain.clocks import ClockRule
-from casereview.domain.replay import is_amending, replay
+from casereview.domain.replay import is_amending
 from casereview.domain.reporting.case_facts import (
     CaseHistory,
     Cells,
@@ -35,6 +35,7 @@ from casereview.domain.reporting.figures import Period, Report, resolve_period
 from casereview.domain.reporting.tally import Tally
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.services.context import ServiceContext
+from casereview.services.stored import UnreadableCase, replay_stored
 from casereview.store.report_source import cases_with_events, recorded_by
 
 if TYPE_CHECKING:
@@ -78,9 +79,12 @@ def build_report(
             definition, rules, terminal, needed, plan = workflows[key]
             # Up to the first event after the period (a case opened later has none),
             # less the notes and sign-offs that change nothing the figures read.
-            kept = needed.needed(events, period.end)
-            replayed = replay(definition, str(row["ref"]), kept, until=period.end)
-            amended = _amended(conn, events, definition, period) if replayed.amendments else []
+            try:
+                kept = needed.needed(events, period.end)
+                replayed = replay_stored(definition, str(row["ref"]), kept, until=period.end)
+                amended = _amended(conn, events, definition, period) if replayed.amendments else []
+            except (UnreadableCase, ValueError):
+                continue  # one unreadable case must not stop the report; verify reports it
             if replayed.voided is not None or not replayed.facts:
                 # Opened in error (in no figure, whenever it was voided), or not open
                 # yet: only what was put right after the fact is listed.

@@ -35,6 +35,7 @@ from casereview.domain.clocks import (
 )
 from casereview.domain.replay import PSEUDONYM, ReplayRules, pseudonym_given, replay
 from casereview.domain.workflow.model import WorkflowDefinition
+from casereview.errors import OutOfRange
 
 EXPORT_NAME = "casereview decision log"
 FORMAT_VERSION = 1
@@ -613,9 +614,12 @@ class DecisionLogBuilder:
                 case.fields = {**case.fields, **{k: self._held(changes[k]) for k in moved}}
         day = self._days.get(occurred)
         if day is None:
-            day = self._days[occurred] = dt.date.fromisoformat(occurred)
+            try:
+                day = self._days[occurred] = dt.date.fromisoformat(occurred)
+            except ValueError:
+                day = None  # stored around casereview: no clock can be placed on it
         before = after = case.clocks
-        if not wf.leaves_clocks_alone(before, trigger, to_state, changed):
+        if day is not None and not wf.leaves_clocks_alone(before, trigger, to_state, changed):
             facts = EventFacts(
                 trigger=trigger,
                 occurred_on=day,
@@ -629,7 +633,11 @@ class DecisionLogBuilder:
         if (self._from is None or occurred >= self._from) and (
             self._to is None or occurred <= self._to
         ):
-            moments = _moments(wf.rules, trigger, day, before, after, self._calendar, case.dials)
+            moments = (
+                _moments(wf.rules, trigger, day, before, after, self._calendar, case.dials)
+                if day is not None
+                else ()
+            )
             record = self._record(row, wf, case, changes, moments)
         if to_state in wf.terminal:
             del self._cases[case_ref]
@@ -922,4 +930,8 @@ class _Dial:
         if self.prefix is None:  # a wording this dial cannot move: measure afresh
             found = clocks.position(self.state, on, cal)
             return str(found) if found is not None else None
-        return f"{self.prefix}{self.day + self.between(self.on, on, cal)} of {self.of}"
+        try:
+            moved = self.between(self.on, on, cal)
+        except OutOfRange:  # `on` is a stored date outside the calendar: no position
+            return None
+        return f"{self.prefix}{self.day + moved} of {self.of}"
