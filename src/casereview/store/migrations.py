@@ -305,12 +305,26 @@ def _0005_voided_cases(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE cases ADD COLUMN voided_seq INTEGER"))
 
 
+def _0006_event_signatures(conn: Connection) -> None:
+    """Add `events.signature` and `events.key_id`: the recorder's Ed25519 signature over
+    the event's entry hash, and which of the recorder's enrolled keys made it.
+
+    Both stay outside the hash chain (a signature covers the hash, so it cannot be part
+    of it) and are null on events recorded before signing began.
+    """
+    from sqlalchemy import text
+
+    conn.execute(text("ALTER TABLE events ADD COLUMN signature TEXT"))
+    conn.execute(text("ALTER TABLE events ADD COLUMN key_id TEXT"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _0001_initial),
     Migration("0002_postgres_roles", _0002_postgres_roles),
     Migration("0003_due_covering_index", _0003_due_covering_index),
     Migration("0004_entry_hash_not_unique", _0004_entry_hash_not_unique),
     Migration("0005_voided_cases", _0005_voided_cases),
+    Migration("0006_event_signatures", _0006_event_signatures),
 )
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")

@@ -29,6 +29,7 @@ MIGRATION_NAMES = (
     "0003_due_covering_index",
     "0004_entry_hash_not_unique",
     "0005_voided_cases",
+    "0006_event_signatures",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 

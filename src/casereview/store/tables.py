@@ -68,6 +68,8 @@ class Event(SQLModel, table=True):
     prev_hash: str
     payload: str  # the exact canonical JSON text that was hashed
     entry_hash: str  # not indexed: see migration 0004
+    signature: str | None = None  # the recorder's Ed25519 signature over entry_hash
+    key_id: str | None = None  # which of the recorder's enrolled keys signed it
 
 
 class CaseClock(SQLModel, table=True):
