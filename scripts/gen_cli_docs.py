@@ -24,7 +24,8 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 EXIT_CODES = {
     ExitCode.OK: "success",
     ExitCode.ERROR: (
-        "an error not covered below (a file that cannot be read or written, an internal error)"
+        "an error not covered below (a file that cannot be read or written, a database "
+        "written by a newer casereview, an internal error)"
     ),
     ExitCode.USAGE: (
         "usage: an unknown command or option, a malformed date or number, a value out of range"

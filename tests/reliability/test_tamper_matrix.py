@@ -464,6 +464,24 @@ def drop_trigger(which: str) -> Callable[[Env], None]:
     return tamper
 
 
+def replace_trigger(which: str) -> Callable[[Env], None]:
+    """Put back, under the same name, a trigger that does nothing."""
+
+    def tamper(env: Env) -> None:
+        with Attacker(env.path) as a:
+            a.triggers = [
+                (
+                    name,
+                    f"CREATE TRIGGER {name} BEFORE {which.upper()} ON events BEGIN SELECT 1; END",
+                )
+                if which in name
+                else (name, sql)
+                for name, sql in a.triggers
+            ]
+
+    return tamper
+
+
 @contextmanager
 def environment(name: str, value: str) -> Iterator[None]:
     saved = os.environ.get(name)
@@ -704,6 +722,13 @@ CLASSES: list[TamperClass] = [
         "drop the append-only DELETE trigger",
         drop_trigger("delete"),
         "drop the append-only trigger",
+        DETECTED,
+        DETECTED,
+    ),
+    TamperClass(
+        "replace the append-only UPDATE trigger by one that does nothing",
+        replace_trigger("update"),
+        "replace an append-only trigger",
         DETECTED,
         DETECTED,
     ),

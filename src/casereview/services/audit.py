@@ -120,16 +120,25 @@ def verify(
 
 def _check_triggers(conn: Connection) -> list[chain.Finding]:
     protection = event_log.protection(conn)
-    if not protection.missing:
-        return []
-    how = "removed or disabled" if protection.can_be_disabled else "removed"
-    return [
-        chain.Finding(
-            "protection",
-            f"the append-only protection on events has been {how} "
-            f"({', '.join(protection.missing)})",
+    found = []
+    if protection.missing:
+        how = "removed or disabled" if protection.can_be_disabled else "removed"
+        found.append(
+            chain.Finding(
+                "protection",
+                f"the append-only protection on events has been {how} "
+                f"({', '.join(protection.missing)})",
+            )
         )
-    ]
+    if protection.altered:
+        found.append(
+            chain.Finding(
+                "protection",
+                "the append-only protection on events has been replaced by triggers that "
+                f"differ from casereview's ({', '.join(protection.altered)})",
+            )
+        )
+    return found
 
 
 _USER_KEYS = frozenset({"username", "display_name", "roles", "agency"})

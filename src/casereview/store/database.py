@@ -22,6 +22,7 @@ from casereview.errors import NotFound, Step
 from casereview.store import dialect
 from casereview.store.errors import StoreError, describe
 from casereview.store.migrations import MIGRATIONS
+from casereview.store.reading import refuse_unknown
 from casereview.store.sqlite_file import BUSY_TIMEOUT_MS, check_sqlite_file
 
 __all__ = ["BUSY_TIMEOUT_MS", "Connection", "Database", "Row", "StoreError", "UnitOfWork"]
@@ -96,14 +97,21 @@ class Database:
             return dialect.session_user(conn)
 
     def pending_migrations(self) -> list[str]:
-        """Names of migrations not yet applied (read-only: needs no DDL rights)."""
+        """Names of migrations not yet applied (read-only: needs no DDL rights).
+
+        Raises `NewerDatabase` if the database records a migration this casereview does
+        not know (`store.reading.refuse_unknown`), before anything is written."""
         from sqlalchemy import inspect
 
         with self.engine.connect() as conn:
             if not inspect(conn).has_table("schema_migrations"):
                 return [m.name for m in MIGRATIONS]
             done = {row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))}
+        refuse_unknown(done, self._where())
         return [m.name for m in MIGRATIONS if m.name not in done]
+
+    def _where(self) -> str:
+        return str(self.path) if self.path is not None else "the PostgreSQL database"
 
     def migrate(self) -> list[str]:
         """Apply every migration not yet recorded; returns the names applied.

@@ -10,6 +10,7 @@ from a second process. The schema's own differences are DDL in `store.migrations
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -285,33 +286,91 @@ def prepare_import(conn: Connection) -> None:
 
 class Protection(NamedTuple):
     """What became of the triggers that keep events append-only: `missing` names those
-    gone (or, on PostgreSQL, disabled), `can_be_disabled` says whether disabling counts."""
+    gone (or, on PostgreSQL, disabled), `altered` those still there under their name but
+    defined otherwise than casereview made them (a same-named trigger that does nothing
+    protects nothing), `can_be_disabled` says whether disabling counts."""
 
     missing: tuple[str, ...]
     can_be_disabled: bool
+    altered: tuple[str, ...] = ()
+
+
+def _words(sql: str) -> str:
+    """SQL text with its white space collapsed: how two definitions are compared (the
+    same statement laid out differently is the same trigger)."""
+    return " ".join(sql.split())
+
+
+# What casereview's migrations create (`store.migrations._append_only_triggers`), as
+# the catalogues give it back. SQLite keeps the statement's text; PostgreSQL prints the
+# trigger (`pg_get_triggerdef`: schema-qualified where the search path needs it, and
+# `PROCEDURE` before version 11) and keeps the function's body.
+_SQLITE_TRIGGER_SQL = {
+    name: _words(
+        f"CREATE TRIGGER {name} BEFORE {action} ON events "
+        "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+    for name, action in zip(APPEND_ONLY_TRIGGERS_SQLITE, ("UPDATE", "DELETE"), strict=True)
+}
+_PG_TRIGGER_DEF = {
+    name: re.compile(
+        rf"CREATE TRIGGER {name} BEFORE {events} ON (?:\w+\.)?events FOR EACH {each} "
+        r"EXECUTE (?:FUNCTION|PROCEDURE) (?:\w+\.)?casereview_events_append_only\(\)"
+    )
+    for name, events, each in zip(
+        APPEND_ONLY_TRIGGERS_POSTGRES,
+        ("DELETE OR UPDATE", "TRUNCATE"),
+        ("ROW", "STATEMENT"),
+        strict=True,
+    )
+}
+_PG_FUNCTION_BODY = "BEGIN RAISE EXCEPTION 'events are append-only'; END"
 
 
 def missing_protection(conn: Connection) -> Protection:
-    """Which append-only triggers on `events` are missing: from `pg_trigger` (enabled
-    ones) on PostgreSQL, from `sqlite_master` on SQLite."""
+    """Which append-only triggers on `events` are missing, and which are there but
+    defined otherwise: on PostgreSQL from `pg_trigger` (enabled ones), each trigger's
+    definition (`pg_get_triggerdef`) and its function's language and body; on SQLite
+    from `sqlite_master` (name and statement)."""
     if is_postgres(conn):
         enabled = {
-            str(r[0])
+            str(r[0]): (str(r[1]), str(r[2]), _words(str(r[3] or "")))
             for r in conn.execute(
                 text(
-                    "SELECT tgname FROM pg_trigger WHERE tgrelid = 'events'::regclass "
-                    "AND NOT tgisinternal AND tgenabled <> 'D'"
+                    "SELECT t.tgname, pg_get_triggerdef(t.oid), l.lanname, p.prosrc "
+                    "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                    "JOIN pg_language l ON l.oid = p.prolang "
+                    "WHERE t.tgrelid = 'events'::regclass "
+                    "AND NOT t.tgisinternal AND t.tgenabled <> 'D'"
                 )
             )
         }
         missing = tuple(n for n in APPEND_ONLY_TRIGGERS_POSTGRES if n not in enabled)
-        return Protection(missing, can_be_disabled=True)
-    names = {
-        str(r[0])
+        altered = tuple(
+            n
+            for n in APPEND_ONLY_TRIGGERS_POSTGRES
+            if n in enabled
+            and not (
+                _PG_TRIGGER_DEF[n].fullmatch(_words(enabled[n][0]))
+                and enabled[n][1] == "plpgsql"
+                and enabled[n][2] == _PG_FUNCTION_BODY
+            )
+        )
+        return Protection(missing, can_be_disabled=True, altered=altered)
+    found = {
+        str(r[0]): _words(str(r[1] or ""))
         for r in conn.execute(
-            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+            )
         )
     }
     return Protection(
-        tuple(n for n in APPEND_ONLY_TRIGGERS_SQLITE if n not in names), can_be_disabled=False
+        tuple(n for n in APPEND_ONLY_TRIGGERS_SQLITE if n not in found),
+        can_be_disabled=False,
+        altered=tuple(
+            n
+            for n in APPEND_ONLY_TRIGGERS_SQLITE
+            if n in found and found[n] != _SQLITE_TRIGGER_SQL[n]
+        ),
     )

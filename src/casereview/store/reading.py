@@ -11,7 +11,7 @@ docs/storage.md ("SQLite rules, and why").
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,6 +32,24 @@ MIGRATION_NAMES = (
     "0006_event_signatures",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
+
+
+class NewerDatabase(StoreError):
+    """The database records a migration this casereview does not know: a newer
+    casereview wrote it, so this one must neither write to it nor vouch for it."""
+
+
+def refuse_unknown(applied: Iterable[str], where: str) -> None:
+    """Raise `NewerDatabase` if `applied` (the names in `schema_migrations`) holds one
+    this casereview does not know. Checked on every open, before anything is migrated
+    or written: a schema this code has never seen could hold rules it would break."""
+    unknown = sorted(set(applied) - set(MIGRATION_NAMES))
+    if unknown:
+        raise NewerDatabase(
+            f"{where} was written by a newer casereview (it records migration "
+            f"{unknown[0]!r}, which this casereview does not know); use that casereview "
+            "or a newer one. Nothing was changed"
+        )
 
 
 class Reader(Protocol):
@@ -116,7 +134,7 @@ def _sqlite_snapshot(url: str, path: Path) -> Iterator[SqliteReader]:
         try:
             for pragma in PRAGMAS:
                 conn.execute(pragma)
-            if _pending(conn):
+            if _pending(conn, where):
                 from casereview.store.database import Database
 
                 Database.open(url).dispose()
@@ -138,8 +156,9 @@ def _check_file(path: Path) -> None:
         raise StoreError(f"could not use {path}: {exc.strerror or exc}") from None
 
 
-def _pending(conn: sqlite3.Connection) -> bool:
+def _pending(conn: sqlite3.Connection, where: str) -> bool:
     done = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
+    refuse_unknown(done, where)
     return any(name not in done for name in MIGRATION_NAMES)
 
 
