@@ -1,11 +1,11 @@
-"""What changed between two workflow definitions: `casereview workflow diff`.
+"""What changed between two workflow definitions.
 
 A diff is a flat list of changes, each in one section of the file (the workflow's own
 keys, settings, roles, agencies, fields, states, triggers, approval rounds, clocks, the
 report table, the corrections table). Items of a list section are matched by id, so a
 renamed id shows as one removal and one addition: ids are the stable vocabulary, and a
 rename is exactly what a reader must notice. Values are compared in the file's own keys
-(`from`, not the model's attribute name), as `workflow show --json` prints them.
+(`from`, not the model's attribute name), as the definition's JSON dump gives them.
 """
 
 from __future__ import annotations
