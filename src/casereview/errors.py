@@ -189,3 +189,10 @@ class Conflict(CaseReviewError):
     """Someone else changed the case after the person last saw it."""
 
     exit_code = ExitCode.CONFLICT
+
+
+class VerificationFailed(CaseReviewError):
+    """A log, an export or a backup does not verify, so the step that needed it was not
+    taken."""
+
+    exit_code = ExitCode.VERIFICATION_FAILED

@@ -19,6 +19,7 @@ from typer.exceptions import Abort, Exit, TyperException
 from casereview import __version__
 from casereview.cli import admin as admin_cli
 from casereview.cli import audit as audit_cli
+from casereview.cli import backup as backup_cli
 from casereview.cli import calendar as calendar_cli
 from casereview.cli import cases as cases_cli
 from casereview.cli import dashboard as dashboard_cli
@@ -177,6 +178,7 @@ app.add_typer(log_cli.app, name="log")
 app.add_typer(calendar_cli.app, name="calendar")
 demo_cli.register(app)
 report_cli.register(app)
+backup_cli.register(app)
 app.add_typer(workdays_cli.app, name="workdays")
 app.add_typer(workflow_cli.app, name="workflow")
 

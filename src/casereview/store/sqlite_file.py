@@ -20,11 +20,13 @@ PRAGMAS = (
 )
 
 
-def sqlite_file_kind(path: Path) -> str:
+def sqlite_file_kind(path: Path, *, in_use: bool = True) -> str:
     """What an existing file is: empty, foreign (not SQLite), other-app, or casereview.
 
     Looks before anything connects for real: a connection switches the file to WAL,
-    which would turn an empty or foreign file into something it was not.
+    which would turn an empty or foreign file into something it was not. A file not
+    `in_use` (a backup) is read as immutable, so no `-wal` or `-shm` file appears
+    beside it.
     """
     try:
         with path.open("rb") as handle:
@@ -40,7 +42,8 @@ def sqlite_file_kind(path: Path) -> str:
     if header != b"SQLite format 3\x00":
         return "foreign"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        mode = "ro" if in_use else "ro&immutable=1"
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True)
         try:
             names = {
                 row[0]
