@@ -17,14 +17,14 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed lint typecheck
 	$(BIN)/python -m pytest
-	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -q tests/integration tests/cli tests/reliability/test_postgres_concurrency.py
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -q tests/integration tests/cli tests/security tests/reliability/test_postgres_concurrency.py
 	$(MAKE) bench-smoke
 
 test-sqlite: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 test-postgres: $(BIN)/.installed
-	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -q tests/integration tests/cli tests/reliability/test_postgres_concurrency.py
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -q tests/integration tests/cli tests/security tests/reliability/test_postgres_concurrency.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks scripts
