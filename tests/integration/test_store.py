@@ -159,7 +159,10 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
         migrations, "MIGRATIONS", (*migrations.MIGRATIONS[:2], migrations.MIGRATIONS[4])
     )
     monkeypatch.setattr("casereview.store.database.MIGRATIONS", migrations.MIGRATIONS)
-    monkeypatch.setattr("casereview.store.reading.MIGRATION_NAMES", ("0001_initial",))
+    monkeypatch.setattr(
+        "casereview.store.reading.MIGRATION_NAMES",
+        tuple(m.name for m in migrations.MIGRATIONS),
+    )
     demo.seed(url, "bu", dt.date(2026, 11, 23))
     old_ctx = ServiceContext(url=url, account="bu", clock=FixedClock(dt.date(2026, 11, 23)))
     before = due.due_list(old_ctx)
