@@ -1,4 +1,4 @@
-"""`casereview workflow …`: list, show, validate, lint and diagram workflow definitions.
+"""`casereview workflow …`: list, show, validate, lint, diff and diagram workflow definitions.
 
 Each command parses its arguments, makes one call into the registry or
 `casereview.services.workflows` (validate, lint), and hands the result to
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from casereview.infra.workflows.registry import Registry
 
 app = typer.Typer(
-    no_args_is_help=True, help="Workflow definitions: list, show, validate, lint, diagram."
+    no_args_is_help=True, help="Workflow definitions: list, show, validate, lint, diff, diagram."
 )
 
 JsonFlag = Annotated[
@@ -135,6 +135,32 @@ def lint(
 
     reports = lint_targets(targets or [], _registry())
     _finish(reports, command="lint", as_json=json_, clean="no findings", summary="no findings")
+
+
+@app.command("diff")
+def diff(
+    before: Annotated[
+        str, typer.Argument(metavar="BEFORE", help="ID, ID@VERSION (e.g. england-lcspr@1) or FILE.")
+    ],
+    after: Annotated[
+        str, typer.Argument(metavar="AFTER", help="ID, ID@VERSION or FILE to compare with.")
+    ],
+    json_: JsonFlag = False,
+) -> None:
+    """List what changed between two workflow versions: roles, fields, states, triggers,
+    approval rounds, clocks, settings, the report and corrections tables.
+
+    Items are matched by id; `+` added, `-` removed, `~` changed (each key that differs,
+    before → after). Exit 0 whether or not they differ.
+    """
+    from casereview.cli.render import workflow as render
+    from casereview.services.workflows import diff_targets
+
+    result = diff_targets(_registry(), before, after)
+    if json_:
+        render.diff_json(result)
+    else:
+        render.diff_text(result)
 
 
 @app.command("diagram")

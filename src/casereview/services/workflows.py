@@ -1,4 +1,5 @@
-"""Checking workflow files and installed workflows: `workflow validate` and `workflow lint`.
+"""Checking and comparing workflow files and installed workflows: `workflow validate`,
+`workflow lint` and `workflow diff`.
 
 This module owns what the domain cannot do by itself: reading the files named, asking
 the registry for installed definitions, and putting validation problems before lint
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from casereview.domain.workflow.diff import WorkflowDiff, diff
 from casereview.domain.workflow.lint import Report, lint_report
 from casereview.domain.workflow.loader import check_bytes, load_path
 from casereview.errors import InvalidWorkflow, NotFound
@@ -71,3 +73,9 @@ def lint_targets(targets: Sequence[str], registry: Registry) -> list[Report]:
         else:
             reports.extend(lint_installed(registry, [target]))
     return reports
+
+
+def diff_targets(registry: Registry, before: str, after: str) -> WorkflowDiff:
+    """What changed from `before` to `after`: each an installed id (latest version), an
+    `id@version`, or a file by path."""
+    return diff(registry.resolve(before), registry.resolve(after))

@@ -17,6 +17,7 @@ from casereview.cli.render.console import literal, out, print_json_data, print_l
 from casereview.cli.streams import DataOut
 
 if TYPE_CHECKING:
+    from casereview.domain.workflow.diff import WorkflowDiff
     from casereview.domain.workflow.lint import Report
     from casereview.domain.workflow.model import WorkflowDefinition
     from casereview.infra.workflows.registry import InstalledWorkflow
@@ -215,6 +216,82 @@ def reports_text(reports: Sequence[Report], *, clean: str) -> None:
             if key is not None:
                 ident = f" ({key.id} v{key.version}, sha256 {key.content_hash[:HASH_PREFIX]})"
             print_line(f"{r.target}: {clean}{ident}")
+
+
+# -- diff -----------------------------------------------------------------------------------
+
+_MARKS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def diff_json(result: WorkflowDiff) -> None:
+    print_json_data(
+        {
+            "before": result.before,
+            "after": result.after,
+            "changes": [
+                {
+                    "section": c.section,
+                    "item": c.item,
+                    "change": c.kind,
+                    "label": c.label or None,
+                    "attributes": [
+                        {"name": a.name, "before": a.before, "after": a.after} for a in c.attributes
+                    ],
+                }
+                for c in result.changes
+            ],
+        }
+    )
+
+
+def _value(value: object) -> str:
+    if value is None or value == [] or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_value(v)}" for k, v in value.items())
+    return " ".join(str(value).split())
+
+
+def _difference(before: object, after: object) -> list[str]:
+    """`before → after` as one line; for two lists, a line per item gained (`+ a`) or
+    lost (`- b`), which stays readable for long lists such as a workflow's sources."""
+    if isinstance(before, list) and isinstance(after, list):
+        gained = [f"+ {_value(v)}" for v in after if v not in before]
+        lost = [f"- {_value(v)}" for v in before if v not in after]
+        return gained + lost or ["same items, new order"]
+    return [f"{_value(before)} → {_value(after)}"]
+
+
+def diff_text(result: WorkflowDiff) -> None:
+    """A heading with the counts, then each section's changes: `+` added, `-` removed,
+    `~` changed with one `name: before → after` line per key."""
+    console = out()
+    if not result.changes:
+        console.print(literal(f"{result.before} → {result.after}: no differences"))
+        return
+    counts = ", ".join(f"{result.count(kind)} {kind}" for kind in ("added", "removed", "changed"))
+    console.print(literal(f"{result.before} → {result.after}: {counts}"))
+    section = None
+    for change in result.changes:
+        if change.section != section:
+            section = change.section
+            console.print(literal(section.replace("_", " ")), style="bold")
+        head = f"  {_MARKS[change.kind]} {change.item or section}"
+        if change.label:
+            head += f"  {change.label}"
+        console.print(literal(head))
+        for attribute in change.attributes:
+            lines = _difference(attribute.before, attribute.after)
+            if len(lines) == 1:
+                console.print(literal(f"      {attribute.name}: {lines[0]}"))
+                continue
+            console.print(literal(f"      {attribute.name}:"))
+            for line in lines:
+                console.print(literal(f"        {line}"))
 
 
 def mermaid(text: str) -> None:

@@ -30,6 +30,20 @@ def is_file_target(target: str) -> bool:
     return target.endswith(".toml") or "/" in target or os.sep in target
 
 
+def split_version(target: str) -> tuple[str, int | None]:
+    """`england-lcspr@2` as ("england-lcspr", 2); a plain id has no version."""
+    workflow_id, at, version = target.partition("@")
+    if not at:
+        return target, None
+    if not version.isascii() or not version.isdigit() or int(version) < 1 or len(version) > 6:
+        raise InvalidInput(
+            "{target} is not a workflow version: write the id, '@' and a version number "
+            "(e.g. england-lcspr@1)",
+            target=target,
+        )
+    return workflow_id, int(version)
+
+
 class WorkflowChanged(InvalidWorkflow):
     """A pinned definition's file now has different content under the same version."""
 
@@ -229,9 +243,20 @@ class Registry:
         return self.entry(workflow_id, version).definition
 
     def resolve(self, target: str, version: int | None = None) -> WorkflowDefinition:
-        """A command-line target: a workflow file by path, or an installed id."""
+        """A command-line target: a workflow file by path, or an installed id, with a
+        version as `id@2` or given apart as `version`."""
         if not is_file_target(target):
-            return self.get(target, version)
+            workflow_id, pinned = split_version(target)
+            if pinned is not None and version is not None and pinned != version:
+                raise InvalidInput(
+                    "{target} names version {pinned} but {option} says {version}; "
+                    "give the version once",
+                    target=target,
+                    pinned=pinned,
+                    version=version,
+                    option=Input("version"),
+                )
+            return self.get(workflow_id, pinned if pinned is not None else version)
         from casereview.domain.workflow.loader import load_path
 
         definition = load_path(target)
