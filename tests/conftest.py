@@ -74,7 +74,15 @@ def fixtures_dir() -> Path:
 
 PG_SERVER = os.environ.get("CASEREVIEW_TEST_DATABASE_URL", "")
 BACKEND = "postgresql" if PG_SERVER else "sqlite"
-TABLES = ("users", "cases", "events", "case_clocks", "chain_head", "schema_migrations")
+TABLES = (
+    "users",
+    "cases",
+    "events",
+    "case_clocks",
+    "chain_head",
+    "schema_migrations",
+    "installed_workflows",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

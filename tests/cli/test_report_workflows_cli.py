@@ -28,7 +28,7 @@ import pytest
 
 from casereview.infra import now as clock_module
 from casereview.infra.now import FixedClock
-from casereview.services import cases, users
+from casereview.services import cases, users, workflows
 from casereview.services.context import ServiceContext
 
 D = dt.date.fromisoformat
@@ -329,6 +329,7 @@ def test_a_workflow_without_a_report_table_counts_only_its_caseload(
     fixed = FixedClock(D("2025-05-01"))
     admin = ServiceContext(f"sqlite:///{path}", "admin", fixed)
     users.init(admin)
+    workflows.install(admin, "minimal")
     users.add_user(admin, "clerk", "Clerk", ["clerk"], None)
     clerk = ServiceContext(admin.url, "clerk", fixed)
     cases.open_case(

@@ -141,21 +141,35 @@ def test_lint_json(cli):
     assert all(item["ok"] and item["problems"] == [] for item in data)
 
 
-def test_list_table(cli):
-    result = cli("workflow", "list", env=NO_EXTRA)
+def test_list_table(cli, tmp_path):
+    """Without a database, the files found are listed as found, not installed."""
+    result = cli("workflow", "list", "--db", str(tmp_path / "none.db"), env=NO_EXTRA)
     assert result.exit_code == 0
-    for word in ("england-lcspr", "scr-transitional", "(shipped)", "version"):
+    for word in ("england-lcspr", "scr-transitional", "(shipped)", "version", "not installed"):
         assert word in result.stdout
-    assert result.stderr == ""
+    assert result.stderr == (
+        "Warning: there is no database yet, so nothing is installed (run 'casereview init')\n"
+    )
+    assert not (tmp_path / "none.db").exists()
 
 
-def test_list_json_keys(cli):
-    result = cli("workflow", "list", "--json", env=NO_EXTRA)
+def test_list_json_keys(cli, tmp_path):
+    result = cli("workflow", "list", "--json", "--db", str(tmp_path / "none.db"), env=NO_EXTRA)
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert [list(item) for item in data] == [
-        ["id", "version", "title", "content_hash", "file", "directory"]
+        [
+            "id",
+            "version",
+            "title",
+            "content_hash",
+            "file",
+            "directory",
+            "status",
+            "installed_seq",
+        ]
     ] * len(data)
+    assert {item["status"] for item in data} == {"not_installed"}
     by_id = {item["id"]: item for item in data}
     assert set(by_id) == {"england-lcspr", "scr-transitional"}
     england = by_id["england-lcspr"]
@@ -297,7 +311,7 @@ def test_show_unknown_workflow_is_not_found(cli):
     result = cli("workflow", "show", "no-such-workflow", env=NO_EXTRA)
     assert result.exit_code == 3
     assert _one_error_line(result.stderr).startswith(
-        "Error: no workflow 'no-such-workflow' is installed"
+        "Error: no workflow file for 'no-such-workflow' was found"
     )
 
 

@@ -75,5 +75,5 @@ def test_a_version_that_is_no_number_is_one_error_line(cli):
 def test_a_version_not_installed_is_not_found(cli):
     result = cli("workflow", "diff", "england-lcspr@9", "england-lcspr")
     assert result.exit_code == 3
-    assert result.stderr.startswith("Error: workflow england-lcspr v9 is not installed")
+    assert result.stderr.startswith("Error: no file of workflow england-lcspr v9 was found")
     assert "Traceback" not in result.stderr

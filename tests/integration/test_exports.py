@@ -35,7 +35,7 @@ from casereview.formats.decision_log.records import (
     clock_moments,
 )
 from casereview.infra.now import FixedClock
-from casereview.services import cases, demo, exports
+from casereview.services import cases, demo, exports, workflows
 from casereview.services.context import ServiceContext
 from casereview.store import event_log, projections
 
@@ -207,6 +207,7 @@ def test_a_log_under_two_workflow_versions_lists_both_and_exports_both(
     (newer / "england-lcspr.toml").write_text(shipped.replace("\nversion = 1\n", "\nversion = 2\n"))
     monkeypatch.setenv("CASEREVIEW_WORKFLOWS", str(newer))
     world.on("2025-06-10")
+    workflows.install(world.as_("admin"), str(newer / "england-lcspr.toml"))
     later = ServiceContext(url=world.url, account="bu", clock=world.clock)  # sees version 2
     try:
         cases.open_case(later, "2025-002", aware_on=dt.date(2025, 6, 10))
@@ -262,7 +263,7 @@ def test_export_still_verifies_after_the_log_moves_on(demo_copy: Path, ctx_for, 
     newer, _ = export_bytes(ctx_for(demo_copy), format="csv")
     assert newer != data
     assert exports.verify_export(write(tmp_path, "newer.csv", newer), None).ok
-    assert result.meta.chain_head_seq == 105
+    assert result.meta.chain_head_seq == 107
 
 
 def _redigest_csv(body: bytes) -> bytes:
@@ -333,7 +334,7 @@ def test_an_entry_hash_not_in_the_log_is_reported(demo_db: Path, ctx_for, tmp_pa
     )
     report = exports.verify_export(write(tmp_path, "h.json", forged), ctx_for(demo_db))
     assert any(
-        f.check == "database" and "not in the log" in f.message and f.seq == 6
+        f.check == "database" and "not in the log" in f.message and f.seq == 8
         for f in report.findings
     )
 
@@ -386,7 +387,7 @@ def test_a_different_database_is_reported(demo_db: Path, ctx_for, tmp_path, worl
     finally:
         other.close()
     assert not report.ok
-    assert "fewer than the 105" in report.findings[0].message
+    assert "fewer than the 107" in report.findings[0].message
 
 
 def test_tampered_byte_fails_with_a_digest_finding(demo_db: Path, ctx_for, tmp_path) -> None:

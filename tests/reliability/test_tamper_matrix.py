@@ -28,6 +28,7 @@ import pytest
 from casereview.domain import chain
 from casereview.infra.now import FixedClock
 from casereview.services import audit, cases
+from casereview.services import workflows as workflow_service
 from casereview.services.context import ServiceContext
 from tests.reliability import support
 
@@ -504,6 +505,11 @@ def edit_workflow_file(env: Env) -> None:
     installed.write_text(text.replace('id = "england-lcspr"', 'id = "tamper-lcspr"', 1))
     env.extra_env["CASEREVIEW_WORKFLOWS"] = str(workflows)
     with environment("CASEREVIEW_WORKFLOWS", str(workflows)):
+        admin = ServiceContext(url=env.url, account=support.ADMIN, clock=env.clock)
+        try:
+            workflow_service.install(admin, "tamper-lcspr")
+        finally:
+            admin.close()
         ctx = ServiceContext(url=env.url, account="bu", clock=env.clock)
         try:
             cases.open_case(ctx, "T-900", aware_on=D("2025-06-02"), workflow="tamper-lcspr")
@@ -708,6 +714,26 @@ CLASSES: list[TamperClass] = [
             "UPDATE users SET roles = '[\"chair\",\"scrutineer\"]' WHERE username = 'scrut'"
         ),
         "change a user's roles",
+        DETECTED,
+        DETECTED,
+    ),
+    TamperClass(
+        "edit the copy of an installed workflow kept in the database",
+        projection_edit(
+            "UPDATE installed_workflows SET content = content || '# relaxed' "
+            "WHERE workflow_id = 'england-lcspr'"
+        ),
+        "change the installed workflows",
+        DETECTED,
+        DETECTED,
+    ),
+    TamperClass(
+        "install a workflow directly, without its event",
+        projection_edit(
+            "INSERT INTO installed_workflows (workflow_id, version, definition_hash, title, "
+            "content, installed_seq) VALUES ('mine', 1, 'x', 'Mine', '', 1)"
+        ),
+        "change the installed workflows",
         DETECTED,
         DETECTED,
     ),

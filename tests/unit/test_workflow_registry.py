@@ -54,7 +54,7 @@ def test_without_shipped_and_without_dirs_nothing_is_installed():
     registry = Registry(include_shipped=False)
     assert registry.list() == []
     with pytest.raises(
-        NotFound, match=r"no workflow 'england-lcspr' is installed \(installed: none\)"
+        NotFound, match=r"no workflow file for 'england-lcspr' was found \(found: none\)"
     ):
         registry.get("england-lcspr")
 
@@ -87,7 +87,7 @@ def test_get_returns_the_latest_version_unless_asked(tmp_path):
     assert registry.get("minimal", 1).version == 1
     assert registry.versions("minimal") == [1, 2, 3]
     with pytest.raises(
-        NotFound, match=r"workflow minimal v4 is not installed \(installed versions: 1, 2, 3\)"
+        NotFound, match=r"no file of workflow minimal v4 was found \(versions found: 1, 2, 3\)"
     ):
         registry.get("minimal", 4)
 

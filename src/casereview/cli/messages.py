@@ -13,6 +13,7 @@ from casereview.errors import CaseReviewError, Input, Step
 _COMMANDS = {
     "add_user": "casereview user add {0} …",
     "init": "casereview init",
+    "install_workflow": "casereview workflow install {0}",
     "list_cases": "casereview case list",
     "list_users": "casereview user list",
     "show_case": "casereview case show",

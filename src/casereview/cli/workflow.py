@@ -1,7 +1,8 @@
-"""`casereview workflow …`: list, show, validate, lint, diff and diagram workflow definitions.
+"""`casereview workflow …`: list, install, show, validate, lint, diff and diagram workflow
+definitions.
 
 Each command parses its arguments, makes one call into the registry or
-`casereview.services.workflows` (validate, lint), and hands the result to
+`casereview.services.workflows` (list, install, validate, lint), and hands the result to
 `cli.render.workflow`. The workflow package (pydantic, transitions) and
 rich are imported inside the commands, so `casereview --help` does not pay for them.
 Problems found by validate and lint go to stdout, one per line (they are the command's
@@ -15,12 +16,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from casereview.cli.options import DbOption, context
+
 if TYPE_CHECKING:
     from casereview.domain.workflow.lint import Report
     from casereview.infra.workflows.registry import Registry
 
 app = typer.Typer(
-    no_args_is_help=True, help="Workflow definitions: list, show, validate, lint, diff, diagram."
+    no_args_is_help=True,
+    help="Workflow definitions: list, install, show, validate, lint, diff, diagram.",
 )
 
 JsonFlag = Annotated[
@@ -74,19 +78,54 @@ def _finish(
 
 
 @app.command("list")
-def list_workflows(json_: JsonFlag = False) -> None:
-    """List installed workflows: the shipped ones and those in CASEREVIEW_WORKFLOWS."""
+def list_workflows(json_: JsonFlag = False, db: DbOption = None) -> None:
+    """List workflows: installed versions, and files found but not installed.
+
+    Files are found in the shipped folder and in CASEREVIEW_WORKFLOWS; only an installed
+    version can be used for new cases (see 'workflow install').
+    """
     from casereview.cli.render import console
     from casereview.cli.render import workflow as render
+    from casereview.services.workflows import listing
 
-    registry = _registry()
-    entries = registry.list()
+    found = listing(context(db))
     if json_:
-        render.list_json(entries)
+        render.list_json(found.workflows)
     else:
-        render.list_table(entries)
-    for problem in registry.problems():
+        render.list_table(found.workflows)
+    if found.database is None:
+        console.warning("there is no database yet, so nothing is installed (run 'casereview init')")
+    for problem in found.problems:
         console.warning(problem)
+
+
+@app.command("install")
+def install(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID|FILE",
+            help="The path of a .toml file, or a workflow id (england-lcspr, england-lcspr@2) "
+            "to install the file found for it.",
+        ),
+    ],
+    version: Annotated[
+        int | None,
+        typer.Option("--version", min=1, help="With an id: this version, not the highest found."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Install a workflow file into the database, so new cases can use it (admin only).
+
+    The file is checked as 'workflow validate' and 'workflow lint' check it; its content
+    and sha256 are recorded by an event. An id installs the file found for it (shipped,
+    or in CASEREVIEW_WORKFLOWS). An installed version is never replaced: give changed
+    rules a new version number.
+    """
+    from casereview.cli.render import workflow as render
+    from casereview.services.workflows import install as install_workflow
+
+    render.installed(install_workflow(context(db), target, version))
 
 
 @app.command("show")

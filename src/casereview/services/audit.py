@@ -22,6 +22,7 @@ from casereview.infra.files import read_bounded
 from casereview.services import audit_jobs
 from casereview.services.audit_cases import EventPass, case_findings, verify_cases
 from casereview.services.context import ServiceContext
+from casereview.services.workflows import INSTALL_TRIGGER, verify_installed
 from casereview.store import database, event_log
 from casereview.store import users as user_rows
 
@@ -114,7 +115,10 @@ def verify(
         report.findings.extend(case_findings(passes))
         users = user_rows.list_users(conn)
         report.users = len(users)
+        installs = [e for e in user_events if e["trigger"] == INSTALL_TRIGGER]
+        user_events = [e for e in user_events if e["trigger"] != INSTALL_TRIGGER]
         report.findings.extend(_verify_users(users, user_events))
+        report.findings.extend(verify_installed(conn, installs))
     return report
 
 

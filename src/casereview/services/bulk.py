@@ -430,7 +430,9 @@ class _BatchWriter:
     def _workflow(self, workflow_id: str) -> _Workflow:
         found = self.workflows.get(workflow_id)
         if found is None:
-            definition = self.ctx.registry.get(workflow_id)
+            from casereview.services.workflows import for_new_case
+
+            definition = for_new_case(self.ctx, workflow_id, self.conn)
             found = _Workflow(
                 definition, clocks.rules_for(definition), cases.definition_machine(definition)
             )

@@ -300,11 +300,12 @@ def open_case(
     on: dt.date | None = None,
 ) -> CaseView:
     """Open a case in its workflow's initial state and start its clocks."""
+    from casereview.services.workflows import for_new_case
     from casereview.store import event_log, projections
     from casereview.store import users as user_rows
 
     check_ref(ref)
-    definition = ctx.registry.get(workflow)
+    definition = for_new_case(ctx, workflow)
     opening = prepare_opening(ctx, definition, aware_on, fields or {}, pseudonym, on)
     opened_on, values = opening.opened_on, opening.values
     db = ctx.db()

@@ -74,11 +74,22 @@ class ServiceContext:
 
     @property
     def registry(self) -> Registry:
+        """The workflow files found here; a pinned definition no file holds comes from
+        the content the database kept at its install (`stored_workflow`)."""
         if self._registry is None:
             from casereview.infra.workflows.registry import Registry
 
             self._registry = Registry.from_environment()
+        if self._registry.stored is None:
+            self._registry.stored = self.stored_workflow
         return self._registry
+
+    def stored_workflow(self, definition_hash: str) -> str | None:
+        """The content the database kept for an installed definition (None if none)."""
+        from casereview.store import installed_workflows
+
+        with self.db().reading() as conn:
+            return installed_workflows.content_of(conn, definition_hash)
 
     @property
     def calendar(self) -> WorkingDayCalendar:

@@ -53,9 +53,20 @@ MAX_FINDINGS = 200
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A workflow whose definition cannot be loaded here, so its cases' events are not
+    in the export (`audit verify` reports each such case)."""
+
+    workflow: WorkflowRef
+    cases: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class LogExportResult:
     meta: ExportMeta
     digest: str
+    left_out: tuple[LeftOut, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,10 @@ def _export(
             streams = export_jobs.start(ctx, wanted, head_seq, request)
         try:
             planned = _plan(ctx, conn, request, pin, head_seq, head_hash, case_id)
+            if streams is not None and planned.left_out:
+                # The workers read every case; with cases left out this process writes.
+                streams.stop()
+                streams = None
             if streams is not None and codec.lines is not None:
                 line_writer = codec.lines.writer(sink)
                 line_writer.begin(planned.meta)
@@ -153,7 +168,7 @@ def _export(
             writer = codec.writer(sink)
             writer.begin(planned.meta)
             _write_here(ctx, conn, request, planned, case_id, writer, progress)
-            return LogExportResult(planned.meta, writer.finish())
+            return LogExportResult(planned.meta, writer.finish(), planned.left_out)
         finally:
             if streams is not None:
                 streams.stop()
@@ -178,7 +193,9 @@ def _write_here(
         earlier=earlier_events(conn),
     )
     feed, write = builder.feed, writer.write
-    rows = decision_log_source.batches(conn, EVENT_COLUMNS, planned.meta.chain_head_seq, case_id)
+    rows = decision_log_source.batches(
+        conn, EVENT_COLUMNS, planned.meta.chain_head_seq, case_id, excluded=planned.excluded
+    )
     # Closed here on every path: a failure must not leave the cursor to be closed later,
     # by the garbage collector, on a connection that is closed by then (which printed a
     # traceback after the error message).
@@ -209,6 +226,11 @@ class _Planned:
 
     meta: ExportMeta
     definitions: dict[WorkflowRef, WorkflowDefinition]
+    left_out: tuple[LeftOut, ...] = ()
+
+    @property
+    def excluded(self) -> list[WorkflowRef]:
+        return [gone.workflow for gone in self.left_out]
 
 
 def _plan(
@@ -223,11 +245,28 @@ def _plan(
     """The export's metadata, from one survey of the events it reads, and the
     workflow definitions those events were recorded under."""
     survey = decision_log_source.survey(conn, head_seq, case_id, request.date_from, request.date_to)
-    read = [WorkflowRef(*w) for w in survey.read]
+    definitions: dict[WorkflowRef, WorkflowDefinition] = {}
+    missing: dict[WorkflowRef, str] = {}
+    for ref in map(WorkflowRef._make, survey.read):
+        try:
+            definitions[ref] = ctx.registry.get_exact(ref.id, ref.version, ref.content_hash)
+        except CaseReviewError as exc:
+            # One workflow missing here must not stop the export of every other case:
+            # its cases are left out, and said to be (`audit verify` reports them).
+            missing[ref] = exc.message
+    left_out = []
+    if missing:
+        whole = survey
+
+        def without(excluded: list[WorkflowRef]) -> decision_log_source.Survey:
+            return decision_log_source.survey(
+                conn, head_seq, case_id, request.date_from, request.date_to, excluded=excluded
+            )
+
+        for ref, reason in sorted(missing.items()):
+            left_out.append(LeftOut(ref, whole.case_count - without([ref]).case_count, reason))
+        survey = without(list(missing))
     selected = [WorkflowRef(*w) for w in survey.selected]
-    definitions: dict[WorkflowRef, WorkflowDefinition] = {
-        ref: ctx.registry.get_exact(ref.id, ref.version, ref.content_hash) for ref in read
-    }
     personal = sorted({f for ref in selected for f in definitions[ref].personal_field_ids})
     meta = ExportMeta(
         format=request.format,
@@ -244,7 +283,7 @@ def _plan(
         case_count=survey.case_count,
         workflows=tuple(selected),
     )
-    return _Planned(meta, definitions)
+    return _Planned(meta, definitions, tuple(left_out))
 
 
 # -- verify ------------------------------------------------------------------------------
@@ -411,8 +450,14 @@ def export_calendar(
         for row in rows:
             key = (str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"]))
             if key not in rules:
-                definition = ctx.registry.get_exact(*key)
-                rules[key] = {r.id: r for r in clocks.rules_for(definition)}
+                try:
+                    definition = ctx.registry.get_exact(*key)
+                except CaseReviewError:
+                    # Missing here (`audit verify` reports the case): the deadline is
+                    # still in the feed, without its rule's words.
+                    rules[key] = {}
+                else:
+                    rules[key] = {r.id: r for r in clocks.rules_for(definition)}
             for clock in projections.clocks_of(conn, int(row["id"])):
                 if clock["state"] == "paused":
                     paused += 1

@@ -34,6 +34,7 @@ from casereview.domain.reporting.events import ReplayedEvents
 from casereview.domain.reporting.figures import Period, Report, resolve_period
 from casereview.domain.reporting.tally import Tally
 from casereview.domain.workflow.model import WorkflowDefinition
+from casereview.errors import CaseReviewError
 from casereview.services.context import ServiceContext
 from casereview.services.stored import UnreadableCase, replay_stored
 from casereview.store.report_source import cases_with_events, recorded_by
@@ -61,22 +62,32 @@ def build_report(
     as_at = min(period.end, today)
     cal = ctx.calendar
     tally = Tally(period)
-    workflows: dict[tuple[str, int, str], _Workflow] = {}
+    workflows: dict[tuple[str, int, str], _Workflow | None] = {}
     with ctx.db().reading() as conn:
         for row, events in cases_with_events(conn):
             key = (str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"]))
             if key not in workflows:
-                definition = ctx.registry.get_exact(*key)
+                try:
+                    definition = ctx.registry.get_exact(*key)
+                except CaseReviewError:
+                    # A workflow missing here must not stop the report: its cases are
+                    # left out, as an unreadable case is (`audit verify` reports them).
+                    workflows[key] = None
+                    continue
                 rules = tuple(clocks.rules_for(definition))
+                plan = ReportPlan.of(definition.report)
                 workflows[key] = (
                     definition,
                     rules,
                     frozenset(s.id for s in definition.states if s.terminal),
                     ReplayedEvents(definition, rules),
-                    ReportPlan.of(definition.report),
+                    plan,
                 )
-                tally.measures(workflows[key][4])
-            definition, rules, terminal, needed, plan = workflows[key]
+                tally.measures(plan)
+            pinned = workflows[key]
+            if pinned is None:
+                continue
+            definition, rules, terminal, needed, plan = pinned
             # Up to the first event after the period (a case opened later has none),
             # less the notes and sign-offs that change nothing the figures read.
             try:

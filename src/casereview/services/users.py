@@ -96,6 +96,10 @@ def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
             active=True,
             seq=appended.seq,
         )
+        # The shipped workflows, installed by the first admin (docs/workflows.md).
+        from casereview.services.workflows import install_shipped
+
+        install_shipped(ctx, uow.conn)
         uow.commit()
     return InitResult(location.describe(ctx.url), True, ctx.account)
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     column,
     distinct,
     func,
+    or_,
     select,
     table,
 )
@@ -47,11 +48,17 @@ def _conditions(
     date_to: dt.date | None = None,
     *,
     share: tuple[int, int] | None = None,
+    excluded: Sequence[Workflow] = (),
 ) -> list[ColumnElement[bool]]:
     """Case events up to `head_seq`: of one case, or with `share` (k, n) of the cases
-    whose id % n == k; dated within the bounds given."""
+    whose id % n == k; dated within the bounds given; none recorded under an `excluded`
+    workflow (one whose definition cannot be loaded here)."""
     c = _events.c
     where: list[ColumnElement[bool]] = [c.kind == "case", c.seq <= head_seq]
+    for wid, version, digest in excluded:
+        where.append(
+            or_(c.workflow_id != wid, c.workflow_version != version, c.definition_hash != digest)
+        )
     if case_id is not None:
         where.append(c.case_id == case_id)
     if share is not None:
@@ -97,6 +104,7 @@ def survey(
     case_id: int | None,
     date_from: dt.date | None,
     date_to: dt.date | None,
+    excluded: Sequence[Workflow] = (),
 ) -> Survey:
     """Counts and workflows in one scan of the events the export reads.
 
@@ -106,7 +114,7 @@ def survey(
     one by one.
     """
     c = _events.c
-    read = _conditions(head_seq, case_id)
+    read = _conditions(head_seq, case_id, excluded=excluded)
     dated = _dated(date_from, date_to)
     if dated:
         picked = and_(*dated)
@@ -135,6 +143,7 @@ def batches(
     batch: int = BATCH,
     *,
     share: tuple[int, int] | None = None,
+    excluded: Sequence[Workflow] = (),
 ) -> Generator[list[Any], None, None]:
     """Case events up to the head, in seq order, as the driver's own row tuples of
     `columns`: one streamed query, `batch` rows at a time, so the log never sits in
@@ -142,7 +151,7 @@ def batches(
     c = _events.c
     stmt = (
         select(*(c[name] for name in columns))
-        .where(*_conditions(head_seq, case_id, share=share))
+        .where(*_conditions(head_seq, case_id, share=share, excluded=excluded))
         .order_by(c.seq)
     )
     return dialect.stream_statement(conn, stmt, batch, "casereview_log_export")

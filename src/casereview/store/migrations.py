@@ -318,6 +318,48 @@ def _0006_event_signatures(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE events ADD COLUMN key_id TEXT"))
 
 
+def _0007_installed_workflows(conn: Connection) -> None:
+    """Add `installed_workflows`: the projection of the `workflow_install` events (which
+    workflow versions an admin made usable for new cases), one row per (id, version)
+    with the installed file's content, so that a case replays from the database even
+    where its file is missing. The content is trusted only as far as its sha256 equals
+    the install event's `definition_hash`. On PostgreSQL the people's role may read the
+    rows and add one (an install); nobody changes or removes them.
+    """
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            """
+            CREATE TABLE installed_workflows (
+                workflow_id TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                definition_hash TEXT NOT NULL,
+                title TEXT NOT NULL,
+                content TEXT NOT NULL,
+                installed_seq INTEGER NOT NULL,
+                PRIMARY KEY (workflow_id, version)
+            )"""
+        )
+    )
+    if not _is_postgres(conn):
+        return
+    conn.execute(
+        text(
+            f"""
+            DO $$
+            BEGIN
+                REVOKE ALL ON installed_workflows FROM PUBLIC;
+                GRANT SELECT ON installed_workflows TO {APP_ROLE}, {READ_ROLE};
+                GRANT INSERT ON installed_workflows TO {APP_ROLE};
+            EXCEPTION WHEN insufficient_privilege OR undefined_object THEN
+                RAISE NOTICE 'casereview: could not grant on installed_workflows; '
+                    'see docs/deployment.md';
+            END $$"""
+        )
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _0001_initial),
     Migration("0002_postgres_roles", _0002_postgres_roles),
@@ -325,6 +367,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0004_entry_hash_not_unique", _0004_entry_hash_not_unique),
     Migration("0005_voided_cases", _0005_voided_cases),
     Migration("0006_event_signatures", _0006_event_signatures),
+    Migration("0007_installed_workflows", _0007_installed_workflows),
 )
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")

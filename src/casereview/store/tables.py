@@ -100,6 +100,17 @@ class ChainHead(SQLModel, table=True):
     entry_hash: str
 
 
+class InstalledWorkflow(SQLModel, table=True):
+    __tablename__ = "installed_workflows"
+
+    workflow_id: str = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    definition_hash: str  # sha256 of the installed file's bytes, as the event records
+    title: str
+    content: str  # the installed file's text, so a case replays without its file
+    installed_seq: int  # the workflow_install event
+
+
 class SchemaMigration(SQLModel, table=True):
     __tablename__ = "schema_migrations"
 

@@ -26,6 +26,13 @@ def log_exported(result: LogExportResult, output: Path | None) -> None:
         f"({meta.format}){where}; "
         f"log head event {meta.chain_head_seq}; digest {result.digest}."
     )
+    for gone in result.left_out:
+        w = gone.workflow
+        warning(
+            f"{_count(gone.cases, 'case')} on workflow {w.id} v{w.version} (sha256 "
+            f"{w.content_hash[:12]}…) left out: {gone.reason}. 'casereview audit verify' "
+            "reports each of them."
+        )
     if meta.include_personal:
         named = ", ".join(meta.personal_fields) or "none defined"
         warning(f"this export includes personal data ({named}); store and share it accordingly.")

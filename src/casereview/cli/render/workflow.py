@@ -13,14 +13,14 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from casereview.cli.render.console import literal, out, print_json_data, print_line
+from casereview.cli.render.console import info, literal, out, print_json_data, print_line
 from casereview.cli.streams import DataOut
 
 if TYPE_CHECKING:
     from casereview.domain.workflow.diff import WorkflowDiff
     from casereview.domain.workflow.lint import Report
     from casereview.domain.workflow.model import WorkflowDefinition
-    from casereview.infra.workflows.registry import InstalledWorkflow
+    from casereview.services.workflows import InstallResult, ListedWorkflow
 
 HASH_PREFIX = 12
 
@@ -41,34 +41,64 @@ def _table(title: str, *columns: str) -> Table:
 # -- list ---------------------------------------------------------------------------------
 
 
-def list_json(entries: Sequence[InstalledWorkflow]) -> None:
+_STATUS_WORDS = {
+    "installed": "installed",
+    "installed_no_file": "installed; no file here (the database's copy is used)",
+    "differs": "installed; the file here differs (refused)",
+    "not_installed": "not installed",
+    "in_use_not_installed": "in use by cases, never installed",
+}
+
+
+def list_json(entries: Sequence[ListedWorkflow]) -> None:
     print_json_data(
         [
             {
-                "id": e.definition.id,
-                "version": e.definition.version,
-                "title": e.definition.title,
-                "content_hash": e.definition.content_hash,
+                "id": e.workflow_id,
+                "version": e.version,
+                "title": e.title,
+                "content_hash": e.content_hash,
                 "file": e.file,
                 "directory": e.directory,
+                "status": e.status,
+                "installed_seq": e.installed_seq,
             }
             for e in entries
         ]
     )
 
 
-def list_table(entries: Sequence[InstalledWorkflow]) -> None:
-    table = _table("", "id", "version", "title", "hash", "from")
+def list_table(entries: Sequence[ListedWorkflow]) -> None:
+    """One row per (id, version): installed ones, then files found but not installed;
+    the status words say which (docs/workflows.md, "Installing")."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for column in ("id", "version", "status", "hash", "from", "title"):
+        # Ids and hash prefixes stay whole, to be copied and typed; prose wraps.
+        table.add_column(
+            column,
+            no_wrap=column in ("id", "hash"),
+            overflow="fold",
+            min_width={"status": 13, "from": 9, "title": 10}.get(column),
+        )
     for e in entries:
-        d = e.definition
         table.add_row(
-            literal(d.id),
-            str(d.version),
-            literal(d.title),
-            d.content_hash[:HASH_PREFIX],
-            literal(e.directory),
+            literal(e.workflow_id),
+            str(e.version),
+            _STATUS_WORDS[e.status],
+            e.content_hash[:HASH_PREFIX],
+            literal(e.directory or "—"),
+            literal(e.title or "—"),
         )
     out().print(table)
+
+
+def installed(result: InstallResult) -> None:
+    i = result.installed
+    info(
+        f"Installed workflow {i.workflow_id} v{i.version} ({i.title}) from {result.file}: "
+        f"sha256 {i.definition_hash[:HASH_PREFIX]}…, event {i.installed_seq}. "
+        "New cases on it can be opened now."
+    )
 
 
 # -- show ---------------------------------------------------------------------------------

@@ -1,17 +1,21 @@
-"""Installed workflows: where definitions are found, and which one a case gets.
+"""Workflow files on disk: where definitions are found, and the definition a case is
+pinned to.
 
 Definitions come from the package's own `workflows` directory and from each directory in
-`CASEREVIEW_WORKFLOWS`. One (id, version) means one content: two files that disagree are
-refused, and a case's pinned definition whose file changed raises `WorkflowChanged`. `get`
-without a version gives the highest installed version. Valid definitions come from
-`cache` when it has them. See docs/workflows.md ("Identity and versions").
+`CASEREVIEW_WORKFLOWS`. Finding a file grants nothing: a workflow is usable for new
+cases only once an admin has installed it into the database (`services.workflows`).
+One (id, version) means one content: two files that disagree are refused, and a case's
+pinned definition whose file changed raises `WorkflowChanged`. Where no file holds a
+pinned definition, the content the database kept at its install is used (`stored`, given
+by the service context; its sha256 must be the pinned hash). Valid definitions come from
+`cache` when it has them. See docs/workflows.md ("Identity and versions", "Installing").
 """
 
 from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -80,10 +84,18 @@ class Registry:
     """The workflows installed for this process. Scans lazily, once, on first use."""
 
     def __init__(
-        self, directories: Iterable[Path | str] = (), *, include_shipped: bool = True
+        self,
+        directories: Iterable[Path | str] = (),
+        *,
+        include_shipped: bool = True,
+        stored: Callable[[str], str | None] | None = None,
     ) -> None:
         self._directories = [Path(d) for d in directories]
         self._include_shipped = include_shipped
+        # The content the database kept for a definition hash, where a pinned
+        # definition's file is missing (None: files only).
+        self.stored = stored
+        self._from_store: dict[str, WorkflowDefinition] = {}
         self._scanned = False
         self._entries: dict[tuple[str, int], InstalledWorkflow] = {}
         self._conflicts: dict[tuple[str, int], list[str]] = {}
@@ -230,12 +242,12 @@ class Registry:
         installed = sorted({wid for wid, _ in self._entries})
         if versions:
             raise NotFound(
-                f"workflow {workflow_id} v{version} is not installed "
-                f"(installed versions: {', '.join(str(v) for v in versions)})"
+                f"no file of workflow {workflow_id} v{version} was found "
+                f"(versions found: {', '.join(str(v) for v in versions)})"
             )
         raise NotFound(
-            f"no workflow {workflow_id!r} is installed "
-            f"(installed: {', '.join(installed) or 'none'})"
+            f"no workflow file for {workflow_id!r} was found "
+            f"(found: {', '.join(installed) or 'none'})"
         )
 
     def get(self, workflow_id: str, version: int | None = None) -> WorkflowDefinition:
@@ -271,8 +283,21 @@ class Registry:
             )
         return definition
 
+    def has_file(self, workflow_id: str, version: int) -> bool:
+        """Whether a file found on disk claims this (id, version), valid or not."""
+        self._scan()
+        return (
+            (workflow_id, version) in self._entries
+            or (workflow_id, version) in self._conflicts
+            or any(b.wid == workflow_id and b.version == version for b in self._broken)
+        )
+
     def get_exact(self, workflow_id: str, version: int, content_hash: str) -> WorkflowDefinition:
-        """The definition a case pinned; refuses if that version's content has changed."""
+        """The definition a case pinned: from its file, or where no file claims that
+        version, from the content the database kept; refuses if the file's content has
+        changed, and if neither holds it."""
+        if not self.has_file(workflow_id, version):
+            return self._kept(workflow_id, version, content_hash)
         definition = self.get(workflow_id, version)
         if definition.content_hash != content_hash:
             next_version = max(self.versions(workflow_id)) + 1
@@ -287,4 +312,44 @@ class Registry:
                     f"the case was started on {content_hash[:12]}…"
                 ],
             )
+        return definition
+
+    def _kept(self, workflow_id: str, version: int, content_hash_: str) -> WorkflowDefinition:
+        """The pinned definition from the content the database kept at its install."""
+        found = self._from_store.get(content_hash_)
+        if found is not None:
+            return found
+        missing = NotFound(
+            f"workflow {workflow_id} v{version} (sha256 {content_hash_[:12]}…) is neither "
+            "installed in this database nor in a workflow file found here"
+        )
+        text = self.stored(content_hash_) if self.stored is not None else None
+        if text is None:
+            raise missing
+        data = text.encode("utf-8")
+        name = f"{workflow_id} v{version} (kept in the database)"
+        if content_hash(data) != content_hash_:
+            raise InvalidWorkflow(
+                f"the copy of workflow {workflow_id} v{version} kept in the database does not "
+                "match the hash it was installed with",
+                [
+                    f"{name}: sha256 is {content_hash(data)[:12]}…, "
+                    f"installed as {content_hash_[:12]}…"
+                ],
+            )
+        definition = cache.load(content_hash_, None)
+        if definition is None:
+            from casereview.domain.workflow.loader import check_bytes
+
+            definition, problems = check_bytes(data, name=name)
+            if definition is None or problems:
+                raise InvalidWorkflow(
+                    f"the copy of workflow {workflow_id} v{version} kept in the database is not "
+                    "valid",
+                    problems,
+                )
+            cache.store(definition)
+        if (definition.id, definition.version) != (workflow_id, version):
+            raise missing
+        self._from_store[content_hash_] = definition
         return definition
