@@ -55,7 +55,8 @@ def seeded(database_url: str, tmp_path: Path) -> Iterator[Seeded]:
     me = ServiceContext(url=database_url, account=account, clock=clock)
     try:
         users.init(me)
-        users.add_user(me, account, "Officer", ["admin", "business_unit", "chair"], None)
+        for role in ("business_unit", "chair"):
+            users.grant_role(me, account, role, None)
         for n, ref in enumerate(("S-001", "S-002", "S-003")):
             cases.open_case(
                 me, ref, aware_on=days_ago(22), fields={"nature": "death"}, on=days_ago(21 - n)
