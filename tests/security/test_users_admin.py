@@ -18,28 +18,8 @@ import shlex
 import pytest
 
 from casereview.cli.render.admin import PLACEHOLDERS
-from casereview.infra import identity
-from casereview.store import location
-from tests.conftest import BACKEND, ensure_pg_login, run_sql, with_user
-
-ADMIN = "root"
-
-
-@pytest.fixture
-def as_user(monkeypatch):
-    """Act as `name`: the OS account on SQLite, the database login on PostgreSQL."""
-    real_resolve = location.resolve
-
-    def switch(name: str) -> None:
-        monkeypatch.setattr(identity, "os_account", lambda: name)
-        if BACKEND == "postgresql":
-            ensure_pg_login(name, superuser=name == ADMIN)
-            monkeypatch.setattr(
-                location, "resolve", lambda option: with_user(real_resolve(option), name)
-            )
-
-    switch(ADMIN)
-    return switch
+from tests.conftest import run_sql
+from tests.security.conftest import ADMIN
 
 
 @pytest.fixture
