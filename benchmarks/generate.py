@@ -446,9 +446,8 @@ def add_people(ctx: ServiceContext) -> None:
     """The generating account (admin, business unit, chair), chairs and partners, added
     through the ordinary user services."""
     users.init(ctx, "Benchmark administrator")
-    users.add_user(
-        ctx, ctx.account, "Business unit officer", ["admin", "business_unit", "chair"], None
-    )
+    for role in ("business_unit", "chair"):
+        users.grant_role(ctx, ctx.account, role, None)
     for name in CHAIRS:
         users.add_user(ctx, name, f"Chair {name[-1]}", ["chair"], None)
     for agency, names in PARTNERS.items():

@@ -249,6 +249,7 @@ def test_show_json_has_stable_keys(cli):
         "guards",
         "signs",
         "clears",
+        "on_behalf",
     ]
     assert list(data["clocks"][0]) == [
         "id",

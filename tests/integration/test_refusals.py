@@ -116,7 +116,7 @@ REFUSALS = [
         "decide_not_to_notify",
         {"rationale": "r", "on_behalf_of": "chair"},
         Refused,
-        "only the business unit",
+        "may not record decide_not_to_notify on behalf of 'chair'",
     ),
     (
         "unknown account",

@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 
 from casereview.domain import chain
+from casereview.infra import identity
 from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services.context import ServiceContext
-from tests.conftest import BACKEND
+from casereview.store import location
+from tests.conftest import BACKEND, ensure_pg_login, with_user
 
 TODAY = dt.date.today()
 """The CLI counts from the real today, so the cases are dated from it."""
@@ -55,7 +57,8 @@ def seeded(database_url: str, tmp_path: Path) -> Iterator[Seeded]:
     me = ServiceContext(url=database_url, account=account, clock=clock)
     try:
         users.init(me)
-        users.add_user(me, account, "Officer", ["admin", "business_unit", "chair"], None)
+        for role in ("business_unit", "chair"):
+            users.grant_role(me, account, role, None)
         for n, ref in enumerate(("S-001", "S-002", "S-003")):
             cases.open_case(
                 me, ref, aware_on=days_ago(22), fields={"nature": "death"}, on=days_ago(21 - n)
@@ -200,3 +203,24 @@ def store_in_log(
                 conn.execute(text(statement))
     finally:
         engine.dispose()
+
+
+ADMIN = "root"
+"""The account that runs `init` in the tests that act as several people."""
+
+
+@pytest.fixture
+def as_user(monkeypatch):
+    """Act as `name`: the OS account on SQLite, the database login on PostgreSQL."""
+    real_resolve = location.resolve
+
+    def switch(name: str) -> None:
+        monkeypatch.setattr(identity, "os_account", lambda: name)
+        if BACKEND == "postgresql":
+            ensure_pg_login(name, superuser=name == ADMIN)
+            monkeypatch.setattr(
+                location, "resolve", lambda option: with_user(real_resolve(option), name)
+            )
+
+    switch(ADMIN)
+    return switch

@@ -1,4 +1,4 @@
-"""Who may record a decision for someone else (the workflow's `records_on_behalf`), and
+"""Who may record a decision for someone else (each trigger's `on_behalf` rules), and
 the inputs the engine's refusals name as data rather than as command-line options."""
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ MINIMAL = ROOT / "tests" / "fixtures" / "workflows" / "minimal.toml"
 ON = dt.date(2026, 3, 2)
 
 
-def _minimal(marked: tuple[str, ...]) -> WorkflowDefinition:
-    """The minimal fixture with `records_on_behalf = true` on the roles `marked`."""
+def _minimal(trigger: str = "", rules: str = "") -> WorkflowDefinition:
+    """The minimal fixture with `on_behalf = [rules]` on `trigger` (none when empty)."""
     text = MINIMAL.read_text()
-    for role in marked:
-        head = f'id = "{role}"\nlabel = "{role.capitalize()}"\n'
+    if trigger:
+        head = f'[[triggers]]\nid = "{trigger}"\n'
         assert head in text
-        text = text.replace(head, head + "records_on_behalf = true\n")
+        text = text.replace(head, head + f"on_behalf = [{rules}]\n")
     return load_bytes(text.encode(), name="minimal.toml")
 
 
@@ -36,14 +36,7 @@ def _decide(definition, state, trigger, recorder, decider, fields=None, rational
     return engine.decide(definition, snapshot, request, recorder, decider)
 
 
-def test_shipped_workflows_mark_the_business_unit():
-    for path in sorted((ROOT / "workflows").glob("*.toml")):
-        definition = load_path(path)
-        marked = [r.id for r in definition.roles if r.records_on_behalf]
-        assert marked == ["business_unit"], path.name
-
-
-def test_a_marked_role_records_for_the_decision_maker():
+def test_the_business_unit_records_the_chairs_decision():
     england = load_path(ENGLAND)
     bu = engine.Person("bu", frozenset({"business_unit"}))
     chair = engine.Person("chair", frozenset({"chair"}))
@@ -51,44 +44,76 @@ def test_a_marked_role_records_for_the_decision_maker():
     assert decision.role == "chair"
 
 
-def test_an_unmarked_recorder_is_refused_with_the_roles_of_the_file():
+def test_a_recorder_no_rule_names_is_refused_with_what_the_file_allows():
     england = load_path(ENGLAND)
     partner = engine.Person("la", frozenset({"partner"}), "local_authority")
     chair = engine.Person("chair", frozenset({"chair"}))
     with pytest.raises(Refused) as refused:
         _decide(england, "screening", "decide_not_to_notify", partner, chair)
     assert refused.value.message == (
-        "only the business unit can record a decision on someone else's behalf; "
-        "'la' is not in the business unit"
+        "'la' (partner for local_authority) may not record decide_not_to_notify on behalf "
+        "of 'chair' (chair): for someone else, decide_not_to_notify is recorded by a "
+        "business unit or chair for a chair"
     )
-    assert refused.value.params["roles"] == "business unit"
 
 
-def test_holding_the_triggers_role_is_enough_without_a_mark():
-    minimal = _minimal(())
-    both = engine.Person("both", frozenset({"decider"}))
+def test_for_defaults_to_the_triggers_roles():
+    minimal = _minimal("decide", '{ by = ["decider"] }')
+    one = engine.Person("one", frozenset({"decider"}))
     other = engine.Person("other", frozenset({"decider"}))
-    decision = _decide(minimal, "deciding", "decide", both, other, {"outcome": "accept"})
+    decision = _decide(minimal, "deciding", "decide", one, other, {"outcome": "accept"})
     assert decision.role == "decider"
 
 
-def test_refusals_name_every_marked_role_or_say_there_is_none():
-    clerk = engine.Person("c", frozenset({"clerk"}))  # `start` is the clerk's
-    nobody = engine.Person("n", frozenset())
-    decider = engine.Person("d", frozenset({"decider"}))
-    signer = engine.Person("s", frozenset({"signer"}), "police")
-    with pytest.raises(Refused) as two:
-        _decide(_minimal(("decider", "signer")), "received", "start", nobody, clerk)
-    assert two.value.message == (
-        "only the decider or signer can record a decision on someone else's behalf; "
-        "'n' is not in the decider or signer"
-    )
-    assert _decide(_minimal(("signer",)), "received", "start", signer, clerk).role == "clerk"
+def test_without_rules_nobody_records_for_someone_else():
+    clerk = engine.Person("c", frozenset({"clerk"}))
+    other = engine.Person("o", frozenset({"clerk"}))
     with pytest.raises(Refused) as none:
-        _decide(_minimal(()), "received", "start", decider, clerk)
+        _decide(_minimal(), "received", "start", clerk, other)
     assert none.value.message == (
-        "workflow minimal v1 lets no role record a decision on someone else's behalf, "
-        "and 'd' does not hold a role start needs"
+        "'c' (clerk) may not record start on behalf of 'o' (clerk): start is recorded "
+        "only by the person who decides it"
+    )
+
+
+def test_same_agency_rules_hold_a_signer_to_their_own_agency():
+    minimal = _minimal("sign", '{ by = ["signer"], same_agency = true }')
+    police = engine.Person("p", frozenset({"signer"}), "police")
+    colleague = engine.Person("q", frozenset({"signer"}), "police")
+    council = engine.Person("c", frozenset({"signer"}), "council")
+    allowed = engine.on_behalf_refusal(minimal, "sign", police, colleague, "signer")
+    assert allowed is None
+    refused = engine.on_behalf_refusal(minimal, "sign", police, council, "signer")
+    assert refused == (
+        "'p' (signer for police) may not record sign on behalf of 'c' (signer for council): "
+        "for someone else, sign is recorded by a signer for a signer of their own agency"
+    )
+
+
+def test_on_behalf_refusal_checks_the_recorded_role():
+    """The pure answer a replay of the log asks: the role an event records must be one
+    the trigger allows and the decision-maker holds."""
+    england = load_path(ENGLAND)
+    bu = engine.Person("bu", frozenset({"business_unit"}))
+    chair = engine.Person("chair", frozenset({"chair"}))
+    assert engine.on_behalf_refusal(england, "close", bu, chair, "chair") is None
+    assert "does not hold business_unit" in (
+        engine.on_behalf_refusal(england, "close", bu, chair, "business_unit") or ""
+    )
+    assert "not a trigger" in (engine.on_behalf_refusal(england, "nope", bu, chair, "chair") or "")
+
+
+def test_a_recorder_who_may_record_for_others_is_told_how():
+    england = load_path(ENGLAND)
+    bu = engine.Person("bu", frozenset({"business_unit"}))
+    snapshot = engine.CaseSnapshot("A-1", "screening", {}, {}, 2)
+    request = engine.Request("decide_not_to_notify", ON, {}, "why")
+    with pytest.raises(Refused) as refused:
+        engine.decide(england, snapshot, request, bu)
+    assert wording(refused.value) == (
+        "decide_not_to_notify needs one of the roles chair; 'bu' holds business_unit; "
+        "for someone else, decide_not_to_notify is recorded by a business unit or chair "
+        "for a chair, naming them with --on-behalf-of"
     )
 
 
@@ -126,4 +151,4 @@ def test_braces_in_what_the_person_typed_do_not_break_a_message():
     chair = engine.Person("chair", frozenset({"chair"}))
     with pytest.raises(Refused) as refused:
         _decide(england, "screening", "decide_not_to_notify", partner, chair)
-    assert "'{x}' is not in the business unit" in wording(refused.value)
+    assert "'{x}' (partner for police) may not record" in wording(refused.value)

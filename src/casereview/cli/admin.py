@@ -1,4 +1,5 @@
-"""`casereview init` and `casereview user add|list`: the installation and its people."""
+"""`casereview init` and `casereview user add|grant|revoke|deactivate|reactivate|list`:
+the installation and its people."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ import typer
 
 from casereview.cli.options import DbOption, JsonOption, context
 
-user_app = typer.Typer(no_args_is_help=True, help="People and their roles: add, list.")
+user_app = typer.Typer(
+    no_args_is_help=True,
+    help="People and their roles: add, grant, revoke, deactivate, reactivate, list.",
+)
+
+UsernameArgument = Annotated[
+    str, typer.Argument(help="Operating-system (or database) login name.", show_default=False)
+]
+AgencyOption = Annotated[
+    str | None,
+    typer.Option("--agency", help="Agency a partner signs for: local_authority|police|icb."),
+]
 
 
 def init(
@@ -17,38 +29,87 @@ def init(
         str | None, typer.Option("--name", help="Your display name (default: account name).")
     ] = None,
 ) -> None:
-    """Create the database and register your operating-system account as admin."""
+    """Create the database and register your operating-system account as admin; on a
+    new installation, print the commands to run next."""
     from casereview.cli.render import admin as render
     from casereview.services import users
 
-    render.initialised(users.init(context(db), name))
+    render.initialised(users.init(context(db), name), db)
 
 
 @user_app.command("add")
 def user_add(
-    username: Annotated[str, typer.Argument(help="Operating-system (or database) login name.")],
+    username: UsernameArgument,
     name: Annotated[str, typer.Option("--name", help="Display name.")],
     role: Annotated[
         list[str],
         typer.Option("--role", help="Role id (repeat for several): business_unit, chair, …"),
     ],
-    agency: Annotated[
-        str | None,
-        typer.Option("--agency", help="Agency a partner signs for: local_authority|police|icb."),
-    ] = None,
+    agency: AgencyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Add a user, or change an existing user's name, roles and agency (admin only)."""
+    """Add a new user with their roles (admin only). An existing user is refused: change
+    their roles with 'user grant' and 'user revoke'."""
     from casereview.cli.render import admin as render
     from casereview.services import users
 
-    render.user_added(users.add_user(context(db), username, name, role, agency))
+    render.user_saved(users.add_user(context(db), username, name, role, agency), "Added")
+
+
+@user_app.command("grant")
+def user_grant(
+    username: UsernameArgument,
+    role: Annotated[str, typer.Argument(help="Role id to give: business_unit, chair, …")],
+    agency: AgencyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Give a user one more role (admin only); a partner's role needs --agency."""
+    from casereview.cli.render import admin as render
+    from casereview.services import users
+
+    render.user_saved(users.grant_role(context(db), username, role, agency), "Granted")
+
+
+@user_app.command("revoke")
+def user_revoke(
+    username: UsernameArgument,
+    role: Annotated[str, typer.Argument(help="Role id to take away.")],
+    db: DbOption = None,
+) -> None:
+    """Take one role from a user (admin only). The last active admin keeps admin."""
+    from casereview.cli.render import admin as render
+    from casereview.services import users
+
+    render.user_saved(users.revoke_role(context(db), username, role), "Revoked")
+
+
+@user_app.command("deactivate")
+def user_deactivate(username: UsernameArgument, db: DbOption = None) -> None:
+    """Stop a user recording anything (admin only); their history stays in the log. The
+    last active admin cannot be deactivated."""
+    from casereview.cli.render import admin as render
+    from casereview.services import users
+
+    render.user_saved(users.deactivate(context(db), username), "Deactivated")
+
+
+@user_app.command("reactivate")
+def user_reactivate(username: UsernameArgument, db: DbOption = None) -> None:
+    """Let a deactivated user record again, with the roles they held (admin only)."""
+    from casereview.cli.render import admin as render
+    from casereview.services import users
+
+    render.user_saved(users.reactivate(context(db), username), "Reactivated")
 
 
 @user_app.command("list")
-def user_list(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List users with their roles and agency."""
+def user_list(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    everyone: Annotated[bool, typer.Option("--all", help="Include deactivated users.")] = False,
+) -> None:
+    """List active users with their roles and agency (--all: deactivated users too)."""
     from casereview.cli.render import admin as render
     from casereview.services import users
 
-    render.users(users.list_users(context(db)), as_json)
+    render.users(users.list_users(context(db), include_inactive=everyone), as_json)

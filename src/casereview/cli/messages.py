@@ -12,6 +12,8 @@ from casereview.errors import CaseReviewError, Input, Step
 
 _COMMANDS = {
     "add_user": "casereview user add {0} …",
+    "grant_role": "casereview user grant {0} ROLE",
+    "revoke_role": "casereview user revoke {0} ROLE",
     "init": "casereview init",
     "install_workflow": "casereview workflow install {0}",
     "list_cases": "casereview case list",

@@ -122,26 +122,70 @@ def _role_for(trigger: Trigger, person: Person) -> str | None:
     return None
 
 
-def _check_recorder(definition: WorkflowDefinition, trigger: Trigger, recorder: Person) -> None:
-    """Refuse `recorder` keying `trigger` for someone else unless they hold a role the
-    workflow lets record on another's behalf, or one of the trigger's own roles."""
-    may_record = [role.id for role in definition.roles if role.records_on_behalf]
-    if _role_for(trigger, recorder) is not None or not recorder.roles.isdisjoint(may_record):
-        return
-    if not may_record:
-        raise Refused(
-            "workflow {workflow} lets no role record a decision on someone else's behalf, "
-            "and {recorder!r} does not hold a role {trigger} needs",
-            workflow=definition.label,
-            recorder=recorder.username,
-            trigger=trigger.id,
+def _roles_in_words(role_ids: Sequence[str]) -> str:
+    return " or ".join(role.replace("_", " ") for role in role_ids)
+
+
+def _who(person: Person) -> str:
+    roles = ", ".join(sorted(person.roles)) or "no role"
+    return f"{person.username!r} ({roles}{f' for {person.agency}' if person.agency else ''})"
+
+
+def _on_behalf_allowed_in_words(trigger: Trigger) -> str:
+    """What a trigger's `on_behalf` rules allow, as a sentence's end."""
+    if not trigger.on_behalf:
+        return f"{trigger.id} is recorded only by the person who decides it"
+    ways = [
+        f"by a {_roles_in_words(rule.by)} for a {_roles_in_words(rule.for_roles(trigger))}"
+        + (" of their own agency" if rule.same_agency else "")
+        for rule in trigger.on_behalf
+    ]
+    return f"for someone else, {trigger.id} is recorded " + ", or ".join(ways)
+
+
+def on_behalf_refusal(
+    definition: WorkflowDefinition,
+    trigger_id: str,
+    recorder: Person,
+    decider: Person,
+    role: str,
+) -> str | None:
+    """Whether `recorder` may record `trigger_id` on behalf of `decider`, the event
+    recording `role` (the decision-maker's role). None when one of the trigger's
+    `on_behalf` rules allows it: the recorder holds one of its `by` roles, `role` is one
+    of its `for` roles and the decider holds it, and, for a `same_agency` rule, both act
+    for the same agency. Otherwise the reason, saying what the workflow allows.
+
+    Pure, and the one answer to the question: `decide` refuses with it, and a replay of
+    the log can ask it of any event with the people as they were at that event. Whether
+    either person is active, and which agency a sign-off names, are checked elsewhere.
+    """
+    trigger = definition.triggers_by_id.get(trigger_id)
+    if trigger is None:
+        return f"{trigger_id!r} is not a trigger of workflow {definition.label}"
+    if role not in trigger.roles or role not in decider.roles:
+        return (
+            f"{trigger.id} is recorded as one of the roles {', '.join(trigger.roles)} held "
+            f"by the decision-maker; {_who(decider)} does not hold {role}"
         )
-    raise Refused(
-        "only the {roles} can record a decision on someone else's behalf; "
-        "{recorder!r} is not in the {roles}",
-        roles=" or ".join(role.replace("_", " ") for role in may_record),
-        recorder=recorder.username,
+    for rule in trigger.on_behalf:
+        if recorder.roles.isdisjoint(rule.by) or role not in rule.for_roles(trigger):
+            continue
+        if rule.same_agency and (recorder.agency is None or recorder.agency != decider.agency):
+            continue
+        return None
+    return (
+        f"{_who(recorder)} may not record {trigger.id} on behalf of {_who(decider)}: "
+        f"{_on_behalf_allowed_in_words(trigger)}"
     )
+
+
+def _may_record_for(trigger: Trigger, recorder: Person) -> str:
+    """When `recorder` lacks the trigger's roles but may record it for someone who holds
+    them: the hint that says so (empty otherwise)."""
+    if any(not recorder.roles.isdisjoint(rule.by) for rule in trigger.on_behalf):
+        return f"; {_on_behalf_allowed_in_words(trigger)}, naming them with {{on_behalf_of}}"
+    return ""
 
 
 def _guard_failure(
@@ -269,8 +313,8 @@ def decide(
     Checks run in a fixed order so that the first problem reported is the most useful:
     the trigger exists and may fire from the current state (the definition's table of
     moves, `workflow.moves`, decides, and says what is possible now); the actor, or the
-    named decision-maker, holds a permitted role (and whoever records it for someone
-    else holds a role the workflow marks `records_on_behalf`); fields and rationale are
+    named decision-maker, holds a permitted role (and one of the trigger's `on_behalf`
+    rules lets the recorder record it for them: `on_behalf_refusal`); fields and rationale are
     present and valid; the guards hold (an incomplete sign-off names the agencies
     missing). The compiled `transitions` machine confirms the move last.
     """
@@ -278,21 +322,28 @@ def decide(
     trigger = move.trigger
 
     # Roles: the decision-maker must hold a permitted role. Someone recording on
-    # another's behalf must hold a role the workflow marks `records_on_behalf` (or one
-    # of the trigger's).
+    # another's behalf must be allowed to by one of the trigger's `on_behalf` rules.
     if not recorder.active:
         raise Refused(f"user {recorder.username!r} is deactivated")
     acting = decider or recorder
-    if decider is not None:
-        if not decider.active:
-            raise Refused(f"user {decider.username!r} is deactivated")
-        _check_recorder(definition, trigger, recorder)
+    if decider is not None and not decider.active:
+        raise Refused(f"user {decider.username!r} is deactivated")
     role = _role_for(trigger, acting)
     if role is None:
         raise Refused(
-            f"{trigger.id} needs one of the roles {', '.join(trigger.roles)}; "
-            f"{acting.username!r} holds {', '.join(sorted(acting.roles)) or 'no role'}"
+            # The hint is template text: it holds only ids, which have no braces.
+            "{trigger} needs one of the roles {roles}; {who!r} holds {held}"
+            + (_may_record_for(trigger, acting) if decider is None else ""),
+            trigger=trigger.id,
+            roles=", ".join(trigger.roles),
+            who=acting.username,
+            held=", ".join(sorted(acting.roles)) or "no role",
+            on_behalf_of=Input("on_behalf_of"),
         )
+    if decider is not None:
+        refusal = on_behalf_refusal(definition, trigger.id, recorder, decider, role)
+        if refusal is not None:
+            raise Refused(refusal)  # no parameters: the text is shown as it is
 
     # Fields: only those this trigger records; required ones present; values valid.
     allowed = move.allowed

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain
+from casereview.domain import chain, user_events
 from casereview.errors import InvalidInput
 from casereview.infra.files import read_bounded
 from casereview.services import audit_jobs
@@ -145,32 +145,28 @@ def _check_triggers(conn: Connection) -> list[chain.Finding]:
     return found
 
 
-_USER_KEYS = frozenset({"username", "display_name", "roles", "agency"})
-
-
 def _verify_users(users: Iterable[Row], events: list[dict[str, Any]]) -> list[chain.Finding]:
-    expected: dict[str, dict[str, Any]] = {}
+    """The users table against a replay of the user events (`domain.user_events`)."""
+    expected: dict[str, user_events.UserRecord] = {}
     found: list[chain.Finding] = []
     for event in events:
         try:
             fields = json.loads(event["fields"])
+            if not isinstance(fields, dict):
+                raise ValueError("fields is not a table")
+            user = user_events.apply(expected, str(event["trigger"]), fields)
         except (ValueError, TypeError):
-            fields = None
-        if not isinstance(fields, dict) or not set(fields) >= _USER_KEYS:
             found.append(chain.Finding("replay", "a user event cannot be read", int(event["seq"])))
             continue
-        if event["trigger"] in ("user_add", "user_change"):
-            expected[fields["username"]] = {
-                "display_name": fields["display_name"],
-                "roles": sorted(fields["roles"]),
-                "agency": fields["agency"],
-            }
+        expected[user.username] = user
     stored = {
-        str(u["username"]): {
-            "display_name": u["display_name"],
-            "roles": sorted(json.loads(u["roles"])),
-            "agency": u["agency"],
-        }
+        str(u["username"]): user_events.UserRecord(
+            str(u["username"]),
+            u["display_name"],
+            tuple(sorted(json.loads(u["roles"]))),
+            u["agency"],
+            bool(u["active"]),
+        )
         for u in users
     }
     for username in sorted(set(expected) | set(stored)):

@@ -249,6 +249,8 @@ def prepare_opening(
 
 def opening_role(ctx: ServiceContext, definition: WorkflowDefinition, me: engine.Person) -> str:
     """The role `me` opens cases in, or Refused naming the roles that may."""
+    if not me.active:
+        raise Refused(f"user {me.username!r} is deactivated")
     open_roles = [r for r in definition.open_roles if r in me.roles]
     if not open_roles:
         raise Refused(

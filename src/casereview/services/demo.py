@@ -245,14 +245,9 @@ def seed(url: str, account: str, today: dt.date) -> DemoResult:
     clock = FixedClock(today)
     me = ServiceContext(url=url, account=account, clock=clock)
     contexts = {account: me}
-    users.init(me, "Demo administrator")
-    users.add_user(
-        me,
-        account,
-        "Demo business unit officer and chair",
-        ["admin", "business_unit", "chair"],
-        None,
-    )
+    users.init(me, "Demo business unit officer and chair")
+    for role in ("business_unit", "chair"):
+        users.grant_role(me, account, role, None)
     for username, name, agency in PARTNERS:
         users.add_user(me, username, name, ["partner"], agency)
 

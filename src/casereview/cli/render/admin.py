@@ -2,24 +2,71 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
 from rich.table import Table
 
 from casereview.cli.render.console import info, literal, out, print_json_data
-from casereview.services.users import InitResult, UserView
+from casereview.services.users import InitResult, NextSteps, UserView
+
+PLACEHOLDERS = ("LOGIN", "FULL NAME", "REF", "YYYY-MM-DD")
+"""What the printed next steps leave to the person (`init`): every other word in them
+is true of this installation."""
 
 
-def initialised(result: InitResult) -> None:
-    if result.created:
-        info(f"Created {result.location} and registered {result.admin} as admin.")
-    else:
+def initialised(result: InitResult, db: str | None) -> None:
+    if not result.created:
         info(f"{result.location} is already initialised; nothing changed.")
+        return
+    info(f"Created {result.location} and registered {result.admin} as admin.")
+    if result.next_steps is not None:
+        info(next_steps(result.admin, result.next_steps, result.location if db else None))
 
 
-def user_added(user: UserView) -> None:
+def next_steps(admin: str, steps: NextSteps, db: str | None) -> str:
+    """The commands a new installation runs next, in order; lines starting with `#`
+    say why (the whole text can be pasted into a shell once the placeholders are
+    filled in). `db` is the database named at `init` (shown without its password), or
+    None when the environment names it for every command."""
+    hidden = db is not None and "***" in db
+    where = f" --db {shlex.quote(db)}" if db and not hidden else ""
+
+    def command(*words: str) -> str:
+        return "  casereview " + " ".join(words) + where
+
+    opener = steps.open_role
+    lines = [f"Next steps ({', '.join(PLACEHOLDERS)} are yours to fill in):"]
+    if hidden:
+        # The URL's password is never printed: the person names the database the way
+        # they did for `init`, once, for every command below.
+        lines.append("  # 0. Set CASEREVIEW_DATABASE_URL to the database URL (with its password).")
+    lines += [
+        f"  # 1. To open cases and record steps yourself, add the {opener} role to your",
+        "  #    own account (you keep admin):",
+        command("user", "grant", shlex.quote(admin), opener),
+        "  # 2. Add each person once, with their role; later changes are",
+        "  #    'casereview user grant LOGIN ROLE' and 'casereview user revoke LOGIN ROLE':",
+    ]
+    for role in steps.roles:
+        words = ["user", "add", "LOGIN", "--name", '"FULL NAME"', "--role", role]
+        if role in steps.agency_roles and steps.agencies:
+            words += ["--agency", steps.agencies[0]]
+        lines.append(command(*words))
+    if steps.agency_roles and len(steps.agencies) > 1:
+        lines.append(f"  #    (--agency is one of: {', '.join(steps.agencies)})")
+    lines += [
+        f"  # 3. Open the first case (as a user with the {opener} role):",
+        command("case", "open", "REF", "--aware-on", "YYYY-MM-DD"),
+    ]
+    return "\n".join(lines)
+
+
+def user_saved(user: UserView, what: str) -> None:
     agency = f" for {user.agency}" if user.agency else ""
-    info(f"Saved user {user.username}: {', '.join(user.roles)}{agency}.")
+    state = "" if user.active else " (deactivated)"
+    roles = ", ".join(user.roles) or "no role"
+    info(f"{what}: user {user.username} now holds {roles}{agency}{state}.")
 
 
 def users(rows: Sequence[UserView], as_json: bool) -> None:

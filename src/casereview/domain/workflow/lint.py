@@ -14,7 +14,13 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from casereview.domain.workflow.model import OPEN, Clock, WorkflowDefinition, WorkflowKey
+from casereview.domain.workflow.model import (
+    OPEN,
+    Clock,
+    Trigger,
+    WorkflowDefinition,
+    WorkflowKey,
+)
 
 
 @dataclass(frozen=True)
@@ -227,11 +233,28 @@ class _Linter:
                         f"trigger {t.id!r} signs approval rounds, but role {role_id!r} has no "
                         "agency (has_agency = false), so its users could not sign for one"
                     )
+        for t in signers:
+            self.signing_for_others(t)
         for rnd in self.d.approval_rounds:
             if not any(s in rnd.collect_in for t in signers for s in self.d.sources_of(t)):
                 self.add(
                     f"approval round {rnd.id!r} can never be signed: no trigger with "
                     f"signs = true fires in its collect_in states ({_names(rnd.collect_in)})"
+                )
+
+    def signing_for_others(self, t: Trigger) -> None:
+        """A sign-off is an agency's: a rule that lets someone who acts for an agency
+        record it for someone of any agency lets one agency sign for the others."""
+        for number, rule in enumerate(t.on_behalf, start=1):
+            if rule.same_agency:
+                continue
+            by = [r for r in rule.by if self.d.role(r).has_agency]
+            for_ = [r for r in rule.for_roles(t) if self.d.role(r).has_agency]
+            if by and for_:
+                self.add(
+                    f"trigger {t.id!r}: on_behalf rule {number} lets a {_names(by)} record "
+                    f"the sign-off of a {_names(for_)} of another agency, so one agency "
+                    "could sign for the others; add same_agency = true"
                 )
 
     # -- [report] ------------------------------------------------------------------------

@@ -277,7 +277,12 @@ def _union_tags(union: Any) -> list[str]:
     return tags
 
 
-_SINGULAR = {"guards": "guard"}
+_RETIRED = {
+    "records_on_behalf": "replaced by each trigger's on_behalf rules, see docs/workflows.md; ",
+}
+"""Keys earlier versions of the format had, with what replaced them."""
+
+_SINGULAR = {"guards": "guard", "on_behalf": "on_behalf rule"}
 
 _EXPECTED = {
     "int_type": "a whole number",
@@ -398,6 +403,7 @@ def describe_error(raw: Mapping[str, Any], err: ErrorDetails) -> str:
         allowed = _allowed_keys(container) if _is_model(container) else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = _RETIRED.get(str(loc[-1]), hint)
         message = f"unknown key {loc[-1]!r} ({hint}allowed: {', '.join(allowed)})"
         context, subject = context + where.table, ""
     elif kind == "missing":

@@ -133,9 +133,6 @@ class Role(_Model):
     description: OptionalText = ""
     has_agency: Flag = False
     """Users holding this role act for one agency (they sign approval rounds for it)."""
-    records_on_behalf: Flag = False
-    """Users holding this role may record a decision on someone else's behalf (naming
-    who took it); anyone may for a trigger whose own role they hold."""
 
 
 class FieldSpec(_Model):
@@ -235,6 +232,22 @@ def _show(value: str | bool) -> str:
     return value
 
 
+class OnBehalf(_Model):
+    """One way a trigger may be recorded for someone else, naming who decided it:
+    a user holding one of the `by` roles keys in the event for a person who holds one of
+    the `for` roles (the trigger's roles when omitted), and the event records that
+    person's role. `same_agency`: only for a person of the recorder's own agency (a
+    partner records for a colleague, never for another agency)."""
+
+    by: Annotated[UniqueIds, Field(min_length=1)]
+    for_: Annotated[UniqueIds, Field(alias="for")] = ()
+    same_agency: Flag = False
+
+    def for_roles(self, trigger: Trigger) -> tuple[str, ...]:
+        """The roles this rule records for: `for`, or every role of the trigger."""
+        return self.for_ or trigger.roles
+
+
 class Trigger(_Model):
     """A named event that moves a case from one of its `from` states to `to`."""
 
@@ -257,6 +270,9 @@ class Trigger(_Model):
     """Fired in a state listed in an approval round's `collect_in`: signs that round."""
     clears: UniqueIds = ()
     """Approval rounds whose sign-offs this trigger discards."""
+    on_behalf: tuple[OnBehalf, ...] = ()
+    """Who may record this trigger for someone else, and for whom; empty: only the
+    person who decides it records it."""
 
     @field_serializer("defaults")
     def _dump_defaults(self, value: Mapping[str, str | bool]) -> dict[str, str | bool]:

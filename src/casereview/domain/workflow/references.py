@@ -30,6 +30,7 @@ from casereview.domain.workflow.model import (
     FieldInGuard,
     FieldSpec,
     Guard,
+    OnBehalf,
     ReportTable,
     Role,
     Settings,
@@ -192,6 +193,32 @@ class _Checker:
             self.guard(f"{where}: guard {number} ({guard.kind})", guard)
         if t.signs:
             self.signing(where, t)
+        for number, rule in enumerate(t.on_behalf, start=1):
+            self.on_behalf(f"{where}: on_behalf rule {number}", t, rule)
+
+    def on_behalf(self, where: str, t: Trigger, rule: OnBehalf) -> None:
+        """The roles a rule names exist; it records for roles of the trigger (the event
+        records the decision-maker's role); `same_agency` names roles that act for one."""
+        self.refs(where, "by", rule.by, "role", self.roles)
+        self.refs(where, "for", rule.for_, "role", self.roles)
+        for role_id in rule.for_:
+            if role_id in self.roles and role_id not in t.roles:
+                self.add(
+                    where,
+                    f"'for' names {role_id!r}, which is not one of the trigger's roles "
+                    f"({', '.join(t.roles)}): the event records the decision-maker's role",
+                )
+        if rule.same_agency:
+            specs = {r.id: r for r in self.p.roles}
+            for key, role_ids in (("by", rule.by), ("for", rule.for_roles(t))):
+                for role_id in role_ids:
+                    spec = specs.get(role_id)
+                    if spec is not None and not spec.has_agency:
+                        self.add(
+                            where,
+                            f"same_agency = true, but {key!r} role {role_id!r} acts for no "
+                            "agency (has_agency = false), so the rule could never apply",
+                        )
 
     def default(self, where: str, t: Trigger, field_id: str, value: str | bool) -> None:
         if field_id not in self.fields:
