@@ -431,6 +431,7 @@ class _BatchWriter:
         found = self.workflows.get(workflow_id)
         if found is None:
             definition = self.ctx.registry.get(workflow_id)
+            cases.check_installed(self.conn, definition)
             found = _Workflow(
                 definition, clocks.rules_for(definition), cases.definition_machine(definition)
             )

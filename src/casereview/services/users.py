@@ -80,6 +80,14 @@ def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
     with db.unit_of_work() as uow:
         if user_rows.count_users(uow.conn) > 0:
             return InitResult(location.describe(ctx.url), False, ctx.account)
+        if event_log.chain_head(uow.conn)[0] > 0:
+            # Only the log's first event may register an admin without one: a log with
+            # events but no user rows has lost its projection (see `audit verify`).
+            raise Refused(
+                "the database holds events but no users; nothing was recorded. "
+                "Check it with '{verify}'",
+                verify=Step("verify_log"),
+            )
         fields: dict[str, object] = {
             "username": ctx.account,
             "display_name": display_name or ctx.account,
@@ -159,7 +167,6 @@ def add_user(
             existing["display_name"] == display_name
             and json.loads(existing["roles"]) == roles
             and existing["agency"] == agency
-            and existing["active"]
         ):
             raise Conflict(f"user {username!r} already exists with exactly these details")
         fields: dict[str, object] = {
@@ -169,17 +176,20 @@ def add_user(
             "agency": agency,
         }
         appended = event_log.append_event(uow.conn, _admin_event(ctx, trigger, fields), None)
+        # A change leaves a deactivated account deactivated, as `audit verify` replays it
+        # (only a reactivation event reactivates).
+        active = existing is None or bool(existing["active"])
         user_rows.upsert_user(
             uow.conn,
             username=username,
             display_name=display_name,
             roles=roles,
             agency=agency,
-            active=True,
+            active=active,
             seq=appended.seq,
         )
         uow.commit()
-    return UserView(username, display_name, tuple(roles), agency, True)
+    return UserView(username, display_name, tuple(roles), agency, active)
 
 
 def list_users(ctx: ServiceContext) -> list[UserView]:
