@@ -78,8 +78,8 @@ def test_the_default_stays_in_one_process_below_the_threshold(many, monkeypatch)
     started = []
     real = audit_jobs.start
 
-    def spy(ctx, conn, head, jobs):
-        workers = real(ctx, conn, head, jobs)
+    def spy(ctx, conn, head, jobs, timeline):
+        workers = real(ctx, conn, head, jobs, timeline)
         started.append(workers)
         return workers
 
@@ -99,7 +99,9 @@ def _started(world, head_offset=0):
     conn = manager.__enter__()
     database.hold_snapshot(conn)
     seq, head = event_log.chain_head(conn)
-    workers = audit_jobs.start(ctx, conn, (seq + head_offset, head), 2)
+    workers = audit_jobs.start(
+        ctx, conn, (seq + head_offset, head), 2, audit.replay_authority(ctx, conn)[0]
+    )
     return manager, workers
 
 
@@ -119,10 +121,10 @@ def test_workers_that_saw_another_log_are_not_used(many):
     finally:
         manager.__exit__(None, None, None)
     assert outcome is not None
-    passes, sealed, users = outcome
+    passes, sealed = outcome
     assert sum(p.cases for p in passes) == len(REFS)
     assert sealed == []
-    assert users  # the user events went to the first worker
+    assert all(p.authority == [] for p in passes)
 
 
 def test_a_worker_that_fails_sends_the_pass_back_to_one_process(many, tmp_path, monkeypatch):
@@ -130,11 +132,12 @@ def test_a_worker_that_fails_sends_the_pass_back_to_one_process(many, tmp_path, 
     with ctx.db().reading() as conn:
         database.hold_snapshot(conn)
         head = event_log.chain_head(conn)
+        timeline = audit.replay_authority(ctx, conn)[0]
     directories, shipped = ctx.registry.sources()
 
     def job(url, cases, unfiled):
         setup = WorkerSetup(url, "scrut", directories, shipped, None)
-        return audit_jobs.Job(setup, cases, unfiled, None)
+        return audit_jobs.Job(setup, cases, unfiled, None, timeline)
 
     # One worker cannot open its database: it reports a failure (its type only) and
     # the coordinator is told to do the pass itself, whatever the other worker found.
@@ -160,7 +163,8 @@ def test_a_write_during_a_parallel_verify_leaves_a_consistent_report(many):
     with ctx.db().reading() as conn:
         database.hold_snapshot(conn)
         seq, head = event_log.chain_head(conn)
-        workers = audit_jobs.start(ctx, conn, (seq, head), 2)
+        timeline = audit.replay_authority(ctx, conn)[0]
+        workers = audit_jobs.start(ctx, conn, (seq, head), 2, timeline)
         assert workers is not None
         many.on("2025-06-05")
         cases.advance(many.as_("bu"), REFS[0], "add_note", fields={"note": "late"})
@@ -168,7 +172,7 @@ def test_a_write_during_a_parallel_verify_leaves_a_consistent_report(many):
         if BACKEND == "postgresql":
             assert outcome is not None  # the workers read the coordinator's snapshot
         if outcome is None:  # SQLite workers saw the new head: redone in this snapshot
-            events = audit_cases.EventPass(None)
+            events = audit_cases.EventPass(None, audit.replay_authority(ctx, conn)[2])
             passes = [audit_cases.verify_cases(ctx, conn, events)]
         else:  # PostgreSQL: the workers imported this snapshot
             passes = outcome[0]

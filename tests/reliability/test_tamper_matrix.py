@@ -413,6 +413,116 @@ def rewrite_from(where: str) -> Callable[[Env], None]:
     return tamper
 
 
+# -- authority: who may record what ------------------------------------------------------
+
+
+def role_borrowed_for_one_step(env: Env) -> None:
+    """The users row gains chair, `la` records a note (as chair, the first of add_note's
+    roles it holds), and the row is put back."""
+    conn = support.connect(env.path)
+    try:
+        conn.execute("UPDATE users SET roles = '[\"chair\",\"partner\"]' WHERE username = 'la'")
+        env.advance("la", "T-002", "add_note", note="recorded as chair")
+        conn.execute("UPDATE users SET roles = '[\"partner\"]' WHERE username = 'la'")
+    finally:
+        conn.close()
+
+
+def append_forged_case_event(**columns: str) -> Callable[[Env], None]:
+    """A correctly hashed note on T-003 with `columns` changed; projections rebuilt."""
+
+    def tamper(env: Env) -> None:
+        with Attacker(env.path) as a:
+            n = a.last_seq()
+            row = {**forged_note(a, n + 1, a.hash_of(n)), **columns}
+            a.write(a.sealed(row, n + 1, a.hash_of(n)), insert=True)
+            a.move_head()
+            a.rebuild_projections()
+
+    return tamper
+
+
+def append_admin_event(
+    trigger: str, fields: dict[str, object], actor: str = support.ADMIN, user_row: str = ""
+) -> Callable[[Env], None]:
+    """A correctly hashed admin event (built on the log's first, the bootstrap); then
+    `user_row`, an UPDATE of the users table, if given."""
+
+    def tamper(env: Env) -> None:
+        with Attacker(env.path) as a:
+            n = a.last_seq()
+            row = {
+                **a.event(1),
+                "trigger": trigger,
+                "actor": actor,
+                "fields": chain.canonical_json(fields),
+            }
+            a.write(a.sealed(row, n + 1, a.hash_of(n)), insert=True)
+            a.move_head()
+            if user_row:
+                a.x(user_row)
+
+    return tamper
+
+
+def on_behalf_of_a_deactivated_account(env: Env) -> None:
+    """The admin deactivates `la` (event and row), then a note is forged as recorded by
+    the business unit on `la`'s behalf."""
+    deactivate = append_admin_event(
+        "user_deactivate",
+        {"username": "la"},
+        user_row="UPDATE users SET active = 0 WHERE username = 'la'",
+    )
+    deactivate(env)
+    append_forged_case_event(on_behalf_of="la", role="partner")(env)
+
+
+def sign_off_for_another_agency(env: Env) -> None:
+    """T-002 reaches its sign-off round; the police partner signs for the local
+    authority (a correctly hashed event copied from T-001's first sign-off)."""
+    ctx = ServiceContext(url=env.url, account="chair", clock=env.clock)
+    try:
+        cases.advance(
+            ctx, "T-002", "propose_decision", fields={"recommendation": "lcspr"}, rationale="met"
+        )
+    finally:
+        ctx.close()
+    with Attacker(env.path) as a:
+        n = a.last_seq()
+        (case_id,) = a.x("SELECT id FROM cases WHERE ref = 'T-002'")[0]
+        row = {
+            **a.event(a.seq_of("T-001", "sign_off")),
+            "case_id": case_id,
+            "case_ref": "T-002",
+            "actor": "police",
+            "fields": '{"agency":"local_authority"}',
+        }
+        a.write(a.sealed(row, n + 1, a.hash_of(n)), insert=True)
+        a.move_head()
+        a.rebuild_projections()
+
+
+def open_on_a_workflow_not_installed(env: Env) -> None:
+    """The admin installs another version of the workflow; the case is then opened on
+    the one that was never installed, by a casereview whose own check is taken out."""
+    append_admin_event(
+        "workflow_install",
+        {
+            "workflow_id": "england-lcspr",
+            "version": 99,
+            "definition_hash": "0" * 64,
+            "title": "another version",
+        },
+    )(env)
+    ctx = ServiceContext(url=env.url, account="bu", clock=env.clock)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cases, "check_installed", lambda conn, definition: None)
+        try:
+            cases.open_case(ctx, "T-010", aware_on=D("2025-06-02"), fields={"nature": "death"})
+        finally:
+            ctx.close()
+
+
 def truncate_tail(env: Env) -> None:
     with Attacker(env.path) as a:
         n = a.last_seq()
@@ -736,6 +846,88 @@ CLASSES: list[TamperClass] = [
         "change the installed workflows",
         DETECTED,
         DETECTED,
+    ),
+    TamperClass(
+        "add chair to a users row for one step, then put the row back",
+        role_borrowed_for_one_step,
+        "add a role to a user's row",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`authority`",
+    ),
+    TamperClass(
+        "append a correctly hashed event naming another person and a role they lack",
+        append_forged_case_event(actor="la", role="chair"),
+        "add a role to a user's row",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`authority`",
+    ),
+    TamperClass(
+        "append a correctly hashed event by an account that is not a user",
+        append_forged_case_event(actor="mallory"),
+        "an event recorded by an account that was not a registered user",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`authority`)",
+    ),
+    TamperClass(
+        "append a correctly hashed event on behalf of a deactivated account",
+        on_behalf_of_a_deactivated_account,
+        "an event recorded by an account that was not a registered user",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`authority`)",
+    ),
+    TamperClass(
+        "append a correctly hashed scrutineer's note",
+        append_forged_case_event(actor="scrut", role="scrutineer"),
+        "an event in a role the workflow does not let record that step",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`authority`)",
+    ),
+    TamperClass(
+        "append a user change giving a partner chair, made by that partner",
+        append_admin_event(
+            "user_change",
+            {
+                "username": "la",
+                "display_name": "La",
+                "roles": ["chair", "partner"],
+                "agency": "local_authority",
+            },
+            actor="la",
+            user_row="UPDATE users SET roles = '[\"chair\",\"partner\"]' WHERE username = 'la'",
+        ),
+        "an admin event (a user change",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`authority`)",
+    ),
+    TamperClass(
+        "append a partner's sign-off for another agency",
+        sign_off_for_another_agency,
+        "a partner's sign-off for another agency",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`authority`)",
+    ),
+    TamperClass(
+        "deactivate a user in the log, keep the users row active",
+        append_admin_event("user_deactivate", {"username": "la"}),
+        "a user's row marked active after the log deactivated them",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`projection`)",
+    ),
+    TamperClass(
+        "open a case on a workflow version no admin installed",
+        open_on_a_workflow_not_installed,
+        "a case opened, after the log's first workflow installation",
+        DETECTED,
+        DETECTED,
+        docs_without="detected (`authority`)",
     ),
     TamperClass(
         "drop the append-only UPDATE trigger",

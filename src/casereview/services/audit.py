@@ -1,11 +1,14 @@
 """Use cases for the scrutineer: verify the log, and take a checkpoint of it.
 
 Verification checks the chain (payloads, hashes, `seq`, the head), the append-only
-protection, and the replay (every case rebuilt from its events must equal its stored rows,
-every user row its user events); a checkpoint kept outside the database adds what a chain
-cannot know alone. This module runs verification and checks the chain, the protection
-and the users; the case pass is `services.audit_cases`, shared between processes by
-`services.audit_jobs`. What verify checks and proves: docs/audit.md.
+protection, the replay (every case rebuilt from its events must equal its stored rows,
+every user row what the user events produce) and authority (every event recorded by a
+registered, active user in a role they held, as `domain.authority` replays who was who);
+a checkpoint kept outside the database adds what a chain cannot know alone. This module
+runs verification, checks the chain, the protection and the users, and replays the
+events under no case into the authority timeline; the case pass is
+`services.audit_cases`, shared between processes by `services.audit_jobs`. What verify
+checks and proves: docs/audit.md.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain, user_events
+from casereview.domain import authority, chain
 from casereview.errors import InvalidInput
 from casereview.infra.files import read_bounded
 from casereview.services import audit_jobs
-from casereview.services.audit_cases import EventPass, case_findings, verify_cases
+from casereview.services.audit_cases import EventPass, case_findings, rules_loader, verify_cases
 from casereview.services.context import ServiceContext
-from casereview.services.workflows import INSTALL_TRIGGER, verify_installed
+from casereview.services.workflows import verify_installed
 from casereview.store import database, event_log
 from casereview.store import users as user_rows
 
@@ -39,6 +42,9 @@ class VerifyReport:
     events: int = 0
     cases: int = 0
     users: int = 0
+    legacy_cases: int = 0
+    """Cases opened before the log's first workflow installation (or in a log with
+    none): which workflow they were opened on is not checked against an installation."""
     head_hash: str = chain.GENESIS_HASH
     checkpoint_used: bool = False
     findings: list[chain.Finding] = field(default_factory=list)
@@ -58,10 +64,13 @@ def verify(
     """Check the chain, the protections, every case's replay and every user row.
 
     Two streaming passes over the log, so memory stays flat however long it is, both in
-    one read snapshot. The first reads only each event's seq and two hashes, in `seq`
-    order: the links and the head. The second reads whole events once, in case order
-    (index `ix_events_case_id`): each is checked against its payload and its hash, and
-    each case's events are replayed and compared with its case row and clock rows.
+    one read snapshot, after a read of the events under no case (user management and
+    installations: few) that replays who was who at every point (`domain.authority`).
+    The first pass reads only each event's seq and two hashes, in `seq` order: the links
+    and the head. The second reads whole events once, in case order (index
+    `ix_events_case_id`): each is checked against its payload and its hash and against
+    who may record what, and each case's events are replayed and compared with its case
+    row and clock rows.
     `progress` is told how many events the second pass has read, a batch at a time.
 
     `jobs` is how many processes share the second pass (`services.audit_jobs`): None
@@ -81,9 +90,10 @@ def verify(
     with ctx.db().reading() as conn:
         database.hold_snapshot(conn)
         head = event_log.stored_head(conn)
+        timeline, unfiled_findings, checker = replay_authority(ctx, conn)
         # Large logs: the cases are replayed by worker processes, started now so they
         # work while this one checks the links; None means one process does it all.
-        workers = audit_jobs.start(ctx, conn, head, jobs)
+        workers = audit_jobs.start(ctx, conn, head, jobs, timeline)
         try:
             link_rows = event_log.iter_event_links(conn)
             if workers is not None:
@@ -98,11 +108,11 @@ def verify(
         if outcome is None:
             # Events the workers already reported are not counted twice.
             told = workers.reported if workers is not None else 0
-            events = EventPass(audit_jobs.after(progress, told))
+            events = EventPass(audit_jobs.after(progress, told), checker)
             passes = [verify_cases(ctx, conn, events)]
-            sealed, user_events = events.sealed, events.user_events
+            sealed = events.sealed
         else:
-            passes, sealed, user_events = outcome
+            passes, sealed = outcome
         report.cases = sum(p.cases for p in passes)
         report.findings.extend(chain.merge_findings([*links, *sealed]))
         if checkpoint is not None:
@@ -113,13 +123,33 @@ def verify(
             report.findings.extend(chain.check_against_checkpoint(checkpoint, hash_at, count))
         report.findings.extend(_check_triggers(conn))
         report.findings.extend(case_findings(passes))
+        report.findings.extend(
+            sorted([*unfiled_findings, *(f for p in passes for f in p.authority)], key=_by_seq)
+        )
+        report.legacy_cases = sum(p.legacy for p in passes)
         users = user_rows.list_users(conn)
         report.users = len(users)
-        installs = [e for e in user_events if e["trigger"] == INSTALL_TRIGGER]
-        user_events = [e for e in user_events if e["trigger"] != INSTALL_TRIGGER]
-        report.findings.extend(_verify_users(users, user_events))
+        installs = [{"seq": s, "fields": f} for s, f in event_log.installed_workflows(conn)]
+        report.findings.extend(_verify_users(users, timeline))
         report.findings.extend(verify_installed(conn, installs))
     return report
+
+
+def _by_seq(finding: chain.Finding) -> int:
+    return finding.seq or 0
+
+
+def replay_authority(
+    ctx: ServiceContext, conn: Connection
+) -> tuple[authority.Timeline, list[chain.Finding], authority.Checker]:
+    """Replay who was who from the events under no case, checking each of them: (the
+    timeline, the findings about those events, a checker for the events under cases).
+    `conn` must hold the read snapshot the rest of the verification reads."""
+    rows = ((values, values[_FIELDS_AT]) for values in event_log.iter_unfiled_events(conn))
+    return authority.replay(rows, rules_loader(ctx))
+
+
+_FIELDS_AT = chain.PAYLOAD_ORDER.index("fields")
 
 
 def _check_triggers(conn: Connection) -> list[chain.Finding]:
@@ -145,30 +175,30 @@ def _check_triggers(conn: Connection) -> list[chain.Finding]:
     return found
 
 
-def _verify_users(users: Iterable[Row], events: list[dict[str, Any]]) -> list[chain.Finding]:
-    """The users table against a replay of the user events (`domain.user_events`)."""
-    expected: dict[str, user_events.UserRecord] = {}
-    found: list[chain.Finding] = []
-    for event in events:
-        try:
-            fields = json.loads(event["fields"])
-            if not isinstance(fields, dict):
-                raise ValueError("fields is not a table")
-            user = user_events.apply(expected, str(event["trigger"]), fields)
-        except (ValueError, TypeError):
-            found.append(chain.Finding("replay", "a user event cannot be read", int(event["seq"])))
-            continue
-        expected[user.username] = user
-    stored = {
-        str(u["username"]): user_events.UserRecord(
-            str(u["username"]),
-            u["display_name"],
-            tuple(sorted(json.loads(u["roles"]))),
-            u["agency"],
-            bool(u["active"]),
-        )
-        for u in users
+def _verify_users(users: Iterable[Row], timeline: authority.Timeline) -> list[chain.Finding]:
+    """Every user row must be what the user events produce, and every user have one."""
+    expected = {
+        name: {
+            "display_name": state.display_name,
+            "roles": sorted(state.roles),
+            "agency": state.agency,
+            "active": state.active,
+        }
+        for name, state in timeline.latest().items()
     }
+    stored: dict[str, dict[str, Any]] = {}
+    for u in users:
+        try:
+            roles: Any = sorted(json.loads(u["roles"]))
+        except (ValueError, TypeError):
+            roles = None
+        stored[str(u["username"])] = {
+            "display_name": u["display_name"],
+            "roles": roles,
+            "agency": u["agency"],
+            "active": bool(u["active"]),
+        }
+    found: list[chain.Finding] = []
     for username in sorted(set(expected) | set(stored)):
         if expected.get(username) != stored.get(username):
             found.append(

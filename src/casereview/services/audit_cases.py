@@ -1,6 +1,8 @@
 """`audit verify`'s case pass: every event read once, in case order, checked against its
-own payload and hash, and every case replayed through its pinned workflow and compared
-with its stored case row and clock rows.
+own payload and hash and against who may record what (`domain.authority`, over the
+timeline the coordinator replayed from the events under no case), and every case
+replayed through its pinned workflow and compared with its stored case row and clock
+rows.
 
 The pass can cover a run of case ids (`CaseRange`), so worker processes can share it
 (`services.audit_jobs`); its findings are put back in the order one pass over every
@@ -14,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain, clocks, dates
+from casereview.domain import authority, chain, clocks, dates
 from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError
@@ -65,18 +67,21 @@ _AT = {name: i for i, name in enumerate(chain.PAYLOAD_ORDER)}
 
 
 class EventPass:
-    """Reads every event once, in case order, for both halves that need whole events.
+    """Reads every event once, in case order, for the halves that need whole events.
 
     Each event is checked against its own payload and hash (`chain.check_event`, its
-    findings kept in `sealed`) and handed, fields decoded once, to its case's replay.
-    Events under no case are checked too; the user events among them are kept for the
-    user rows' check.
+    findings kept in `sealed`), each event filed under a case against who may record
+    what (`checker`, its findings kept in `authority`), and handed, fields decoded
+    once, to its case's replay. Events under no case are checked against their payload
+    and hash too; their authority is `domain.authority.replay`'s, which built the
+    checker's timeline.
     """
 
-    def __init__(self, progress: Callable[[int], None] | None) -> None:
+    def __init__(self, progress: Callable[[int], None] | None, checker: authority.Checker) -> None:
         self.progress = progress
+        self.checker = checker
         self.sealed: list[chain.Finding] = []
-        self.user_events: list[dict[str, Any]] = []
+        self.authority: list[chain.Finding] = []
 
     def groups(
         self,
@@ -88,11 +93,12 @@ class EventPass:
         """(case id, its events as replay reads them), in case-id order, for the case
         ids in `cases`; with `unfiled`, events under no case are checked too."""
         check = chain.check_event
-        sealed = self.sealed
+        sealed, authorised = self.sealed, self.authority
+        check_authority = self.checker.check_filed
         first, end, payload_at, entry_at = _HASHED_FROM, _HASHED_TO, _PAYLOAD_AT, _ENTRY_HASH_AT
         seq_at, ref_at, trigger_at = _AT["seq"], _AT["case_ref"], _AT["trigger"]
         from_at, to_at, on_at = _AT["from_state"], _AT["to_state"], _AT["occurred_on"]
-        fields_at, definition_at = _AT["fields"], _AT["definition_hash"]
+        definition_at = _AT["definition_hash"]
         current: Any = None
         group: list[dict[str, Any]] = []
         unreported = 0
@@ -108,15 +114,10 @@ class EventPass:
                 unreported = 0
             case_id = row[0]
             if case_id is None:
-                if row[1] == "admin":
-                    self.user_events.append(
-                        {
-                            "seq": values[seq_at],
-                            "trigger": values[trigger_at],
-                            "fields": values[fields_at],
-                        }
-                    )
                 continue
+            found = check_authority(values, fields)
+            if found:
+                authorised.extend(found)
             if case_id != current:
                 if current is not None:
                     yield int(current), group
@@ -142,9 +143,13 @@ class EventPass:
 @dataclass
 class CasePass:
     """What replaying a run of cases found: how many cases, findings about events filed
-    under a case id with no row, and each case's findings by reference."""
+    under a case id with no row, and each case's findings by reference; and what the
+    authority checks of its events found, with how many of its cases are legacy (opened
+    before any workflow was installed)."""
 
     cases: int = 0
+    authority: list[chain.Finding] = field(default_factory=list)
+    legacy: int = 0
     orphans: list[chain.Finding] = field(default_factory=list)
     by_ref: list[tuple[str, list[chain.Finding]]] = field(default_factory=list)
 
@@ -209,7 +214,22 @@ def verify_cases(
         )
         next_events = next(events, None)
     done.cases = count
+    done.authority = event_pass.authority
+    done.legacy = event_pass.checker.legacy
     return done
+
+
+def rules_loader(ctx: ServiceContext) -> authority.RulesOf:
+    """The authority rules of a pinned workflow version, from the workflow files; None
+    when its file cannot be read (the case pass reports that for each case)."""
+
+    def rules_of(key: authority.WorkflowKey) -> authority.WorkflowRules | None:
+        try:
+            return authority.WorkflowRules.of(ctx.registry.get_exact(*key))
+        except CaseReviewError:
+            return None
+
+    return rules_of
 
 
 def _pin(ctx: ServiceContext, key: tuple[str, int, str]) -> _Pinned:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain
+from casereview.domain import authority, chain
 from casereview.infra.workers import (
     MAX_AUTO_JOBS,
     PARALLEL_FROM_EVENTS,
@@ -24,7 +24,7 @@ from casereview.infra.workers import (
     workers_for,
 )
 from casereview.infra.workers import Workers as Processes
-from casereview.services.audit_cases import CasePass, EventPass, verify_cases
+from casereview.services.audit_cases import CasePass, EventPass, rules_loader, verify_cases
 from casereview.services.context import ServiceContext, WorkerSetup
 from casereview.store import database, event_log, projections
 from casereview.store.projections import CaseRange
@@ -46,10 +46,11 @@ class Job:
     cases: CaseRange
     unfiled: bool
     snapshot: str | None  # the coordinator's shared snapshot, where there is one
+    timeline: authority.Timeline  # who was who, replayed by the coordinator
 
 
-Outcome = tuple[list[CasePass], list[chain.Finding], list[dict[str, Any]]]
-"""(each run's case pass, every sealed-event finding, the user events)."""
+Outcome = tuple[list[CasePass], list[chain.Finding]]
+"""(each run's case pass, every sealed-event finding)."""
 
 
 def start(
@@ -57,10 +58,12 @@ def start(
     conn: Connection,
     head: tuple[int, str] | None,
     jobs: int | None,
+    timeline: authority.Timeline,
 ) -> Workers | None:
     """Start workers for the case pass in `conn`'s snapshot, or None to do it here.
 
-    `jobs` None chooses (`auto_jobs`); 1 means no workers. Must run inside the
+    `jobs` None chooses (`auto_jobs`); 1 means no workers. `timeline` is who was who,
+    replayed from the events under no case in the same snapshot. Must run inside the
     coordinator's read transaction, before it reads anything else that must agree.
     """
     wanted = workers_for(head[0] if head is not None else 0, jobs)
@@ -73,7 +76,7 @@ def start(
     setup = WorkerSetup.of(ctx)
     ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
     jobs_ = [
-        Job(setup, cases, unfiled=number == 0, snapshot=snapshot)
+        Job(setup, cases, unfiled=number == 0, snapshot=snapshot, timeline=timeline)
         for number, cases in enumerate(ranges)
     ]
     return launch(head, jobs_)
@@ -123,10 +126,9 @@ class Workers:
         # chain head read another log (every write moves the head): its work is void.
         if any(head != self.head for head, *_ in ordered):
             return None
-        passes = [done for _, done, _, _ in ordered]
-        sealed = [finding for _, _, found, _ in ordered for finding in found]
-        users = [event for _, _, _, user_events in ordered for event in user_events]
-        return passes, sealed, users
+        passes = [done for _, done, _ in ordered]
+        sealed = [finding for _, _, found in ordered for finding in found]
+        return passes, sealed
 
     def _receive(self, progress: Callable[[int], None] | None, timeout: float | None) -> None:
         started = self.started
@@ -171,10 +173,10 @@ def after(progress: Callable[[int], None] | None, skip: int) -> Callable[[int], 
 
 def work(
     job: Job, tell: Callable[[int], None]
-) -> tuple[tuple[int, str], CasePass, list[chain.Finding], list[dict[str, Any]]]:
+) -> tuple[tuple[int, str], CasePass, list[chain.Finding]]:
     """A worker: verify the cases in `job.cases`, telling how many events it has read
     as it goes; (the chain head its snapshot saw, its case pass, its sealed-event
-    findings, the user events)."""
+    findings)."""
     ctx = job.setup.context()
     try:
         with ctx.db().reading() as conn:
@@ -182,8 +184,9 @@ def work(
             database.bound_waits(conn)
             # Workers start only for a log with a head, so the coordinator's is a tuple.
             head = event_log.chain_head(conn)
-            events = EventPass(tell)
+            checker = authority.Checker(job.timeline, rules_loader(ctx))
+            events = EventPass(tell, checker)
             done = verify_cases(ctx, conn, events, job.cases, unfiled=job.unfiled)
-            return head, done, events.sealed, events.user_events
+            return head, done, events.sealed
     finally:
         ctx.close()

@@ -248,7 +248,8 @@ def prepare_opening(
 
 
 def opening_role(ctx: ServiceContext, definition: WorkflowDefinition, me: engine.Person) -> str:
-    """The role `me` opens cases in, or Refused naming the roles that may."""
+    """The role `me` opens cases in, or Refused naming the roles that may (or saying
+    that `me` is deactivated)."""
     if not me.active:
         raise Refused(f"user {me.username!r} is deactivated")
     open_roles = [r for r in definition.open_roles if r in me.roles]
@@ -258,6 +259,32 @@ def opening_role(ctx: ServiceContext, definition: WorkflowDefinition, me: engine
             f"{ctx.account!r} holds {', '.join(sorted(me.roles)) or 'no role'}"
         )
     return open_roles[0]
+
+
+def check_installed(conn: Connection, definition: WorkflowDefinition) -> None:
+    """Refuse opening a case on a workflow version no admin installed, once the log
+    holds any installation (`audit verify` checks the same: `domain.authority`)."""
+    from casereview.store import event_log
+
+    installs = event_log.installed_workflows(conn)
+    if not installs:
+        return  # a log from before installations: every shipped workflow may be used
+    installed = set()
+    for _seq, stored in installs:
+        try:
+            fields = json.loads(stored)
+        except ValueError:
+            continue
+        if isinstance(fields, dict):
+            installed.add(
+                (fields.get("workflow_id"), fields.get("version"), fields.get("definition_hash"))
+            )
+    if tuple(definition.key) not in installed:
+        raise Refused(
+            f"workflow {definition.label} is not installed in this database (or its file "
+            "has changed since it was installed); an admin must install it before cases "
+            "are opened on it"
+        )
 
 
 def opening_event(
@@ -315,6 +342,7 @@ def open_case(
         conn = uow.conn
         me = _person(user_rows.get_user(conn, ctx.account), ctx.account)
         role = opening_role(ctx, definition, me)
+        check_installed(conn, definition)
         taken = projections.get_case(conn, ref)
         if taken is not None:
             raise Conflict(f"case {ref!r} already exists{_if_voided(taken)}")

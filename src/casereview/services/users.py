@@ -102,6 +102,14 @@ def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
     with db.unit_of_work() as uow:
         if user_rows.count_users(uow.conn) > 0:
             return InitResult(location.describe(ctx.url), False, ctx.account)
+        if event_log.chain_head(uow.conn)[0] > 0:
+            # Only the log's first event may register an admin without one: a log with
+            # events but no user rows has lost its projection (see `audit verify`).
+            raise Refused(
+                "the database holds events but no users; nothing was recorded. "
+                "Check it with '{verify}'",
+                verify=Step("verify_log"),
+            )
         fields: dict[str, object] = {
             "username": ctx.account,
             "display_name": display_name or ctx.account,

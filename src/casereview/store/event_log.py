@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 
-from casereview.domain import chain
+from casereview.domain import authority, chain
 from casereview.store import dialect
 from casereview.store.errors import StoreError
 from casereview.store.projections import EVERY_CASE, CaseRange, case_id_condition
@@ -148,6 +148,28 @@ def event_hash_at(conn: Connection, seq: int) -> str | None:
 def iter_event_links(conn: Connection) -> Iterator[Sequence[Any]]:
     """(seq, prev_hash, entry_hash) of every event in seq order: the chain's links."""
     return dialect.stream_tuples(conn, "SELECT seq, prev_hash, entry_hash FROM events ORDER BY seq")
+
+
+def iter_unfiled_events(conn: Connection) -> Iterator[Sequence[Any]]:
+    """The hashed columns (`chain.PAYLOAD_ORDER`) of every event under no case — user
+    management, workflow installations, keys — in seq order (index `ix_events_case_id`):
+    what `domain.authority.replay` reads."""
+    columns = ", ".join(chain.PAYLOAD_ORDER)
+    return dialect.stream_tuples(
+        conn, f"SELECT {columns} FROM events WHERE case_id IS NULL ORDER BY seq"
+    )
+
+
+def installed_workflows(conn: Connection) -> list[tuple[int, str]]:
+    """(seq, fields as stored) of every workflow installation event, in seq order."""
+    rows = conn.execute(
+        text(
+            "SELECT seq, fields FROM events WHERE case_id IS NULL "
+            "AND kind = :kind AND trigger = :trigger ORDER BY seq"
+        ),
+        {"kind": authority.ADMIN_KIND, "trigger": authority.WORKFLOW_INSTALL},
+    ).all()
+    return [(int(row[0]), str(row[1])) for row in rows]
 
 
 def iter_sealed_events_by_case(

@@ -18,6 +18,7 @@ def verification(report: VerifyReport, as_json: bool) -> None:
                 "events": report.events,
                 "cases": report.cases,
                 "users": report.users,
+                "legacy_cases": report.legacy_cases,
                 "head_hash": report.head_hash,
                 "checkpoint_used": report.checkpoint_used,
                 "findings": [
@@ -43,6 +44,11 @@ def verification(report: VerifyReport, as_json: bool) -> None:
             )
     else:
         console.print(f"FAILED: {len(report.findings)} finding(s). {summary}", style="bold red")
+    if report.legacy_cases:
+        info(
+            f"{report.legacy_cases} case(s) were opened before any workflow was installed "
+            "in the log: which workflow they were opened on is not checked against an installation."
+        )
 
 
 def checkpoint_text(cp: Checkpoint) -> str:
