@@ -29,7 +29,17 @@ SCR_FIELDS = {"notified_on": TODAY.isoformat()}
 
 
 @pytest.fixture
-def world(database_url):
+def world(database_url, monkeypatch):
+    # These checks are about logs from before `init` installed the shipped workflows:
+    # a log whose cases are legacy until an admin's first installation event.
+    from casereview.services import workflows as workflow_service
+
+    monkeypatch.setattr(workflow_service, "install_shipped", lambda ctx, conn: [])
+    monkeypatch.setattr(
+        workflow_service,
+        "for_new_case",
+        lambda ctx, workflow_id, conn=None: ctx.registry.get(workflow_id),
+    )
     yield from build(database_url)
 
 
@@ -230,7 +240,10 @@ def test_a_sign_off_recorded_on_behalf_by_someone_not_allowed_is_reported(world)
     )
     report = world.verify()
     assert checks(report) == [("authority", seq)]
-    assert "'chair' recorded sign_off on someone else's behalf" in authority_findings(report)[0][1]
+    assert (
+        "'chair' (chair) may not record sign_off on behalf of 'lee'"
+        in authority_findings(report)[0][1]
+    )
 
 
 def test_a_void_in_a_role_the_corrections_table_does_not_allow_is_reported(world):

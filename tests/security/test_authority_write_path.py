@@ -18,7 +18,17 @@ from tests.security.conftest import raw
 
 
 @pytest.fixture
-def world(database_url):
+def world(database_url, monkeypatch):
+    # These checks are about logs from before `init` installed the shipped workflows:
+    # a log whose cases are legacy until an admin's first installation event.
+    from casereview.services import workflows as workflow_service
+
+    monkeypatch.setattr(workflow_service, "install_shipped", lambda ctx, conn: [])
+    monkeypatch.setattr(
+        workflow_service,
+        "for_new_case",
+        lambda ctx, workflow_id, conn=None: ctx.registry.get(workflow_id),
+    )
     yield from build(database_url)
 
 
@@ -50,7 +60,7 @@ def test_a_deactivated_user_records_nothing(world):
     _refused(
         world,
         lambda: users.add_user(world.as_("ada"), "newcomer", "New", ["chair"], None),
-        "'ada' is not a casereview user",
+        "'ada' is deactivated",
     )
     assert world.verify().ok
 
@@ -83,7 +93,7 @@ def test_a_case_is_opened_only_on_an_installed_workflow_once_there_is_one(world)
 def test_changing_a_deactivated_user_leaves_them_deactivated(world):
     """A user change is not a reactivation: the row stays as verify replays it."""
     world.deactivate("lee")
-    changed = users.add_user(world.as_("ada"), "lee", "Lee Renamed", ["partner"], "local_authority")
+    changed = users.grant_role(world.as_("ada"), "lee", "scrutineer", None)
     assert changed.active is False
     assert world.user_row("lee")[2] in (False, 0)
     report = world.verify()

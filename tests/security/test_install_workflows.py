@@ -348,7 +348,7 @@ def test_a_database_from_before_installs_keeps_working(database_url, tmp_path, c
         admin = ServiceContext(url=database_url, account=me, clock=FixedClock(TODAY))
         try:
             users.init(admin)
-            users.add_user(admin, me, "Officer", ["admin", "business_unit"], None)
+            users.grant_role(admin, me, "business_unit", None)
             cases.open_case(admin, "O-1", aware_on=days_ago(5), fields={"nature": "death"})
         finally:
             admin.close()
