@@ -157,7 +157,13 @@ def test_list_json_keys(cli):
         ["id", "version", "title", "content_hash", "file", "directory"]
     ] * len(data)
     by_id = {item["id"]: item for item in data}
-    assert set(by_id) == {"england-lcspr", "scr-transitional"}
+    assert set(by_id) == {
+        "england-lcspr",
+        "scr-transitional",
+        "england-sar",
+        "england-dhr",
+        "wales-susr",
+    }
     england = by_id["england-lcspr"]
     assert england["version"] == 1
     assert len(england["content_hash"]) == 64
