@@ -171,7 +171,13 @@ def test_list_json_keys(cli, tmp_path):
     ] * len(data)
     assert {item["status"] for item in data} == {"not_installed"}
     by_id = {item["id"]: item for item in data}
-    assert set(by_id) == {"england-lcspr", "scr-transitional"}
+    assert set(by_id) == {
+        "england-lcspr",
+        "scr-transitional",
+        "england-sar",
+        "england-dhr",
+        "wales-susr",
+    }
     england = by_id["england-lcspr"]
     assert england["version"] == 1
     assert len(england["content_hash"]) == 64

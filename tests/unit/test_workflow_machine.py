@@ -115,7 +115,7 @@ def test_in_memory_definitions_are_not_cached():
 
 
 def test_remembered_destinations_still_refuse_unknown_names():
-    compiled = compile_workflow(load_path(SHIPPED[0]))
+    compiled = compile_workflow(load_path(ROOT / "workflows" / "england-lcspr.toml"))
     assert compiled.destination("screening", "notify") == "rapid_review"
     assert compiled.destination("screening", "notify") == "rapid_review"  # remembered
     assert compiled.destination("closed", "add_note") is None
