@@ -235,6 +235,7 @@ def test_show_json_has_stable_keys(cli):
         "guards",
         "signs",
         "clears",
+        "fact_date",
     ]
     assert list(data["clocks"][0]) == [
         "id",

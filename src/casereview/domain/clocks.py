@@ -77,6 +77,15 @@ class EventFacts:
     fields_after: Mapping[str, Any]  # case fields after the event (dates as ISO text)
     changed: frozenset[str]
     seq: int | None = None
+    fact_on: dt.date | None = None
+    """The day the recorded thing happened, when the trigger declares a fact date
+    (`notified_on`, `published_on`): a clock starts and stops on it, not on the day
+    the event was recorded (`occurred_on`)."""
+
+    @property
+    def happened_on(self) -> dt.date:
+        """The day the event's step happened: its fact date, else its business date."""
+        return self.fact_on or self.occurred_on
 
 
 @dataclass(frozen=True)
@@ -158,7 +167,7 @@ def _warn_from(rule: ClockRule, due: dt.date, cal: Calendar) -> dt.date:
 
 def _anchor(rule: ClockRule, facts: EventFacts) -> dt.date | None:
     if rule.anchor_field is None:
-        return facts.occurred_on
+        return facts.happened_on
     value = facts.fields_after.get(rule.anchor_field)
     if value in (None, ""):
         return None
@@ -176,7 +185,7 @@ def _start(rule: ClockRule, facts: EventFacts, cal: Calendar) -> ClockState:
     state = ClockState(
         rule=rule,
         state="running",
-        started_on=facts.occurred_on,
+        started_on=facts.happened_on,
         anchor_on=anchor,
         base_due_on=due,
         due_on=due,
@@ -274,7 +283,7 @@ def _step_in_place(
                 clocks[rule.id] = replace(
                     current,
                     state="stopped",
-                    stopped_on=facts.occurred_on,
+                    stopped_on=facts.happened_on,
                     stopped_by=trigger,
                 )
                 continue
@@ -311,7 +320,7 @@ def _undetermined(
         return ClockState(
             rule=rule,
             state="running",
-            started_on=facts.occurred_on,
+            started_on=facts.happened_on,
             anchor_on=anchor,
             base_due_on=None,
             due_on=None,
@@ -343,7 +352,7 @@ class Moment:
         return [
             c
             for k, c in self.after.items()
-            if c.started_on == self.facts.occurred_on
+            if c.started_on == self.facts.happened_on
             and (k not in self.before or self.before[k] is not c)
             and c.state != "stopped"
             and self.facts.trigger in c.rule.start_on

@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from casereview.domain import dates
+from casereview.domain import dates, facts
 from casereview.domain import text as free_text
+from casereview.domain.clocks import EventFacts
 from casereview.domain.workflow.model import (
     EVENT_DATE,
     IDENTITY_FIELDS,
@@ -51,6 +52,9 @@ class CaseSnapshot:
     fields: Mapping[str, Any]
     approvals: Mapping[str, Mapping[str, int]]  # round -> agency -> seq of sign-off
     version: int
+    history: Sequence[EventFacts] = ()
+    """The case's facts so far (replay's `facts`), for the rules that look back: a fact
+    date's lower bound. Callers give it for triggers that declare a fact date."""
 
 
 @dataclass(frozen=True)
@@ -336,6 +340,12 @@ def decide(
             trigger=trigger.id,
             fields=tuple(Input("field", name) for name in missing),
         )
+    if trigger.fact_date is not None:
+        day = facts.fact_on(trigger.fact_date, changes)
+        if day is not None:
+            facts.check(
+                definition, trigger.id, trigger.fact_date, day, request.occurred_on, case.history
+            )
     rationale = (request.rationale or "").strip()
     if "\x00" in rationale:
         raise Refused("the rationale must not contain NUL characters")

@@ -34,6 +34,7 @@ from casereview.domain.clocks import (
     VOID_TRIGGER,
     EventFacts,
 )
+from casereview.domain.facts import fact_on
 from casereview.domain.workflow.model import WorkflowDefinition
 
 PSEUDONYM = "pseudonym"
@@ -112,7 +113,15 @@ class ReplayRules:
     the decision-log builder and the report's event filter ask it too.
     """
 
-    __slots__ = ("case_fields", "effects", "moves", "signing", "staying", "terminal")
+    __slots__ = (
+        "case_fields",
+        "effects",
+        "fact_fields",
+        "moves",
+        "signing",
+        "staying",
+        "terminal",
+    )
 
     def __init__(self, definition: WorkflowDefinition) -> None:
         self.moves = definition.moves
@@ -127,6 +136,8 @@ class ReplayRules:
         # Triggers that leave the case in whatever state it is in.
         self.staying = frozenset(t.id for t in definition.triggers if t.to is None)
         self.terminal = {s.id: s.terminal for s in definition.states}
+        # Trigger -> the field holding its fact date (`domain.facts`).
+        self.fact_fields = {t.id: t.fact_date for t in definition.triggers if t.fact_date}
         # Fields with scope "case": the ones a later event sets on its case.
         self.case_fields = frozenset(f.id for f in definition.fields if f.scope == "case")
         self.signing: dict[str, tuple[str, str]] = {}  # state -> (round, its agency field)
@@ -440,5 +451,6 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
             fields_after=dict(case.fields),
             changed=kept,
             seq=seq,
+            fact_on=fact_on(rules.fact_fields.get(trigger_id), changes),
         )
     )

@@ -499,6 +499,7 @@ class _BatchWriter:
             fields=state.fields,
             approvals=state.approvals,
             version=state.version,
+            history=state.facts,
         )
         decision = engine.decide(
             definition,

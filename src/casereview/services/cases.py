@@ -456,6 +456,7 @@ def advance(
             fields=json.loads(row["fields"]),
             approvals=json.loads(row["approvals"]),
             version=int(row["version"]),
+            history=_history_for(conn, definition, row, trigger),
         )
         decision = engine.decide(
             definition,
@@ -494,6 +495,19 @@ def advance(
         entry_hash=appended.entry_hash,
         clocks=tuple(_clock_view(c, today, ctx) for c in derived.values()),
     )
+
+
+def _history_for(
+    conn: Connection, definition: WorkflowDefinition, row: Row, trigger: str
+) -> tuple[clocks.EventFacts, ...]:
+    """The case's facts, replayed, when `trigger` has a rule that looks back at them (a
+    fact date's lower bound); nothing otherwise, so most steps replay nothing first."""
+    from casereview.store import event_log
+
+    if definition.fact_field_of(trigger) is None:
+        return ()
+    events = list(event_log.iter_events(conn, case_id=int(row["id"])))
+    return tuple(replay(definition, str(row["ref"]), events).facts)
 
 
 def definition_machine(definition: WorkflowDefinition) -> Any:

@@ -257,6 +257,10 @@ class Trigger(_Model):
     """Fired in a state listed in an approval round's `collect_in`: signs that round."""
     clears: UniqueIds = ()
     """Approval rounds whose sign-offs this trigger discards."""
+    fact_date: Id | None = None
+    """The date field (one of `requires`) holding the day the recorded thing happened
+    (`notified_on`, `published_on`): clocks start and stop on it rather than on the day
+    the event was recorded, and the engine bounds it (`domain.facts`)."""
 
     @field_serializer("defaults")
     def _dump_defaults(self, value: Mapping[str, str | bool]) -> dict[str, str | bool]:
@@ -781,6 +785,12 @@ class WorkflowDefinition(_Model):
         """Clocks that start (or restart, if running) when `trigger_id` fires; `open` for
         clocks started when the case is opened."""
         return tuple(c for c in self.clocks if trigger_id in c.start_on)
+
+    def fact_field_of(self, trigger_id: str) -> str | None:
+        """The field holding `trigger_id`'s fact date (None: it has none, or is `open` or
+        an engine trigger)."""
+        trigger = self._ix.triggers.get(trigger_id)
+        return trigger.fact_date if trigger is not None else None
 
     def clocks_stopped_by(self, trigger_id: str) -> tuple[Clock, ...]:
         return tuple(c for c in self.clocks if trigger_id in c.stop_on)

@@ -192,6 +192,18 @@ class _Checker:
             self.guard(f"{where}: guard {number} ({guard.kind})", guard)
         if t.signs:
             self.signing(where, t)
+        if t.fact_date is not None:
+            self.fact_date(where, t, t.fact_date)
+
+    def fact_date(self, where: str, t: Trigger, field_id: str) -> None:
+        """A fact date is a date field the trigger always records."""
+        self.date_field(where, "fact_date", field_id)
+        if field_id in self.fields and field_id not in t.requires:
+            self.add(
+                where,
+                f"fact_date {field_id!r} must be listed in 'requires': every event of the "
+                "trigger records the day it happened",
+            )
 
     def default(self, where: str, t: Trigger, field_id: str, value: str | bool) -> None:
         if field_id not in self.fields:

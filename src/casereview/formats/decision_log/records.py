@@ -33,6 +33,7 @@ from casereview.domain.clocks import (
     ClockState,
     EventFacts,
 )
+from casereview.domain.facts import fact_on
 from casereview.domain.replay import PSEUDONYM, ReplayRules, pseudonym_given, replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import OutOfRange
@@ -627,6 +628,7 @@ class DecisionLogBuilder:
                 fields_after=case.fields,
                 changed=changed,
                 seq=seq,
+                fact_on=fact_on(wf.replay.fact_fields.get(trigger), changes),
             )
             after = clocks.step(before, wf.rules, facts, self._calendar)
         record = None
