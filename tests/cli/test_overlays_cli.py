@@ -12,7 +12,8 @@ import pytest
 from casereview.infra import identity
 from casereview.infra import now as clock_module
 from casereview.infra.now import FixedClock
-from tests.conftest import run_sql
+from casereview.store import location
+from tests.conftest import BACKEND, ensure_pg_login, run_sql, with_user
 
 ENGINE = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "engine"
 
@@ -32,14 +33,30 @@ def today(monkeypatch):
 
 
 @pytest.fixture
-def db(database_url, cli, monkeypatch, today):
+def as_user(monkeypatch):
+    """Act as `name`: the OS account on SQLite, the database login on PostgreSQL."""
+    real_resolve = location.resolve
+
+    def switch(name: str) -> None:
+        monkeypatch.setattr(identity, "os_account", lambda: name)
+        if BACKEND == "postgresql":
+            ensure_pg_login(name, superuser=name == "root")
+            monkeypatch.setattr(
+                location, "resolve", lambda option: with_user(real_resolve(option), name)
+            )
+
+    switch("root")
+    return switch
+
+
+@pytest.fixture
+def db(database_url, cli, monkeypatch, today, as_user):
     monkeypatch.setenv("CASEREVIEW_WORKFLOWS", str(ENGINE))
-    monkeypatch.setattr(identity, "os_account", lambda: "root")
     assert cli("init", "--db", database_url).exit_code == 0
     for name, role in (("clerk", "clerk"), ("chair", "chair")):
         result = cli("user", "add", name, "--name", name, "--role", role, "--db", database_url)
         assert result.exit_code == 0, result.stderr
-    monkeypatch.setattr(identity, "os_account", lambda: "clerk")
+    as_user("clerk")
     result = cli(
         "case", "open", "F-1", "--aware-on", "2026-03-02", "--workflow", "overlays",
         "--db", database_url,
@@ -137,3 +154,67 @@ def test_a_correction_may_not_move_a_fact_date_out_of_its_bounds(cli, db, today)
     notification = _clock(_show(cli, db), "notification")
     assert notification["stopped_on"] == "2026-03-10"
     assert notification["status"] == "missed"
+
+
+def test_a_review_held_for_a_trial_stays_in_its_stage_and_goes_on_when_lifted(
+    cli, db, today, as_user
+):
+    today.set("2026-03-09")
+    assert cli("case", "advance", "F-1", "notify", "--db", db).exit_code == 0
+    today.set("2026-03-13")
+    as_user("chair")
+    held = cli(
+        "case", "advance", "F-1", "hold", "--set", "hold_reason=trial",
+        "--set", "review_by=2026-04-10", "--rationale", "criminal trial listed", "--db", db,
+    )  # fmt: skip
+    assert held.exit_code == 0, held.stderr
+    shown = _show(cli, db)
+    assert shown["state"] == "reviewing"
+    assert shown["hold"] == {
+        "since": "2026-03-13",
+        "review_by": "2026-04-10",
+        "trigger": "hold",
+        "fields": {"hold_reason": "trial"},
+    }
+    assert _clock(shown, "review")["state"] == "paused"
+    assert _clock(shown, "hold_review")["due_on"] == "2026-04-10"
+    assert [p["trigger"] for p in shown["possible"]] == ["review_hold", "lift_hold", "note"]
+    text = cli("case", "show", "F-1", "--db", db)
+    assert "Held since 2026-03-13 (hold), to be reviewed by 2026-04-10" in text.stdout
+    # The hold's review date is on the due list, like any other deadline.
+    due = cli("due", "--json", "--db", db)
+    assert due.exit_code == 0, due.stderr
+    assert "hold_review" in due.stdout and "2026-04-10" in due.stdout
+
+    as_user("clerk")
+    before = run_sql(db, "SELECT COUNT(*) FROM events")
+    refused = cli(
+        "case", "advance", "F-1", "submit", "--set", "submitted_on=2026-03-13", "--db", db
+    )
+    assert refused.exit_code == 4
+    assert refused.stderr == (
+        "Error: submit is not possible while case F-1 is held (since 2026-03-13, to be "
+        "reviewed by 2026-04-10); possible while held: review_hold, lift_hold, note\n"
+    )
+    assert run_sql(db, "SELECT COUNT(*) FROM events") == before
+
+    today.set("2026-04-20")
+    as_user("chair")
+    lifted = cli("case", "advance", "F-1", "lift_hold", "--rationale", "verdict given", "--db", db)
+    assert lifted.exit_code == 0, lifted.stderr
+    shown = _show(cli, db)
+    assert shown["hold"] is None
+    assert _clock(shown, "review")["state"] == "running"
+    # Lifted after its review date had passed: the hold review shows as missed.
+    assert _clock(shown, "hold_review")["status"] == "missed"
+    assert run_sql(db, "SELECT hold FROM cases WHERE ref = 'F-1'") == [(None,)]
+    as_user("clerk")
+    submitted = cli(
+        "case", "advance", "F-1", "submit", "--set", "submitted_on=2026-04-20", "--db", db
+    )
+    assert submitted.exit_code == 0, submitted.stderr
+    verified = cli("audit", "verify", "--db", db)
+    assert verified.exit_code == 0, verified.stderr
+    timeline = json.loads(cli("timeline", "F-1", "--json", "--db", db).stdout)
+    bar = next(b for b in timeline["bars"] if b["clock_id"] == "review")
+    assert bar["pauses"] == [{"from": "2026-03-13", "to": "2026-04-20"}]

@@ -213,6 +213,7 @@ SHOW_KEYS = [
     "clocks",
     "report",
     "corrections",
+    "holds",
 ]
 
 

@@ -144,8 +144,8 @@ def test_the_driver_only_reader_knows_every_migration():
 @pytest.mark.sqlite_only
 def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, monkeypatch):
     """A database at 0002 with cases in it: the first `due` migrates it and answers the
-    same as before, now from the covering index. (It also has 0005's column, which the
-    code that seeds it writes.)"""
+    same as before, now from the covering index. (It also has 0005's and 0009's columns,
+    which the code that seeds it writes.)"""
     import datetime as dt
 
     from casereview.infra.now import FixedClock
@@ -156,7 +156,9 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
     path = tmp_path / "old.db"
     url = f"sqlite:///{path}"
     monkeypatch.setattr(
-        migrations, "MIGRATIONS", (*migrations.MIGRATIONS[:2], migrations.MIGRATIONS[4])
+        migrations,
+        "MIGRATIONS",
+        (*migrations.MIGRATIONS[:2], migrations.MIGRATIONS[4], migrations.MIGRATIONS[6]),
     )
     monkeypatch.setattr("casereview.store.database.MIGRATIONS", migrations.MIGRATIONS)
     monkeypatch.setattr("casereview.store.reading.MIGRATION_NAMES", ("0001_initial",))

@@ -68,6 +68,7 @@ class MemoryCase:
             approvals=state.approvals,
             version=state.version,
             history=tuple(state.facts),
+            hold=state.hold,
         )
         decision = engine.decide(
             self.definition,

@@ -54,6 +54,10 @@ class ClockRule:
     pause_in: frozenset[str]
     reproject_on: frozenset[str]
     ends_on_due: bool
+    paused_while_held: bool = False
+    """Paused while the case is held (the workflow's `[holds]` table names it)."""
+    hold_review: bool = False
+    """The hold's review clock: it stops when the hold ends, whatever ends it."""
 
     @functools.cached_property
     def clock_unit(self) -> Unit:
@@ -81,6 +85,10 @@ class EventFacts:
     """The day the recorded thing happened, when the trigger declares a fact date
     (`notified_on`, `published_on`): a clock starts and stops on it, not on the day
     the event was recorded (`occurred_on`)."""
+
+    held: bool = False
+    """The case is held after the event (the workflow's `[holds]`): the clocks the
+    workflow names pause, and stay paused until the hold ends."""
 
     @property
     def happened_on(self) -> dt.date:
@@ -130,6 +138,7 @@ class ClockState:
 
 def rules_for(definition: WorkflowDefinition) -> list[ClockRule]:
     """The clock rules of a workflow definition, with settings resolved."""
+    holds = definition.holds
     return [
         ClockRule(
             id=c.id,
@@ -146,6 +155,8 @@ def rules_for(definition: WorkflowDefinition) -> list[ClockRule]:
             pause_in=frozenset(c.pause_in),
             reproject_on=frozenset(c.reproject_on),
             ends_on_due=c.ends == "on_due",
+            paused_while_held=holds is not None and c.id in holds.pause,
+            hold_review=holds is not None and c.id == holds.review_clock,
         )
         for c in definition.clocks
     ]
@@ -192,9 +203,15 @@ def _start(rule: ClockRule, facts: EventFacts, cal: Calendar) -> ClockState:
         warn_from=_warn_from(rule, due, cal) if due else None,
         missing_anchor=None if anchor else rule.anchor_field,
     )
-    if facts.to_state in rule.pause_in and due is not None:
+    if _pausing(rule, facts) and due is not None:
         state = _pause(state, facts.occurred_on, cal)
     return state
+
+
+def _pausing(rule: ClockRule, facts: EventFacts) -> bool:
+    """Whether the clock is to be paused after the event: the case is in one of its
+    `pause_in` states, or held and the clock is one the hold pauses."""
+    return facts.to_state in rule.pause_in or (facts.held and rule.paused_while_held)
 
 
 def _pause(state: ClockState, on: dt.date, cal: Calendar) -> ClockState:
@@ -264,7 +281,7 @@ def _step_in_place(
 ) -> None:
     """`step`, changing `clocks` itself: `derive` keeps no intermediate states, so it
     need not copy the mapping for every event."""
-    trigger, to_state = facts.trigger, facts.to_state
+    trigger = facts.trigger
     if trigger == VOID_TRIGGER:
         # A case opened in error has no deadlines: every clock goes with it.
         clocks.clear()
@@ -279,7 +296,7 @@ def _step_in_place(
                 continue
             if current is None or current.state == "stopped":
                 continue
-            if trigger in rule.stop_on:
+            if trigger in rule.stop_on or (rule.hold_review and not facts.held):
                 clocks[rule.id] = replace(
                     current,
                     state="stopped",
@@ -298,9 +315,10 @@ def _step_in_place(
             ):
                 current = _reproject(current, facts, cal)
             if current.due_on is not None:
-                if current.state == "running" and to_state in rule.pause_in:
+                pausing = _pausing(rule, facts)
+                if current.state == "running" and pausing:
                     current = _pause(current, facts.occurred_on, cal)
-                elif current.state == "paused" and to_state not in rule.pause_in:
+                elif current.state == "paused" and not pausing:
                     current = _resume(current, facts.occurred_on, cal)
             clocks[rule.id] = current
         except OutOfRange as exc:

@@ -500,6 +500,7 @@ class _BatchWriter:
             approvals=state.approvals,
             version=state.version,
             history=state.facts,
+            hold=state.hold,
         )
         decision = engine.decide(
             definition,
@@ -567,6 +568,7 @@ class _BatchWriter:
                 "last_event_on": state.last_event_on,
                 "last_seq": state.last_seq,
                 "voided_seq": state.voided,
+                "hold": projections.hold_json(state.hold),
             }
         )
         for clock in derived.values():

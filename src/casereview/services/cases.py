@@ -61,6 +61,16 @@ class TriggerOption:
 
 
 @dataclass(frozen=True)
+class HoldView:
+    """The hold on a case held in its stage (the workflow's `[holds]`)."""
+
+    since: str
+    review_by: str | None
+    trigger: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class CaseView:
     ref: str
     pseudonym: str
@@ -79,6 +89,7 @@ class CaseView:
     as_at: str | None
     voided_on: str | None = None  # the day the case was voided as opened in error
     amended: int = 0  # corrections, undos and voids recorded on it (see its timeline)
+    hold: HoldView | None = None  # held in its stage; None: not held
 
 
 @dataclass(frozen=True)
@@ -393,6 +404,7 @@ def _store_projection(
             "last_event_on": state.last_event_on,
             "last_seq": state.last_seq,
             "voided_seq": state.voided,
+            "hold": state.hold,
         },
     )
     if not ok:
@@ -457,6 +469,7 @@ def advance(
             approvals=json.loads(row["approvals"]),
             version=int(row["version"]),
             history=_history_for(conn, definition, row, trigger),
+            hold=json.loads(row["hold"]) if row["hold"] else None,
         )
         decision = engine.decide(
             definition,
@@ -553,7 +566,7 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
     today = as_at or ctx.clock.today()
     possible = []
     if not state.closed and state.voided is None:
-        for trigger in engine.possible_triggers(definition, state.state):
+        for trigger in engine.possible_triggers(definition, state.state, state.hold):
             possible.append(
                 TriggerOption(
                     trigger=trigger.id,
@@ -582,6 +595,19 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
         as_at=as_at.isoformat() if as_at else None,
         voided_on=state.voided_on or None,
         amended=len(state.amendments),
+        hold=_hold_view(state.hold),
+    )
+
+
+def _hold_view(hold: Mapping[str, Any] | None) -> HoldView | None:
+    if hold is None:
+        return None
+    review_by = hold.get("review_by")
+    return HoldView(
+        since=str(hold.get("since")),
+        review_by=None if review_by is None else str(review_by),
+        trigger=str(hold.get("trigger")),
+        fields=dict(sorted(dict(hold.get("fields") or {}).items())),
     )
 
 

@@ -200,16 +200,20 @@ class CaseHistory:
     def first(self, trigger: str) -> EventFacts | None:
         return next((f for f in self.facts if f.trigger == trigger), None)
 
-    def holds(self, state: str) -> list[tuple[dt.date, dt.date | None]]:
-        """Spells in `state` (publication on hold): [entered, left) (left None: still held)."""
+    def holds(self, state: str | None) -> list[tuple[dt.date, dt.date | None]]:
+        """Spells on hold, in `state` (publication on hold) or held in its stage (the
+        workflow's `[holds]`): [entered, left) (left None: still held)."""
         spells: list[tuple[dt.date, dt.date | None]] = []
         entered: dt.date | None = None
-        for before, fact, _ in self.transitions():
-            if fact.to_state == state and before != state:
+        was = False
+        for _, fact, _ in self.transitions():
+            now = fact.held or (state is not None and fact.to_state == state)
+            if now and not was:
                 entered = fact.occurred_on
-            elif before == state and fact.to_state != state and entered is not None:
+            elif was and not now and entered is not None:
                 spells.append((entered, fact.occurred_on))
                 entered = None
+            was = now
         if entered is not None:
             spells.append((entered, None))
         return spells
@@ -456,7 +460,8 @@ def _local_reviews(
                 _iso(due_if_resumed(clock, as_at, cal) if clock else None),
             ),
         )
-        if case.state_at_end == ids.hold_state and spells:
+        held_at_end = case.facts[-1].held or case.state_at_end == ids.hold_state
+        if held_at_end and spells:
             sink.add(
                 "on_hold",
                 (_iso(commissioned_on), _iso(spells[-1][0]), case.field(columns.review_by)),
