@@ -233,6 +233,7 @@ SHOW_KEYS = [
     "clocks",
     "report",
     "corrections",
+    "holds",
 ]
 
 
@@ -256,6 +257,7 @@ def test_show_json_has_stable_keys(cli):
         "signs",
         "clears",
         "on_behalf",
+        "fact_date",
     ]
     assert list(data["clocks"][0]) == [
         "id",

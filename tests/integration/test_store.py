@@ -144,8 +144,8 @@ def test_the_driver_only_reader_knows_every_migration():
 @pytest.mark.sqlite_only
 def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, monkeypatch):
     """A database at 0002 with cases in it: the first `due` migrates it and answers the
-    same as before, now from the covering index. (It also has 0005's column and 0007's
-    table, which the code that seeds it writes.)"""
+    same as before, now from the covering index. (It also has 0005's and 0009's columns
+    and 0007's table, which the code that seeds it writes.)"""
     import datetime as dt
 
     from casereview.infra.now import FixedClock
@@ -155,7 +155,7 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
 
     path = tmp_path / "old.db"
     url = f"sqlite:///{path}"
-    old = (*migrations.MIGRATIONS[:2], migrations.MIGRATIONS[4], migrations.MIGRATIONS[6])
+    old = (*migrations.MIGRATIONS[:2], *migrations.MIGRATIONS[4:5], *migrations.MIGRATIONS[6:])
     monkeypatch.setattr(migrations, "MIGRATIONS", old)
     monkeypatch.setattr("casereview.store.database.MIGRATIONS", migrations.MIGRATIONS)
     monkeypatch.setattr("casereview.store.reading.MIGRATION_NAMES", tuple(m.name for m in old))

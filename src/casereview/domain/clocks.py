@@ -54,6 +54,10 @@ class ClockRule:
     pause_in: frozenset[str]
     reproject_on: frozenset[str]
     ends_on_due: bool
+    paused_while_held: bool = False
+    """Paused while the case is held (the workflow's `[holds]` table names it)."""
+    hold_review: bool = False
+    """The hold's review clock: it stops when the hold ends, whatever ends it."""
 
     @functools.cached_property
     def clock_unit(self) -> Unit:
@@ -77,6 +81,19 @@ class EventFacts:
     fields_after: Mapping[str, Any]  # case fields after the event (dates as ISO text)
     changed: frozenset[str]
     seq: int | None = None
+    fact_on: dt.date | None = None
+    """The day the recorded thing happened, when the trigger declares a fact date
+    (`notified_on`, `published_on`): a clock starts and stops on it, not on the day
+    the event was recorded (`occurred_on`)."""
+
+    held: bool = False
+    """The case is held after the event (the workflow's `[holds]`): the clocks the
+    workflow names pause, and stay paused until the hold ends."""
+
+    @property
+    def happened_on(self) -> dt.date:
+        """The day the event's step happened: its fact date, else its business date."""
+        return self.fact_on or self.occurred_on
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,7 @@ class ClockState:
 
 def rules_for(definition: WorkflowDefinition) -> list[ClockRule]:
     """The clock rules of a workflow definition, with settings resolved."""
+    holds = definition.holds
     return [
         ClockRule(
             id=c.id,
@@ -137,6 +155,8 @@ def rules_for(definition: WorkflowDefinition) -> list[ClockRule]:
             pause_in=frozenset(c.pause_in),
             reproject_on=frozenset(c.reproject_on),
             ends_on_due=c.ends == "on_due",
+            paused_while_held=holds is not None and c.id in holds.pause,
+            hold_review=holds is not None and c.id == holds.review_clock,
         )
         for c in definition.clocks
     ]
@@ -158,7 +178,7 @@ def _warn_from(rule: ClockRule, due: dt.date, cal: Calendar) -> dt.date:
 
 def _anchor(rule: ClockRule, facts: EventFacts) -> dt.date | None:
     if rule.anchor_field is None:
-        return facts.occurred_on
+        return facts.happened_on
     value = facts.fields_after.get(rule.anchor_field)
     if value in (None, ""):
         return None
@@ -176,16 +196,22 @@ def _start(rule: ClockRule, facts: EventFacts, cal: Calendar) -> ClockState:
     state = ClockState(
         rule=rule,
         state="running",
-        started_on=facts.occurred_on,
+        started_on=facts.happened_on,
         anchor_on=anchor,
         base_due_on=due,
         due_on=due,
         warn_from=_warn_from(rule, due, cal) if due else None,
         missing_anchor=None if anchor else rule.anchor_field,
     )
-    if facts.to_state in rule.pause_in and due is not None:
+    if _pausing(rule, facts) and due is not None:
         state = _pause(state, facts.occurred_on, cal)
     return state
+
+
+def _pausing(rule: ClockRule, facts: EventFacts) -> bool:
+    """Whether the clock is to be paused after the event: the case is in one of its
+    `pause_in` states, or held and the clock is one the hold pauses."""
+    return facts.to_state in rule.pause_in or (facts.held and rule.paused_while_held)
 
 
 def _pause(state: ClockState, on: dt.date, cal: Calendar) -> ClockState:
@@ -255,7 +281,7 @@ def _step_in_place(
 ) -> None:
     """`step`, changing `clocks` itself: `derive` keeps no intermediate states, so it
     need not copy the mapping for every event."""
-    trigger, to_state = facts.trigger, facts.to_state
+    trigger = facts.trigger
     if trigger == VOID_TRIGGER:
         # A case opened in error has no deadlines: every clock goes with it.
         clocks.clear()
@@ -270,11 +296,11 @@ def _step_in_place(
                 continue
             if current is None or current.state == "stopped":
                 continue
-            if trigger in rule.stop_on:
+            if trigger in rule.stop_on or (rule.hold_review and not facts.held):
                 clocks[rule.id] = replace(
                     current,
                     state="stopped",
-                    stopped_on=facts.occurred_on,
+                    stopped_on=facts.happened_on,
                     stopped_by=trigger,
                 )
                 continue
@@ -289,9 +315,10 @@ def _step_in_place(
             ):
                 current = _reproject(current, facts, cal)
             if current.due_on is not None:
-                if current.state == "running" and to_state in rule.pause_in:
+                pausing = _pausing(rule, facts)
+                if current.state == "running" and pausing:
                     current = _pause(current, facts.occurred_on, cal)
-                elif current.state == "paused" and to_state not in rule.pause_in:
+                elif current.state == "paused" and not pausing:
                     current = _resume(current, facts.occurred_on, cal)
             clocks[rule.id] = current
         except OutOfRange as exc:
@@ -311,7 +338,7 @@ def _undetermined(
         return ClockState(
             rule=rule,
             state="running",
-            started_on=facts.occurred_on,
+            started_on=facts.happened_on,
             anchor_on=anchor,
             base_due_on=None,
             due_on=None,
@@ -343,7 +370,7 @@ class Moment:
         return [
             c
             for k, c in self.after.items()
-            if c.started_on == self.facts.occurred_on
+            if c.started_on == self.facts.happened_on
             and (k not in self.before or self.before[k] is not c)
             and c.state != "stopped"
             and self.facts.trigger in c.rule.start_on

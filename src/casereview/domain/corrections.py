@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from casereview.domain import clocks, dates
+from casereview.domain import clocks, dates, facts
 from casereview.domain.amendments import (
     FIELD,
     OCCURRED_ON,
@@ -340,6 +340,17 @@ def impossible(
                 failure = unmet_guard(definition, trigger, fact.fields_after, approvals)
                 if failure:
                     return f"event {seq} ({trigger_id}) would not have been possible: {failure}"
+            if trigger is not None and trigger.fact_date and fact.fact_on is not None:
+                failure = facts.problem(
+                    definition,
+                    trigger_id,
+                    trigger.fact_date,
+                    fact.fact_on,
+                    on,
+                    case.facts[:index],
+                )
+                if failure:
+                    return f"event {seq} ({trigger_id}): {failure}"
             for spec, later in ordered:
                 mine = fact.fields_after.get(spec.id)
                 for other in later:

@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from casereview.domain import dates
+from casereview.domain import dates, facts, holds
 from casereview.domain import text as free_text
+from casereview.domain.clocks import EventFacts
 from casereview.domain.workflow.model import (
     EVENT_DATE,
     IDENTITY_FIELDS,
@@ -51,6 +52,11 @@ class CaseSnapshot:
     fields: Mapping[str, Any]
     approvals: Mapping[str, Mapping[str, int]]  # round -> agency -> seq of sign-off
     version: int
+    history: Sequence[EventFacts] = ()
+    """The case's facts so far (replay's `facts`), for the rules that look back: a fact
+    date's lower bound. Callers give it for triggers that declare a fact date."""
+    hold: Mapping[str, Any] | None = None
+    """The hold on the case (replay's `hold`), None when it is not held."""
 
 
 @dataclass(frozen=True)
@@ -110,9 +116,16 @@ def parse_value(definition: WorkflowDefinition, name: str, raw: str) -> Any:
     return text
 
 
-def possible_triggers(definition: WorkflowDefinition, state: str) -> list[Trigger]:
-    """Triggers that can fire in `state` (none for a state the workflow lacks)."""
-    return list(definition.moves.triggers_from(state))
+def possible_triggers(
+    definition: WorkflowDefinition, state: str, hold: Mapping[str, Any] | None = None
+) -> list[Trigger]:
+    """Triggers that can fire in `state` (none for a state the workflow lacks), on a case
+    with this hold (None: not held)."""
+    return [
+        t
+        for t in definition.moves.triggers_from(state)
+        if holds.possible(definition.holds, hold, t.id)
+    ]
 
 
 def _role_for(trigger: Trigger, person: Person) -> str | None:
@@ -312,7 +325,8 @@ def decide(
 
     Checks run in a fixed order so that the first problem reported is the most useful:
     the trigger exists and may fire from the current state (the definition's table of
-    moves, `workflow.moves`, decides, and says what is possible now); the actor, or the
+    moves, `workflow.moves`, decides, and says what is possible now) and the case's hold
+    allows it (`domain.holds`: while held, only what the workflow lists); the actor, or the
     named decision-maker, holds a permitted role (and one of the trigger's `on_behalf`
     rules lets the recorder record it for them: `on_behalf_refusal`); fields and rationale are
     present and valid; the guards hold (an incomplete sign-off names the agencies
@@ -320,6 +334,10 @@ def decide(
     """
     move = _move(definition, case.state, request.trigger, case.ref)
     trigger = move.trigger
+    if definition.holds is not None:
+        refused = holds.refusal(definition.holds, case.hold, trigger.id, case.ref)
+        if refused is not None:
+            raise Refused(refused)
 
     # Roles: the decision-maker must hold a permitted role. Someone recording on
     # another's behalf must be allowed to by one of the trigger's `on_behalf` rules.
@@ -387,6 +405,12 @@ def decide(
             trigger=trigger.id,
             fields=tuple(Input("field", name) for name in missing),
         )
+    if trigger.fact_date is not None:
+        day = facts.fact_on(trigger.fact_date, changes)
+        if day is not None:
+            facts.check(
+                definition, trigger.id, trigger.fact_date, day, request.occurred_on, case.history
+            )
     rationale = (request.rationale or "").strip()
     if "\x00" in rationale:
         raise Refused("the rationale must not contain NUL characters")

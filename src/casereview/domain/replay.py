@@ -34,7 +34,10 @@ from casereview.domain.clocks import (
     VOID_TRIGGER,
     EventFacts,
 )
-from casereview.domain.workflow.model import WorkflowDefinition
+from casereview.domain.facts import fact_on
+from casereview.domain.holds import held_after
+from casereview.domain.holds import refusal as hold_refusal
+from casereview.domain.workflow.model import Holds, WorkflowDefinition
 
 PSEUDONYM = "pseudonym"
 """The opening field a case keeps apart from its other fields."""
@@ -80,6 +83,10 @@ class Replayed:
     rationales: dict[int, str] = field(default_factory=dict)  # seq -> corrected rationale
     voided: int | None = None  # the seq of the void, if the case was opened in error
     voided_on: str = ""
+    hold: dict[str, Any] | None = None
+    """The hold on the case (the workflow's `[holds]`), None when it is not held:
+    `since` (the day it was held), `review_by`, `trigger` and `seq` of the hold, and
+    `fields` (what the hold, or its latest review, recorded)."""
 
     @property
     def closed(self) -> bool:
@@ -112,7 +119,16 @@ class ReplayRules:
     the decision-log builder and the report's event filter ask it too.
     """
 
-    __slots__ = ("case_fields", "effects", "moves", "signing", "staying", "terminal")
+    __slots__ = (
+        "case_fields",
+        "effects",
+        "fact_fields",
+        "holds",
+        "moves",
+        "signing",
+        "staying",
+        "terminal",
+    )
 
     def __init__(self, definition: WorkflowDefinition) -> None:
         self.moves = definition.moves
@@ -127,6 +143,9 @@ class ReplayRules:
         # Triggers that leave the case in whatever state it is in.
         self.staying = frozenset(t.id for t in definition.triggers if t.to is None)
         self.terminal = {s.id: s.terminal for s in definition.states}
+        # Trigger -> the field holding its fact date (`domain.facts`).
+        self.fact_fields = {t.id: t.fact_date for t in definition.triggers if t.fact_date}
+        self.holds = definition.holds
         # Fields with scope "case": the ones a later event sets on its case.
         self.case_fields = frozenset(f.id for f in definition.fields if f.scope == "case")
         self.signing: dict[str, tuple[str, str]] = {}  # state -> (round, its agency field)
@@ -262,6 +281,7 @@ def _refold(rules: ReplayRules, case: Replayed) -> None:
     case.opened_on = ""
     case.last_event_on = ""
     case.facts = []
+    case.hold = None
     case.problems = list(case._amending_problems)
     case._terminal = False
     case._stopped = False
@@ -430,6 +450,8 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
         if kept:
             case.fields.update({k: v for k, v in changes.items() if k in kept})
         case.state = expected_to
+        if rules.holds is not None:
+            _hold_step(rules.holds, case, seq, trigger_id, occurred_text, changes)
     case.last_event_on = occurred_text
     case._terminal = rules.terminal.get(case.state, False)
     case.facts.append(
@@ -440,5 +462,41 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
             fields_after=dict(case.fields),
             changed=kept,
             seq=seq,
+            fact_on=fact_on(rules.fact_fields.get(trigger_id), changes),
+            held=case.hold is not None,
         )
     )
+
+
+def _hold_step(
+    holds: Holds,
+    case: Replayed,
+    seq: int,
+    trigger_id: str,
+    occurred: str,
+    changes: Mapping[str, Any],
+) -> None:
+    """What one step did to the case's hold (`domain.holds`). The engine refuses a step
+    the hold does not allow; one found here was written around it (a problem)."""
+    held = case.hold
+    refused = hold_refusal(holds, held, trigger_id, case.ref)
+    if refused is not None:
+        case.problems.append((seq, refused))
+    if not held_after(holds, held is not None, trigger_id, case.state):
+        case.hold = None
+        return
+    recorded = {k: v for k, v in changes.items() if k != holds.review_by}
+    if trigger_id in holds.hold or held is None:
+        case.hold = {
+            "since": occurred,
+            "review_by": changes.get(holds.review_by),
+            "trigger": trigger_id,
+            "seq": seq,
+            "fields": recorded,
+        }
+    elif trigger_id in holds.review:
+        case.hold = {
+            **held,
+            "review_by": changes.get(holds.review_by, held.get("review_by")),
+            "fields": {**held.get("fields", {}), **recorded},
+        }

@@ -333,10 +333,12 @@ def _verify_case(
         "last_event_on": state.last_event_on,
         "last_seq": state.last_seq,
         "opened_on": state.opened_on,
+        "hold": state.hold,
     }
     try:
         stored_fields = json.loads(row["fields"])
         stored_approvals = json.loads(row["approvals"])
+        stored_hold = json.loads(row["hold"]) if row.get("hold") else None
     except (ValueError, TypeError):
         found.append(chain.Finding("projection", f"case {ref}: stored fields are not JSON"))
         return found
@@ -350,6 +352,7 @@ def _verify_case(
         "last_event_on": row["last_event_on"],
         "last_seq": int(row["last_seq"]),
         "opened_on": row["opened_on"],
+        "hold": stored_hold,
     }
     for key, value in expected.items():
         if stored[key] != value:

@@ -501,6 +501,8 @@ class _BatchWriter:
             fields=state.fields,
             approvals=state.approvals,
             version=state.version,
+            history=state.facts,
+            hold=state.hold,
         )
         decision = engine.decide(
             definition,
@@ -568,6 +570,7 @@ class _BatchWriter:
                 "last_event_on": state.last_event_on,
                 "last_seq": state.last_seq,
                 "voided_seq": state.voided,
+                "hold": projections.hold_json(state.hold),
             }
         )
         for clock in derived.values():

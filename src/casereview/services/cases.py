@@ -61,6 +61,16 @@ class TriggerOption:
 
 
 @dataclass(frozen=True)
+class HoldView:
+    """The hold on a case held in its stage (the workflow's `[holds]`)."""
+
+    since: str
+    review_by: str | None
+    trigger: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class CaseView:
     ref: str
     pseudonym: str
@@ -79,6 +89,7 @@ class CaseView:
     as_at: str | None
     voided_on: str | None = None  # the day the case was voided as opened in error
     amended: int = 0  # corrections, undos and voids recorded on it (see its timeline)
+    hold: HoldView | None = None  # held in its stage; None: not held
 
 
 @dataclass(frozen=True)
@@ -424,6 +435,7 @@ def _store_projection(
             "last_event_on": state.last_event_on,
             "last_seq": state.last_seq,
             "voided_seq": state.voided,
+            "hold": state.hold,
         },
     )
     if not ok:
@@ -487,6 +499,8 @@ def advance(
             fields=json.loads(row["fields"]),
             approvals=json.loads(row["approvals"]),
             version=int(row["version"]),
+            history=_history_for(conn, definition, row, trigger),
+            hold=json.loads(row["hold"]) if row["hold"] else None,
         )
         decision = engine.decide(
             definition,
@@ -525,6 +539,19 @@ def advance(
         entry_hash=appended.entry_hash,
         clocks=tuple(_clock_view(c, today, ctx) for c in derived.values()),
     )
+
+
+def _history_for(
+    conn: Connection, definition: WorkflowDefinition, row: Row, trigger: str
+) -> tuple[clocks.EventFacts, ...]:
+    """The case's facts, replayed, when `trigger` has a rule that looks back at them (a
+    fact date's lower bound); nothing otherwise, so most steps replay nothing first."""
+    from casereview.store import event_log
+
+    if definition.fact_field_of(trigger) is None:
+        return ()
+    events = list(event_log.iter_events(conn, case_id=int(row["id"])))
+    return tuple(replay(definition, str(row["ref"]), events).facts)
 
 
 def definition_machine(definition: WorkflowDefinition) -> Any:
@@ -570,7 +597,7 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
     today = as_at or ctx.clock.today()
     possible = []
     if not state.closed and state.voided is None:
-        for trigger in engine.possible_triggers(definition, state.state):
+        for trigger in engine.possible_triggers(definition, state.state, state.hold):
             possible.append(
                 TriggerOption(
                     trigger=trigger.id,
@@ -599,6 +626,19 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
         as_at=as_at.isoformat() if as_at else None,
         voided_on=state.voided_on or None,
         amended=len(state.amendments),
+        hold=_hold_view(state.hold),
+    )
+
+
+def _hold_view(hold: Mapping[str, Any] | None) -> HoldView | None:
+    if hold is None:
+        return None
+    review_by = hold.get("review_by")
+    return HoldView(
+        since=str(hold.get("since")),
+        review_by=None if review_by is None else str(review_by),
+        trigger=str(hold.get("trigger")),
+        fields=dict(sorted(dict(hold.get("fields") or {}).items())),
     )
 
 

@@ -156,8 +156,9 @@ def timeline(ctx: ServiceContext, ref: str) -> CaseTimeline:
                 corrected_by=tuple(replayed.corrected.get(facts.seq or -1, ())),
             )
         )
-        end = moments[index + 1].facts.occurred_on if index + 1 < len(moments) else today
-        entries.extend(_passed(moment, loaded.rules, end, reported))
+        following = moments[index + 1] if index + 1 < len(moments) else None
+        end = following.facts.occurred_on if following is not None else today
+        entries.extend(_passed(moment, loaded.rules, end, reported, following))
     entries = _with_amendments(entries, loaded, cal, personal, hidden)
     final = moments[-1].after if moments else {}
     still_open = [
@@ -356,16 +357,21 @@ def _passed(
     rules: Sequence[clocks.ClockRule],
     end: dt.date,
     reported: set[tuple[str, dt.date, dt.date]],
+    following: clocks.Moment | None = None,
 ) -> list[DueDatePassed]:
     """Due dates that passed, with the clock still running, before the next event
-    (or before today); the clocks cannot change between events."""
+    (or before today); the clocks cannot change between events. A clock the next event
+    stops ran until its stop, which is the event's fact date when it records one (a
+    notification sent on time and keyed in late passed no due date)."""
     start = moment.facts.occurred_on
+    stops = {c.rule.id: c.stopped_on for c in following.stopped()} if following else {}
     found: list[tuple[dt.date, int, DueDatePassed]] = []
     for order, rule in enumerate(rules):
         clock = moment.after.get(rule.id)
         if clock is None or clock.state != "running" or clock.due_on is None:
             continue
-        if clock.due_on >= end:
+        stopped_on = stops.get(rule.id)
+        if clock.due_on >= (end if stopped_on is None else min(end, stopped_on)):
             continue
         key = (rule.id, clock.started_on, clock.due_on)
         if key in reported:

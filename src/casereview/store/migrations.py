@@ -360,6 +360,20 @@ def _0007_installed_workflows(conn: Connection) -> None:
     )
 
 
+def _0009_case_overlays(conn: Connection) -> None:
+    """Add `cases.hold`: the hold on a case held in its stage (the workflow's `[holds]`),
+    as JSON (since, review_by, the hold's trigger and seq, what it recorded); null for a
+    case that is not held, so every existing row stays as it was.
+
+    The hold is a projection of the case's events like its state and fields (`audit
+    verify` compares it with replay); `due` reads the clock rows, where a held case's
+    paused clocks and its hold-review clock already are, so it needs no index here.
+    """
+    from sqlalchemy import text
+
+    conn.execute(text("ALTER TABLE cases ADD COLUMN hold TEXT"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _0001_initial),
     Migration("0002_postgres_roles", _0002_postgres_roles),
@@ -368,6 +382,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0005_voided_cases", _0005_voided_cases),
     Migration("0006_event_signatures", _0006_event_signatures),
     Migration("0007_installed_workflows", _0007_installed_workflows),
+    Migration("0009_case_overlays", _0009_case_overlays),
 )
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")

@@ -33,6 +33,7 @@ CASE_COLUMNS = (
     "last_event_on",
     "last_seq",
     "voided_seq",
+    "hold",
 )
 
 CLOCK_COLUMNS = (
@@ -119,10 +120,17 @@ def next_case_id(conn: Connection) -> int:
     return int(conn.execute(text("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")).scalar_one())
 
 
+def hold_json(hold: Any) -> str | None:
+    """The `hold` column's text for a case's hold (None: not held)."""
+    return None if hold is None else canonical_json(hold)
+
+
 def insert_case(conn: Connection, values: dict[str, Any]) -> int:
     values = dict(values)
     values["fields"] = canonical_json(values["fields"])
     values["approvals"] = canonical_json(values["approvals"])
+    if "hold" in values:
+        values["hold"] = hold_json(values["hold"])
     values["id"] = case_id = next_case_id(conn)
     names = ", ".join(values)
     params = ", ".join(f":{n}" for n in values)
@@ -137,6 +145,8 @@ def update_case(
     values = dict(values)
     values["fields"] = canonical_json(values["fields"])
     values["approvals"] = canonical_json(values["approvals"])
+    if "hold" in values:
+        values["hold"] = hold_json(values["hold"])
     sets = ", ".join(f"{n} = :{n}" for n in values)
     result = conn.execute(
         text(f"UPDATE cases SET {sets} WHERE id = :case_id AND version = :expected"),

@@ -42,6 +42,7 @@ class Case(SQLModel, table=True):
     last_event_on: str
     last_seq: int
     voided_seq: int | None = None  # the event that voided a case opened in error
+    hold: str | None = None  # JSON: the hold on a case held in its stage; null if not held
 
 
 class Event(SQLModel, table=True):

@@ -111,6 +111,13 @@ def case(view: CaseView, as_json: bool) -> None:
             f"Voided on {view.voided_on} as opened in error: it stays in the log, and is "
             "left out of every list, deadline and figure."
         )
+    if view.hold is not None:
+        held = f"Held since {view.hold.since} ({view.hold.trigger})"
+        if view.hold.review_by:
+            held += f", to be reviewed by {view.hold.review_by}"
+        console.print(Text(held, style="bold"))
+        for name, value in view.hold.fields.items():
+            console.print(Text(f"  {name}: ") + literal(value))
     console.print(
         f"Workflow: {view.workflow} v{view.workflow_version} · {view.version} events · "
         f"opened {view.opened_on} · last event {view.last_event_on}"

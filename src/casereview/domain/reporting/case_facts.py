@@ -200,16 +200,20 @@ class CaseHistory:
     def first(self, trigger: str) -> EventFacts | None:
         return next((f for f in self.facts if f.trigger == trigger), None)
 
-    def holds(self, state: str) -> list[tuple[dt.date, dt.date | None]]:
-        """Spells in `state` (publication on hold): [entered, left) (left None: still held)."""
+    def holds(self, state: str | None) -> list[tuple[dt.date, dt.date | None]]:
+        """Spells on hold, in `state` (publication on hold) or held in its stage (the
+        workflow's `[holds]`): [entered, left) (left None: still held)."""
         spells: list[tuple[dt.date, dt.date | None]] = []
         entered: dt.date | None = None
-        for before, fact, _ in self.transitions():
-            if fact.to_state == state and before != state:
+        was = False
+        for _, fact, _ in self.transitions():
+            now = fact.held or (state is not None and fact.to_state == state)
+            if now and not was:
                 entered = fact.occurred_on
-            elif before == state and fact.to_state != state and entered is not None:
+            elif was and not now and entered is not None:
                 spells.append((entered, fact.occurred_on))
                 entered = None
+            was = now
         if entered is not None:
             spells.append((entered, None))
         return spells
@@ -330,10 +334,13 @@ def _notifications(
     made = case.first(ids.trigger)
     due = clock.due_on if clock else None
     anchor = clock.anchor_on if clock else None
-    if made is not None and period.contains(made.occurred_on):
-        late = working_days_late(cal, due, made.occurred_on)
+    # On time or late by the day the notification was made (its fact date where the
+    # workflow records one), not the day it was keyed in.
+    made_on = made.happened_on if made is not None else None
+    if made_on is not None and period.contains(made_on):
+        late = working_days_late(cal, due, made_on)
         on_time = None if due is None else late == 0
-        sink.add("notified", (_iso(anchor), _iso(due), _iso(made.occurred_on), late, on_time))
+        sink.add("notified", (_iso(anchor), _iso(due), _iso(made_on), late, on_time))
     if clock is not None and clock.state != "stopped":
         sink.add("pending", (_iso(anchor), _iso(due), working_days_late(cal, due, as_at)))
 
@@ -383,8 +390,8 @@ def _decisions(
 ) -> None:
     for name, triggers in named:
         for fact in case.facts:
-            if fact.trigger in triggers and period.contains(fact.occurred_on):
-                sink.add(f"decision:{name}", (_iso(fact.occurred_on),))
+            if fact.trigger in triggers and period.contains(fact.happened_on):
+                sink.add(f"decision:{name}", (_iso(fact.happened_on),))
 
 
 def _field(fact: EventFacts, field_id: str | None) -> Any:
@@ -407,14 +414,14 @@ def _panel(
     for fact in case.facts:
         if fact.trigger == ids.query:
             asked += 1
-            if period.contains(fact.occurred_on):
-                sink.add("queries", (_iso(fact.occurred_on),))
-        elif fact.trigger in outcomes and period.contains(fact.occurred_on):
+            if period.contains(fact.happened_on):
+                sink.add("queries", (_iso(fact.happened_on),))
+        elif fact.trigger in outcomes and period.contains(fact.happened_on):
             outcome, agreement = outcomes[fact.trigger]
             sink.add(
                 "responses",
                 (
-                    _iso(fact.occurred_on),
+                    _iso(fact.happened_on),
                     outcome,
                     _field(fact, columns.recommendation),
                     _field(fact, columns.panel_position),
@@ -436,7 +443,7 @@ def _local_reviews(
     commission = case.first(ids.commissioned_by)
     if commission is None:
         return
-    commissioned_on = commission.occurred_on
+    commissioned_on = commission.happened_on
     if period.contains(commissioned_on):
         sink.add(
             "commissioned", (_iso(commissioned_on), _field(commission, columns.panel_position))
@@ -453,7 +460,8 @@ def _local_reviews(
                 _iso(due_if_resumed(clock, as_at, cal) if clock else None),
             ),
         )
-        if case.state_at_end == ids.hold_state and spells:
+        held_at_end = case.facts[-1].held or case.state_at_end == ids.hold_state
+        if held_at_end and spells:
             sink.add(
                 "on_hold",
                 (_iso(commissioned_on), _iso(spells[-1][0]), case.field(columns.review_by)),
@@ -475,11 +483,11 @@ def _local_reviews(
                 sum(days for _, _, days in overlapping),
             ),
         )
-    if publish is not None and period.contains(publish.occurred_on):
-        elapsed = (publish.occurred_on - commissioned_on).days
+    published_on = publish.happened_on if publish is not None else None
+    if published_on is not None and period.contains(published_on):
+        elapsed = (published_on - commissioned_on).days
         held = sum(
-            Period(commissioned_on, publish.occurred_on).days_within(start, stop)
-            for start, stop in spells
+            Period(commissioned_on, published_on).days_within(start, stop) for start, stop in spells
         )
         met = (
             clock is not None
@@ -491,7 +499,7 @@ def _local_reviews(
             "published",
             (
                 _iso(commissioned_on),
-                _iso(publish.occurred_on),
+                _iso(published_on),
                 elapsed,
                 held,
                 elapsed - held,
@@ -508,19 +516,19 @@ def _action_plans(sink: _Sink, case: CaseHistory, period: Period, ids: ReportAct
     for before, fact, _ in case.transitions():
         if fact.trigger == ids.approved_by:
             approval = fact
-            if period.contains(fact.occurred_on):
-                sink.add("plan_approved", (_iso(fact.occurred_on), before))
+            if period.contains(fact.happened_on):
+                sink.add("plan_approved", (_iso(fact.happened_on), before))
         elif (
             fact.trigger == ids.closed_by
             and before == ids.state
-            and period.contains(fact.occurred_on)
+            and period.contains(fact.happened_on)
         ):
             sink.add(
                 "plan_closed",
-                (_iso(approval.occurred_on if approval else None), _iso(fact.occurred_on)),
+                (_iso(approval.happened_on if approval else None), _iso(fact.happened_on)),
             )
     if case.state_at_end == ids.state:
-        sink.add("plan_open", (_iso(approval.occurred_on if approval else None),))
+        sink.add("plan_open", (_iso(approval.happened_on if approval else None),))
 
 
 def due_if_resumed(clock: ClockState, as_at: dt.date, cal: Calendar) -> dt.date | None:

@@ -158,6 +158,11 @@ class _Linter:
         if not start_states:
             return  # already reported: it never starts
         running_moves = [e for e in self.edges if e.trigger not in c.stop_on]
+        h = self.d.holds
+        if h is not None and c.id == h.review_clock:
+            # A hold's review clock also stops when the case leaves the states it can be
+            # held in (the hold ends with the stage), so no terminal state can hold it.
+            running_moves = [e for e in running_moves if e.dest in h.states]
         running = _reach(start_states, running_moves)
         if not any(e.trigger in c.stop_on and e.source in running for e in self.edges):
             self.add(
@@ -257,6 +262,23 @@ class _Linter:
                     "could sign for the others; add same_agency = true"
                 )
 
+    # -- [holds] -------------------------------------------------------------------------
+
+    def holds(self) -> None:
+        """A trigger allowed while held that fires from no holdable state is never
+        possible while held (a typo, or a trigger listed for another stage)."""
+        h = self.d.holds
+        if h is None:
+            return
+        for trigger_id in h.allowed:
+            sources = set(self.d.sources_of(self.d.trigger(trigger_id)))
+            if sources.isdisjoint(h.states):
+                self.add(
+                    f"table 'holds': 'allowed' names trigger {trigger_id!r}, which fires from "
+                    f"none of the states a case can be held in ({_names(h.states)}), so it is "
+                    "never possible while held"
+                )
+
     # -- [report] ------------------------------------------------------------------------
 
     def report(self) -> None:
@@ -291,6 +313,7 @@ class _Linter:
         for c in self.d.clocks:
             self.clock(c)
         self.approvals()
+        self.holds()
         self.report()
         return self.findings
 

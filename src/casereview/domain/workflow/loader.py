@@ -27,6 +27,7 @@ from casereview.domain.workflow.model import (
     ID_PATTERN,
     WORKFLOW_ID_PATTERN,
     CorrectionRules,
+    Holds,
     ReportTable,
     Settings,
     WorkflowDefinition,
@@ -202,6 +203,10 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         )
     except ValidationError:
         corrections = None
+    try:
+        holds = Holds.model_validate(raw["holds"]) if "holds" in raw else None
+    except ValidationError:
+        holds = None
     initial = raw.get("initial_state")
     open_roles = raw.get("open_roles")
     return Parts(
@@ -222,6 +227,7 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         declared=declared,
         report=report,
         corrections=corrections,
+        holds=holds,
     )
 
 

@@ -273,6 +273,10 @@ class Trigger(_Model):
     on_behalf: tuple[OnBehalf, ...] = ()
     """Who may record this trigger for someone else, and for whom; empty: only the
     person who decides it records it."""
+    fact_date: Id | None = None
+    """The date field (one of `requires`) holding the day the recorded thing happened
+    (`notified_on`, `published_on`): clocks start and stop on it rather than on the day
+    the event was recorded, and the engine bounds it (`domain.facts`)."""
 
     @field_serializer("defaults")
     def _dump_defaults(self, value: Mapping[str, str | bool]) -> dict[str, str | bool]:
@@ -498,7 +502,9 @@ class ReportLocalReviews(_Model):
     commissioned_by: Id
     published_by: Id
     clock: Id
-    hold_state: Id
+    hold_state: Id | None = None
+    """The state publication is held in (a workflow that models a hold as a state); a
+    case held as an overlay (`[holds]`) counts as on hold too."""
 
 
 class ReportActionPlans(_Model):
@@ -537,6 +543,36 @@ class ReportTable(_Model):
         if self.action_plans is not None:
             named.update((self.action_plans.approved_by, self.action_plans.closed_by))
         return frozenset(named)
+
+
+# -- [holds]: a case held in its stage --------------------------------------------------
+
+
+class Holds(_Model):
+    """The `[holds]` table: a hold is an overlay on a case, not a state. A case in one of
+    `states` may be held by a `hold` trigger; it stays in its stage while the clocks in
+    `pause` are paused and only the hold's own triggers and those in `allowed` are
+    possible; a `review` trigger gives the hold a new `review_by` date, a `lift` trigger
+    (or a move out of `states`) ends it. `review_clock` is the clock due on the hold's
+    `review_by` date: it runs while the case is held and stops when the hold ends."""
+
+    states: Annotated[UniqueIds, Field(min_length=1)]
+    """States in which a case may be held."""
+    hold: Annotated[UniqueIds, Field(min_length=1)]
+    """Triggers that put a hold on a case that is not held."""
+    review: UniqueIds = ()
+    """Triggers that re-review a hold: a new `review_by`, the case still held."""
+    lift: Annotated[UniqueIds, Field(min_length=1)]
+    """Triggers that lift the hold: the case goes on in its stage."""
+    pause: UniqueIds = ()
+    """Clocks paused while the case is held (resumed when the hold ends)."""
+    allowed: UniqueIds = ()
+    """Other triggers possible while the case is held (the hold's own always are)."""
+    review_by: Id
+    """The date field every hold and review records: the day by which the hold must be
+    reviewed or lifted."""
+    review_clock: Id
+    """The clock due on `review_by`: started by every hold and review trigger."""
 
 
 # -- [corrections]: who may put right what was recorded in error ------------------------
@@ -627,6 +663,8 @@ class WorkflowDefinition(_Model):
     """What the annual report counts; None: only the figures every workflow has."""
     corrections: CorrectionRules = Field(default_factory=CorrectionRules)
     """Who may correct, undo and void (`[corrections]`); empty: nobody may."""
+    holds: Holds | None = None
+    """How a case is held in its stage (`[holds]`); None: the workflow has no holds."""
 
     _content_hash: str = PrivateAttr(default="")
     _source: str | None = PrivateAttr(default=None)
@@ -797,6 +835,12 @@ class WorkflowDefinition(_Model):
         """Clocks that start (or restart, if running) when `trigger_id` fires; `open` for
         clocks started when the case is opened."""
         return tuple(c for c in self.clocks if trigger_id in c.start_on)
+
+    def fact_field_of(self, trigger_id: str) -> str | None:
+        """The field holding `trigger_id`'s fact date (None: it has none, or is `open` or
+        an engine trigger)."""
+        trigger = self._ix.triggers.get(trigger_id)
+        return trigger.fact_date if trigger is not None else None
 
     def clocks_stopped_by(self, trigger_id: str) -> tuple[Clock, ...]:
         return tuple(c for c in self.clocks if trigger_id in c.stop_on)

@@ -30,6 +30,7 @@ from casereview.domain.workflow.model import (
     FieldInGuard,
     FieldSpec,
     Guard,
+    Holds,
     OnBehalf,
     ReportTable,
     Role,
@@ -71,6 +72,7 @@ class Parts:
     declared: Mapping[str, tuple[str, ...]]
     report: ReportTable | None = None
     corrections: CorrectionRules | None = None
+    holds: Holds | None = None
 
     @classmethod
     def of(cls, definition: WorkflowDefinition) -> Parts:
@@ -91,6 +93,7 @@ class Parts:
             },
             report=definition.report,
             corrections=definition.corrections,
+            holds=definition.holds,
         )
 
 
@@ -193,6 +196,8 @@ class _Checker:
             self.guard(f"{where}: guard {number} ({guard.kind})", guard)
         if t.signs:
             self.signing(where, t)
+        if t.fact_date is not None:
+            self.fact_date(where, t, t.fact_date)
         for number, rule in enumerate(t.on_behalf, start=1):
             self.on_behalf(f"{where}: on_behalf rule {number}", t, rule)
 
@@ -219,6 +224,16 @@ class _Checker:
                             f"same_agency = true, but {key!r} role {role_id!r} acts for no "
                             "agency (has_agency = false), so the rule could never apply",
                         )
+
+    def fact_date(self, where: str, t: Trigger, field_id: str) -> None:
+        """A fact date is a date field the trigger always records."""
+        self.date_field(where, "fact_date", field_id)
+        if field_id in self.fields and field_id not in t.requires:
+            self.add(
+                where,
+                f"fact_date {field_id!r} must be listed in 'requires': every event of the "
+                "trigger records the day it happened",
+            )
 
     def default(self, where: str, t: Trigger, field_id: str, value: str | bool) -> None:
         if field_id not in self.fields:
@@ -406,6 +421,8 @@ class _Checker:
             self.report(self.p.report)
         if self.p.corrections is not None:
             self.corrections(self.p.corrections)
+        if self.p.holds is not None:
+            self.holds(self.p.holds)
         return self.problems
 
     def ordered(self, spec: FieldSpec) -> None:
@@ -424,6 +441,86 @@ class _Checker:
                     f"'not_after' orders dates kept on the case; {event_field!r} is an event "
                     "field (scope = 'event')",
                 )
+
+    # -- [holds] --------------------------------------------------------------------------
+
+    def holds(self, h: Holds) -> None:
+        """Every id the holds table names exists; a hold's own triggers stay in the stage
+        and record its review date; the review clock is due on that date and started by
+        every hold and review."""
+        where = "table 'holds'"
+        self.refs(where, "states", h.states, "state", self.states)
+        for state in h.states:
+            if state in self.states and state not in self.open_states:
+                self.add(where, f"'states' names {state!r}, a terminal state: it cannot be held")
+        triggers = {t.id: t for t in self.p.triggers}
+        seen: dict[str, str] = {}
+        for key in ("hold", "review", "lift"):
+            named: tuple[str, ...] = getattr(h, key)
+            self.refs(where, key, named, "trigger", self.triggers)
+            for trigger_id in named:
+                if trigger_id in seen:
+                    self.add(
+                        where,
+                        f"trigger {trigger_id!r} is named in both {seen[trigger_id]!r} and "
+                        f"{key!r}; a trigger does one thing to a hold",
+                    )
+                seen.setdefault(trigger_id, key)
+                t = triggers.get(trigger_id)
+                if t is None:
+                    continue
+                if t.to is not None:
+                    self.add(
+                        f"trigger {trigger_id!r}",
+                        f"it is a {key!r} trigger of table 'holds', so the case stays in its "
+                        f"stage: remove 'to' ({t.to!r})",
+                    )
+                outside = [s for s in sources_of(t, self.open_states) if s not in h.states]
+                if outside and t.from_any:
+                    outside = []  # `*`: possible wherever a held case can be
+                if outside:
+                    self.add(
+                        f"trigger {trigger_id!r}",
+                        f"it is a {key!r} trigger of table 'holds', but fires from "
+                        f"{', '.join(outside)}, where a case cannot be held ('holds.states')",
+                    )
+                if key != "lift" and h.review_by not in t.requires and h.review_by in self.fields:
+                    self.add(
+                        f"trigger {trigger_id!r}",
+                        f"it is a {key!r} trigger of table 'holds', so it must list "
+                        f"{h.review_by!r} in 'requires': every hold has a date to be reviewed by",
+                    )
+        self.refs(where, "allowed", h.allowed, "trigger", self.triggers)
+        self.refs(where, "pause", h.pause, "clock", self.clocks)
+        self.date_field(where, "review_by", h.review_by)
+        spec = self.field_specs.get(h.review_by)
+        if spec is not None and spec.scope != "case":
+            self.add(
+                where,
+                f"'review_by' {h.review_by!r} must be kept on the case (scope = 'case'): the "
+                "review clock counts to it",
+            )
+        self.refs(where, "review_clock", (h.review_clock,), "clock", self.clocks)
+        clock = next((c for c in self.p.clocks if c.id == h.review_clock), None)
+        if clock is None:
+            return
+        if clock.anchor.field != h.review_by:
+            self.add(
+                f"clock {clock.id!r}",
+                f"it is the review clock of table 'holds', so it must be anchored on "
+                f"{h.review_by!r}: anchor = {{ field = {h.review_by!r} }}",
+            )
+        missing = [t for t in (*h.hold, *h.review) if t not in clock.start_on]
+        if missing:
+            self.add(
+                f"clock {clock.id!r}",
+                f"it is the review clock of table 'holds', so every hold and review starts it; "
+                f"add {', '.join(missing)} to 'start_on'",
+            )
+        if h.review_clock in h.pause:
+            self.add(
+                where, f"'pause' names the review clock {h.review_clock!r}, which runs while held"
+            )
 
     # -- [corrections] --------------------------------------------------------------------
 
@@ -483,7 +580,8 @@ class _Checker:
             ):
                 self.refs(where, key, (trigger,), "trigger", self.triggers)
             self.refs(where, "clock", (lr.clock,), "clock", self.clocks)
-            self.refs(where, "hold_state", (lr.hold_state,), "state", self.states)
+            if lr.hold_state is not None:
+                self.refs(where, "hold_state", (lr.hold_state,), "state", self.states)
         if r.action_plans is not None:
             where, ap = "table 'report.action_plans'", r.action_plans
             for key, trigger in (("approved_by", ap.approved_by), ("closed_by", ap.closed_by)):

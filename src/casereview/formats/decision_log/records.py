@@ -33,6 +33,8 @@ from casereview.domain.clocks import (
     ClockState,
     EventFacts,
 )
+from casereview.domain.facts import fact_on
+from casereview.domain.holds import held_after
 from casereview.domain.replay import PSEUDONYM, ReplayRules, pseudonym_given, replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import OutOfRange
@@ -467,7 +469,12 @@ class _Workflow:
         )
 
     def leaves_clocks_alone(
-        self, live: Mapping[str, ClockState], trigger: str, to_state: str, changed: frozenset[str]
+        self,
+        live: Mapping[str, ClockState],
+        trigger: str,
+        to_state: str,
+        changed: frozenset[str],
+        held: bool = False,
     ) -> bool:
         """True when `clocks.step` would hand back every clock of `live` as it is: the
         event starts or stops no clock, moves no anchor, and pauses or resumes nothing.
@@ -482,11 +489,12 @@ class _Workflow:
         rule_by_id = self.rule_by_id
         for clock_id, clock in live.items():
             rule = rule_by_id.get(clock_id)
-            if (
-                rule is not None
-                and clock.due_on is not None
-                and (clock.state == "running") == (to_state in rule.pause_in)
-            ):
+            if rule is None:
+                continue
+            if rule.hold_review and not held:
+                return False  # the hold ended: its review clock stops
+            pausing = to_state in rule.pause_in or (held and rule.paused_while_held)
+            if clock.due_on is not None and (clock.state == "running") == pausing:
                 return False  # it would pause (running) or resume (paused)
         return True
 
@@ -505,10 +513,11 @@ class _Case:
     of open cases.
     """
 
-    __slots__ = ("clocks", "dials", "fields", "pseudonym", "rows")
+    __slots__ = ("clocks", "dials", "fields", "held", "pseudonym", "rows")
 
     def __init__(self, pseudonym: str) -> None:
         self.pseudonym = pseudonym
+        self.held = False  # held in its stage (the workflow's `[holds]`)
         # A case a correction, undo or void reached: its events so far, replayed whole
         # at each of its later events (None for every other case).
         self.rows: list[EventRow] | None = None
@@ -618,8 +627,13 @@ class DecisionLogBuilder:
                 day = self._days[occurred] = dt.date.fromisoformat(occurred)
             except ValueError:
                 day = None  # stored around casereview: no clock can be placed on it
+        holds = wf.definition.holds
+        if holds is not None:
+            case.held = held_after(holds, case.held, trigger, to_state)
         before = after = case.clocks
-        if day is not None and not wf.leaves_clocks_alone(before, trigger, to_state, changed):
+        if day is not None and not wf.leaves_clocks_alone(
+            before, trigger, to_state, changed, case.held
+        ):
             facts = EventFacts(
                 trigger=trigger,
                 occurred_on=day,
@@ -627,6 +641,8 @@ class DecisionLogBuilder:
                 fields_after=case.fields,
                 changed=changed,
                 seq=seq,
+                fact_on=fact_on(wf.replay.fact_fields.get(trigger), changes),
+                held=case.held,
             )
             after = clocks.step(before, wf.rules, facts, self._calendar)
         record = None
