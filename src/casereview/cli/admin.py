@@ -16,12 +16,21 @@ def init(
     name: Annotated[
         str | None, typer.Option("--name", help="Your display name (default: account name).")
     ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            metavar="GROUP",
+            help="Share the SQLite file with this operating-system group (mode 0660; you "
+            "must belong to it). Without it the file is yours alone (0600).",
+        ),
+    ] = None,
 ) -> None:
     """Create the database and register your operating-system account as admin."""
     from casereview.cli.render import admin as render
     from casereview.services import users
 
-    render.initialised(users.init(context(db), name))
+    render.initialised(users.init(context(db), name, group))
 
 
 @user_app.command("add")

@@ -20,6 +20,7 @@ from casereview.domain import chain
 from casereview.errors import InvalidInput
 from casereview.infra.files import read_bounded
 from casereview.services import audit_jobs
+from casereview.services.access import require_reader
 from casereview.services.audit_cases import EventPass, case_findings, verify_cases
 from casereview.services.context import ServiceContext
 from casereview.store import database, event_log
@@ -79,6 +80,7 @@ def verify(
     report = VerifyReport(checkpoint_used=checkpoint is not None)
     with ctx.db().reading() as conn:
         database.hold_snapshot(conn)
+        require_reader(ctx, conn)
         head = event_log.stored_head(conn)
         # Large logs: the cases are replayed by worker processes, started now so they
         # work while this one checks the links; None means one process does it all.
@@ -170,5 +172,6 @@ def _verify_users(users: Iterable[Row], events: list[dict[str, Any]]) -> list[ch
 
 def checkpoint(ctx: ServiceContext) -> chain.Checkpoint:
     with ctx.db().reading() as conn:
+        require_reader(ctx, conn)
         seq, head = event_log.chain_head(conn)
     return chain.Checkpoint(seq, head, chain.format_instant(ctx.clock.now()))
