@@ -73,6 +73,8 @@ ALTERATIONS = {
     "metadata table: workflows": ("england-lcspr v", "england-lcspr-2 v"),
     "title": ("# Decision log\n", "# Decision log (complete)\n"),
     "preamble": ("Pseudonyms only.", "Pseudonyms only; approved by the Panel."),
+    "hidden metadata comment": ('"personal_fields": ["child_name"]', '"personal_fields": []'),
+    "an event block": ("- **Decided by:** ", "- **Decided by:** the Panel, "),
 }
 
 
@@ -91,7 +93,7 @@ def test_each_visible_part_of_a_markdown_export_is_checked(
     assert report["ok"] is False
     findings = report["findings"]
     assert isinstance(findings, list)
-    assert any(f["check"] == "database" for f in findings), findings
+    assert any(f["check"] in ("database", "row") for f in findings), findings
     assert not any(f["check"] == "digest" for f in findings), findings
 
 
@@ -142,3 +144,25 @@ def test_created_at_between_the_log_position_and_now_verifies(
     another one in the window."""
     report = verify(cli, seeded, export(cli, seeded, fmt))
     assert report["ok"] is True, report["findings"]
+
+
+def test_an_export_with_personal_fields_must_be_the_one_the_log_recorded(
+    cli: Cli, seeded: Seeded
+) -> None:
+    """An export holding personal fields is recorded in the log with the instant it was
+    made: a copy whose `created_at` was moved, even by a minute, names no such export."""
+    path = seeded.tmp / "personal.md"
+    args = ("log", "export", *seeded.cli_args(), "--format", "md", "--include-personal")
+    assert cli(*args, "--output", str(path)).exit_code == 0
+    assert verify(cli, seeded, path)["ok"] is True
+    text = path.read_text(encoding="utf-8")
+    made = re.search(r'"created_at": "([^"]+)"', text)
+    assert made is not None
+    instant = dt.datetime.fromisoformat(made.group(1)) + dt.timedelta(minutes=1)
+    moved = instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    path.write_bytes(resealed(text.replace(made.group(1), moved)))
+    assert cli("log", "verify-export", str(path)).exit_code == 0  # intact as a file
+    report = verify(cli, seeded, path)
+    assert report["ok"] is False
+    messages = [str(f["message"]) for f in report["findings"]]  # type: ignore[attr-defined]
+    assert any("records no such export made at" in m for m in messages), messages

@@ -75,14 +75,16 @@ def allow_personal(
     *,
     command: str,
     cases: Sequence[str] | str,
+    made_at: str | None = None,
 ) -> None:
     """Let `viewer` see the personal fields of cases on `definitions`, and record that
     they did; or Refused, and nothing is recorded or shown.
 
     The viewer must hold, for every workflow involved, a role that workflow marks
     `sees_personal`. The view is an event (kind "access", trigger "view_personal",
-    naming the command and the cases) appended through the one append path, so it is on
-    the hash chain like every other event; it is recorded before anything is shown."""
+    naming the command, the cases and, for a file, its `made_at` as `created_at`)
+    appended through the one append path, so it is on the hash chain like every other
+    event; it is recorded before anything is shown."""
     workflows = list(definitions)
     if not workflows:
         return  # no case in view, so no personal field either
@@ -113,6 +115,9 @@ def allow_personal(
         "fields": {
             "command": command,
             "cases": cases if isinstance(cases, str) else sorted(cases),
+            # A file that holds them (an export) names the instant it was made, so
+            # verify-export can find this record of it.
+            **({"created_at": made_at} if made_at is not None else {}),
         },
         "workflow_id": None,
         "workflow_version": None,
@@ -123,3 +128,14 @@ def allow_personal(
     with ctx.db().unit_of_work() as uow:
         event_log.append_event(uow.conn, record, None)
         uow.commit()
+
+
+def recorded_personal_exports(conn: Connection) -> set[str]:
+    """The `created_at` of every export with personal fields the log records."""
+    return {
+        str(fields["created_at"])
+        for fields in access_rows.access_fields(conn, ACCESS_KIND, VIEW_PERSONAL)
+        if isinstance(fields, dict)
+        and fields.get("command") == "log export"
+        and "created_at" in fields
+    }

@@ -39,7 +39,12 @@ from casereview.formats.decision_log.records import (
 )
 from casereview.infra.files import read_bounded
 from casereview.services import export_jobs
-from casereview.services.access import ALL_CASES, allow_personal, require_reader
+from casereview.services.access import (
+    ALL_CASES,
+    allow_personal,
+    recorded_personal_exports,
+    require_reader,
+)
 from casereview.services.context import ServiceContext
 from casereview.services.export_request import LogExportRequest as LogExportRequest
 from casereview.store import decision_log_source, event_log, projections
@@ -155,6 +160,7 @@ def _export(
                     [planned.definitions[ref] for ref in planned.meta.workflows],
                     command="log export",
                     cases=[request.case] if request.case is not None else ALL_CASES,
+                    made_at=planned.meta.created_at,
                 )
             if streams is not None and codec.lines is not None:
                 line_writer = codec.lines.writer(sink)
@@ -353,6 +359,16 @@ def _check_against_log(
                 ]
             )
         head_recorded_at = decision_log_source.recorded_at(conn, meta.chain_head_seq)
+        if meta.include_personal and meta.created_at not in recorded_personal_exports(conn):
+            report.add(
+                [
+                    Finding(
+                        "database",
+                        f"the export includes personal fields, but the log records no such "
+                        f"export made at {meta.created_at}",
+                    )
+                ]
+            )
         hashes = parsed.entry_hashes
         known = decision_log_source.hash_positions(conn, hashes)
     report.add(_check_created_at(meta, head_recorded_at, ctx.clock.now()))
