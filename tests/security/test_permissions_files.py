@@ -155,6 +155,17 @@ def test_an_unknown_group_is_bad_input(cli: Cli, tmp_path: Path) -> None:
     assert not db.exists()
 
 
+def test_a_group_is_for_a_database_file_not_a_server() -> None:
+    from casereview.errors import InvalidInput
+
+    # Refused before any connection: no server needs to be there.
+    server = ServiceContext(url="postgresql://nobody@127.0.0.1:1/none", account="nobody")
+    with pytest.raises(InvalidInput) as refused:
+        users.init(server, None, my_group())
+    assert refused.value.exit_code == 2
+    assert "is for a database file" in str(refused.value)
+
+
 @pytest.mark.usefixtures("umask_022")
 def test_exports_and_checkpoints_are_written_0600(cli: Cli, tmp_path: Path) -> None:
     db = tmp_path / "casereview.db"
