@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -58,6 +59,28 @@ class Cli:
 @pytest.fixture
 def cli() -> Cli:
     return Cli()
+
+
+def register_cli_account(
+    url: str, admin: str, *, roles: tuple[str, ...] = ("scrutineer",), today: dt.date | None = None
+) -> str:
+    """Register the account the CLI runs as (the operating-system account on SQLite, the
+    session user on PostgreSQL) in a database whose admin is `admin`, holding `roles`:
+    read commands refuse an account that is not a registered, active user. Nothing
+    changes where it is registered already. Returns the account."""
+    from casereview.infra.now import FixedClock, SystemClock
+    from casereview.services import users
+    from casereview.services.context import ServiceContext
+
+    account = ServiceContext.from_options(url).account
+    clock = FixedClock(today) if today is not None else SystemClock()
+    ctx = ServiceContext(url=url, account=admin, clock=clock)
+    try:
+        if account not in {u.username for u in users.list_users(ctx)}:
+            users.add_user(ctx, account, f"{account} (runs the tests)", list(roles), None)
+    finally:
+        ctx.close()
+    return account
 
 
 @pytest.fixture

@@ -9,12 +9,14 @@ import pytest
 from icalendar import Calendar
 
 from casereview.services import demo
+from tests.conftest import register_cli_account
 
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     demo.seed(f"sqlite:///{path}", "demo", dt.date(2026, 11, 23))
+    register_cli_account(f"sqlite:///{path}", "demo", today=dt.date(2026, 11, 23))
     return str(path)
 
 

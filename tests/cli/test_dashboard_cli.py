@@ -21,7 +21,7 @@ from casereview.infra.now import FixedClock, SystemClock
 from casereview.presenters.due import DUE_COLUMNS
 from casereview.services import cases, demo, users
 from casereview.services.context import ServiceContext
-from tests.conftest import unprotected
+from tests.conftest import register_cli_account, unprotected
 from tests.golden import assert_golden
 
 TODAY = dt.date(2026, 11, 23)
@@ -33,6 +33,7 @@ SUMMARY = "4 overdue, 5 due in the next 5 working days, 1 paused (12 open clocks
 def demo_db(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     demo.seed(f"sqlite:///{path}", DEMO_ACCOUNT, TODAY)
+    register_cli_account(f"sqlite:///{path}", DEMO_ACCOUNT, today=TODAY)
     return str(path)
 
 
@@ -231,6 +232,7 @@ def own_db(tmp_path):
     users.init(ctx)
     for role in ("business_unit", "chair"):
         users.grant_role(ctx, "officer", role, None)
+    register_cli_account(url, "officer", today=TODAY)
     yield ctx, str(tmp_path / "own.db")
     ctx.close()
 

@@ -12,6 +12,7 @@ import pytest
 
 from casereview.formats.decision_log.as_csv import COLUMNS
 from casereview.services import demo
+from tests.conftest import register_cli_account
 
 NO_DB_ENV = {"CASEREVIEW_DB": None, "CASEREVIEW_DATABASE_URL": None}
 
@@ -20,6 +21,7 @@ NO_DB_ENV = {"CASEREVIEW_DB": None, "CASEREVIEW_DATABASE_URL": None}
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     demo.seed(f"sqlite:///{path}", "demo", dt.date(2026, 11, 23))
+    register_cli_account(f"sqlite:///{path}", "demo", roles=("chair",), today=dt.date(2026, 11, 23))
     return str(path)
 
 
@@ -41,7 +43,7 @@ def test_export_to_stdout_is_parseable_csv_with_a_summary_on_stderr(cli, demo_db
     assert tuple(rows[0]) == COLUMNS
     assert sum(1 for r in rows if r[0] == "event") == 100
     assert rows[-1][:2] == ["digest", "sha256"]
-    assert "Exported 100 events from 13 cases (csv); log head event 111" in result.stderr
+    assert "Exported 100 events from 13 cases (csv); log head event 112" in result.stderr
 
 
 def test_export_json_for_one_case_and_a_date_range(cli, demo_db: str) -> None:

@@ -40,7 +40,8 @@ D = dt.date.fromisoformat
 
 
 def _populate(url: str, clock: FixedClock) -> None:
-    support.init_database(url, clock)
+    # The CLI's own account verifies: read commands are for registered users.
+    support.init_database(url, clock, os_account_roles=["scrutineer"])
     ctx = {n: ServiceContext(url=url, account=n, clock=clock) for n in ("bu", "chair", "la")}
     ctx.update({n: ServiceContext(url=url, account=n, clock=clock) for n in ("police", "icb")})
     try:

@@ -16,6 +16,7 @@ import pytest
 
 from casereview.errors import Refused
 from casereview.services import cases
+from tests.conftest import register_cli_account
 from tests.security.authority_support import (
     TODAY,
     World,
@@ -40,13 +41,16 @@ def world(database_url, monkeypatch):
         "for_new_case",
         lambda ctx, workflow_id, conn=None: ctx.registry.get(workflow_id),
     )
-    yield from build(database_url)
+    for world in build(database_url):
+        # The CLI's reads need its account registered: a scrutineer, as the one who verifies.
+        register_cli_account(world.url, "ada", today=TODAY)
+        yield world
 
 
 def test_the_world_verifies_and_its_cases_are_legacy(world, cli):
     report = world.verify()
     assert report.ok, report.findings
-    assert report.users == 6
+    assert report.users == 7  # six people and the account the CLI runs as
     assert report.legacy_cases == 2  # opened in a log with no workflow installation
     result = cli("audit", "verify", "--db", world.url, "--json")
     assert result.exit_code == 0

@@ -28,13 +28,22 @@ def init(
     name: Annotated[
         str | None, typer.Option("--name", help="Your display name (default: account name).")
     ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            metavar="GROUP",
+            help="Share the SQLite file with this operating-system group (mode 0660; you "
+            "must belong to it). Without it the file is yours alone (0600).",
+        ),
+    ] = None,
 ) -> None:
     """Create the database and register your operating-system account as admin; on a
     new installation, print the commands to run next."""
     from casereview.cli.render import admin as render
     from casereview.services import users
 
-    render.initialised(users.init(context(db), name), db)
+    render.initialised(users.init(context(db), name, group), db)
 
 
 @user_app.command("add")

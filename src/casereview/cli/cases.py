@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from casereview.cli.options import DbOption, JsonOption, context
+from casereview.cli.options import DbOption, IncludePersonalOption, JsonOption, context
 from casereview.cli.params import parse_assignments, parse_date
 from casereview.infra.workflows import DEFAULT_WORKFLOW
 
@@ -118,15 +118,18 @@ def case_show(
         str | None,
         typer.Option("--as-at", metavar="YYYY-MM-DD", help="Show the case as it stood that day."),
     ] = None,
+    include_personal: IncludePersonalOption = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """State, fields, clocks, and what can happen next (and who may do it)."""
+    """State, fields, clocks, and what can happen next (and who may do it). Personal
+    fields are left out unless --include-personal."""
     from casereview.cli.render import cases as render
     from casereview.services import cases
 
     when = parse_date(as_at, "--as-at") if as_at else None
-    render.case(cases.show_case(context(db), ref, as_at=when), as_json)
+    view = cases.show_case(context(db), ref, as_at=when, include_personal=include_personal)
+    render.case(view, as_json)
 
 
 @app.command("advance")

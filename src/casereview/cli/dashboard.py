@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from casereview.cli import options
-from casereview.cli.options import DbOption, JsonOption
+from casereview.cli.options import DbOption, IncludePersonalOption, JsonOption
 from casereview.cli.params import parse_date
 from casereview.errors import InvalidInput
 
@@ -81,15 +81,18 @@ def due(
 
 def timeline(
     ref: Annotated[str, typer.Argument(help="Case reference.")],
+    include_personal: IncludePersonalOption = False,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """A case's life in order: events, clocks started and stopped, due dates passed,
-    and a plan-versus-actual chart."""
+    and a plan-versus-actual chart. Personal fields are left out unless
+    --include-personal."""
     from casereview.cli.render import dashboard as render
     from casereview.services import timeline as service
 
-    render.timeline(service.timeline(options.context(db), ref), as_json)
+    view = service.timeline(options.context(db), ref, include_personal=include_personal)
+    render.timeline(view, as_json)
 
 
 def explain(

@@ -50,7 +50,8 @@ def export(
         bool,
         typer.Option(
             "--include-personal",
-            help="Include fields the workflow marks personal (recorded in the export).",
+            help="Include fields the workflow marks personal (recorded in the export): only "
+            "for roles the workflow allows; the export is recorded in the log.",
         ),
     ] = False,
     jobs: Annotated[

@@ -19,6 +19,14 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (stable keys) for scripts.")]
+IncludePersonalOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-personal",
+        help="Also show fields the workflow marks personal (the child's name): only for "
+        "roles the workflow allows; the view is recorded in the log.",
+    ),
+]
 
 
 def jobs_parameter(work: str, same: str) -> Any:  # typer.Option is typed as Any

@@ -40,8 +40,9 @@ ADMIN = "admin"
 CHECK = "authority"
 """The finding's check name for every rule of who may record what."""
 
-CASE, ADMIN_KIND, KEY = "case", "admin", "key"
-"""Event kinds: a case's step, user management and installation, a user's own key."""
+CASE, ADMIN_KIND, KEY, ACCESS = "case", "admin", "key", "access"
+"""Event kinds: a case's step, user management and installation, a user's own key, a
+recorded view of personal fields (`services.access`)."""
 
 USER_ADD = "user_add"
 USER_CHANGE = "user_change"
@@ -398,6 +399,8 @@ def replay(
             found.extend(_admin_event(timeline, values, raw_fields))
         elif kind == KEY:
             found.extend(_key_event(timeline, values, raw_fields))
+        elif kind == ACCESS:
+            found.extend(_access_event(timeline, values))
         else:
             found.append(Finding(CHECK, f"an event of unknown kind {kind!r}", int(values[_SEQ])))
     return timeline, found, checker
@@ -468,6 +471,26 @@ def _admin_event(timeline: Timeline, values: Sequence[Any], raw_fields: Any) -> 
     if problem is not None:
         return [problem]  # not applied: nobody allowed to made it
     return _apply(timeline, values, fields)
+
+
+def _access_event(timeline: Timeline, values: Sequence[Any]) -> Sequence[Finding]:
+    """A recorded view of personal fields: by an active user, in a role they held then
+    (which roles may ask is the workflow's `sees_personal`, checked when it was asked)."""
+    problem = _actor_problem(timeline, values)
+    if problem is not None:
+        return [problem]
+    seq, actor, role = int(values[_SEQ]), values[_ACTOR], values[_ROLE]
+    state = timeline.user_at(actor, seq)
+    if state is not None and role not in state.roles:
+        return [
+            Finding(
+                CHECK,
+                f"a view of personal fields recorded in role {role!r}, which {actor!r} did "
+                "not hold at that point",
+                seq,
+            )
+        ]
+    return _NONE
 
 
 def _key_event(timeline: Timeline, values: Sequence[Any], raw_fields: Any) -> Sequence[Finding]:

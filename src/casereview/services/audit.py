@@ -23,6 +23,7 @@ from casereview.domain import authority, chain
 from casereview.errors import InvalidInput
 from casereview.infra.files import read_bounded
 from casereview.services import audit_jobs
+from casereview.services.access import require_reader
 from casereview.services.audit_cases import EventPass, case_findings, rules_loader, verify_cases
 from casereview.services.context import ServiceContext
 from casereview.services.workflows import verify_installed
@@ -89,6 +90,7 @@ def verify(
     report = VerifyReport(checkpoint_used=checkpoint is not None)
     with ctx.db().reading() as conn:
         database.hold_snapshot(conn)
+        require_reader(ctx, conn)
         head = event_log.stored_head(conn)
         timeline, unfiled_findings, checker = replay_authority(ctx, conn)
         # Large logs: the cases are replayed by worker processes, started now so they
@@ -209,5 +211,6 @@ def _verify_users(users: Iterable[Row], timeline: authority.Timeline) -> list[ch
 
 def checkpoint(ctx: ServiceContext) -> chain.Checkpoint:
     with ctx.db().reading() as conn:
+        require_reader(ctx, conn)
         seq, head = event_log.chain_head(conn)
     return chain.Checkpoint(seq, head, chain.format_instant(ctx.clock.now()))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from casereview.domain import clocks
 from casereview.errors import NotFound, OutOfRange, Step
+from casereview.services.access import Viewer, require_reader
 from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class CaseHistory:
     rules: list[clocks.ClockRule]
     moments: list[clocks.Moment]  # the steps of the corrected history
     replayed: Replayed  # with what each correction, undo and void did
+    viewer: Viewer | None = None  # who is reading it (`services.access`)
 
     def amendment_shifts(self, cal: WorkingDayCalendar) -> dict[int, tuple[ClockShift, ...]]:
         """For each correction, undo and void (by seq), the clocks it moved."""
@@ -50,6 +52,7 @@ def load(ctx: ServiceContext, ref: str) -> CaseHistory:
     from casereview.store import dashboard_queries as views
 
     with ctx.reader() as reader:
+        viewer = require_reader(ctx, reader)
         row = views.case_row(reader, ref)
         if row is None:
             raise NotFound("no case {ref!r}; see '{next}'", ref=ref, next=Step("list_cases"))
@@ -69,6 +72,7 @@ def load(ctx: ServiceContext, ref: str) -> CaseHistory:
         rules=rules,
         moments=clocks.history(rules, state.facts, ctx.calendar),
         replayed=state,
+        viewer=viewer,
     )
 
 

@@ -26,6 +26,7 @@ from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.infra.workflows import DEFAULT_WORKFLOW
+from casereview.services.access import allow_personal, require_reader
 from casereview.services.context import ServiceContext
 from casereview.services.stored import replay_stored
 
@@ -90,6 +91,7 @@ class CaseView:
     voided_on: str | None = None  # the day the case was voided as opened in error
     amended: int = 0  # corrections, undos and voids recorded on it (see its timeline)
     hold: HoldView | None = None  # held in its stage; None: not held
+    hidden_fields: tuple[str, ...] = ()  # personal fields it holds, left out of `fields`
 
 
 @dataclass(frozen=True)
@@ -580,11 +582,20 @@ def _clock_view(clock: clocks.ClockState, today: dt.date, ctx: ServiceContext) -
     )
 
 
-def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) -> CaseView:
-    """The case now, or as it stood at the end of `as_at` (replayed from the log)."""
+def show_case(
+    ctx: ServiceContext,
+    ref: str,
+    *,
+    as_at: dt.date | None = None,
+    include_personal: bool = False,
+) -> CaseView:
+    """The case now, or as it stood at the end of `as_at` (replayed from the log). Its
+    personal fields are left out (named in `hidden_fields`) unless `include_personal`,
+    which only a role the workflow allows may ask for, and which is recorded."""
     from casereview.store import dashboard_queries as views
 
     with ctx.reader() as reader:
+        viewer = require_reader(ctx, reader)
         row = views.case_row(reader, ref)
         if row is None:
             raise _no_case(ref)
@@ -608,6 +619,11 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
                 )
             )
     labels = {r.id: r.label for r in definition.approval_rounds}
+    personal = definition.personal_field_ids
+    hidden = tuple(sorted(name for name in state.fields if name in personal))
+    if include_personal:
+        allow_personal(ctx, viewer, [definition], command="case show", cases=[ref])
+        hidden = ()
     return CaseView(
         ref=ref,
         pseudonym=state.pseudonym,
@@ -619,13 +635,14 @@ def show_case(ctx: ServiceContext, ref: str, *, as_at: dt.date | None = None) ->
         version=state.version,
         opened_on=state.opened_on,
         last_event_on=state.last_event_on,
-        fields=dict(sorted(state.fields.items())),
+        fields={k: v for k, v in sorted(state.fields.items()) if k not in hidden},
         approvals={labels.get(k, k): sorted(v) for k, v in state.approvals.items()},
         clocks=tuple(_clock_view(c, today, ctx) for c in derived.values()),
         possible=tuple(possible),
         as_at=as_at.isoformat() if as_at else None,
         voided_on=state.voided_on or None,
         amended=len(state.amendments),
+        hidden_fields=hidden,
         hold=_hold_view(state.hold),
     )
 
@@ -665,6 +682,7 @@ def list_cases(
     from casereview.store import projections
 
     with ctx.db().reading() as conn:
+        require_reader(ctx, conn)
         rows = projections.list_cases(conn, state=state, closed=closed, voided=voided)
     return [
         CaseListItem(

@@ -51,11 +51,11 @@ class ServiceContext:
                 probe.dispose()
         return cls(url=url, account=account or os_account())
 
-    def db(self, *, create: bool = False) -> Database:
+    def db(self, *, create: bool = False, group: int | None = None) -> Database:
         if self._db is None:
             from casereview.store.database import Database
 
-            self._db = Database.open(self.url, create=create)
+            self._db = Database.open(self.url, create=create, group=group)
         return self._db
 
     @contextmanager

@@ -159,7 +159,13 @@ def _record(ctx: ServiceContext, ref: str, decide: Decide) -> AmendResult:
         occurred_on=today.isoformat(),
         role=decision.role,
         rationale=decision.rationale,
-        changes=decision.changes,
+        # A personal field's old value is a view of it: left out, as everywhere else.
+        changes=tuple(
+            Change(c.event, c.what, c.field, None, None)
+            if c.field in definition.personal_field_ids
+            else c
+            for c in decision.changes
+        ),
         reverses=decision.reverses,
         reversed_trigger=reversed_trigger,
         clocks=shifts,

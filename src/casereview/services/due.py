@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from casereview.domain import clocks, dates
 from casereview.errors import Input, InvalidInput, OutOfRange
+from casereview.services.access import require_reader
 from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ def due_list(
     within_before = cal.add_working_days(day, within + 1) if within is not None else None
     due_before = day if overdue_only else within_before
     with ctx.reader() as reader:
+        require_reader(ctx, reader)
         counts = views.open_clock_counts(
             reader, day, next_before=next_before, within_before=within_before
         )

@@ -39,6 +39,12 @@ from casereview.formats.decision_log.records import (
 )
 from casereview.infra.files import read_bounded
 from casereview.services import export_jobs
+from casereview.services.access import (
+    ALL_CASES,
+    allow_personal,
+    recorded_personal_exports,
+    require_reader,
+)
 from casereview.services.context import ServiceContext
 from casereview.services.export_request import LogExportRequest as LogExportRequest
 from casereview.store import decision_log_source, event_log, projections
@@ -137,6 +143,7 @@ def _export(
     jobs: int | None = None,
 ) -> LogExportResult:
     with ctx.db().reading() as conn:
+        viewer = require_reader(ctx, conn)
         head_seq, head_hash = (pin.head_seq, pin.head_hash) if pin else event_log.chain_head(conn)
         case_id = None
         if request.case is not None:
@@ -156,6 +163,16 @@ def _export(
             streams = export_jobs.start(ctx, wanted, head_seq, request)
         try:
             planned = _plan(ctx, conn, request, pin, head_seq, head_hash, case_id)
+            if request.include_personal and pin is None:
+                # Before a byte is written; a verification's re-export shows nobody.
+                allow_personal(
+                    ctx,
+                    viewer,
+                    [planned.definitions[ref] for ref in planned.meta.workflows],
+                    command="log export",
+                    cases=[request.case] if request.case is not None else ALL_CASES,
+                    made_at=planned.meta.created_at,
+                )
             if streams is not None and planned.left_out:
                 # The workers read every case; with cases left out this process writes.
                 streams.stop()
@@ -354,6 +371,7 @@ def _check_against_log(
 ) -> None:
     meta = parsed.meta
     with ctx.db().reading() as conn:
+        require_reader(ctx, conn)
         total, _ = event_log.chain_head(conn)
         if meta.chain_head_seq > total:
             report.add(
@@ -379,8 +397,20 @@ def _check_against_log(
                     )
                 ]
             )
+        head_recorded_at = decision_log_source.recorded_at(conn, meta.chain_head_seq)
+        if meta.include_personal and meta.created_at not in recorded_personal_exports(conn):
+            report.add(
+                [
+                    Finding(
+                        "database",
+                        f"the export includes personal fields, but the log records no such "
+                        f"export made at {meta.created_at}",
+                    )
+                ]
+            )
         hashes = parsed.entry_hashes
         known = decision_log_source.hash_positions(conn, hashes)
+    report.add(_check_created_at(meta, head_recorded_at, ctx.clock.now()))
     problems = []
     for seq in sorted(hashes):
         found = known.get(hashes[seq])
@@ -417,6 +447,48 @@ def _check_against_log(
     report.add(compare(parsed, read_export(buffer.getvalue())))
 
 
+CLOCK_SKEW = dt.timedelta(days=1)
+"""How far an export's `created_at` may stray from the log's instants before it is a
+finding: the clocks of two machines sharing one database server (and a test's fixed
+clock) differ, and a false "verification failed" would cost more than the day it
+forgives."""
+
+
+def _instant(text: str) -> dt.datetime | None:
+    try:
+        instant = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if instant.tzinfo is None or chain.format_instant(instant) != text:
+        return None  # the one instant format casereview writes, nothing looser
+    return instant
+
+
+def _check_created_at(
+    meta: ExportMeta, head_recorded_at: str | None, now: dt.datetime
+) -> list[Finding]:
+    """An export's `created_at` against the log: not before the event it was made at
+    was recorded, not after now (each within `CLOCK_SKEW`, a day). The log does not record when
+    a pseudonymised export was made, so an instant moved within that window passes
+    (docs/audit.md, "What verify-export checks")."""
+    made = _instant(meta.created_at)
+    if made is None:
+        return [Finding("structure", f"created_at {meta.created_at!r} is not a UTC instant")]
+    found = []
+    head = _instant(head_recorded_at) if head_recorded_at is not None else None
+    if head is not None and made < head - CLOCK_SKEW:
+        found.append(
+            Finding(
+                "database",
+                f"created_at {meta.created_at} is before event {meta.chain_head_seq}, which "
+                f"this export was made at, was recorded ({head_recorded_at})",
+            )
+        )
+    if made > now + CLOCK_SKEW:
+        found.append(Finding("database", f"created_at {meta.created_at} is in the future"))
+    return found
+
+
 # -- calendar ----------------------------------------------------------------------------
 
 
@@ -439,6 +511,7 @@ def export_calendar(
     closed_case = None
     rules: dict[tuple[str, int, str], dict[str, clocks.ClockRule]] = {}
     with ctx.db().reading() as conn:
+        require_reader(ctx, conn)
         if case is not None:
             row = projections.get_case(conn, case)
             if row is None:

@@ -35,6 +35,7 @@ from casereview.domain.reporting.figures import Period, Report, resolve_period
 from casereview.domain.reporting.tally import Tally
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError
+from casereview.services.access import require_reader
 from casereview.services.context import ServiceContext
 from casereview.services.stored import UnreadableCase, replay_stored
 from casereview.store.report_source import cases_with_events, recorded_by
@@ -64,6 +65,7 @@ def build_report(
     tally = Tally(period)
     workflows: dict[tuple[str, int, str], _Workflow | None] = {}
     with ctx.db().reading() as conn:
+        require_reader(ctx, conn)
         for row, events in cases_with_events(conn):
             key = (str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"]))
             if key not in workflows:

@@ -17,6 +17,7 @@ from casereview.domain import clocks
 from casereview.domain.amendments import OCCURRED_ON, RATIONALE, Change
 from casereview.domain.corrections import ClockShift
 from casereview.services import case_history
+from casereview.services.access import allow_personal
 from casereview.services.case_history import Standing
 from casereview.services.context import ServiceContext
 
@@ -116,13 +117,19 @@ class CaseTimeline:
     hidden_fields: tuple[str, ...] = field(default=())
 
 
-def timeline(ctx: ServiceContext, ref: str) -> CaseTimeline:
-    """A case's life in order: events, clock changes and due dates passing; each clock run."""
+def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -> CaseTimeline:
+    """A case's life in order: events, clock changes and due dates passing; each clock
+    run. Personal fields are left out (named in `hidden_fields`) unless
+    `include_personal`, which only a role the workflow allows may ask for, and which is
+    recorded (`services.access`)."""
     loaded = case_history.load(ctx, ref)
     today = ctx.clock.today()
     cal = ctx.calendar
     definition = loaded.definition
     personal = definition.personal_field_ids
+    if include_personal and loaded.viewer is not None:
+        allow_personal(ctx, loaded.viewer, [definition], command="timeline", cases=[ref])
+        personal = frozenset()
     entries: list[TimelineEvent | DueDatePassed | Amended] = []
     reported: set[tuple[str, dt.date, dt.date]] = set()
     hidden: set[str] = set()

@@ -91,14 +91,29 @@ def _admin_event(ctx: ServiceContext, trigger: str, fields: dict[str, object]) -
     }
 
 
-def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
-    """Create the database if needed and register the current account as admin."""
+def init(
+    ctx: ServiceContext, display_name: str | None = None, group: str | None = None
+) -> InitResult:
+    """Create the database if needed and register the current account as admin. With
+    `group` (SQLite only), the database file is shared with that operating-system group
+    (mode 0660; the caller must belong to it), else it is the caller's alone (0600)."""
     from casereview.store import location
 
     if display_name is not None:
         _check_display_name(display_name)
+    gid = None
+    if group is not None:
+        from casereview.store.sqlite_file import group_id
 
-    db = ctx.db(create=True)
+        if location.file_of(ctx.url) is None:
+            raise InvalidInput(
+                "{group} is for a database file; a database server grants access with "
+                "its own roles",
+                group=Input("group"),
+            )
+        gid = group_id(group)
+
+    db = ctx.db(create=True, group=gid)
     with db.unit_of_work() as uow:
         if user_rows.count_users(uow.conn) > 0:
             return InitResult(location.describe(ctx.url), False, ctx.account)
@@ -386,7 +401,10 @@ def reactivate(ctx: ServiceContext, username: str) -> UserView:
 
 def list_users(ctx: ServiceContext, *, include_inactive: bool = False) -> list[UserView]:
     """Users in name order: the active ones, or (`include_inactive`) everyone."""
+    from casereview.services.access import require_reader
+
     with ctx.db().reading() as conn:
+        require_reader(ctx, conn)
         views = [_view(row) for row in user_rows.list_users(conn)]
     return [v for v in views if v.active or include_inactive]
 

@@ -23,7 +23,14 @@ from casereview.store import dialect
 from casereview.store.errors import StoreError, describe
 from casereview.store.migrations import MIGRATIONS
 from casereview.store.reading import refuse_unknown
-from casereview.store.sqlite_file import BUSY_TIMEOUT_MS, check_sqlite_file
+from casereview.store.sqlite_file import (
+    BUSY_TIMEOUT_MS,
+    check_sqlite_file,
+    create_file,
+    make_directory,
+    share_companions,
+    share_with,
+)
 
 __all__ = ["BUSY_TIMEOUT_MS", "Connection", "Database", "Row", "StoreError", "UnitOfWork"]
 
@@ -58,17 +65,32 @@ class Database:
         # lets the file be removed or copied between commands in tests.
         self.engine: Engine = create_engine(url, poolclass=NullPool)
         dialect.configure(self.engine)
+        if self.path is not None:
+            from sqlalchemy import event
+
+            path = self.path
+            # After the pragmas (listeners run in order): SQLite has made the -wal and
+            # -shm files by then; a shared database's must carry its group.
+            event.listen(self.engine, "connect", lambda *_: share_companions(path))
 
     @classmethod
-    def open(cls, url: str, *, create: bool = False) -> Database:
-        """Open (or with `create`, create) the database and apply pending migrations."""
+    def open(cls, url: str, *, create: bool = False, group: int | None = None) -> Database:
+        """Open (or with `create`, create) the database and apply pending migrations.
+
+        A new SQLite file is created 0600, or 0660 for group id `group`; with `group`,
+        an existing file is given to that group (`sqlite_file`)."""
         db = cls(url)
         if db.path is not None:
             if create:
-                db.path.parent.mkdir(parents=True, exist_ok=True)
+                if not db.path.parent.exists():
+                    make_directory(db.path.parent, group)
+                if not db.path.exists() and not db.path.is_symlink():
+                    create_file(db.path, group)
             # Look before connecting: a connection switches the file to WAL, which would
             # turn an empty or foreign file into something it was not.
             check_sqlite_file(db.path, create=create)
+            if group is not None:
+                share_with(db.path, group)
         elif db.is_postgres and not create and not db._has_schema():
             raise NotFound(
                 "the PostgreSQL database has no casereview schema; run '{init}' to create it",

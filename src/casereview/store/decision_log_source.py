@@ -207,3 +207,12 @@ def hash_positions(conn: Connection, hashes: Mapping[int, str]) -> dict[str, int
                 if not wanted:
                     break
     return found
+
+
+def recorded_at(conn: Connection, seq: int) -> str | None:
+    """When event `seq` was recorded (its stored UTC text), or None if there is none."""
+    if not 0 < seq <= _MAX_SEQ:
+        return None
+    c = _events.c
+    value = conn.execute(select(c.recorded_at).where(c.seq == seq)).scalar()
+    return None if value is None else str(value)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from casereview.store import location
 from casereview.store.errors import StoreError, describe
-from casereview.store.sqlite_file import PRAGMAS, check_sqlite_file
+from casereview.store.sqlite_file import PRAGMAS, check_sqlite_file, share_companions
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -136,6 +136,7 @@ def _sqlite_snapshot(url: str, path: Path) -> Iterator[SqliteReader]:
         try:
             for pragma in PRAGMAS:
                 conn.execute(pragma)
+            share_companions(path)
             if _pending(conn, where):
                 from casereview.store.database import Database
 

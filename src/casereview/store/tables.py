@@ -49,7 +49,7 @@ class Event(SQLModel, table=True):
     __tablename__ = "events"
 
     seq: int = Field(primary_key=True)  # gap-free, assigned inside the write transaction
-    kind: str  # "case" or "admin"
+    kind: str  # "case", "admin" or "access" (a view of personal fields)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     case_ref: str | None = None
     trigger: str

@@ -126,6 +126,8 @@ def case(view: CaseView, as_json: bool) -> None:
     for name, value in view.fields.items():
         fields.add_row(name, literal(value))
     console.print(fields)
+    if view.hidden_fields:
+        info(f"Personal fields not shown: {', '.join(view.hidden_fields)}.")
     for round_label, agencies in view.approvals.items():
         console.print(f"{round_label}: signed by {', '.join(agencies) or 'nobody yet'}")
     if view.clocks:

@@ -133,6 +133,9 @@ class Role(_Model):
     description: OptionalText = ""
     has_agency: Flag = False
     """Users holding this role act for one agency (they sign approval rounds for it)."""
+    sees_personal: Flag = False
+    """Users holding this role may ask to see the fields marked `personal`; every such
+    view is recorded in the log. Nobody else ever sees them."""
 
 
 class FieldSpec(_Model):
@@ -816,6 +819,11 @@ class WorkflowDefinition(_Model):
     def personal_field_ids(self) -> frozenset[str]:
         """Fields exports omit by default."""
         return frozenset(f.id for f in self.fields if f.personal)
+
+    @property
+    def personal_roles(self) -> frozenset[str]:
+        """Roles whose holders may ask to see personal fields (`Role.sees_personal`)."""
+        return frozenset(r.id for r in self.roles if r.sees_personal)
 
     def anchor_field(self, clock: Clock | str) -> str | None:
         """The case field a clock counts from (settings resolved); None for event anchors."""

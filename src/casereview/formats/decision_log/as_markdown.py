@@ -216,6 +216,9 @@ def read_markdown(data: bytes) -> ParsedExport:
     case_ref = ""
     block: list[str] = []
     seq: int | None = None
+    # Every visible line outside an event block belongs to one frame part: the front
+    # (title, metadata table, preamble), a case's heading and event count, the end.
+    part, part_lines = FRONT, list[str]()
 
     def close() -> None:
         if seq is None:
@@ -225,6 +228,11 @@ def read_markdown(data: bytes) -> ParsedExport:
         if len(hashes) != 1:
             parsed.problems.append(f"event {seq} does not give exactly one entry hash")
         parsed.add_unit(seq, body, hashes[0] if hashes else "", case_ref)
+
+    def close_part(following: str) -> None:
+        nonlocal part, part_lines
+        parsed.frame.append((part, "\n".join(part_lines)))
+        part, part_lines = following, []
 
     for line in rest.split("\n"):
         event = _EVENT_HEADING.match(line)
@@ -236,7 +244,18 @@ def read_markdown(data: bytes) -> ParsedExport:
         case = _CASE_HEADING.match(line)
         if case:
             case_ref = re.sub(r"\\(.)", r"\1", case.group(1))
+        if line.startswith("## "):
+            close_part(f"the heading of case {case_ref}" if case else "a case heading")
+        elif line.startswith("---") and seq is None:
+            close_part(END)
         if seq is not None:
             block.append(line)
+        else:
+            part_lines.append(line)
     close()
+    close_part("")
     return parsed
+
+
+FRONT = "the title, metadata table and preamble"
+END = "the closing rule"

@@ -4,8 +4,11 @@ A writer takes the metadata first, then records one by one, and on `finish` writ
 digest and returns it. A reader turns the bytes of a file back into a `ParsedExport`:
 its metadata, one comparable *unit* per event (a CSV row's cells, a JSON event object,
 a Markdown event block) keyed by `seq`, the entry hash each unit names, the digest it
-claims and the digest its content actually has. Verification compares two parsed
-exports (the file's and one regenerated from the database) unit by unit.
+claims and the digest its content actually has, and the *frame*: the visible text
+around the events (a Markdown export's title, metadata table, preamble and case
+headings; the other formats have none beyond their metadata). Verification compares
+two parsed exports (the file's and one regenerated from the database) unit by unit and
+frame part by frame part.
 
 Digests are written `sha256:<64 hex digits>` in every format.
 """
@@ -79,6 +82,8 @@ class ParsedExport:
     entry_hashes: dict[int, str] = field(default_factory=dict)
     cases: dict[int, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    frame: list[tuple[str, str]] = field(default_factory=list)
+    """(what the part is, its text) in file order: the visible text outside the units."""
 
     @property
     def digest_ok(self) -> bool:

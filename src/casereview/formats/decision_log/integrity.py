@@ -114,6 +114,7 @@ def compare(file: ParsedExport, expected: ParsedExport) -> list[Finding]:
                     "from the log",
                 )
             )
+    found.extend(_compare_frame(file.frame, expected.frame))
     for seq in sorted(file.units):
         if seq not in expected.units:
             found.append(
@@ -137,6 +138,32 @@ def compare(file: ParsedExport, expected: ParsedExport) -> list[Finding]:
                 f"(case {expected.cases.get(seq, '?')}) is in the log and matches this "
                 "export's filter, but is missing from the file",
                 seq,
+            )
+        )
+    return found
+
+
+def _compare_frame(have: list[tuple[str, str]], want: list[tuple[str, str]]) -> list[Finding]:
+    """The visible text around the events (a Markdown export's title, metadata table,
+    preamble, case headings and counts), part by part in file order."""
+    found: list[Finding] = []
+    for (part, text), (wanted, wanted_text) in zip(have, want, strict=False):
+        if part != wanted or text != wanted_text:
+            found.append(
+                Finding(
+                    "database",
+                    f"the text of {part or 'the end of the file'} differs from what the "
+                    f"log gives ({wanted or 'the end of the file'})"
+                    if part != wanted
+                    else f"the text of {part} differs from what the log gives",
+                )
+            )
+    if len(have) != len(want):
+        found.append(
+            Finding(
+                "database",
+                f"the file has {len(have)} parts of text around its events (title, case "
+                f"headings, end) where the log gives {len(want)}",
             )
         )
     return found
