@@ -71,7 +71,9 @@ def _known_roles_and_agencies(ctx: ServiceContext) -> tuple[set[str], set[str], 
     return roles, agencies, agency_roles
 
 
-def _admin_event(ctx: ServiceContext, trigger: str, fields: dict[str, object]) -> dict[str, object]:
+def admin_event(ctx: ServiceContext, trigger: str, fields: dict[str, object]) -> dict[str, object]:
+    """An event by the admin at the keyboard, under no case: user management and
+    workflow installation."""
     return {
         "kind": "admin",
         "case_ref": None,
@@ -131,7 +133,7 @@ def init(
             "roles": [ADMIN],
             "agency": None,
         }
-        appended = event_log.append_event(uow.conn, _admin_event(ctx, "user_add", fields), None)
+        appended = event_log.append_event(uow.conn, admin_event(ctx, "user_add", fields), None)
         user_rows.upsert_user(
             uow.conn,
             username=ctx.account,
@@ -265,7 +267,7 @@ def add_user(
             "roles": roles,
             "agency": agency,
         }
-        appended = event_log.append_event(uow.conn, _admin_event(ctx, "user_add", fields), None)
+        appended = event_log.append_event(uow.conn, admin_event(ctx, "user_add", fields), None)
         user_rows.upsert_user(
             uow.conn,
             username=username,
@@ -322,7 +324,7 @@ def _change(
         before = _view(_existing(uow.conn, username))
         check(uow.conn, before)
         after = _view_of(user_events.apply({username: _record(before)}, trigger, fields))
-        appended = event_log.append_event(uow.conn, _admin_event(ctx, trigger, fields), None)
+        appended = event_log.append_event(uow.conn, admin_event(ctx, trigger, fields), None)
         user_rows.upsert_user(
             uow.conn,
             username=username,

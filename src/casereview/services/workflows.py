@@ -40,6 +40,7 @@ from casereview.errors import (
 )
 from casereview.infra.workflows.registry import Registry, is_file_target, split_version
 from casereview.services.context import ServiceContext
+from casereview.services.users import ADMIN, admin_event
 
 if TYPE_CHECKING:
     from casereview.store.database import Connection, Row
@@ -110,7 +111,6 @@ def diff_targets(registry: Registry, before: str, after: str) -> WorkflowDiff:
 
 INSTALL_TRIGGER = "workflow_install"
 """The admin event that makes a workflow version usable for new cases."""
-ADMIN = "admin"
 MAX_WORKFLOW_FILE = 1024 * 1024
 """The largest workflow file `workflow install` reads (the shipped ones are under 30 KB)."""
 
@@ -213,26 +213,6 @@ def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
         )
 
 
-def _install_event(ctx: ServiceContext, fields: dict[str, object]) -> dict[str, object]:
-    return {
-        "kind": "admin",
-        "case_ref": None,
-        "trigger": INSTALL_TRIGGER,
-        "from_state": None,
-        "to_state": None,
-        "occurred_on": ctx.clock.today().isoformat(),
-        "recorded_at": chain.format_instant(ctx.clock.now()),
-        "actor": ctx.account,
-        "on_behalf_of": None,
-        "role": ADMIN,
-        "rationale": None,
-        "fields": fields,
-        "workflow_id": None,
-        "workflow_version": None,
-        "definition_hash": None,
-    }
-
-
 def record_install(
     ctx: ServiceContext, conn: Connection, definition: WorkflowDefinition, text: str
 ) -> Installed:
@@ -256,7 +236,7 @@ def record_install(
         "definition_hash": definition.content_hash,
         "title": definition.title,
     }
-    appended = event_log.append_event(conn, _install_event(ctx, fields), None)
+    appended = event_log.append_event(conn, admin_event(ctx, INSTALL_TRIGGER, fields), None)
     installed_workflows.insert_installed(
         conn,
         workflow_id=definition.id,
