@@ -30,6 +30,7 @@ MIGRATION_NAMES = (
     "0004_entry_hash_not_unique",
     "0005_voided_cases",
     "0006_event_signatures",
+    "0008_write_functions",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 
