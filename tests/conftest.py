@@ -156,6 +156,36 @@ def ensure_pg_login(username: str, *, superuser: bool = False) -> None:
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _accounts_are_logins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL the database records its login, never a name the program passes: a
+    `ServiceContext` whose account is not its URL's login connects as a login of that
+    name (created on first use, in casereview_app), once the URL's login, the test
+    server's superuser, has created the schema as an installation's owner does."""
+    if BACKEND != "postgresql":
+        return
+    from sqlalchemy.engine import make_url
+
+    from casereview.services.context import ServiceContext
+    from casereview.store.database import Database
+
+    original = ServiceContext.db
+
+    def db(self: ServiceContext, *, create: bool = False, group: int | None = None) -> Database:
+        url = make_url(self.url)
+        if (
+            self._db is None
+            and url.get_backend_name() == "postgresql"
+            and self.account != url.username
+        ):
+            Database.open(self.url, create=create).dispose()
+            ensure_pg_login(self.account)
+            self._db = Database.open(with_user(self.url, self.account))
+        return original(self, create=create, group=group)
+
+    monkeypatch.setattr(ServiceContext, "db", db)
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A URL for an empty database on the backend under test."""

@@ -23,7 +23,16 @@ def db(database_url):
     database.dispose()
 
 
-def _record(trigger: str = "user_add") -> dict:
+def _actor(db: Database) -> str:
+    """Who may append here: on PostgreSQL the database records its login and refuses an
+    event naming anyone else; on SQLite any account."""
+    return db.session_user() if db.is_postgres else "root"
+
+
+def _record(trigger: str = "user_add", actor: str = "root") -> dict:
+    """The recorder adding themselves as admin (the bootstrap a log starts with), or
+    with `user_change`, changing their own entry: events the PostgreSQL write
+    functions accept from that recorder."""
     return {
         "kind": "admin",
         "case_ref": None,
@@ -32,11 +41,11 @@ def _record(trigger: str = "user_add") -> dict:
         "to_state": None,
         "occurred_on": "2026-01-05",
         "recorded_at": "2026-01-05T10:00:00.000000Z",
-        "actor": "root",
+        "actor": actor,
         "on_behalf_of": None,
         "role": "admin",
         "rationale": None,
-        "fields": {"username": "alice"},
+        "fields": {"username": actor, "display_name": actor, "roles": ["admin"], "agency": None},
         "workflow_id": None,
         "workflow_version": None,
         "definition_hash": None,
@@ -78,7 +87,7 @@ def test_sqlmodel_tables_match_the_migrated_schema(db):
 
 def test_events_cannot_be_updated_or_deleted(db):
     with db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(actor=_actor(db)), None)
         uow.commit()
     statements = ["UPDATE events SET actor = 'mallory'", "DELETE FROM events"]
     if db.is_postgres:
@@ -91,13 +100,13 @@ def test_events_cannot_be_updated_or_deleted(db):
             uow.conn.execute(text(statement))
             uow.commit()
     with db.reading() as conn:
-        assert conn.execute(text("SELECT actor FROM events")).scalar_one() == "root"
+        assert conn.execute(text("SELECT actor FROM events")).scalar_one() == _actor(db)
 
 
 def test_append_assigns_gap_free_seq_and_moves_the_head(db):
     with db.unit_of_work() as uow:
-        first = event_log.append_event(uow.conn, _record(), None)
-        second = event_log.append_event(uow.conn, _record("user_change"), None)
+        first = event_log.append_event(uow.conn, _record(actor=_actor(db)), None)
+        second = event_log.append_event(uow.conn, _record("user_change", _actor(db)), None)
         uow.commit()
     assert (first.seq, second.seq) == (1, 2)
     with db.reading() as conn:
@@ -110,10 +119,10 @@ def test_append_assigns_gap_free_seq_and_moves_the_head(db):
 
 def test_uncommitted_unit_of_work_rolls_back(db):
     with db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(actor=_actor(db)), None)
         # no commit
     with pytest.raises(RuntimeError), db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(actor=_actor(db)), None)
         raise RuntimeError("boom")
     with db.reading() as conn:
         assert event_log.count_events(conn) == 0
@@ -213,6 +222,26 @@ def _entry_hash_indexes(url: str) -> list[str]:
     ]
 
 
+def _write_as_before_0008(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: write as casereview did before the write functions of 0008 existed
+    (plain statements), for a test that builds a database at an older migration."""
+    from casereview.store import dialect, write_functions
+
+    def lock_head(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.execute(text("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE"))
+
+    def append(conn, events) -> None:  # type: ignore[no-untyped-def]
+        columns = event_log.EVENT_COLUMNS
+        dialect.insert_rows(conn, "events", columns, [tuple(e[c] for c in columns) for e in events])
+        conn.execute(
+            text("UPDATE chain_head SET seq = :seq, entry_hash = :hash WHERE id = 1"),
+            {"seq": events[-1]["seq"], "hash": events[-1]["entry_hash"]},
+        )
+
+    monkeypatch.setattr(write_functions, "lock_head", lock_head)
+    monkeypatch.setattr(write_functions, "append", append)
+
+
 def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_index(
     database_url, monkeypatch
 ):
@@ -222,10 +251,21 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
     from tests.conftest import run_sql
 
     monkeypatch.setattr("casereview.store.database.MIGRATIONS", MIGRATIONS[:3])
+    _write_as_before_0008(monkeypatch)
     old = Database.open(database_url, create=True)
+    actor = _actor(old)
     with old.unit_of_work() as uow:
-        for trigger in ("user_add", "user_change", "user_add"):
-            event_log.append_event(uow.conn, _record(trigger), None)
+        for trigger in ("user_add", "user_change", "user_change"):
+            event_log.append_event(uow.conn, _record(trigger, actor), None)
+        if old.is_postgres:
+            # Before 0008 the store kept the users projection itself, after appending.
+            uow.conn.execute(
+                text(
+                    "INSERT INTO users (username, display_name, roles, agency, active, "
+                    "created_seq) VALUES (:u, :u, '[\"admin\"]', NULL, true, 1)"
+                ),
+                {"u": actor},
+            )
         uow.commit()
     old.dispose()
     monkeypatch.undo()
@@ -249,7 +289,7 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
             uow.conn.execute(text("DELETE FROM events WHERE seq = 1"))
             uow.commit()
         with upgraded.unit_of_work() as uow:
-            fourth = event_log.append_event(uow.conn, _record(), None)
+            fourth = event_log.append_event(uow.conn, _record("user_change", actor), None)
             uow.commit()
         assert fourth.seq == 4
         assert run_sql(database_url, "SELECT prev_hash FROM events WHERE seq = 4") == [(head[1],)]

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import BACKEND, run_sql
+from tests.conftest import BACKEND, ensure_pg_login, run_sql
 from tests.reliability import support, worker
 from tests.reliability.test_concurrency import case_in_rapid_review, race_plan, verify_ok
 
@@ -33,6 +33,8 @@ def log_seqs(url: str) -> list[int]:
 
 def test_eight_writers_on_postgres_lose_and_duplicate_nothing(database_url, clock, prof):
     support.init_database(database_url, clock)
+    for name in (*worker.ACCOUNTS, *support.PEOPLE):  # each records through its own login
+        ensure_pg_login(name)
     before = set(log_seqs(database_url))
     seed = random.randrange(1 << 30)
     seconds = min(prof.stress_seconds, 10.0)
@@ -70,6 +72,8 @@ def test_eight_writers_on_postgres_lose_and_duplicate_nothing(database_url, cloc
 
 def test_same_case_race_on_postgres(database_url, clock, prof):
     support.init_database(database_url, clock)
+    for name in (*worker.ACCOUNTS, *support.PEOPLE):  # each records through its own login
+        ensure_pg_login(name)
     ref = case_in_rapid_review(database_url, clock)
     before = len(log_seqs(database_url))
     plan = race_plan(min(prof.race_rounds, 50))

@@ -50,6 +50,16 @@ def warm() -> None:
         _shared["calendar"] = probe.calendar
 
 
+def as_login(url: str, account: str) -> str:
+    """The URL to record as `account`: on PostgreSQL the database records its login, so
+    a login of that name (the test creates it); a SQLite URL unchanged."""
+    if not url.startswith("postgresql"):
+        return url
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username=account).render_as_string(hide_password=False)
+
+
 class Writer:
     """Random but well-formed requests against the England workflow, as several people."""
 
@@ -62,7 +72,7 @@ class Writer:
         # Every context shares the parsed registry and calendar: only the account differs.
         self.ctx = {
             name: ServiceContext(
-                url=url,
+                url=as_login(url, name),
                 account=name,
                 clock=self.clock,
                 _registry=_shared["registry"],
@@ -197,7 +207,7 @@ def race(
 ) -> list[tuple[str, Any]]:
     """Race the other process on `ref`: before each round both wait at `barrier`, then
     fire the round's trigger naming the state both saw (spawn target)."""
-    ctx = ServiceContext(url=url, account=account, clock=FixedClock(TODAY))
+    ctx = ServiceContext(url=as_login(url, account), account=account, clock=FixedClock(TODAY))
     ctx.registry.get("england-lcspr")  # parse before the first round, not inside it
     outcomes: list[tuple[str, Any]] = []
     try:

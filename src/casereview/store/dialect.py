@@ -16,7 +16,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Select, event, text
 
+from casereview.store import write_functions
 from casereview.store.migrations import (
+    ACTOR_SQL,
     APPEND_ONLY_TRIGGERS_POSTGRES,
     APPEND_ONLY_TRIGGERS_SQLITE,
 )
@@ -93,15 +95,11 @@ def for_writing(conn: Connection) -> Connection:
 def lock_head(conn: Connection) -> None:
     """At the start of a write transaction, serialise writers as `BEGIN IMMEDIATE` does
     on SQLite: on PostgreSQL whoever holds the head row decides the next seq; the
-    others wait their turn."""
+    others wait their turn. (Through a function: locking a row takes a write right on
+    its table, which application logins do not hold.) SQLite's `BEGIN IMMEDIATE` holds
+    the lock already."""
     if is_postgres(conn):
-        conn.execute(text("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE"))
-
-
-def for_update(conn: Connection) -> str:
-    """What a read of the chain head adds to lock the row for the rest of the write
-    transaction: PostgreSQL `FOR UPDATE`; SQLite's `BEGIN IMMEDIATE` holds it already."""
-    return " FOR UPDATE" if is_postgres(conn) else ""
+        write_functions.lock_head(conn)
 
 
 def serialise_migrations(conn: Connection) -> None:
@@ -112,8 +110,10 @@ def serialise_migrations(conn: Connection) -> None:
 
 
 def session_user(conn: Connection) -> str:
-    """PostgreSQL: the database login of this connection (the recorded actor)."""
-    return str(conn.execute(text("SELECT session_user")).scalar_one())
+    """PostgreSQL: who records through this connection, as the write functions will
+    check it (`migrations.ACTOR_SQL`): the session user, or the role a trusted server
+    login switched to."""
+    return str(conn.execute(text(f"SELECT {ACTOR_SQL}")).scalar_one())
 
 
 # -- snapshots ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, text
 
 from casereview.domain import authority, chain
-from casereview.store import dialect
+from casereview.store import dialect, write_functions
 from casereview.store.errors import StoreError
 from casereview.store.projections import EVERY_CASE, CaseRange, case_id_condition
 
@@ -44,8 +44,9 @@ class AppendedEvent(NamedTuple):
 
 def stored_head(conn: Connection, *, lock: bool = False) -> Head | None:
     """The head row as stored (None if it is missing); `lock` holds it for a writer."""
-    suffix = dialect.for_update(conn) if lock else ""
-    row = conn.execute(text(f"SELECT seq, entry_hash FROM chain_head WHERE id = 1{suffix}")).first()
+    if lock:
+        dialect.lock_head(conn)
+    row = conn.execute(text("SELECT seq, entry_hash FROM chain_head WHERE id = 1")).first()
     return None if row is None else (int(row[0]), str(row[1]))
 
 
@@ -83,6 +84,10 @@ def append_events(
         columns = _sealed(event, seq, prev)
         prev = columns["entry_hash"]
         rows.append(_EVENT_VALUES(columns))
+    if dialect.is_postgres(conn):
+        # Through the write function, which checks each event again in the database.
+        write_functions.append(conn, [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in rows])
+        return AppendedEvent(seq, prev)
     dialect.insert_rows(conn, "events", EVENT_COLUMNS, rows)
     if rows:
         conn.execute(

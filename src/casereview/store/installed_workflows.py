@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, text
 
+from casereview.store import dialect, write_functions
+
 _COLUMNS = "workflow_id, version, definition_hash, title, installed_seq"
 
 
@@ -90,6 +92,13 @@ def insert_installed(
         "c": content,
         "s": seq,
     }
+    if dialect.is_postgres(conn):
+        # The database checks the row against the install event already appended.
+        write_functions.install_workflow(
+            conn,
+            {"workflow_id": workflow_id, "version": version, "title": title, "content": content},
+        )
+        return
     conn.execute(
         text(
             "INSERT INTO installed_workflows "

@@ -360,6 +360,611 @@ def _0007_installed_workflows(conn: Connection) -> None:
     )
 
 
+SERVER_ROLE = "casereview_server"
+"""PostgreSQL: the group of trusted server logins, whose events are recorded as the role
+they switched to with SET ROLE (as PostgREST's authenticator does) rather than as their
+own login. Membership must be granted directly (`GRANT casereview_server TO web_login`)."""
+
+ACTOR_SQL = f"""CASE
+    WHEN current_setting('role') <> 'none' AND EXISTS (
+        SELECT 1 FROM pg_catalog.pg_auth_members m
+        JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+        JOIN pg_catalog.pg_roles s ON s.oid = m.member
+        WHERE g.rolname = '{SERVER_ROLE}' AND s.rolname = session_user)
+    THEN current_setting('role')
+    ELSE session_user::text
+END"""
+"""PostgreSQL: who is recording, as the database knows it. The session user (the login
+the server authenticated; a later SET ROLE does not change it), except for a trusted
+server login (a direct member of `SERVER_ROLE`) that has switched role: then that role.
+The write functions record this and nothing else; `store.dialect.session_user` asks the
+same question."""
+
+WRITE_FUNCTIONS = (
+    "casereview_lock_head()",
+    "casereview_append(jsonb)",
+    "casereview_insert_rows(text, jsonb)",
+    "casereview_replace_rows(text, bigint, jsonb)",
+    "casereview_update_case(bigint, integer, jsonb)",
+    "casereview_actor()",
+    "casereview_install_workflow(jsonb)",
+)
+"""The functions an application login may execute: its only way to write (and
+`casereview_actor()`, who it records as)."""
+
+AUTHORITY_EVENTS = (
+    ("admin", "user_add"),
+    ("admin", "user_change"),
+    ("admin", "user_grant"),
+    ("admin", "user_revoke"),
+    ("admin", "user_deactivate"),
+    ("admin", "user_reactivate"),
+    ("admin", "workflow_install"),
+    ("admin", "key_confirm"),
+    ("admin", "key_revoke"),
+    ("key", "key_enrol"),
+    ("access", "view_personal"),
+)
+"""PostgreSQL: the events other than case events that the write function accepts (kind,
+trigger); any other is refused. The user events are applied to `users` by the database
+itself (`casereview_apply_user_event`)."""
+
+
+def _definer(conn: Connection) -> tuple[str, str]:
+    """The current schema's name quoted, and the clause every write function carries:
+    it runs as its owner, with a search_path the caller cannot change (temp last)."""
+    from sqlalchemy import text
+
+    schema = str(conn.execute(text("SELECT current_schema()")).scalar_one())
+    quoted = '"' + schema.replace('"', '""') + '"'
+    return quoted, f"SECURITY DEFINER SET search_path = pg_catalog, {quoted}, pg_temp"
+
+
+def _revoke_writes(conn: Connection, tables: str) -> None:
+    """PostgreSQL: nobody but the owner writes these tables (`ALL TABLES IN SCHEMA s` or
+    a list), whether or not the people's group roles exist yet."""
+    from sqlalchemy import text
+
+    rights = "INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+    conn.execute(text(f"REVOKE {rights} ON {tables} FROM PUBLIC"))
+    for role in (APP_ROLE, READ_ROLE):
+        conn.execute(
+            text(
+                f"""
+                DO $$
+                BEGIN
+                    IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                        REVOKE {rights} ON {tables} FROM {role};
+                    END IF;
+                END $$"""
+            )
+        )
+
+
+def _guard_case_table(conn: Connection, table: str, case_column: str) -> None:
+    """PostgreSQL: `table` is a projection of one case's events (its rows belong to the
+    case `case_column` names). An application login writes it only through
+    `casereview_insert_rows` / `casereview_replace_rows`, and only rows of a case the
+    same transaction appends an event to: checked by the function, and at commit by a
+    deferred constraint trigger. A migration adding such a table calls this once."""
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            "INSERT INTO casereview_case_tables (relation, case_column) "
+            "VALUES (CAST(:t AS regclass), :c)"
+        ),
+        {"t": table, "c": case_column},
+    )
+    conn.execute(
+        text(
+            f"CREATE CONSTRAINT TRIGGER {table}_written_with_event "
+            f"AFTER INSERT OR UPDATE OR DELETE ON {table} DEFERRABLE INITIALLY DEFERRED "
+            f"FOR EACH ROW EXECUTE FUNCTION casereview_check_written('{case_column}')"
+        )
+    )
+    _revoke_writes(conn, table)
+
+
+def _0008_write_functions(conn: Connection) -> None:
+    """PostgreSQL: application logins lose every direct INSERT, UPDATE and DELETE; they
+    write only through the functions below, owned by the schema owner (SECURITY DEFINER,
+    a fixed search_path), which check who may record what against the database's own
+    projection in the same transaction. A no-op on SQLite.
+
+    - `casereview_append(events)`: each event's actor must be the recorder
+      (`ACTOR_SQL`); seq, prev_hash and entry_hash must continue the chain (sha256 over
+      prev_hash ‖ payload) and the payload must hold the stored columns; the recorder
+      must be a registered, active user holding the event's role (admin events: an
+      admin; the log's first event: the bootstrap `user_add` of the recorder as admin;
+      `key_enrol`: for oneself; events other than case events: only those in
+      `casereview_authority_events`). It appends, moves the head, applies an authority
+      event to its projection through the function that table names (the user events:
+      `users`), and notes each case it appended to in `casereview_written` against the
+      transaction's id.
+    - case rows (`casereview_case_tables`: cases, case_clocks) are written through
+      `casereview_insert_rows`, `casereview_replace_rows` and `casereview_update_case`,
+      and a deferred constraint trigger on each refuses, at commit, a row of a case that
+      the same transaction appended no event to (the table owner excepted: it can
+      disable triggers anyway).
+    - `casereview_lock_head()`: the writers' lock (SELECT … FOR UPDATE needs UPDATE
+      rights, which application logins no longer have).
+
+    Every table in the schema now loses every write right but the owner's. A table a
+    later migration adds is covered without a statement (PostgreSQL grants nothing on a
+    new table), as long as that migration grants no write right itself; the security
+    tests check every table of the schema, not a list.
+    """
+    from sqlalchemy import text
+
+    if not _is_postgres(conn):
+        return
+    quoted, definer = _definer(conn)
+    statements = [
+        # What each write transaction appended to: (transaction id, case id). Rows of
+        # finished transactions are removed by the next append (writers take turns on
+        # the chain head, so only the current writer's rows can still matter).
+        """
+        CREATE TABLE casereview_written (
+            xact xid8 NOT NULL,
+            case_id BIGINT NOT NULL,
+            PRIMARY KEY (xact, case_id)
+        )""",
+        # The case projections (`_guard_case_table`) and the authority events the
+        # database accepts, each with the function, if any, that applies it.
+        """
+        CREATE TABLE casereview_case_tables (
+            relation regclass PRIMARY KEY,
+            case_column name NOT NULL
+        )""",
+        """
+        CREATE TABLE casereview_authority_events (
+            kind TEXT NOT NULL,
+            trigger TEXT NOT NULL,
+            apply regprocedure,
+            PRIMARY KEY (kind, trigger)
+        )""",
+        f"""
+        CREATE FUNCTION casereview_actor() RETURNS text
+        LANGUAGE sql STABLE {definer}
+        AS $$ SELECT {ACTOR_SQL} $$""",
+        f"""
+        CREATE FUNCTION casereview_lock_head() RETURNS void
+        LANGUAGE sql {definer}
+        AS $$ SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE $$""",
+        f"""
+        CREATE FUNCTION casereview_refuse(message text) RETURNS void
+        LANGUAGE plpgsql {definer}
+        AS $$
+        BEGIN
+            RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+                MESSAGE = 'casereview refused: ' || message;
+        END $$""",
+        f"""
+        CREATE FUNCTION casereview_require_written(target bigint) RETURNS void
+        LANGUAGE plpgsql {definer}
+        AS $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM casereview_written w
+                           WHERE w.xact = pg_current_xact_id() AND w.case_id = target) THEN
+                PERFORM casereview_refuse(
+                    'a case''s rows change only with an event appended to it '
+                    || 'in the same transaction (case id ' || COALESCE(target::text, 'none')
+                    || ')');
+            END IF;
+        END $$""",
+        f"""
+        CREATE FUNCTION casereview_sorted_roles(roles jsonb) RETURNS text
+        LANGUAGE sql IMMUTABLE {definer}
+        AS $$
+            SELECT COALESCE(jsonb_agg(r ORDER BY r COLLATE "C"), '[]'::jsonb)::text
+            FROM (SELECT DISTINCT jsonb_array_elements_text(roles) AS r) AS x
+        $$""",
+        # The users projection, kept by the database so that no application login
+        # writes a user row at all. `event` has its fields as a JSON object.
+        f"""
+        CREATE FUNCTION casereview_apply_user_event(p_event jsonb, p_seq bigint) RETURNS void
+        LANGUAGE plpgsql {definer}
+        AS $$
+        DECLARE
+            v_trigger text := p_event->>'trigger';
+            v_fields jsonb := p_event->'fields';
+            v_subject text := p_event->'fields'->>'username';
+        BEGIN
+            IF v_trigger = 'user_add' THEN
+                IF EXISTS (SELECT 1 FROM users u WHERE u.username = v_subject) THEN
+                    PERFORM casereview_refuse(format('user %s already exists', v_subject));
+                END IF;
+                INSERT INTO users (username, display_name, roles, agency, active, created_seq)
+                VALUES (v_subject, v_fields->>'display_name',
+                        casereview_sorted_roles(v_fields->'roles'), v_fields->>'agency',
+                        true, p_seq);
+                RETURN;
+            ELSIF v_trigger = 'user_change' THEN
+                -- A full replace, which (as casereview has always applied it) leaves the
+                -- user active.
+                UPDATE users u SET display_name = v_fields->>'display_name',
+                    roles = casereview_sorted_roles(v_fields->'roles'),
+                    agency = v_fields->>'agency', active = true
+                WHERE u.username = v_subject;
+            ELSIF v_trigger = 'user_grant' THEN
+                UPDATE users u SET roles = casereview_sorted_roles(
+                        u.roles::jsonb || jsonb_build_array(v_fields->>'role')),
+                    agency = COALESCE(v_fields->>'agency', u.agency)
+                WHERE u.username = v_subject;
+            ELSIF v_trigger = 'user_revoke' THEN
+                UPDATE users u SET roles = casereview_sorted_roles(
+                        u.roles::jsonb - (v_fields->>'role'))
+                WHERE u.username = v_subject;
+            ELSIF v_trigger = 'user_deactivate' THEN
+                UPDATE users u SET active = false WHERE u.username = v_subject;
+            ELSIF v_trigger = 'user_reactivate' THEN
+                UPDATE users u SET active = true WHERE u.username = v_subject;
+            ELSE
+                PERFORM casereview_refuse(format('unknown user event %s', v_trigger));
+            END IF;
+            IF NOT FOUND THEN
+                PERFORM casereview_refuse(format('no user %s', v_subject));
+            END IF;
+        END $$""",
+        f"""
+        CREATE FUNCTION casereview_append(p_events jsonb)
+        RETURNS TABLE (head_seq bigint, head_hash text)
+        LANGUAGE plpgsql {definer}
+        AS $$
+        DECLARE
+            v_actor text := casereview_actor();
+            v_xact xid8 := pg_current_xact_id();
+            v_last_seq bigint;
+            v_last_hash text;
+            v_event jsonb;
+            v_payload jsonb;
+            v_fields jsonb;
+            v_kind text;
+            v_trigger text;
+            v_role text;
+            v_target bigint;
+            v_apply regprocedure;
+            v_me users%ROWTYPE;
+            v_known boolean := false;
+            v_applied boolean := false;
+        BEGIN
+            SELECT h.seq, h.entry_hash INTO v_last_seq, v_last_hash
+                FROM chain_head h WHERE h.id = 1 FOR UPDATE;
+            IF NOT FOUND THEN
+                PERFORM casereview_refuse('the chain head is missing');
+            END IF;
+            DELETE FROM casereview_written w WHERE w.xact <> v_xact;
+            FOR v_event IN SELECT e.value FROM jsonb_array_elements(p_events) AS e LOOP
+                v_kind := v_event->>'kind';
+                v_trigger := v_event->>'trigger';
+                v_role := v_event->>'role';
+                v_target := (v_event->>'case_id')::bigint;
+                v_apply := NULL;
+                IF v_event->>'actor' IS DISTINCT FROM v_actor THEN
+                    PERFORM casereview_refuse(format(
+                        'an event recorded as %s cannot be appended by %s',
+                        v_event->>'actor', v_actor));
+                END IF;
+                -- The chain: numbered after the head, linked to it, hashed as
+                -- domain/chain.py hashes (sha256 over prev_hash then payload, UTF-8).
+                IF (v_event->>'seq')::bigint IS DISTINCT FROM v_last_seq + 1
+                   OR v_event->>'prev_hash' IS DISTINCT FROM v_last_hash
+                   OR v_event->>'algorithm' IS DISTINCT FROM 'sha256' THEN
+                    PERFORM casereview_refuse(format(
+                        'event %s does not follow the chain head (event %s)',
+                        v_event->>'seq', v_last_seq));
+                END IF;
+                IF v_event->>'entry_hash' IS DISTINCT FROM encode(sha256(convert_to(
+                       v_last_hash || (v_event->>'payload'), 'UTF8')), 'hex') THEN
+                    PERFORM casereview_refuse(format(
+                        'event %s: entry_hash is not the hash of its payload', v_last_seq + 1));
+                END IF;
+                -- The stored columns say what the hashed payload says (signature and
+                -- key_id are outside the payload, passed through for verify to check).
+                v_payload := (v_event->>'payload')::jsonb;
+                v_fields := (v_event->>'fields')::jsonb;
+                IF v_payload - 'fields' IS DISTINCT FROM (v_event - 'case_id' - 'payload'
+                       - 'entry_hash' - 'signature' - 'key_id' - 'fields')
+                   OR v_payload->'fields' IS DISTINCT FROM v_fields THEN
+                    PERFORM casereview_refuse(format(
+                        'event %s: the stored columns differ from its payload', v_last_seq + 1));
+                END IF;
+                IF v_kind <> 'case' THEN
+                    SELECT a.apply INTO v_apply FROM casereview_authority_events a
+                        WHERE a.kind = v_kind AND a.trigger = v_trigger;
+                    IF NOT FOUND THEN
+                        PERFORM casereview_refuse(format(
+                            'unknown event %s of kind %s', v_trigger, v_kind));
+                    END IF;
+                    IF v_target IS NOT NULL THEN
+                        PERFORM casereview_refuse('only a case event is filed under a case');
+                    END IF;
+                END IF;
+                -- Who may record what, from the projection as it stands now (earlier
+                -- events of this call included).
+                IF v_last_seq = 0 THEN
+                    IF NOT (v_kind = 'admin' AND v_trigger = 'user_add' AND v_role = 'admin'
+                            AND v_fields->>'username' = v_actor
+                            AND v_fields->'roles' = '["admin"]'::jsonb) THEN
+                        PERFORM casereview_refuse(
+                            'the first event must be its recorder adding themselves as admin');
+                    END IF;
+                ELSE
+                    IF NOT v_known THEN
+                        SELECT * INTO v_me FROM users u WHERE u.username = v_actor;
+                        v_known := true;
+                    END IF;
+                    IF v_me.username IS NULL OR NOT v_me.active THEN
+                        PERFORM casereview_refuse(format(
+                            '%s is not a registered, active casereview user', v_actor));
+                    END IF;
+                    IF v_kind = 'admin' THEN
+                        IF v_role IS DISTINCT FROM 'admin'
+                           OR NOT (v_me.roles::jsonb ? 'admin'
+                                   OR (v_trigger = 'key_revoke'
+                                       AND v_fields->>'username' = v_actor)) THEN
+                            PERFORM casereview_refuse(format(
+                                '%s is not an admin: %s is an admin''s event',
+                                v_actor, v_trigger));
+                        END IF;
+                    ELSIF v_kind = 'case' THEN
+                        -- The role is the decider's: the recorder's own, or that of the
+                        -- person recorded for (whether the recorder may record for them
+                        -- is the workflow's rule, checked by the engine and by verify).
+                        IF v_event->>'on_behalf_of' IS NULL
+                           AND (v_role IS NULL OR NOT v_me.roles::jsonb ? v_role) THEN
+                            PERFORM casereview_refuse(format(
+                                '%s does not hold the role %s',
+                                v_actor, COALESCE(v_role, '(none)')));
+                        END IF;
+                        IF v_event->>'on_behalf_of' IS NOT NULL AND NOT EXISTS (
+                               SELECT 1 FROM users u
+                               WHERE u.username = v_event->>'on_behalf_of' AND u.active
+                                 AND u.roles::jsonb ? COALESCE(v_role, '')) THEN
+                            PERFORM casereview_refuse(format(
+                                '%s is not an active casereview user holding the role %s',
+                                v_event->>'on_behalf_of', COALESCE(v_role, '(none)')));
+                        END IF;
+                        IF NOT EXISTS (SELECT 1 FROM cases c
+                                       WHERE c.id = v_target AND c.ref = v_event->>'case_ref') THEN
+                            PERFORM casereview_refuse(format(
+                                'event %s is not filed under its case %s',
+                                v_last_seq + 1, v_event->>'case_ref'));
+                        END IF;
+                    ELSIF v_kind = 'access' THEN
+                        -- A recorded view of personal fields: in a role the viewer holds
+                        -- (which roles may ask is the workflow's, checked when asked).
+                        IF v_role IS NULL OR NOT v_me.roles::jsonb ? v_role THEN
+                            PERFORM casereview_refuse(format(
+                                '%s does not hold the role %s',
+                                v_actor, COALESCE(v_role, '(none)')));
+                        END IF;
+                    ELSIF v_kind = 'key' THEN
+                        IF v_role IS NOT NULL
+                           OR v_fields->>'username' IS DISTINCT FROM v_actor THEN
+                            PERFORM casereview_refuse('a key is enrolled only by its owner');
+                        END IF;
+                    ELSE
+                        PERFORM casereview_refuse(format('unknown kind of event %s', v_kind));
+                    END IF;
+                END IF;
+                INSERT INTO events SELECT * FROM jsonb_populate_record(NULL::events, v_event);
+                v_last_seq := v_last_seq + 1;
+                v_last_hash := v_event->>'entry_hash';
+                IF v_target IS NOT NULL THEN
+                    INSERT INTO casereview_written (xact, case_id) VALUES (v_xact, v_target)
+                        ON CONFLICT DO NOTHING;
+                END IF;
+                IF v_apply IS NOT NULL THEN
+                    EXECUTE format('SELECT %s($1, $2)', v_apply::oid::regproc)
+                        USING jsonb_set(v_event, '{{fields}}', v_fields), v_last_seq;
+                    v_applied := true;
+                    v_known := false;
+                END IF;
+            END LOOP;
+            IF v_applied AND NOT EXISTS (
+                   SELECT 1 FROM users u WHERE u.active AND u.roles::jsonb ? 'admin') THEN
+                PERFORM casereview_refuse('the last active admin cannot be removed');
+            END IF;
+            UPDATE chain_head h SET seq = v_last_seq, entry_hash = v_last_hash WHERE h.id = 1;
+            RETURN QUERY SELECT v_last_seq, v_last_hash;
+        END $$""",
+        f"""
+        CREATE FUNCTION casereview_columns(target regclass, present jsonb) RETURNS text
+        LANGUAGE sql STABLE {definer}
+        AS $$
+            SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+            FROM pg_attribute a
+            WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped
+              AND present ? a.attname
+        $$""",
+        # The case projections' rows: `relation` is resolved here, with this function's
+        # search_path, and must be one of `casereview_case_tables`.
+        f"""
+        CREATE FUNCTION casereview_case_table(p_relation text, OUT target regclass,
+                                              OUT case_column name)
+        LANGUAGE plpgsql STABLE {definer}
+        AS $$
+        BEGIN
+            SELECT t.relation, t.case_column INTO target, case_column
+                FROM casereview_case_tables t WHERE t.relation = to_regclass(p_relation);
+            IF NOT FOUND THEN
+                PERFORM casereview_refuse(format('%s is not a table of case rows', p_relation));
+            END IF;
+        END $$""",
+        f"""
+        CREATE FUNCTION casereview_insert_rows(p_relation text, p_rows jsonb) RETURNS void
+        LANGUAGE plpgsql {definer}
+        AS $$
+        DECLARE
+            v_target regclass := (casereview_case_table(p_relation)).target;
+            v_names text := casereview_columns(v_target, p_rows->0);
+        BEGIN
+            IF v_names IS NOT NULL THEN
+                EXECUTE format('INSERT INTO %1$s (%2$s) SELECT %2$s '
+                               'FROM jsonb_populate_recordset(NULL::%1$s, $1)',
+                               v_target, v_names)
+                    USING p_rows;
+            END IF;
+        END $$""",
+        f"""
+        CREATE FUNCTION casereview_replace_rows(p_relation text, p_case bigint, p_rows jsonb)
+        RETURNS void
+        LANGUAGE plpgsql {definer}
+        AS $$
+        DECLARE
+            v_target regclass;
+            v_column name;
+        BEGIN
+            SELECT t.target, t.case_column INTO v_target, v_column
+                FROM casereview_case_table(p_relation) AS t;
+            PERFORM casereview_require_written(p_case);
+            IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_rows) AS e
+                       WHERE (e.value->>v_column)::bigint IS DISTINCT FROM p_case) THEN
+                PERFORM casereview_refuse(format('a row of another case in %s', p_relation));
+            END IF;
+            EXECUTE format('DELETE FROM %s WHERE %I = $1', v_target, v_column) USING p_case;
+            PERFORM casereview_insert_rows(p_relation, p_rows);
+        END $$""",
+        f"""
+        CREATE FUNCTION casereview_update_case(target bigint, expected integer, changes jsonb)
+        RETURNS boolean
+        LANGUAGE plpgsql {definer}
+        AS $$
+        DECLARE
+            sets text;
+            changed integer;
+        BEGIN
+            PERFORM casereview_require_written(target);
+            SELECT string_agg(format('%1$I = r.%1$I', a.attname), ', ') INTO sets
+            FROM pg_attribute a
+            WHERE a.attrelid = 'cases'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+              AND changes ? a.attname AND a.attname <> 'id';
+            IF sets IS NULL THEN
+                PERFORM casereview_refuse('a case update that changes no column');
+            END IF;
+            EXECUTE format('UPDATE cases c SET %s FROM jsonb_populate_record(NULL::cases, $1) r '
+                           'WHERE c.id = $2 AND c.version = $3', sets)
+                USING changes, target, expected;
+            GET DIAGNOSTICS changed = ROW_COUNT;
+            RETURN changed = 1;
+        END $$""",
+        # The check at commit: every row of a case table written in this transaction
+        # belongs to a case it appended an event to.
+        f"""
+        CREATE FUNCTION casereview_check_written() RETURNS trigger
+        LANGUAGE plpgsql {definer}
+        AS $$
+        DECLARE
+            target bigint;
+        BEGIN
+            IF pg_has_role(session_user,
+                           (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID),
+                           'MEMBER') THEN
+                RETURN NULL;
+            END IF;
+            IF TG_OP = 'DELETE' THEN
+                target := (to_jsonb(OLD)->>TG_ARGV[0])::bigint;
+            ELSE
+                target := (to_jsonb(NEW)->>TG_ARGV[0])::bigint;
+            END IF;
+            PERFORM casereview_require_written(target);
+            RETURN NULL;
+        END $$""",
+        # An installed workflow's row: only for a `workflow_install` event already in
+        # the log, with the content whose sha256 that event recorded, once.
+        f"""
+        CREATE FUNCTION casereview_install_workflow(p_row jsonb) RETURNS void
+        LANGUAGE plpgsql {definer}
+        AS $$
+        DECLARE
+            v_seq bigint;
+        BEGIN
+            SELECT e.seq INTO v_seq FROM events e
+            WHERE e.kind = 'admin' AND e.trigger = 'workflow_install'
+              AND e.fields::jsonb->>'workflow_id' = p_row->>'workflow_id'
+              AND (e.fields::jsonb->>'version')::integer = (p_row->>'version')::integer
+              AND e.fields::jsonb->>'definition_hash' = encode(sha256(
+                      convert_to(p_row->>'content', 'UTF8')), 'hex')
+            ORDER BY e.seq DESC LIMIT 1;
+            IF NOT FOUND THEN
+                PERFORM casereview_refuse(
+                    'an installed workflow needs its install event, with this content''s hash');
+            END IF;
+            INSERT INTO installed_workflows
+                (workflow_id, version, definition_hash, title, content, installed_seq)
+            VALUES (p_row->>'workflow_id', (p_row->>'version')::integer,
+                    encode(sha256(convert_to(p_row->>'content', 'UTF8')), 'hex'),
+                    p_row->>'title', p_row->>'content', v_seq);
+        END $$""",
+        f"REVOKE CREATE ON SCHEMA {quoted} FROM PUBLIC",
+    ]
+    for statement in statements:
+        conn.execute(text(statement))
+    for kind, trigger in AUTHORITY_EVENTS:
+        conn.execute(
+            text(
+                "INSERT INTO casereview_authority_events (kind, trigger, apply) "
+                "VALUES (:kind, :trigger, CAST(:apply AS regprocedure))"
+            ),
+            {
+                "kind": kind,
+                "trigger": trigger,
+                "apply": (
+                    "casereview_apply_user_event(jsonb, bigint)"
+                    if trigger.startswith("user_")
+                    else None
+                ),
+            },
+        )
+    _guard_case_table(conn, "cases", "id")
+    _guard_case_table(conn, "case_clocks", "case_id")
+    _revoke_writes(conn, f"ALL TABLES IN SCHEMA {quoted}")
+    conn.execute(
+        text(
+            "REVOKE ALL ON FUNCTION "
+            + ", ".join(
+                [
+                    *WRITE_FUNCTIONS,
+                    "casereview_refuse(text)",
+                    "casereview_require_written(bigint)",
+                    "casereview_sorted_roles(jsonb)",
+                    "casereview_apply_user_event(jsonb, bigint)",
+                    "casereview_columns(regclass, jsonb)",
+                    "casereview_case_table(text)",
+                    "casereview_check_written()",
+                ]
+            )
+            + " FROM PUBLIC"
+        )
+    )
+    conn.execute(
+        text(
+            f"""
+            DO $$
+            BEGIN
+                IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                    GRANT EXECUTE ON FUNCTION {", ".join(WRITE_FUNCTIONS)} TO {APP_ROLE};
+                END IF;
+            END $$"""
+        )
+    )
+    conn.execute(
+        text(
+            f"""
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{SERVER_ROLE}') THEN
+                    CREATE ROLE {SERVER_ROLE} NOLOGIN;
+                END IF;
+            EXCEPTION WHEN insufficient_privilege THEN
+                RAISE NOTICE 'casereview: could not create roles; see docs/deployment.md';
+            END $$"""
+        )
+    )
+
+
 def _0009_case_overlays(conn: Connection) -> None:
     """Add `cases.hold`: the hold on a case held in its stage (the workflow's `[holds]`),
     as JSON (since, review_by, the hold's trigger and seq, what it recorded); null for a
@@ -382,6 +987,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0005_voided_cases", _0005_voided_cases),
     Migration("0006_event_signatures", _0006_event_signatures),
     Migration("0007_installed_workflows", _0007_installed_workflows),
+    Migration("0008_write_functions", _0008_write_functions),
     Migration("0009_case_overlays", _0009_case_overlays),
 )
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, RowMapping, text
 
 from casereview.domain.chain import canonical_json
 from casereview.domain.clocks import ClockSummary
-from casereview.store import dialect
+from casereview.store import dialect, write_functions
 
 CASE_COLUMNS = (
     "id",
@@ -132,6 +132,9 @@ def insert_case(conn: Connection, values: dict[str, Any]) -> int:
     if "hold" in values:
         values["hold"] = hold_json(values["hold"])
     values["id"] = case_id = next_case_id(conn)
+    if dialect.is_postgres(conn):
+        write_functions.insert_rows(conn, "cases", [values])
+        return case_id
     names = ", ".join(values)
     params = ", ".join(f":{n}" for n in values)
     conn.execute(text(f"INSERT INTO cases ({names}) VALUES ({params})"), values)
@@ -147,6 +150,8 @@ def update_case(
     values["approvals"] = canonical_json(values["approvals"])
     if "hold" in values:
         values["hold"] = hold_json(values["hold"])
+    if dialect.is_postgres(conn):
+        return write_functions.update_case(conn, case_id, expected_version, values)
     sets = ", ".join(f"{n} = :{n}" for n in values)
     result = conn.execute(
         text(f"UPDATE cases SET {sets} WHERE id = :case_id AND version = :expected"),
@@ -156,11 +161,14 @@ def update_case(
 
 
 def replace_clocks(conn: Connection, case_id: int, clocks: Iterable[ClockSummary]) -> None:
-    conn.execute(text("DELETE FROM case_clocks WHERE case_id = :id"), {"id": case_id})
     rows = [
         {"case_id": case_id, **{name: getattr(clock, name) for name in CLOCK_COLUMNS}}
         for clock in clocks
     ]
+    if dialect.is_postgres(conn):
+        write_functions.replace_rows(conn, "case_clocks", case_id, rows)
+        return
+    conn.execute(text("DELETE FROM case_clocks WHERE case_id = :id"), {"id": case_id})
     if rows:
         names = ", ".join(CLOCK_ROW_COLUMNS)
         params = ", ".join(f":{n}" for n in CLOCK_ROW_COLUMNS)
@@ -214,11 +222,19 @@ def pseudonyms_since(conn: Connection, after_id: int) -> tuple[int, set[str]]:
 
 def insert_case_rows(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
     """New case rows: tuples of every column in `CASE_COLUMNS` order (JSON as text)."""
+    if dialect.is_postgres(conn):
+        rows = [dict(zip(CASE_COLUMNS, v, strict=True)) for v in values]
+        write_functions.insert_rows(conn, "cases", rows)
+        return
     dialect.insert_rows(conn, "cases", CASE_COLUMNS, values)
 
 
 def insert_clock_rows(conn: Connection, values: Sequence[tuple[Any, ...]]) -> None:
     """Clock rows of new cases: tuples in `CLOCK_ROW_COLUMNS` order."""
+    if dialect.is_postgres(conn):
+        rows = [dict(zip(CLOCK_ROW_COLUMNS, v, strict=True)) for v in values]
+        write_functions.insert_rows(conn, "case_clocks", rows)
+        return
     dialect.insert_rows(conn, "case_clocks", CLOCK_ROW_COLUMNS, values)
 
 

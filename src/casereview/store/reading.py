@@ -31,6 +31,7 @@ MIGRATION_NAMES = (
     "0005_voided_cases",
     "0006_event_signatures",
     "0007_installed_workflows",
+    "0008_write_functions",
     "0009_case_overlays",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""

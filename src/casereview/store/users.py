@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, RowMapping, text
 
+from casereview.store import dialect
+
 
 def get_user(conn: Connection, username: str) -> RowMapping | None:
     return (
@@ -34,6 +36,10 @@ def upsert_user(
     active: bool,
     seq: int,
 ) -> None:
+    if dialect.is_postgres(conn):
+        # The database's write function has applied the user event already (no
+        # application login may write a user row itself).
+        return
     existing = get_user(conn, username)
     params = {
         "u": username,
