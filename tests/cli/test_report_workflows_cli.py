@@ -30,6 +30,7 @@ from casereview.infra import now as clock_module
 from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services.context import ServiceContext
+from tests.conftest import enrol_keys
 
 D = dt.date.fromisoformat
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workflows"
@@ -70,6 +71,7 @@ class _Seeder:
             users.add_user(self.admin, "office", "Office", ["business_unit", "chair"], None)
             for name, agency in (("la", "local_authority"), ("police", "police"), ("icb", "icb")):
                 users.add_user(self.admin, name, name, ["partner"], agency)
+            enrol_keys(self.admin.url, "office", "la", "police", "icb", clock=self.fixed)
         self.ctx = {
             name: ServiceContext(self.admin.url, name, self.fixed)
             for name in ("office", "la", "police", "icb")
@@ -330,6 +332,7 @@ def test_a_workflow_without_a_report_table_counts_only_its_caseload(
     admin = ServiceContext(f"sqlite:///{path}", "admin", fixed)
     users.init(admin)
     users.add_user(admin, "clerk", "Clerk", ["clerk"], None)
+    enrol_keys(admin.url, "clerk", clock=fixed)
     clerk = ServiceContext(admin.url, "clerk", fixed)
     cases.open_case(
         clerk,

@@ -31,7 +31,7 @@ def test_application_role_cannot_update_delete_or_truncate_events(db, database_u
     ctx = ServiceContext.from_options(database_url)  # the superuser installs
     users.init(ctx)
     ctx.close()
-    assert run_sql(clerk, "SELECT COUNT(*) FROM events") == [(1,)]
+    assert run_sql(clerk, "SELECT COUNT(*) FROM events") == [(2,)]  # the admin, their key
     for statement in ("UPDATE events SET actor = 'x'", "DELETE FROM events", "TRUNCATE events"):
         with pytest.raises(DBAPIError, match="permission denied"):
             run_sql(clerk, statement)

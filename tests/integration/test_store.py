@@ -78,7 +78,7 @@ def test_sqlmodel_tables_match_the_migrated_schema(db):
 
 def test_events_cannot_be_updated_or_deleted(db):
     with db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(), None, None)
         uow.commit()
     statements = ["UPDATE events SET actor = 'mallory'", "DELETE FROM events"]
     if db.is_postgres:
@@ -96,8 +96,8 @@ def test_events_cannot_be_updated_or_deleted(db):
 
 def test_append_assigns_gap_free_seq_and_moves_the_head(db):
     with db.unit_of_work() as uow:
-        first = event_log.append_event(uow.conn, _record(), None)
-        second = event_log.append_event(uow.conn, _record("user_change"), None)
+        first = event_log.append_event(uow.conn, _record(), None, None)
+        second = event_log.append_event(uow.conn, _record("user_change"), None, None)
         uow.commit()
     assert (first.seq, second.seq) == (1, 2)
     with db.reading() as conn:
@@ -110,10 +110,10 @@ def test_append_assigns_gap_free_seq_and_moves_the_head(db):
 
 def test_uncommitted_unit_of_work_rolls_back(db):
     with db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(), None, None)
         # no commit
     with pytest.raises(RuntimeError), db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(), None, None)
         raise RuntimeError("boom")
     with db.reading() as conn:
         assert event_log.count_events(conn) == 0
@@ -125,7 +125,7 @@ def test_writes_take_the_lock_at_begin(db):
     """A second writer cannot start while the first holds BEGIN IMMEDIATE."""
     assert db.path is not None
     with db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(), None, None)
         other = sqlite3.connect(db.path, timeout=0.05, isolation_level=None)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("BEGIN IMMEDIATE")
@@ -144,8 +144,9 @@ def test_the_driver_only_reader_knows_every_migration():
 @pytest.mark.sqlite_only
 def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, monkeypatch):
     """A database at 0002 with cases in it: the first `due` migrates it and answers the
-    same as before, now from the covering index. (It also has 0005's column, which the
-    code that seeds it writes.)"""
+    same as before, now from the covering index. (It is seeded with 0005's and 0006's
+    columns, which the code that seeds it writes; 0006's are then dropped, since the
+    0004 rebuild would not keep them.)"""
     import datetime as dt
 
     from casereview.infra.now import FixedClock
@@ -156,7 +157,7 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
     path = tmp_path / "old.db"
     url = f"sqlite:///{path}"
     monkeypatch.setattr(
-        migrations, "MIGRATIONS", (*migrations.MIGRATIONS[:2], migrations.MIGRATIONS[4])
+        migrations, "MIGRATIONS", (*migrations.MIGRATIONS[:2], *migrations.MIGRATIONS[4:6])
     )
     monkeypatch.setattr("casereview.store.database.MIGRATIONS", migrations.MIGRATIONS)
     monkeypatch.setattr("casereview.store.reading.MIGRATION_NAMES", ("0001_initial",))
@@ -165,6 +166,10 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
     before = due.due_list(old_ctx)
     old_ctx.close()
     monkeypatch.undo()
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE events DROP COLUMN signature")
+        conn.execute("ALTER TABLE events DROP COLUMN key_id")
+        conn.execute("DELETE FROM schema_migrations WHERE name = '0006_event_signatures'")
 
     def indexes() -> set[str]:
         with sqlite3.connect(path) as conn:
@@ -226,7 +231,7 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
     old = Database.open(database_url, create=True)
     with old.unit_of_work() as uow:
         for trigger in ("user_add", "user_change", "user_add"):
-            event_log.append_event(uow.conn, _record(trigger), None)
+            event_log.append_event(uow.conn, _record(trigger), None, None)
         uow.commit()
     old.dispose()
     monkeypatch.undo()
@@ -250,7 +255,7 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
             uow.conn.execute(text("DELETE FROM events WHERE seq = 1"))
             uow.commit()
         with upgraded.unit_of_work() as uow:
-            fourth = event_log.append_event(uow.conn, _record(), None)
+            fourth = event_log.append_event(uow.conn, _record(), None, None)
             uow.commit()
         assert fourth.seq == 4
         assert run_sql(database_url, "SELECT prev_hash FROM events WHERE seq = 4") == [(head[1],)]

@@ -13,6 +13,10 @@ from casereview.errors import CaseReviewError, Input, Step
 _COMMANDS = {
     "add_user": "casereview user add {0} …",
     "init": "casereview init",
+    "key_confirm": "casereview key confirm {0} {1}",
+    "key_enrol": "casereview key enrol",
+    "key_enrol_replace": "casereview key enrol --replace",
+    "key_list": "casereview key list",
     "list_cases": "casereview case list",
     "list_users": "casereview user list",
     "show_case": "casereview case show",

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain
+from casereview.domain import chain, signing
 from casereview.errors import InvalidInput
 from casereview.infra.files import read_bounded
-from casereview.services import audit_jobs
+from casereview.services import audit_jobs, signatures
 from casereview.services.audit_cases import EventPass, case_findings, verify_cases
 from casereview.services.context import ServiceContext
 from casereview.store import database, event_log
@@ -40,11 +40,25 @@ class VerifyReport:
     users: int = 0
     head_hash: str = chain.GENESIS_HASH
     checkpoint_used: bool = False
+    signatures: SignatureSummary = field(default_factory=lambda: SignatureSummary())
     findings: list[chain.Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.findings
+
+
+@dataclass
+class SignatureSummary:
+    """What the signature check covered: events before the log's first key enrolment
+    (unsigned history, not a finding), the events whose signatures were checked this
+    time, and through which event an earlier verification by this account had already
+    checked them (0: none; `full` re-checks everything)."""
+
+    unsigned_history: int = 0
+    checked: int = 0
+    already_checked_through: int = 0
+    full: bool = False
 
 
 def verify(
@@ -53,6 +67,7 @@ def verify(
     checkpoint_file: Path | None = None,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
+    full: bool = False,
 ) -> VerifyReport:
     """Check the chain, the protections, every case's replay and every user row.
 
@@ -66,6 +81,10 @@ def verify(
     `jobs` is how many processes share the second pass (`services.audit_jobs`): None
     lets a large log use one per CPU, 1 keeps everything in this process. The report
     is the same either way.
+
+    Signatures (`services.signatures`) are checked from the log's first key enrolment
+    on, and only after the point this account's last clean verification reached (its
+    private record), unless `full`: the chain shows those events unchanged since.
     """
     checkpoint = None
     if checkpoint_file is not None:
@@ -77,6 +96,7 @@ def verify(
                 f"{checkpoint_file} is not a casereview checkpoint ({exc})"
             ) from None
     report = VerifyReport(checkpoint_used=checkpoint is not None)
+    record: signatures.Record | None = None
     with ctx.db().reading() as conn:
         database.hold_snapshot(conn)
         head = event_log.stored_head(conn)
@@ -111,10 +131,14 @@ def verify(
                 hash_at[checkpoint.event_count] = at
             report.findings.extend(chain.check_against_checkpoint(checkpoint, hash_at, count))
         report.findings.extend(_check_triggers(conn))
+        signed, report.signatures, record = signatures.check(ctx, conn, count, last, full=full)
+        report.findings.extend(signed)
         report.findings.extend(case_findings(passes))
         users = user_rows.list_users(conn)
         report.users = len(users)
         report.findings.extend(_verify_users(users, user_events))
+    if report.ok and record is not None:
+        signatures.remember(ctx, record)
     return report
 
 
@@ -139,6 +163,8 @@ def _verify_users(users: Iterable[Row], events: list[dict[str, Any]]) -> list[ch
     expected: dict[str, dict[str, Any]] = {}
     found: list[chain.Finding] = []
     for event in events:
+        if event["trigger"] in signing.KEY_TRIGGERS:  # confirmations, revocations: keys
+            continue
         try:
             fields = json.loads(event["fields"])
         except (ValueError, TypeError):

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from casereview.domain import chain
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
+from casereview.infra import keys as key_files
+from casereview.services import keys
 from casereview.services.context import ServiceContext
 from casereview.store import event_log
 from casereview.store import users as user_rows
@@ -86,7 +88,10 @@ def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
             "roles": [ADMIN],
             "agency": None,
         }
-        appended = event_log.append_event(uow.conn, _admin_event(ctx, "user_add", fields), None)
+        # The bootstrap: the first admin, then their key (confirmed by being first).
+        signer, _created = key_files.load_or_create_key(ctx.account, ctx.key_dir)
+        record = _admin_event(ctx, "user_add", fields)
+        appended = event_log.append_event(uow.conn, record, None, signer)
         user_rows.upsert_user(
             uow.conn,
             username=ctx.account,
@@ -96,6 +101,7 @@ def init(ctx: ServiceContext, display_name: str | None = None) -> InitResult:
             active=True,
             seq=appended.seq,
         )
+        keys.enrol_in(ctx, uow.conn)
         uow.commit()
     return InitResult(location.describe(ctx.url), True, ctx.account)
 
@@ -168,7 +174,9 @@ def add_user(
             "roles": roles,
             "agency": agency,
         }
-        appended = event_log.append_event(uow.conn, _admin_event(ctx, trigger, fields), None)
+        signer = keys.write_signer(ctx, uow.conn)
+        record = _admin_event(ctx, trigger, fields)
+        appended = event_log.append_event(uow.conn, record, None, signer)
         user_rows.upsert_user(
             uow.conn,
             username=username,
