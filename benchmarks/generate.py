@@ -494,7 +494,13 @@ def build(
     path.parent.mkdir(parents=True, exist_ok=True)
     clock = clock or SystemClock()
     today = today or clock.today()
-    ctx = ServiceContext(url=f"sqlite:///{path}", account=account or os_account(), clock=clock)
+    # Its own signing key, beside the database: the generator never enrols the user's.
+    ctx = ServiceContext(
+        url=f"sqlite:///{path}",
+        account=account or os_account(),
+        clock=clock,
+        key_dir=key_dir(path),
+    )
     try:
         add_people(ctx)
         scripts = make_scripts(cases, seed=seed, today=today, cal=ctx.calendar)
@@ -504,6 +510,11 @@ def build(
     finally:
         ctx.close()
     return Generated(path, result.cases, result.events, seconds, seed, today)
+
+
+def key_dir(path: Path) -> Path:
+    """Where the generator keeps the signing key of the database at `path`."""
+    return path.with_name(f"{path.name}.keys")
 
 
 def parse_scale(text: str) -> int:

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -25,6 +26,14 @@ if "CASEREVIEW_CACHE_DIR" not in os.environ:
 
     os.environ["CASEREVIEW_CACHE_DIR"] = tempfile.mkdtemp(prefix="casereview-test-cache-")
 
+# Signing keys (casereview.infra.keys) likewise never go to the user's own folder: a
+# private folder (0700) for the session, where fixtures wider than one test make theirs;
+# each test gets a folder of its own that starts with a copy of them (`_own_key_dir`).
+if "CASEREVIEW_KEY_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["CASEREVIEW_KEY_DIR"] = tempfile.mkdtemp(prefix="casereview-test-keys-")
+
 
 # Property tests replay one fixed sequence of inputs on every run, here and in CI, so a
 # red run means a change broke something rather than that a new input turned up. Search
@@ -34,6 +43,80 @@ if "CASEREVIEW_CACHE_DIR" not in os.environ:
 settings.register_profile("fixed", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, max_examples=1_000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
+
+
+@pytest.fixture(autouse=True)
+def _own_key_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test's signing keys in a private folder of its own (0700), never the user's;
+    inherited by the commands a test starts as subprocesses. It starts with a copy of the
+    keys that wider fixtures (module, session) made in the session's folder, so a test
+    can write as the users of a dataset built once for its module; what the test itself
+    creates stays in its own folder."""
+    import shutil
+
+    outer = Path(os.environ["CASEREVIEW_KEY_DIR"])
+    folder = tmp_path_factory.mktemp("keys")
+    folder.chmod(0o700)
+    for key in outer.glob("*.key"):
+        shutil.copy2(key, folder / key.name)
+    monkeypatch.setenv("CASEREVIEW_KEY_DIR", str(folder))
+
+
+def fixed_key(account: str, folder: Path | None = None) -> None:
+    """Give `account` a signing key derived from its name (in `folder`, default the
+    current key folder) unless it has one: for datasets compared with golden files,
+    whose hashes cover the key enrolment's public key, and for tests that write to a
+    copy of such a dataset as its account."""
+    import hashlib
+
+    from casereview.domain.signing import Signer
+    from casereview.infra import keys as key_files
+
+    path = key_files.key_path(account, folder)
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    signer = Signer(hashlib.sha256(f"casereview test key {account}".encode()).digest())
+    path.write_bytes(signer.pem())
+    path.chmod(0o600)
+
+
+def enrol_keys(
+    url: str,
+    *usernames: str,
+    admin: str = "admin",
+    clock: object = None,
+    key_dir: Path | None = None,
+) -> None:
+    """Give each of `usernames` a signing key, enrolled by them and confirmed by `admin`
+    (who must have a confirmed key: `init` gives the first admin one): what every user
+    needs before recording anything. A user whose key is already confirmed is left as
+    they are. The one helper tests use for it."""
+    from casereview.services import keys
+    from casereview.services.context import ServiceContext
+
+    extra: dict[str, Any] = {"key_dir": key_dir}
+    if clock is not None:
+        extra["clock"] = clock
+    confirmer = ServiceContext(url=url, account=admin, **extra)
+    try:
+        for username in dict.fromkeys(usernames):
+            me = ServiceContext(url=url, account=username, **extra)
+            try:
+                own = me.own_key()
+                with me.db().reading() as conn:
+                    known = keys.key_ring(conn).keys.get(own.key_id) if own else None
+                if known is None or known.username != username:
+                    enrolled = keys.enrol(me)
+                    kid, confirmed = enrolled.key_id, enrolled.confirmed
+                else:
+                    kid, confirmed = known.key_id, known.state == "confirmed"
+            finally:
+                me.close()
+            if not confirmed:
+                keys.confirm(confirmer, username, kid)
+    finally:
+        confirmer.close()
 
 
 @dataclass
@@ -80,6 +163,8 @@ def register_cli_account(
             users.add_user(ctx, account, f"{account} (runs the tests)", list(roles), None)
     finally:
         ctx.close()
+    # A reader records too (a view of personal fields is an event), so it has a key.
+    enrol_keys(url, account, admin=admin, clock=clock)
     return account
 
 

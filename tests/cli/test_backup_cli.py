@@ -11,7 +11,7 @@ import pytest
 
 from casereview.infra import identity
 from casereview.infra.now import FixedClock, SystemClock
-from tests.conftest import snapshot, unprotected
+from tests.conftest import enrol_keys, snapshot, unprotected
 
 pytestmark = pytest.mark.sqlite_only  # backups copy a SQLite file; PostgreSQL: test_backup.py
 
@@ -29,6 +29,7 @@ def live(tmp_path, cli, monkeypatch):
         ("scrut", "--name", "Scrutineer", "--role", "scrutineer"),
     ):
         assert cli("user", "add", *args, "--db", str(db)).exit_code == 0
+    enrol_keys(f"sqlite:///{db}", "bu", "scrut", admin="root")
     monkeypatch.setattr(identity, "os_account", lambda: "bu")
     assert (
         cli("case", "open", "2026-001", "--aware-on", "2026-12-01", "--db", str(db)).exit_code == 0
@@ -45,7 +46,7 @@ def test_backup_then_restore_from_the_command_line(cli, live, tmp_path, monkeypa
     result = cli("backup", str(dest), "--db", str(live))
     assert result.exit_code == 0, result.stderr
     shown = " ".join(result.stdout.split())
-    assert shown.startswith(f"Backed up to {dest}: the copy verifies. 9 events, 1 cases, 3 users")
+    assert shown.startswith(f"Backed up to {dest}: the copy verifies. 14 events, 1 cases, 3 users")
     assert f"{dest}.checkpoint.json" in "".join(result.stderr.split())
     as_(monkeypatch, "root")
     target = tmp_path / "restored.db"

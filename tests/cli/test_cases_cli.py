@@ -8,7 +8,7 @@ import pytest
 
 from casereview.infra import identity
 from casereview.store import location
-from tests.conftest import BACKEND, ensure_pg_login, run_sql, with_user
+from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, run_sql, with_user
 
 
 @pytest.fixture
@@ -40,6 +40,7 @@ def db(database_url, cli, as_user):
     ):
         result = cli("user", "add", *args, "--db", path)
         assert result.exit_code == 0, result.stderr
+    enrol_keys(path, "bu", "chair", "la", "scrut", admin="root")
     return path
 
 

@@ -11,7 +11,7 @@ import pytest
 from casereview.infra import identity
 from casereview.infra.now import FixedClock, SystemClock
 from casereview.store import location
-from tests.conftest import BACKEND, ensure_pg_login, run_sql, with_user
+from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, run_sql, with_user
 
 TODAY = dt.date(2026, 12, 7)  # a Monday
 
@@ -47,6 +47,7 @@ def db(database_url, cli, as_user):
     ):
         result = cli("user", "add", *args, "--db", database_url)
         assert result.exit_code == 0, result.stderr
+    enrol_keys(database_url, "bu", "chair", "la", "police", "icb", "scrut", admin="root")
     return database_url
 
 

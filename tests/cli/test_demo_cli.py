@@ -4,7 +4,9 @@ timeline, replaces only its own demo database and never an existing --db file.""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +46,8 @@ def count(path, table):
 
 def test_demo_prints_the_dashboard_then_the_held_case_timeline(cli, tmp_path):
     path = tmp_path / "new" / "demo.db"
+    own_keys = Path(os.environ["CASEREVIEW_KEY_DIR"])
+    keys_before = sorted(own_keys.iterdir())
     result = cli("demo", "--db", str(path))
     assert result.exit_code == 0, result.stderr
     golden = [(GOLDEN_DIR / n).read_text() for n in ("due.txt", "timeline-2026-002.txt")]
@@ -52,9 +56,12 @@ def test_demo_prints_the_dashboard_then_the_held_case_timeline(cli, tmp_path):
     assert f"casereview due --db {path}" in result.stderr
     assert f"casereview timeline 2026-002 --db {path}" in result.stderr
     assert count(path, "cases") == 13
-    # init (the admin, the five shipped workflows installed), two grants, three partners,
-    # the case events
-    assert count(path, "events") == 1 + 5 + 2 + 3 + 100
+    # init (the admin and their key, the five shipped workflows installed), two grants,
+    # three partners, the case events
+    assert count(path, "events") == 2 + 5 + 2 + 3 + 100
+    # The demo signs with a key of its own beside the file, not the account's own.
+    assert (path.parent / "demo.db.keys").is_dir()
+    assert sorted(own_keys.iterdir()) == keys_before
 
 
 def test_demo_refuses_an_existing_db_file_and_leaves_it_alone(cli, tmp_path):

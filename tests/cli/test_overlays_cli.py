@@ -13,7 +13,7 @@ from casereview.infra import identity
 from casereview.infra import now as clock_module
 from casereview.infra.now import FixedClock
 from casereview.store import location
-from tests.conftest import BACKEND, ensure_pg_login, run_sql, with_user
+from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, run_sql, with_user
 
 ENGINE = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "engine"
 
@@ -58,6 +58,7 @@ def db(database_url, cli, monkeypatch, today, as_user):
     for name, role in (("clerk", "clerk"), ("chair", "chair")):
         result = cli("user", "add", name, "--name", name, "--role", role, "--db", database_url)
         assert result.exit_code == 0, result.stderr
+    enrol_keys(database_url, "clerk", "chair", admin="root")
     as_user("clerk")
     result = cli(
         "case", "open", "F-1", "--aware-on", "2026-03-02", "--workflow", "overlays",

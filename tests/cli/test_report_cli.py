@@ -16,7 +16,7 @@ from casereview.infra import now as clock_module
 from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services.context import ServiceContext
-from tests.conftest import register_cli_account
+from tests.conftest import enrol_keys, register_cli_account
 
 D = dt.date.fromisoformat
 SCRIPT = "<script>alert('x')</script>"
@@ -39,6 +39,7 @@ def db(tmp_path_factory) -> str:
     users.add_user(admin, "office", "Office", ["business_unit", "chair"], None)
     for name, agency in (("la", "local_authority"), ("police", "police"), ("icb", "icb")):
         users.add_user(admin, name, name, ["partner"], agency)
+    enrol_keys(admin.url, "office", "la", "police", "icb", clock=fixed)
     register_cli_account(admin.url, "admin", today=D("2025-06-02"))
     ctx = {n: ServiceContext(admin.url, n, fixed) for n in ("office", "la", "police", "icb")}
     for ref, aware, pseudonym, notify, submit in (

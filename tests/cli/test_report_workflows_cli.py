@@ -30,7 +30,7 @@ from casereview.infra import now as clock_module
 from casereview.infra.now import FixedClock
 from casereview.services import cases, users, workflows
 from casereview.services.context import ServiceContext
-from tests.conftest import register_cli_account
+from tests.conftest import enrol_keys, register_cli_account
 
 D = dt.date.fromisoformat
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workflows"
@@ -71,6 +71,7 @@ class _Seeder:
             users.add_user(self.admin, "office", "Office", ["business_unit", "chair"], None)
             for name, agency in (("la", "local_authority"), ("police", "police"), ("icb", "icb")):
                 users.add_user(self.admin, name, name, ["partner"], agency)
+            enrol_keys(self.admin.url, "office", "la", "police", "icb", clock=self.fixed)
             register_cli_account(self.admin.url, "admin", today=D("2019-04-01"))
         self.ctx = {
             name: ServiceContext(self.admin.url, name, self.fixed)
@@ -333,6 +334,7 @@ def test_a_workflow_without_a_report_table_counts_only_its_caseload(
     users.init(admin)
     workflows.install(admin, "minimal")
     users.add_user(admin, "clerk", "Clerk", ["clerk"], None)
+    enrol_keys(admin.url, "clerk", clock=fixed)
     register_cli_account(admin.url, "admin", today=D("2025-05-01"))
     clerk = ServiceContext(admin.url, "clerk", fixed)
     cases.open_case(

@@ -14,7 +14,7 @@ import pytest
 
 from casereview.infra import identity
 from casereview.store import location
-from tests.conftest import BACKEND, ensure_pg_login, with_user
+from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, with_user
 
 YEAR = ("--year", "2025-26")
 
@@ -120,6 +120,7 @@ def desk(database_url, cli, as_user) -> Desk:
             args += ["--agency", agency]
         result = cli(*args, "--db", database_url)
         assert result.exit_code == 0, result.stderr
+    enrol_keys(database_url, *(name for name, _roles, _agency in USERS), admin="root")
     return Desk(cli, as_user, database_url)
 
 

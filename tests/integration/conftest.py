@@ -11,6 +11,7 @@ import pytest
 from casereview.infra.now import FixedClock
 from casereview.services import users
 from casereview.services.context import ServiceContext
+from tests.conftest import enrol_keys
 
 PEOPLE = {
     "bu": (["business_unit"], None),
@@ -49,6 +50,7 @@ def world(database_url) -> World:
     users.init(w.as_("admin"))
     for name, (roles, agency) in PEOPLE.items():
         users.add_user(w.as_("admin"), name, name.title(), roles, agency)
+    enrol_keys(w.url, *PEOPLE, clock=w.clock)
     yield w
     w.close()
 

@@ -63,6 +63,7 @@ def forge(world, trigger: str, fields: dict[str, Any], *, from_state="rapid_revi
                 "definition_hash": row["workflow_hash"],
             },
             int(row["id"]),
+            ctx.own_key(),  # signed by bu's own key: only the replay can tell
         )
         uow.commit()
 

@@ -20,7 +20,7 @@ from casereview.infra.now import FixedClock
 from casereview.services import audit, backup, cases, users
 from casereview.services.context import ServiceContext
 from casereview.store.errors import StoreError
-from tests.conftest import BACKEND, run_sql, snapshot, unprotected
+from tests.conftest import BACKEND, enrol_keys, run_sql, snapshot, unprotected
 
 PEOPLE = {
     "bu": (["business_unit"], None),
@@ -55,6 +55,7 @@ def place(tmp_path: Path):
     users.init(p.as_("admin"))
     for name, (roles, agency) in PEOPLE.items():
         users.add_user(p.as_("admin"), name, name.title(), roles, agency)
+    enrol_keys(p.as_("admin").url, *PEOPLE, clock=p.as_("admin").clock)
     for n in (1, 2):
         cases.open_case(
             p.as_("bu"), f"2025-00{n}", aware_on=dt.date(2025, 3, 3), fields={"nature": "death"}
@@ -284,6 +285,7 @@ def test_the_documented_postgresql_backup_and_restore_verify(database_url, tmp_p
     admin = ServiceContext(url=database_url, account="admin", clock=clock)
     users.init(admin)
     users.add_user(admin, "bu", "Bu", ["business_unit"], None)
+    enrol_keys(database_url, "bu", clock=clock)
     bu = ServiceContext(url=database_url, account="bu", clock=clock)
     cases.open_case(bu, "2025-001", aware_on=dt.date(2025, 3, 3), fields={"nature": "death"})
     checkpoint_file = tmp_path / "casereview.checkpoint.json"

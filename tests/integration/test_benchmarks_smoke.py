@@ -22,9 +22,10 @@ from tests.conftest import BACKEND
 pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="the benchmarks generate SQLite files")
 
 
-def test_generator_and_every_benchmarked_command(tmp_path: Path) -> None:
+def test_generator_and_every_benchmarked_command(tmp_path: Path, monkeypatch) -> None:
     db = tmp_path / "smoke.db"
     generated = generate.build(db, 30, seed=7)
+    monkeypatch.setenv("CASEREVIEW_KEY_DIR", str(generate.key_dir(db)))  # as the runner does
     assert generated.cases == 30
     assert 30 * 10 <= generated.events <= 30 * 45
 
@@ -54,7 +55,8 @@ def test_generator_and_every_benchmarked_command(tmp_path: Path) -> None:
         assert code == 0, f"{command.name}: exit {code}: {stderr}"
         assert peak_mib > 0
         ran.append(command.name)
-    assert "casereview audit verify" in ran
+    assert {"casereview audit verify", "casereview audit verify --full"} <= set(ran)
+    assert "casereview case advance" in ran  # recorded with the generator's key
     assert {"python sqlite3: due queries", "casereview due --all --csv"} <= set(ran)
 
 

@@ -345,8 +345,8 @@ def test_a_writer_that_cannot_start_reports_why(database_url, tmp_path, monkeypa
     """The writer process's own error reaches the caller, not a broken pipe."""
 
     class Misdirected(bulk._WriterProcess):
-        def __init__(self, url: str) -> None:
-            super().__init__(f"sqlite:///{tmp_path / 'missing' / 'none.db'}")
+        def __init__(self, url: str, signer) -> None:
+            super().__init__(f"sqlite:///{tmp_path / 'missing' / 'none.db'}", signer)
 
     monkeypatch.setattr(bulk, "_WriterProcess", Misdirected)
     ctx = _context(database_url, FixedClock(TODAY))

@@ -38,6 +38,7 @@ from casereview.infra.now import FixedClock
 from casereview.services import cases, demo, exports, workflows
 from casereview.services.context import ServiceContext
 from casereview.store import event_log, projections
+from tests.conftest import fixed_key
 
 TODAY = dt.date(2026, 11, 23)
 GOLDEN = Path(__file__).parents[1] / "golden" / "exports"
@@ -48,6 +49,7 @@ SUFFIX = {"csv": "csv", "json": "json", "md": "md"}
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
+    fixed_key("demo")  # the same hashes every run
     demo.seed(f"sqlite:///{path}", "demo", TODAY)
     return path
 
@@ -263,7 +265,7 @@ def test_export_still_verifies_after_the_log_moves_on(demo_copy: Path, ctx_for, 
     newer, _ = export_bytes(ctx_for(demo_copy), format="csv")
     assert newer != data
     assert exports.verify_export(write(tmp_path, "newer.csv", newer), None).ok
-    assert result.meta.chain_head_seq == 111
+    assert result.meta.chain_head_seq == 112
 
 
 def _redigest_csv(body: bytes) -> bytes:
@@ -334,7 +336,7 @@ def test_an_entry_hash_not_in_the_log_is_reported(demo_db: Path, ctx_for, tmp_pa
     )
     report = exports.verify_export(write(tmp_path, "h.json", forged), ctx_for(demo_db))
     assert any(
-        f.check == "database" and "not in the log" in f.message and f.seq == 12
+        f.check == "database" and "not in the log" in f.message and f.seq == 13
         for f in report.findings
     )
 
@@ -387,7 +389,7 @@ def test_a_different_database_is_reported(demo_db: Path, ctx_for, tmp_path, worl
     finally:
         other.close()
     assert not report.ok
-    assert "fewer than the 111" in report.findings[0].message
+    assert "fewer than the 112" in report.findings[0].message
 
 
 def test_tampered_byte_fails_with_a_digest_finding(demo_db: Path, ctx_for, tmp_path) -> None:

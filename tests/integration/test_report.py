@@ -60,6 +60,7 @@ from casereview.services import cases, users
 from casereview.services import report as report_service
 from casereview.services.context import ServiceContext
 from casereview.services.report import build_report, working_days_late
+from tests.conftest import enrol_keys
 
 SCRIPT = "<script>alert(1)</script>"
 PEOPLE = (
@@ -269,6 +270,7 @@ def dataset(tmp_path_factory):
     users.init(shared.as_("admin"))
     for name, roles, agency in PEOPLE:
         users.add_user(shared.as_("admin"), name, name.title(), roles, agency)
+    enrol_keys(shared.url, *(name for name, _, _ in PEOPLE), clock=shared.clock)
     yield build(shared)
     for ctx in shared.contexts.values():
         ctx.close()

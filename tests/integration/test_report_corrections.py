@@ -22,6 +22,7 @@ import pytest
 
 from casereview.services import corrections, users
 from casereview.services.report import build_report
+from tests.conftest import enrol_keys
 from tests.integration import test_report as correct
 from tests.integration.test_report import (
     FY_2025_26,
@@ -237,6 +238,7 @@ def mistaken(tmp_path_factory):
     users.init(world.as_("admin"))
     for name, roles, agency in PEOPLE:
         users.add_user(world.as_("admin"), name, name.title(), roles, agency)
+    enrol_keys(world.url, *(name for name, _, _ in PEOPLE), clock=world.clock)
     yield build_with_mistakes(world)
     for ctx in world.contexts.values():
         ctx.close()

@@ -87,7 +87,7 @@ def test_sqlmodel_tables_match_the_migrated_schema(db):
 
 def test_events_cannot_be_updated_or_deleted(db):
     with db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(actor=_actor(db)), None)
+        event_log.append_event(uow.conn, _record(actor=_actor(db)), None, None)
         uow.commit()
     statements = ["UPDATE events SET actor = 'mallory'", "DELETE FROM events"]
     if db.is_postgres:
@@ -105,8 +105,8 @@ def test_events_cannot_be_updated_or_deleted(db):
 
 def test_append_assigns_gap_free_seq_and_moves_the_head(db):
     with db.unit_of_work() as uow:
-        first = event_log.append_event(uow.conn, _record(actor=_actor(db)), None)
-        second = event_log.append_event(uow.conn, _record("user_change", _actor(db)), None)
+        first = event_log.append_event(uow.conn, _record(actor=_actor(db)), None, None)
+        second = event_log.append_event(uow.conn, _record("user_change", _actor(db)), None, None)
         uow.commit()
     assert (first.seq, second.seq) == (1, 2)
     with db.reading() as conn:
@@ -119,10 +119,10 @@ def test_append_assigns_gap_free_seq_and_moves_the_head(db):
 
 def test_uncommitted_unit_of_work_rolls_back(db):
     with db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(actor=_actor(db)), None)
+        event_log.append_event(uow.conn, _record(actor=_actor(db)), None, None)
         # no commit
     with pytest.raises(RuntimeError), db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(actor=_actor(db)), None)
+        event_log.append_event(uow.conn, _record(actor=_actor(db)), None, None)
         raise RuntimeError("boom")
     with db.reading() as conn:
         assert event_log.count_events(conn) == 0
@@ -134,7 +134,7 @@ def test_writes_take_the_lock_at_begin(db):
     """A second writer cannot start while the first holds BEGIN IMMEDIATE."""
     assert db.path is not None
     with db.unit_of_work() as uow:
-        event_log.append_event(uow.conn, _record(), None)
+        event_log.append_event(uow.conn, _record(), None, None)
         other = sqlite3.connect(db.path, timeout=0.05, isolation_level=None)
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("BEGIN IMMEDIATE")
@@ -154,7 +154,9 @@ def test_the_driver_only_reader_knows_every_migration():
 def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, monkeypatch):
     """A database at 0002 with cases in it: the first `due` migrates it and answers the
     same as before, now from the covering index. (It also has 0005's and 0009's columns
-    and 0007's table, which the code that seeds it writes.)"""
+    and 0007's table, which the code that seeds it writes, and is seeded with 0006's
+    columns, since the seed signs; they are then dropped, since the 0004 rebuild would
+    not keep them.)"""
     import datetime as dt
 
     from casereview.infra.now import FixedClock
@@ -164,7 +166,7 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
 
     path = tmp_path / "old.db"
     url = f"sqlite:///{path}"
-    old = (*migrations.MIGRATIONS[:2], *migrations.MIGRATIONS[4:5], *migrations.MIGRATIONS[6:])
+    old = (*migrations.MIGRATIONS[:2], *migrations.MIGRATIONS[4:])
     monkeypatch.setattr(migrations, "MIGRATIONS", old)
     monkeypatch.setattr("casereview.store.database.MIGRATIONS", migrations.MIGRATIONS)
     monkeypatch.setattr("casereview.store.reading.MIGRATION_NAMES", tuple(m.name for m in old))
@@ -173,6 +175,10 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
     before = due.due_list(old_ctx)
     old_ctx.close()
     monkeypatch.undo()
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE events DROP COLUMN signature")
+        conn.execute("ALTER TABLE events DROP COLUMN key_id")
+        conn.execute("DELETE FROM schema_migrations WHERE name = '0006_event_signatures'")
 
     def indexes() -> set[str]:
         with sqlite3.connect(path) as conn:
@@ -231,7 +237,7 @@ def _write_as_before_0008(monkeypatch: pytest.MonkeyPatch) -> None:
         conn.execute(text("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE"))
 
     def append(conn, events) -> None:  # type: ignore[no-untyped-def]
-        columns = event_log.EVENT_COLUMNS
+        columns = [c for c in event_log.EVENT_COLUMNS if c in events[0]]  # unsigned: no key
         dialect.insert_rows(conn, "events", columns, [tuple(e[c] for c in columns) for e in events])
         conn.execute(
             text("UPDATE chain_head SET seq = :seq, entry_hash = :hash WHERE id = 1"),
@@ -256,7 +262,7 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
     actor = _actor(old)
     with old.unit_of_work() as uow:
         for trigger in ("user_add", "user_change", "user_change"):
-            event_log.append_event(uow.conn, _record(trigger, actor), None)
+            event_log.append_event(uow.conn, _record(trigger, actor), None, None)
         if old.is_postgres:
             # Before 0008 the store kept the users projection itself, after appending.
             uow.conn.execute(
@@ -289,7 +295,7 @@ def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_in
             uow.conn.execute(text("DELETE FROM events WHERE seq = 1"))
             uow.commit()
         with upgraded.unit_of_work() as uow:
-            fourth = event_log.append_event(uow.conn, _record("user_change", actor), None)
+            fourth = event_log.append_event(uow.conn, _record("user_change", actor), None, None)
             uow.commit()
         assert fourth.seq == 4
         assert run_sql(database_url, "SELECT prev_hash FROM events WHERE seq = 4") == [(head[1],)]

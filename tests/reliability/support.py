@@ -269,6 +269,7 @@ def init_database(
     from casereview.infra.identity import os_account
     from casereview.services import users
     from casereview.services.context import ServiceContext
+    from tests.conftest import enrol_keys
 
     admin = ServiceContext(url=url, account=ADMIN, clock=clock)
     try:
@@ -278,6 +279,8 @@ def init_database(
         me = os_account()
         if os_account_roles and me not in people and me != ADMIN:
             users.add_user(admin, me, f"{me} (this machine)", os_account_roles, None)
+        added = [*people, me] if os_account_roles and me not in people and me != ADMIN else people
+        enrol_keys(url, *added, admin=ADMIN, clock=clock)
     finally:
         admin.close()
 

@@ -18,6 +18,7 @@ import pytest
 
 from casereview.domain import chain
 from casereview.infra import identity
+from casereview.infra.keys import load_key
 from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services.context import ServiceContext
@@ -190,10 +191,26 @@ def store_in_log(
                 record["fields"] = json.loads(record["fields"])
                 record["prev_hash"] = previous
                 sealed = chain.seal(record)
+                # Signed again by its recorder (whose key the test holds), as the event
+                # would have been signed had it been recorded with this value.
+                signer = load_key(str(record["actor"]))
+                conn.execute(
+                    text(
+                        "UPDATE events SET prev_hash = :p, payload = :b, entry_hash = :h, "
+                        "signature = :sig WHERE seq = :s AND signature IS NOT NULL"
+                    ),
+                    {
+                        "p": previous,
+                        "b": sealed.payload,
+                        "h": sealed.entry_hash,
+                        "s": seq,
+                        "sig": signer.sign(sealed.entry_hash) if signer else None,
+                    },
+                )
                 conn.execute(
                     text(
                         "UPDATE events SET prev_hash = :p, payload = :b, entry_hash = :h "
-                        "WHERE seq = :s"
+                        "WHERE seq = :s AND signature IS NULL"
                     ),
                     {"p": previous, "b": sealed.payload, "h": sealed.entry_hash, "s": seq},
                 )

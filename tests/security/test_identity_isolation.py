@@ -89,7 +89,16 @@ def test_the_planted_code_works_where_isolation_is_missing(planted, tmp_path):
     records the other account. The attack is real, so the tests below can fail."""
     db = tmp_path / "control.db"
     code = "import sys\nfrom casereview.cli.app import main\nmain(sys.argv[1:])\n"
-    done = _init([sys.executable, "-c", code], db, planted)
+    # The planted code claims the other account, whose key folder must be its own.
+    if os.getuid() != 0:
+        pytest.skip("giving the other account a key folder needs root")
+    from casereview.infra.keys import key_path, load_or_create_key
+
+    keys = tmp_path / "other-keys"
+    load_or_create_key(OTHER, keys)
+    for path in (keys, key_path(OTHER, keys)):
+        os.chown(path, OTHER_UID, -1)
+    done = _init([sys.executable, "-c", code], db, {**planted, "CASEREVIEW_KEY_DIR": str(keys)})
     assert done.returncode == 0, done.stderr
     actors, users = _recorded(db)
     assert set(actors) == {OTHER}

@@ -25,7 +25,7 @@ from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services import workflows as workflow_service
 from casereview.services.context import ServiceContext
-from tests.conftest import snapshot
+from tests.conftest import enrol_keys, snapshot
 from tests.security.conftest import TODAY, days_ago, raw
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +69,7 @@ def office(database_url: str, tmp_path: Path) -> Iterator[Office]:
         users.init(boss)
         users.add_user(boss, "officer", "Officer", ["business_unit"], None)
         users.add_user(boss, me, "Scrutineer", ["scrutineer"], None)
+        enrol_keys(database_url, "officer", me, admin=boss.account, clock=boss.clock)
         for ref in ("E-1", "E-2"):
             cases.open_case(officer, ref, aware_on=days_ago(10), fields={"nature": "death"})
     finally:

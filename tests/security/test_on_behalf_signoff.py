@@ -14,7 +14,7 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import run_sql
+from tests.conftest import enrol_keys, run_sql
 from tests.security.conftest import ADMIN
 
 REF = "OB-1"
@@ -42,6 +42,7 @@ def signing(database_url, cli, as_user):
         extra = ("--agency", agency) if agency else ()
         added = cli("user", "add", name, "--name", name.title(), "--role", role, *extra, "--db", db)
         assert added.exit_code == 0, added.stderr
+    enrol_keys(db, *(name for name, _role, _agency in PEOPLE), admin="root")
 
     def run(who: str, *args: str):
         as_user(who)

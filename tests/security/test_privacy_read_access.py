@@ -114,49 +114,10 @@ def test_an_unregistered_account_reads_nothing(
 
 
 def _deactivate(url: str, username: str) -> None:
-    """What `user deactivate` records (wave6 spec: a `user_deactivate` admin event, the
-    user row kept with `active` false), appended here through the store's one append
-    path, since that command belongs to another change."""
-    from casereview.domain import chain
-    from casereview.store import event_log
-    from casereview.store import users as user_rows
-
+    """`user deactivate`: the admin's signed event, the user row kept, inactive."""
     ctx = _ctx(url, "setup-admin")
     try:
-        with ctx.db().unit_of_work() as uow:
-            row = user_rows.get_user(uow.conn, username)
-            assert row is not None
-            appended = event_log.append_event(
-                uow.conn,
-                {
-                    "kind": "admin",
-                    "case_ref": None,
-                    "trigger": "user_deactivate",
-                    "from_state": None,
-                    "to_state": None,
-                    "occurred_on": TODAY.isoformat(),
-                    "recorded_at": chain.format_instant(ctx.clock.now()),
-                    "actor": "setup-admin",
-                    "on_behalf_of": None,
-                    "role": "admin",
-                    "rationale": None,
-                    "fields": {"username": username},
-                    "workflow_id": None,
-                    "workflow_version": None,
-                    "definition_hash": None,
-                },
-                None,
-            )
-            user_rows.upsert_user(
-                uow.conn,
-                username=username,
-                display_name=row["display_name"],
-                roles=__import__("json").loads(row["roles"]),
-                agency=row["agency"],
-                active=False,
-                seq=appended.seq,
-            )
-            uow.commit()
+        users.deactivate(ctx, username)
     finally:
         ctx.close()
 

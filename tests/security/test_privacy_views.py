@@ -20,7 +20,7 @@ from casereview.errors import Refused
 from casereview.infra.now import FixedClock
 from casereview.services import cases, exports, timeline, users
 from casereview.services.context import ServiceContext
-from tests.conftest import Cli
+from tests.conftest import Cli, enrol_keys
 from tests.security.conftest import TODAY, _engine, days_ago
 
 SECRET = "Jordan Zebedee-Quill"
@@ -73,6 +73,7 @@ def _world(url: str, tmp: Path, cli_roles: list[str]) -> World:
         users.add_user(me, "pol", "Police", ["partner"], "police")
     finally:
         me.close()
+    enrol_keys(url, "office", "scrut", "boss", "pol", admin=account, clock=me.clock)
     office = world.ctx("office")
     try:
         cases.open_case(
@@ -269,6 +270,7 @@ def minimal_case(
         users.add_user(me, "clerk", "Clerk", ["clerk"], None)
     finally:
         me.close()
+    enrol_keys(me.url, "clerk", admin=me.account, clock=me.clock)
     clerk = world.ctx("clerk")
     try:
         cases.open_case(

@@ -18,7 +18,7 @@ import shlex
 import pytest
 
 from casereview.cli.render.admin import PLACEHOLDERS
-from tests.conftest import run_sql
+from tests.conftest import enrol_keys, run_sql
 from tests.security.conftest import ADMIN
 
 
@@ -30,6 +30,7 @@ def db(database_url, cli, as_user):
         "user", "add", "bu", "--name", "Officer", "--role", "business_unit", "--db", database_url
     )
     assert added.exit_code == 0, added.stderr
+    enrol_keys(database_url, "bu", admin=ADMIN)
     return database_url
 
 

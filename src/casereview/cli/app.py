@@ -24,6 +24,7 @@ from casereview.cli import calendar as calendar_cli
 from casereview.cli import cases as cases_cli
 from casereview.cli import dashboard as dashboard_cli
 from casereview.cli import demo as demo_cli
+from casereview.cli import keys as keys_cli
 from casereview.cli import log as log_cli
 from casereview.cli import messages
 from casereview.cli import report as report_cli
@@ -171,6 +172,7 @@ def root(
 
 app.command("init")(admin_cli.init)
 app.add_typer(admin_cli.user_app, name="user")
+app.add_typer(keys_cli.app, name="key")
 app.add_typer(cases_cli.app, name="case")
 app.add_typer(audit_cli.app, name="audit")
 dashboard_cli.register(app)

@@ -27,15 +27,26 @@ def verify(
         int | None,
         jobs_parameter("Replay the cases", "The findings are the same either way."),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Check every signature again, not only those after your last clean "
+            "verification of this log (slow on large logs: docs/audit.md).",
+        ),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Recompute the hash chain and replay every case; exit 7 on any finding."""
+    """Recompute the hash chain, check signatures and replay every case; exit 7 on any
+    finding."""
     from casereview.cli.render import audit as render
     from casereview.services import audit
 
     with render.progress("Verifying events") as advance:
-        report = audit.verify(context(db), checkpoint_file=checkpoint, progress=advance, jobs=jobs)
+        report = audit.verify(
+            context(db), checkpoint_file=checkpoint, progress=advance, jobs=jobs, full=full
+        )
     render.verification(report, as_json)
     if not report.ok:
         raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))

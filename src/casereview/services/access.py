@@ -123,10 +123,11 @@ def allow_personal(
         "workflow_version": None,
         "definition_hash": None,
     }
+    from casereview.services import keys
     from casereview.store import event_log  # SQLAlchemy: only when a view is recorded
 
     with ctx.db().unit_of_work() as uow:
-        event_log.append_event(uow.conn, record, None)
+        event_log.append_event(uow.conn, record, None, keys.write_signer(ctx, uow.conn))
         uow.commit()
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from casereview.domain import authority, chain
 from casereview.errors import InvalidInput
 from casereview.infra.files import read_bounded
-from casereview.services import audit_jobs
+from casereview.services import audit_jobs, signatures
 from casereview.services.access import require_reader
 from casereview.services.audit_cases import EventPass, case_findings, rules_loader, verify_cases
 from casereview.services.context import ServiceContext
@@ -48,11 +48,25 @@ class VerifyReport:
     none): which workflow they were opened on is not checked against an installation."""
     head_hash: str = chain.GENESIS_HASH
     checkpoint_used: bool = False
+    signatures: SignatureSummary = field(default_factory=lambda: SignatureSummary())
     findings: list[chain.Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.findings
+
+
+@dataclass
+class SignatureSummary:
+    """What the signature check covered: events before the log's first key enrolment
+    (unsigned history, not a finding), the events whose signatures were checked this
+    time, and through which event an earlier verification by this account had already
+    checked them (0: none; `full` re-checks everything)."""
+
+    unsigned_history: int = 0
+    checked: int = 0
+    already_checked_through: int = 0
+    full: bool = False
 
 
 def verify(
@@ -61,6 +75,7 @@ def verify(
     checkpoint_file: Path | None = None,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
+    full: bool = False,
 ) -> VerifyReport:
     """Check the chain, the protections, every case's replay and every user row.
 
@@ -77,6 +92,10 @@ def verify(
     `jobs` is how many processes share the second pass (`services.audit_jobs`): None
     lets a large log use one per CPU, 1 keeps everything in this process. The report
     is the same either way.
+
+    Signatures (`services.signatures`) are checked from the log's first key enrolment
+    on, and only after the point this account's last clean verification reached (its
+    private record), unless `full`: the chain shows those events unchanged since.
     """
     checkpoint = None
     if checkpoint_file is not None:
@@ -88,6 +107,7 @@ def verify(
                 f"{checkpoint_file} is not a casereview checkpoint ({exc})"
             ) from None
     report = VerifyReport(checkpoint_used=checkpoint is not None)
+    record: signatures.Record | None = None
     with ctx.db().reading() as conn:
         database.hold_snapshot(conn)
         require_reader(ctx, conn)
@@ -124,6 +144,8 @@ def verify(
                 hash_at[checkpoint.event_count] = at
             report.findings.extend(chain.check_against_checkpoint(checkpoint, hash_at, count))
         report.findings.extend(_check_triggers(conn))
+        signed, report.signatures, record = signatures.check(ctx, conn, count, last, full=full)
+        report.findings.extend(signed)
         report.findings.extend(case_findings(passes))
         report.findings.extend(
             sorted([*unfiled_findings, *(f for p in passes for f in p.authority)], key=_by_seq)
@@ -134,6 +156,8 @@ def verify(
         installs = [{"seq": s, "fields": f} for s, f in event_log.installed_workflows(conn)]
         report.findings.extend(_verify_users(users, timeline))
         report.findings.extend(verify_installed(conn, installs))
+    if report.ok and record is not None:
+        signatures.remember(ctx, record)
     return report
 
 

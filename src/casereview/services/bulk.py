@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from casereview.domain import chain, clocks, engine
 from casereview.domain.replay import Replayed, apply_event
+from casereview.domain.signing import Signer
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, Conflict, InvalidInput, NotFound, Refused
 from casereview.infra.workers import RequestWorker
 from casereview.infra.workflows import DEFAULT_WORKFLOW
-from casereview.services import cases
+from casereview.services import cases, keys
 from casereview.services.context import ServiceContext
 from casereview.store import bulk_writes, event_log, projections
 from casereview.store import users as user_rows
@@ -135,7 +136,9 @@ def _apply(
     progress: Callable[[int], None] | None,
 ) -> BulkResult:
     db = ctx.db()
-    run = _Run(ctx, progress)
+    with db.reading() as conn:
+        signer = keys.write_signer(ctx, conn)  # refused before anything is prepared
+    run = _Run(ctx, progress, signer)
     batches: Iterator[list[CaseScript]] = _batches(scripts, batch_size)
     first_two = list(itertools.islice(batches, 2))
     batches = itertools.chain(first_two, batches)
@@ -152,8 +155,11 @@ def _apply(
 class _Run:
     """What one import has recorded so far, and what every batch of it shares."""
 
-    def __init__(self, ctx: ServiceContext, progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self, ctx: ServiceContext, progress: Callable[[int], None] | None, signer: Signer
+    ) -> None:
         self.progress = progress
+        self.signer = signer
         self.cases = self.events = 0
         self.head = (0, chain.GENESIS_HASH)
         self.seen = _Seen()
@@ -208,7 +214,7 @@ def _serial(
                 packed = writer.packed()
                 seq, head_hash, _next_id = packed.start
                 assert head_hash is not None  # read under the lock just now
-                head = bulk_writes.write_batch(conn, packed, (seq, head_hash))
+                head = bulk_writes.write_batch(conn, packed, (seq, head_hash), run.signer)
             run.seen.commit(writer)
             run.committed(head, len(packed.events), len(batch))
 
@@ -234,7 +240,7 @@ def _pipelined(
 
     Returns the batches still to write (none unless that happened).
     """
-    writer = _WriterProcess(ctx.url)
+    writer = _WriterProcess(ctx.url, run.signer)
     in_flight: list[CaseScript] | None = None
     start: Start | None = None
     try:
@@ -287,8 +293,10 @@ class _WriterProcess:
     connection (`_writer`). At most one batch is in its hands at a time (`send` after
     `written`)."""
 
-    def __init__(self, url: str) -> None:
-        self.worker = RequestWorker(_writer, url, name="the bulk writer process", error=StoreError)
+    def __init__(self, url: str, signer: Signer) -> None:
+        self.worker = RequestWorker(
+            _writer, (url, signer), name="the bulk writer process", error=StoreError
+        )
         self.sent: PackedBatch | None = None
 
     def send(self, batch: PackedBatch) -> None:
@@ -310,10 +318,14 @@ class _WriterProcess:
 
 
 @contextmanager
-def _writer(url: str) -> Iterator[Callable[[PackedBatch], tuple[int, str] | None]]:
+def _writer(
+    setup: tuple[str, Signer],
+) -> Iterator[Callable[[PackedBatch], tuple[int, str] | None]]:
     """The writer process's work: write each batch it is sent on one connection, each
     in its own transaction, unless the log is not where the batch expects it (another
-    writer got in: then nothing is written, and None goes back)."""
+    writer got in: then nothing is written, and None goes back). Events are signed with
+    the importing account's key, handed over with the database's URL."""
+    url, signer = setup
     db = Database.open(url)
     try:
         with _fewer_collections(), bulk_writes.import_session(db, write=True) as session:
@@ -321,7 +333,7 @@ def _writer(url: str) -> Iterator[Callable[[PackedBatch], tuple[int, str] | None
 
             def write(batch: PackedBatch) -> tuple[int, str] | None:
                 nonlocal last
-                written = session.write_if_expected(batch, last)
+                written = session.write_if_expected(batch, last, signer)
                 if written is not None:
                     last = written
                 return written

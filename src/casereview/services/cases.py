@@ -342,6 +342,7 @@ def open_case(
     on: dt.date | None = None,
 ) -> CaseView:
     """Open a case in its workflow's initial state and start its clocks."""
+    from casereview.services import keys
     from casereview.services.workflows import for_new_case
     from casereview.store import event_log, projections
     from casereview.store import users as user_rows
@@ -381,7 +382,7 @@ def open_case(
                 "last_seq": 0,
             },
         )
-        event_log.append_event(conn, record, case_id)
+        event_log.append_event(conn, record, case_id, keys.write_signer(ctx, conn))
         _store_projection(ctx, conn, definition, case_id, ref, expected_version=0)
         uow.commit()
     return show_case(ctx, ref)
@@ -459,6 +460,7 @@ def advance(
     expect_version: int | None = None,
 ) -> AdvanceResult:
     """Fire one trigger on one case: exactly one event, or nothing at all."""
+    from casereview.services import keys
     from casereview.store import event_log
     from casereview.store import users as user_rows
 
@@ -525,7 +527,8 @@ def advance(
             fields=decision.changes,
             on_behalf_of=decider.username if decider else None,
         )
-        appended = event_log.append_event(conn, record, int(row["id"]))
+        signer = keys.write_signer(ctx, conn)
+        appended = event_log.append_event(conn, record, int(row["id"]), signer)
         derived = _store_projection(
             ctx, conn, definition, int(row["id"]), ref, expected_version=int(row["version"])
         )

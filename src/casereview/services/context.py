@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from casereview.domain.calendar.workdays import WorkingDayCalendar
+    from casereview.domain.signing import Signer
     from casereview.infra.workflows.registry import Registry
     from casereview.store.database import Database
     from casereview.store.reading import Reader
@@ -26,6 +27,7 @@ class ServiceContext:
     url: str
     account: str
     clock: Clock = field(default_factory=SystemClock)
+    key_dir: Path | None = None  # None: `infra.keys.key_dir()` ($CASEREVIEW_KEY_DIR or the user's)
     _db: Database | None = None
     _registry: Registry | None = None
     _calendar: WorkingDayCalendar | None = None
@@ -98,6 +100,12 @@ class ServiceContext:
 
             self._calendar = default_calendar()
         return self._calendar
+
+    def own_key(self) -> Signer | None:
+        """This account's signing key on this machine (None if it has none yet)."""
+        from casereview.infra.keys import load_key
+
+        return load_key(self.account, self.key_dir)
 
     def close(self) -> None:
         if self._db is not None:

@@ -111,6 +111,7 @@ def void(ctx: ServiceContext, ref: str, *, rationale: str | None) -> AmendResult
 
 def _record(ctx: ServiceContext, ref: str, decide: Decide) -> AmendResult:
     """The write path shared by the three: decide, append one event, rebuild, commit."""
+    from casereview.services import keys
     from casereview.store import event_log
     from casereview.store import users as user_rows
 
@@ -137,7 +138,8 @@ def _record(ctx: ServiceContext, ref: str, decide: Decide) -> AmendResult:
             fields=decision.fields,
             on_behalf_of=None,
         )
-        appended = event_log.append_event(conn, record, int(row["id"]))
+        signer = keys.write_signer(ctx, conn)
+        appended = event_log.append_event(conn, record, int(row["id"]), signer)
         cases._store_projection(
             ctx, conn, definition, int(row["id"]), ref, expected_version=int(row["version"])
         )

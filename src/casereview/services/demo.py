@@ -11,6 +11,7 @@ demonstration database and reads back its dashboard and one case's timeline.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,14 +237,15 @@ class DemoResult:
     refs: tuple[str, ...]
 
 
-def seed(url: str, account: str, today: dt.date) -> DemoResult:
-    """Create the demonstration cases in an empty database at `url` (created if needed)."""
+def seed(url: str, account: str, today: dt.date, key_dir: Path | None = None) -> DemoResult:
+    """Create the demonstration cases in an empty database at `url` (created if needed),
+    signed with the account's key in `key_dir` (None: the account's own folder)."""
     from casereview.infra.bank_holidays import default_calendar
     from casereview.store import location
 
     cal = default_calendar()
     clock = FixedClock(today)
-    me = ServiceContext(url=url, account=account, clock=clock)
+    me = ServiceContext(url=url, account=account, clock=clock, key_dir=key_dir)
     contexts = {account: me}
     users.init(me, "Demo business unit officer and chair")
     for role in ("business_unit", "chair"):
@@ -310,6 +312,11 @@ def demo_path() -> Path:
     return user_data_path("casereview", appauthor=False) / "demo.db"
 
 
+def demo_key_dir(path: Path) -> Path:
+    """The signing key the demonstration database at `path` is recorded with."""
+    return path.with_name(f"{path.name}.keys")
+
+
 TIMELINE_STATES = ("publication_hold", "published", "action_monitoring")
 """The tour shows the timeline of the first case found in one of these states."""
 
@@ -336,7 +343,10 @@ def tour(ctx: ServiceContext, *, replace: bool) -> DemoTour:
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     ctx.close()
-    seeded = seed(ctx.url, ctx.account, ctx.clock.today())
+    # The demo signs with a key of its own beside its file, never the account's real one.
+    keys = demo_key_dir(path)
+    shutil.rmtree(keys, ignore_errors=True)
+    seeded = seed(ctx.url, ctx.account, ctx.clock.today(), keys)
     due = due_list(ctx)
     chosen = seeded.refs[0]
     listed = {item.ref: item.state for item in cases.list_cases(ctx)}

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from casereview.domain import chain, user_events
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
+from casereview.infra import keys as key_files
+from casereview.services import keys
 from casereview.services.context import ServiceContext
 from casereview.store import event_log
 from casereview.store import users as user_rows
@@ -133,7 +135,11 @@ def init(
             "roles": [ADMIN],
             "agency": None,
         }
-        appended = event_log.append_event(uow.conn, admin_event(ctx, "user_add", fields), None)
+        # The bootstrap: the first admin, then their key (confirmed by being first).
+        signer, _created = key_files.load_or_create_key(ctx.account, ctx.key_dir)
+        appended = event_log.append_event(
+            uow.conn, admin_event(ctx, "user_add", fields), None, signer
+        )
         user_rows.upsert_user(
             uow.conn,
             username=ctx.account,
@@ -143,7 +149,9 @@ def init(
             active=True,
             seq=appended.seq,
         )
-        # The shipped workflows, installed by the first admin (docs/workflows.md).
+        keys.enrol_in(ctx, uow.conn)
+        # The shipped workflows, installed by the first admin (docs/workflows.md), each
+        # event signed by the key just enrolled.
         from casereview.services.workflows import install_shipped
 
         install_shipped(ctx, uow.conn)
@@ -267,7 +275,10 @@ def add_user(
             "roles": roles,
             "agency": agency,
         }
-        appended = event_log.append_event(uow.conn, admin_event(ctx, "user_add", fields), None)
+        signer = keys.write_signer(ctx, uow.conn)
+        appended = event_log.append_event(
+            uow.conn, admin_event(ctx, "user_add", fields), None, signer
+        )
         user_rows.upsert_user(
             uow.conn,
             username=username,
@@ -324,7 +335,8 @@ def _change(
         before = _view(_existing(uow.conn, username))
         check(uow.conn, before)
         after = _view_of(user_events.apply({username: _record(before)}, trigger, fields))
-        appended = event_log.append_event(uow.conn, admin_event(ctx, trigger, fields), None)
+        signer = keys.write_signer(ctx, uow.conn)
+        appended = event_log.append_event(uow.conn, admin_event(ctx, trigger, fields), None, signer)
         user_rows.upsert_user(
             uow.conn,
             username=username,

@@ -218,6 +218,7 @@ def record_install(
 ) -> Installed:
     """Append the install event and its projection row, in the caller's unit of work
     (the caller has checked that the account is an admin)."""
+    from casereview.services import keys
     from casereview.store import event_log, installed_workflows
 
     key = f"workflow {definition.id} v{definition.version}"
@@ -236,7 +237,8 @@ def record_install(
         "definition_hash": definition.content_hash,
         "title": definition.title,
     }
-    appended = event_log.append_event(conn, admin_event(ctx, INSTALL_TRIGGER, fields), None)
+    signer = keys.write_signer(ctx, conn)
+    appended = event_log.append_event(conn, admin_event(ctx, INSTALL_TRIGGER, fields), None, signer)
     installed_workflows.insert_installed(
         conn,
         workflow_id=definition.id,

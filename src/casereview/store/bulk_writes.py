@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from casereview.domain.signing import Signer
 from casereview.store import dialect, event_log, projections
 from casereview.store.database import Connection, Database
 from casereview.store.event_log import UNSEALED_COLUMNS, Head
@@ -50,13 +51,13 @@ def log_position(conn: Connection, *, lock: bool = False) -> tuple[int, str, int
     return (*event_log.chain_head(conn, lock=lock), projections.next_case_id(conn))
 
 
-def write_batch(conn: Connection, batch: PackedBatch, head: Head) -> Head:
-    """Insert a batch's rows and append its events after `head`, in the caller's
-    transaction; the new head."""
+def write_batch(conn: Connection, batch: PackedBatch, head: Head, signer: Signer | None) -> Head:
+    """Insert a batch's rows and append its events after `head`, signed by `signer`, in
+    the caller's transaction; the new head."""
     projections.insert_case_rows(conn, batch.cases)
     projections.insert_clock_rows(conn, batch.clocks)
     events = (dict(zip(UNSEALED_COLUMNS, values, strict=True)) for values in batch.events)
-    return event_log.append_events(conn, events, after=head)
+    return event_log.append_events(conn, events, signer=signer, after=head)
 
 
 class ImportSession:
@@ -77,7 +78,9 @@ class ImportSession:
         with self._conn.begin():
             yield self._conn
 
-    def write_if_expected(self, batch: PackedBatch, last: Head | None) -> Head | None:
+    def write_if_expected(
+        self, batch: PackedBatch, last: Head | None, signer: Signer | None
+    ) -> Head | None:
         """Write `batch` in a transaction of its own if, under the write lock, the log is
         where the batch expects it (`last`: the head this session wrote last, for a batch
         prepared before it was written); the new head, or None (nothing written) if
@@ -90,7 +93,7 @@ class ImportSession:
             if where != start:
                 transaction.rollback()
                 return None
-            return write_batch(self._conn, batch, (where[0], where[1]))
+            return write_batch(self._conn, batch, (where[0], where[1]), signer)
 
 
 def pipelined(db: Database) -> bool:

@@ -6,6 +6,10 @@ event after it — never from a sequence, whose values are not rolled back — s
 and moves the head, all in the caller's transaction. Live writes append one event
 (`append_event`) and a bulk import a batch (`append_events`): the same sealing, columns
 and statement.
+
+Each event is signed as it is sealed (`domain.signing`: Ed25519 over its entry hash) when
+the caller hands over the recorder's key, so live writes and bulk writes sign alike.
+The signature and key id are stored beside the event, outside the hash chain.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, text
 
 from casereview.domain import authority, chain
+from casereview.domain.signing import Signer
 from casereview.store import dialect, write_functions
 from casereview.store.errors import StoreError
 from casereview.store.projections import EVERY_CASE, CaseRange, case_id_condition
@@ -25,11 +30,20 @@ from casereview.store.projections import EVERY_CASE, CaseRange, case_id_conditio
 Head = tuple[int, str]
 """The chain head: the last event's seq and entry hash."""
 
-EVENT_COLUMNS = (*chain.HASHED_COLUMNS, "case_id", "payload", "entry_hash")
+EVENT_COLUMNS = (
+    *chain.HASHED_COLUMNS,
+    "case_id",
+    "payload",
+    "entry_hash",
+    "signature",
+    "key_id",
+)
 """The stored columns of an event."""
 
 UNSEALED_COLUMNS = tuple(
-    c for c in EVENT_COLUMNS if c not in ("prev_hash", "payload", "entry_hash")
+    c
+    for c in EVENT_COLUMNS
+    if c not in ("prev_hash", "payload", "entry_hash", "signature", "key_id")
 )
 """The columns of an event before it is sealed (`append_events` adds the rest)."""
 
@@ -55,19 +69,32 @@ def chain_head(conn: Connection, *, lock: bool = False) -> Head:
     return stored_head(conn, lock=lock) or (0, chain.GENESIS_HASH)
 
 
-def append_event(conn: Connection, record: Mapping[str, Any], case_id: int | None) -> AppendedEvent:
-    """Seal and insert one event (a record of `UNSEALED_COLUMNS` but `seq` and
+def append_event(
+    conn: Connection,
+    record: Mapping[str, Any],
+    case_id: int | None,
+    signer: Signer | None,
+) -> AppendedEvent:
+    """Seal, sign and insert one event (a record of `UNSEALED_COLUMNS` but `seq` and
     `case_id`) after the current head, and advance the head."""
-    return append_events(conn, [{**record, "case_id": case_id}])
+    return append_events(conn, [{**record, "case_id": case_id}], signer=signer)
 
 
 _EVENT_VALUES = operator.itemgetter(*EVENT_COLUMNS)
+_UNSIGNED_COLUMNS = EVENT_COLUMNS[:-2]
+_UNSIGNED_VALUES = operator.itemgetter(*_UNSIGNED_COLUMNS)
+"""An unsigned append names neither signature column (as before they existed)."""
 
 
 def append_events(
-    conn: Connection, events: Iterable[Mapping[str, Any]], *, after: Head | None = None
+    conn: Connection,
+    events: Iterable[Mapping[str, Any]],
+    *,
+    signer: Signer | None,
+    after: Head | None = None,
 ) -> AppendedEvent:
-    """Seal `events` (mappings of `UNSEALED_COLUMNS`) in order after the head, insert
+    """Seal `events` (mappings of `UNSEALED_COLUMNS`) in order after the head, sign each
+    with `signer` (None: unsigned, as a log before its first key enrolment was), insert
     them in one statement and move the head; the new head.
 
     `after` is the head as the caller holds it under the write lock (None: read and
@@ -75,6 +102,11 @@ def append_events(
     as it prepares them) must carry the one it gets here.
     """
     seq, prev = chain_head(conn, lock=True) if after is None else after
+    sign = signer.signing() if signer is not None else None
+    key_id = signer.key_id if signer is not None else None
+    names, values = (
+        (EVENT_COLUMNS, _EVENT_VALUES) if sign else (_UNSIGNED_COLUMNS, _UNSIGNED_VALUES)
+    )
     rows = []
     for event in events:
         seq += 1
@@ -83,12 +115,15 @@ def append_events(
             raise StoreError(f"an event numbered {numbered} was to be appended as {seq}")
         columns = _sealed(event, seq, prev)
         prev = columns["entry_hash"]
-        rows.append(_EVENT_VALUES(columns))
+        if sign is not None:
+            columns["signature"] = sign(prev)
+            columns["key_id"] = key_id
+        rows.append(values(columns))
     if dialect.is_postgres(conn):
         # Through the write function, which checks each event again in the database.
-        write_functions.append(conn, [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in rows])
+        write_functions.append(conn, [dict(zip(names, row, strict=True)) for row in rows])
         return AppendedEvent(seq, prev)
-    dialect.insert_rows(conn, "events", EVENT_COLUMNS, rows)
+    dialect.insert_rows(conn, "events", names, rows)
     if rows:
         conn.execute(
             text("UPDATE chain_head SET seq = :seq, entry_hash = :hash WHERE id = 1"),
@@ -111,6 +146,7 @@ def _sealed(event: Mapping[str, Any], seq: int, prev_hash: str) -> dict[str, Any
     columns["case_id"] = event.get("case_id")
     columns["payload"] = sealed.payload
     columns["entry_hash"] = sealed.entry_hash
+    columns["signature"] = columns["key_id"] = None
     return columns
 
 
@@ -200,3 +236,27 @@ def iter_sealed_events_by_case(
         conn, f"SELECT {columns} FROM events WHERE case_id IS NULL ORDER BY seq"
     )
     return itertools.chain(none, filed)
+
+
+SIGNED_COLUMNS = ("seq", "kind", "trigger", "actor", "fields", "signature", "key_id", "entry_hash")
+"""What the signature check reads of an event (`iter_signed_events`)."""
+
+
+def iter_unfiled_signed_events(
+    conn: Connection, *, through: int | None = None
+) -> Iterator[Sequence[Any]]:
+    """`SIGNED_COLUMNS` of the events under no case (users, keys, installations), in seq
+    order, up to `through` if given: the few events the key ring is replayed from."""
+    bound = "" if through is None else f" AND seq <= {int(through)}"
+    return dialect.stream_tuples(
+        conn,
+        f"SELECT {', '.join(SIGNED_COLUMNS)} FROM events WHERE case_id IS NULL{bound} ORDER BY seq",
+    )
+
+
+def iter_signed_events(conn: Connection, *, after: int = 0) -> Iterator[Sequence[Any]]:
+    """`SIGNED_COLUMNS` of every event after seq `after`, in seq order."""
+    return dialect.stream_tuples(
+        conn,
+        f"SELECT {', '.join(SIGNED_COLUMNS)} FROM events WHERE seq > {int(after)} ORDER BY seq",
+    )

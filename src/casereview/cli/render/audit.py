@@ -21,6 +21,12 @@ def verification(report: VerifyReport, as_json: bool) -> None:
                 "legacy_cases": report.legacy_cases,
                 "head_hash": report.head_hash,
                 "checkpoint_used": report.checkpoint_used,
+                "signatures": {
+                    "unsigned_history": report.signatures.unsigned_history,
+                    "checked": report.signatures.checked,
+                    "already_checked_through": report.signatures.already_checked_through,
+                    "full": report.signatures.full,
+                },
                 "findings": [
                     {"check": f.check, "seq": f.seq, "message": f.message} for f in report.findings
                 ],
@@ -34,6 +40,12 @@ def verification(report: VerifyReport, as_json: bool) -> None:
         f"{report.events} events, {report.cases} cases, {report.users} users; "
         f"head {report.head_hash[:16]}…"
     )
+    signed = report.signatures
+    summary += f"; {signed.checked} signatures checked"
+    if signed.already_checked_through:
+        summary += f" (events to {signed.already_checked_through} were checked before)"
+    if signed.unsigned_history:
+        summary += f"; {signed.unsigned_history} events of unsigned history"
     if report.ok:
         scope = " against the checkpoint" if report.checkpoint_used else ""
         console.print(f"OK: the audit trail verifies{scope}. {summary}", style="green")
