@@ -34,13 +34,14 @@ def template(
 def cases(
     tracker: Annotated[Path, typer.Argument(help="The tracker: an .xlsx, .ods or .csv file.")],
     mapping: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--mapping",
             metavar="FILE",
-            help="Which column holds what (see 'casereview import template').",
+            help="Which column holds what (see 'casereview import template'); not needed "
+            "for a workbook written by 'casereview case list --xlsx'.",
         ),
-    ],
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Check every row and report; write nothing."),

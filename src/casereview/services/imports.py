@@ -27,7 +27,7 @@ from casereview.formats import spreadsheet, spreadsheet_mapping
 from casereview.formats.cells import safe_cell
 from casereview.infra import files, output
 from casereview.infra.workflows import DEFAULT_WORKFLOW
-from casereview.services import bulk, imports_rows
+from casereview.services import bulk, imports_rows, imports_tracker
 from casereview.services.context import ServiceContext
 from casereview.services.imports_rows import Problem
 
@@ -68,7 +68,7 @@ def skipped_path(tracker: Path) -> Path:
 def import_cases(
     ctx: ServiceContext,
     tracker: Path,
-    mapping_file: Path,
+    mapping_file: Path | None,
     *,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
@@ -77,43 +77,23 @@ def import_cases(
     """Import every row of `tracker` as a case, or nothing (see the module docstring).
 
     A refused import returns its problems (`imported` 0); a mapping or file that cannot
-    be used at all raises."""
-    from casereview.services.workflows import for_new_case
-    from casereview.store import users as user_rows
-
+    be used at all raises. Without a mapping the file must be one `case list` wrote
+    (`services.imports_tracker`)."""
     suffix = tracker.suffix.lower()
     if suffix not in spreadsheet.SUFFIXES:
         raise InvalidInput(
             f"{tracker.name} is not a tracker file: casereview reads "
             f"{', '.join(spreadsheet.SUFFIXES)}"
         )
-    mapping_text = files.read_bounded(mapping_file, MAX_MAPPING, what="a mapping")
-    try:
-        mapping = spreadsheet_mapping.parse(mapping_text.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{mapping_file} is not UTF-8 text") from None
     data = files.read_bounded(tracker, MAX_TRACKER, what="a tracker")
     sha256 = hashlib.sha256(data).hexdigest()
     if progress is not None:
         progress("reading", 0, 1)
-    try:
-        sheet = spreadsheet.read_sheet(data, suffix, mapping.sheet)
-    except spreadsheet.SheetError as exc:
-        raise InvalidInput(f"{tracker.name}: {exc}") from None
-    definition = for_new_case(ctx, mapping.workflow or DEFAULT_WORKFLOW)
-    with ctx.db().reading() as conn:
-        me = user_rows.get_user(conn, ctx.account)
-    if me is None:
-        raise Refused(f"account {ctx.account!r} is not a casereview user")
-    roles = frozenset(json.loads(me["roles"]))
-    converted = imports_rows.convert(
-        sheet,
-        mapping,
-        definition,
-        sha256=sha256,
-        importer_roles=roles,
-        today=ctx.clock.today(),
-    )
+    if mapping_file is None:
+        converted = _own_layout(ctx, tracker, data, sha256)
+    else:
+        converted = _mapped(ctx, tracker, mapping_file, data, sha256)
+    sheet_name = converted.sheet
     if progress is not None:
         progress("reading", 1, 1)
     problems = list(converted.problems)
@@ -129,7 +109,7 @@ def import_cases(
     refused_at = set()
     for index, step, error in checked.refused:
         refused_at.add(index)
-        problems.append(imports_rows.refusal_problem(scripts[index], sheet.name, step, error))
+        problems.append(imports_rows.refusal_problem(scripts[index], sheet_name, step, error))
     problems.sort(key=lambda p: p.row)
     bad_rows = sorted({p.row for p in problems})
     written = checked.written
@@ -155,7 +135,7 @@ def import_cases(
     return ImportResult(
         file=tracker.name,
         sha256=sha256,
-        sheet=sheet.name,
+        sheet=sheet_name,
         rows=converted.rows,
         problems=problems,
         imported=written.cases if written else 0,
@@ -164,6 +144,57 @@ def import_cases(
         skipped_rows=skipped,
         skipped_file=skipped_file,
     )
+
+
+def _mapped(
+    ctx: ServiceContext, tracker: Path, mapping_file: Path, data: bytes, sha256: str
+) -> imports_rows.Converted:
+    from casereview.services.workflows import for_new_case
+    from casereview.store import users as user_rows
+
+    mapping_text = files.read_bounded(mapping_file, MAX_MAPPING, what="a mapping")
+    try:
+        mapping = spreadsheet_mapping.parse(mapping_text.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{mapping_file} is not UTF-8 text") from None
+    try:
+        sheet = spreadsheet.read_sheet(data, tracker.suffix, mapping.sheet)
+    except spreadsheet.SheetError as exc:
+        raise InvalidInput(f"{tracker.name}: {exc}") from None
+    definition = for_new_case(ctx, mapping.workflow or DEFAULT_WORKFLOW)
+    with ctx.db().reading() as conn:
+        me = user_rows.get_user(conn, ctx.account)
+    if me is None:
+        raise Refused(f"account {ctx.account!r} is not a casereview user")
+    return imports_rows.convert(
+        sheet,
+        mapping,
+        definition,
+        sha256=sha256,
+        importer_roles=frozenset(json.loads(me["roles"])),
+        today=ctx.clock.today(),
+    )
+
+
+def _own_layout(
+    ctx: ServiceContext, tracker: Path, data: bytes, sha256: str
+) -> imports_rows.Converted:
+    """A workbook the case list workbook wrote, read without a mapping."""
+    history = None
+    if tracker.suffix.lower() != ".csv":
+        try:
+            history = spreadsheet.read_sheet(data, tracker.suffix, imports_tracker.HISTORY_SHEET)
+        except spreadsheet.SheetError:
+            history = None
+    if history is None or not imports_tracker.is_own_layout(history):
+        raise InvalidInput(
+            "{file} is not a workbook casereview wrote (it has no History sheet as "
+            "'case list' writes it); give {mapping} to say which column holds what",
+            file=tracker.name,
+            mapping=Input("mapping"),
+        )
+    own = imports_tracker.scripts_from_history(history, sha256, ctx.account)
+    return imports_rows.Converted(own.scripts, own.problems, own.rows, history.name)
 
 
 PROBLEM_COLUMNS = ("sheet", "row", "column", "value", "problem", "fix")

@@ -56,6 +56,7 @@ class Converted:
     scripts: list[RowScript]
     problems: list[Problem]
     rows: int  # rows that hold a case (blank rows not counted)
+    sheet: str = ""
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def convert(
         problems += row.problems
         if script is not None and not row.problems:
             scripts.append(script)
-    return Converted(scripts, problems, rows)
+    return Converted(scripts, problems, rows, sheet.name)
 
 
 def _row_script(
