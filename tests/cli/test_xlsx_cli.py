@@ -181,3 +181,36 @@ def test_import_without_a_mapping_refuses_a_sheet_casereview_did_not_write(db, c
     result = cli("import", "cases", str(make_tracker.TRACKER), "--db", db)
     assert result.exit_code == 2
     assert "give --mapping" in result.stderr
+
+
+def test_report_xlsx_has_the_csv_figures_as_numbers_and_the_cases_behind_them(
+    imported, cli, tmp_path
+):
+    path = tmp_path / "report.xlsx"
+    result = cli("report", "--db", imported, "--year", "2022-23", "--detail", "-o", str(path))
+    assert result.exit_code == 0, result.stderr
+    csv_out = cli("report", "--db", imported, "--year", "2022-23", "--format", "csv")
+    expected = list(csv.DictReader(csv_out.stdout.lstrip("\ufeff").splitlines()))
+    figures = _sheet(path, "Figures")
+    header = figures[1]
+    rows = [dict(zip(header, r, strict=False)) for r in figures[2:]]
+    def number(value: object) -> object:
+        try:
+            return float(str(value))
+        except ValueError:
+            return value  # n/a
+
+    wanted = [(r["figure"], number(r["value"])) for r in expected if r["record"] != "case"]
+    assert [(r["figure"], number(r["value"])) for r in rows] == wanted
+    assert any(isinstance(r["value"], float) and r["value"] > 0 for r in rows)
+    detail = _sheet(path, "Cases")
+    assert detail[0][:3] == ["figure", "ref", "pseudonym"]
+    assert len(detail) > 1
+    assert 'state="frozen"' in _xml(path, "xl/worksheets/sheet1.xml")
+    assert _soffice_to(path, "pdf", tmp_path).read_bytes().startswith(b"%PDF")
+
+
+def test_report_xlsx_needs_an_output_file(imported, cli):
+    result = cli("report", "--db", imported, "--format", "xlsx")
+    assert result.exit_code == 2
+    assert "--output" in result.stderr
