@@ -194,6 +194,7 @@ def test_report_xlsx_has_the_csv_figures_as_numbers_and_the_cases_behind_them(
     figures = _sheet(path, "Figures")
     header = figures[1]
     rows = [dict(zip(header, r, strict=False)) for r in figures[2:]]
+
     def number(value: object) -> object:
         try:
             return float(str(value))

@@ -249,3 +249,46 @@ def test_the_template_is_a_mapping_naming_every_step_of_the_workflow(ctx):
     definition = ctx.registry.get("england-lcspr")
     for trigger in definition.triggers:
         assert f'# trigger = "{trigger.id}"' in text
+
+
+def test_the_worked_example_in_the_docs_imports_as_described(ctx):
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    result = imports.import_cases(
+        ctx, examples / "tracker-example.csv", examples / "tracker-example-mapping.toml"
+    )
+    assert result.problems == [] and result.imported == 4
+    states = {
+        ref: cases.show_case(ctx, ref).state
+        for ref in ("EX-2024-01", "EX-2024-02", "EX-2024-03", "EX-2025-01")
+    }
+    assert states == {
+        "EX-2024-01": "lcspr_commissioning",
+        "EX-2024-02": "other_learning",
+        "EX-2024-03": "rapid_review",
+        "EX-2025-01": "screening",
+    }
+    # Where a trigger needs a rationale and the sheet has none, the event says so.
+    rationales = run_sql(
+        ctx.url,
+        "SELECT rationale FROM events WHERE case_ref = 'EX-2024-01' "
+        "AND trigger = 'commission_lcspr'",
+    )
+    assert rationales == [("imported, no rationale recorded",)]
+    notes = run_sql(
+        ctx.url, "SELECT fields FROM events WHERE case_ref = 'EX-2025-01' AND trigger = 'add_note'"
+    )
+    assert json.loads(notes[0][0])["note"].startswith("Awaiting the partners")
+
+
+def test_a_grown_tracker_adds_only_its_new_rows_with_skip_bad_rows(ctx, tmp_path):
+    tracker = tmp_path / "grown.csv"
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        '[sheet]\ndate_formats = ["dd/mm/yyyy"]\n[case]\nref = "Ref"\naware_on = "Aware"\n'
+    )
+    tracker.write_text("Ref,Aware\r\nA-1,03/04/2025\r\n")
+    assert imports.import_cases(ctx, tracker, mapping).imported == 1
+    tracker.write_text("Ref,Aware\r\nA-1,03/04/2025\r\nA-2,05/04/2025\r\n")
+    again = imports.import_cases(ctx, tracker, mapping, skip_bad_rows=True)
+    assert again.imported == 1 and again.skipped_rows == [2]
+    assert {c.ref for c in cases.list_cases(ctx)} == {"A-1", "A-2"}

@@ -75,7 +75,15 @@ class Mapping:
     notes: NotesMap | None = None
 
     def columns(self) -> list[str]:
-        """Every column the mapping names, in the order it names them."""
+        """Every column the mapping names, in the order it names them (each once, as
+        first spelled)."""
+        seen: dict[str, str] = {}
+        for name in self.spellings():
+            seen.setdefault(norm(name), name)
+        return list(seen.values())
+
+    def spellings(self) -> list[str]:
+        """Every column name as the mapping writes it, each place it does."""
         named = [self.ref, self.aware_on]
         named += [c for c in (self.pseudonym, self.opened_on) if c]
         named += list(self.fields.values())
@@ -88,10 +96,7 @@ class Mapping:
                 named.append(step.when.column)
         if self.notes:
             named.append(self.notes.column)
-        seen: dict[str, str] = {}
-        for name in named:
-            seen.setdefault(norm(name), name)
-        return list(seen.values())
+        return named
 
 
 def _bad(where: str, what: str) -> InvalidInput:

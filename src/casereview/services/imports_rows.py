@@ -114,18 +114,29 @@ class _Row:
     """One row being read, collecting its problems."""
 
     def __init__(
-        self, sheet: Sheet, columns: _Columns, mapping: Mapping, number: int, cells: list[Any]
+        self,
+        sheet: Sheet,
+        columns: _Columns,
+        mapping: Mapping,
+        number: int,
+        cells: list[Any],
+        at: dict[str, int],
     ) -> None:
         self.sheet, self.columns, self.mapping = sheet, columns, mapping
         self.number, self.cells = number, cells
+        self.at = at  # the mapping's column names, as written, to their index
+        self.texts: dict[str, str] = {}
         self.problems: list[Problem] = []
 
     def raw(self, column: str) -> Any:
-        at = self.columns.index[norm(column)]
+        at = self.at[column]
         return self.cells[at] if at < len(self.cells) else ""
 
     def text(self, column: str) -> str:
-        return cell_text(self.raw(column))
+        found = self.texts.get(column)
+        if found is None:
+            found = self.texts[column] = cell_text(self.raw(column))
+        return found
 
     def name(self, column: str) -> str:
         return self.columns.names[norm(column)]
@@ -206,12 +217,13 @@ def convert(
     refs: dict[str, int] = {}
     pseudonyms: dict[str, int] = {}
     rows = 0
+    where = {name: columns.index[norm(name)] for name in mapping.spellings()}
     for at in range(columns.header_row, len(sheet.rows)):
         cells = sheet.rows[at]
-        if all(cell_text(c) == "" for c in cells):
+        if all(c == "" or c is None or cell_text(c) == "" for c in cells):
             continue  # a blank row
         rows += 1
-        row = _Row(sheet, columns, mapping, at + 1, cells)
+        row = _Row(sheet, columns, mapping, at + 1, cells, where)
         script = _row_script(row, definition, sha256, importer_roles, today)
         ref = row.text(mapping.ref)
         if ref:
