@@ -292,3 +292,29 @@ def test_a_grown_tracker_adds_only_its_new_rows_with_skip_bad_rows(ctx, tmp_path
     again = imports.import_cases(ctx, tracker, mapping, skip_bad_rows=True)
     assert again.imported == 1 and again.skipped_rows == [2]
     assert {c.ref for c in cases.list_cases(ctx)} == {"A-1", "A-2"}
+
+
+def test_the_case_list_workbook_leaves_out_a_corrected_case_and_says_why(ctx, tmp_path):
+    from casereview.formats import xlsx
+    from casereview.services import corrections, imports_tracker
+
+    tracker, mapping = _csv_tracker(tmp_path, "25/04/2025", None)
+    tracker.write_text("Ref,Aware\r\nA-1,25/04/2025\r\nA-2,26/04/2025\r\n")
+    assert imports.import_cases(ctx, tracker, mapping).imported == 2
+    corrections.correct(
+        ctx, "A-2", fields={"aware_on": "2025-04-24"}, rationale="Typed from the wrong row."
+    )
+    path = tmp_path / "cases.xlsx"
+    path.write_bytes(xlsx.workbook(imports_tracker.tracker_tables(ctx)))
+    other = _context(f"sqlite:///{tmp_path / 'other.db'}")
+    seen: list[tuple[str, int, int]] = []
+    result = imports.import_cases(
+        other, path, None, progress=lambda what, done, total: seen.append((what, done, total))
+    )
+    assert result.imported == 0  # all or nothing
+    [problem] = result.problems
+    assert problem.sheet == "History" and "corrections" in problem.what
+    assert ("reading", 1, 1) in seen and ("checking", 1, 1) in seen
+    kept = imports.import_cases(other, path, None, skip_bad_rows=True)
+    assert kept.imported == 1
+    assert [c.ref for c in cases.list_cases(other)] == ["A-1"]
