@@ -318,3 +318,50 @@ def test_the_case_list_workbook_leaves_out_a_corrected_case_and_says_why(ctx, tm
     kept = imports.import_cases(other, path, None, skip_bad_rows=True)
     assert kept.imported == 1
     assert [c.ref for c in cases.list_cases(other)] == ["A-1"]
+
+
+def _sheet_and_mapping(tmp_path: Path, header: str, row: str, steps: str) -> tuple[Path, Path]:
+    tracker = tmp_path / "steps.csv"
+    tracker.write_text(f"{header}\r\n{row}\r\n")
+    mapping = tmp_path / "steps.toml"
+    mapping.write_text(
+        '[sheet]\ndate_formats = ["dd/mm/yyyy"]\n[case]\nref = "Ref"\naware_on = "Aware"\n' + steps
+    )
+    return tracker, mapping
+
+
+def test_a_step_the_workflow_does_not_allow_is_reported_at_its_date_column(ctx, tmp_path):
+    tracker, mapping = _sheet_and_mapping(
+        tmp_path,
+        "Ref,Aware,Notified,SIN,Sent",
+        "A-1,01/04/2025,03/04/2025,SIN-1,10/04/2025",
+        '[[steps]]\ntrigger = "notify"\ndate = "Notified"\nfields = { sin_reference = "SIN" }\n'
+        '[[steps]]\ntrigger = "submit_rapid_review"\ndate = "Sent"\n',
+    )
+    result = imports.import_cases(ctx, tracker, mapping, dry_run=True)
+    [problem] = result.problems
+    assert (problem.row, problem.column, problem.value) == (2, "Sent", "2025-04-10")
+    assert "submit_rapid_review" in problem.what and "rapid_review" in problem.what
+    assert "workflow allows it" in problem.fix
+
+
+def test_a_decision_nobody_is_named_for_says_to_name_them(ctx, tmp_path):
+    tracker, mapping = _sheet_and_mapping(
+        tmp_path,
+        "Ref,Aware,Decided",
+        "A-1,01/04/2025,02/04/2025",
+        '[[steps]]\ntrigger = "decide_not_to_notify"\ndate = "Decided"\n',
+    )
+    [problem] = imports.import_cases(ctx, tracker, mapping).problems
+    assert problem.column == "Decided" and "chair" in problem.what
+    assert "[people]" in problem.fix
+    fixed = mapping.read_text() + '[people]\nchair = "chair"\n'
+    mapping.write_text(fixed)
+    assert imports.import_cases(ctx, tracker, mapping).imported == 1
+    assert cases.show_case(ctx, "A-1").state == "closed"
+
+
+def test_a_date_outside_the_supported_range_is_a_problem(ctx, tmp_path):
+    tracker, mapping = _csv_tracker(tmp_path, "25/04/1850", None)
+    [problem] = imports.import_cases(ctx, tracker, mapping).problems
+    assert problem.column == "Aware" and "1850" in problem.what

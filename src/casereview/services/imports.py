@@ -158,7 +158,9 @@ def _mapped(
     except UnicodeDecodeError:
         raise InvalidInput(f"{mapping_file} is not UTF-8 text") from None
     try:
-        sheet = spreadsheet.read_sheet(data, tracker.suffix, mapping.sheet)
+        # A CSV file is one sheet: the problem report names it by the file's name.
+        named = tracker.name if tracker.suffix.lower() == ".csv" else mapping.sheet
+        sheet = spreadsheet.read_sheet(data, tracker.suffix, named)
     except spreadsheet.SheetError as exc:
         raise InvalidInput(f"{tracker.name}: {exc}") from None
     definition = for_new_case(ctx, mapping.workflow or DEFAULT_WORKFLOW)
