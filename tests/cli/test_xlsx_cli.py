@@ -113,6 +113,8 @@ def test_case_list_xlsx_is_a_tracker_with_formula_safe_text(imported, cli, tmp_p
     assert all(isinstance(r[opened], dt.date) for r in cases[1:])
     history = _sheet(path, "History")
     assert [next(r[0] for r in history if "=1+1" in str(r[-1])), "=1+1"] == ["2023-004", "=1+1"]
+    assert "most urgent clock" in header
+    assert _xml(path, "xl/worksheets/sheet1.xml").count("<cfRule") == 2  # overdue, due soon
     for member in ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"):
         assert "<f>" not in _xml(path, member)  # text, never a formula
 
