@@ -24,6 +24,7 @@ from casereview.cli import calendar as calendar_cli
 from casereview.cli import cases as cases_cli
 from casereview.cli import dashboard as dashboard_cli
 from casereview.cli import demo as demo_cli
+from casereview.cli import imports as imports_cli
 from casereview.cli import keys as keys_cli
 from casereview.cli import log as log_cli
 from casereview.cli import messages
@@ -183,6 +184,7 @@ report_cli.register(app)
 backup_cli.register(app)
 app.add_typer(workdays_cli.app, name="workdays")
 app.add_typer(workflow_cli.app, name="workflow")
+app.add_typer(imports_cli.app, name="import")
 
 
 ROOT_FLAGS = ("--debug",)

@@ -9,6 +9,7 @@ correct, undo and void is the workflow's `[corrections]` table.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -95,6 +96,16 @@ def case_list(
     every: Annotated[
         bool, typer.Option("--all", help="Also cases voided as opened in error.")
     ] = False,
+    xlsx_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--xlsx",
+            metavar="FILE",
+            help="Also write the cases to FILE as an Excel workbook (.xlsx): a tracker with "
+            "a column per field and clock, and their history ('casereview import cases "
+            "FILE' reads it back).",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -109,6 +120,14 @@ def case_list(
     render.case_list(
         cases.list_cases(context(db), state=state, closed=closed, voided=every), as_json
     )
+    if xlsx_file is not None:
+        from casereview.cli import xlsx
+        from casereview.services import imports_tracker
+
+        tables = imports_tracker.tracker_tables(
+            context(db), state=state, closed=closed, voided=every
+        )
+        xlsx.write(xlsx_file, tables)
 
 
 @app.command("show")

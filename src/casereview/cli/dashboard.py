@@ -8,6 +8,7 @@ for them.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -56,6 +57,15 @@ def due(
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV with a header row (same keys as --json).")
     ] = False,
+    xlsx_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--xlsx",
+            metavar="FILE",
+            help="Also write every matching clock to FILE as an Excel workbook (.xlsx): "
+            "real dates, overdue rows red, due soon amber.",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Open clocks across all cases, most urgent first, with working days left; the
@@ -77,6 +87,19 @@ def due(
         limit=limit if limit is not None or show_all or not table else TABLE_LIMIT,
     )
     render.due(result, "json" if as_json else "csv" if as_csv else "table")
+    if xlsx_file is not None:
+        from casereview.cli import xlsx
+
+        every = result
+        if table and limit is None and not show_all:
+            every = service.due_list(
+                options.context(db),
+                as_of=parse_date(as_of, "--as-of") if as_of else None,
+                within=within,
+                overdue_only=overdue,
+                limit=None,
+            )
+        xlsx.write(xlsx_file, [xlsx.due_table(every)])
 
 
 def timeline(

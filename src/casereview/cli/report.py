@@ -27,6 +27,7 @@ class ReportFormat(StrEnum):
     csv = "csv"
     json = "json"
     html = "html"
+    xlsx = "xlsx"
 
 
 SUFFIXES = {
@@ -36,6 +37,7 @@ SUFFIXES = {
     ".json": ReportFormat.json,
     ".html": ReportFormat.html,
     ".htm": ReportFormat.html,
+    ".xlsx": ReportFormat.xlsx,
 }
 
 
@@ -88,7 +90,8 @@ def report(
         ReportFormat | None,
         typer.Option(
             "--format",
-            help="table, md, csv, json or html (default: table, or from --output's extension).",
+            help="table, md, csv, json, html or xlsx (default: table, or from --output's "
+            "extension); xlsx needs --output.",
         ),
     ] = None,
     output: Annotated[
@@ -115,6 +118,10 @@ def report(
     end = parse_date(to, "--to") if to is not None else None
     start_year = parse_financial_year(year) if year is not None else None
     chosen = choose_format(fmt, output)
+    if chosen is ReportFormat.xlsx and output is None:
+        from casereview.errors import InvalidInput
+
+        raise InvalidInput("--format xlsx writes a workbook: give --output FILE.xlsx")
     if output is not None:
         check_target(Path(output), force=force)
     figures = build_report(context(db), start=start, end=end, year=start_year)
@@ -138,6 +145,14 @@ def write_document(
     from casereview.formats.report import as_markdown as markdown
     from casereview.infra.output import destination
 
+    if fmt == "xlsx" and output is not None:
+        from casereview.formats import xlsx_report
+
+        data = xlsx_report.workbook(figures, detail=detail)
+        with destination(Path(output), force=force) as stream:
+            stream.write(data)
+        info(f"Wrote the xlsx report for {figures.period.label} to {output}")
+        return
     writers = {
         "md": markdown.chunks,
         "csv": csv_out.chunks,

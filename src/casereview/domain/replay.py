@@ -37,13 +37,15 @@ from casereview.domain.clocks import (
 from casereview.domain.facts import fact_on
 from casereview.domain.holds import held_after
 from casereview.domain.holds import refusal as hold_refusal
+from casereview.domain.imports import SOURCE_FIELD
 from casereview.domain.workflow.model import Holds, WorkflowDefinition
 
 PSEUDONYM = "pseudonym"
 """The opening field a case keeps apart from its other fields."""
 
 _NOTHING: frozenset[str] = frozenset()
-_PSEUDONYMS = frozenset({PSEUDONYM})
+# Kept apart too: where an imported case came from is its events', not a field.
+_PSEUDONYMS = frozenset({PSEUDONYM, SOURCE_FIELD})
 
 
 @dataclass(frozen=True)

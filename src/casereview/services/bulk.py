@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import chain, clocks, engine
+from casereview.domain.imports import SOURCE_FIELD
 from casereview.domain.replay import Replayed, apply_event
 from casereview.domain.signing import Signer
 from casereview.domain.workflow.model import WorkflowDefinition
@@ -67,6 +68,7 @@ class CaseScript:
     opened_on: dt.date | None = None
     pseudonym: str | None = None
     workflow: str = DEFAULT_WORKFLOW
+    source: str | None = None  # where an imported case came from (`domain.imports`)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,60 @@ def apply_scripts(
         raise InvalidInput(f"batch size must be at least 1, got {batch_size}")
     with _fewer_collections():
         return _apply(ctx, scripts, batch_size, progress)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `check_and_write` found: each refused script (its index in the scripts
+    given, the event refused: 0 the opening, N its step N) with the refusal, and what
+    was written (None: nothing)."""
+
+    refused: list[tuple[int, int, CaseReviewError]]
+    written: BulkResult | None
+
+
+def check_and_write(
+    ctx: ServiceContext,
+    scripts: Sequence[CaseScript],
+    *,
+    write: bool,
+    progress: Callable[[int], None] | None = None,
+) -> Checked:
+    """Every script checked as `apply_scripts` checks it, each on its own (a refused one
+    does not stop the rest), in one transaction; written only if `write` and none was
+    refused. All or nothing: an import of a tracker (`services.imports`).
+
+    Writing holds the write lock from the first check to the commit, so what was checked
+    is what is written. `progress` is called with the number of scripts checked so far,
+    every `DEFAULT_BATCH` scripts and at the end.
+    """
+    db = ctx.db()
+    refused: list[tuple[int, int, CaseReviewError]] = []
+    with (
+        _fewer_collections(),
+        bulk_writes.import_session(db, write=write) as session,
+        session.batch() as conn,
+    ):
+        # A write is refused before anything is checked if the importer cannot sign.
+        signer = keys.write_signer(ctx, conn) if write else None
+        start = None if write else bulk_writes.log_position(conn)
+        writer = _BatchWriter(ctx, conn, _Seen(), _Today(ctx), scripts, start=start)
+        for index, script in enumerate(scripts):
+            try:
+                writer.apply(script)
+            except CaseReviewError as exc:
+                refused.append((index, writer.step_at, exc))
+            if progress is not None and (index + 1) % DEFAULT_BATCH == 0:
+                progress(index + 1)
+        if progress is not None:
+            progress(len(scripts))
+        if refused or not write or not scripts:
+            return Checked(refused, None)
+        packed = writer.packed()
+        seq, head_hash, _next_id = packed.start
+        assert head_hash is not None  # read under the lock just now
+        head = bulk_writes.write_batch(conn, packed, (seq, head_hash), signer)
+    return Checked([], BulkResult(len(scripts), len(packed.events), head[0], head[1]))
 
 
 @contextmanager
@@ -436,6 +492,7 @@ class _BatchWriter:
         self.case_rows: list[dict[str, Any]] = []
         self.clock_rows: list[dict[str, Any]] = []
         self.max_case_id = 0
+        self.step_at = 0
 
     # -- lookups done once per batch ----------------------------------------------------
 
@@ -464,8 +521,10 @@ class _BatchWriter:
     # -- one case -------------------------------------------------------------------------
 
     def apply(self, script: CaseScript) -> None:
+        self.step_at = 0  # the event being checked: 0 the opening, then each step's number
         case = self._open(script)
         for number, step in enumerate(script.steps, start=1):
+            self.step_at = number
             try:
                 self._advance(case, step)
             except CaseReviewError as exc:
@@ -492,6 +551,8 @@ class _BatchWriter:
         record, pseudonym = cases.opening_event(
             ctx, workflow.definition, role, ref, opening, self.in_use
         )
+        if script.source is not None:
+            record["fields"][SOURCE_FIELD] = script.source
         self.refs.add(ref)
         self.in_use.add(pseudonym)
         self.new_pseudonyms.add(pseudonym)
@@ -537,6 +598,8 @@ class _BatchWriter:
             fields=decision.changes,
             on_behalf_of=decider.username if decider else None,
         )
+        if case.script.source is not None:
+            record["fields"][SOURCE_FIELD] = case.script.source
         self._append(case, record)
 
     def _append(self, case: _Case, record: Mapping[str, Any]) -> None:
