@@ -171,6 +171,7 @@ def root(
 
 app.command("init")(admin_cli.init)
 app.add_typer(admin_cli.user_app, name="user")
+app.add_typer(admin_cli.partnership_app, name="partnership")
 app.add_typer(cases_cli.app, name="case")
 app.add_typer(audit_cli.app, name="audit")
 dashboard_cli.register(app)

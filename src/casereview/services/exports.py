@@ -48,6 +48,7 @@ from casereview.services.access import (
 from casereview.services.context import ServiceContext
 from casereview.services.export_request import LogExportRequest as LogExportRequest
 from casereview.store import decision_log_source, event_log, projections
+from casereview.store.partnership import partnership_name
 
 if TYPE_CHECKING:
     from casereview.store.database import Connection
@@ -286,6 +287,7 @@ def _plan(
     selected = [WorkflowRef(*w) for w in survey.selected]
     personal = sorted({f for ref in selected for f in definitions[ref].personal_field_ids})
     meta = ExportMeta(
+        partnership=partnership_name(conn, head_seq),
         format=request.format,
         generator=pin.generator if pin else GENERATOR,
         created_at=pin.created_at if pin else chain.format_instant(ctx.clock.now()),
@@ -506,12 +508,14 @@ def export_calendar(
 ) -> CalendarExportResult:
     """Write the open deadlines (all open cases, or one case) as iCalendar to `sink`."""
     today = ctx.clock.today()
+    named: str | None = None
     deadlines: list[ics.Deadline] = []
     paused = unreadable = 0
     closed_case = None
     rules: dict[tuple[str, int, str], dict[str, clocks.ClockRule]] = {}
     with ctx.db().reading() as conn:
         require_reader(ctx, conn)
+        named = partnership_name(conn)
         if case is not None:
             row = projections.get_case(conn, case)
             if row is None:
@@ -565,7 +569,15 @@ def export_calendar(
                     )
                 )
     deadlines.sort(key=lambda d: (d.due_on, d.case_ref, d.clock_id))
-    sink.write(ics.build(deadlines, stamp=ctx.clock.now(), generator=GENERATOR, today=today))
+    sink.write(
+        ics.build(
+            deadlines,
+            stamp=ctx.clock.now(),
+            generator=GENERATOR,
+            today=today,
+            partnership=named,
+        )
+    )
     return CalendarExportResult(
         deadlines=len(deadlines),
         cases=len({d.case_ref for d in deadlines}),

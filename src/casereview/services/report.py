@@ -13,6 +13,7 @@ past year uses the corrected facts; a voided case is in no figure.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from casereview.errors import CaseReviewError
 from casereview.services.access import require_reader
 from casereview.services.context import ServiceContext
 from casereview.services.stored import UnreadableCase, replay_stored
+from casereview.store.partnership import partnership_name
 from casereview.store.report_source import cases_with_events, recorded_by
 
 if TYPE_CHECKING:
@@ -124,7 +126,8 @@ def build_report(
                 [*case_rows(case, period, as_at, cal, tally.quarters), *amended],
                 timeline_entry(case, period, as_at, cal),
             )
-    return tally.report(today)
+        named = partnership_name(conn)
+    return dataclasses.replace(tally.report(today), partnership=named)
 
 
 def _amended(

@@ -57,6 +57,7 @@ class InitResult:
     created: bool
     admin: str
     next_steps: NextSteps | None = None
+    partnership: str | None = None
 
 
 def _known_roles_and_agencies(ctx: ServiceContext) -> tuple[set[str], set[str], set[str]]:
@@ -94,15 +95,25 @@ def admin_event(ctx: ServiceContext, trigger: str, fields: dict[str, object]) ->
 
 
 def init(
-    ctx: ServiceContext, display_name: str | None = None, group: str | None = None
+    ctx: ServiceContext,
+    display_name: str | None = None,
+    group: str | None = None,
+    partnership: str | None = None,
 ) -> InitResult:
     """Create the database if needed and register the current account as admin. With
     `group` (SQLite only), the database file is shared with that operating-system group
-    (mode 0660; the caller must belong to it), else it is the caller's alone (0600)."""
+    (mode 0660; the caller must belong to it), else it is the caller's alone (0600).
+    With `partnership`, the new installation's first admin names the partnership in the
+    same transaction (`services.partnership`); an installation already named otherwise
+    is refused (Conflict), with the command that renames it."""
+    from casereview.services import partnership as partnerships
     from casereview.store import location
+    from casereview.store.partnership import partnership_name
 
     if display_name is not None:
         _check_display_name(display_name)
+    if partnership is not None:
+        partnership = partnerships.check_name(partnership)
     gid = None
     if group is not None:
         from casereview.store.sqlite_file import group_id
@@ -118,7 +129,15 @@ def init(
     db = ctx.db(create=True, group=gid)
     with db.unit_of_work() as uow:
         if user_rows.count_users(uow.conn) > 0:
-            return InitResult(location.describe(ctx.url), False, ctx.account)
+            named = partnership_name(uow.conn)
+            if partnership is not None and partnership != named:
+                raise Conflict(
+                    "{where} is already initialised; nothing changed. An admin names the "
+                    "partnership with '{next}'",
+                    where=location.describe(ctx.url),
+                    next=Step("set_partnership", (partnership,)),
+                )
+            return InitResult(location.describe(ctx.url), False, ctx.account, None, named)
         if event_log.chain_head(uow.conn)[0] > 0:
             # Only the log's first event may register an admin without one: a log with
             # events but no user rows has lost its projection (see `audit verify`).
@@ -147,8 +166,10 @@ def init(
         from casereview.services.workflows import install_shipped
 
         install_shipped(ctx, uow.conn)
+        if partnership is not None:
+            partnerships.record(ctx, uow.conn, partnership)
         uow.commit()
-    return InitResult(location.describe(ctx.url), True, ctx.account, _next_steps(ctx))
+    return InitResult(location.describe(ctx.url), True, ctx.account, _next_steps(ctx), partnership)
 
 
 def _next_steps(ctx: ServiceContext) -> NextSteps | None:

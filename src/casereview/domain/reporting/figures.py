@@ -305,6 +305,8 @@ class Report:
     by_quarter: tuple[QuarterCount, ...]
     timeline: Sequence[TimelineCase]
     """Every case open in the period; like `Figure.cases`, possibly unpacked as iterated."""
+    partnership: str | None = None
+    """The partnership's name, as an admin recorded it: every format's header shows it."""
     _index: dict[str, Figure] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

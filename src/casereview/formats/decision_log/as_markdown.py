@@ -93,6 +93,7 @@ def _front(meta: ExportMeta) -> str:
         f"{w.id} v{w.version} (sha256 `{w.content_hash}`)" for w in meta.workflows
     )
     rows = [
+        *([("Partnership", md_inline(meta.partnership))] if meta.partnership else []),
         ("Produced by", f"{md_inline(meta.generator)} at {meta.created_at}"),
         ("Cases", cases),
         ("Event dates", dates),

@@ -264,12 +264,19 @@ class ExportMeta:
     workflows: tuple[WorkflowRef, ...]
     export: str = EXPORT_NAME
     format_version: int = FORMAT_VERSION
+    partnership: str | None = None
+    """The partnership's name as the log stood at the chain head (None: not named then;
+    a file made before names were recorded has none, and reads back as None)."""
 
     def to_json(self) -> dict[str, Any]:
+        # `partnership` only once named, so an export of a log that names none is the
+        # file it always was.
+        named = {"partnership": self.partnership} if self.partnership else {}
         return {
             "export": self.export,
             "format": self.format,
             "format_version": self.format_version,
+            **named,
             "generator": self.generator,
             "created_at": self.created_at,
             "chain_head": {"seq": self.chain_head_seq, "entry_hash": self.chain_head_hash},
@@ -294,6 +301,7 @@ class ExportMeta:
                 export=_str(data["export"]),
                 format=_str(data["format"]),
                 format_version=_int(data["format_version"]),
+                partnership=_opt_str(data.get("partnership")),
                 generator=_str(data["generator"]),
                 created_at=_str(data["created_at"]),
                 chain_head_seq=_int(head["seq"]),
@@ -319,6 +327,7 @@ class ExportMeta:
             ("export", self.export),
             ("format", self.format),
             ("format_version", str(self.format_version)),
+            *([("partnership", self.partnership)] if self.partnership else []),
             ("generator", self.generator),
             ("created_at", self.created_at),
             ("chain_head_seq", str(self.chain_head_seq)),
@@ -357,6 +366,7 @@ class ExportMeta:
                 export=values["export"],
                 format=values["format"],
                 format_version=int(values["format_version"]),
+                partnership=values.get("partnership") or None,
                 generator=values["generator"],
                 created_at=values["created_at"],
                 chain_head_seq=int(values["chain_head_seq"]),

@@ -65,6 +65,7 @@ h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 2px solid #cbd5e1;
 h3 { font-size: 1rem; margin: 1.2rem 0 .3rem; }
 p { margin: .3rem 0; }
 .subtitle { font-size: 1.05rem; color: #334155; }
+.partnership { font-size: 1.05rem; font-weight: 600; color: #1e3a8a; margin: 0; }
 .note { color: #475569; font-size: .9rem; }
 .warning { background: #fef3c7; border-left: 4px solid #d97706; padding: .4rem .6rem; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr));
@@ -142,6 +143,8 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
     as it is made; their concatenation is `render`."""
     period = report.period
     title = f"Child safeguarding practice reviews: figures for {period.label}"
+    if report.partnership:
+        title = f"{report.partnership}: {title}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en-GB">',
@@ -154,6 +157,7 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
         "</head>",
         "<body>",
         "<header>",
+        *([f'<p class="partnership">{e(report.partnership)}</p>'] if report.partnership else []),
         "<h1>Child safeguarding practice reviews</h1>",
         f'<p class="subtitle">Figures for {e(period.label)}: '
         f"{e(_long_date(period.start))} to {e(_long_date(period.end))}</p>",
