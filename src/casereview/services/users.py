@@ -219,6 +219,22 @@ def _check_username(username: str) -> None:
         )
 
 
+def agency_roles(ctx: ServiceContext) -> frozenset[str]:
+    """The roles that act for an agency, in any workflow."""
+    return frozenset(_known_roles_and_agencies(ctx)[2])
+
+
+def require_admin_account(ctx: ServiceContext) -> None:
+    """Refused unless the account at the keyboard is an active admin."""
+    with ctx.db().reading() as conn:
+        _require_admin(ctx, conn)
+
+
+def check_role(ctx: ServiceContext, role: str, agency: str | None) -> None:
+    """InvalidInput unless `role` can be given with `agency` (see `_check_role`)."""
+    _check_role(ctx, role, agency)
+
+
 def _check_role(ctx: ServiceContext, role: str, agency: str | None) -> None:
     """`role` is one some workflow declares; `agency` is given exactly when the role acts
     for one, and is an agency some workflow declares."""
@@ -242,15 +258,15 @@ def _check_role(ctx: ServiceContext, role: str, agency: str | None) -> None:
         )
 
 
-def add_user(
+def check_new_user(
     ctx: ServiceContext,
     username: str,
     display_name: str,
     roles: list[str],
     agency: str | None,
-) -> UserView:
-    """Add a new user with their first roles. An existing user is refused (Conflict):
-    their roles change one at a time, with `grant_role` and `revoke_role`."""
+) -> list[str]:
+    """InvalidInput unless a user can be added with these details (whether they exist
+    already is the database's to say); their roles, sorted and without repeats."""
     _check_username(username)
     _check_display_name(display_name)
     if not roles:
@@ -270,7 +286,19 @@ def add_user(
         raise InvalidInput(
             "a {role} acts for an agency: give {agency}", role=role, agency=Input("agency")
         )
-    roles = sorted(set(roles))
+    return sorted(set(roles))
+
+
+def add_user(
+    ctx: ServiceContext,
+    username: str,
+    display_name: str,
+    roles: list[str],
+    agency: str | None,
+) -> UserView:
+    """Add a new user with their first roles. An existing user is refused (Conflict):
+    their roles change one at a time, with `grant_role` and `revoke_role`."""
+    roles = check_new_user(ctx, username, display_name, roles, agency)
     db = ctx.db()
     with db.unit_of_work() as uow:
         _require_admin(ctx, uow.conn)

@@ -73,6 +73,7 @@ def next_steps(admin: str, steps: NextSteps, db: str | None, *, named: bool = Tr
             command("partnership", "set", '"NAME"'),
         ]
     lines += [
+        "  # (Or let 'casereview setup' ask for all of this, explaining each question.)",
         f"  # 1. To open cases and record steps yourself, add the {opener} role to your",
         "  #    own account (you keep admin):",
         command("user", "grant", shlex.quote(admin), opener),
