@@ -157,7 +157,7 @@ def test_every_report_format_names_the_partnership(named, cli):
     )
     assert (rows[0]["record"], rows[0]["label"]) == ("partnership", NAME)
     page = cli("report", *period, "--format", "html", "--db", named).stdout
-    assert f"<title>{NAME}: " in page
+    assert f"<title>{NAME} · Child safeguarding practice reviews: figures for 2025-26 " in page
 
 
 def test_the_calendar_feed_is_named_after_the_partnership(named, cli, tmp_path):
