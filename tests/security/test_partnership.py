@@ -143,6 +143,8 @@ def test_an_admin_renames_it_and_nobody_else_can(named, cli, as_user):
 
 def test_every_report_format_names_the_partnership(named, cli):
     period = ("--from", "2025-04-01", "--to", "2026-03-31")
+    table = cli("report", *period, "--db", named)
+    assert table.exit_code == 0 and table.stdout.splitlines()[0] == NAME
     md = cli("report", *period, "--format", "md", "--db", named)
     assert md.exit_code == 0, md.stderr
     assert f"Partnership: {NAME}." in md.stdout.splitlines()[:4]
