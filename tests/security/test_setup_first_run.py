@@ -117,6 +117,7 @@ def test_a_malformed_person_is_a_usage_error(db, spec, said):
         (("--person", "bad login!:Lee Ray:chair"), "username must be"),
         (("--person", "jo:Jo Again:chair"), "names 'jo' more than once"),
         (("--partnership", "   "), "must not be empty"),
+        (("--my-role", "chair", "--my-agency", "police"), "--my-agency is for a --my-role"),
     ],
 )
 def test_a_mistake_anywhere_records_nothing_not_even_the_database(db, extra, said):

@@ -168,6 +168,12 @@ def run(
     agency_roles = users.agency_roles(ctx)
     for role in dict.fromkeys(my_roles):
         users.check_role(ctx, role, my_agency if role in agency_roles else None)
+    if my_agency is not None and agency_roles.isdisjoint(my_roles):
+        raise InvalidInput(
+            "{agency} is for a {role} that acts for an agency; none of yours does",
+            agency=Input("my_agency"),
+            role=Input("my_role"),
+        )
     choices = start(ctx, group)
     new = [p for p in people if check_person(ctx, choices, p)]
     mine = choices.people[ctx.account]
