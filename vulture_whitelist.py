@@ -11,6 +11,8 @@ vulture finds is dead and is deleted. Review this list when a name's reason chan
 # Typer commands: registered by decorators, called by click.
 user_add, user_grant, user_revoke, user_deactivate, user_reactivate, user_list  # cli/admin.py
 key_enrol, key_confirm, key_revoke  # cli/keys.py
+partnership_set, partnership_show  # cli/admin.py
+setup  # cli/setup.py
 case_open, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
 list_workflows, validate, lint, diagram  # cli/workflow.py
 standalone_mode  # cli/app.py: part of click's `main` signature, which the group overrides

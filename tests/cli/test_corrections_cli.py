@@ -556,7 +556,7 @@ def test_the_timeline_shows_the_original_the_correction_and_the_reversed_step(ru
     text = ok(run("bu", "timeline", "C-13")).stdout
     assert f"reversed by event {undone}: it changes nothing" in text
     assert "Correction (correct)" in text and "Typed the 2nd for the 1st" in text
-    assert f"by bu as business_unit · event {corrected}" in text
+    assert f"by Business unit (bu) as business_unit · event {corrected}" in text
     assert f"corrected by event {corrected}; recorded first as" in text
 
 
@@ -704,8 +704,8 @@ def test_every_report_format_lists_what_was_changed_after_the_fact(run, fmt):
         assert figures["corrections.recorded"]["value"] == 2
         rows = figures["corrections.recorded"]["cases"]
         assert [(r["ref"], r["change"], r["by"], r["why"]) for r in rows] == [
-            ("C-31", "void", "chair", "a test entry"),
-            ("C-30", "correction", "bu", "October typed for December"),
+            ("C-31", "void", "Chair (chair)", "a test entry"),
+            ("C-30", "correction", "Business unit (bu)", "October typed for December"),
         ]
         assert figures["caseload.opened"]["value"] == 1
         return

@@ -287,15 +287,16 @@ def test_the_report_lists_every_correction_undo_and_void_with_who_and_why(mistak
         for r in report.figure("corrections.recorded").records()
     }
     undone = seq_of_world(mistaken, "2025-106", "withdraw")
-    assert listed[("2025-106", "2026-03-26", "undo", "chair", "chair")] == (
+    # People by name, with the login in brackets.
+    assert listed[("2025-106", "2026-03-26", "undo", "Chair (chair)", "chair")] == (
         "withdrew the wrong case",
         f"reversed event {undone} (withdraw)",
     )
-    assert listed[("2025-199", "2026-02-10", "void", "chair", "chair")] == (
+    assert listed[("2025-199", "2026-02-10", "void", "Chair (chair)", "chair")] == (
         "duplicate of a test entry",
         "voided as opened in error",
     )
-    why, what = listed[("2025-102", "2026-06-01", "correction", "bu", "business_unit")]
+    why, what = listed[("2025-102", "2026-06-01", "correction", "Bu (bu)", "business_unit")]
     assert why == "notified on the 9th; the 19th was a typo"
     assert what == f"notified_on of event {seq_of_world(mistaken, '2025-102', 'notify')}: " + (
         "2025-07-19 → 2025-07-09"

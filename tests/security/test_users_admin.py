@@ -267,6 +267,7 @@ def _filled(line: str, n: int) -> list[str]:
     values = {
         "LOGIN": f"person{n}",
         "FULL NAME": f"Person {n}",
+        "NAME": "Northshire Safeguarding Children Partnership",
         "REF": "2026-001",
         "YYYY-MM-DD": dt.date.today().isoformat(),
     }
@@ -281,8 +282,9 @@ def test_init_prints_the_next_commands_and_they_work_in_order(database_url, cli,
     commands = [
         line.strip() for line in first.stderr.splitlines() if line.strip().startswith("casereview ")
     ]
-    assert commands[0].startswith(f"casereview user grant {ADMIN} business_unit")
+    assert commands[1].startswith(f"casereview user grant {ADMIN} business_unit")
     assert [c.split()[1:3] for c in commands] == [
+        ["partnership", "set"],
         ["user", "grant"],
         *[["user", "add"]] * 4,
         ["case", "open"],
@@ -303,6 +305,8 @@ def test_init_prints_the_next_commands_and_they_work_in_order(database_url, cli,
     }
     shown = cli("case", "show", "2026-001", "--db", database_url)
     assert shown.exit_code == 0, shown.stderr
+    named = cli("partnership", "show", "--db", database_url)
+    assert named.stdout.strip() == "Northshire Safeguarding Children Partnership"
     # A second init changes nothing and prints no steps.
     again = cli("init", "--db", database_url)
     assert again.exit_code == 0 and "already initialised" in again.stderr

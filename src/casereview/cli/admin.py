@@ -37,13 +37,53 @@ def init(
             "must belong to it). Without it the file is yours alone (0600).",
         ),
     ] = None,
+    partnership: Annotated[
+        str | None,
+        typer.Option(
+            "--partnership",
+            metavar="NAME",
+            help="The safeguarding partnership's name, e.g. \"Northshire Safeguarding "
+            'Children Partnership": heads every report and export (recorded in the log; '
+            "change it later with 'casereview partnership set').",
+        ),
+    ] = None,
 ) -> None:
     """Create the database and register your operating-system account as admin; on a
     new installation, print the commands to run next."""
     from casereview.cli.render import admin as render
     from casereview.services import users
 
-    render.initialised(users.init(context(db), name, group), db)
+    render.initialised(users.init(context(db), name, group, partnership), db)
+
+
+partnership_app = typer.Typer(
+    no_args_is_help=True,
+    help="The partnership's name, shown in every report and export: show, set.",
+)
+
+
+@partnership_app.command("set")
+def partnership_set(
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The partnership's name.", show_default=False)
+    ],
+    db: DbOption = None,
+) -> None:
+    """Name or rename the partnership (admin only); recorded in the log. Reports and
+    exports made afterwards carry the new name."""
+    from casereview.cli.render import admin as render
+    from casereview.services import partnership
+
+    render.partnership(partnership.set_name(context(db), name))
+
+
+@partnership_app.command("show")
+def partnership_show(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Print the partnership's name (nothing named yet: a hint to name it)."""
+    from casereview.cli.render import admin as render
+    from casereview.services import partnership
+
+    render.partnership(partnership.current(context(db)), as_json=as_json)
 
 
 @user_app.command("add")

@@ -29,6 +29,7 @@ from casereview.cli import keys as keys_cli
 from casereview.cli import log as log_cli
 from casereview.cli import messages
 from casereview.cli import report as report_cli
+from casereview.cli import setup as setup_cli
 from casereview.cli import workdays as workdays_cli
 from casereview.cli import workflow as workflow_cli
 from casereview.cli.streams import tolerate_narrow_encodings
@@ -172,8 +173,10 @@ def root(
 
 
 app.command("init")(admin_cli.init)
+app.command("setup")(setup_cli.setup)
 app.add_typer(admin_cli.user_app, name="user")
 app.add_typer(keys_cli.app, name="key")
+app.add_typer(admin_cli.partnership_app, name="partnership")
 app.add_typer(cases_cli.app, name="case")
 app.add_typer(audit_cli.app, name="audit")
 dashboard_cli.register(app)

@@ -27,6 +27,18 @@ def export(
     case: Annotated[
         str | None, typer.Option("--case", metavar="REF", help="Only this case.")
     ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            metavar="USER",
+            help="Only events this user recorded or that were recorded on their behalf.",
+        ),
+    ] = None,
+    trigger: Annotated[
+        str | None,
+        typer.Option("--trigger", metavar="TRIGGER", help="Only events of this step."),
+    ] = None,
     date_from: Annotated[
         str | None,
         typer.Option("--from", metavar="YYYY-MM-DD", help="Only events on or after this date."),
@@ -62,9 +74,10 @@ def export(
 ) -> None:
     """Export every case event with its rationale, fields and clock positions.
 
-    Events are selected by their business date (--from/--to, inclusive) and read up to
-    the end of the log as it stood when the export began. The export carries that chain
-    head, its filter and a sha256 digest: check it later with 'log verify-export'.
+    Events are selected by case, person (--actor), step (--trigger) and business date
+    (--from/--to, inclusive), and read up to the end of the log as it stood when the
+    export began. The export carries that chain head, its filter and a sha256 digest
+    over both: check it later with 'log verify-export'.
     """
     from casereview.cli.render import exports as render
     from casereview.infra.output import check_target, destination
@@ -76,6 +89,8 @@ def export(
         date_from=parse_date(date_from, "--from") if date_from else None,
         date_to=parse_date(date_to, "--to") if date_to else None,
         include_personal=include_personal,
+        actor=actor,
+        trigger=trigger,
     )
     if output is not None:
         check_target(output, force=force)

@@ -8,12 +8,16 @@ as it always has while the services stay free of command-line syntax.
 
 from __future__ import annotations
 
+import shlex
+
 from casereview.errors import CaseReviewError, Input, Step
 
 _COMMANDS = {
     "add_user": "casereview user add {0} …",
     "grant_role": "casereview user grant {0} ROLE",
     "revoke_role": "casereview user revoke {0} ROLE",
+    "set_partnership": "casereview partnership set {0}",
+    "setup": "casereview setup",
     "init": "casereview init",
     "install_workflow": "casereview workflow install {0}",
     "key_confirm": "casereview key confirm {0} {1}",
@@ -30,6 +34,9 @@ _COMMANDS = {
 }
 """Each step's command; `{0}`, `{1}` … are the step's arguments."""
 
+_QUOTED = frozenset({"set_partnership"})
+"""Steps whose arguments are free text, quoted for a shell so they can be pasted."""
+
 
 def spell(term: Input | Step) -> str:
     """An input as the option that gives it; a step as the command that does it."""
@@ -42,6 +49,8 @@ def spell(term: Input | Step) -> str:
     pattern = _COMMANDS.get(term.action)
     if pattern is None:
         return " ".join(("casereview", *term.action.split("_"), *term.args))
+    if term.action in _QUOTED:
+        return pattern.format(*map(shlex.quote, term.args))
     return pattern.format(*term.args)
 
 

@@ -54,6 +54,8 @@ WORKFLOW_INSTALL = "workflow_install"
 KEY_ENROL = "key_enrol"
 KEY_CONFIRM = "key_confirm"
 KEY_REVOKE = "key_revoke"
+PARTNERSHIP_SET = "partnership_set"
+"""An admin names the partnership (fields: `name`), shown in every report and export."""
 
 USER_TRIGGERS = frozenset(
     {USER_ADD, USER_CHANGE, USER_GRANT, USER_REVOKE, USER_DEACTIVATE, USER_REACTIVATE}
@@ -523,6 +525,11 @@ def _apply(timeline: Timeline, values: Sequence[Any], fields: Mapping[str, Any])
         if not (_names(key[0]) and type(key[1]) is int and _names(key[2])):
             return [Finding("replay", "a workflow installation cannot be read", seq)]
         timeline._install((str(key[0]), int(key[1]), str(key[2])), seq)
+        return []
+    if trigger == PARTNERSHIP_SET:
+        name = fields.get("name")
+        if not _names(name):
+            return [Finding("replay", "a partnership name cannot be read", seq)]
         return []
     if trigger not in USER_TRIGGERS:
         return [Finding(CHECK, f"an admin event of unknown kind {trigger!r}", seq)]

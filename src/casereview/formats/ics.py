@@ -69,15 +69,21 @@ class Deadline:
 
 
 def build(
-    deadlines: Iterable[Deadline], *, stamp: dt.datetime, generator: str, today: dt.date
+    deadlines: Iterable[Deadline],
+    *,
+    stamp: dt.datetime,
+    generator: str,
+    today: dt.date,
+    partnership: str | None = None,
 ) -> bytes:
-    """The iCalendar file for these deadlines (in the order given)."""
+    """The iCalendar file for these deadlines (in the order given); the calendar is
+    named after the partnership once it has a name."""
     cal = Calendar()
     cal.add("prodid", f"-//casereview//{generator}//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", CALENDAR_NAME)
+    cal.add("x-wr-calname", f"{partnership}: {CALENDAR_NAME}" if partnership else CALENDAR_NAME)
     stamp = stamp.astimezone(dt.UTC)
     for deadline in deadlines:
         event = Event()

@@ -9,6 +9,7 @@ numbers and sentences; every front end draws that.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,19 @@ class Timeline:
     axis_from: str
     axis_to: str
     hidden_fields: tuple[str, ...] = field(default=())
+    people: dict[str, str] = field(default_factory=dict)
+    """login -> display name of everyone the entries name (`actor`, `on_behalf_of`)."""
+
+    def who(self, login: str) -> str:
+        """`Jo Bloggs (jo)`: a person's name with their login, or the login alone."""
+        return person(login, self.people)
+
+
+def person(login: str, people: Mapping[str, str]) -> str:
+    """`Jo Bloggs (jo)`: the name people know someone by, with the login the log
+    records in brackets; the login alone when no other name is known."""
+    name = people.get(login)
+    return f"{name} ({login})" if name and name != login else login
 
 
 def present(facts: CaseTimeline) -> Timeline:
@@ -160,6 +174,7 @@ def present(facts: CaseTimeline) -> Timeline:
         axis_from=facts.axis_from.isoformat(),
         axis_to=facts.axis_to.isoformat(),
         hidden_fields=facts.hidden_fields,
+        people=dict(facts.people),
     )
 
 

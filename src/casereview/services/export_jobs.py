@@ -166,6 +166,8 @@ def lay_out_share(job: ExportJob, tell: Callable[[tuple[int, list[int], list[str
                 date_from=request.date_from,
                 date_to=request.date_to,
                 earlier=earlier_events(conn),
+                actor=request.actor,
+                trigger=request.trigger,
             )
             feed = builder.feed
             database.bound_waits(conn)

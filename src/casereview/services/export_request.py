@@ -14,3 +14,5 @@ class LogExportRequest:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     include_personal: bool = False
+    actor: str | None = None  # events recorded by this account or on its behalf
+    trigger: str | None = None  # events of this step

@@ -48,6 +48,8 @@ from casereview.services.access import (
 from casereview.services.context import ServiceContext
 from casereview.services.export_request import LogExportRequest as LogExportRequest
 from casereview.store import decision_log_source, event_log, projections
+from casereview.store import users as user_rows
+from casereview.store.partnership import partnership_name
 
 if TYPE_CHECKING:
     from casereview.store.database import Connection
@@ -83,6 +85,7 @@ class _Pin:
     head_hash: str
     created_at: str
     generator: str
+    names: bool = True  # the file names people (every export since names were shown)
 
 
 # -- export ------------------------------------------------------------------------------
@@ -153,6 +156,8 @@ def _export(
                     "no case {ref!r}; see '{next}'", ref=request.case, next=Step("list_cases")
                 )
             case_id = int(row["id"])
+        if pin is None:
+            _check_filter(ctx, conn, request)
         codec = _codec(request.format)
         wanted = export_jobs.workers_wanted(
             head_seq, lines=codec.lines is not None, one_case=case_id is not None, jobs=jobs
@@ -208,6 +213,8 @@ def _write_here(
         date_from=request.date_from,
         date_to=request.date_to,
         earlier=earlier_events(conn),
+        actor=request.actor,
+        trigger=request.trigger,
     )
     feed, write = builder.feed, writer.write
     rows = decision_log_source.batches(
@@ -224,6 +231,29 @@ def _write_here(
                     write(record)
             if progress is not None:
                 progress(len(batch))
+
+
+def _check_filter(ctx: ServiceContext, conn: Connection, request: LogExportRequest) -> None:
+    """The actor filter names a user (NotFound otherwise) and the trigger filter a step
+    some workflow here has (InvalidInput, with the nearest ids): a typing mistake must
+    not look like an empty record. A verification regenerates whatever the file says."""
+    import difflib
+
+    if request.actor is not None and user_rows.get_user(conn, request.actor) is None:
+        raise NotFound(
+            "no user {actor!r}; see '{next}'", actor=request.actor, next=Step("list_users")
+        )
+    if request.trigger is None:
+        return
+    known = {clocks.OPEN_TRIGGER, *clocks.AMENDING_TRIGGERS}
+    for entry in ctx.registry.list():
+        known.update(t.id for t in entry.definition.triggers)
+    if request.trigger not in known:
+        near = difflib.get_close_matches(request.trigger, sorted(known), n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise InvalidInput(
+            "no workflow here has a step {trigger!r}{hint}", trigger=request.trigger, hint=hint
+        )
 
 
 def earlier_events(conn: Connection) -> EarlierEvents:
@@ -261,7 +291,15 @@ def _plan(
 ) -> _Planned:
     """The export's metadata, from one survey of the events it reads, and the
     workflow definitions those events were recorded under."""
-    survey = decision_log_source.survey(conn, head_seq, case_id, request.date_from, request.date_to)
+    survey = decision_log_source.survey(
+        conn,
+        head_seq,
+        case_id,
+        request.date_from,
+        request.date_to,
+        actor=request.actor,
+        trigger=request.trigger,
+    )
     definitions: dict[WorkflowRef, WorkflowDefinition] = {}
     missing: dict[WorkflowRef, str] = {}
     for ref in map(WorkflowRef._make, survey.read):
@@ -277,15 +315,37 @@ def _plan(
 
         def without(excluded: list[WorkflowRef]) -> decision_log_source.Survey:
             return decision_log_source.survey(
-                conn, head_seq, case_id, request.date_from, request.date_to, excluded=excluded
+                conn,
+                head_seq,
+                case_id,
+                request.date_from,
+                request.date_to,
+                excluded=excluded,
+                actor=request.actor,
+                trigger=request.trigger,
             )
 
         for ref, reason in sorted(missing.items()):
             left_out.append(LeftOut(ref, whole.case_count - without([ref]).case_count, reason))
         survey = without(list(missing))
     selected = [WorkflowRef(*w) for w in survey.selected]
+    people = None
+    if pin is None or pin.names:
+        logins = decision_log_source.people(
+            conn,
+            head_seq,
+            case_id,
+            request.date_from,
+            request.date_to,
+            excluded=[gone.workflow for gone in left_out],
+            actor=request.actor,
+            trigger=request.trigger,
+        )
+        known = user_rows.display_names_at(conn, head_seq)
+        people = tuple((login, known[login]) for login in logins if login in known)
     personal = sorted({f for ref in selected for f in definitions[ref].personal_field_ids})
     meta = ExportMeta(
+        partnership=partnership_name(conn, head_seq),
         format=request.format,
         generator=pin.generator if pin else GENERATOR,
         created_at=pin.created_at if pin else chain.format_instant(ctx.clock.now()),
@@ -294,6 +354,9 @@ def _plan(
         case=request.case,
         date_from=request.date_from.isoformat() if request.date_from else None,
         date_to=request.date_to.isoformat() if request.date_to else None,
+        actor=request.actor,
+        trigger=request.trigger,
+        people=people,
         include_personal=request.include_personal,
         personal_fields=tuple(personal),
         event_count=survey.event_count,
@@ -433,11 +496,19 @@ def _check_against_log(
             date_from=dt.date.fromisoformat(meta.date_from) if meta.date_from else None,
             date_to=dt.date.fromisoformat(meta.date_to) if meta.date_to else None,
             include_personal=meta.include_personal,
+            actor=meta.actor,
+            trigger=meta.trigger,
         )
     except ValueError:
         report.add([Finding("structure", "the export's date filter is not a pair of ISO dates")])
         return
-    pin = _Pin(meta.chain_head_seq, meta.chain_head_hash, meta.created_at, meta.generator)
+    pin = _Pin(
+        meta.chain_head_seq,
+        meta.chain_head_hash,
+        meta.created_at,
+        meta.generator,
+        names=meta.people is not None,
+    )
     buffer = io.BytesIO()
     try:
         _export(ctx, request, buffer, pin=pin, progress=None)
@@ -506,12 +577,14 @@ def export_calendar(
 ) -> CalendarExportResult:
     """Write the open deadlines (all open cases, or one case) as iCalendar to `sink`."""
     today = ctx.clock.today()
+    named: str | None = None
     deadlines: list[ics.Deadline] = []
     paused = unreadable = 0
     closed_case = None
     rules: dict[tuple[str, int, str], dict[str, clocks.ClockRule]] = {}
     with ctx.db().reading() as conn:
         require_reader(ctx, conn)
+        named = partnership_name(conn)
         if case is not None:
             row = projections.get_case(conn, case)
             if row is None:
@@ -565,7 +638,15 @@ def export_calendar(
                     )
                 )
     deadlines.sort(key=lambda d: (d.due_on, d.case_ref, d.clock_id))
-    sink.write(ics.build(deadlines, stamp=ctx.clock.now(), generator=GENERATOR, today=today))
+    sink.write(
+        ics.build(
+            deadlines,
+            stamp=ctx.clock.now(),
+            generator=GENERATOR,
+            today=today,
+            partnership=named,
+        )
+    )
     return CalendarExportResult(
         deadlines=len(deadlines),
         cases=len({d.case_ref for d in deadlines}),

@@ -13,6 +13,7 @@ past year uses the corrected facts; a voided case is in no figure.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,8 @@ from casereview.errors import CaseReviewError
 from casereview.services.access import require_reader
 from casereview.services.context import ServiceContext
 from casereview.services.stored import UnreadableCase, replay_stored
+from casereview.store import access as access_rows
+from casereview.store.partnership import partnership_name
 from casereview.store.report_source import cases_with_events, recorded_by
 
 if TYPE_CHECKING:
@@ -64,6 +67,7 @@ def build_report(
     cal = ctx.calendar
     tally = Tally(period)
     workflows: dict[tuple[str, int, str], _Workflow | None] = {}
+    state_labels: dict[str, str] = {}
     with ctx.db().reading() as conn:
         require_reader(ctx, conn)
         for row, events in cases_with_events(conn):
@@ -78,6 +82,8 @@ def build_report(
                     continue
                 rules = tuple(clocks.rules_for(definition))
                 plan = ReportPlan.of(definition.report)
+                for state in definition.states:
+                    state_labels.setdefault(state.id, state.label)
                 workflows[key] = (
                     definition,
                     rules,
@@ -124,7 +130,8 @@ def build_report(
                 [*case_rows(case, period, as_at, cal, tally.quarters), *amended],
                 timeline_entry(case, period, as_at, cal),
             )
-    return tally.report(today)
+        named = partnership_name(conn)
+    return dataclasses.replace(tally.report(today), partnership=named, state_labels=state_labels)
 
 
 def _amended(
@@ -136,6 +143,12 @@ def _amended(
     """The case's corrections, undos and voids recorded since the period began, with
     who made each and why."""
     seqs = [int(e["seq"]) for e in events if is_amending(str(e["trigger"]))]
-    return amended_rows(
-        events, recorded_by(conn, seqs), definition.personal_field_ids, period.start
-    )
+    recorded = recorded_by(conn, seqs)
+    names = access_rows.display_names(conn, [str(r["actor"]) for r in recorded.values()])
+    for who in recorded.values():
+        # People by name, with the login the log records in brackets: `Jo Bloggs (jo)`.
+        login = str(who["actor"])
+        name = names.get(login)
+        if name and name != login:
+            who["actor"] = f"{name} ({login})"
+    return amended_rows(events, recorded, definition.personal_field_ids, period.start)

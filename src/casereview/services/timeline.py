@@ -20,6 +20,7 @@ from casereview.services import case_history
 from casereview.services.access import allow_personal
 from casereview.services.case_history import Standing
 from casereview.services.context import ServiceContext
+from casereview.store import access as access_rows
 
 if TYPE_CHECKING:
     from casereview.domain.calendar.workdays import WorkingDayCalendar
@@ -115,6 +116,8 @@ class CaseTimeline:
     axis_from: dt.date
     axis_to: dt.date
     hidden_fields: tuple[str, ...] = field(default=())
+    people: dict[str, str] = field(default_factory=dict)
+    """login -> display name of everyone the entries name, as the users table has them."""
 
 
 def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -> CaseTimeline:
@@ -184,6 +187,14 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
     ends += [r.end for r in runs]
     ends += [r.clock.due_on for r in runs if r.clock.due_on]
     state_def = definition.states_by_id.get(loaded.state)
+    logins: set[str] = set()
+    for entry in entries:
+        if isinstance(entry, TimelineEvent | Amended):
+            logins.add(entry.actor)
+        if isinstance(entry, TimelineEvent) and entry.on_behalf_of:
+            logins.add(entry.on_behalf_of)
+    with ctx.reader() as reader:
+        people = access_rows.display_names(reader, logins)
     return CaseTimeline(
         ref=ref,
         pseudonym=loaded.pseudonym,
@@ -197,6 +208,7 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
         axis_from=min(starts, default=today),
         axis_to=max(ends),
         hidden_fields=tuple(sorted(hidden)),
+        people=people,
     )
 
 

@@ -59,6 +59,7 @@ class InitResult:
     created: bool
     admin: str
     next_steps: NextSteps | None = None
+    partnership: str | None = None
 
 
 def _known_roles_and_agencies(ctx: ServiceContext) -> tuple[set[str], set[str], set[str]]:
@@ -96,15 +97,25 @@ def admin_event(ctx: ServiceContext, trigger: str, fields: dict[str, object]) ->
 
 
 def init(
-    ctx: ServiceContext, display_name: str | None = None, group: str | None = None
+    ctx: ServiceContext,
+    display_name: str | None = None,
+    group: str | None = None,
+    partnership: str | None = None,
 ) -> InitResult:
     """Create the database if needed and register the current account as admin. With
     `group` (SQLite only), the database file is shared with that operating-system group
-    (mode 0660; the caller must belong to it), else it is the caller's alone (0600)."""
+    (mode 0660; the caller must belong to it), else it is the caller's alone (0600).
+    With `partnership`, the new installation's first admin names the partnership in the
+    same transaction (`services.partnership`); an installation already named otherwise
+    is refused (Conflict), with the command that renames it."""
+    from casereview.services import partnership as partnerships
     from casereview.store import location
+    from casereview.store.partnership import partnership_name
 
     if display_name is not None:
         _check_display_name(display_name)
+    if partnership is not None:
+        partnership = partnerships.check_name(partnership)
     gid = None
     if group is not None:
         from casereview.store.sqlite_file import group_id
@@ -120,7 +131,15 @@ def init(
     db = ctx.db(create=True, group=gid)
     with db.unit_of_work() as uow:
         if user_rows.count_users(uow.conn) > 0:
-            return InitResult(location.describe(ctx.url), False, ctx.account)
+            named = partnership_name(uow.conn)
+            if partnership is not None and partnership != named:
+                raise Conflict(
+                    "{where} is already initialised; nothing changed. An admin names the "
+                    "partnership with '{next}'",
+                    where=location.describe(ctx.url),
+                    next=Step("set_partnership", (partnership,)),
+                )
+            return InitResult(location.describe(ctx.url), False, ctx.account, None, named)
         if event_log.chain_head(uow.conn)[0] > 0:
             # Only the log's first event may register an admin without one: a log with
             # events but no user rows has lost its projection (see `audit verify`).
@@ -155,8 +174,10 @@ def init(
         from casereview.services.workflows import install_shipped
 
         install_shipped(ctx, uow.conn)
+        if partnership is not None:
+            partnerships.record(ctx, uow.conn, partnership)
         uow.commit()
-    return InitResult(location.describe(ctx.url), True, ctx.account, _next_steps(ctx))
+    return InitResult(location.describe(ctx.url), True, ctx.account, _next_steps(ctx), partnership)
 
 
 def _next_steps(ctx: ServiceContext) -> NextSteps | None:
@@ -206,6 +227,22 @@ def _check_username(username: str) -> None:
         )
 
 
+def agency_roles(ctx: ServiceContext) -> frozenset[str]:
+    """The roles that act for an agency, in any workflow."""
+    return frozenset(_known_roles_and_agencies(ctx)[2])
+
+
+def require_admin_account(ctx: ServiceContext) -> None:
+    """Refused unless the account at the keyboard is an active admin."""
+    with ctx.db().reading() as conn:
+        _require_admin(ctx, conn)
+
+
+def check_role(ctx: ServiceContext, role: str, agency: str | None) -> None:
+    """InvalidInput unless `role` can be given with `agency` (see `_check_role`)."""
+    _check_role(ctx, role, agency)
+
+
 def _check_role(ctx: ServiceContext, role: str, agency: str | None) -> None:
     """`role` is one some workflow declares; `agency` is given exactly when the role acts
     for one, and is an agency some workflow declares."""
@@ -229,15 +266,15 @@ def _check_role(ctx: ServiceContext, role: str, agency: str | None) -> None:
         )
 
 
-def add_user(
+def check_new_user(
     ctx: ServiceContext,
     username: str,
     display_name: str,
     roles: list[str],
     agency: str | None,
-) -> UserView:
-    """Add a new user with their first roles. An existing user is refused (Conflict):
-    their roles change one at a time, with `grant_role` and `revoke_role`."""
+) -> list[str]:
+    """InvalidInput unless a user can be added with these details (whether they exist
+    already is the database's to say); their roles, sorted and without repeats."""
     _check_username(username)
     _check_display_name(display_name)
     if not roles:
@@ -257,7 +294,19 @@ def add_user(
         raise InvalidInput(
             "a {role} acts for an agency: give {agency}", role=role, agency=Input("agency")
         )
-    roles = sorted(set(roles))
+    return sorted(set(roles))
+
+
+def add_user(
+    ctx: ServiceContext,
+    username: str,
+    display_name: str,
+    roles: list[str],
+    agency: str | None,
+) -> UserView:
+    """Add a new user with their first roles. An existing user is refused (Conflict):
+    their roles change one at a time, with `grant_role` and `revoke_role`."""
+    roles = check_new_user(ctx, username, display_name, roles, agency)
     db = ctx.db()
     with db.unit_of_work() as uow:
         _require_admin(ctx, uow.conn)

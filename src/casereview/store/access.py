@@ -7,6 +7,7 @@ verify-export looks up."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from casereview.store.reading import AlchemyReader, SqliteReader
@@ -24,6 +25,25 @@ def account(source: Reader | Connection, username: str) -> dict[str, Any] | None
     if isinstance(source, SqliteReader | AlchemyReader):
         return source.first(_ACCOUNT, {"u": username})
     return AlchemyReader(cast("Connection", source)).first(_ACCOUNT, {"u": username})
+
+
+def display_names(source: Reader | Connection, usernames: Iterable[str]) -> dict[str, str]:
+    """The display names the users table holds for these logins (those it knows), through
+    either kind of snapshot (a timeline reads on the driver alone)."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return {}
+    reader = (
+        source
+        if isinstance(source, SqliteReader | AlchemyReader)
+        else AlchemyReader(cast("Connection", source))
+    )
+    marks = ", ".join(f":u{i}" for i in range(len(wanted)))
+    rows = reader.rows(
+        f"SELECT username, display_name FROM users WHERE username IN ({marks})",
+        {f"u{i}": name for i, name in enumerate(wanted)},
+    )
+    return {str(row["username"]): str(row["display_name"]) for row in rows}
 
 
 _ACCESS = (

@@ -67,13 +67,24 @@ def _conditions(
     return where + _dated(date_from, date_to)
 
 
-def _dated(date_from: dt.date | None, date_to: dt.date | None) -> list[ColumnElement[bool]]:
+def _dated(
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    actor: str | None = None,
+    trigger: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """The events an export shows of those it reads: dated within the bounds, recorded
+    by `actor` or on its behalf, of `trigger` (each when given)."""
     c = _events.c
     where: list[ColumnElement[bool]] = []
     if date_from is not None:
         where.append(c.occurred_on >= date_from.isoformat())
     if date_to is not None:
         where.append(c.occurred_on <= date_to.isoformat())
+    if actor is not None:
+        where.append(or_(c.actor == actor, c.on_behalf_of == actor))
+    if trigger is not None:
+        where.append(c.trigger == trigger)
     return where
 
 
@@ -105,6 +116,9 @@ def survey(
     date_from: dt.date | None,
     date_to: dt.date | None,
     excluded: Sequence[Workflow] = (),
+    *,
+    actor: str | None = None,
+    trigger: str | None = None,
 ) -> Survey:
     """Counts and workflows in one scan of the events the export reads.
 
@@ -115,7 +129,7 @@ def survey(
     """
     c = _events.c
     read = _conditions(head_seq, case_id, excluded=excluded)
-    dated = _dated(date_from, date_to)
+    dated = _dated(date_from, date_to, actor, trigger)
     if dated:
         picked = and_(*dated)
         counts = [func.count(case((picked, 1))), func.count(distinct(case((picked, c.case_ref))))]
@@ -133,6 +147,31 @@ def survey(
         return Survey(events, cases, only if events else [], only)
     every = _workflows(conn, read)
     return Survey(events, cases, _workflows(conn, read + dated) if dated else every, every)
+
+
+def people(
+    conn: Connection,
+    head_seq: int,
+    case_id: int | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    excluded: Sequence[Workflow] = (),
+    *,
+    actor: str | None = None,
+    trigger: str | None = None,
+) -> list[str]:
+    """The accounts the selected events name, as recorder or as the person a decision
+    was recorded for, sorted."""
+    c = _events.c
+    where = [
+        *_conditions(head_seq, case_id, excluded=excluded),
+        *_dated(date_from, date_to, actor, trigger),
+    ]
+    # One scan: a log holds few (recorder, decided for) pairs, however long it is.
+    found: set[str] = set()
+    for actor, behalf in conn.execute(select(c.actor, c.on_behalf_of).distinct().where(*where)):
+        found.update(str(name) for name in (actor, behalf) if name is not None)
+    return sorted(found)
 
 
 def batches(

@@ -400,6 +400,7 @@ AUTHORITY_EVENTS = (
     ("admin", "user_deactivate"),
     ("admin", "user_reactivate"),
     ("admin", "workflow_install"),
+    ("admin", "partnership_set"),
     ("admin", "key_confirm"),
     ("admin", "key_revoke"),
     ("key", "key_enrol"),

@@ -65,3 +65,29 @@ def upsert_user(
             ),
             params,
         )
+
+
+def display_names_at(conn: Connection, up_to_seq: int) -> dict[str, str]:
+    """Each user's display name as the log had it after event `up_to_seq`: the last
+    `user_add` or `user_change` naming them (the only events that give a name). Read
+    from the events, not the rows, so an export made at that point shows the names it
+    showed then."""
+    rows = conn.execute(
+        text(
+            "SELECT fields FROM events WHERE case_id IS NULL AND kind = 'admin' "
+            "AND trigger IN ('user_add', 'user_change') AND seq <= :upto ORDER BY seq"
+        ),
+        {"upto": up_to_seq},
+    )
+    names: dict[str, str] = {}
+    for (fields,) in rows:
+        try:
+            data = json.loads(str(fields))
+        except ValueError:
+            continue  # unreadable: `audit verify` reports the event
+        if not isinstance(data, dict):
+            continue
+        username, name = data.get("username"), data.get("display_name")
+        if isinstance(username, str) and isinstance(name, str):
+            names[username] = name
+    return names

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from casereview.cli.render.console import info, literal, out, print_json_data
+from casereview.services.partnership import Partnership
 from casereview.services.users import InitResult, NextSteps, UserView
 
-PLACEHOLDERS = ("LOGIN", "FULL NAME", "REF", "YYYY-MM-DD")
+PLACEHOLDERS = ("LOGIN", "FULL NAME", "NAME", "REF", "YYYY-MM-DD")
 """What the printed next steps leave to the person (`init`): every other word in them
-is true of this installation."""
+is true of this installation (`FULL NAME` is filled in before `NAME`)."""
 
 
 def initialised(result: InitResult, db: str | None) -> None:
@@ -20,11 +21,36 @@ def initialised(result: InitResult, db: str | None) -> None:
         info(f"{result.location} is already initialised; nothing changed.")
         return
     info(f"Created {result.location} and registered {result.admin} as admin.")
+    if result.partnership is not None:
+        info(f"The partnership is {result.partnership}: its name heads every report and export.")
     if result.next_steps is not None:
-        info(next_steps(result.admin, result.next_steps, result.location if db else None))
+        info(
+            next_steps(
+                result.admin,
+                result.next_steps,
+                result.location if db else None,
+                named=result.partnership is not None,
+            )
+        )
 
 
-def next_steps(admin: str, steps: NextSteps, db: str | None) -> str:
+def partnership(found: Partnership, *, as_json: bool = False) -> None:
+    if as_json:
+        print_json_data({"name": found.name})
+        return
+    if found.name is None:
+        info(
+            "The partnership has no name yet; an admin names it with "
+            "'casereview partnership set \"NAME\"'."
+        )
+        return
+    if found.changed:
+        info(f"The partnership is now called {found.name}.")
+        return
+    out().print(literal(found.name))
+
+
+def next_steps(admin: str, steps: NextSteps, db: str | None, *, named: bool = True) -> str:
     """The commands a new installation runs next, in order; lines starting with `#`
     say why (the whole text can be pasted into a shell once the placeholders are
     filled in). `db` is the database named at `init` (shown without its password), or
@@ -41,7 +67,13 @@ def next_steps(admin: str, steps: NextSteps, db: str | None) -> str:
         # The URL's password is never printed: the person names the database the way
         # they did for `init`, once, for every command below.
         lines.append("  # 0. Set CASEREVIEW_DATABASE_URL to the database URL (with its password).")
+    if not named:
+        lines += [
+            "  # Name the partnership (it heads every report and export):",
+            command("partnership", "set", '"NAME"'),
+        ]
     lines += [
+        "  # (Or let 'casereview setup' ask for all of this, explaining each question.)",
         f"  # 1. To open cases and record steps yourself, add the {opener} role to your",
         "  #    own account (you keep admin):",
         command("user", "grant", shlex.quote(admin), opener),

@@ -154,9 +154,9 @@ def timeline(facts: CaseTimeline, as_json: bool) -> None:
     grid.add_column()
     for entry in view.entries:
         if isinstance(entry, timeline_words.EventEntry):
-            grid.add_row(entry.on, _event_text(entry))
+            grid.add_row(entry.on, _event_text(entry, view))
         elif isinstance(entry, timeline_words.AmendEntry):
-            grid.add_row(entry.on, _amend_text(entry))
+            grid.add_row(entry.on, _amend_text(entry, view))
         else:
             grid.add_row(entry.on, _passed_text(entry))
     if view.now:
@@ -173,7 +173,7 @@ def timeline(facts: CaseTimeline, as_json: bool) -> None:
         console.print(chart(view, console.width))
 
 
-def _event_text(entry: EventEntry) -> Text:
+def _event_text(entry: EventEntry, view: Timeline) -> Text:
     text = Text(entry.trigger_label, style="dim strike" if entry.reversed_by else "bold")
     if entry.trigger != OPEN_TRIGGER:
         text.append(f" ({entry.trigger})")
@@ -181,9 +181,9 @@ def _event_text(entry: EventEntry) -> Text:
         text.append(f": {entry.from_state} → {entry.to_state}")
     elif entry.from_state is None and entry.to_state:
         text.append(f" → {entry.to_state}")
-    who = Text("\nby ") + literal(entry.actor)
+    who = Text("\nby ") + literal(view.who(entry.actor))
     if entry.on_behalf_of:
-        who += Text(" for ") + literal(entry.on_behalf_of)
+        who += Text(" for ") + literal(view.who(entry.on_behalf_of))
     if entry.role:
         who.append(f" as {entry.role}")
     # The event's number: what `case correct --event` and `case undo --event` name.
@@ -219,10 +219,10 @@ def _event_text(entry: EventEntry) -> Text:
     return text
 
 
-def _amend_text(entry: AmendEntry) -> Text:
+def _amend_text(entry: AmendEntry, view: Timeline) -> Text:
     text = Text(entry.trigger_label, style="bold yellow")
     text.append(f" ({entry.trigger})")
-    who = Text("\nby ") + literal(entry.actor)
+    who = Text("\nby ") + literal(view.who(entry.actor))
     if entry.role:
         who.append(f" as {entry.role}")
     who.append(f" · event {entry.seq}", style="dim")

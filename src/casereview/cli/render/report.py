@@ -22,6 +22,8 @@ from casereview.domain.reporting.figures import (
 def table(figures: Report, *, detail: bool) -> None:
     console = out()
     period = figures.period
+    if figures.partnership:
+        console.print(literal(figures.partnership), style="bold")
     console.print(
         Text(f"Figures for {period.label}", style="bold")
         + Text(f"  {period.start.isoformat()} to {period.end.isoformat()}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from casereview.domain import dates
@@ -305,6 +305,11 @@ class Report:
     by_quarter: tuple[QuarterCount, ...]
     timeline: Sequence[TimelineCase]
     """Every case open in the period; like `Figure.cases`, possibly unpacked as iterated."""
+    partnership: str | None = None
+    """The partnership's name, as an admin recorded it: every format's header shows it."""
+    state_labels: Mapping[str, str] = field(default_factory=dict)
+    """State id -> the label people read, from the workflows of the cases read (the
+    first workflow to name an id gives its label): the HTML page shows labels."""
     _index: dict[str, Figure] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from typing import BinaryIO
 
 from casereview.domain.text import HIDDEN
@@ -93,9 +94,12 @@ def _front(meta: ExportMeta) -> str:
         f"{w.id} v{w.version} (sha256 `{w.content_hash}`)" for w in meta.workflows
     )
     rows = [
+        *([("Partnership", md_inline(meta.partnership))] if meta.partnership else []),
         ("Produced by", f"{md_inline(meta.generator)} at {meta.created_at}"),
         ("Cases", cases),
         ("Event dates", dates),
+        *([("Recorded by or for", md_inline(meta.actor))] if meta.actor is not None else []),
+        *([("Steps", md_inline(meta.trigger))] if meta.trigger is not None else []),
         ("Events", f"{meta.event_count} events in {meta.case_count} cases"),
         ("Personal data", personal),
         ("Log position", f"event {meta.chain_head_seq}, entry hash `{meta.chain_head_hash}`"),
@@ -116,17 +120,37 @@ def _front(meta: ExportMeta) -> str:
 _md_name = functools.lru_cache(maxsize=4096)(md_inline)
 
 
-def event_block(record: DecisionRecord) -> str:
-    """One event's heading and list."""
+def _person(login: str | None, names: Mapping[str, str]) -> str:
+    """`Jo Bloggs (jo)`: the name the export's metadata gives a login, with the login
+    (as recorded) in brackets; the login alone when it has no other name."""
+    if not login:
+        return ""
+    name = names.get(login)
+    if not name or name == login:
+        return _md_name(login)
+    return f"{_md_name(name)} ({_md_name(login)})"
+
+
+_NO_NAMES: Mapping[str, str] = {}
+
+
+def event_block(record: DecisionRecord, names: Mapping[str, str] = _NO_NAMES) -> str:
+    """One event's heading and list; `names` gives people's names by login."""
     name = _md_name
     lines = [
         f"### Event {record.seq} · {record.occurred_on} · {name(record.trigger_label)}",
         "",
         f"- **State:** {name(record.from_state_label or '(new case)')} → "
         f"{name(record.to_state_label)}",
-        f"- **Decided by:** {name(record.on_behalf_of or record.actor)}"
-        + (f" ({name(record.role)})" if record.role else ""),
-        f"- **Recorded by:** {name(record.actor)} at {record.recorded_at}",
+        f"- **Decided by:** {_person(record.on_behalf_of or record.actor, names)}"
+        # With names, "Jo Bloggs (jo) as chair" reads better than a second bracket; a
+        # file made before names were shown keeps its "jo (chair)".
+        + (
+            (f" as {name(record.role)}" if names else f" ({name(record.role)})")
+            if record.role
+            else ""
+        ),
+        f"- **Recorded by:** {_person(record.actor, names)} at {record.recorded_at}",
     ]
     if record.rationale and record.rationale.strip():
         lines.append(f"- **Rationale:** {md_text(record.rationale)}")
@@ -161,15 +185,17 @@ class MarkdownWriter:
     def __init__(self, stream: BinaryIO) -> None:
         self._sink = HashingSink(stream)
         self._by_case: dict[str, tuple[DecisionRecord, list[bytes]]] = {}
+        self._names: Mapping[str, str] = _NO_NAMES
 
     def begin(self, meta: ExportMeta) -> None:
+        self._names = meta.names()
         self._sink.write((_meta_comment(meta) + _front(meta)).encode("utf-8"))
 
     def write(self, record: DecisionRecord) -> None:
         held = self._by_case.get(record.case_ref)
         if held is None:
             held = self._by_case[record.case_ref] = (record, [])
-        held[1].append(event_block(record).encode("utf-8"))
+        held[1].append(event_block(record, self._names).encode("utf-8"))
 
     def finish(self) -> str:
         if not self._by_case:

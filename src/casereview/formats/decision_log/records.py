@@ -264,16 +264,42 @@ class ExportMeta:
     workflows: tuple[WorkflowRef, ...]
     export: str = EXPORT_NAME
     format_version: int = FORMAT_VERSION
+    partnership: str | None = None
+    """The partnership's name as the log stood at the chain head (None: not named then;
+    a file made before names were recorded has none, and reads back as None)."""
+    actor: str | None = None
+    """The filter's account: only events it recorded or that were recorded on its behalf."""
+    trigger: str | None = None
+    """The filter's step: only events of this trigger."""
+    people: tuple[tuple[str, str], ...] | None = None
+    """(login, display name) of everyone the exported events name as recorder or
+    decision maker, as the log had them at the chain head, in login order. None in a
+    file made before names were shown: its regeneration leaves them out too."""
+
+    def names(self) -> dict[str, str]:
+        return dict(self.people or ())
 
     def to_json(self) -> dict[str, Any]:
+        # `partnership` only once named, so an export of a log that names none is the
+        # file it always was.
+        named = {"partnership": self.partnership} if self.partnership else {}
         return {
             "export": self.export,
             "format": self.format,
             "format_version": self.format_version,
+            **named,
             "generator": self.generator,
             "created_at": self.created_at,
             "chain_head": {"seq": self.chain_head_seq, "entry_hash": self.chain_head_hash},
-            "filter": {"case": self.case, "from": self.date_from, "to": self.date_to},
+            "filter": {
+                "case": self.case,
+                "from": self.date_from,
+                "to": self.date_to,
+                # Only when used: an export without them is the file it always was.
+                **({"actor": self.actor} if self.actor is not None else {}),
+                **({"trigger": self.trigger} if self.trigger is not None else {}),
+            },
+            **({"people": dict(self.people)} if self.people is not None else {}),
             "include_personal": self.include_personal,
             "personal_fields": list(self.personal_fields),
             "event_count": self.event_count,
@@ -294,6 +320,7 @@ class ExportMeta:
                 export=_str(data["export"]),
                 format=_str(data["format"]),
                 format_version=_int(data["format_version"]),
+                partnership=_opt_str(data.get("partnership")),
                 generator=_str(data["generator"]),
                 created_at=_str(data["created_at"]),
                 chain_head_seq=_int(head["seq"]),
@@ -301,6 +328,9 @@ class ExportMeta:
                 case=_opt_str(flt["case"]),
                 date_from=_opt_str(flt["from"]),
                 date_to=_opt_str(flt["to"]),
+                actor=_opt_str(flt.get("actor")),
+                trigger=_opt_str(flt.get("trigger")),
+                people=_people(data.get("people")),
                 include_personal=_bool(data["include_personal"]),
                 personal_fields=tuple(_str(f) for f in _list(data["personal_fields"])),
                 event_count=_int(data["event_count"]),
@@ -319,6 +349,7 @@ class ExportMeta:
             ("export", self.export),
             ("format", self.format),
             ("format_version", str(self.format_version)),
+            *([("partnership", self.partnership)] if self.partnership else []),
             ("generator", self.generator),
             ("created_at", self.created_at),
             ("chain_head_seq", str(self.chain_head_seq)),
@@ -326,6 +357,13 @@ class ExportMeta:
             ("filter_case", self.case or ""),
             ("filter_from", self.date_from or ""),
             ("filter_to", self.date_to or ""),
+            *([("filter_actor", self.actor)] if self.actor is not None else []),
+            *([("filter_trigger", self.trigger)] if self.trigger is not None else []),
+            *(
+                [("people", json.dumps(dict(self.people), ensure_ascii=False, sort_keys=True))]
+                if self.people is not None
+                else []
+            ),
             ("include_personal", "true" if self.include_personal else "false"),
             ("personal_fields", " ".join(self.personal_fields)),
             ("event_count", str(self.event_count)),
@@ -357,6 +395,7 @@ class ExportMeta:
                 export=values["export"],
                 format=values["format"],
                 format_version=int(values["format_version"]),
+                partnership=values.get("partnership") or None,
                 generator=values["generator"],
                 created_at=values["created_at"],
                 chain_head_seq=int(values["chain_head_seq"]),
@@ -364,14 +403,25 @@ class ExportMeta:
                 case=values["filter_case"] or None,
                 date_from=values["filter_from"] or None,
                 date_to=values["filter_to"] or None,
+                actor=values.get("filter_actor") or None,
+                trigger=values.get("filter_trigger") or None,
+                people=_people(json.loads(values["people"])) if "people" in values else None,
                 include_personal=include == "true",
                 personal_fields=tuple(values["personal_fields"].split()),
                 event_count=int(values["event_count"]),
                 case_count=int(values["case_count"]),
                 workflows=tuple(workflows),
             )
+        except TypeError as exc:
+            raise ValueError(f"export metadata is malformed ({exc})") from None
         except KeyError as exc:
             raise ValueError(f"export metadata lacks {exc}") from None
+
+
+def _people(value: Any) -> tuple[tuple[str, str], ...] | None:
+    if value is None:
+        return None
+    return tuple(sorted((_str(k), _str(v)) for k, v in _obj(value).items()))
 
 
 def _obj(value: Any) -> Mapping[str, Any]:
@@ -550,8 +600,14 @@ class DecisionLogBuilder:
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
         earlier: EarlierEvents | None = None,
+        actor: str | None = None,
+        trigger: str | None = None,
     ) -> None:
         self._lookup = lookup
+        # Who and which step (None: anyone, any step): like the dates, a filter on the
+        # records shown, never on the events replayed, so every clock is still right.
+        self._actor = actor
+        self._trigger = trigger
         self._earlier = earlier
         self._calendar = calendar
         self._include_personal = include_personal
@@ -571,6 +627,14 @@ class DecisionLogBuilder:
         # aside. A workflow has a few dozen such sets; working it out per event was a
         # tenth of the builder's time.
         self._plans: dict[tuple[WorkflowRef, bool, tuple[str, ...]], _Plan] = {}
+
+    def _picked(self, row: EventRow) -> bool:
+        """The event passes the actor and trigger filters: recorded by the actor or on
+        their behalf, and the step asked for."""
+        actor, trigger = self._actor, self._trigger
+        if actor is not None and row[7] != actor and row[8] != actor:
+            return False
+        return trigger is None or row[2] == trigger
 
     def workflow(self, ref: WorkflowRef) -> _Workflow:
         found = self._workflows.get(ref)
@@ -646,8 +710,10 @@ class DecisionLogBuilder:
             )
             after = clocks.step(before, wf.rules, facts, self._calendar)
         record = None
-        if (self._from is None or occurred >= self._from) and (
-            self._to is None or occurred <= self._to
+        if (
+            (self._from is None or occurred >= self._from)
+            and (self._to is None or occurred <= self._to)
+            and self._picked(row)
         ):
             moments = (
                 _moments(wf.rules, trigger, day, before, after, self._calendar, case.dials)
@@ -683,8 +749,10 @@ class DecisionLogBuilder:
         if trigger == clocks.OPEN_TRIGGER:
             case.pseudonym = pseudonym_given(changes)
         record = None
-        if (self._from is None or occurred >= self._from) and (
-            self._to is None or occurred <= self._to
+        if (
+            (self._from is None or occurred >= self._from)
+            and (self._to is None or occurred <= self._to)
+            and self._picked(row)
         ):
             day = dt.date.fromisoformat(occurred)
             if trigger in AMENDING_TRIGGERS:

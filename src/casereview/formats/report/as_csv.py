@@ -1,6 +1,7 @@
 """The report as one CSV table, for spreadsheets.
 
-Every row has a `record` kind (`figure`, `quarter`, and with `--detail` `case`); the
+Every row has a `record` kind (`partnership` first, once an admin has named it, with
+the name as its label; `figure`, `quarter`, and with `--detail` `case`); the
 columns after `pseudonym` are the union of the figures' detail columns. A figure that is
 not applicable is written `n/a`. UTF-8 with a byte-order mark, CRLF line ends, and typed
 text through the one formula rule of `formats.cells`. The layout: docs/report.md
@@ -59,6 +60,9 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
     buffer.write(BOM)
     writer = csv.DictWriter(buffer, fieldnames=[*BASE_COLUMNS, *extra], lineterminator="\r\n")
     writer.writeheader()
+    if report.partnership:
+        # The header's one fact that is no figure: a row of its own, before them.
+        writer.writerow({"record": "partnership", "label": safe_cell(report.partnership)})
     for figure in report.figures:
         common = {
             "figure": figure.id,

@@ -15,12 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from casereview.domain.clock_status import status_word
 from casereview.domain.reporting.figures import (
     NOT_APPLICABLE,
     SECTIONS,
+    Cell,
     Figure,
     Lane,
     QuarterCount,
@@ -65,6 +67,7 @@ h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 2px solid #cbd5e1;
 h3 { font-size: 1rem; margin: 1.2rem 0 .3rem; }
 p { margin: .3rem 0; }
 .subtitle { font-size: 1.05rem; color: #334155; }
+.partnership { font-size: 1.05rem; font-weight: 600; color: #1e3a8a; margin: 0; }
 .note { color: #475569; font-size: .9rem; }
 .warning { background: #fef3c7; border-left: 4px solid #d97706; padding: .4rem .6rem; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr));
@@ -94,7 +97,7 @@ svg text { font-family: inherit; }
   margin-right: .3em; border: 1px solid #94a3b8; }
 footer { margin-top: 2rem; font-size: .8rem; color: #64748b; border-top: 1px solid #e2e8f0;
   padding-top: .5rem; }
-@page { size: A4; margin: 14mm 12mm; }
+@page { size: A4; margin: 16mm 12mm 14mm; }
 @media print {
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   body { max-width: none; padding: 0; font-size: 10pt; }
@@ -133,6 +136,34 @@ def _long_date(day: dt.date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string: quotes and backslashes escaped, and every character
+    that could end the string, the rule or the style element (line breaks, `<`, `>`)
+    written as a CSS escape."""
+    out = []
+    for ch in visible(text):
+        if ch in '"\\<>&' or not ch.isprintable():
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _print_header(report: Report, span: str) -> str:
+    """The partnership and the period at the top of every printed page, and the page
+    number at the foot (CSS page margin boxes: the browser repeats them on each page)."""
+    who = report.partnership or "Child safeguarding practice reviews"
+    what = f"Figures for {report.period.label}: {span}"
+    box = "font: 8pt system-ui, sans-serif; color: #475569; font-variant-ligatures: none;"
+    return (
+        "\n@page {"
+        f" @top-left {{ content: {css_string(who)}; {box} }}"
+        f" @top-right {{ content: {css_string(what)}; {box} }}"
+        f' @bottom-right {{ content: "Page " counter(page) " of " counter(pages); {box} }}'
+        " }\n"
+    )
+
+
 def render(report: Report, *, detail: bool) -> str:
     return "".join(chunks(report, detail=detail))
 
@@ -141,7 +172,10 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
     """The page in pieces, so a large one (the timeline, detail tables) can be written
     as it is made; their concatenation is `render`."""
     period = report.period
-    title = f"Child safeguarding practice reviews: figures for {period.label}"
+    span = f"{_long_date(period.start)} to {_long_date(period.end)}"
+    title = f"Child safeguarding practice reviews: figures for {period.label} ({span})"
+    if report.partnership:
+        title = f"{report.partnership} · {title}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en-GB">',
@@ -150,10 +184,11 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="casereview">',
         f"<title>{e(title)}</title>",
-        f"<style>{CSS}</style>",
+        f"<style>{CSS}{_print_header(report, span)}</style>",
         "</head>",
         "<body>",
         "<header>",
+        *([f'<p class="partnership">{e(report.partnership)}</p>'] if report.partnership else []),
         "<h1>Child safeguarding practice reviews</h1>",
         f'<p class="subtitle">Figures for {e(period.label)}: '
         f"{e(_long_date(period.start))} to {e(_long_date(period.end))}</p>",
@@ -248,7 +283,7 @@ def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> 
     for figure in figures:
         context = share(report, figure) or ""
         rows.append(
-            f'<tr id="{e(figure.id)}"><td>{e(figure.label)} <code>{e(figure.id)}</code></td>'
+            f'<tr id="{e(figure.id)}"><td>{e(figure.label)}</td>'
             f'<td class="num">{e(value_text(figure))}</td><td>{e(context)}</td></tr>'
         )
     parts = [
@@ -270,15 +305,27 @@ def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> 
     if detail:
         for figure in figures:
             yield "\n"
-            yield from _detail_table(figure)
+            yield from _detail_table(figure, report.state_labels)
     yield "\n</section>"
 
 
 _ROWS_PER_PIECE = 500  # detail rows handed out at a time: small in memory, cheap to write
 
 
-def _detail_table(figure: Figure) -> Iterator[str]:
-    caption = f"{e(figure.label)}: {e(value_text(figure))} <code>{e(figure.id)}</code>"
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+"""A workflow id in a detail cell (a state, a decision's choice): `other_learning`."""
+
+
+def _words(cell: Cell, labels: Mapping[str, str]) -> str:
+    """A detail cell as people read it: a state by its label, any other workflow id in
+    words (`no_lcspr` as "no lcspr"), everything else as `display` gives it."""
+    if isinstance(cell, str) and (cell in labels or _IDENTIFIER.fullmatch(cell)):
+        return _state_words(cell, labels)
+    return display(cell)
+
+
+def _detail_table(figure: Figure, labels: Mapping[str, str]) -> Iterator[str]:
+    caption = f"{e(figure.label)}: {e(value_text(figure))}"
     if not figure.applicable:
         yield (
             f'<h3>{caption}</h3><p class="note">Not applicable to the workflows of these cases.</p>'
@@ -294,9 +341,10 @@ def _detail_table(figure: Figure) -> Iterator[str]:
     )
     rows: list[str] = []
     for row in figure.cases:
+        cells = (_words(cell, labels) for cell in row.cells)
         rows.append(
             f"<tr><td>{e(row.ref)}</td><td>{e(row.pseudonym)}</td>"
-            + "".join(f"<td>{e(display(cell))}</td>" for cell in row.cells)
+            + "".join(f"<td>{e(cell)}</td>" for cell in cells)
             + "</tr>"
         )
         if len(rows) >= _ROWS_PER_PIECE:
@@ -325,7 +373,7 @@ def _quarter_figure(counts: Sequence[QuarterCount]) -> str:
 def quarter_chart(counts: Sequence[QuarterCount]) -> str:
     """Stacked bars per quarter: on time below, late above, each labelled with its count."""
     width, height = 640, 250
-    left, right, top, bottom = 44, 12, 16, 40
+    left, right, top, bottom = 44, 12, 16, 48
     plot_w, plot_h = width - left - right, height - top - bottom
     highest = max((c.on_time + c.late for c in counts), default=0)
     step = max(1, math.ceil(highest / 5))
@@ -348,7 +396,10 @@ def quarter_chart(counts: Sequence[QuarterCount]) -> str:
         )
     slot = plot_w / max(1, len(counts))
     bar = min(70.0, slot * 0.6)
-    label_size = 11 if slot >= 70 else 9
+    # "2025-26 Q1" fits under a wide bar; under narrow ones (a long period) the quarter
+    # goes on the first line and its financial year on the second, where it changes.
+    one_line = slot >= 80
+    year = None
     for i, count in enumerate(counts):
         x = left + slot * i + (slot - bar) / 2
         centre = x + bar / 2
@@ -367,11 +418,19 @@ def quarter_chart(counts: Sequence[QuarterCount]) -> str:
                     f'text-anchor="middle" fill="#ffffff" font-weight="700">{value}</text>'
                 )
                 base = top_y
-        label = count.quarter.label + ("*" if count.quarter.partial else "")
+        mark = "*" if count.quarter.partial else ""
+        fy, _, quarter = count.quarter.label.rpartition(" ")
+        first = count.quarter.label if one_line else quarter
         out.append(
-            f'<text x="{centre:.1f}" y="{height - bottom + 16}" font-size="{label_size}" '
-            f'text-anchor="middle" fill="#0f172a">{e(label)}</text>'
+            f'<text class="tick" x="{centre:.1f}" y="{height - bottom + 16}" font-size="11" '
+            f'text-anchor="middle" fill="#0f172a">{e(first + mark)}</text>'
         )
+        if not one_line and fy != year:
+            year = fy
+            out.append(
+                f'<text class="tick" x="{centre:.1f}" y="{height - bottom + 30}" '
+                f'font-size="10" text-anchor="middle" fill="{COLOURS["axis"]}">{e(fy)}</text>'
+            )
         if not count.on_time and not count.late:
             out.append(
                 f'<text x="{centre:.1f}" y="{y(0) - 4:.1f}" font-size="10" text-anchor="middle" '
@@ -395,7 +454,7 @@ def quarter_chart(counts: Sequence[QuarterCount]) -> str:
 _WIDTH = 760
 _LABEL_W = 200
 _PLOT_RIGHT = _WIDTH - 12
-_AXIS_H = 30
+_AXIS_H = 40  # two lines of axis labels (month, and the year where it changes)
 _CASE_H = 20
 _LANE_H = 16
 _GAP = 8
@@ -450,9 +509,26 @@ def _parts(cases: Sequence[TimelineCase]) -> Iterable[list[TimelineCase]]:
         yield part
 
 
-def _ticks(start: dt.date, end_exclusive: dt.date) -> list[dt.date]:
-    span_months = (end_exclusive.year - start.year) * 12 + end_exclusive.month - start.month
-    every = 1 if span_months <= 18 else 3 if span_months <= 48 else 12
+_TICK_FONT = 10
+_TICK_ROOM = 36.0
+"""The least distance between two month ticks, in viewBox units: a label ("Sep",
+"2026") is at most about 26 wide at font size 10, and the rest keeps them apart."""
+_TICK_LABEL_W = 28.0  # the widest label, for keeping the last one inside the chart
+_MONTH_STEPS = (1, 2, 3, 6, 12)
+
+
+def month_step(total_days: int, plot_width: float) -> int:
+    """Months between labelled ticks: the fewest that keep the labels `_TICK_ROOM`
+    apart on a plot `plot_width` wide covering `total_days` days."""
+    per_month = plot_width * 30.44 / max(1, total_days)
+    for step in _MONTH_STEPS:
+        if per_month * step >= _TICK_ROOM:
+            return step
+    return 12 * math.ceil(_TICK_ROOM / (per_month * 12))
+
+
+def _ticks(start: dt.date, end_exclusive: dt.date, every: int = 1) -> list[dt.date]:
+    """The first day of every `every`-th month (counted from January) in the period."""
     ticks: list[dt.date] = []
     cursor = dt.date(start.year, start.month, 1)
     while cursor < end_exclusive:
@@ -461,6 +537,33 @@ def _ticks(start: dt.date, end_exclusive: dt.date) -> list[dt.date]:
         month = cursor.month % 12 + 1
         cursor = dt.date(cursor.year + (cursor.month == 12), month, 1)
     return ticks
+
+
+def _axis(start: dt.date, stop: dt.date, x: Scale, bottom: int) -> list[str]:
+    """The month axis: a grid line per labelled month, its short name on the first line
+    and the year on the second wherever it changes (and at the first label)."""
+    every = month_step((stop - start).days, _PLOT_RIGHT - _LABEL_W)
+    out: list[str] = []
+    year = None
+    for tick in _ticks(start, stop, every):
+        at = x(tick)
+        out.append(
+            f'<line x1="{at:.1f}" x2="{at:.1f}" y1="{_AXIS_H - 6}" y2="{bottom}" '
+            f'stroke="{COLOURS["grid"]}"/>'
+        )
+        if at + 2 + _TICK_LABEL_W > _WIDTH:
+            continue  # no room for its label inside the chart
+        out.append(
+            f'<text class="tick" x="{at + 2:.1f}" y="{_AXIS_H - 25}" font-size="{_TICK_FONT}" '
+            f'fill="{COLOURS["axis"]}">{MONTHS[tick.month - 1][:3]}</text>'
+        )
+        if tick.year != year:
+            year = tick.year
+            out.append(
+                f'<text class="tick" x="{at + 2:.1f}" y="{_AXIS_H - 11}" '
+                f'font-size="{_TICK_FONT}" fill="{COLOURS["axis"]}">{year}</text>'
+            )
+    return out
 
 
 def timeline_chart(report: Report, cases: Sequence[TimelineCase], part: int = 1) -> str:
@@ -485,16 +588,7 @@ def timeline_chart(report: Report, cases: Sequence[TimelineCase], part: int = 1)
         'fill-opacity="0.6"/><line x1="0" y1="0" x2="0" y2="5" stroke="#475569" '
         'stroke-width="2"/></pattern></defs>',
     ]
-    for tick in _ticks(start, stop):
-        label = MONTHS[tick.month - 1][:3]
-        if tick.month in (1, 4) or tick == start:
-            label += f" {tick.year}"
-        out.append(
-            f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{_AXIS_H - 6}" y2="{height}" '
-            f'stroke="{COLOURS["grid"]}"/>'
-            f'<text x="{x(tick) + 2:.1f}" y="{_AXIS_H - 10}" font-size="10" '
-            f'fill="{COLOURS["axis"]}">{e(label)}</text>'
-        )
+    out += _axis(start, stop, x, height)
     out.append(
         f'<line x1="{_LABEL_W}" x2="{_PLOT_RIGHT}" y1="{_AXIS_H - 6}" y2="{_AXIS_H - 6}" '
         f'stroke="{COLOURS["axis"]}"/>'
@@ -509,14 +603,15 @@ def timeline_chart(report: Report, cases: Sequence[TimelineCase], part: int = 1)
         )
     y = _AXIS_H
     for case in cases:
-        out.append(_case_rows(case, y, x, report.as_at, part))
+        out.append(_case_rows(case, y, x, report.as_at, part, report.state_labels))
         y += _case_height(case)
     out.append("</svg>")
     return "".join(out)
 
 
-def _state_words(state: str) -> str:
-    return state.replace("_", " ")
+def _state_words(state: str, labels: Mapping[str, str]) -> str:
+    """A state as people read it: the workflow's label (its id only if none is known)."""
+    return labels.get(state) or state.replace("_", " ")
 
 
 def _case_rows(
@@ -525,8 +620,9 @@ def _case_rows(
     x: Scale,
     as_at: dt.date,
     part: int,
+    labels: Mapping[str, str],
 ) -> str:
-    heading = f"{case.pseudonym} · {_state_words(case.state_at_end)}"
+    heading = f"{case.pseudonym} · {_state_words(case.state_at_end, labels)}"
     if case.closed_on is not None:
         heading = f"{case.pseudonym} · closed {case.closed_on.isoformat()}"
     out = [

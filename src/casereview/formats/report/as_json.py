@@ -48,6 +48,7 @@ def _document(
     data: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "partnership": report.partnership,
         "period": {
             "from": report.period.start.isoformat(),
             "to": report.period.end.isoformat(),

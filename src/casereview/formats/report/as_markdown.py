@@ -56,6 +56,7 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
     lines = [
         f"# Child safeguarding practice reviews: figures for {escape(period.label)}",
         "",
+        *([f"Partnership: {escape(report.partnership)}.", ""] if report.partnership else []),
         f"Period: {period.start.isoformat()} to {period.end.isoformat()}. "
         f'Positions "at period end" are as at {report.as_at.isoformat()}.',
     ]
