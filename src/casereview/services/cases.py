@@ -104,6 +104,7 @@ class AdvanceResult:
     occurred_on: str
     entry_hash: str
     clocks: tuple[ClockView, ...]
+    changed: tuple[str, ...] = ()  # ids of the clocks this event started, stopped or moved
 
 
 def _person(row: Row | None, username: str) -> engine.Person:
@@ -525,6 +526,7 @@ def advance(
             fields=decision.changes,
             on_behalf_of=decider.username if decider else None,
         )
+        before = _clock_rows(conn, int(row["id"]))
         appended = event_log.append_event(conn, record, int(row["id"]))
         derived = _store_projection(
             ctx, conn, definition, int(row["id"]), ref, expected_version=int(row["version"])
@@ -540,7 +542,28 @@ def advance(
         occurred_on=occurred_on.isoformat(),
         entry_hash=appended.entry_hash,
         clocks=tuple(_clock_view(c, today, ctx) for c in derived.values()),
+        changed=tuple(
+            clock_id
+            for clock_id, clock in derived.items()
+            if _clock_key(clocks.summarise(clock)) != before.get(clock_id)
+        ),
     )
+
+
+_CLOCK_KEY = ("state", "anchor_on", "due_on", "started_on", "stopped_on", "remaining_days")
+"""What makes a clock "changed" by an event: started, stopped, paused, resumed, re-projected."""
+
+
+def _clock_key(values: Any) -> tuple[Any, ...]:
+    get = values.get if isinstance(values, Mapping) else lambda name: getattr(values, name)
+    return tuple(get(name) for name in _CLOCK_KEY)
+
+
+def _clock_rows(conn: Connection, case_id: int) -> dict[str, tuple[Any, ...]]:
+    """The case's stored clocks before an event, keyed for `_clock_key` comparison."""
+    from casereview.store import projections
+
+    return {str(r["clock_id"]): _clock_key(r) for r in projections.clocks_of(conn, case_id)}
 
 
 def _history_for(

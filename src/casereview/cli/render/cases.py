@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from casereview.cli.messages import spell
-from casereview.cli.render.console import info, literal, out, print_json_data
+from casereview.cli.render.console import compact, info, literal, out, print_json_data
 from casereview.cli.render.status import status_text
 from casereview.errors import Input
 from casereview.services.cases import AdvanceResult, CaseListItem, CaseView, ClockView
@@ -46,51 +46,84 @@ def case_list(rows: Sequence[CaseListItem], as_json: bool) -> None:
     if as_json:
         print_json_data([_as_dict(r) for r in rows])
         return
-    table = Table(
-        "ref", "pseudonym", "state", "opened", "last event", "workflow", box=box.SIMPLE_HEAD
-    )
-    for r in rows:
-        table.add_row(
-            literal(r.ref),
-            literal(r.pseudonym),
-            r.state
-            + (" (closed)" if r.closed and r.state != "closed" else "")
-            + (" (voided)" if r.voided else ""),
-            r.opened_on,
-            r.last_event_on,
-            r.workflow,
+    if compact():
+        console = out()
+        for r in rows:
+            console.print(Text(f"{r.ref} · ", style="bold") + literal(r.pseudonym))
+            console.print(Text(f"  {_list_state(r)} · opened {r.opened_on}"))
+            console.print(Text(f"  last event {r.last_event_on} · {r.workflow}"))
+    else:
+        table = Table(
+            "ref", "pseudonym", "state", "opened", "last event", "workflow", box=box.SIMPLE_HEAD
         )
-    out().print(table)
+        for r in rows:
+            table.add_row(
+                literal(r.ref),
+                literal(r.pseudonym),
+                _list_state(r),
+                r.opened_on,
+                r.last_event_on,
+                r.workflow,
+            )
+        out().print(table)
     info(f"{len(rows)} case{'s' if len(rows) != 1 else ''}")
 
 
-def clock_table(clocks: Sequence[ClockView], title: str | None = None) -> Table:
-    table = Table(
-        "clock",
-        "kind",
-        "rule",
-        "anchor",
-        "due",
-        "left",
-        "status",
-        title=title,
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
+def _list_state(r: CaseListItem) -> str:
+    return (
+        r.state
+        + (" (closed)" if r.closed and r.state != "closed" else "")
+        + (" (voided)" if r.voided else "")
     )
+
+
+def clock_table(clocks: Sequence[ClockView], title: str | None = None) -> Table:
+    """The clocks as a table: the due date, days left and status never wrap; the rule, the
+    longest text, wraps first."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("clock")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("rule")
+    table.add_column("anchor", no_wrap=True)
+    table.add_column("due", no_wrap=True)
+    table.add_column("left", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     for c in clocks:
-        left = "" if c.working_days_left is None else str(c.working_days_left)
-        if c.state == "paused" and c.remaining_days is not None:
-            left = f"{c.remaining_days} (paused)"
         table.add_row(
             c.label,
             c.kind,
             c.rule,
             c.anchor_on or "—",
             c.due_on or "—",
-            left,
+            _left(c),
             status_text(c.status),
         )
     return table
+
+
+def _left(c: ClockView) -> str:
+    if c.state == "paused" and c.remaining_days is not None:
+        return f"{c.remaining_days} (paused)"
+    return "" if c.working_days_left is None else str(c.working_days_left)
+
+
+def clock_lines(c: ClockView) -> list[Text]:
+    """One clock as a short block: its label, then its due date and status on a line of
+    their own, then its rule."""
+    lines = [Text(f"{c.label} ({c.kind})", style="bold")]
+    when = Text("  ")
+    if c.state == "stopped" and c.stopped_on:
+        when.append(f"stopped {c.stopped_on} · due {c.due_on or '—'} · ")
+    elif c.state == "paused":
+        left = "" if c.remaining_days is None else f" · {c.remaining_days} left"
+        when.append(f"paused{left} · ")
+    else:
+        left = "" if c.working_days_left is None else f" · left {c.working_days_left}"
+        when.append(f"due {c.due_on or '—'}{left} · ")
+    lines.append(when + status_text(c.status))
+    anchor = f" (anchor {c.anchor_on})" if c.anchor_on else ""
+    lines.append(Text(f"  {c.rule}{anchor}", style="dim"))
+    return lines
 
 
 def case(view: CaseView, as_json: bool) -> None:
@@ -131,28 +164,50 @@ def case(view: CaseView, as_json: bool) -> None:
     for round_label, agencies in view.approvals.items():
         console.print(f"{round_label}: signed by {', '.join(agencies) or 'nobody yet'}")
     if view.clocks:
-        console.print(clock_table(view.clocks, title="Clocks"))
+        table = clock_table(view.clocks, title="Clocks")
+        if compact(table):
+            console.print()
+            console.print(Text("Clocks", style="italic"))
+            for clock in view.clocks:
+                for line in clock_lines(clock):
+                    console.print(line)
+        else:
+            console.print(table)
     if view.possible:
-        nxt = Table(
-            "trigger",
-            "to",
-            "who",
-            "needs",
-            title="Possible now",
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
+        nxt = _possible_table(view)
+        if compact(nxt):
+            console.print()
+            console.print(Text("Possible now", style="italic"))
+            for option in view.possible:
+                console.print(Text(option.trigger, style="bold") + Text(f" → {option.to_state}"))
+                console.print(Text(f"  who: {', '.join(option.roles)}"))
+                if option.needs:
+                    console.print(Text(f"  needs: {'; '.join(str(n) for n in option.needs)}"))
+        else:
+            console.print(nxt)
+
+
+def _possible_table(view: CaseView) -> Table:
+    # The trigger and the state it leads to are what the chair types: they never wrap;
+    # who and what it needs wrap (the table is not used where they would be cut).
+    nxt = Table(title="Possible now", title_justify="left", box=box.SIMPLE_HEAD)
+    nxt.add_column("trigger", no_wrap=True)
+    nxt.add_column("to", no_wrap=True)
+    nxt.add_column("who", overflow="fold")
+    nxt.add_column("needs", overflow="fold")
+    for option in view.possible:
+        nxt.add_row(
+            option.trigger,
+            option.to_state,
+            ", ".join(option.roles),
+            "; ".join(str(n) for n in option.needs),
         )
-        for option in view.possible:
-            nxt.add_row(
-                option.trigger,
-                option.to_state,
-                ", ".join(option.roles),
-                "; ".join(str(n) for n in option.needs),
-            )
-        console.print(nxt)
+    return nxt
 
 
 def advanced(result: AdvanceResult, as_json: bool) -> None:
+    """One confirmation line (on stderr), then each clock the event changed, one short
+    block each (the due date and status on a line of their own)."""
     if as_json:
         print_json_data(_as_dict(result))
         return
@@ -162,5 +217,8 @@ def advanced(result: AdvanceResult, as_json: bool) -> None:
         else f"stays in {result.to_state}"
     )
     info(f"Recorded {result.trigger} on case {result.ref} ({move}), event {result.seq}.")
-    if result.clocks:
-        out().print(clock_table(result.clocks))
+    console = out()
+    for clock in result.clocks:
+        if clock.clock_id in result.changed:
+            for line in clock_lines(clock)[:2]:
+                console.print(line)
