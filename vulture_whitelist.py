@@ -10,7 +10,7 @@ vulture finds is dead and is deleted. Review this list when a name's reason chan
 
 # Typer commands: registered by decorators, called by click.
 user_add, user_grant, user_revoke, user_deactivate, user_reactivate, user_list  # cli/admin.py
-case_open, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
+case_open, case_find, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
 list_workflows, validate, lint, diagram  # cli/workflow.py
 standalone_mode  # cli/app.py: part of click's `main` signature, which the group overrides
 
@@ -44,6 +44,7 @@ apply_scripts  # services/bulk.py
 # Data for front ends, part of a record's documented shape.
 meaning  # domain/clock_status.py: what each status means
 media_type  # formats/registry.py: the media type of each export format
+due_next_5  # services/due.py: a documented key of the due summary's JSON
 
 # SQLModel tables: the schema as classes, held equal to the migrations by a test.
 User, Case, CaseClock, ChainHead, SchemaMigration

@@ -11,10 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from casereview.cli.messages import spell
-from casereview.cli.render.console import compact, info, literal, out, print_json_data
+from casereview.cli.render.console import compact, emit, info, literal, out, print_json_data
 from casereview.cli.render.status import status_text
 from casereview.errors import Input
 from casereview.services.cases import AdvanceResult, CaseListItem, CaseView, ClockView
+from casereview.services.find import FindResult
 
 
 def _as_dict(value: Any) -> Any:
@@ -42,31 +43,67 @@ def opened(view: CaseView, as_json: bool) -> None:
     case(view, False)
 
 
+_LIST_COLUMNS = (
+    "ref",
+    "pseudonym",
+    "state",
+    "next due",
+    "status",
+    "clock",
+    "opened",
+    "last event",
+    "workflow",
+)
+_LIST_DROPS = ((), ("clock",), ("clock", "workflow"), ("clock", "workflow", "opened", "last event"))
+"""What gives way as the terminal narrows: the long labels first, then the dates."""
+
+
 def case_list(rows: Sequence[CaseListItem], as_json: bool) -> None:
+    """Cases, what is due next on each first: a table with fewer columns as the terminal
+    narrows, and below 100 columns (or where no table fits) one block per case."""
     if as_json:
         print_json_data([_as_dict(r) for r in rows])
         return
-    if compact():
+    tables = [
+        _list_table(rows, [c for c in _LIST_COLUMNS if c not in drop]) for drop in _LIST_DROPS
+    ]
+    table = next((t for t in tables if not compact(t)), None)
+    if rows and table is None:
         console = out()
         for r in rows:
             console.print(Text(f"{r.ref} · ", style="bold") + literal(r.pseudonym))
-            console.print(Text(f"  {_list_state(r)} · opened {r.opened_on}"))
-            console.print(Text(f"  last event {r.last_event_on} · {r.workflow}"))
-    else:
-        table = Table(
-            "ref", "pseudonym", "state", "opened", "last event", "workflow", box=box.SIMPLE_HEAD
-        )
-        for r in rows:
-            table.add_row(
-                literal(r.ref),
-                literal(r.pseudonym),
-                _list_state(r),
-                r.opened_on,
-                r.last_event_on,
-                r.workflow,
-            )
-        out().print(table)
+            console.print(Text(f"  {_list_state(r)}"))
+            if r.next_due_on:
+                line = Text(f"  next due {r.next_due_on} · ") + _next_status(r)
+                console.print(line + Text(" · ") + literal(r.next_clock or ""))
+            console.print(Text(f"  opened {r.opened_on} · last event {r.last_event_on}"))
+    elif rows and table is not None:
+        emit(table)
     info(f"{len(rows)} case{'s' if len(rows) != 1 else ''}")
+
+
+def _list_table(rows: Sequence[CaseListItem], columns: Sequence[str]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD)
+    for header in columns:
+        table.add_column(header, no_wrap=header not in ("pseudonym", "clock"))
+    for r in rows:
+        cells: dict[str, Text | str] = {
+            "ref": literal(r.ref),
+            "pseudonym": literal(r.pseudonym),
+            "state": _list_state(r),
+            "next due": r.next_due_on or "—",
+            "status": _next_status(r),
+            "clock": literal(r.next_clock or ""),
+            "opened": r.opened_on,
+            "last event": r.last_event_on,
+            "workflow": r.workflow,
+        }
+        table.add_row(*(cells[c] for c in columns))
+    return table
+
+
+def _next_status(r: CaseListItem) -> Text:
+    return status_text(r.next_status) if r.next_status else Text("")
 
 
 def _list_state(r: CaseListItem) -> str:
@@ -172,7 +209,7 @@ def case(view: CaseView, as_json: bool) -> None:
                 for line in clock_lines(clock):
                     console.print(line)
         else:
-            console.print(table)
+            emit(table)
     if view.possible:
         nxt = _possible_table(view)
         if compact(nxt):
@@ -184,7 +221,7 @@ def case(view: CaseView, as_json: bool) -> None:
                 if option.needs:
                     console.print(Text(f"  needs: {'; '.join(str(n) for n in option.needs)}"))
         else:
-            console.print(nxt)
+            emit(nxt)
 
 
 def _possible_table(view: CaseView) -> Table:
@@ -218,7 +255,28 @@ def advanced(result: AdvanceResult, as_json: bool) -> None:
     )
     info(f"Recorded {result.trigger} on case {result.ref} ({move}), event {result.seq}.")
     console = out()
+    if result.as_of and result.changed:
+        console.print(Text(f"Clocks as of {result.as_of}, the event's date:", style="italic"))
     for clock in result.clocks:
         if clock.clock_id in result.changed:
             for line in clock_lines(clock)[:2]:
                 console.print(line)
+
+
+def found(result: FindResult, as_json: bool) -> None:
+    """`case find`: the cases and what each matched (a personal field by its id only)."""
+    if as_json:
+        print_json_data(_as_dict(result))
+        return
+    console = out()
+    for case in result.cases:
+        state = case.state + (" (closed)" if case.closed and case.state != "closed" else "")
+        console.print(Text(f"{case.ref} · ", style="bold") + literal(case.pseudonym))
+        console.print(Text(f"  {state} · matched: {', '.join(case.matched)}"))
+    searched = (
+        "references, pseudonyms and names"
+        if result.names_searched
+        else ("references and pseudonyms")
+    )
+    count = len(result.cases)
+    info(f"{count} case{'s' if count != 1 else ''} found (searched {searched}).")

@@ -57,6 +57,20 @@ def compact(table: RenderableType | None = None) -> bool:
     return out().width < COMPACT_BELOW or (table is not None and not fits(table))
 
 
+def emit(renderable: RenderableType) -> None:
+    """Print a table to stdout. On a terminal (or with COLUMNS set) it fits the width;
+    into a pipe or a file it keeps its natural width rather than wrapping at 80."""
+    console = out()
+    if sized():
+        console.print(renderable)
+        return
+    natural = Measurement.get(console, console.options.update_width(1000), renderable).maximum
+    if natural <= console.width:
+        console.print(renderable)
+        return
+    Console(file=sys.stdout, width=natural, highlight=False, soft_wrap=False).print(renderable)
+
+
 def fits(renderable: RenderableType) -> bool:
     """Whether `renderable` can be drawn at the console's width without cutting a word.
 

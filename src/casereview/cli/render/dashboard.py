@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich import box
-from rich.console import Console, RenderableType
-from rich.measure import Measurement
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -26,6 +23,7 @@ from casereview.cli.messages import spell
 from casereview.cli.render.console import (
     COMPACT_BELOW,
     compact,
+    emit,
     info,
     literal,
     out,
@@ -89,7 +87,7 @@ def due(result: DueList, output: str) -> None:
     if result.items and compact(table):
         _due_blocks(result)
     elif result.items:
-        _emit(table)
+        emit(table)
     info(due_words.summary_line(result, spell))
 
 
@@ -109,20 +107,6 @@ def _due_blocks(result: DueList) -> None:
         left = "" if item.working_days_left is None else f" · left {item.working_days_left}"
         console.print(Text(f"  due {item.due_on or '—'}{left} · ") + status_text(item.status))
         console.print(Text("  ") + literal(item.label) + Text(f" ({item.kind})", style="dim"))
-
-
-def _emit(renderable: RenderableType) -> None:
-    """Print a table to stdout. On a terminal (or with COLUMNS set) it fits the width;
-    into a pipe or a file it keeps its natural width rather than wrapping at 80."""
-    console = out()
-    if console.is_terminal or os.environ.get("COLUMNS"):
-        console.print(renderable)
-        return
-    natural = Measurement.get(console, console.options.update_width(1000), renderable).maximum
-    if natural <= console.width:
-        console.print(renderable)
-        return
-    Console(file=sys.stdout, width=natural, highlight=False, soft_wrap=False).print(renderable)
 
 
 def _table(title: str, caption: str | None = None) -> Table:
