@@ -204,3 +204,12 @@ def test_a_filter_no_workflow_declares_is_refused_with_the_nearest_id(db, cli, a
     assert role.exit_code == 2
     assert role.stderr.strip() == "Error: unknown role 'chiar' (did you mean 'chair'?)"
     assert count_events(db) == before
+
+
+def test_a_misspelt_clock_is_answered_with_the_nearest_one(db, cli, as_user):
+    as_user("bu")
+    result = cli("explain", "Child A", "notificaton", "--db", db)
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        "Error: case 2026-001 has no clock 'notificaton' (did you mean 'notification'?); "
+    )
