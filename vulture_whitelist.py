@@ -13,7 +13,7 @@ user_add, user_grant, user_revoke, user_deactivate, user_reactivate, user_list  
 key_enrol, key_confirm, key_revoke  # cli/keys.py
 partnership_set, partnership_show  # cli/admin.py
 setup  # cli/setup.py
-case_open, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
+case_open, case_find, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
 list_workflows, validate, lint, diagram  # cli/workflow.py
 standalone_mode  # cli/app.py: part of click's `main` signature, which the group overrides
 
@@ -47,6 +47,7 @@ apply_scripts  # services/bulk.py
 # Data for front ends, part of a record's documented shape.
 meaning  # domain/clock_status.py: what each status means
 media_type  # formats/registry.py: the media type of each export format
+due_next_5  # services/due.py: a documented key of the due summary's JSON
 
 # SQLModel tables: the schema as classes, held equal to the migrations by a test.
 User, Case, CaseClock, ChainHead, SchemaMigration

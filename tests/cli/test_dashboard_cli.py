@@ -26,7 +26,7 @@ from tests.golden import assert_golden
 
 TODAY = dt.date(2026, 11, 23)
 DEMO_ACCOUNT = "demo-officer"
-SUMMARY = "4 overdue, 5 due in the next 5 working days, 1 paused (12 open clocks)"
+SUMMARY = "4 overdue, 5 due soon, 1 paused (12 open clocks)"
 
 
 @pytest.fixture(scope="module")

@@ -112,7 +112,7 @@ def due_list(shown: int, matching: int, open_: int = 12) -> DueList:
 def test_the_due_summary_spells_the_show_all_input_as_the_front_end_offers_it():
     line = due_words.summary_line(due_list(3, 12), lambda term: f"<{term}>")
     assert line == (
-        "4 overdue, 5 due in the next 5 working days, 1 paused (12 open clocks; the 3 most "
+        "4 overdue, 5 due soon, 1 paused (12 open clocks; the 3 most "
         "urgent of 12 shown, <all> for every one). Left: working days from the as-of date "
         "to the due date."
     )

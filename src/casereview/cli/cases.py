@@ -18,8 +18,12 @@ from casereview.cli.options import DbOption, IncludePersonalOption, JsonOption, 
 from casereview.cli.params import parse_assignments, parse_date
 from casereview.infra.workflows import DEFAULT_WORKFLOW
 
+RefArgument = Annotated[
+    str, typer.Argument(metavar="REF", help="Case reference, or the case's pseudonym.")
+]
+
 app = typer.Typer(
-    no_args_is_help=True, help="Cases: open, list, show, advance; correct, undo, void."
+    no_args_is_help=True, help="Cases: open, list, find, show, advance; correct, undo, void."
 )
 
 
@@ -109,7 +113,8 @@ def case_list(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List cases with their state (not those voided as opened in error, unless --all)."""
+    """List cases with their state and what is due next, soonest (and overdue) first (not
+    those voided as opened in error, unless --all)."""
     from casereview.cli.render import cases as render
     from casereview.errors import InvalidInput
     from casereview.services import cases
@@ -130,9 +135,24 @@ def case_list(
         xlsx.write(xlsx_file, tables)
 
 
+@app.command("find")
+def case_find(
+    text: Annotated[str, typer.Argument(help="Part of a reference, a pseudonym or a name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find cases by reference or pseudonym, ignoring letter case; roles the workflow lets
+    see personal fields also find them by name (never shown; the search is recorded in
+    the log when a name matches)."""
+    from casereview.cli.render import cases as render
+    from casereview.services import find
+
+    render.found(find.find_cases(context(db), text), as_json)
+
+
 @app.command("show")
 def case_show(
-    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    ref: RefArgument,
     as_at: Annotated[
         str | None,
         typer.Option("--as-at", metavar="YYYY-MM-DD", help="Show the case as it stood that day."),
@@ -153,7 +173,7 @@ def case_show(
 
 @app.command("advance")
 def case_advance(
-    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    ref: RefArgument,
     trigger: Annotated[str, typer.Argument(help="Trigger id, e.g. submit_rapid_review.")],
     on: Annotated[
         str | None,
@@ -199,7 +219,7 @@ RationaleOption = Annotated[
 
 @app.command("correct")
 def case_correct(
-    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    ref: RefArgument,
     field: Annotated[
         list[str] | None,
         typer.Option(
@@ -251,7 +271,7 @@ def case_correct(
 
 @app.command("undo")
 def case_undo(
-    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    ref: RefArgument,
     rationale: RationaleOption = None,
     event: Annotated[
         int | None,
@@ -271,7 +291,7 @@ def case_undo(
 
 @app.command("void")
 def case_void(
-    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    ref: RefArgument,
     rationale: RationaleOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,

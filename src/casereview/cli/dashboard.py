@@ -27,7 +27,9 @@ def due(
     as_of: Annotated[
         str | None,
         typer.Option(
-            "--as-of", metavar="YYYY-MM-DD", help="Count days left from this date (default today)."
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            help="The clocks as they stood that day, days left counted from it (default today).",
         ),
     ] = None,
     within: Annotated[
@@ -103,7 +105,9 @@ def due(
 
 
 def timeline(
-    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    ref: Annotated[
+        str, typer.Argument(metavar="REF", help="Case reference, or the case's pseudonym.")
+    ],
     include_personal: IncludePersonalOption = False,
     as_json: JsonOption = False,
     db: DbOption = None,
@@ -119,7 +123,9 @@ def timeline(
 
 
 def explain(
-    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    ref: Annotated[
+        str, typer.Argument(metavar="REF", help="Case reference, or the case's pseudonym.")
+    ],
     clock: Annotated[
         str, typer.Argument(metavar="CLOCK", help="Clock id (e.g. rapid_review) or its label.")
     ],

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from casereview.errors import Input, Speller
 from casereview.presenters.words import day, plural
-from casereview.services.due import SOON_WORKING_DAYS
 
 if TYPE_CHECKING:
     from casereview.services.due import DueItem, DueList
@@ -43,10 +42,12 @@ def heading(result: DueList) -> str:
 
 def summary_line(result: DueList, spell: Speller) -> str:
     """The counts over every open clock, whatever the rows shown; `spell` writes the
-    input that shows every row as the front end offers it."""
+    input that shows every row as the front end offers it. "Due soon" is the status's
+    one meaning (`domain.clock_status`): inside the clock's own warning window, so the
+    summary counts exactly the rows whose status says so."""
     s = result.summary
     line = (
-        f"{s.overdue} overdue, {s.due_next_5} due in the next {SOON_WORKING_DAYS} working days, "
+        f"{s.overdue} overdue, {s.due_soon} due soon, "
         f"{s.paused} paused ({plural(s.open, 'open clock')}"
     )
     if s.shown < s.matching:

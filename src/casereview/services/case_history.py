@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import clocks
-from casereview.errors import NotFound, OutOfRange, Step
+from casereview.errors import OutOfRange
+from casereview.services import refs
 from casereview.services.access import Viewer, require_reader
 from casereview.services.context import ServiceContext
 
@@ -53,9 +54,8 @@ def load(ctx: ServiceContext, ref: str) -> CaseHistory:
 
     with ctx.reader() as reader:
         viewer = require_reader(ctx, reader)
-        row = views.case_row(reader, ref)
-        if row is None:
-            raise NotFound("no case {ref!r}; see '{next}'", ref=ref, next=Step("list_cases"))
+        row = refs.choose(ref, views.case_row(reader, ref), lambda p: views.cases_named(reader, p))
+        ref = str(row["ref"])
         definition = ctx.registry.get_exact(
             str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"])
         )

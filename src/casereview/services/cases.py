@@ -12,6 +12,7 @@ that write: showing a case does not pay for them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -26,6 +27,7 @@ from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.infra.workflows import DEFAULT_WORKFLOW
+from casereview.services import filters, refs
 from casereview.services.access import allow_personal, require_reader
 from casereview.services.context import ServiceContext
 from casereview.services.stored import replay_stored
@@ -104,6 +106,8 @@ class AdvanceResult:
     occurred_on: str
     entry_hash: str
     clocks: tuple[ClockView, ...]
+    changed: tuple[str, ...] = ()  # ids of the clocks this event started, stopped or moved
+    as_of: str | None = None  # a back-dated event: the clocks' statuses are as of its date
 
 
 def _person(row: Row | None, username: str) -> engine.Person:
@@ -127,17 +131,12 @@ def _definition_for(ctx: ServiceContext, row: Mapping[str, Any] | Row) -> Workfl
     )
 
 
-def _no_case(ref: str) -> NotFound:
-    return NotFound("no case {ref!r}; see '{next}'", ref=ref, next=Step("list_cases"))
-
-
 def _case_row(conn: Connection, ref: str) -> Row:
     from casereview.store import projections
 
-    row = projections.get_case(conn, ref)
-    if row is None:
-        raise _no_case(ref)
-    return row
+    return refs.choose(
+        ref, projections.get_case(conn, ref), lambda p: projections.cases_named(conn, p)
+    )
 
 
 def _event_record(
@@ -465,10 +464,13 @@ def advance(
     from casereview.store import users as user_rows
 
     occurred_on = on or ctx.clock.today()
+    if expect_state is not None:
+        filters.check(ctx, "state", expect_state)
     db = ctx.db()
     with db.unit_of_work() as uow:
         conn = uow.conn
         row = _case_row(conn, ref)
+        ref = str(row["ref"])
         if expect_state is not None and row["state"] != expect_state:
             raise Conflict(
                 "case {ref} is now in {state}, not {expected}: someone else moved it first; "
@@ -527,13 +529,16 @@ def advance(
             fields=decision.changes,
             on_behalf_of=decider.username if decider else None,
         )
+        before = _clock_rows(conn, int(row["id"]))
         signer = keys.write_signer(ctx, conn)
         appended = event_log.append_event(conn, record, int(row["id"]), signer)
         derived = _store_projection(
             ctx, conn, definition, int(row["id"]), ref, expected_version=int(row["version"])
         )
         uow.commit()
-    today = ctx.clock.today()
+    # A back-dated event is confirmed as things stood on its date: a clock it started
+    # then is "on track" then, not overdue by the days since.
+    today = min(ctx.clock.today(), occurred_on)
     return AdvanceResult(
         ref=ref,
         seq=appended.seq,
@@ -543,7 +548,29 @@ def advance(
         occurred_on=occurred_on.isoformat(),
         entry_hash=appended.entry_hash,
         clocks=tuple(_clock_view(c, today, ctx) for c in derived.values()),
+        changed=tuple(
+            clock_id
+            for clock_id, clock in derived.items()
+            if _clock_key(clocks.summarise(clock)) != before.get(clock_id)
+        ),
+        as_of=occurred_on.isoformat() if occurred_on < ctx.clock.today() else None,
     )
+
+
+_CLOCK_KEY = ("state", "anchor_on", "due_on", "started_on", "stopped_on", "remaining_days")
+"""What makes a clock "changed" by an event: started, stopped, paused, resumed, re-projected."""
+
+
+def _clock_key(values: Any) -> tuple[Any, ...]:
+    get = values.get if isinstance(values, Mapping) else lambda name: getattr(values, name)
+    return tuple(get(name) for name in _CLOCK_KEY)
+
+
+def _clock_rows(conn: Connection, case_id: int) -> dict[str, tuple[Any, ...]]:
+    """The case's stored clocks before an event, keyed for `_clock_key` comparison."""
+    from casereview.store import projections
+
+    return {str(r["clock_id"]): _clock_key(r) for r in projections.clocks_of(conn, case_id)}
 
 
 def _history_for(
@@ -599,9 +626,8 @@ def show_case(
 
     with ctx.reader() as reader:
         viewer = require_reader(ctx, reader)
-        row = views.case_row(reader, ref)
-        if row is None:
-            raise _no_case(ref)
+        row = refs.choose(ref, views.case_row(reader, ref), lambda p: views.cases_named(reader, p))
+        ref = str(row["ref"])
         definition = _definition_for(ctx, row)
         events = views.case_events(reader, int(row["id"]))
     state = replay_stored(definition, ref, events, until=as_at, known_by=as_at)
@@ -672,6 +698,9 @@ class CaseListItem:
     opened_on: str
     last_event_on: str
     voided: bool = False  # opened in error (listed only when asked for every case)
+    next_due_on: str | None = None  # the soonest due date of its running clocks
+    next_clock: str | None = None  # that clock's label
+    next_status: str | None = None  # that clock's status today (`domain.clock_status`)
 
 
 def list_cases(
@@ -681,22 +710,51 @@ def list_cases(
     closed: bool | None = None,
     voided: bool = False,
 ) -> Sequence[CaseListItem]:
-    """Cases by reference; those voided as opened in error only with `voided`."""
+    """Cases with what is due next on each, soonest first (overdue ones first), then the
+    cases with nothing due, by reference; those voided as opened in error only with
+    `voided`. A `state` no installed workflow declares is refused, with the nearest one."""
     from casereview.store import projections
 
+    if state is not None:
+        filters.check(ctx, "state", state)
     with ctx.db().reading() as conn:
         require_reader(ctx, conn)
         rows = projections.list_cases(conn, state=state, closed=closed, voided=voided)
-    return [
-        CaseListItem(
-            ref=str(r["ref"]),
-            pseudonym=str(r["pseudonym"]),
-            state=str(r["state"]),
-            closed=bool(r["closed"]),
-            workflow=f"{r['workflow_id']} v{r['workflow_version']}",
-            opened_on=str(r["opened_on"]),
-            last_event_on=str(r["last_event_on"]),
-            voided=r["voided_seq"] is not None,
-        )
-        for r in rows
-    ]
+        soonest: dict[int, Mapping[Any, Any]] = {}
+        today = ctx.clock.today()
+        for clock in projections.running_due_clocks(conn):
+            # A reminder whose date has passed is over: it is not what is due next.
+            over = bool(clock["ends_on_due"]) and str(clock["due_on"]) < today.isoformat()
+            if not over:
+                soonest.setdefault(int(clock["case_id"]), clock)
+    items = [_list_item(r, soonest.get(int(r["id"])), today) for r in rows]
+    return sorted(items, key=lambda i: (i.next_due_on is None, i.next_due_on or "", i.ref))
+
+
+def _list_item(
+    r: Mapping[Any, Any], clock: Mapping[Any, Any] | None, today: dt.date
+) -> CaseListItem:
+    due = warn = None
+    if clock is not None:
+        with contextlib.suppress(ValueError):  # a stored value that is not a date
+            due = dt.date.fromisoformat(str(clock["due_on"]))
+            warn = dt.date.fromisoformat(str(clock["warn_from"])) if clock["warn_from"] else None
+    return CaseListItem(
+        ref=str(r["ref"]),
+        pseudonym=str(r["pseudonym"]),
+        state=str(r["state"]),
+        closed=bool(r["closed"]),
+        workflow=f"{r['workflow_id']} v{r['workflow_version']}",
+        opened_on=str(r["opened_on"]),
+        last_event_on=str(r["last_event_on"]),
+        voided=r["voided_seq"] is not None,
+        next_due_on=None if clock is None else str(clock["due_on"]),
+        next_clock=None if clock is None else str(clock["label"]),
+        next_status=(
+            None
+            if clock is None
+            else clocks.status_of_running(due, warn, bool(clock["ends_on_due"]), today)
+            if due is not None
+            else "undetermined"
+        ),
+    )

@@ -120,6 +120,7 @@ def _record(ctx: ServiceContext, ref: str, decide: Decide) -> AmendResult:
     with db.unit_of_work() as uow:
         conn = uow.conn
         row = cases._case_row(conn, ref)
+        ref = str(row["ref"])
         definition = cases._definition_for(ctx, row)
         person = cases._person(user_rows.get_user(conn, ctx.account), ctx.account)
         rows = _events(conn, row)

@@ -116,16 +116,25 @@ def due_list(
     next_before = cal.add_working_days(day, SOON_WORKING_DAYS + 1)
     within_before = cal.add_working_days(day, within + 1) if within is not None else None
     due_before = day if overdue_only else within_before
+    # A limit beyond any number of rows is no limit; the database's integers stop at
+    # 2**63 - 1, so a larger one is not handed to it.
+    most = None if limit and limit > _ANY else limit
     with ctx.reader() as reader:
         require_reader(ctx, reader)
-        counts = views.open_clock_counts(
-            reader, day, next_before=next_before, within_before=within_before
-        )
-        # A limit beyond any number of rows is no limit; the database's integers stop
-        # at 2**63 - 1, so a larger one is not handed to it.
-        rows = views.open_clocks(
-            reader, day, due_before=due_before, limit=None if limit and limit > _ANY else limit
-        )
+        if day < ctx.clock.today():
+            # A past day: the clocks as they stood then, replayed (`services.due_history`).
+            from casereview.services import due_history
+
+            then = due_history.open_clocks_on(ctx, reader, day)
+            counts = due_history.counts(
+                then, day, next_before=next_before, within_before=within_before
+            )
+            rows = due_history.ordered(then, due_before=due_before, limit=most)
+        else:
+            counts = views.open_clock_counts(
+                reader, day, next_before=next_before, within_before=within_before
+            )
+            rows = list(views.open_clocks(reader, day, due_before=due_before, limit=most))
     items = tuple(_due_item(row, day, cal) for row in rows)
     matching = (
         counts.overdue if overdue_only else counts.within if within is not None else counts.open

@@ -9,6 +9,7 @@ the calendar's own explanation. The sentences a person reads are `presenters.exp
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -183,10 +184,12 @@ def _resolve_clock(loaded: CaseHistory, asked: str) -> str:
     if waiting:
         listing += f" (not started yet: {', '.join(waiting)})"
     if wanted is None:
+        close = difflib.get_close_matches(asked, ids, n=1, cutoff=0.75)
         raise NotFound(
-            "case {ref} has no clock {asked!r}; {listing}",
+            "case {ref} has no clock {asked!r}{hint}; {listing}",
             ref=loaded.ref,
             asked=asked[:40],
+            hint=f" (did you mean {close[0]!r}?)" if close else "",
             listing=listing,
         )
     if wanted not in started:

@@ -11,6 +11,7 @@ chain head. What the export reads is `store.decision_log_source`. See docs/expor
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Callable, Sequence
@@ -38,7 +39,7 @@ from casereview.formats.decision_log.records import (
     WorkflowRef,
 )
 from casereview.infra.files import read_bounded
-from casereview.services import export_jobs
+from casereview.services import export_jobs, refs
 from casereview.services.access import (
     ALL_CASES,
     allow_personal,
@@ -150,11 +151,13 @@ def _export(
         head_seq, head_hash = (pin.head_seq, pin.head_hash) if pin else event_log.chain_head(conn)
         case_id = None
         if request.case is not None:
-            row = projections.get_case(conn, request.case)
-            if row is None:
-                raise NotFound(
-                    "no case {ref!r}; see '{next}'", ref=request.case, next=Step("list_cases")
-                )
+            row = refs.choose(
+                request.case,
+                projections.get_case(conn, request.case),
+                lambda p: projections.cases_named(conn, p),
+            )
+            # The export, its header and its record of a personal view name the reference.
+            request = dataclasses.replace(request, case=str(row["ref"]))
             case_id = int(row["id"])
         if pin is None:
             _check_filter(ctx, conn, request)
@@ -586,11 +589,11 @@ def export_calendar(
         require_reader(ctx, conn)
         named = partnership_name(conn)
         if case is not None:
-            row = projections.get_case(conn, case)
-            if row is None:
-                raise NotFound("no case {ref!r}; see '{next}'", ref=case, next=Step("list_cases"))
+            row = refs.choose(
+                case, projections.get_case(conn, case), lambda p: projections.cases_named(conn, p)
+            )
             rows = [] if row["closed"] else [row]
-            closed_case = case if row["closed"] else None
+            closed_case = str(row["ref"]) if row["closed"] else None
         else:
             rows = list(projections.list_cases(conn, closed=False))
         for row in rows:

@@ -126,6 +126,7 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
     `include_personal`, which only a role the workflow allows may ask for, and which is
     recorded (`services.access`)."""
     loaded = case_history.load(ctx, ref)
+    ref = loaded.ref  # a pseudonym names the case; every view names its reference
     today = ctx.clock.today()
     cal = ctx.calendar
     definition = loaded.definition

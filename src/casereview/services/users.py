@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from casereview.domain import chain, user_events
+from casereview.domain.workflow.references import unknown as unknown_id
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.infra import keys as key_files
 from casereview.services import keys
@@ -248,7 +249,7 @@ def _check_role(ctx: ServiceContext, role: str, agency: str | None) -> None:
     for one, and is an agency some workflow declares."""
     known_roles, known_agencies, agency_roles = _known_roles_and_agencies(ctx)
     if role not in known_roles:
-        raise InvalidInput(f"unknown role {role!r}; roles are: {', '.join(sorted(known_roles))}")
+        raise InvalidInput(unknown_id("role", role, known_roles))
     if agency is not None and agency not in known_agencies:
         raise InvalidInput(
             f"unknown agency {agency!r}; agencies are: {', '.join(sorted(known_agencies))}"
@@ -282,9 +283,7 @@ def check_new_user(
     known_roles, known_agencies, agency_roles = _known_roles_and_agencies(ctx)
     unknown = sorted(set(roles) - known_roles)
     if unknown:
-        raise InvalidInput(
-            f"unknown role {unknown[0]!r}; roles are: {', '.join(sorted(known_roles))}"
-        )
+        raise InvalidInput(unknown_id("role", unknown[0], known_roles))
     if agency is not None and agency not in known_agencies:
         raise InvalidInput(
             f"unknown agency {agency!r}; agencies are: {', '.join(sorted(known_agencies))}"

@@ -194,6 +194,18 @@ def case_row(reader: Reader, ref: str) -> dict[str, Any] | None:
     return reader.first("SELECT * FROM cases WHERE ref = :ref", {"ref": ref})
 
 
+def cases_named(reader: Reader, pseudonym: str) -> list[dict[str, Any]]:
+    """Case rows whose pseudonym is `pseudonym`, whatever its letter case, by reference."""
+    return reader.rows(
+        "SELECT * FROM cases WHERE lower(pseudonym) = lower(:p) ORDER BY ref", {"p": pseudonym}
+    )
+
+
+def cases_not_voided(reader: Reader) -> list[dict[str, Any]]:
+    """Every case row but those voided as opened in error, by id."""
+    return reader.rows("SELECT * FROM cases WHERE voided_seq IS NULL ORDER BY id", {})
+
+
 def case_events(reader: Reader, case_id: int) -> list[dict[str, Any]]:
     """One case's events in log order (served by the index on (case_id, seq))."""
     return reader.rows(

@@ -99,6 +99,21 @@ def list_cases(
     return conn.execute(text(f"SELECT * FROM cases{where} ORDER BY ref"), params).mappings().all()
 
 
+def running_due_clocks(conn: Connection) -> Sequence[RowMapping]:
+    """Every running clock with a due date, by case and then soonest first."""
+    return (
+        conn.execute(
+            text(
+                "SELECT case_id, clock_id, label, due_on, warn_from, ends_on_due "
+                "FROM case_clocks WHERE state = 'running' AND due_on IS NOT NULL "
+                "ORDER BY case_id, due_on, clock_id"
+            )
+        )
+        .mappings()
+        .all()
+    )
+
+
 def case_with_pseudonym(conn: Connection, pseudonym: str) -> RowMapping | None:
     """The case row holding `pseudonym` (voided cases keep theirs), or None."""
     return (
@@ -108,6 +123,18 @@ def case_with_pseudonym(conn: Connection, pseudonym: str) -> RowMapping | None:
         )
         .mappings()
         .first()
+    )
+
+
+def cases_named(conn: Connection, pseudonym: str) -> Sequence[RowMapping]:
+    """Case rows whose pseudonym is `pseudonym`, whatever its letter case, by reference."""
+    return (
+        conn.execute(
+            text("SELECT * FROM cases WHERE lower(pseudonym) = lower(:p) ORDER BY ref"),
+            {"p": pseudonym},
+        )
+        .mappings()
+        .all()
     )
 
 

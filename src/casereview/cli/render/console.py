@@ -8,11 +8,13 @@ or escape sequences inside it are shown as typed, never interpreted.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.text import Text
 
 from casereview.cli.streams import is_utf8
@@ -34,6 +36,50 @@ def err() -> Console:
     if _err is None:
         _err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
     return _err
+
+
+COMPACT_BELOW = 100
+"""Below this many columns every view changes to its compact layout (one block per case
+or clock, the values a person must read or type on lines of their own)."""
+
+
+def sized() -> bool:
+    """Whether stdout has a width to fit: a terminal, or COLUMNS set. Into a pipe or a
+    file, tables keep their natural width."""
+    return out().is_terminal or bool(os.environ.get("COLUMNS"))
+
+
+def compact(table: RenderableType | None = None) -> bool:
+    """Whether to use a view's compact layout: stdout is narrower than `COMPACT_BELOW`,
+    or `table` (the wide layout) would not fit its width without cutting a word."""
+    if not sized():
+        return False
+    return out().width < COMPACT_BELOW or (table is not None and not fits(table))
+
+
+def emit(renderable: RenderableType) -> None:
+    """Print a table to stdout. On a terminal (or with COLUMNS set) it fits the width;
+    into a pipe or a file it keeps its natural width rather than wrapping at 80."""
+    console = out()
+    if sized():
+        console.print(renderable)
+        return
+    natural = Measurement.get(console, console.options.update_width(1000), renderable).maximum
+    if natural <= console.width:
+        console.print(renderable)
+        return
+    Console(file=sys.stdout, width=natural, highlight=False, soft_wrap=False).print(renderable)
+
+
+def fits(renderable: RenderableType) -> bool:
+    """Whether `renderable` can be drawn at the console's width without cutting a word.
+
+    A table fits at its natural width, or where its narrowest form (every wrapping column
+    at its longest word) leaves room: rich shares the shortfall out between the wrapping
+    columns, not by their longest words, so a table that fits only just gets cut."""
+    console = out()
+    measured = Measurement.get(console, console.options.update_width(10_000), renderable)
+    return measured.maximum <= console.width or measured.minimum <= console.width * 0.85
 
 
 def reset() -> None:
@@ -88,3 +134,11 @@ def print_json_data(data: Any) -> None:
 
 def print_line(text: str) -> None:
     sys.stdout.write(text + "\n")
+
+
+def say(text: str) -> None:
+    """A sentence on stdout: as one line, or wrapped between words in a compact layout."""
+    if compact():
+        out().print(literal(text))
+    else:
+        print_line(text)

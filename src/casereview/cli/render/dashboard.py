@@ -11,19 +11,25 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich import box
-from rich.console import Console, RenderableType
-from rich.measure import Measurement
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from casereview.cli.messages import spell
-from casereview.cli.render.console import info, literal, out, print_json_data, print_line
+from casereview.cli.render.console import (
+    COMPACT_BELOW,
+    compact,
+    emit,
+    info,
+    literal,
+    out,
+    print_json_data,
+    say,
+)
 from casereview.cli.render.status import STATUS_STYLE, status_text
 from casereview.cli.streams import DataOut
 from casereview.domain.clock_status import status_word
@@ -78,23 +84,29 @@ def due(result: DueList, output: str) -> None:
             Text("—" if item.working_days_left is None else str(item.working_days_left), style),
             status_text(item.status),
         )
-    if result.items:
-        _emit(table)
+    if result.items and compact(table):
+        _due_blocks(result)
+    elif result.items:
+        emit(table)
     info(due_words.summary_line(result, spell))
 
 
-def _emit(renderable: RenderableType) -> None:
-    """Print a table to stdout. On a terminal (or with COLUMNS set) it fits the width;
-    into a pipe or a file it keeps its natural width rather than wrapping at 80."""
+def _due_blocks(result: DueList) -> None:
+    """The due list below 100 columns: one block per clock, the case first, then the due
+    date, days left and status on a line of their own (never cut), then the clock."""
     console = out()
-    if console.is_terminal or os.environ.get("COLUMNS"):
-        console.print(renderable)
-        return
-    natural = Measurement.get(console, console.options.update_width(1000), renderable).maximum
-    if natural <= console.width:
-        console.print(renderable)
-        return
-    Console(file=sys.stdout, width=natural, highlight=False, soft_wrap=False).print(renderable)
+    console.print(Text(due_words.heading(result), style="italic"))
+    for item in result.items:
+        console.print()
+        console.print(
+            Text(f"{item.ref} · ", style="bold")
+            + literal(item.pseudonym)
+            + Text(" · ")
+            + literal(item.case_state)
+        )
+        left = "" if item.working_days_left is None else f" · left {item.working_days_left}"
+        console.print(Text(f"  due {item.due_on or '—'}{left} · ") + status_text(item.status))
+        console.print(Text("  ") + literal(item.label) + Text(f" ({item.kind})", style="dim"))
 
 
 def _table(title: str, caption: str | None = None) -> Table:
@@ -249,8 +261,10 @@ def _note_line(note: ClockNote) -> Text:
     if note.change == "stopped":
         mark, style = ("✓", "green") if note.status == "met" else ("✗", "red")
     elif note.change == "open":
-        word = status_word(note.status)
-        return Text(f"· {note.text} ") + Text(f"[{word}]", STATUS_STYLE.get(note.status, ""))
+        word = Text(f"[{status_word(note.status)}]", STATUS_STYLE.get(note.status, ""))
+        if compact():  # the status first, where a narrow line cannot split it
+            return Text("· ") + word + Text(f" {note.text}")
+        return Text(f"· {note.text} ") + word
     else:
         mark, style = _MARK.get(note.change, ("·", ""))
     return Text(f"{mark} {note.text}", style=style)
@@ -268,12 +282,17 @@ def chart(view: Timeline, width: int) -> Table:
     """
     label_width = max(len(_bar_label(b)) for b in view.bars)
     result_width = max(len(b.result) for b in view.bars)
+    shortest = MIN_BAR
+    if width < COMPACT_BELOW:
+        # Narrow: the labels and the results wrap within a share of the width, and the
+        # bar shrinks, so that no result (with its status word) is cut.
+        label_width, result_width, shortest = min(label_width, 20), min(result_width, 22), 12
     window_width = len("2026-01-01 → 2026-01-01")
     # Two characters between columns; the bar takes what is left, and on a narrow
     # terminal the planned-window column gives way first.
-    show_window = width - label_width - result_width - window_width - 6 >= MIN_BAR
+    show_window = width - label_width - result_width - window_width - 6 >= shortest
     used = label_width + result_width + (window_width + 6 if show_window else 4)
-    bar_width = max(MIN_BAR, min(60, width - used))
+    bar_width = max(shortest, min(60, width - used))
     first = dt.date.fromisoformat(view.axis_from)
     last = dt.date.fromisoformat(view.axis_to)
     span = (last - first).days + 1
@@ -290,11 +309,12 @@ def chart(view: Timeline, width: int) -> Table:
         f"{_BAR_PAUSED} paused"
     )
     table = _table(f"Plan versus actual, as of {view.today}", caption=legend)
-    table.add_column("Clock", no_wrap=True)
+    # The clock's label gives way first, then the result wraps: its status word stays whole.
+    table.add_column("Clock", ratio=1, overflow="fold")
     if show_window:
         table.add_column("Planned window", no_wrap=True)
     table.add_column(Text(axis), no_wrap=True, min_width=bar_width)
-    table.add_column("Result", no_wrap=True)
+    table.add_column("Result", min_width=result_width)
     for bar in view.bars:
         style = STATUS_STYLE.get(bar.status, "")
         cells: list[RenderableType] = [literal(_bar_label(bar))]
@@ -368,21 +388,21 @@ def explanation(facts: ClockExplanation, as_json: bool) -> None:
         if view.calculation_text and not view.calculation_text.startswith(
             view.calculation.summary()
         ):
-            print_line(view.calculation_text)
+            say(view.calculation_text)
     else:
-        print_line(view.calculation_text)
+        say(view.calculation_text)
     for note in view.notes:
-        print_line(note)
+        say(note)
     if view.pauses:
         console.print()
         console.print(Text("Pauses", style="bold"))
         for pause in view.pauses:
-            print_line("  " + explain_words.pause_line(pause))
+            say("  " + explain_words.pause_line(pause))
     if view.moves:
         console.print()
         console.print(Text("Re-projections", style="bold"))
         for move in view.moves:
-            print_line("  " + explain_words.move_line(move, view.anchor_field))
+            say("  " + explain_words.move_line(move, view.anchor_field))
     if view.corrections:
         console.print()
         console.print(Text("Corrections", style="bold"))
@@ -390,7 +410,7 @@ def explanation(facts: ClockExplanation, as_json: bool) -> None:
             console.print(Text("  ") + literal(step.text))
     if view.earlier_runs:
         console.print()
-        print_line(explain_words.earlier_runs_line(view))
+        say(explain_words.earlier_runs_line(view))
     if view.outcome:
         console.print()
-        print_line(view.outcome + ".")
+        say(view.outcome + ".")

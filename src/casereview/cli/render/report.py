@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from casereview.cli.render.console import literal, out
+from casereview.cli.render.console import compact, literal, out
 from casereview.domain.reporting.figures import (
     NOT_APPLICABLE,
     SECTIONS,
@@ -35,16 +35,25 @@ def table(figures: Report, *, detail: bool) -> None:
                 style="yellow",
             )
         )
-    grid = Table("figure", "value", "id", show_edge=False)
+    # Below 100 columns the figure ids (the longest text after the labels, and only a
+    # cross-reference to docs/report.md) give way; the values never wrap.
+    with_ids = not compact()
+    grid = Table(show_edge=False)
+    grid.add_column("figure", ratio=1)
+    grid.add_column("value", no_wrap=True)
+    if with_ids:
+        grid.add_column("id")
     for section_id, title in SECTIONS:
-        grid.add_row(Text(title, style="bold"), "", "")
+        grid.add_row(Text(title, style="bold"), "", *([""] if with_ids else []))
         for figure in figures.section(section_id):
             context = share(figures, figure)
-            grid.add_row(
+            cells: list[str | Text] = [
                 "  " + figure.label,
                 value_text(figure) + (f" {context}" if context else ""),
-                Text(figure.id, style="dim"),
-            )
+            ]
+            if with_ids:
+                cells.append(Text(figure.id, style="dim"))
+            grid.add_row(*cells)
     console.print(grid)
     quarters = Table("quarter", "on time", "late", title="Rapid reviews by quarter")
     for q in figures.by_quarter:

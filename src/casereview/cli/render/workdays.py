@@ -67,7 +67,7 @@ def explained(ex: Explanation, *, as_json: bool) -> None:
         table.add_row(day.isoformat(), weekday_name(day)[:3], count, console.literal(note))
 
     console.out().print(table)
-    console.print_line(f"{ex.summary()}. Counted {len(ex.counted)}, skipped {len(ex.skipped)}.")
+    console.say(f"{ex.summary()}. Counted {len(ex.counted)}, skipped {len(ex.skipped)}.")
 
 
 def _warn(warnings: tuple[str, ...]) -> None:
