@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -338,3 +339,35 @@ def snapshot(url: str) -> list[list[tuple]]:
         rows = run_sql(url, f"SELECT * FROM {table}")
         result.append(sorted(rows, key=repr))
     return result
+
+
+def write_events_directly(patch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: until `patch` is undone, events are appended with plain statements,
+    as the store did before the write functions of migration 0008 existed, and as the
+    tables' owner still can (a tamperer with the owner's rights, or a test building an
+    old database). SQLite's writes are plain statements anyway."""
+    from sqlalchemy import text
+
+    from casereview.store import dialect, event_log, write_functions
+
+    def lock_head(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.execute(text("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE"))
+
+    def append(conn, events) -> None:  # type: ignore[no-untyped-def]
+        columns = [c for c in event_log.EVENT_COLUMNS if c in events[0]]  # unsigned: no key
+        dialect.insert_rows(conn, "events", columns, [tuple(e[c] for c in columns) for e in events])
+        conn.execute(
+            text("UPDATE chain_head SET seq = :seq, entry_hash = :hash WHERE id = 1"),
+            {"seq": events[-1]["seq"], "hash": events[-1]["entry_hash"]},
+        )
+
+    patch.setattr(write_functions, "lock_head", lock_head)
+    patch.setattr(write_functions, "append", append)
+
+
+@contextmanager
+def events_written_directly() -> Iterator[None]:
+    """`write_events_directly` for the length of a `with` block."""
+    with pytest.MonkeyPatch.context() as patch:
+        write_events_directly(patch)
+        yield

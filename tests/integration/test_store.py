@@ -14,6 +14,7 @@ from casereview.store import event_log
 from casereview.store import tables as schema
 from casereview.store.database import Database, StoreError
 from casereview.store.migrations import MIGRATIONS
+from tests.conftest import write_events_directly
 
 
 @pytest.fixture
@@ -231,21 +232,7 @@ def _entry_hash_indexes(url: str) -> list[str]:
 def _write_as_before_0008(monkeypatch: pytest.MonkeyPatch) -> None:
     """PostgreSQL: write as casereview did before the write functions of 0008 existed
     (plain statements), for a test that builds a database at an older migration."""
-    from casereview.store import dialect, write_functions
-
-    def lock_head(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.execute(text("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE"))
-
-    def append(conn, events) -> None:  # type: ignore[no-untyped-def]
-        columns = [c for c in event_log.EVENT_COLUMNS if c in events[0]]  # unsigned: no key
-        dialect.insert_rows(conn, "events", columns, [tuple(e[c] for c in columns) for e in events])
-        conn.execute(
-            text("UPDATE chain_head SET seq = :seq, entry_hash = :hash WHERE id = 1"),
-            {"seq": events[-1]["seq"], "hash": events[-1]["entry_hash"]},
-        )
-
-    monkeypatch.setattr(write_functions, "lock_head", lock_head)
-    monkeypatch.setattr(write_functions, "append", append)
+    write_events_directly(monkeypatch)
 
 
 def test_a_populated_log_from_before_0004_keeps_every_byte_and_loses_the_hash_index(

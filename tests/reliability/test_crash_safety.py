@@ -40,7 +40,10 @@ class Child:
 
     def __init__(self, url: str, seed: int) -> None:
         read, write = FORKSERVER.Pipe(duplex=False)
-        self.process = FORKSERVER.Process(target=worker.crash_child, args=(url, seed, write))
+        key_dir = os.environ["CASEREVIEW_KEY_DIR"]
+        self.process = FORKSERVER.Process(
+            target=worker.crash_child, args=(url, seed, write, key_dir)
+        )
         self.process.start()
         write.close()
         self.fd = read.fileno()

@@ -257,9 +257,11 @@ def crash(url: str, seed: int, out: Any = None) -> None:
             out.flush()
 
 
-def crash_child(url: str, seed: int, pipe: Any) -> None:
+def crash_child(url: str, seed: int, pipe: Any, key_dir: str) -> None:
     """`crash` in a process forked from the preloaded fork server, with `pipe` as its
-    stdout (a multiprocessing target: killed, never returns)."""
+    stdout (a multiprocessing target: killed, never returns). The fork server keeps the
+    environment it started with, so the test's key folder is handed over."""
+    os.environ["CASEREVIEW_KEY_DIR"] = key_dir
     os.dup2(pipe.fileno(), 1)
     pipe.close()
     crash(url, seed, os.fdopen(1, "w", buffering=1, encoding="utf-8", closefd=False))

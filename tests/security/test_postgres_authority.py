@@ -28,7 +28,7 @@ from casereview.domain import chain
 from casereview.infra.now import FixedClock
 from casereview.services import audit, cases, users
 from casereview.services.context import ServiceContext
-from tests.conftest import BACKEND, ensure_pg_login, run_sql, with_user
+from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, run_sql, with_user
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL only")
 
@@ -149,6 +149,7 @@ def install(database_url: str) -> Iterator[Install]:
         owner.close()
     for name in (BU, CHAIR, PARTNER, STRANGER):
         ensure_pg_login(name)
+    enrol_keys(database_url, BU, CHAIR, PARTNER, admin=owner.account, clock=FixedClock(TODAY))
     setup = Install(database_url)
     bu = setup.ctx(BU)
     try:

@@ -22,7 +22,7 @@ from casereview.services import audit, cases, keys, users
 from casereview.services.context import ServiceContext
 from casereview.store import event_log
 from casereview.store.database import Database
-from tests.conftest import enrol_keys
+from tests.conftest import enrol_keys, events_written_directly
 
 DAY = dt.date(2025, 3, 3)
 
@@ -43,10 +43,11 @@ class Log:
             ctx.close()
 
     def append(self, record: dict[str, object], signer: Signer | None) -> int:
-        """Append `record` as the tamperer: straight into the file, chain sealed."""
+        """Append `record` as the tamperer: straight into the file (PostgreSQL: the
+        tables, as their owner), chain sealed."""
         db = Database.open(self.url)
         try:
-            with db.unit_of_work() as uow:
+            with events_written_directly(), db.unit_of_work() as uow:
                 appended = event_log.append_event(uow.conn, record, None, signer)
                 uow.commit()
         finally:
