@@ -231,6 +231,31 @@ def test_a_refused_address_is_reported_and_the_others_are_sent(world, tmp_path):
     assert "chair@example.org" not in {r[1][0] for r in refusing.messages}
 
 
+def test_the_cli_exits_1_naming_a_refused_address(world, tmp_path, cli, monkeypatch):
+    from tests.conftest import register_cli_account
+
+    class Refusing(Inbox):
+        async def handle_RCPT(self, server, session, envelope, address, options):
+            if address.startswith("icb.lead@"):
+                return "550 no such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    monkeypatch.setattr(SystemClock, "now", lambda self: FixedClock(TODAY).now())
+    register_cli_account(world, ADMIN, today=TODAY)
+    refusing = Refusing()
+    controller, port = start(refusing)
+    try:
+        path = world.removeprefix("sqlite:///")
+        result = cli("digest", "--db", path, "--config", str(settings(tmp_path, port)))
+    finally:
+        controller.stop()
+    assert result.exit_code == 1
+    assert "not sent to icb: the server refused the address" in result.stderr
+    assert "sent 3 emails" in result.stderr
+    assert len(refusing.messages) == 3
+
+
 def test_an_unreachable_server_is_one_error(world, tmp_path):
     from casereview.errors import CaseReviewError
 

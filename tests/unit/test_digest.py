@@ -174,7 +174,11 @@ def test_the_email_has_both_parts_and_sorts_overdue_first():
     assert msg.get_content_type() == "multipart/alternative"
     plain = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
-    assert plain.index("Overdue (1)") < plain.index("2026-001") < plain.index("Due soon (1)")
+    assert (
+        plain.index("Overdue (1)")
+        < plain.index("2026-001")
+        < plain.index("Due within 5 working days (1)")
+    )
     assert "3 working days overdue" in plain and "2 working days left, due soon" in plain
     assert "<td>2026-002</td>" in html
     assert (

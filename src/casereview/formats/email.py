@@ -75,7 +75,10 @@ FOOTER = (
 
 def plain_text(digest: Digest) -> str:
     lines = [_intro(digest), ""]
-    for title, items in (("Overdue", digest.overdue), ("Due soon", digest.upcoming)):
+    for title, items in (
+        ("Overdue", digest.overdue),
+        (f"Due within {digest.within} working days", digest.upcoming),
+    ):
         if not items:
             continue
         lines += [f"{title} ({len(items)})", "-" * (len(title) + len(str(len(items))) + 3)]
@@ -109,7 +112,10 @@ def html_text(digest: Digest) -> str:
         '<body style="font-family: sans-serif">',
         f"<p>{html.escape(_intro(digest))}</p>",
     ]
-    for title, items in (("Overdue", digest.overdue), ("Due soon", digest.upcoming)):
+    for title, items in (
+        ("Overdue", digest.overdue),
+        (f"Due within {digest.within} working days", digest.upcoming),
+    ):
         if not items:
             continue
         parts += [
