@@ -316,3 +316,20 @@ def test_bad_settings_are_one_error_line(world, tmp_path, cli, monkeypatch):
     assert "hunter2" not in result.stderr
     missing = cli("digest", "--db", path, "--config", str(tmp_path / "none.toml"))
     assert missing.exit_code == 3
+
+
+def test_the_digest_reads_the_backend_under_test(database_url, cli, monkeypatch, tmp_path):
+    """The same dry run on SQLite and, with CASEREVIEW_TEST_DATABASE_URL, PostgreSQL."""
+    from casereview.infra import identity
+
+    monkeypatch.setattr(identity, "os_account", lambda: "root")
+    monkeypatch.setenv("CASEREVIEW_DIGEST_CONFIG", str(tmp_path / "absent.toml"))
+    account = ServiceContext.from_options(database_url).account
+    demo.seed(database_url, account, dt.date.today())
+    result = cli("digest", "--dry-run", "--db", database_url)
+    assert result.exit_code == 0, result.stderr
+    # The demo's ICB partner has a sign-off missing (whatever today is); its account
+    # acts for the business unit and the chair, so it has clocks of its own.
+    assert "sign_off, for icb" in result.stdout
+    assert result.stdout.count("To: (no address in the settings: not sent)") >= 2
+    assert f"{account} has " in result.stderr and "no address in the settings" in result.stderr
