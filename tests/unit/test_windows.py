@@ -132,3 +132,19 @@ def test_the_launcher_waits_for_the_isolated_command_on_windows(monkeypatch):
     assert ended.value.code == 4
     (command,) = ran
     assert command[1] == "-I" and command[-1] == "due"
+
+
+def test_an_output_device_is_written_without_posix_only_flags(monkeypatch):
+    """`--output NUL` on Windows is a character device, as `/dev/null` here: written
+    through without O_NONBLOCK (which Windows lacks)."""
+    from pathlib import Path
+
+    from casereview.infra import output
+
+    device = Path(os.devnull)
+    if not device.exists():
+        pytest.skip("no null device")
+    monkeypatch.delattr(os, "O_NONBLOCK", raising=False)
+    monkeypatch.setattr(os, "set_blocking", lambda *a: pytest.fail("set_blocking"))
+    with output.destination(device) as stream:
+        stream.write(b"written through\n")
