@@ -148,7 +148,7 @@ def test_the_password_comes_from_the_environment_then_the_keyring():
 
 
 def digest(items, address="x@example.org"):
-    recipient = rules.Recipient("person", "crbu", "Ann (crbu)", address)
+    recipient = rules.Recipient("person", "crbu", "Ann", address)
     return rules.Digest(recipient, "2026-11-23", 5, tuple(items))
 
 
@@ -195,6 +195,15 @@ def test_stored_text_is_escaped_in_both_parts():
     html = msg.get_body(("html",)).get_content()
     assert "\x1b" not in plain and "\\x1b" in plain
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_the_email_names_a_person_by_name_and_login_and_an_agency_by_its_lead():
+    plain = email_format.plain_text(digest([item()]))
+    assert "What is due for Ann (crbu) as of Mon 23 Nov 2026" in plain
+    lead = rules.Digest(
+        rules.Recipient("agency", "police", "Police", "l@x.org"), "2026-11-23", 5, (item(),)
+    )
+    assert "What is due for the lead for Police as of" in email_format.plain_text(lead)
 
 
 def test_a_digest_without_an_address_is_not_mailed_but_shown():

@@ -139,7 +139,7 @@ class Recipient:
 
     kind: str
     key: str
-    label: str
+    label: str  # the user's display name, or the agency's label
     address: str | None  # None: no address in the settings (a dry run still shows it)
 
 

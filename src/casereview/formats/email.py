@@ -59,8 +59,16 @@ def subject(digest: Digest, prefix: str | None = None) -> str:
     return f"{prefix or SUBJECT}: {', '.join(counts) or 'nothing due'} ({digest.as_of})"
 
 
+def _who(digest: Digest) -> str:
+    """`Ann Officer (crbu)` for a person, `the lead for Police` for an agency's lead."""
+    recipient = digest.recipient
+    if recipient.kind == "agency":
+        return f"the lead for {recipient.label}"
+    return f"{recipient.label} ({recipient.key})"
+
+
 def _intro(digest: Digest) -> str:
-    who = visible(digest.recipient.label, keep_breaks=False)
+    who = visible(_who(digest), keep_breaks=False)
     return (
         f"What is due for {who} as of {_day(digest.as_of)}: clocks overdue, and clocks due "
         f"within the next {digest.within} working days, with the steps that would stop them."

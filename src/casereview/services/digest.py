@@ -105,7 +105,7 @@ def digest(
             recipient = rules.Recipient(
                 "person",
                 person.username,
-                f"{names[person.username]} ({person.username})",
+                names[person.username],
                 settings.people.get(person.username),
             )
             digests.append(rules.Digest(recipient, listed.as_of, days, mine))
@@ -113,9 +113,7 @@ def digest(
     for agency, address in sorted(settings.agency_leads.items()):
         theirs = _select(items, partial(_for_agency, agency=agency, people=people))
         if theirs and agency in known_agencies:
-            recipient = rules.Recipient(
-                "agency", agency, f"the lead for {labels.get(agency, agency)}", address
-            )
+            recipient = rules.Recipient("agency", agency, labels.get(agency, agency), address)
             digests.append(rules.Digest(recipient, listed.as_of, days, theirs))
 
     run = DigestRun(
@@ -131,13 +129,13 @@ def digest(
         return run
     assert settings.smtp is not None  # checked above
     smtp = settings.smtp
-    secret = mail.password(smtp)
     messages = [
         (d.recipient.key, email.message(d, smtp.sender, settings.subject))
         for d in run.digests
         if d.recipient.address is not None
     ]
-    failures = mail.send(smtp, secret, messages)
+    # No password is asked for when nobody is to be mailed.
+    failures = mail.send(smtp, mail.password(smtp) if messages else None, messages)
     return replace(run, sent=len(messages) - len(failures), failures=tuple(failures))
 
 
