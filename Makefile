@@ -12,8 +12,19 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The demo goes to ./demo.db (replaced on every run), so the README's tour finds it; the
+# last lines say where the command is and how to use it next (docs/install.md).
 run: $(BIN)/.installed
-	$(BIN)/casereview demo
+	rm -f demo.db demo.db-wal demo.db-shm demo.db-journal
+	$(BIN)/casereview demo --db demo.db
+	@echo ""
+	@echo "casereview is installed at $(abspath $(BIN))/casereview (not on your PATH yet)."
+	@echo "To follow the README's tour, run these three lines in your shell:"
+	@echo "  . $(VENV)/bin/activate"
+	@echo "  export CASEREVIEW_DB=\"$(CURDIR)/demo.db\""
+	@echo "  export CASEREVIEW_KEY_DIR=\"$(CURDIR)/demo.db.keys\""
+	@echo "For everyday use install it like a tool: pipx install .  (or: uv tool install .;"
+	@echo "python -m pip install --user .), then 'casereview --version'. See docs/install.md."
 
 test: $(BIN)/.installed lint typecheck
 	$(BIN)/python -m pytest

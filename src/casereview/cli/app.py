@@ -24,6 +24,7 @@ from casereview.cli import calendar as calendar_cli
 from casereview.cli import cases as cases_cli
 from casereview.cli import dashboard as dashboard_cli
 from casereview.cli import demo as demo_cli
+from casereview.cli import digest as digest_cli
 from casereview.cli import imports as imports_cli
 from casereview.cli import keys as keys_cli
 from casereview.cli import log as log_cli
@@ -185,6 +186,7 @@ app.add_typer(calendar_cli.app, name="calendar")
 demo_cli.register(app)
 report_cli.register(app)
 backup_cli.register(app)
+digest_cli.register(app)
 app.add_typer(workdays_cli.app, name="workdays")
 app.add_typer(workflow_cli.app, name="workflow")
 app.add_typer(imports_cli.app, name="import")

@@ -8,8 +8,9 @@ The actor recorded on every event is the account of the process's real user id
 as another account. A console script cannot ask pip for `-I` (pip rewrites its first
 line to the bare interpreter), so when the environment holds anything `-I` would ignore,
 the process replaces itself (`os.execv`) with `python -I` running the same casereview
-package, before anything else is imported. An environment with none of it is already
-what `-I` gives, and starts once.
+package, before anything else is imported (on Windows, where `execv` cannot replace a
+process, it runs that command as a child and exits with its code). An environment with
+none of it is already what `-I` gives, and starts once.
 
 What the restart carries across: the arguments, the standard streams' encoding and
 error handler (`PYTHONIOENCODING`, `PYTHONUTF8` are ignored under `-I`, and a person may
@@ -79,6 +80,16 @@ def isolated_command(argv: list[str]) -> list[str]:
     return [sys.executable, *flags, "-c", boot, *argv]
 
 
+def _run_and_wait(command: list[str]) -> int:
+    """Windows: `os.execv` there starts a new process and ends this one at once, so the
+    shell would take the prompt back while the command still runs and the two would
+    share the console. The isolated command runs as a child instead, this process
+    waiting for it and exiting with its code."""
+    import subprocess
+
+    return subprocess.run(command, check=False).returncode
+
+
 def main() -> None:
     """Restart under `python -I` when needed, then run the CLI."""
     if needs_isolation():
@@ -86,6 +97,8 @@ def main() -> None:
         if sys.executable:
             command = isolated_command(sys.argv[1:])
             try:
+                if sys.platform == "win32":
+                    sys.exit(_run_and_wait(command))
                 os.execv(command[0], command)  # noqa: S606 (our own interpreter, no shell)
             except OSError as exc:
                 why = str(exc.strerror or exc)

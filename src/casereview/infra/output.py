@@ -124,15 +124,19 @@ def destination(path: Path | None, *, force: bool = False) -> Iterator[BinaryIO]
 def _stream(path: Path) -> Iterator[BinaryIO]:
     """A device or a FIFO, opened for writing as it is: never created, truncated or
     replaced. A FIFO with no reader is refused at once rather than waited on."""
+    # O_NONBLOCK (POSIX) is what refuses a FIFO without a reader; Windows has neither
+    # the flag nor FIFOs in the file system, and opens `NUL` or `CON` as it is.
+    nonblock = getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        fd = os.open(path, os.O_WRONLY | nonblock | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a FIFO nobody has open for reading
             raise CaseReviewError(
                 f"nothing is reading from {path}; start the reader first"
             ) from None
         raise CaseReviewError(f"cannot write {path}: {exc.strerror}") from None
-    os.set_blocking(fd, True)  # from here on, writes wait for the reader as usual
+    if nonblock:
+        os.set_blocking(fd, True)  # from here on, writes wait for the reader as usual
     try:
         with os.fdopen(fd, "wb") as stream:
             yield stream

@@ -12,7 +12,7 @@ import sqlite3
 import stat
 from pathlib import Path
 
-from casereview.errors import InvalidInput, NotFound, Refused, Step
+from casereview.errors import Input, InvalidInput, NotFound, Refused, Step
 from casereview.store.errors import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
@@ -109,8 +109,15 @@ mode; their group is whatever the creating process's is, unless `share_companion
 def group_id(name: str) -> int:
     """The id of the operating-system group `name`, which the caller must belong to
     (Refused otherwise: a database shared with a group one is not in is given away)."""
-    import grp
-
+    try:
+        import grp  # POSIX only
+    except ImportError:
+        raise InvalidInput(
+            "{group} shares a database file through a POSIX group, which this system does "
+            "not have; on Windows use a PostgreSQL server for a shared installation "
+            "(docs/install.md)",
+            group=Input("group"),
+        ) from None
     try:
         gid = grp.getgrnam(name).gr_gid
     except KeyError:
@@ -129,14 +136,18 @@ def create_file(path: Path, gid: int | None) -> None:
     `gid`) before SQLite opens it: SQLite would create it with the process's umask, and
     gives its `-wal` and `-shm` files the main file's mode."""
     mode = OWNER_ONLY if gid is None else SHARED
+    # O_NOFOLLOW and fchmod are POSIX; Windows has neither file modes nor the symlink
+    # race they close: the profile folder's permissions protect the file there.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        fd = os.open(path, flags, mode)
     except FileExistsError:
         return  # someone else created it first: check_sqlite_file decides what it is
     except OSError as exc:
         raise StoreError(f"cannot create {path}: {exc.strerror}") from None
     try:
-        os.fchmod(fd, mode)  # exactly this mode, whatever the umask took away
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # exactly this mode, whatever the umask took away
         if gid is not None:
             os.fchown(fd, -1, gid)
     finally:
@@ -180,8 +191,10 @@ def share_companions(path: Path) -> None:
         main = path.stat()
     except OSError:
         return
-    if not main.st_mode & stat.S_IRWXG:
-        return  # owner only: SQLite already gives the companions the main file's mode
+    if not main.st_mode & stat.S_IRWXG or not hasattr(os, "geteuid"):
+        # Owner only: SQLite already gives the companions the main file's mode. Windows
+        # (no geteuid) has no groups on files; its modes only mean read-only or not.
+        return
     me = os.geteuid()
     mode = stat.S_IMODE(main.st_mode)
     for file in _companions(path):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 
 from rich.table import Table
 
+from casereview.cli import shell
 from casereview.cli.render.console import info, literal, out, print_json_data
 from casereview.services.partnership import Partnership
 from casereview.services.users import InitResult, NextSteps, UserView
@@ -56,7 +56,7 @@ def next_steps(admin: str, steps: NextSteps, db: str | None, *, named: bool = Tr
     filled in). `db` is the database named at `init` (shown without its password), or
     None when the environment names it for every command."""
     hidden = db is not None and "***" in db
-    where = f" --db {shlex.quote(db)}" if db and not hidden else ""
+    where = f" --db {shell.quote(db)}" if db and not hidden else ""
 
     def command(*words: str) -> str:
         return "  casereview " + " ".join(words) + where
@@ -76,7 +76,7 @@ def next_steps(admin: str, steps: NextSteps, db: str | None, *, named: bool = Tr
         "  # (Or let 'casereview setup' ask for all of this, explaining each question.)",
         f"  # 1. To open cases and record steps yourself, add the {opener} role to your",
         "  #    own account (you keep admin):",
-        command("user", "grant", shlex.quote(admin), opener),
+        command("user", "grant", shell.quote(admin), opener),
         "  # 2. Add each person once, with their role; later changes are",
         "  #    'casereview user grant LOGIN ROLE' and 'casereview user revoke LOGIN ROLE':",
     ]

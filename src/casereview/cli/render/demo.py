@@ -6,11 +6,11 @@ where the database is and how to explore it are messages, on stderr.
 
 from __future__ import annotations
 
-import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from casereview.cli import shell
 from casereview.cli.render import dashboard
 from casereview.cli.render.console import err, info, out
 from casereview.services.demo import DemoTour
@@ -27,7 +27,7 @@ def seeding() -> Iterator[None]:
 
 
 def tour(result: DemoTour) -> None:
-    db = shlex.quote(result.location)
+    db = shell.quote(result.location)
     info(
         f"Demo database: {result.location} ({result.cases} cases, {result.events} events, "
         f"dated from {result.due.as_of})."
