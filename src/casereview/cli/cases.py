@@ -56,7 +56,13 @@ def case_open(
         list[str] | None,
         typer.Option("--set", metavar="FIELD=VALUE", help="Another opening field (repeatable)."),
     ] = None,
-    workflow: Annotated[str, typer.Option(help="Workflow id.")] = DEFAULT_WORKFLOW,
+    workflow: Annotated[
+        str,
+        typer.Option(
+            help="Workflow id (its highest installed version), or id@N for an older "
+            "installed version (e.g. england-lcspr@1)."
+        ),
+    ] = DEFAULT_WORKFLOW,
     on: Annotated[
         str | None,
         typer.Option(
