@@ -52,9 +52,9 @@ def test_demo_prints_the_dashboard_then_the_held_case_timeline(cli, tmp_path):
     assert f"casereview due --db {path}" in result.stderr
     assert f"casereview timeline 2026-002 --db {path}" in result.stderr
     assert count(path, "cases") == 13
-    # init (the admin, the five shipped workflows installed), two grants, three partners,
+    # init (the admin, the six shipped workflow versions installed), two grants, three partners,
     # the case events
-    assert count(path, "events") == 1 + 5 + 2 + 3 + 100
+    assert count(path, "events") == 1 + 6 + 2 + 3 + 100
 
 
 def test_demo_refuses_an_existing_db_file_and_leaves_it_alone(cli, tmp_path):

@@ -136,3 +136,36 @@ def test_a_version_not_installed_is_refused_and_nothing_is_written(cli, db, tmp_
     listed = cli("case", "list", "--json", "--db", db)
     assert listed.exit_code == 0, listed.stderr
     assert json.loads(listed.stdout) == []
+
+
+def test_workflow_diff_lists_what_england_v2_changed(cli):
+    result = cli("workflow", "diff", "england-lcspr@1", "england-lcspr@2", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["before"], data["after"]) == ("england-lcspr v1", "england-lcspr v2")
+    by = {}
+    for change in data["changes"]:
+        by.setdefault((change["section"], change["change"]), set()).add(change["item"])
+    assert by[("states", "added")] == {"notification_only", "local_review"}
+    assert by[("states", "removed")] == {"publication_hold"}
+    assert by[("triggers", "removed")] == {"hold_publication"}
+    assert by[("triggers", "added")] >= {
+        "notify_only", "escalate_to_rapid_review", "start_local_review",
+        "complete_local_review", "record_panel_response", "maintain_decision",
+        "record_national_review_alongside", "record_national_report", "inform_lcspr",
+        "hold", "register_parallel_process", "update_parallel_process",
+        "decide_publication", "record_not_published", "publish_despite_short_notice",
+        "revise_publication_target",
+    }  # fmt: skip
+    assert by[("triggers", "changed")] >= {
+        "commission_lcspr", "panel_commissions_national_review", "lift_hold",
+        "schedule_publication", "send_advance_copy", "publish", "close",
+    }  # fmt: skip
+    assert by[("clocks", "added")] == {"lcspr_informed", "local_review"}
+    text = cli("workflow", "diff", "england-lcspr@1", "england-lcspr@2", env={"COLUMNS": "200"})
+    assert text.exit_code == 0, text.stderr
+    assert text.stdout.startswith("england-lcspr v1 → england-lcspr v2: ")
+    lines = [line.strip() for line in text.stdout.splitlines()]
+    assert "- publication_hold  Publication held" in lines
+    assert "- hold_publication  Hold publication" in lines
+    assert "+ notification_only  Notification only" in lines

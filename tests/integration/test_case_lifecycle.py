@@ -167,9 +167,9 @@ def test_full_lcspr_path_with_hold_reschedule_and_action_plan(world):
 
     report = audit.verify(world.as_("scrut"))
     assert report.ok, [str(f) for f in report.findings]
-    # init (the admin, then the five shipped workflows installed) + six users + open + 26
+    # init (the admin, then the six shipped workflow versions installed) + six users + open + 26
     # transitions
-    assert report.events == 1 + 5 + 6 + 1 + 26
+    assert report.events == 1 + 6 + 6 + 1 + 26
 
 
 def test_no_lcspr_path(world):

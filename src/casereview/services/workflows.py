@@ -198,6 +198,12 @@ def _checked(data: bytes, name: str, version: int | None) -> WorkflowDefinition:
 
 
 def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
+    require_admin(ctx, conn, "install workflows")
+
+
+def require_admin(ctx: ServiceContext, conn: Connection, what: str) -> None:
+    """Refuse (exit 4) unless the account is an active admin; `what` is what only an
+    admin can do ("install workflows")."""
     from casereview.store import users as user_rows
 
     me = user_rows.get_user(conn, ctx.account)
@@ -208,7 +214,8 @@ def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
         )
     if ADMIN not in json.loads(me["roles"]):
         raise Refused(
-            "only an admin can install workflows; {account!r} is not an admin",
+            "only an admin can {what}; {account!r} is not an admin",
+            what=what,
             account=ctx.account,
         )
 
