@@ -284,3 +284,30 @@ def test_a_forged_move_fails_verification(v1_db, cli, as_user):
     verified = cli("audit", "verify", "--json", "--db", db)
     assert verified.exit_code == 7
     assert "did not hold admin" in verified.stdout
+
+
+def test_moved_cases_are_read_by_every_view_and_export(v1_db, cli, as_user):
+    db = v1_db
+    moved = cli("case", "migrate", "--to", "england-lcspr@2", "--all", "--db", db)
+    assert moved.exit_code == 0, moved.stderr
+    assert "Moved 17 cases to england-lcspr v2." in moved.stderr
+    for fmt in ("csv", "md"):
+        exported = cli("log", "export", "--format", fmt, "--db", db)
+        assert exported.exit_code == 0, exported.stderr
+    log = json.loads(cli("log", "export", "--format", "json", "--db", db).stdout)
+    assert {(w["id"], w["version"]) for w in log["meta"]["workflows"]} == {
+        ("england-lcspr", 1),
+        ("england-lcspr", 2),
+    }
+    moves = [e for e in log["events"] if e["trigger"] == "migrate"]
+    assert len(moves) == 17 and {e["role"] for e in moves} == {"admin"}
+    report = cli("report", "--year", "2025-26", "--format", "json", "--db", db)
+    assert report.exit_code == 0, report.stderr
+    for ref in ("M-10", "M-17"):  # the two cases that arrived held
+        assert cli("timeline", ref, "--db", db).exit_code == 0
+        explained = cli("explain", ref, "hold_review", "--db", db)
+        assert explained.exit_code == 0, explained.stderr
+        assert "2026-12-14" in explained.stdout
+    due = cli("due", "--json", "--db", db)
+    assert due.exit_code == 0, due.stderr
+    assert "hold_review" in due.stdout
