@@ -14,6 +14,7 @@ key_enrol, key_confirm, key_revoke  # cli/keys.py
 partnership_set, partnership_show  # cli/admin.py
 setup  # cli/setup.py
 case_open, case_find, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
+case_migrate  # cli/cases.py
 list_workflows, validate, lint, diagram  # cli/workflow.py
 standalone_mode  # cli/app.py: part of click's `main` signature, which the group overrides
 
@@ -21,6 +22,7 @@ standalone_mode  # cli/app.py: part of click's `main` signature, which the group
 model_config
 _._choices_match_type, _._dump_defaults, _._from_list, _._required_or_optional
 _._exactly_one, _._before_needs_a_date, _._dump_anchors, _._dump_outcomes, _._dump_fields
+_._dump_states  # workflow/model.py VersionMap (pydantic serializer)
 _._content_hash, _._source  # private attributes set through __pydantic_private__
 local_review, national_review, not_notified, withdrawn  # ReportDecisions: read by `named()`
 

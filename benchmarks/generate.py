@@ -43,6 +43,8 @@ from casereview.services import bulk, users
 from casereview.services.bulk import CaseScript, Step
 from casereview.services.context import ServiceContext
 
+WORKFLOW = "england-lcspr@1"
+"""The generated cases follow version 1 of the England workflow (the paths below are v1's)."""
 CHAIRS = ("chair-1", "chair-2", "chair-3")
 PARTNERS = {
     "local_authority": ("la-1", "la-2"),
@@ -429,6 +431,7 @@ def case_script(
         steps=tuple(steps),
         opened_on=day(plan.opened),
         pseudonym=f"Child {_letters(number)}",
+        workflow=WORKFLOW,
     )
 
 

@@ -46,7 +46,7 @@ def test_backup_then_restore_from_the_command_line(cli, live, tmp_path, monkeypa
     result = cli("backup", str(dest), "--db", str(live))
     assert result.exit_code == 0, result.stderr
     shown = " ".join(result.stdout.split())
-    assert shown.startswith(f"Backed up to {dest}: the copy verifies. 14 events, 1 cases, 3 users")
+    assert shown.startswith(f"Backed up to {dest}: the copy verifies. 15 events, 1 cases, 3 users")
     assert f"{dest}.checkpoint.json" in "".join(result.stderr.split())
     as_(monkeypatch, "root")
     target = tmp_path / "restored.db"

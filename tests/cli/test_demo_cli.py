@@ -56,9 +56,9 @@ def test_demo_prints_the_dashboard_then_the_held_case_timeline(cli, tmp_path):
     assert f"casereview due --db {path}" in result.stderr
     assert f"casereview timeline 2026-002 --db {path}" in result.stderr
     assert count(path, "cases") == 13
-    # init (the admin and their key, the five shipped workflows installed), two grants,
-    # three partners, the case events
-    assert count(path, "events") == 2 + 5 + 2 + 3 + 100
+    # init (the admin and their key, the six shipped workflow versions installed), two
+    # grants, three partners, the case events
+    assert count(path, "events") == 2 + 6 + 2 + 3 + 100
     # The demo signs with a key of its own beside the file, not the account's own.
     assert (path.parent / "demo.db.keys").is_dir()
     assert sorted(own_keys.iterdir()) == keys_before

@@ -43,7 +43,7 @@ def test_export_to_stdout_is_parseable_csv_with_a_summary_on_stderr(cli, demo_db
     assert tuple(rows[0]) == COLUMNS
     assert sum(1 for r in rows if r[0] == "event") == 100
     assert rows[-1][:2] == ["digest", "sha256"]
-    assert "Exported 100 events from 13 cases (csv); log head event 115" in result.stderr
+    assert "Exported 100 events from 13 cases (csv); log head event 116" in result.stderr
 
 
 def test_export_json_for_one_case_and_a_date_range(cli, demo_db: str) -> None:

@@ -17,7 +17,7 @@ from casereview.services.workflows import lint_path
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"
 SHIPPED = sorted((ROOT / "workflows").glob("*.toml"))
-ENGLAND = ROOT / "workflows" / "england-lcspr.toml"
+ENGLAND = ROOT / "workflows" / "england-lcspr@1.toml"
 NO_EXTRA = {"CASEREVIEW_WORKFLOWS": ""}
 BROKEN = sorted((FIXTURES / "broken").glob("*.toml"))
 LINT = sorted((FIXTURES / "lint").glob("*.toml"))
@@ -115,7 +115,7 @@ def test_lint_defaults_to_every_installed_workflow(cli):
 def test_lint_by_id(cli):
     result = cli("workflow", "lint", "england-lcspr", env=NO_EXTRA)
     assert result.exit_code == 0
-    assert "england-lcspr.toml: no findings (england-lcspr v1" in result.stdout
+    assert "england-lcspr.toml: no findings (england-lcspr v2" in result.stdout
 
 
 def test_lint_default_includes_broken_installed_files(cli, tmp_path):
@@ -178,11 +178,13 @@ def test_list_json_keys(cli, tmp_path):
         "england-dhr",
         "wales-susr",
     }
-    england = by_id["england-lcspr"]
-    assert england["version"] == 1
-    assert len(england["content_hash"]) == 64
-    assert england["directory"] == "(shipped)"
-    assert england["file"].endswith("england-lcspr.toml")
+    englands = [item for item in data if item["id"] == "england-lcspr"]
+    assert [item["version"] for item in englands] == [1, 2]
+    for england in englands:
+        assert len(england["content_hash"]) == 64
+        assert england["directory"] == "(shipped)"
+    assert englands[0]["file"].endswith("england-lcspr@1.toml")
+    assert englands[1]["file"].endswith("england-lcspr.toml")
 
 
 def test_list_warns_about_conflicting_files(cli, tmp_path):
@@ -199,7 +201,7 @@ def test_list_warns_about_conflicting_files(cli, tmp_path):
 
 
 def test_show_table_lists_every_state_trigger_and_clock(cli):
-    result = cli("workflow", "show", "england-lcspr", env=NO_EXTRA)
+    result = cli("workflow", "show", "england-lcspr@1", env=NO_EXTRA)
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     for heading in ("States", "Triggers", "Clocks", "Approval rounds", "Fields", "Roles"):
@@ -234,11 +236,12 @@ SHOW_KEYS = [
     "report",
     "corrections",
     "holds",
+    "migrations",
 ]
 
 
 def test_show_json_has_stable_keys(cli):
-    result = cli("workflow", "show", "england-lcspr", "--json", env=NO_EXTRA)
+    result = cli("workflow", "show", "england-lcspr@1", "--json", env=NO_EXTRA)
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert list(data) == SHOW_KEYS

@@ -21,9 +21,9 @@ def _second_version(tmp_path: Path) -> Path:
 
 
 def test_an_installed_version_against_itself_has_no_differences(cli):
-    result = cli("workflow", "diff", "england-lcspr", "england-lcspr@1")
+    result = cli("workflow", "diff", "england-lcspr", "england-lcspr@2")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.strip() == "england-lcspr v1 → england-lcspr v1: no differences"
+    assert result.stdout.strip() == "england-lcspr v2 → england-lcspr v2: no differences"
 
 
 def test_text_lists_each_section_with_marks(cli, tmp_path):

@@ -167,9 +167,9 @@ def test_full_lcspr_path_with_hold_reschedule_and_action_plan(world):
 
     report = audit.verify(world.as_("scrut"))
     assert report.ok, [str(f) for f in report.findings]
-    # init (the admin and their key, then the five shipped workflows installed) + six
-    # users, each key enrolled and confirmed + open + 26 transitions
-    assert report.events == 2 + 5 + 6 + 6 * 2 + 1 + 26
+    # init (the admin and their key, then the six shipped workflow versions installed) +
+    # six users, each key enrolled and confirmed + open + 26 transitions
+    assert report.events == 2 + 6 + 6 + 6 * 2 + 1 + 26
 
 
 def test_no_lcspr_path(world):

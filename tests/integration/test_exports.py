@@ -203,28 +203,32 @@ def test_a_log_under_two_workflow_versions_lists_both_and_exports_both(
     two, they are listed one by one, for the selection and for the whole log."""
     world.on("2025-06-02")
     cases.open_case(world.as_("bu"), "2025-001", aware_on=dt.date(2025, 6, 2))
-    shipped = (Path(casereview.__file__).parent / "workflows" / "england-lcspr.toml").read_text()
+    shipped = (Path(casereview.__file__).parent / "workflows" / "england-lcspr@1.toml").read_text()
     newer = tmp_path / "workflows"
     newer.mkdir()
-    (newer / "england-lcspr.toml").write_text(shipped.replace("\nversion = 1\n", "\nversion = 2\n"))
+    (newer / "england-lcspr@3.toml").write_text(
+        shipped.replace("\nversion = 1\n", "\nversion = 3\n")
+    )
     monkeypatch.setenv("CASEREVIEW_WORKFLOWS", str(newer))
     world.on("2025-06-10")
-    workflows.install(world.as_("admin"), str(newer / "england-lcspr.toml"))
-    later = ServiceContext(url=world.url, account="bu", clock=world.clock)  # sees version 2
+    workflows.install(world.as_("admin"), str(newer / "england-lcspr@3.toml"))
+    later = ServiceContext(url=world.url, account="bu", clock=world.clock)  # sees version 3
     try:
-        cases.open_case(later, "2025-002", aware_on=dt.date(2025, 6, 10))
+        cases.open_case(
+            later, "2025-002", aware_on=dt.date(2025, 6, 10), workflow="england-lcspr@3"
+        )
     finally:
         later.close()
     ctx = world.as_("scrut")
     data, result = export_bytes(ctx, format="csv")
     assert [(w.id, w.version) for w in result.meta.workflows] == [
         ("england-lcspr", 1),
-        ("england-lcspr", 2),
+        ("england-lcspr", 3),
     ]
     assert (result.meta.event_count, result.meta.case_count) == (2, 2)
     assert exports.verify_export(write(tmp_path, "two.csv", data), ctx).ok
     _, dated = export_bytes(ctx, format="json", date_from=dt.date(2025, 6, 9))
-    assert [w.version for w in dated.meta.workflows] == [2]
+    assert [w.version for w in dated.meta.workflows] == [3]
     assert (dated.meta.event_count, dated.meta.case_count) == (1, 1)
     _, none = export_bytes(ctx, format="json", date_from=dt.date(2030, 1, 1))
     assert none.meta.workflows == () and none.meta.event_count == 0

@@ -154,7 +154,7 @@ def test_imported_cases_end_where_the_same_history_through_case_advance_ends(ctx
     imports.import_cases(ctx, fixed, make_tracker.MAPPING)
     other = _context(f"sqlite:///{tmp_path / 'by-hand.db'}")
     sheet = spreadsheet.read_sheet(fixed.read_bytes(), ".xlsx", "Tracker 2021-25")
-    definition = other.registry.get("england-lcspr")
+    definition = other.registry.get("england-lcspr", 1)  # the mapping's version
     converted = imports_rows.convert(
         sheet,
         parse(make_tracker.MAPPING.read_text()),
@@ -169,6 +169,7 @@ def test_imported_cases_end_where_the_same_history_through_case_advance_ends(ctx
         cases.open_case(
             other,
             script.ref,
+            workflow=script.workflow,
             aware_on=script.aware_on,
             pseudonym=script.pseudonym,
             fields=dict(script.fields),

@@ -31,8 +31,8 @@ def test_application_role_cannot_update_delete_or_truncate_events(db, database_u
     ctx = ServiceContext.from_options(database_url)  # the superuser installs
     users.init(ctx)
     ctx.close()
-    # The admin, their key, then the five shipped workflows installed.
-    assert run_sql(clerk, "SELECT COUNT(*) FROM events") == [(7,)]
+    # The admin, their key, then the six shipped workflow versions installed.
+    assert run_sql(clerk, "SELECT COUNT(*) FROM events") == [(8,)]
     for statement in ("UPDATE events SET actor = 'x'", "DELETE FROM events", "TRUNCATE events"):
         with pytest.raises(DBAPIError, match="permission denied"):
             run_sql(clerk, statement)

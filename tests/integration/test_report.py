@@ -683,7 +683,7 @@ NOTIFICATION = ClockRule(
     ends_on_due=False,
 )
 FY = Period(D("2025-04-01"), D("2026-03-31"), "2025-26")
-ENGLAND_PLAN = ReportPlan.of(load_path(ROOT / "workflows" / "england-lcspr.toml").report)
+ENGLAND_PLAN = ReportPlan.of(load_path(ROOT / "workflows" / "england-lcspr@1.toml").report)
 
 
 def history(*steps, rules=(NOTIFICATION,)):
@@ -766,7 +766,7 @@ def _keep_all_before(self, events, until):
 def test_only_events_that_stay_put_and_set_no_case_field_are_left_out(dataset):
     from casereview.infra.workflows.registry import Registry
 
-    definition = Registry.from_environment().get("england-lcspr")
+    definition = Registry.from_environment().get("england-lcspr", 1)
     events = ReplayedEvents(definition, clocks.rules_for(definition))
     # Left out when they set no case field; the last two always set one.
     assert events.inert_triggers == {

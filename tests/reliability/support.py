@@ -32,7 +32,7 @@ OUT_ENV = "CASEREVIEW_RELIABILITY_OUT"
 FULL_FIGURES_DIR = REPO / "docs" / "reliability"
 QUICK_FIGURES_DIR = REPO / ".reliability" / "quick"
 DOC = REPO / "docs" / "reliability.md"
-WORKFLOW_FILE = REPO / "workflows" / "england-lcspr.toml"
+WORKFLOW_FILE = REPO / "workflows" / "england-lcspr@1.toml"
 
 # The business date every fixed-clock suite writes on (a Monday, no bank holiday).
 TODAY = dt.date(2025, 6, 2)

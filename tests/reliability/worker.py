@@ -80,7 +80,7 @@ class Writer:
             )
             for name in ACCOUNTS
         }
-        self.definition = _shared["registry"].get("england-lcspr")
+        self.definition = _shared["registry"].get("england-lcspr", 1)
         self.opened = 0
         self.states: dict[str, str] = {}
 
@@ -208,7 +208,7 @@ def race(
     """Race the other process on `ref`: before each round both wait at `barrier`, then
     fire the round's trigger naming the state both saw (spawn target)."""
     ctx = ServiceContext(url=as_login(url, account), account=account, clock=FixedClock(TODAY))
-    ctx.registry.get("england-lcspr")  # parse before the first round, not inside it
+    ctx.registry.get("england-lcspr", 1)  # parse before the first round, not inside it
     outcomes: list[tuple[str, Any]] = []
     try:
         for trigger, expect_state, fields, rationale in plan:

@@ -39,7 +39,7 @@ def world(database_url, monkeypatch):
     monkeypatch.setattr(
         workflow_service,
         "for_new_case",
-        lambda ctx, workflow_id, conn=None: ctx.registry.get(workflow_id),
+        lambda ctx, workflow_id, conn=None: ctx.registry.resolve(workflow_id),
     )
     for world in build(database_url):
         # The CLI's reads need its account registered: a scrutineer, as the one who verifies.
@@ -166,7 +166,7 @@ def test_the_users_row_of_a_deactivated_user_must_say_so(world):
 
 
 def test_a_case_opened_on_a_workflow_never_installed_is_reported(world, monkeypatch):
-    world.install("england-lcspr")
+    world.install("england-lcspr@1")
     bu = world.as_("bu")
     opened = cases.open_case(bu, "A-003", aware_on=TODAY, fields={"nature": "death"})
     assert world.verify().ok
@@ -188,7 +188,7 @@ def test_a_case_opened_on_a_workflow_never_installed_is_reported(world, monkeypa
 
 
 def test_an_installation_by_someone_who_is_not_an_admin_installs_nothing(world, monkeypatch):
-    world.install("england-lcspr")
+    world.install("england-lcspr@1")
     definition = world.as_("bu").registry.get("scr-transitional")
     forged = world.admin_event(
         "workflow_install",

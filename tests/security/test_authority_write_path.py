@@ -27,7 +27,7 @@ def world(database_url, monkeypatch):
     monkeypatch.setattr(
         workflow_service,
         "for_new_case",
-        lambda ctx, workflow_id, conn=None: ctx.registry.get(workflow_id),
+        lambda ctx, workflow_id, conn=None: ctx.registry.resolve(workflow_id),
     )
     yield from build(database_url)
 
@@ -86,7 +86,7 @@ def test_a_case_is_opened_only_on_an_installed_workflow_once_there_is_one(world)
         lambda: cases.open_case(bu, "A-009", aware_on=TODAY, fields={"nature": "death"}),
         "england-lcspr v1 is not installed",
     )
-    world.install("england-lcspr")
+    world.install("england-lcspr@1")
     cases.open_case(bu, "A-009", aware_on=TODAY, fields={"nature": "death"})
     report = world.verify()
     assert report.ok, report.findings

@@ -30,7 +30,7 @@ from tests.security.conftest import TODAY, days_ago, raw
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = ROOT / "tests" / "fixtures" / "workflows" / "minimal.toml"
-ENGLAND = ROOT / "workflows" / "england-lcspr.toml"
+ENGLAND = ROOT / "workflows" / "england-lcspr@1.toml"
 
 
 def own_rules(folder: Path, workflow_id: str = "own-rules") -> Path:
@@ -344,7 +344,7 @@ def test_a_database_from_before_installs_keeps_working(database_url, tmp_path, c
         old.setattr(
             workflow_service,
             "for_new_case",
-            lambda ctx, workflow_id, conn=None: ctx.registry.get(workflow_id),
+            lambda ctx, workflow_id, conn=None: ctx.registry.resolve(workflow_id),
         )
         admin = ServiceContext(url=database_url, account=me, clock=FixedClock(TODAY))
         try:
@@ -373,7 +373,8 @@ def test_a_database_from_before_installs_keeps_working(database_url, tmp_path, c
                  "nature=death", *args, env=nothing)  # fmt: skip
     assert opened.exit_code == ExitCode.REFUSED
     assert "casereview workflow install england-lcspr" in _error_line(opened.stderr)
-    installed = cli("workflow", "install", "england-lcspr", *args, env=nothing)
+    assert "casereview workflow install england-lcspr@1" in _error_line(opened.stderr)
+    installed = cli("workflow", "install", "england-lcspr@1", *args, env=nothing)
     assert installed.exit_code == 0, installed.stderr
     assert "Installed workflow england-lcspr v1" in installed.stderr
     opened = cli("case", "open", "O-2", "--aware-on", str(days_ago(1)), "--set",

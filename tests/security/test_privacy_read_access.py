@@ -151,7 +151,7 @@ def test_commands_that_read_no_case_stay_open(
     cli: Cli, stranger_db: tuple[str, Path], tmp_path: Path
 ) -> None:
     url, _ = stranger_db
-    workflow = ROOT / "workflows" / "england-lcspr.toml"
+    workflow = ROOT / "workflows" / "england-lcspr@1.toml"
     for args in (
         ("--help",),
         ("case", "show", "--help"),

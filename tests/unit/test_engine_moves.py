@@ -134,7 +134,7 @@ def test_a_refusal_names_its_own_case_after_other_cases_were_decided():
 def test_moves_belong_to_their_definition():
     """Two definitions decided in turn: a trigger of one is unknown to the other."""
     minimal = load_path(FILES[-1])
-    england = load_path(ROOT / "workflows" / "england-lcspr.toml")
+    england = load_path(ROOT / "workflows" / "england-lcspr@1.toml")
     everyone = _people(minimal)[0]
     snapshot = engine.CaseSnapshot("A-1", "signoff", {}, {}, 1)
     for _ in range(2):

@@ -15,7 +15,7 @@ from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Input, Refused
 
 ROOT = Path(__file__).resolve().parents[2]
-ENGLAND = ROOT / "workflows" / "england-lcspr.toml"
+ENGLAND = ROOT / "workflows" / "england-lcspr@1.toml"
 MINIMAL = ROOT / "tests" / "fixtures" / "workflows" / "minimal.toml"
 ON = dt.date(2026, 3, 2)
 

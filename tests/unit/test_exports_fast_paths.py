@@ -34,7 +34,7 @@ from casereview.formats.decision_log.records import (
 from casereview.infra.bank_holidays import default_calendar
 from casereview.infra.workflows.registry import Registry
 
-DEFINITION = Registry.from_environment().get("england-lcspr")
+DEFINITION = Registry.from_environment().get("england-lcspr", 1)
 REF = WorkflowRef(DEFINITION.id, DEFINITION.version, DEFINITION.content_hash)
 CAL = default_calendar()
 RULES = clocks.rules_for(DEFINITION)

@@ -137,7 +137,7 @@ def test_replay_reports_a_step_a_held_case_could_not_take():
 def test_a_workflow_without_holds_behaves_as_before():
     from casereview.infra.workflows.registry import Registry
 
-    definition = Registry.from_environment().get("england-lcspr")
+    definition = Registry.from_environment().get("england-lcspr", 1)
     assert definition.holds is None
     assert not any(r.paused_while_held or r.hold_review for r in clocks.rules_for(definition))
 

@@ -65,7 +65,7 @@ def test_diagram_has_every_state_and_every_move(path):
 
 
 def test_self_loops_are_drawn():
-    definition = load_path(ROOT / "workflows" / "england-lcspr.toml")
+    definition = load_path(ROOT / "workflows" / "england-lcspr@1.toml")
     edges = _parse(mermaid(definition))["edge"]
     assert ("final_signoff", "final_signoff", "sign_off") in edges
     assert ("screening", "screening", "add_note") in edges

@@ -97,7 +97,7 @@ def test_the_report_table_is_documented_with_englands_own_table():
     section = DOC.split("### `[report]`", 1)[1].split("\n### ", 1)[0]
     example = re.findall(r"```\n(.*?)```", section, re.S)
     assert len(example) == 1
-    shipped = tomllib.loads((ROOT / "workflows" / "england-lcspr.toml").read_text())
+    shipped = tomllib.loads((ROOT / "workflows" / "england-lcspr@1.toml").read_text())
     assert tomllib.loads(example[0]) == {"report": shipped["report"]}
 
 

@@ -10,7 +10,7 @@ from casereview.services.workflows import lint_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"
-ENGLAND = ROOT / "workflows" / "england-lcspr.toml"
+ENGLAND = ROOT / "workflows" / "england-lcspr@1.toml"
 
 
 def test_minimal_fixture_is_clean():

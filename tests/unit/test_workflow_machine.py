@@ -90,7 +90,7 @@ def test_no_auto_transitions_and_no_callbacks():
 
 
 def test_destination_names_an_unknown_state_or_trigger():
-    compiled = compile_workflow(load_path(ROOT / "workflows" / "england-lcspr.toml"))
+    compiled = compile_workflow(load_path(ROOT / "workflows" / "england-lcspr@1.toml"))
     with pytest.raises(NotFound, match="no trigger 'fly'"):
         compiled.destination("screening", "fly")
     with pytest.raises(NotFound, match="no state 'limbo'"):
@@ -98,7 +98,7 @@ def test_destination_names_an_unknown_state_or_trigger():
 
 
 def test_one_machine_per_definition_version():
-    path = ROOT / "workflows" / "england-lcspr.toml"
+    path = ROOT / "workflows" / "england-lcspr@1.toml"
     first = compile_workflow(load_path(path))
     again = compile_workflow(load_path(path))  # a new object with the same key
     assert again is first
@@ -108,14 +108,14 @@ def test_one_machine_per_definition_version():
 
 
 def test_in_memory_definitions_are_not_cached():
-    data = load_path(ROOT / "workflows" / "england-lcspr.toml").model_dump(by_alias=True)
+    data = load_path(ROOT / "workflows" / "england-lcspr@1.toml").model_dump(by_alias=True)
     built = WorkflowDefinition.model_validate(data)
     assert built.content_hash == ""
     assert compile_workflow(built) is not compile_workflow(built)
 
 
 def test_remembered_destinations_still_refuse_unknown_names():
-    compiled = compile_workflow(load_path(ROOT / "workflows" / "england-lcspr.toml"))
+    compiled = compile_workflow(load_path(ROOT / "workflows" / "england-lcspr@1.toml"))
     assert compiled.destination("screening", "notify") == "rapid_review"
     assert compiled.destination("screening", "notify") == "rapid_review"  # remembered
     assert compiled.destination("closed", "add_note") is None

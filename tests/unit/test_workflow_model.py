@@ -19,7 +19,7 @@ from casereview.errors import NotFound
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 SHIPPED = sorted(WORKFLOWS.glob("*.toml"))
-ENGLAND = WORKFLOWS / "england-lcspr.toml"
+ENGLAND = WORKFLOWS / "england-lcspr@1.toml"
 
 ROLES = {"business_unit", "chair", "partner", "scrutineer", "admin"}
 OPEN_FIELDS = {

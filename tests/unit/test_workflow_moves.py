@@ -15,7 +15,7 @@ FILES = [
     *sorted((ROOT / "workflows").glob("*.toml")),
     ROOT / "tests" / "fixtures" / "workflows" / "minimal.toml",
 ]
-ENGLAND = ROOT / "workflows" / "england-lcspr.toml"
+ENGLAND = ROOT / "workflows" / "england-lcspr@1.toml"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

@@ -45,7 +45,7 @@ def test_shipped_workflows_come_from_package_resources():
     assert entry.directory == SHIPPED
     assert (
         entry.definition.content_hash
-        == hashlib.sha256((ROOT / "workflows" / "england-lcspr.toml").read_bytes()).hexdigest()
+        == hashlib.sha256((ROOT / "workflows" / "england-lcspr@1.toml").read_bytes()).hexdigest()
     )
     assert registry.problems() == []
 
@@ -56,7 +56,7 @@ def test_without_shipped_and_without_dirs_nothing_is_installed():
     with pytest.raises(
         NotFound, match=r"no workflow file for 'england-lcspr' was found \(found: none\)"
     ):
-        registry.get("england-lcspr")
+        registry.get("england-lcspr", 1)
 
 
 def test_environment_directories_are_added(tmp_path):
@@ -188,7 +188,7 @@ def test_an_invalid_file_is_reported_and_refused_by_id(tmp_path):
         registry.get("minimal")
     assert caught.value.problems == problems
     assert registry.get("minimal", 1).version == 1
-    assert registry.get("england-lcspr").id == "england-lcspr"
+    assert registry.get("england-lcspr", 1).id == "england-lcspr"
 
 
 def test_a_missing_environment_directory_is_a_problem_not_a_crash(tmp_path):

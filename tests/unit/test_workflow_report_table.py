@@ -13,7 +13,7 @@ from casereview.domain.workflow.loader import check_bytes, load_bytes, load_path
 from casereview.errors import ExitCode, InvalidWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
-ENGLAND = ROOT / "workflows" / "england-lcspr.toml"
+ENGLAND = ROOT / "workflows" / "england-lcspr@1.toml"
 SCR = ROOT / "workflows" / "scr-transitional.toml"
 MINIMAL = ROOT / "tests" / "fixtures" / "workflows" / "minimal.toml"
 

@@ -16,7 +16,7 @@ import typer
 
 from casereview.cli.options import DbOption, IncludePersonalOption, JsonOption, context
 from casereview.cli.params import parse_assignments, parse_date
-from casereview.infra.workflows import DEFAULT_WORKFLOW
+from casereview.infra.workflows import DEFAULT_ENV, DEFAULT_WORKFLOW
 
 RefArgument = Annotated[
     str, typer.Argument(metavar="REF", help="Case reference, or the case's pseudonym.")
@@ -61,7 +61,14 @@ def case_open(
         list[str] | None,
         typer.Option("--set", metavar="FIELD=VALUE", help="Another opening field (repeatable)."),
     ] = None,
-    workflow: Annotated[str, typer.Option(help="Workflow id.")] = DEFAULT_WORKFLOW,
+    workflow: Annotated[
+        str | None,
+        typer.Option(
+            help="Workflow id (its highest installed version), or id@N for an older "
+            f"installed version (e.g. england-lcspr@1). Default: ${DEFAULT_ENV}, else "
+            f"{DEFAULT_WORKFLOW}."
+        ),
+    ] = None,
     on: Annotated[
         str | None,
         typer.Option(
@@ -301,3 +308,40 @@ def case_void(
     from casereview.services import corrections
 
     render.amended(corrections.void(context(db), ref, rationale=rationale), as_json)
+
+
+@app.command("migrate")
+def case_migrate(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", metavar="ID@N", help="The installed version to move to, e.g. england-lcspr@2."
+        ),
+    ],
+    case: Annotated[
+        list[str] | None,
+        typer.Option("--case", metavar="REF", help="A case to move (repeatable)."),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every case on an earlier version of the workflow.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="List each case, its old and new state and clocks; change nothing."
+        ),
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Move cases to a later installed version of their workflow (admin).
+
+    One audited event per case, under the state map in the new version's file; clocks
+    are worked out again from the new version's rules. Nothing is written unless every
+    selected case can move.
+    """
+    from casereview.cli.render import migrate as render
+    from casereview.services import migrate
+
+    result = migrate.migrate(context(db), to, case or (), every=every, dry_run=dry_run)
+    render.migrated(result, as_json)

@@ -32,6 +32,7 @@ from casereview.domain.amendments import FIELD, OCCURRED_ON, changes_of
 from casereview.domain.chain import PAYLOAD_ORDER, Finding
 from casereview.domain.clocks import CORRECT_TRIGGER, OPEN_TRIGGER, UNDO_TRIGGER, VOID_TRIGGER
 from casereview.domain.engine import Person, on_behalf_refusal
+from casereview.domain.migration import MIGRATE, MIGRATE_KIND
 from casereview.domain.workflow.model import CorrectionRules, WorkflowDefinition
 
 ADMIN = "admin"
@@ -254,7 +255,10 @@ class Checker:
         return found
 
     def check_filed(self, values: Sequence[Any], fields: Any) -> Sequence[Finding]:
-        """An event filed under a case: it must be a case event, and a permitted one."""
+        """An event filed under a case: it must be a case event, and a permitted one
+        (or a move between workflow versions, by an admin)."""
+        if values[_KIND] == MIGRATE_KIND:
+            return self._check_migrate(values)
         if values[_KIND] != CASE:
             return [
                 Finding(
@@ -345,6 +349,47 @@ class Checker:
                     )
                 )
         return found or _NONE
+
+    def _check_migrate(self, values: Sequence[Any]) -> Sequence[Finding]:
+        """A case moved to another version of its workflow (`domain.migration`): only an
+        active admin, recording the admin role, may move it, and only to a version
+        installed before the move."""
+        seq = int(values[_SEQ])
+        problem = _actor_problem(self.timeline, values)
+        if problem is not None:
+            return [problem]
+        state = self.timeline.user_at(values[_ACTOR], seq)
+        if state is not None and ADMIN not in state.roles:
+            return [
+                Finding(
+                    CHECK,
+                    f"{_where(values)}a move between workflow versions was recorded by "
+                    f"{values[_ACTOR]!r}, who did not hold admin at that point",
+                    seq,
+                )
+            ]
+        if values[_ROLE] != ADMIN or values[_TRIGGER] != MIGRATE:
+            return [
+                Finding(
+                    CHECK,
+                    f"{_where(values)}a move between workflow versions must record trigger "
+                    f"{MIGRATE!r} in role {ADMIN!r}",
+                    seq,
+                )
+            ]
+        first = self.timeline.first_install
+        key = (values[_WORKFLOW], values[_VERSION], values[_HASH])
+        installed = self.timeline.installed.get(key)
+        if first is not None and (installed is None or installed > seq):
+            return [
+                Finding(
+                    CHECK,
+                    f"{_where(values)}moved to workflow {key[0]} v{key[1]}, which no admin "
+                    "had installed by then",
+                    seq,
+                )
+            ]
+        return _NONE
 
     def _check_installed(self, values: Sequence[Any], seq: int) -> list[Finding]:
         first = self.timeline.first_install

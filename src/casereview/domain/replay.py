@@ -38,6 +38,7 @@ from casereview.domain.facts import fact_on
 from casereview.domain.holds import held_after
 from casereview.domain.holds import refusal as hold_refusal
 from casereview.domain.imports import SOURCE_FIELD
+from casereview.domain.migration import FROM_VERSION, MIGRATE, hold_of, hold_start
 from casereview.domain.workflow.model import Holds, WorkflowDefinition
 
 PSEUDONYM = "pseudonym"
@@ -123,9 +124,12 @@ class ReplayRules:
 
     __slots__ = (
         "case_fields",
+        "content_hash",
+        "definition",
         "effects",
         "fact_fields",
         "holds",
+        "migrations",
         "moves",
         "signing",
         "staying",
@@ -134,6 +138,10 @@ class ReplayRules:
 
     def __init__(self, definition: WorkflowDefinition) -> None:
         self.moves = definition.moves
+        self.definition = definition
+        self.content_hash = definition.content_hash
+        # Earlier version -> its state map, for cases moved from it (`domain.migration`).
+        self.migrations = {m.from_version: m for m in definition.migrations}
         self.effects = {
             t.id: _Effect(
                 to=t.to,
@@ -248,7 +256,7 @@ def _take(
         case.last_seq = int(row["seq"])
         _amend(rules, case, row, trigger)
         return
-    if trigger != OPEN_TRIGGER and trigger not in rules.effects:
+    if trigger != OPEN_TRIGGER and trigger not in rules.effects and not _earlier(rules, row):
         # Not a step of this workflow: a finding, and nothing else (kept across refolds).
         _amending_problem(case, int(row["seq"]), f"unknown trigger {trigger!r}")
         return
@@ -411,17 +419,38 @@ def _void_fact(case: Replayed) -> None:
     )
 
 
+def _earlier(rules: ReplayRules, row: Mapping[str, Any]) -> bool:
+    """Whether `row` is a move between versions, or a step recorded under an earlier
+    version of this workflow that this one has a state map from (`domain.migration`)."""
+    if row["trigger"] == MIGRATE:
+        return True
+    digest = row.get("definition_hash")
+    return (
+        bool(rules.migrations)
+        and digest is not None
+        and digest != rules.content_hash
+        and row.get("workflow_version") in rules.migrations
+    )
+
+
 def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_id: str) -> None:
     """One step of the case's history applied to the case (found rules in hand)."""
     occurred_text = str(row["occurred_on"])
     occurred = dt.date.fromisoformat(occurred_text)
     seq = int(row["seq"])
     changes = fields_of(row)
+    if trigger_id != OPEN_TRIGGER and _earlier(rules, row):
+        _apply_across(rules, case, row, trigger_id, changes)
+        return
     kept = rules.fields_kept(trigger_id, changes)
     if trigger_id == OPEN_TRIGGER:
         if case.opened_on:
             case.problems.append((seq, "the case is opened twice"))
         case.state = str(row["to_state"])
+        if _earlier(rules, row):  # opened under an earlier version: its mapped state
+            case.state = rules.migrations[row["workflow_version"]].states.get(
+                case.state, case.state
+            )
         case.pseudonym = pseudonym_given(changes)
         case.fields = {k: v for k, v in changes.items() if k in kept}
         case.opened_on = occurred_text
@@ -466,6 +495,68 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
             seq=seq,
             fact_on=fact_on(rules.fact_fields.get(trigger_id), changes),
             held=case.hold is not None,
+        )
+    )
+
+
+def _apply_across(
+    rules: ReplayRules,
+    case: Replayed,
+    row: Mapping[str, Any],
+    trigger_id: str,
+    changes: Mapping[str, Any],
+) -> None:
+    """A move between versions, or a step recorded under an earlier version read
+    through this version's state map (see `domain.migration`)."""
+    occurred_text = str(row["occurred_on"])
+    seq = int(row["seq"])
+    kept: frozenset[str] = _NOTHING
+    if trigger_id == MIGRATE:
+        came_from = rules.migrations.get(changes.get(FROM_VERSION))  # type: ignore[arg-type]
+        if came_from is None:
+            case.problems.append((seq, f"{rules.definition.label} has no map from that version"))
+        elif came_from.states.get(str(row["from_state"])) != case.state:
+            case.problems.append(
+                (seq, f"recorded from {row['from_state']} but the case was in {case.state}")
+            )
+        case.state = str(row["to_state"])
+        case.hold = hold_of(rules.definition, changes, seq, case.fields)
+        fact_trigger = hold_start(rules.definition) if case.hold is not None else MIGRATE
+    else:
+        m = rules.migrations[row["workflow_version"]]
+        to_state = m.states.get(str(row["to_state"]))
+        if to_state is None:
+            case.problems.append(
+                (seq, f"{row['to_state']} has no place in {rules.definition.label}")
+            )
+            to_state = case.state
+        effect = rules.effects.get(trigger_id)
+        if effect is not None:
+            for cleared in effect.clears:
+                case.approvals.pop(cleared, None)
+            if effect.signs:
+                signing = rules.signing.get(case.state)
+                agency = changes.get(signing[1]) if signing else None
+                if signing is not None and isinstance(agency, str):
+                    case.approvals.setdefault(signing[0], {})[agency] = seq
+        kept = rules.fields_kept(trigger_id, changes)
+        if kept:
+            case.fields.update({k: v for k, v in changes.items() if k in kept})
+        case.state = to_state
+        fact_trigger = trigger_id
+        held_before = str(row["to_state"]) in m.held
+    case.last_event_on = occurred_text
+    case._terminal = rules.terminal.get(case.state, False)
+    case.facts.append(
+        EventFacts(
+            trigger=fact_trigger,
+            occurred_on=dt.date.fromisoformat(occurred_text),
+            to_state=case.state,
+            fields_after=dict(case.fields),
+            changed=kept,
+            seq=seq,
+            fact_on=None,
+            held=case.hold is not None if trigger_id == MIGRATE else held_before,
         )
     )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import authority, chain, clocks, dates
+from casereview.domain.migration import FROM_HASH, MIGRATE, MIGRATE_KIND
 from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError
@@ -99,6 +100,7 @@ class EventPass:
         seq_at, ref_at, trigger_at = _AT["seq"], _AT["case_ref"], _AT["trigger"]
         from_at, to_at, on_at = _AT["from_state"], _AT["to_state"], _AT["occurred_on"]
         definition_at = _AT["definition_hash"]
+        kind_at, version_at = _AT["kind"], _AT["workflow_version"]
         current: Any = None
         group: list[dict[str, Any]] = []
         unreported = 0
@@ -132,6 +134,8 @@ class EventPass:
                     "occurred_on": values[on_at],
                     "fields": fields,
                     "definition_hash": values[definition_at],
+                    "kind": values[kind_at],
+                    "workflow_version": values[version_at],
                 }
             )
         if current is not None:
@@ -274,6 +278,27 @@ def _date_findings(ref: str, events: list[dict[str, Any]], pinned: _Pinned) -> l
     return found
 
 
+def _hashes_before_moves(
+    events: list[dict[str, Any]], moves: list[dict[str, Any]]
+) -> dict[int, str]:
+    """seq -> the workflow hash a step before a move between versions must carry."""
+    if not moves:
+        return {}
+    found: dict[int, str] = {}
+    bounds = [int(m["seq"]) for m in moves]
+    hashes = []
+    for move in moves:
+        fields = move["fields"] if type(move["fields"]) is dict else {}
+        hashes.append(str(fields.get(FROM_HASH, "")))
+    for event in events:
+        seq = int(event["seq"])
+        for bound, digest in zip(bounds, hashes, strict=True):
+            if seq < bound:
+                found[seq] = digest
+                break
+    return found
+
+
 def _verify_case(
     ctx: ServiceContext,
     row: dict[str, Any],
@@ -298,8 +323,12 @@ def _verify_case(
     if definition is None:
         found.append(chain.Finding("replay", f"case {ref}: {pinned.error}"))
         return found
+    # A case moved between versions (`domain.migration`) has its steps before the move
+    # recorded under the version it came from: those must carry the hash the move names.
+    moves = [e for e in events if e["trigger"] == MIGRATE and e["kind"] == MIGRATE_KIND]
+    expected_hash = _hashes_before_moves(events, moves)
     for event in events:
-        if event["definition_hash"] != pinned.content_hash:
+        if event["definition_hash"] != expected_hash.get(int(event["seq"]), pinned.content_hash):
             found.append(
                 chain.Finding(
                     "replay",

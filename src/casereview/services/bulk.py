@@ -25,7 +25,7 @@ from casereview.domain.signing import Signer
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, Conflict, InvalidInput, NotFound, Refused
 from casereview.infra.workers import RequestWorker
-from casereview.infra.workflows import DEFAULT_WORKFLOW
+from casereview.infra.workflows import default_workflow
 from casereview.services import cases, keys
 from casereview.services.context import ServiceContext
 from casereview.store import bulk_writes, event_log, projections
@@ -67,7 +67,8 @@ class CaseScript:
     steps: Sequence[Step] = ()
     opened_on: dt.date | None = None
     pseudonym: str | None = None
-    workflow: str = DEFAULT_WORKFLOW
+    workflow: str | None = None
+    """A workflow id or `id@N`; None: the default workflow."""
     source: str | None = None  # where an imported case came from (`domain.imports`)
 
 
@@ -536,7 +537,7 @@ class _BatchWriter:
         round trips it needs for a single case."""
         ctx, ref = self.ctx, script.ref
         cases.check_ref(ref)
-        workflow = self._workflow(script.workflow)
+        workflow = self._workflow(script.workflow or default_workflow())
         opening = cases.prepare_opening(
             ctx,
             workflow.definition,

@@ -26,7 +26,7 @@ from casereview.domain import text as free_text
 from casereview.domain.replay import replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
-from casereview.infra.workflows import DEFAULT_WORKFLOW
+from casereview.infra.workflows import default_workflow
 from casereview.services import filters, refs
 from casereview.services.access import allow_personal, require_reader
 from casereview.services.context import ServiceContext
@@ -336,18 +336,19 @@ def open_case(
     *,
     aware_on: dt.date,
     pseudonym: str | None = None,
-    workflow: str = DEFAULT_WORKFLOW,
+    workflow: str | None = None,
     fields: Mapping[str, str] | None = None,
     on: dt.date | None = None,
 ) -> CaseView:
-    """Open a case in its workflow's initial state and start its clocks."""
+    """Open a case in its workflow's initial state and start its clocks: `workflow` is
+    an id (its highest installed version) or `id@N`; None is the default workflow."""
     from casereview.services import keys
     from casereview.services.workflows import for_new_case
     from casereview.store import event_log, projections
     from casereview.store import users as user_rows
 
     check_ref(ref)
-    definition = for_new_case(ctx, workflow)
+    definition = for_new_case(ctx, workflow or default_workflow())
     opening = prepare_opening(ctx, definition, aware_on, fields or {}, pseudonym, on)
     opened_on, values = opening.opened_on, opening.values
     db = ctx.db()

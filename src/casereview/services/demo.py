@@ -23,6 +23,10 @@ from casereview.services.context import ServiceContext
 from casereview.services.due import DueList, due_list
 from casereview.services.timeline import CaseTimeline, timeline
 
+DEMO_WORKFLOW = "england-lcspr@1"
+"""The demo's cases follow version 1 of the England workflow: its scripts are v1 paths
+(publication held as a stage), and the goldens drawn from it are v1's."""
+
 PARTNERS = (
     ("demo-la", "Local authority partner (demo)", "local_authority"),
     ("demo-police", "Police partner (demo)", "police"),
@@ -273,6 +277,7 @@ def seed(url: str, account: str, today: dt.date, key_dir: Path | None = None) ->
             aware_on=aware,
             fields={"nature": script.nature, "incident_on": aware.isoformat()},
             on=aware,
+            workflow=DEMO_WORKFLOW,
         )
         events += 1
         for step in script.steps:

@@ -26,7 +26,7 @@ from casereview.errors import CaseReviewError, Input, InvalidInput, Refused
 from casereview.formats import spreadsheet, spreadsheet_mapping
 from casereview.formats.cells import safe_cell
 from casereview.infra import files, output
-from casereview.infra.workflows import DEFAULT_WORKFLOW
+from casereview.infra.workflows import default_workflow
 from casereview.services import bulk, imports_rows, imports_tracker
 from casereview.services.context import ServiceContext
 from casereview.services.imports_rows import Problem
@@ -56,7 +56,9 @@ class ImportResult:
 
 def template(ctx: ServiceContext, workflow: str | None) -> str:
     """A commented mapping for `workflow` (default: the default workflow)."""
-    definition = ctx.registry.get(workflow or DEFAULT_WORKFLOW)
+    from casereview.infra.workflows.registry import split_version
+
+    definition = ctx.registry.get(*split_version(workflow or default_workflow()))
     return spreadsheet_mapping.template(definition)
 
 
@@ -163,7 +165,7 @@ def _mapped(
         sheet = spreadsheet.read_sheet(data, tracker.suffix, named)
     except spreadsheet.SheetError as exc:
         raise InvalidInput(f"{tracker.name}: {exc}") from None
-    definition = for_new_case(ctx, mapping.workflow or DEFAULT_WORKFLOW)
+    definition = for_new_case(ctx, mapping.workflow or default_workflow())
     with ctx.db().reading() as conn:
         me = user_rows.get_user(conn, ctx.account)
     if me is None:

@@ -339,7 +339,7 @@ def _row_script(
             steps=tuple(steps),
             opened_on=opened,
             pseudonym=pseudonym or None,
-            workflow=definition.id,
+            workflow=f"{definition.id}@{definition.version}",
             source=source_mark(sha256, row.sheet.name, row.number),
         ),
         origins,

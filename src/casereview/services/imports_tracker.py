@@ -103,7 +103,7 @@ def tracker_tables(
                 history.append(
                     {
                         "ref": case["ref"],
-                        "workflow": case["workflow_id"],
+                        "workflow": f"{case['workflow_id']}@{case['workflow_version']}",
                         "seq": int(event["seq"]),
                         "trigger": event["trigger"],
                         "occurred_on": event["occurred_on"],

@@ -198,6 +198,12 @@ def _checked(data: bytes, name: str, version: int | None) -> WorkflowDefinition:
 
 
 def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
+    require_admin(ctx, conn, "install workflows")
+
+
+def require_admin(ctx: ServiceContext, conn: Connection, what: str) -> None:
+    """Refuse (exit 4) unless the account is an active admin; `what` is what only an
+    admin can do ("install workflows")."""
     from casereview.store import users as user_rows
 
     me = user_rows.get_user(conn, ctx.account)
@@ -208,7 +214,8 @@ def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
         )
     if ADMIN not in json.loads(me["roles"]):
         raise Refused(
-            "only an admin can install workflows; {account!r} is not an admin",
+            "only an admin can {what}; {account!r} is not an admin",
+            what=what,
             account=ctx.account,
         )
 
@@ -281,15 +288,18 @@ def install_shipped(ctx: ServiceContext, conn: Connection) -> list[Installed]:
 
 
 def for_new_case(
-    ctx: ServiceContext, workflow_id: str, conn: Connection | None = None
+    ctx: ServiceContext, workflow: str, conn: Connection | None = None
 ) -> WorkflowDefinition:
-    """The definition a new case on `workflow_id` gets: its highest installed version.
+    """The definition a new case on `workflow` gets: the highest installed version of
+    an id, or the installed version an `id@version` names (a partnership that has not
+    moved to a newer version yet, and tests of an older one).
 
     A version found on disk but not installed is refused (exit 4): finding a file grants
     nothing. A file of an installed version whose content differs is refused as the
     registry refuses it for existing cases (`WorkflowChanged`)."""
     from casereview.store import installed_workflows
 
+    workflow_id, version = split_version(workflow)
     if conn is None:
         with ctx.db().reading() as reading:
             rows = installed_workflows.versions_of(reading, workflow_id)
@@ -297,15 +307,26 @@ def for_new_case(
     else:
         rows = installed_workflows.versions_of(conn, workflow_id)
         every = installed_workflows.list_installed(conn) if not rows else []
-    if not rows:
+    chosen = [r for r in rows if version is None or int(r["version"]) == version]
+    if not chosen:
         found = ctx.registry.versions(workflow_id)
-        if found:
-            raise Refused(
-                "workflow {workflow} is not installed in this database (found on disk: "
-                "{versions}); an admin can install it with '{install}'",
-                workflow=workflow_id,
-                versions=", ".join(f"v{v}" for v in found),
-                install=Step("install_workflow", (workflow_id,)),
+        if version is None or version in found:
+            wanted = [version] if version is not None else found
+            if wanted:
+                raise Refused(
+                    "workflow {workflow} is not installed in this database (found on disk: "
+                    "{versions}); an admin can install it with '{install}'",
+                    workflow=workflow,
+                    versions=", ".join(f"v{v}" for v in wanted),
+                    install=Step("install_workflow", (workflow,)),
+                )
+        if rows:
+            raise NotFound(
+                "workflow {workflow_id} v{version} is not installed in this database "
+                "(installed versions: {versions})",
+                workflow_id=workflow_id,
+                version=version,
+                versions=", ".join(f"v{int(r['version'])}" for r in rows),
             )
         ids = sorted({str(r["workflow_id"]) for r in every})
         raise NotFound(
@@ -313,7 +334,7 @@ def for_new_case(
             workflow=workflow_id,
             ids=", ".join(ids) or "none",
         )
-    newest = _installed(rows[-1])
+    newest = _installed(chosen[-1])
     return ctx.registry.get_exact(newest.workflow_id, newest.version, newest.definition_hash)
 
 

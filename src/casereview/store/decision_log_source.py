@@ -41,6 +41,14 @@ Workflow = tuple[str, int, str]
 _events = table("events", *(column(name) for name in sorted(EVENT_COLUMNS)))
 
 
+def _case_kind() -> ColumnElement[bool]:
+    """Case steps, and moves between workflow versions (kind "migrate"): the replay of a
+    case needs both. (Two comparisons rather than IN: the statement is also compiled
+    with its values inline.)"""
+    c = _events.c
+    return or_(c.kind == "case", c.kind == "migrate")
+
+
 def _conditions(
     head_seq: int,
     case_id: int | None,
@@ -54,7 +62,7 @@ def _conditions(
     whose id % n == k; dated within the bounds given; none recorded under an `excluded`
     workflow (one whose definition cannot be loaded here)."""
     c = _events.c
-    where: list[ColumnElement[bool]] = [c.kind == "case", c.seq <= head_seq]
+    where: list[ColumnElement[bool]] = [_case_kind(), c.seq <= head_seq]
     for wid, version, digest in excluded:
         where.append(
             or_(c.workflow_id != wid, c.workflow_version != version, c.definition_hash != digest)
@@ -209,7 +217,7 @@ def case_events_before(
     case_id = select(_cases.c.id).where(_cases.c.ref == case_ref).scalar_subquery()
     stmt = (
         select(*(c[name] for name in columns))
-        .where(c.kind == "case", c.case_id == case_id, c.seq < seq)
+        .where(_case_kind(), c.case_id == case_id, c.seq < seq)
         .order_by(c.seq)
     )
     return [tuple(row) for row in conn.execute(stmt)]

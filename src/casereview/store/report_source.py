@@ -17,7 +17,8 @@ from casereview.store.dialect import stream_dicts
 _CASES = "SELECT id, ref, workflow_id, workflow_version, workflow_hash FROM cases ORDER BY id"
 # Ordered by the index (case_id, seq): one case's events arrive together, in log order.
 _EVENTS = (
-    "SELECT case_id, seq, trigger, from_state, to_state, occurred_on, fields FROM events "
+    "SELECT case_id, seq, trigger, from_state, to_state, occurred_on, fields, "
+    "workflow_version, definition_hash FROM events "
     "WHERE case_id IS NOT NULL ORDER BY case_id, seq"
 )
 

@@ -30,6 +30,7 @@ from casereview.domain.workflow.model import (
     Holds,
     ReportTable,
     Settings,
+    VersionMap,
     WorkflowDefinition,
     content_hash,
     toml_kind,
@@ -207,6 +208,12 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         holds = Holds.model_validate(raw["holds"]) if "holds" in raw else None
     except ValidationError:
         holds = None
+    migrations: list[VersionMap] = []
+    for entry in raw.get("migrations", []) if isinstance(raw.get("migrations"), list) else []:
+        try:
+            migrations.append(VersionMap.model_validate(entry))
+        except ValidationError:
+            continue
     initial = raw.get("initial_state")
     open_roles = raw.get("open_roles")
     return Parts(
@@ -228,6 +235,7 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         report=report,
         corrections=corrections,
         holds=holds,
+        migrations=tuple(migrations),
     )
 
 

@@ -578,6 +578,30 @@ class Holds(_Model):
     """The clock due on `review_by`: started by every hold and review trigger."""
 
 
+# -- [[migrations]]: moving cases from an earlier version --------------------------------
+
+
+class VersionMap(_Model):
+    """A `[[migrations]]` entry: how a case on an earlier version of this workflow moves
+    to this one (moving cases between versions). `states` maps every state of that version
+    to a state of this one; a case in a `held` state arrives held (this version's
+    `[holds]`), keeping the hold reason and review date it had; for a `resume` state it
+    arrives in the state it was in before it entered that one, where this version can
+    hold a case there (else in the state `states` names)."""
+
+    from_version: Annotated[int, Strict(), Field(ge=1)]
+    states: Annotated[Mapping[Id, Id], AfterValidator(_frozen_mapping)]
+    """Earlier version's state -> this version's state."""
+    held: UniqueIds = ()
+    """Earlier states whose cases arrive held."""
+    resume: UniqueIds = ()
+    """Held states whose cases go back to the state they came from."""
+
+    @field_serializer("states")
+    def _dump_states(self, value: Mapping[str, str]) -> dict[str, str]:
+        return dict(value)
+
+
 # -- [corrections]: who may put right what was recorded in error ------------------------
 
 
@@ -668,10 +692,16 @@ class WorkflowDefinition(_Model):
     """Who may correct, undo and void (`[corrections]`); empty: nobody may."""
     holds: Holds | None = None
     """How a case is held in its stage (`[holds]`); None: the workflow has no holds."""
+    migrations: tuple[VersionMap, ...] = ()
+    """How cases on earlier versions move to this one (`[[migrations]]`)."""
 
     _content_hash: str = PrivateAttr(default="")
     _source: str | None = PrivateAttr(default=None)
     _index: _Index = PrivateAttr()
+
+    def migration_from(self, version: int) -> VersionMap | None:
+        """The state map for cases on `version` of this workflow, if the file has one."""
+        return next((m for m in self.migrations if m.from_version == version), None)
 
     def model_post_init(self, context: Any, /) -> None:
         self._index = _Index(

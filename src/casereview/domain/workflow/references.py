@@ -37,6 +37,7 @@ from casereview.domain.workflow.model import (
     Settings,
     State,
     Trigger,
+    VersionMap,
     WorkflowDefinition,
 )
 from casereview.domain.workflow.moves import sources_of
@@ -73,6 +74,7 @@ class Parts:
     report: ReportTable | None = None
     corrections: CorrectionRules | None = None
     holds: Holds | None = None
+    migrations: tuple[VersionMap, ...] = ()
 
     @classmethod
     def of(cls, definition: WorkflowDefinition) -> Parts:
@@ -94,6 +96,7 @@ class Parts:
             report=definition.report,
             corrections=definition.corrections,
             holds=definition.holds,
+            migrations=definition.migrations,
         )
 
 
@@ -423,7 +426,41 @@ class _Checker:
             self.corrections(self.p.corrections)
         if self.p.holds is not None:
             self.holds(self.p.holds)
+        self.migrations(self.p.migrations)
         return self.problems
+
+    # -- [[migrations]] -------------------------------------------------------------------
+
+    def migrations(self, maps: tuple[VersionMap, ...]) -> None:
+        """Each map names states of this version; a state arriving held is one this
+        version may hold a case in; each earlier version is mapped once. Whether every
+        state of the earlier version is mapped is checked against it when cases move."""
+        seen: set[int] = set()
+        for m in maps:
+            where = f"migration from version {m.from_version}"
+            if m.from_version in seen:
+                self.add(where, "is given twice")
+            seen.add(m.from_version)
+            self.refs(where, "states", tuple(m.states.values()), "state", self.states)
+            for key in ("held", "resume"):
+                for old in getattr(m, key):
+                    if old not in m.states:
+                        self.add(where, f"{key!r} names {old!r}, which 'states' does not map")
+            for old in m.resume:
+                if old not in m.held:
+                    self.add(where, f"'resume' names {old!r}, which is not in 'held'")
+            if m.held:
+                holds = self.p.holds
+                if holds is None:
+                    self.add(where, "'held' needs a [holds] table: cases arrive held")
+                    continue
+                for old in m.held:
+                    if m.states.get(old) not in holds.states:
+                        self.add(
+                            where,
+                            f"{old!r} arrives held in {m.states.get(old)!r}, where a case "
+                            "cannot be held ('holds.states')",
+                        )
 
     def ordered(self, spec: FieldSpec) -> None:
         """`not_after` names other date fields kept on the case (the order is checked on

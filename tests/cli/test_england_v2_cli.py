@@ -1,0 +1,416 @@
+"""Version 2 of the England workflow (`workflows/england-lcspr.toml`) through the command
+line: the paths real cases take that version 1 refused or recorded falsely. The engine
+features v2 waits for (sign-off rounds for any decision, guards on fact dates, parallel
+processes, linked cases) are not tested here: the file marks those rules [ENGINE]."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from casereview.infra import identity
+from casereview.infra import now as clock_module
+from casereview.infra.now import FixedClock
+from casereview.store import location
+from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, run_sql, with_user
+
+V2 = "england-lcspr@2"
+PARTNERS = (("la", "local_authority"), ("police", "police"), ("icb", "icb"))
+
+
+@pytest.fixture
+def as_user(monkeypatch):
+    real_resolve = location.resolve
+
+    def switch(name: str) -> None:
+        monkeypatch.setattr(identity, "os_account", lambda: name)
+        if BACKEND == "postgresql":
+            ensure_pg_login(name, superuser=name == "root")
+            monkeypatch.setattr(
+                location, "resolve", lambda option: with_user(real_resolve(option), name)
+            )
+
+    switch("root")
+    return switch
+
+
+@pytest.fixture
+def today(monkeypatch):
+    class Today:
+        def set(self, day: str) -> None:
+            instant = FixedClock(dt.date.fromisoformat(day)).now()
+            monkeypatch.setattr(clock_module.SystemClock, "now", lambda self: instant)
+
+    found = Today()
+    found.set("2026-12-01")
+    return found
+
+
+@pytest.fixture
+def db(database_url, cli, as_user, today):
+    assert cli("init", "--db", database_url).exit_code == 0
+    users = [("bu", "business_unit", None), ("chair", "chair", None)]
+    users += [(name, "partner", agency) for name, agency in PARTNERS]
+    for name, role, agency in users:
+        args = ["user", "add", name, "--name", name, "--role", role]
+        args += ["--agency", agency] if agency else []
+        result = cli(*args, "--db", database_url)
+        assert result.exit_code == 0, result.stderr
+    enrol_keys(database_url, *(name for name, _role, _agency in users), admin="root")
+    return database_url
+
+
+class Case:
+    """One case's steps, each as the person who takes it."""
+
+    def __init__(self, cli, db: str, as_user, ref: str) -> None:
+        self.cli, self.db, self.as_user, self.ref = cli, db, as_user, ref
+
+    def open(self, aware_on: str, *extra: str) -> None:
+        self.as_user("bu")
+        result = self.cli(
+            "case",
+            "open",
+            self.ref,
+            "--aware-on",
+            aware_on,
+            "--on",
+            aware_on,
+            "--workflow",
+            V2,
+            *extra,
+            "--db",
+            self.db,
+        )
+        assert result.exit_code == 0, result.stderr
+
+    def try_step(self, who: str, trigger: str, on: str, *fields: str, rationale: str = ""):
+        self.as_user(who)
+        args = ["case", "advance", self.ref, trigger, "--on", on]
+        for item in fields:
+            args += ["--set", item]
+        if rationale:
+            args += ["--rationale", rationale]
+        return self.cli(*args, "--db", self.db)
+
+    def step(self, who: str, trigger: str, on: str, *fields: str, rationale: str = "") -> None:
+        result = self.try_step(who, trigger, on, *fields, rationale=rationale)
+        assert result.exit_code == 0, f"{trigger}: {result.stderr}"
+
+    def sign(self, on: str) -> None:
+        for name, agency in PARTNERS:
+            self.step(name, "sign_off", on, f"agency={agency}")
+
+    def show(self) -> dict:
+        self.as_user("root")
+        result = self.cli("case", "show", self.ref, "--json", "--db", self.db)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def clock(self, clock_id: str) -> dict:
+        return next(c for c in self.show()["clocks"] if c["clock_id"] == clock_id)
+
+    def to_awaiting_panel(self, recommendation: str = "lcspr") -> None:
+        """Notified 2 Feb, rapid review signed off and submitted 20 Feb."""
+        self.open("2026-02-02")
+        self.step("bu", "notify", "2026-02-03", "sin_reference=SIN-1")
+        self.step(
+            "chair",
+            "propose_decision",
+            "2026-02-16",
+            f"recommendation={recommendation}",
+            rationale="criteria met",
+        )
+        self.sign("2026-02-18")
+        self.step("bu", "submit_rapid_review", "2026-02-20")
+
+    def to_in_progress(self) -> None:
+        self.to_awaiting_panel()
+        self.step("chair", "commission_lcspr", "2026-02-23", rationale="partners decided")
+        self.step(
+            "chair",
+            "appoint_reviewer",
+            "2026-03-02",
+            "reviewer=A. Reviewer",
+            "scope_from=2025-01-01",
+            "scope_to=2026-01-31",
+        )
+
+
+def verified(cli, db: str, as_user) -> None:
+    as_user("root")
+    result = cli("audit", "verify", "--db", db)
+    assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_without_a_default_set_new_cases_open_on_version_2(db, cli, as_user, monkeypatch):
+    monkeypatch.delenv("CASEREVIEW_DEFAULT_WORKFLOW", raising=False)
+    as_user("bu")
+    opened = cli("case", "open", "N-1", "--aware-on", "2026-02-02", "--db", db)
+    assert opened.exit_code == 0, opened.stderr
+    older = cli(
+        "case",
+        "open",
+        "O-1",
+        "--aware-on",
+        "2026-02-02",
+        "--workflow",
+        "england-lcspr@1",
+        "--db",
+        db,
+    )
+    assert older.exit_code == 0, older.stderr
+    as_user("root")
+    shown = {
+        ref: json.loads(cli("case", "show", ref, "--json", "--db", db).stdout)
+        for ref in ("N-1", "O-1")
+    }
+    assert (shown["N-1"]["workflow"], shown["N-1"]["workflow_version"]) == ("england-lcspr", 2)
+    assert shown["O-1"]["workflow_version"] == 1
+
+
+def test_a_notification_keyed_in_late_whose_notified_on_was_on_time_is_on_time(
+    db, cli, as_user, today
+):
+    case = Case(cli, db, as_user, "F-1")
+    case.open("2026-03-02")  # due 2026-03-09
+    case.step("bu", "notify", "2026-03-16", "sin_reference=SIN-1", "notified_on=2026-03-06")
+    notification = case.clock("notification")
+    assert (notification["stopped_on"], notification["status"]) == ("2026-03-06", "met")
+    rapid = case.clock("rapid_review")
+    assert rapid["started_on"] == rapid["anchor_on"] == "2026-03-06"
+    verified(cli, db, as_user)
+
+
+def test_commissioning_before_the_panel_replies_then_disagreement_and_maintaining(db, cli, as_user):
+    case = Case(cli, db, as_user, "P-1")
+    case.to_awaiting_panel()
+    case.step("chair", "commission_lcspr", "2026-02-23", rationale="partners decided")
+    shown = case.show()
+    assert shown["state"] == "lcspr_commissioning"
+    publication = case.clock("lcspr_publication")
+    assert (publication["started_on"], publication["due_on"]) == ("2026-02-23", "2026-08-23")
+    assert case.clock("panel_response")["state"] == "running"  # not stopped by commissioning
+    case.step(
+        "bu",
+        "record_panel_response",
+        "2026-03-06",
+        "panel_position=agreed_with_comments",
+        "responded_on=2026-03-05",
+    )
+    response = case.clock("panel_response")
+    assert (response["stopped_on"], response["status"]) == ("2026-03-05", "met")
+    assert case.show()["state"] == "lcspr_commissioning"
+
+    # A no-LCSPR decision the Panel disputes: maintained by the partners.
+    other = Case(cli, db, as_user, "P-2")
+    other.to_awaiting_panel("no_lcspr")
+    early = other.try_step("chair", "maintain_decision", "2026-02-24", rationale="r")
+    assert early.exit_code == 4, early.stderr  # only after a disputed response
+    refused = other.try_step("chair", "commission_lcspr", "2026-02-24", rationale="r")
+    assert refused.exit_code == 4  # the signed-off recommendation is not an LCSPR
+    other.step(
+        "bu",
+        "record_panel_response",
+        "2026-03-02",
+        "panel_position=disagreed",
+        "responded_on=2026-03-02",
+    )
+    other.step("chair", "maintain_decision", "2026-03-04", rationale="learning is local")
+    assert other.show()["state"] == "awaiting_panel"
+    other.step(
+        "chair",
+        "record_other_learning",
+        "2026-03-05",
+        "learning_activity=multi-agency learning event",
+        rationale="as decided",
+    )
+    assert other.show()["state"] == "other_learning"
+    verified(cli, db, as_user)
+
+
+def test_a_review_held_for_a_trial_while_in_progress_pauses_the_six_months(db, cli, as_user):
+    case = Case(cli, db, as_user, "H-1")
+    case.to_in_progress()
+    assert case.clock("lcspr_publication")["due_on"] == "2026-08-23"
+    case.step(
+        "chair",
+        "register_parallel_process",
+        "2026-03-10",
+        "process_type=criminal_proceedings",
+        "reference=T20267001",
+        "lead_agency=CPS",
+        "trial_on=2026-05-11",
+    )
+    case.step(
+        "chair",
+        "hold",
+        "2026-03-16",
+        "hold_reason=criminal_proceedings",
+        "review_by=2026-04-30",
+        "parallel_process=T20267001",
+        rationale="trial listed for May",
+    )
+    shown = case.show()
+    assert shown["state"] == "lcspr_in_progress"
+    assert shown["hold"]["fields"]["hold_reason"] == "criminal_proceedings"
+    assert case.clock("lcspr_publication")["state"] == "paused"
+    refused = case.try_step("bu", "receive_draft", "2026-03-20")
+    assert refused.exit_code == 4
+    assert "is held" in refused.stderr
+    case.step("chair", "record_progress_check", "2026-04-01", "note=author waiting")
+    case.step("chair", "lift_hold", "2026-05-18", rationale="verdict given 15 May")
+    publication = case.clock("lcspr_publication")
+    assert publication["state"] == "running"
+    # Held 16 Mar to 18 May (63 days): the due date moves on by the time held.
+    assert publication["due_on"] > "2026-08-23"
+    case.step("bu", "receive_draft", "2026-06-01")
+    assert case.show()["state"] == "draft_review"
+    verified(cli, db, as_user)
+
+
+def test_a_local_review_under_way_is_merged_into_a_national_review(db, cli, as_user):
+    case = Case(cli, db, as_user, "S-1")
+    case.to_in_progress()
+    case.step(
+        "chair",
+        "panel_commissions_national_review",
+        "2026-04-06",
+        "commissioned_by=secretary_of_state",
+        "local_review_outcome=merged",
+        rationale="folded into the national review, as Star Hobson's was",
+    )
+    shown = case.show()
+    assert shown["state"] == "national_review"
+    assert shown["fields"]["local_review_outcome"] == "merged"
+    publication = case.clock("lcspr_publication")
+    assert (publication["state"], publication["stopped_on"]) == ("stopped", "2026-04-06")
+    case.step(
+        "bu",
+        "record_national_report",
+        "2026-06-01",
+        "published_on=2026-05-26",
+        "url=https://example.org/national",
+    )
+    case.step("chair", "approve_action_plan", "2026-06-10", rationale="local actions")
+    assert case.show()["state"] == "action_monitoring"
+    verified(cli, db, as_user)
+
+
+def test_a_looked_after_childs_death_notified_only_then_escalated(db, cli, as_user):
+    case = Case(cli, db, as_user, "L-1")
+    case.open("2026-03-02", "--set", "looked_after=true")
+    refused = case.try_step("bu", "notify_only", "2026-03-04", "category=other")
+    assert refused.exit_code != 0
+    case.step("bu", "notify_only", "2026-03-04", "category=looked_after_child_death")
+    assert case.show()["state"] == "notification_only"
+    assert case.clock("notification")["status"] == "met"
+    assert "rapid_review" not in {c["clock_id"] for c in case.show()["clocks"]}
+    case.step("chair", "escalate_to_rapid_review", "2026-03-20", rationale="neglect now suspected")
+    rapid = case.clock("rapid_review")
+    assert (rapid["started_on"], rapid["due_on"]) == ("2026-03-20", "2026-04-14")
+    assert case.show()["state"] == "rapid_review"
+    verified(cli, db, as_user)
+
+
+def test_a_non_notified_incident_with_a_local_review(db, cli, as_user):
+    case = Case(cli, db, as_user, "N-1")
+    case.open("2026-03-02")
+    case.step(
+        "chair",
+        "start_local_review",
+        "2026-03-04",
+        "review_type=learning_review",
+        rationale="not notifiable; local learning",
+    )
+    assert case.clock("notification")["state"] == "stopped"
+    assert case.clock("local_review")["due_on"] == "2026-03-25"
+    case.step(
+        "chair",
+        "complete_local_review",
+        "2026-03-20",
+        "learning_activity=practitioner event",
+        rationale="learning found",
+    )
+    assert case.show()["state"] == "other_learning"
+    verified(cli, db, as_user)
+
+
+def test_not_published_with_reasons_after_the_partners_sign_the_decision(db, cli, as_user):
+    case = Case(cli, db, as_user, "U-1")
+    case.to_in_progress()
+    case.step("bu", "receive_draft", "2026-06-01")
+    case.step("chair", "accept_final", "2026-06-15")
+    case.sign("2026-06-16")  # before a decision: the decision opens the round again
+    case.step(
+        "chair",
+        "decide_publication",
+        "2026-06-17",
+        "publication_form=not_published",
+        "reasons=the family would be identified",
+        rationale="welfare of the siblings",
+    )
+    early = case.try_step(
+        "chair", "record_not_published", "2026-06-18", "panel_informed_on=2026-06-18", rationale="r"
+    )
+    assert early.exit_code == 4  # the partners have not signed this decision
+    scheduling = case.try_step(
+        "bu", "schedule_publication", "2026-06-18", "planned_publication_on=2026-07-20"
+    )
+    assert scheduling.exit_code == 4
+    case.sign("2026-06-19")
+    case.step(
+        "chair",
+        "record_not_published",
+        "2026-06-22",
+        "panel_informed_on=2026-06-22",
+        rationale="signed off by all three partners",
+    )
+    shown = case.show()
+    assert shown["state"] == "action_monitoring"
+    assert shown["fields"]["publication_form"] == "not_published"
+    assert case.clock("lcspr_publication")["stopped_on"] == "2026-06-22"
+    verified(cli, db, as_user)
+
+
+def test_publication_with_advance_copies_and_the_chairs_override(db, cli, as_user):
+    case = Case(cli, db, as_user, "A-1")
+    case.to_in_progress()
+    case.step("bu", "receive_draft", "2026-06-01")
+    case.step("chair", "accept_final", "2026-06-15")
+    case.step(
+        "chair",
+        "decide_publication",
+        "2026-06-16",
+        "publication_form=full_report",
+        rationale="publish in full",
+    )
+    case.sign("2026-06-17")
+    case.step("bu", "schedule_publication", "2026-06-18", "planned_publication_on=2026-07-06")
+    unsent = case.try_step("bu", "publish", "2026-07-06", "url=https://example.org/r")
+    assert unsent.exit_code == 4  # no advance copy has gone
+    for recipient in ("panel", "secretary_of_state"):
+        case.step(
+            "bu",
+            "send_advance_copy",
+            "2026-07-02",
+            f"recipient={recipient}",
+            "sent_on=2026-07-01",
+            "content=full_report",
+        )
+    case.step(
+        "chair",
+        "publish_despite_short_notice",
+        "2026-07-03",
+        "published_on=2026-07-03",
+        "url=https://example.org/r",
+        rationale="court order lifted; 2 working days' notice",
+    )
+    shown = case.show()
+    assert shown["state"] == "published"
+    assert case.clock("lcspr_publication")["stopped_on"] == "2026-07-03"
+    rows = run_sql(db, "SELECT trigger FROM events WHERE trigger = 'publish_despite_short_notice'")
+    assert len(rows) == 1
+    verified(cli, db, as_user)
