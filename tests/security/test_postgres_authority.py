@@ -841,3 +841,10 @@ def test_an_access_event_cannot_be_filed_under_a_case(install):
         fields={"command": "case show", "cases": ["P-001"]},
     )
     refused(install.login(BU), append([forged]), match="only a case event is filed under a case")
+
+
+def test_a_case_move_to_a_later_version_needs_an_admin(install):
+    """Kind `migrate` is filed under its case and recorded in the admin's role: the
+    database refuses it from someone who does not hold admin."""
+    forged = install.sealed(kind="migrate", trigger="migrate", role="admin", fields={})
+    refused(install.login(BU), append([forged]), match="pgs_bu does not hold the role admin")

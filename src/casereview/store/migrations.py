@@ -392,6 +392,11 @@ WRITE_FUNCTIONS = (
 """The functions an application login may execute: its only way to write (and
 `casereview_actor()`, who it records as)."""
 
+CASE_KINDS = ("case", "migrate", "rec", "action")
+"""PostgreSQL: the kinds of event filed under a case, each recorded in a role its
+recorder holds (or for someone who holds it): workflow steps, a case's move to a later
+workflow version (an admin's), recommendations and actions of its action plan."""
+
 AUTHORITY_EVENTS = (
     ("admin", "user_add"),
     ("admin", "user_change"),
@@ -501,6 +506,7 @@ def _0008_write_functions(conn: Connection) -> None:
     if not _is_postgres(conn):
         return
     quoted, definer = _definer(conn)
+    case_kinds = ", ".join(f"'{kind}'" for kind in CASE_KINDS)
     statements = [
         # What each write transaction appended to: (transaction id, case id). Rows of
         # finished transactions are removed by the next append (writers take turns on
@@ -671,7 +677,7 @@ def _0008_write_functions(conn: Connection) -> None:
                     PERFORM casereview_refuse(format(
                         'event %s: the stored columns differ from its payload', v_last_seq + 1));
                 END IF;
-                IF v_kind <> 'case' THEN
+                IF v_kind NOT IN ({case_kinds}) THEN
                     SELECT a.apply INTO v_apply FROM casereview_authority_events a
                         WHERE a.kind = v_kind AND a.trigger = v_trigger;
                     IF NOT FOUND THEN
@@ -709,7 +715,7 @@ def _0008_write_functions(conn: Connection) -> None:
                                 '%s is not an admin: %s is an admin''s event',
                                 v_actor, v_trigger));
                         END IF;
-                    ELSIF v_kind = 'case' THEN
+                    ELSIF v_kind IN ({case_kinds}) THEN
                         -- The role is the decider's: the recorder's own, or that of the
                         -- person recorded for (whether the recorder may record for them
                         -- is the workflow's rule, checked by the engine and by verify).
