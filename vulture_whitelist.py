@@ -12,6 +12,8 @@ vulture finds is dead and is deleted. Review this list when a name's reason chan
 user_add, user_grant, user_revoke, user_deactivate, user_reactivate, user_list  # cli/admin.py
 case_open, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
 list_workflows, validate, lint, diagram  # cli/workflow.py
+rec_add, rec_none, rec_list, rec_show, action_add, action_update, action_extend  # cli/actions.py
+action_complete, action_override, action_list, action_due, action_plan, action_import  # cli/actions.py
 standalone_mode  # cli/app.py: part of click's `main` signature, which the group overrides
 
 # Pydantic: validators and serializers run by the model machinery; fields read by name.
@@ -47,4 +49,5 @@ media_type  # formats/registry.py: the media type of each export format
 
 # SQLModel tables: the schema as classes, held equal to the migrations by a test.
 User, Case, CaseClock, ChainHead, SchemaMigration
+CaseRecommendation, CaseAction, CaseActionPlan
 created_seq, workflow_hash, applied_at, voided_seq, signature, key_id

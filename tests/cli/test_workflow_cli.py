@@ -234,6 +234,7 @@ SHOW_KEYS = [
     "report",
     "corrections",
     "holds",
+    "action_plan",
 ]
 
 

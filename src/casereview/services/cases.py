@@ -512,6 +512,10 @@ def advance(
             decider,
             destination=definition_machine(definition),
         )
+        if definition.action_plan is not None:
+            from casereview.services.actions import gate
+
+            gate(conn, definition, row, decision.trigger)
         record = _event_record(
             ctx,
             definition,

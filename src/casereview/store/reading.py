@@ -32,6 +32,7 @@ MIGRATION_NAMES = (
     "0006_event_signatures",
     "0007_installed_workflows",
     "0009_case_overlays",
+    "0011_recommendations",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 

@@ -26,6 +26,7 @@ from casereview.domain.workflow.model import (
     FROM_PATTERN,
     ID_PATTERN,
     WORKFLOW_ID_PATTERN,
+    ActionPlanRules,
     CorrectionRules,
     Holds,
     ReportTable,
@@ -207,6 +208,12 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         holds = Holds.model_validate(raw["holds"]) if "holds" in raw else None
     except ValidationError:
         holds = None
+    try:
+        action_plan = (
+            ActionPlanRules.model_validate(raw["action_plan"]) if "action_plan" in raw else None
+        )
+    except ValidationError:
+        action_plan = None
     initial = raw.get("initial_state")
     open_roles = raw.get("open_roles")
     return Parts(
@@ -228,6 +235,7 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         report=report,
         corrections=corrections,
         holds=holds,
+        action_plan=action_plan,
     )
 
 

@@ -21,6 +21,7 @@ from casereview.domain.workflow.model import (
     FROM_ANY,
     IDENTITY_FIELDS,
     OPEN,
+    ActionPlanRules,
     Agency,
     ApprovalCompleteGuard,
     ApprovalRound,
@@ -73,6 +74,7 @@ class Parts:
     report: ReportTable | None = None
     corrections: CorrectionRules | None = None
     holds: Holds | None = None
+    action_plan: ActionPlanRules | None = None
 
     @classmethod
     def of(cls, definition: WorkflowDefinition) -> Parts:
@@ -94,6 +96,7 @@ class Parts:
             report=definition.report,
             corrections=definition.corrections,
             holds=definition.holds,
+            action_plan=definition.action_plan,
         )
 
 
@@ -423,6 +426,8 @@ class _Checker:
             self.corrections(self.p.corrections)
         if self.p.holds is not None:
             self.holds(self.p.holds)
+        if self.p.action_plan is not None:
+            self.action_plan(self.p.action_plan)
         return self.problems
 
     def ordered(self, spec: FieldSpec) -> None:
@@ -521,6 +526,16 @@ class _Checker:
             self.add(
                 where, f"'pause' names the review clock {h.review_clock!r}, which runs while held"
             )
+
+    # -- [action_plan] --------------------------------------------------------------------
+
+    def action_plan(self, a: ActionPlanRules) -> None:
+        """Every role and trigger the action-plan table names exists."""
+        where = "table 'action_plan'"
+        for key in ("approve", "update_any", "update_own", "read"):
+            self.refs(where, key, getattr(a, key), "role", self.roles)
+        for key in ("refuse_while_open", "require_plan"):
+            self.refs(where, key, getattr(a, key), "trigger", self.triggers)
 
     # -- [corrections] --------------------------------------------------------------------
 
