@@ -287,6 +287,27 @@ def test_a_scrutineer_reads_but_does_not_write(cli, db, as_user, today, tmp_path
     assert refused.exit_code == 4
     missing = cli("rec", "show", "NR-1", "9", "--db", db)
     assert missing.exit_code == 3
+    # Each open action is a deadline in `due`, among the clocks, soonest first.
+    due = json.loads(_ok(cli("due", "--json", "--db", db)).stdout)
+    actions_due = [i for i in due["clocks"] if i["kind"] == "action"]
+    assert [i["clock_id"] for i in actions_due] == [f"action-{a}" for a in ACTIONS_PLAN]
+    dates = [i["due_on"] for i in due["clocks"] if i["due_on"]]
+    assert dates == sorted(dates)
+    assert due["summary"]["open"] >= 7
+    assert "Action 1.1 (local_authority)" in _ok(cli("due", "--db", db)).stdout
+    assert "Action 1.1 (local_authority)" in _ok(cli("due", "--csv", "--db", db)).stdout
+    soon = json.loads(_ok(cli("due", "--within", "5", "--json", "--db", db)).stdout)
+    assert not any(i["kind"] == "action" for i in soon["clocks"])  # none due that soon
+    # The plan's steps are in the case's timeline, among its own, in date order.
+    timeline = json.loads(_ok(cli("timeline", "NR-1", "--json", "--db", db)).stdout)
+    entries = [e for e in timeline["entries"] if e["kind"] == "event"]
+    triggers = [e["trigger"] for e in entries]
+    assert triggers.count("rec_add") == 6
+    assert triggers.count("action_add") == 7
+    assert triggers[-1] == "approve_action_plan"
+    added = next(e for e in entries if e["trigger"] == "action_add")
+    assert added["trigger_label"] == "Action added"
+    assert _ok(cli("timeline", "NR-1", "--db", db)).stdout.count("Action added") == 7
     # The plan as a document: Markdown to stdout, HTML and CSV to files by extension.
     shown = _ok(cli("action", "plan", "NR-1", "--db", db)).stdout
     assert "## Case NR-1 (plan v1)" in shown
@@ -386,3 +407,25 @@ def test_a_plan_is_imported_from_csv_all_or_nothing(cli, db, as_user, today, tmp
     again = cli("action", "import", "NR-1", str(good), "--db", db)
     assert again.exit_code == 4
     assert "row 2, column action: case NR-1: action 1.1 is already recorded" in again.stderr
+
+
+def test_a_workflow_without_an_action_plan_records_none(cli, db, as_user):
+    as_user("bu")
+    opened = cli("case", "open", "L-1", "--aware-on", "2026-01-05", "--workflow",
+                 "england-lcspr", "--set", "nature=death", "--db", db)  # fmt: skip
+    assert opened.exit_code == 0, opened.stderr
+    as_user("chair")
+    refused = cli("rec", "add", "L-1", "1", "--text", "t", "--source", "s", "--agency", "police",
+                  "--db", db)  # fmt: skip
+    assert refused.exit_code == 4
+    assert "declares no action plan" in refused.stderr
+
+
+def test_text_with_control_characters_is_refused(cli, db, as_user):
+    as_user("chair")
+    refused = cli("rec", "add", "NR-1", "1", "--text", "a\x1b[31mred", "--source", "s",
+                  "--agency", "police", "--db", db)  # fmt: skip
+    assert refused.exit_code == 2
+    assert "control character" in refused.stderr
+    listed = json.loads(_ok(cli("rec", "list", "NR-1", "--json", "--db", db)).stdout)
+    assert listed["recommendations"] == []

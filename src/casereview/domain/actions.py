@@ -46,6 +46,17 @@ KIND_OF = {
 }
 """Each plan event's trigger and its kind."""
 
+STEP_LABELS = {
+    REC_ADD: "Recommendation recorded",
+    REC_NONE: "No recommendations (reason recorded)",
+    ACTION_ADD: "Action added",
+    ACTION_UPDATE: "Action updated",
+    ACTION_EXTEND: "Action's due date extended",
+    ACTION_COMPLETE: "Action completed or closed",
+    PLAN_OVERRIDE: "Override: a step may go ahead with actions open",
+}
+"""Each plan step's label, as a workflow's triggers have theirs."""
+
 NOT_STARTED, IN_PROGRESS = "not_started", "in_progress"
 COMPLETED, EVIDENCED, CLOSED_WITHOUT = "completed", "evidenced", "closed_without_completion"
 STATUSES = (NOT_STARTED, IN_PROGRESS, COMPLETED, EVIDENCED, CLOSED_WITHOUT)

@@ -328,7 +328,7 @@ def actions_due(
 ) -> Sequence[DueAction]:
     """Open actions across every case, soonest due first: by owner agency when given,
     due within `within` calendar days when given. One indexed query; no replay."""
-    from casereview.store import actions as plan_rows
+    from casereview.store import actions_due as plan_rows
 
     if limit < 1:
         raise InvalidInput("{limit} is at least 1", limit=Input("limit"))

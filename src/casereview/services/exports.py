@@ -577,23 +577,20 @@ def export_calendar(
     )
 
 
-ACTION_WARNING_DAYS = 28
-"""An open action's calendar entry is "due soon" this many days before its due date."""
-
-
 def _action_deadlines(
     conn: Connection, row: Any, key: tuple[str, int, str], today: dt.date
 ) -> list[ics.Deadline]:
     """The case's open actions (`docs/actions.md`) as deadlines beside its clocks; an
     extension moves the entry (its sequence is the action's number of steps)."""
     from casereview.store import actions as plan_rows
+    from casereview.store.actions_due import WARNING_DAYS
 
     found = []
     for action in plan_rows.open_actions_of(conn, int(row["id"])):
         due = _stored_date(action["due_on"])
         if due is None:
             continue
-        warn = due - dt.timedelta(days=ACTION_WARNING_DAYS)
+        warn = due - dt.timedelta(days=WARNING_DAYS)
         first = str(action["original_due_on"])
         rule = f"due date of action {action['action']} under recommendation {action['rec']}"
         if first != str(action["due_on"]):

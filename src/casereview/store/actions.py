@@ -169,31 +169,6 @@ def expected_rows(case_id: int, plan: plans.Plan) -> dict[str, list[tuple[Any, .
 COLUMNS = {"recommendations": REC_COLUMNS, "actions": ACTION_COLUMNS, "plan": PLAN_COLUMNS}
 
 
-_DUE = """
-SELECT c.ref, c.pseudonym, c.workflow_id, a.action, a.rec, a.text, a.agency, a.owner,
-       a.due_on, a.original_due_on, a.status, a.added_on, a.completed_on
-FROM case_actions a JOIN cases c ON c.id = a.case_id
-WHERE a.status IN ('not_started', 'in_progress') AND c.voided_seq IS NULL
-"""
-
-
-def actions_due(
-    source: Any, *, agency: str | None, before: str | None, limit: int
-) -> list[dict[str, Any]]:
-    """Open actions across every case, soonest due first (by agency when given; due on
-    or before `before` when given), at most `limit`."""
-    sql = _DUE
-    params: dict[str, Any] = {"limit": limit}
-    if agency is not None:
-        sql += " AND a.agency = :agency"
-        params["agency"] = agency
-    if before is not None:
-        sql += " AND a.due_on <= :before"
-        params["before"] = before
-    sql += " ORDER BY a.due_on, c.ref, a.action LIMIT :limit"
-    return _Rows(source).rows(sql, params)
-
-
 _TABLES = {
     "recommendations": "case_recommendations",
     "actions": "case_actions",
