@@ -7,7 +7,9 @@ a partner cannot touch another agency's action; `audit verify` accepts it all.""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -222,6 +224,25 @@ def test_a_national_reviews_plan_over_a_year(cli, db, as_user, today, tmp_path):
     assert next(a for a in listed if a["action"] == "1.1")["evidence"] == [
         "https://dms.example/proc/17"
     ]
+    # The action plan report's figures equal the hand count.
+    report = _ok(cli("action", "plan", "NR-1", "--db", db)).stdout
+    for line in (
+        "- Recommendations: 6 (3 multi-agency)",
+        "- Actions: 7 (5 completed, 1 open)",
+        "  - met: 3",
+        "  - met after agreed extension: 1",
+        "  - missed: 1",
+        "  - closed without completion: 1",
+        "  - overdue: 1",
+        "  - open: 0",
+    ):
+        assert line in report.splitlines(), line
+    rows = list(
+        csv.DictReader(
+            io.StringIO(_ok(cli("action", "plan", "NR-1", "--format", "csv", "--db", db)).stdout)
+        )
+    )
+    assert {r["action"]: r["outcome"] for r in rows} == outcomes
     recs = json.loads(_ok(cli("rec", "list", "NR-1", "--json", "--db", db)).stdout)
     assert [r["number"] for r in recs["recommendations"]] == list(RECS)
     assert [r["scope"] for r in recs["recommendations"]] == ["single"] * 3 + ["multi"] * 3
