@@ -266,6 +266,10 @@ def test_a_national_reviews_plan_over_a_year(cli, db, as_user, today, tmp_path):
     _ok(cli("action", "override", "NR-1", "close", "--rationale",
             "4.1 is carried into the partnership's business plan", "--db", db))  # fmt: skip
     _ok(cli("case", "advance", "NR-1", "close", "--db", db))
+    # A closed case's actions are owed no more: not in `action due`, nor in `due`.
+    assert json.loads(_ok(cli("action", "due", "--json", "--db", db)).stdout) == []
+    due_now = json.loads(_ok(cli("due", "--json", "--db", db)).stdout)
+    assert not any(c["kind"] == "action" for c in due_now["clocks"])
 
     verified = cli("audit", "verify", "--db", db)
     assert verified.exit_code == 0, verified.stdout + verified.stderr

@@ -16,8 +16,10 @@ due date: the calendar feed and `due` both count with it."""
 
 _OPEN_JOIN = """
 FROM case_actions AS a JOIN cases AS c ON c.id = a.case_id
-WHERE a.status IN ('not_started', 'in_progress') AND c.voided_seq IS NULL
+WHERE a.status IN ('not_started', 'in_progress') AND c.voided_seq IS NULL AND c.closed = :no
 """
+# A closed case's actions are owed no more (the chair closed it with them open, and said
+# why); `:no` is the stored false (0 on SQLite, false on PostgreSQL).
 
 _DUE_COUNTS = f"""
 SELECT COUNT(*) AS open,
@@ -43,7 +45,7 @@ def open_action_counts(
     found = source.rows(
         _DUE_COUNTS,
         {"as_of": as_of, "warn_until": warn_until, "next_before": next_before,
-         "within_before": within_before},
+         "within_before": within_before, "no": False},
     )  # fmt: skip
     return {k: int(v) for k, v in found[0].items()}
 
@@ -53,7 +55,7 @@ def open_action_rows(
 ) -> list[dict[str, Any]]:
     """Open actions soonest due first (due before `before` when given), at most `limit`."""
     sql = _DUE_ROWS
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = {"no": False}
     if before is not None:
         sql += " AND a.due_on < :before"
         params["before"] = before
@@ -68,7 +70,7 @@ _DUE = """
 SELECT c.ref, c.pseudonym, c.workflow_id, a.action, a.rec, a.text, a.agency, a.owner,
        a.due_on, a.original_due_on, a.status, a.added_on, a.completed_on
 FROM case_actions a JOIN cases c ON c.id = a.case_id
-WHERE a.status IN ('not_started', 'in_progress') AND c.voided_seq IS NULL
+WHERE a.status IN ('not_started', 'in_progress') AND c.voided_seq IS NULL AND c.closed = :no
 """
 
 
@@ -78,7 +80,7 @@ def actions_due(
     """Open actions across every case, soonest due first (by agency when given; due on
     or before `before` when given), at most `limit`."""
     sql = _DUE
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {"limit": limit, "no": False}
     if agency is not None:
         sql += " AND a.agency = :agency"
         params["agency"] = agency
