@@ -147,3 +147,26 @@ def test_a_stored_action_removed_is_reported(world):
     raw(world.url, "DELETE FROM case_actions WHERE action = '1.1'")
     report = world.verify()
     assert [f.check for f in report.findings] == ["projection"]
+
+
+def test_a_close_written_around_the_open_actions_is_reported(world):
+    """The write path refuses close while an action is open; one inserted anyway (by
+    the chair, correctly hashed, the case's rows rebuilt) is a replay finding."""
+    cases.advance(world.as_("chair"), "P-1", "approve_action_plan")
+    with pytest.raises(Refused, match="waits while actions are open"):
+        cases.advance(world.as_("chair"), "P-1", "close")
+    seq = world.insert(
+        world.case_event("P-1", "close", to_state="closed", actor="chair", role="chair")
+    )
+    report = world.verify()
+    assert checks(report) == [("replay", seq)]
+    assert "close waits while actions are open (1.1, 1.2)" in report.findings[0].message
+
+
+def test_a_close_after_the_chairs_override_verifies(world):
+    cases.advance(world.as_("chair"), "P-1", "approve_action_plan")
+    actions.record(world.as_("chair"), "P-1", plans.PLAN_OVERRIDE, {"trigger": "close"},
+                   rationale="carried into the business plan")  # fmt: skip
+    cases.advance(world.as_("chair"), "P-1", "close")
+    report = world.verify()
+    assert report.ok, report.findings

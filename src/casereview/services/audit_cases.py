@@ -11,6 +11,7 @@ case gives them (`case_findings`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from casereview.domain import actions as plans
 from casereview.domain import authority, chain, clocks, dates
 from casereview.domain.actions import PLAN_KINDS
 from casereview.domain.replay import replay
-from casereview.domain.workflow.model import WorkflowDefinition
+from casereview.domain.workflow.model import ActionPlanRules, WorkflowDefinition
 from casereview.errors import CaseReviewError
 from casereview.services.context import ServiceContext
 from casereview.store import actions as plan_rows
@@ -224,7 +225,9 @@ def verify_cases(
             pinned[key] = _pin(ctx, key)
         found = _verify_case(ctx, row, case_events, stored_clocks, pinned[key])
         stored_plan = {table: rows.take(case_id) for table, rows in plan_streams.items()}
-        found.extend(_verify_plan(ref, case_id, case_events, stored_plan))
+        definition = pinned[key].definition
+        rules = definition.action_plan if definition is not None else None
+        found.extend(_verify_plan(ref, case_id, case_events, stored_plan, rules))
         by_ref.append((ref, found))
     while next_events is not None:
         orphans.append(
@@ -259,11 +262,14 @@ def _verify_plan(
     case_id: int,
     events: list[dict[str, Any]],
     stored: dict[str, list[dict[str, Any]]],
+    rules: ActionPlanRules | None,
 ) -> list[chain.Finding]:
     """The case's action plan (`domain.actions`) replayed from its events and compared
-    with its stored rows; plan steps that do not apply are findings too."""
+    with its stored rows; plan steps that do not apply are findings too, and so is a
+    step of the case the plan should have held back (`domain.actions.gate_refusal`)."""
+    found = _gate_findings(ref, events, rules) if rules is not None else []
     if not any(stored.values()) and not any(e.get("kind") in PLAN_KINDS for e in events):
-        return []
+        return found
     try:
         plan = plans.replay(events)
     except (ValueError, TypeError, KeyError) as exc:
@@ -272,7 +278,7 @@ def _verify_plan(
                 "replay", f"case {ref}: its action plan cannot be replayed ({type(exc).__name__})"
             )
         ]
-    found = [chain.Finding("replay", f"case {ref}: {p}", seq) for seq, p in plan.problems]
+    found += [chain.Finding("replay", f"case {ref}: {p}", seq) for seq, p in plan.problems]
     expected = plan_rows.expected_rows(case_id, plan)
     for table, columns in plan_rows.COLUMNS.items():
         have = sorted(plan_rows.as_tuples(stored[table], columns), key=repr)
@@ -283,6 +289,34 @@ def _verify_plan(
                     f"case {ref}: stored action plan ({table}) differs from its events",
                 )
             )
+    return found
+
+
+def _gate_findings(
+    ref: str, events: list[dict[str, Any]], rules: ActionPlanRules
+) -> list[chain.Finding]:
+    """Each step of the case that its plan, as it stood then, should have refused (a
+    close with actions open and no override after the case's previous step): the write
+    path refuses them, so one found here was written around casereview."""
+    gated = set(rules.refuse_while_open) | set(rules.require_plan)
+    if not gated:
+        return []
+    found: list[chain.Finding] = []
+    plan = plans.Plan()
+    last_step = 0
+    for event in events:
+        seq = int(event["seq"])
+        if event.get("kind") in PLAN_KINDS:
+            # A step that does not apply is reported with the plan's replay.
+            with contextlib.suppress(plans.PlanError, ValueError, TypeError, KeyError):
+                plans.apply(plan, event)
+            continue
+        trigger = str(event["trigger"])
+        if trigger in gated:
+            problem = plans.gate_refusal(rules, plan, trigger, last_step)
+            if problem is not None:
+                found.append(chain.Finding("replay", f"case {ref}: {problem}", seq))
+        last_step = seq
     return found
 
 
