@@ -80,7 +80,7 @@ def _rebuild_plan(world: World) -> None:
     with ctx.db().unit_of_work() as uow:
         case_id = int(projections.get_case(uow.conn, "P-1")["id"])
         plan = plans.replay(actions._plan_events(uow.conn, case_id))
-        plan_rows.store_plan(uow.conn, case_id, plan)
+        plan_rows.store_plan(uow.conn, case_id, plan, live=True)
         uow.commit()
 
 

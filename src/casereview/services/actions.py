@@ -177,12 +177,18 @@ class _Session:
         )
 
     def store(self) -> None:
-        """Write the case's plan projection: the replay of its stored events, as `audit
-        verify` rebuilds it."""
-        from casereview.store import actions as plan_rows
+        """Write the case's plan projection."""
+        store_plan(self.conn, int(self.row["id"]), live=True)  # a closed case is refused
 
-        case_id = int(self.row["id"])
-        plan_rows.store_plan(self.conn, case_id, plans.replay(_plan_events(self.conn, case_id)))
+
+def store_plan(conn: Connection, case_id: int, *, live: bool) -> None:
+    """Write a case's plan projection: the replay of its stored events, as `audit
+    verify` rebuilds it; `live`: the case is neither closed nor voided (its open
+    actions are still owed). Called after each plan step, and after each step of a
+    case whose workflow has an action plan (closing the case ends what is owed)."""
+    from casereview.store import actions as plan_rows
+
+    plan_rows.store_plan(conn, case_id, plans.replay(_plan_events(conn, case_id)), live=live)
 
 
 class PlanInputError(InvalidInput):

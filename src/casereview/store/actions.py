@@ -47,6 +47,7 @@ ACTION_COLUMNS = (
     "evidence",
     "history",
     "seq",
+    "open_due",
 )
 PLAN_COLUMNS = ("case_id", "none_reason", "overrides")
 
@@ -65,7 +66,8 @@ def rec_row(case_id: int, rec: plans.Recommendation) -> tuple[Any, ...]:
     )
 
 
-def action_row(case_id: int, action: plans.Action) -> tuple[Any, ...]:
+def action_row(case_id: int, action: plans.Action, live: bool) -> tuple[Any, ...]:
+    """An action's row; `live`: its case is neither closed nor voided."""
     return (
         case_id,
         action.action,
@@ -82,6 +84,7 @@ def action_row(case_id: int, action: plans.Action) -> tuple[Any, ...]:
         canonical_json(list(action.evidence)),
         canonical_json([_entry(u) for u in action.history]),
         action.seq,
+        action.due_on if live and action.open else None,
     )
 
 
@@ -105,10 +108,10 @@ def replace_recommendations(conn: Connection, case_id: int, plan: plans.Plan) ->
     dialect.insert_rows(conn, "case_recommendations", REC_COLUMNS, rows)
 
 
-def replace_actions(conn: Connection, case_id: int, plan: plans.Plan) -> None:
+def replace_actions(conn: Connection, case_id: int, plan: plans.Plan, live: bool) -> None:
     """The one writer of `case_actions`: the case's rows, replaced."""
     conn.execute(text("DELETE FROM case_actions WHERE case_id = :id"), {"id": case_id})
-    rows = [action_row(case_id, a) for a in plan.actions.values()]
+    rows = [action_row(case_id, a, live) for a in plan.actions.values()]
     dialect.insert_rows(conn, "case_actions", ACTION_COLUMNS, rows)
 
 
@@ -120,10 +123,11 @@ def replace_plan(conn: Connection, case_id: int, plan: plans.Plan) -> None:
         dialect.insert_rows(conn, "case_action_plans", PLAN_COLUMNS, [row])
 
 
-def store_plan(conn: Connection, case_id: int, plan: plans.Plan) -> None:
-    """Write the three projections of one case's plan."""
+def store_plan(conn: Connection, case_id: int, plan: plans.Plan, *, live: bool) -> None:
+    """Write the three projections of one case's plan; `live`: the case is neither
+    closed nor voided (its open actions are still owed)."""
     replace_recommendations(conn, case_id, plan)
-    replace_actions(conn, case_id, plan)
+    replace_actions(conn, case_id, plan, live)
     replace_plan(conn, case_id, plan)
 
 
@@ -156,12 +160,14 @@ def plan_rows(source: Any, case_id: int) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def expected_rows(case_id: int, plan: plans.Plan) -> dict[str, list[tuple[Any, ...]]]:
+def expected_rows(
+    case_id: int, plan: plans.Plan, *, live: bool
+) -> dict[str, list[tuple[Any, ...]]]:
     """What `plan_rows` should hold for `plan`, as tuples of each table's columns."""
     row = plan_row(case_id, plan)
     return {
         "recommendations": [rec_row(case_id, r) for r in plan.recommendations.values()],
-        "actions": [action_row(case_id, a) for a in plan.actions.values()],
+        "actions": [action_row(case_id, a, live) for a in plan.actions.values()],
         "plan": [] if row is None else [row],
     }
 
@@ -202,9 +208,8 @@ def cases_with_plans(source: Any) -> list[dict[str, Any]]:
 
 
 def open_actions_of(conn: Connection, case_id: int) -> list[dict[str, Any]]:
-    """One case's open actions (not started or in progress), in the order they were added."""
+    """One case's actions still owed, in the order they were added."""
     return _Rows(conn).rows(
-        "SELECT * FROM case_actions WHERE case_id = :id "
-        "AND status IN ('not_started', 'in_progress') ORDER BY seq",
+        "SELECT * FROM case_actions WHERE case_id = :id AND open_due IS NOT NULL ORDER BY seq",
         {"id": case_id},
     )

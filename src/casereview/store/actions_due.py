@@ -14,27 +14,25 @@ WARNING_DAYS = 28
 """An open action is "due soon" (in its warning window) from this many days before its
 due date: the calendar feed and `due` both count with it."""
 
-_OPEN_JOIN = """
-FROM case_actions AS a JOIN cases AS c ON c.id = a.case_id
-WHERE a.status IN ('not_started', 'in_progress') AND c.voided_seq IS NULL AND c.closed = :no
-"""
-# A closed case's actions are owed no more (the chair closed it with them open, and said
-# why); `:no` is the stored false (0 on SQLite, false on PostgreSQL).
+_OWED = "a.open_due IS NOT NULL"
+"""An action still owed: open, its case neither closed nor voided (`store.actions`)."""
 
 _DUE_COUNTS = f"""
 SELECT COUNT(*) AS open,
-       COALESCE(SUM(CASE WHEN a.due_on < :as_of THEN 1 ELSE 0 END), 0) AS overdue,
-       COALESCE(SUM(CASE WHEN a.due_on >= :as_of AND a.due_on <= :warn_until
+       COALESCE(SUM(CASE WHEN a.open_due < :as_of THEN 1 ELSE 0 END), 0) AS overdue,
+       COALESCE(SUM(CASE WHEN a.open_due >= :as_of AND a.open_due <= :warn_until
                          THEN 1 ELSE 0 END), 0) AS due_soon,
-       COALESCE(SUM(CASE WHEN a.due_on >= :as_of AND a.due_on < :next_before
+       COALESCE(SUM(CASE WHEN a.open_due >= :as_of AND a.open_due < :next_before
                          THEN 1 ELSE 0 END), 0) AS due_next,
-       COALESCE(SUM(CASE WHEN a.due_on < :within_before THEN 1 ELSE 0 END), 0) AS within
-{_OPEN_JOIN}"""
+       COALESCE(SUM(CASE WHEN a.open_due < :within_before THEN 1 ELSE 0 END), 0) AS within
+FROM case_actions AS a WHERE {_OWED}"""
+"""Counted from the index on `open_due` alone."""
 
 _DUE_ROWS = f"""
 SELECT c.ref, c.pseudonym, c.state AS case_state, a.action, a.agency, a.due_on,
        a.original_due_on, a.added_on
-{_OPEN_JOIN}"""
+FROM case_actions AS a JOIN cases AS c ON c.id = a.case_id
+WHERE {_OWED}"""
 
 
 def open_action_counts(
@@ -45,7 +43,7 @@ def open_action_counts(
     found = source.rows(
         _DUE_COUNTS,
         {"as_of": as_of, "warn_until": warn_until, "next_before": next_before,
-         "within_before": within_before, "no": False},
+         "within_before": within_before},
     )  # fmt: skip
     return {k: int(v) for k, v in found[0].items()}
 
@@ -55,11 +53,11 @@ def open_action_rows(
 ) -> list[dict[str, Any]]:
     """Open actions soonest due first (due before `before` when given), at most `limit`."""
     sql = _DUE_ROWS
-    params: dict[str, Any] = {"no": False}
+    params: dict[str, Any] = {}
     if before is not None:
-        sql += " AND a.due_on < :before"
+        sql += " AND a.open_due < :before"
         params["before"] = before
-    sql += " ORDER BY a.due_on, c.ref, a.action"
+    sql += " ORDER BY a.open_due, c.ref, a.action"
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit
@@ -70,7 +68,7 @@ _DUE = """
 SELECT c.ref, c.pseudonym, c.workflow_id, a.action, a.rec, a.text, a.agency, a.owner,
        a.due_on, a.original_due_on, a.status, a.added_on, a.completed_on
 FROM case_actions a JOIN cases c ON c.id = a.case_id
-WHERE a.status IN ('not_started', 'in_progress') AND c.voided_seq IS NULL AND c.closed = :no
+WHERE a.open_due IS NOT NULL
 """
 
 
@@ -80,12 +78,12 @@ def actions_due(
     """Open actions across every case, soonest due first (by agency when given; due on
     or before `before` when given), at most `limit`."""
     sql = _DUE
-    params: dict[str, Any] = {"limit": limit, "no": False}
+    params: dict[str, Any] = {"limit": limit}
     if agency is not None:
         sql += " AND a.agency = :agency"
         params["agency"] = agency
     if before is not None:
-        sql += " AND a.due_on <= :before"
+        sql += " AND a.open_due <= :before"
         params["before"] = before
-    sql += " ORDER BY a.due_on, c.ref, a.action LIMIT :limit"
+    sql += " ORDER BY a.open_due, c.ref, a.action LIMIT :limit"
     return source.rows(sql, params)

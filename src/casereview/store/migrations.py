@@ -382,8 +382,10 @@ def _0011_recommendations(conn: Connection) -> None:
     the case's plan events; `audit verify` compares them with that replay. An action's
     history (updates, extensions, evidence) is canonical JSON in its row.
 
-    `actions due` reads open actions soonest first, by agency or across every agency:
-    the two indexes serve it.
+    `due` and `action due` read the actions still owed soonest first, by agency or
+    across every agency: `open_due` is an action's due date while it is open and its
+    case is neither closed nor voided (null otherwise), and its two indexes serve the
+    counts and the pages without reading the cases.
     """
     from sqlalchemy import text
 
@@ -418,10 +420,11 @@ def _0011_recommendations(conn: Connection) -> None:
             evidence TEXT NOT NULL,
             history TEXT NOT NULL,
             seq INTEGER NOT NULL,
+            open_due TEXT,
             PRIMARY KEY (case_id, action)
         )""",
-        "CREATE INDEX ix_case_actions_due ON case_actions (status, due_on)",
-        "CREATE INDEX ix_case_actions_agency_due ON case_actions (agency, status, due_on)",
+        "CREATE INDEX ix_case_actions_open_due ON case_actions (open_due)",
+        "CREATE INDEX ix_case_actions_agency_open_due ON case_actions (agency, open_due)",
         """
         CREATE TABLE case_action_plans (
             case_id INTEGER PRIMARY KEY REFERENCES cases (id),

@@ -144,6 +144,9 @@ class CaseAction(SQLModel, table=True):
     evidence: str  # JSON list of references
     history: str  # JSON list: each update, extension and completion, attributable
     seq: int  # the action_add event
+    # The due date while the action is owed (open, its case neither closed nor voided);
+    # null otherwise: what `due` and `action due` read, from its own index.
+    open_due: str | None = Field(default=None, index=True)
 
 
 class CaseActionPlan(SQLModel, table=True):
