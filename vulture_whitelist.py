@@ -50,4 +50,4 @@ media_type  # formats/registry.py: the media type of each export format
 # SQLModel tables: the schema as classes, held equal to the migrations by a test.
 User, Case, CaseClock, ChainHead, SchemaMigration
 CaseRecommendation, CaseAction, CaseActionPlan
-created_seq, workflow_hash, applied_at, voided_seq, signature, key_id
+created_seq, workflow_hash, applied_at, voided_seq, signature, key_id, open_due
