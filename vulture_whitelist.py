@@ -16,6 +16,8 @@ setup  # cli/setup.py
 case_open, case_find, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
 case_migrate  # cli/cases.py
 list_workflows, validate, lint, diagram  # cli/workflow.py
+rec_add, rec_none, rec_list, rec_show, action_add, action_update, action_extend  # cli/actions.py
+action_complete, action_override, action_list, action_due, action_plan, action_import  # cli/actions.py
 standalone_mode  # cli/app.py: part of click's `main` signature, which the group overrides
 
 # Pydantic: validators and serializers run by the model machinery; fields read by name.
@@ -53,4 +55,5 @@ due_next_5  # services/due.py: a documented key of the due summary's JSON
 
 # SQLModel tables: the schema as classes, held equal to the migrations by a test.
 User, Case, CaseClock, ChainHead, SchemaMigration
-created_seq, workflow_hash, applied_at, voided_seq, signature, key_id
+CaseRecommendation, CaseAction, CaseActionPlan
+created_seq, workflow_hash, applied_at, voided_seq, signature, key_id, open_due

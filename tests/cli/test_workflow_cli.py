@@ -237,6 +237,7 @@ SHOW_KEYS = [
     "corrections",
     "holds",
     "migrations",
+    "action_plan",
 ]
 
 

@@ -208,7 +208,29 @@ def test_an_older_backup_under_a_newer_checkpoint_is_refused(place):
     assert not target.exists()
 
 
-def test_a_backup_damaged_on_any_page_is_refused(place):
+def _with_an_action_plan(place: Place, monkeypatch) -> None:
+    """A case with a recommendation, an action and an override, so that every table
+    holds a row: an empty table's page has nothing to damage."""
+    from casereview.services import actions
+    from casereview.services import workflows as workflow_service
+    from tests.actions_support import ACTIONS_DIR
+
+    monkeypatch.setenv("CASEREVIEW_WORKFLOWS", str(ACTIONS_DIR))
+    workflow_service.install(place.as_("admin"), "plan")
+    users.add_user(place.as_("admin"), "chair", "Chair", ["chair"], None)
+    users.add_user(place.as_("admin"), "unit", "Unit", ["business_unit"], None)
+    enrol_keys(place.as_("admin").url, "chair", "unit", clock=place.clock)
+    cases.open_case(place.as_("unit"), "P-1", aware_on=place.clock.today(), workflow="plan")
+    chair = place.as_("chair")
+    actions.record(chair, "P-1", "rec_add", {"number": "1", "text": "t", "source": "s",
+                   "agencies": ["police"], "scope": "single"})  # fmt: skip
+    actions.record(chair, "P-1", "action_add", {"action": "1.1", "rec": "1", "text": "t",
+                   "agency": "police", "owner": "o", "due_on": "2025-06-30"})  # fmt: skip
+    actions.record(chair, "P-1", "plan_override", {"trigger": "close"}, rationale="r")
+
+
+def test_a_backup_damaged_on_any_page_is_refused(place, monkeypatch):
+    _with_an_action_plan(place, monkeypatch)
     dest = place.folder / "copy.db"
     backup.take_backup(place.as_("bu"), dest)
     good = dest.read_bytes()

@@ -217,14 +217,16 @@ def test_due_runs_a_fixed_number_of_queries_whatever_the_number_of_cases(world, 
     result: list[due.DueList] = []
     statements = _count_statements(ctx, lambda: result.append(due.due_list(ctx)))
     # The reader's own user row (read access), the counts, then dated, undated and
-    # paused clocks: never a query per case.
-    assert len(statements) == 5, statements
+    # paused clocks, then the open actions' counts (none open: no page of them): never
+    # a query per case.
+    assert len(statements) == 6, statements
     assert "FROM users WHERE username" in statements[0]
     assert "COUNT(*)" in statements[1]
-    assert all("case_clocks" in s and "JOIN cases" in s for s in statements[2:])
+    assert all("case_clocks" in s and "JOIN cases" in s for s in statements[2:5])
+    assert "COUNT(*)" in statements[5] and "case_actions" in statements[5]
     assert len(result[0].items) == number_of_cases
     limited = _count_statements(ctx, lambda: due.due_list(ctx, limit=1))
-    assert len(limited) == 3  # the first page query filled the limit
+    assert len(limited) == 4  # the first page query filled the limit
 
 
 def test_due_limit_keeps_the_most_urgent_and_counts_what_it_left_out(world):

@@ -269,7 +269,7 @@ def test_export_still_verifies_after_the_log_moves_on(demo_copy: Path, ctx_for, 
     newer, _ = export_bytes(ctx_for(demo_copy), format="csv")
     assert newer != data
     assert exports.verify_export(write(tmp_path, "newer.csv", newer), None).ok
-    assert result.meta.chain_head_seq == 112
+    assert result.meta.chain_head_seq == 113
 
 
 def _redigest_csv(body: bytes) -> bytes:
@@ -340,7 +340,7 @@ def test_an_entry_hash_not_in_the_log_is_reported(demo_db: Path, ctx_for, tmp_pa
     )
     report = exports.verify_export(write(tmp_path, "h.json", forged), ctx_for(demo_db))
     assert any(
-        f.check == "database" and "not in the log" in f.message and f.seq == 13
+        f.check == "database" and "not in the log" in f.message and f.seq == 14
         for f in report.findings
     )
 
@@ -393,7 +393,7 @@ def test_a_different_database_is_reported(demo_db: Path, ctx_for, tmp_path, worl
     finally:
         other.close()
     assert not report.ok
-    assert "fewer than the 112" in report.findings[0].message
+    assert "fewer than the 113" in report.findings[0].message
 
 
 def test_tampered_byte_fails_with_a_digest_finding(demo_db: Path, ctx_for, tmp_path) -> None:

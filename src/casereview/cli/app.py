@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from casereview import __version__
+from casereview.cli import actions as actions_cli
 from casereview.cli import admin as admin_cli
 from casereview.cli import audit as audit_cli
 from casereview.cli import backup as backup_cli
@@ -190,6 +191,8 @@ digest_cli.register(app)
 app.add_typer(workdays_cli.app, name="workdays")
 app.add_typer(workflow_cli.app, name="workflow")
 app.add_typer(imports_cli.app, name="import")
+app.add_typer(actions_cli.rec_app, name="rec")
+app.add_typer(actions_cli.action_app, name="action")
 
 
 ROOT_FLAGS = ("--debug",)

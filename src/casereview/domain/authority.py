@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from casereview.domain.actions import PLAN_KINDS
+from casereview.domain.actions import role_problem as plan_role_problem
 from casereview.domain.amendments import FIELD, OCCURRED_ON, changes_of
 from casereview.domain.chain import PAYLOAD_ORDER, Finding
 from casereview.domain.clocks import CORRECT_TRIGGER, OPEN_TRIGGER, UNDO_TRIGGER, VOID_TRIGGER
@@ -256,10 +258,13 @@ class Checker:
 
     def check_filed(self, values: Sequence[Any], fields: Any) -> Sequence[Finding]:
         """An event filed under a case: it must be a case event, and a permitted one
-        (or a move between workflow versions, by an admin)."""
-        if values[_KIND] == MIGRATE_KIND:
+        (or a move between workflow versions, by an admin; or a step of its action plan)."""
+        kind = values[_KIND]
+        if kind == MIGRATE_KIND:
             return self._check_migrate(values)
-        if values[_KIND] != CASE:
+        if kind in PLAN_KINDS:
+            return self.check_plan(values, fields)
+        if kind != CASE:
             return [
                 Finding(
                     CHECK,
@@ -390,6 +395,59 @@ class Checker:
                 )
             ]
         return _NONE
+
+    def check_plan(self, values: Sequence[Any], fields: Any) -> Sequence[Finding]:
+        """A step of a case's action plan (`domain.actions`): by a registered, active
+        user, in a role they held then, which the workflow's `[action_plan]` lets record
+        that step (a partner's only for their own agency's actions)."""
+        seq, actor, trigger, role = (
+            int(values[_SEQ]), values[_ACTOR], values[_TRIGGER], values[_ROLE]
+        )  # fmt: skip
+        recorder = self.timeline.user_at(actor, seq)
+        if recorder is None:
+            return [
+                Finding(
+                    CHECK,
+                    f"{_where(values)}{trigger} was recorded by {actor!r}, who was not a "
+                    "registered user at that point",
+                    seq,
+                )
+            ]
+        found: list[Finding] = []
+        if not recorder.active:
+            found.append(_deactivated(values, actor, seq))
+        if values[_BEHALF] is not None:
+            found.append(
+                Finding(CHECK, f"{_where(values)}{trigger} names someone it was recorded for", seq)
+            )
+        if role not in recorder.roles:
+            found.append(
+                Finding(
+                    CHECK,
+                    f"{_where(values)}{trigger} was recorded in role {role!r}, which "
+                    f"{actor!r} did not hold at that point",
+                    seq,
+                )
+            )
+        rules = self.rules(values)
+        if rules is None:
+            return found
+        plan_rules = rules.definition.action_plan
+        if plan_rules is None:
+            found.append(
+                Finding(CHECK, f"{_where(values)}{rules.label} declares no action plan", seq)
+            )
+            return found
+        problem = plan_role_problem(
+            plan_rules,
+            str(trigger),
+            fields if type(fields) is dict else {},
+            str(role),
+            recorder.agency,
+        )
+        if problem is not None:
+            found.append(Finding(CHECK, f"{_where(values)}{problem}", seq))
+        return found or _NONE
 
     def _check_installed(self, values: Sequence[Any], seq: int) -> list[Finding]:
         first = self.timeline.first_install

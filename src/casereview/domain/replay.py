@@ -248,6 +248,8 @@ def is_amending(trigger: str) -> bool:
 def _take(
     rules: ReplayRules, case: Replayed, row: Mapping[str, Any], known_by: dt.date | None
 ) -> None:
+    if row.get("kind", "case") != "case":
+        return  # a record beside the case's steps (its action plan): not a step
     trigger = str(row["trigger"])
     if trigger in AMENDING_TRIGGERS:
         if known_by is not None and dt.date.fromisoformat(str(row["occurred_on"])) > known_by:

@@ -11,17 +11,21 @@ case gives them (`case_findings`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from casereview.domain import actions as plans
 from casereview.domain import authority, chain, clocks, dates
+from casereview.domain.actions import PLAN_KINDS
 from casereview.domain.migration import FROM_HASH, MIGRATE, MIGRATE_KIND
 from casereview.domain.replay import replay
-from casereview.domain.workflow.model import WorkflowDefinition
+from casereview.domain.workflow.model import ActionPlanRules, WorkflowDefinition
 from casereview.errors import CaseReviewError
 from casereview.services.context import ServiceContext
+from casereview.store import actions as plan_rows
 from casereview.store import event_log, projections
 from casereview.store.projections import EVERY_CASE, CaseRange
 
@@ -98,6 +102,7 @@ class EventPass:
         check_authority = self.checker.check_filed
         first, end, payload_at, entry_at = _HASHED_FROM, _HASHED_TO, _PAYLOAD_AT, _ENTRY_HASH_AT
         seq_at, ref_at, trigger_at = _AT["seq"], _AT["case_ref"], _AT["trigger"]
+        kind_at = _AT["kind"]
         from_at, to_at, on_at = _AT["from_state"], _AT["to_state"], _AT["occurred_on"]
         definition_at = _AT["definition_hash"]
         kind_at, version_at = _AT["kind"], _AT["workflow_version"]
@@ -126,6 +131,7 @@ class EventPass:
                 current, group = case_id, []
             group.append(
                 {
+                    "kind": values[kind_at],
                     "seq": values[seq_at],
                     "case_ref": values[ref_at],
                     "trigger": values[trigger_at],
@@ -134,10 +140,15 @@ class EventPass:
                     "occurred_on": values[on_at],
                     "fields": fields,
                     "definition_hash": values[definition_at],
-                    "kind": values[kind_at],
                     "workflow_version": values[version_at],
                 }
             )
+            if values[kind_at] in PLAN_KINDS:  # its history names who recorded each step
+                group[-1].update(
+                    actor=values[_AT["actor"]],
+                    role=values[_AT["role"]],
+                    rationale=values[_AT["rationale"]],
+                )
         if current is not None:
             yield int(current), group
         if self.progress is not None and unreported:
@@ -185,6 +196,10 @@ def verify_cases(
     pinned: dict[tuple[str, int, str], _Pinned] = {}
     events = event_pass.groups(conn, cases, unfiled=unfiled)
     clock_groups = _grouped(projections.iter_clock_rows(conn, cases))
+    plan_streams = {
+        table: _Following(_grouped(plan_rows.iter_rows(conn, table, cases)))
+        for table in plan_rows.COLUMNS
+    }
     next_events = next(events, None)
     next_clocks = next(clock_groups, None)
     count = 0
@@ -211,7 +226,15 @@ def verify_cases(
         key = (str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"]))
         if key not in pinned:
             pinned[key] = _pin(ctx, key)
-        by_ref.append((ref, _verify_case(ctx, row, case_events, stored_clocks, pinned[key])))
+        found = _verify_case(ctx, row, case_events, stored_clocks, pinned[key])
+        stored_plan = {table: rows.take(case_id) for table, rows in plan_streams.items()}
+        definition = pinned[key].definition
+        rules = definition.action_plan if definition is not None else None
+        # Whether its open actions are still owed: the case row's closed and voided
+        # columns, themselves compared with the replay above.
+        live = not row["closed"] and row["voided_seq"] is None
+        found.extend(_verify_plan(ref, case_id, case_events, stored_plan, rules, live))
+        by_ref.append((ref, found))
     while next_events is not None:
         orphans.append(
             chain.Finding("replay", f"events refer to case id {next_events[0]}, which has no row")
@@ -221,6 +244,87 @@ def verify_cases(
     done.authority = event_pass.authority
     done.legacy = event_pass.checker.legacy
     return done
+
+
+class _Following:
+    """Rows grouped by case id, taken case by case in increasing id order."""
+
+    def __init__(self, groups: Iterator[tuple[int, list[dict[str, Any]]]]) -> None:
+        self._groups = groups
+        self._next = next(groups, None)
+
+    def take(self, case_id: int) -> list[dict[str, Any]]:
+        while self._next is not None and self._next[0] < case_id:
+            self._next = next(self._groups, None)
+        if self._next is not None and self._next[0] == case_id:
+            rows = self._next[1]
+            self._next = next(self._groups, None)
+            return rows
+        return []
+
+
+def _verify_plan(
+    ref: str,
+    case_id: int,
+    events: list[dict[str, Any]],
+    stored: dict[str, list[dict[str, Any]]],
+    rules: ActionPlanRules | None,
+    live: bool,
+) -> list[chain.Finding]:
+    """The case's action plan (`domain.actions`) replayed from its events and compared
+    with its stored rows; plan steps that do not apply are findings too, and so is a
+    step of the case the plan should have held back (`domain.actions.gate_refusal`)."""
+    found = _gate_findings(ref, events, rules) if rules is not None else []
+    if not any(stored.values()) and not any(e.get("kind") in PLAN_KINDS for e in events):
+        return found
+    try:
+        plan = plans.replay(events)
+    except (ValueError, TypeError, KeyError) as exc:
+        return [
+            chain.Finding(
+                "replay", f"case {ref}: its action plan cannot be replayed ({type(exc).__name__})"
+            )
+        ]
+    found += [chain.Finding("replay", f"case {ref}: {p}", seq) for seq, p in plan.problems]
+    expected = plan_rows.expected_rows(case_id, plan, live=live)
+    for table, columns in plan_rows.COLUMNS.items():
+        have = sorted(plan_rows.as_tuples(stored[table], columns), key=repr)
+        if have != sorted(expected[table], key=repr):
+            found.append(
+                chain.Finding(
+                    "projection",
+                    f"case {ref}: stored action plan ({table}) differs from its events",
+                )
+            )
+    return found
+
+
+def _gate_findings(
+    ref: str, events: list[dict[str, Any]], rules: ActionPlanRules
+) -> list[chain.Finding]:
+    """Each step of the case that its plan, as it stood then, should have refused (a
+    close with actions open and no override after the case's previous step): the write
+    path refuses them, so one found here was written around casereview."""
+    gated = set(rules.refuse_while_open) | set(rules.require_plan)
+    if not gated:
+        return []
+    found: list[chain.Finding] = []
+    plan = plans.Plan()
+    last_step = 0
+    for event in events:
+        seq = int(event["seq"])
+        if event.get("kind") in PLAN_KINDS:
+            # A step that does not apply is reported with the plan's replay.
+            with contextlib.suppress(plans.PlanError, ValueError, TypeError, KeyError):
+                plans.apply(plan, event)
+            continue
+        trigger = str(event["trigger"])
+        if trigger in gated:
+            problem = plans.gate_refusal(rules, plan, trigger, last_step)
+            if problem is not None:
+                found.append(chain.Finding("replay", f"case {ref}: {problem}", seq))
+        last_step = seq
+    return found
 
 
 def rules_loader(ctx: ServiceContext) -> authority.RulesOf:

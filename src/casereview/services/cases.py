@@ -444,6 +444,10 @@ def _store_projection(
     if not ok:
         raise Conflict(f"case {ref} was changed by someone else; nothing was recorded")
     projections.replace_clocks(conn, case_id, [clocks.summarise(c) for c in derived.values()])
+    if definition.action_plan is not None:
+        from casereview.services.actions import store_plan
+
+        store_plan(conn, case_id, live=not state.closed and state.voided is None)
     return derived
 
 
@@ -517,6 +521,10 @@ def advance(
             decider,
             destination=definition_machine(definition),
         )
+        if definition.action_plan is not None:
+            from casereview.services.actions import gate
+
+            gate(conn, definition, row, decision.trigger)
         record = _event_record(
             ctx,
             definition,

@@ -11,8 +11,9 @@ numbers, ids, workflow labels); `presenters.due` words them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from casereview.domain import clocks, dates
 from casereview.errors import Input, InvalidInput, OutOfRange
@@ -121,6 +122,7 @@ def due_list(
     most = None if limit and limit > _ANY else limit
     with ctx.reader() as reader:
         require_reader(ctx, reader)
+        extra = None
         if day < ctx.clock.today():
             # A past day: the clocks as they stood then, replayed (`services.due_history`).
             from casereview.services import due_history
@@ -135,6 +137,19 @@ def due_list(
                 reader, day, next_before=next_before, within_before=within_before
             )
             rows = list(views.open_clocks(reader, day, due_before=due_before, limit=most))
+            # Open actions (docs/actions.md) are deadlines too, among the dated clocks.
+            extra = _actions_due(reader, day, next_before, within_before, due_before, most)
+    if extra is not None:
+        action_counts, action_rows = extra
+        rows = _merged(rows, action_rows, most)
+        counts = views.OpenClockCounts(
+            open=counts.open + action_counts["open"],
+            paused=counts.paused,
+            overdue=counts.overdue + action_counts["overdue"],
+            due_soon=counts.due_soon + action_counts["due_soon"],
+            due_next=counts.due_next + action_counts["due_next"],
+            within=counts.within + action_counts["within"],
+        )
     items = tuple(_due_item(row, day, cal) for row in rows)
     matching = (
         counts.overdue if overdue_only else counts.within if within is not None else counts.open
@@ -149,6 +164,68 @@ def due_list(
         shown=len(items),
     )
     return DueList(day.isoformat(), within, overdue_only, limit, summary, items)
+
+
+def _actions_due(
+    reader: Any,
+    day: dt.date,
+    next_before: dt.date,
+    within_before: dt.date | None,
+    due_before: dt.date | None,
+    limit: int | None,
+) -> tuple[dict[str, int], list[OpenClockRow]] | None:
+    """Open actions as `due` counts and rows (clock id `action-N`, kind `action`, warned
+    28 days ahead); None when no action is open."""
+    from casereview.store import actions_due as plan_rows
+    from casereview.store.dashboard_queries import OpenClockRow
+
+    counts = plan_rows.open_action_counts(
+        reader,
+        day.isoformat(),
+        warn_until=(day + dt.timedelta(days=plan_rows.WARNING_DAYS)).isoformat(),
+        next_before=next_before.isoformat(),
+        within_before=within_before.isoformat() if within_before else "",
+    )
+    if not counts["open"]:
+        return None
+    found = plan_rows.open_action_rows(
+        reader, before=due_before.isoformat() if due_before else None, limit=limit
+    )
+    rows = []
+    for r in found:
+        due = dt.date.fromisoformat(str(r["due_on"]))
+        rows.append(
+            OpenClockRow(
+                ref=str(r["ref"]),
+                pseudonym=str(r["pseudonym"]),
+                case_state=str(r["case_state"]),
+                clock_id=f"action-{r['action']}",
+                label=f"Action {r['action']} ({r['agency']})",
+                kind="action",
+                state="running",
+                anchor_on=str(r["added_on"]),
+                due_on=str(r["due_on"]),
+                warn_from=(due - dt.timedelta(days=plan_rows.WARNING_DAYS)).isoformat(),
+                started_on=str(r["added_on"]),
+                remaining_days=None,
+                paused_days=0,
+                ends_on_due=False,
+            )
+        )
+    return counts, rows
+
+
+def _merged(
+    clocks_shown: Sequence[OpenClockRow], actions: Sequence[OpenClockRow], limit: int | None
+) -> list[OpenClockRow]:
+    """Clock rows (dated ones first, soonest first) and action rows merged by due date,
+    at most `limit`: the actions go among the dated clocks, before undated and paused
+    ones."""
+    dated = [r for r in clocks_shown if r.state == "running" and r.due_on is not None]
+    rest = list(clocks_shown[len(dated) :])
+    merged = sorted([*dated, *actions], key=lambda r: (r.due_on or "", r.ref, r.clock_id))
+    found = merged + rest
+    return found if limit is None else found[:limit]
 
 
 def _due_item(row: OpenClockRow, day: dt.date, cal: WorkingDayCalendar) -> DueItem:

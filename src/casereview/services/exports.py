@@ -14,10 +14,11 @@ import contextlib
 import dataclasses
 import datetime as dt
 import io
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from casereview import __version__
 from casereview.domain import chain, clocks, dates
@@ -640,6 +641,7 @@ def export_calendar(
                         sequence=int(row["version"]),
                     )
                 )
+            deadlines.extend(_action_deadlines(conn, row, key, today))
     deadlines.sort(key=lambda d: (d.due_on, d.case_ref, d.clock_id))
     sink.write(
         ics.build(
@@ -657,6 +659,44 @@ def export_calendar(
         closed_case=closed_case,
         unreadable_left_out=unreadable,
     )
+
+
+def _action_deadlines(
+    conn: Connection, row: Any, key: tuple[str, int, str], today: dt.date
+) -> list[ics.Deadline]:
+    """The case's open actions (`docs/actions.md`) as deadlines beside its clocks; an
+    extension moves the entry (its sequence is the action's number of steps)."""
+    from casereview.store import actions as plan_rows
+    from casereview.store.actions_due import WARNING_DAYS
+
+    found = []
+    for action in plan_rows.open_actions_of(conn, int(row["id"])):
+        due = _stored_date(action["due_on"])
+        if due is None:
+            continue
+        warn = due - dt.timedelta(days=WARNING_DAYS)
+        first = str(action["original_due_on"])
+        rule = f"due date of action {action['action']} under recommendation {action['rec']}"
+        if first != str(action["due_on"]):
+            rule += f" (extended from {first})"
+        found.append(
+            ics.Deadline(
+                case_ref=str(row["ref"]),
+                pseudonym=str(row["pseudonym"]),
+                workflow_id=key[0],
+                workflow_version=key[1],
+                clock_id=f"action-{action['action']}",
+                label=f"Action {action['action']} ({action['agency']})",
+                kind="action",
+                rule=rule,
+                anchor_on=_stored_date(action["added_on"]),
+                due_on=due,
+                warn_from=warn,
+                status=clocks.status_of_running(due, warn, False, today),
+                sequence=len(json.loads(str(action["history"]))),
+            )
+        )
+    return found
 
 
 def _stored_date(value: object) -> dt.date | None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from casereview.domain import actions as plans
 from casereview.domain import clocks
 from casereview.domain.amendments import OCCURRED_ON, RATIONALE, Change
 from casereview.domain.corrections import ClockShift
@@ -171,6 +172,7 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
         end = following.facts.occurred_on if following is not None else today
         entries.extend(_passed(moment, loaded.rules, end, reported, following))
     entries = _with_amendments(entries, loaded, cal, personal, hidden)
+    entries = _with_plan_steps(entries, loaded)
     final = moments[-1].after if moments else {}
     still_open = [
         final[r.id]
@@ -211,6 +213,45 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
         hidden_fields=tuple(sorted(hidden)),
         people=people,
     )
+
+
+def _with_plan_steps(
+    entries: list[TimelineEvent | DueDatePassed | Amended], loaded: case_history.CaseHistory
+) -> list[TimelineEvent | DueDatePassed | Amended]:
+    """The steps of the case's action plan (`domain.actions`) put in among its entries,
+    each on its day after what happened before it; they move no clock. Lists
+    (agencies, evidence) are shown joined by "; "."""
+    for seq, row in sorted(loaded.events.items()):
+        if row.get("kind") not in plans.PLAN_KINDS:
+            continue
+        trigger = str(row["trigger"])
+        on = dt.date.fromisoformat(str(row["occurred_on"]))
+        fields = {
+            k: "; ".join(str(v) for v in value) if isinstance(value, list) else value
+            for k, value in _event_fields(row).items()
+        }
+        step = TimelineEvent(
+            on=on,
+            seq=seq,
+            trigger=trigger,
+            trigger_label=plans.STEP_LABELS.get(trigger, trigger),
+            from_state=_opt(row.get("from_state")),
+            to_state=_opt(row.get("to_state")),
+            actor=str(row.get("actor", "")),
+            on_behalf_of=_opt(row.get("on_behalf_of")),
+            role=_opt(row.get("role")),
+            rationale=_opt(row.get("rationale")),
+            fields=fields,
+            changes=(),
+        )
+        at = len(entries)
+        for index, entry in enumerate(entries):
+            later_step = isinstance(entry, TimelineEvent) and entry.on == on and entry.seq > seq
+            if entry.on > on or later_step:
+                at = index
+                break
+        entries.insert(at, step)
+    return entries
 
 
 def _shown_fields(

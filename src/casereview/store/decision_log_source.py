@@ -38,6 +38,10 @@ BATCH = 2_000
 Workflow = tuple[str, int, str]
 """A workflow an event was recorded under: id, version, content hash."""
 
+EXPORTED_KINDS = ("case", "migrate", "rec", "action")
+"""The kinds of event the decision log holds: a case's steps, its moves between workflow
+versions and its action plan's steps."""
+
 _events = table("events", *(column(name) for name in sorted(EVENT_COLUMNS)))
 
 
@@ -62,7 +66,9 @@ def _conditions(
     whose id % n == k; dated within the bounds given; none recorded under an `excluded`
     workflow (one whose definition cannot be loaded here)."""
     c = _events.c
-    where: list[ColumnElement[bool]] = [_case_kind(), c.seq <= head_seq]
+    # Not `in_`: its expanding parameter does not survive `dialect.stream_statement`.
+    kinds = or_(*(c.kind == kind for kind in EXPORTED_KINDS))
+    where: list[ColumnElement[bool]] = [kinds, c.seq <= head_seq]
     for wid, version, digest in excluded:
         where.append(
             or_(c.workflow_id != wid, c.workflow_version != version, c.definition_hash != digest)

@@ -986,6 +986,89 @@ def _0009_case_overlays(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE cases ADD COLUMN hold TEXT"))
 
 
+def _0011_recommendations(conn: Connection) -> None:
+    """Add the projection of each case's action plan (`domain.actions`): its
+    recommendations, its actions, and one row of what the plan holds beyond them (a
+    recorded reason for no recommendations, the chair's overrides). Every table is
+    case-scoped and written only by `store.actions`, one function each, from a replay of
+    the case's plan events; `audit verify` compares them with that replay. An action's
+    history (updates, extensions, evidence) is canonical JSON in its row.
+
+    `due` and `action due` read the actions still owed soonest first, by agency or
+    across every agency: `open_due` is an action's due date while it is open and its
+    case is neither closed nor voided (null otherwise), and its two indexes serve the
+    counts and the pages without reading the cases.
+    """
+    from sqlalchemy import text
+
+    statements = [
+        """
+        CREATE TABLE case_recommendations (
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            number TEXT NOT NULL,
+            text TEXT NOT NULL,
+            source TEXT NOT NULL,
+            section TEXT NOT NULL,
+            agencies TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            added_on TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (case_id, number)
+        )""",
+        """
+        CREATE TABLE case_actions (
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            action TEXT NOT NULL,
+            rec TEXT NOT NULL,
+            text TEXT NOT NULL,
+            agency TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            original_due_on TEXT NOT NULL,
+            status TEXT NOT NULL,
+            added_on TEXT NOT NULL,
+            completed_on TEXT,
+            reason TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            history TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            open_due TEXT,
+            PRIMARY KEY (case_id, action)
+        )""",
+        "CREATE INDEX ix_case_actions_open_due ON case_actions (open_due)",
+        "CREATE INDEX ix_case_actions_agency_open_due ON case_actions (agency, open_due)",
+        """
+        CREATE TABLE case_action_plans (
+            case_id INTEGER PRIMARY KEY REFERENCES cases (id),
+            none_reason TEXT NOT NULL,
+            overrides TEXT NOT NULL
+        )""",
+    ]
+    for statement in statements:
+        conn.execute(text(statement))
+    if not _is_postgres(conn):
+        return
+    conn.execute(
+        text(
+            f"""
+            DO $$
+            BEGIN
+                REVOKE ALL ON case_recommendations, case_actions, case_action_plans
+                    FROM PUBLIC;
+                GRANT SELECT ON case_recommendations, case_actions, case_action_plans
+                    TO {APP_ROLE}, {READ_ROLE};
+            EXCEPTION WHEN insufficient_privilege OR undefined_object THEN
+                RAISE NOTICE 'casereview: could not grant on the action-plan tables; '
+                    'see docs/deployment.md';
+            END $$"""
+        )
+    )
+    # Written only through the write functions of 0008, for a case the same transaction
+    # appended an event to (the action plan is a projection of the case's events).
+    for table in ("case_recommendations", "case_actions", "case_action_plans"):
+        _guard_case_table(conn, table, "case_id")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _0001_initial),
     Migration("0002_postgres_roles", _0002_postgres_roles),
@@ -996,6 +1079,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0007_installed_workflows", _0007_installed_workflows),
     Migration("0008_write_functions", _0008_write_functions),
     Migration("0009_case_overlays", _0009_case_overlays),
+    Migration("0011_recommendations", _0011_recommendations),
 )
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")

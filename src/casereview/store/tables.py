@@ -112,6 +112,51 @@ class InstalledWorkflow(SQLModel, table=True):
     installed_seq: int  # the workflow_install event
 
 
+class CaseRecommendation(SQLModel, table=True):
+    __tablename__ = "case_recommendations"
+
+    case_id: int = Field(primary_key=True, foreign_key="cases.id")
+    number: str = Field(primary_key=True)
+    text: str
+    source: str  # which report
+    section: str  # which section of it ("" when not given)
+    agencies: str  # JSON list of the agencies it is addressed to
+    scope: str  # single | multi
+    added_on: str
+    seq: int  # the rec_add event
+
+
+class CaseAction(SQLModel, table=True):
+    __tablename__ = "case_actions"
+
+    case_id: int = Field(primary_key=True, foreign_key="cases.id")
+    action: str = Field(primary_key=True)
+    rec: str  # the recommendation's number
+    text: str
+    agency: str  # the owner agency
+    owner: str  # the named owner
+    due_on: str  # after any agreed extension
+    original_due_on: str
+    status: str  # not_started | in_progress | completed | evidenced | closed_without_completion
+    added_on: str
+    completed_on: str | None = None
+    reason: str  # why it was closed without completion ("" otherwise)
+    evidence: str  # JSON list of references
+    history: str  # JSON list: each update, extension and completion, attributable
+    seq: int  # the action_add event
+    # The due date while the action is owed (open, its case neither closed nor voided);
+    # null otherwise: what `due` and `action due` read, from its own index.
+    open_due: str | None = Field(default=None, index=True)
+
+
+class CaseActionPlan(SQLModel, table=True):
+    __tablename__ = "case_action_plans"
+
+    case_id: int = Field(primary_key=True, foreign_key="cases.id")
+    none_reason: str  # why the review made no recommendations ("" if it made some)
+    overrides: str  # JSON list of the chair's overrides of steps waiting for actions
+
+
 class SchemaMigration(SQLModel, table=True):
     __tablename__ = "schema_migrations"
 

@@ -26,6 +26,7 @@ from casereview.domain.workflow.model import (
     FROM_PATTERN,
     ID_PATTERN,
     WORKFLOW_ID_PATTERN,
+    ActionPlanRules,
     CorrectionRules,
     Holds,
     ReportTable,
@@ -214,6 +215,12 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
             migrations.append(VersionMap.model_validate(entry))
         except ValidationError:
             continue
+    try:
+        action_plan = (
+            ActionPlanRules.model_validate(raw["action_plan"]) if "action_plan" in raw else None
+        )
+    except ValidationError:
+        action_plan = None
     initial = raw.get("initial_state")
     open_roles = raw.get("open_roles")
     return Parts(
@@ -236,6 +243,7 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         corrections=corrections,
         holds=holds,
         migrations=tuple(migrations),
+        action_plan=action_plan,
     )
 
 

@@ -632,6 +632,31 @@ class CorrectionRules(_Model):
         return tuple(role for role, named in self.fields.items() if field_id in named)
 
 
+# -- [action_plan]: who does what to recommendations and actions ----------------------
+
+
+class ActionPlanRules(_Model):
+    """The `[action_plan]` table: who records a case's recommendations and actions
+    (`domain.actions`), and which triggers wait for the plan. A workflow without the
+    table has no recommendations or actions."""
+
+    approve: Annotated[UniqueIds, Field(min_length=1)]
+    """Roles that approve the plan and its changes: add recommendations and actions,
+    agree extensions, close an action without completion, record that a case has no
+    recommendations, and override `refuse_while_open`."""
+    update_any: UniqueIds = ()
+    """Roles that record progress and completion on any agency's behalf."""
+    update_own: UniqueIds = ()
+    """Roles that record progress and completion of their own agency's actions only."""
+    read: UniqueIds = ()
+    """Roles that may read the plan (and nothing more); every role above may too."""
+    refuse_while_open: UniqueIds = ()
+    """Triggers refused while any action is open, unless overridden with a rationale."""
+    require_plan: UniqueIds = ()
+    """Triggers that need at least one recommendation with an action, or a recorded
+    reason for none."""
+
+
 def content_hash(data: bytes) -> str:
     """The identity hash of a workflow file: sha256 of its bytes, hex. Here, beside the
     definition that records it, so the registry can key the cache by it without
@@ -694,6 +719,8 @@ class WorkflowDefinition(_Model):
     """How a case is held in its stage (`[holds]`); None: the workflow has no holds."""
     migrations: tuple[VersionMap, ...] = ()
     """How cases on earlier versions move to this one (`[[migrations]]`)."""
+    action_plan: ActionPlanRules | None = None
+    """Who does what to recommendations and actions (`[action_plan]`); None: none."""
 
     _content_hash: str = PrivateAttr(default="")
     _source: str | None = PrivateAttr(default=None)

@@ -21,6 +21,7 @@ from casereview.domain.workflow.model import (
     FROM_ANY,
     IDENTITY_FIELDS,
     OPEN,
+    ActionPlanRules,
     Agency,
     ApprovalCompleteGuard,
     ApprovalRound,
@@ -75,6 +76,7 @@ class Parts:
     corrections: CorrectionRules | None = None
     holds: Holds | None = None
     migrations: tuple[VersionMap, ...] = ()
+    action_plan: ActionPlanRules | None = None
 
     @classmethod
     def of(cls, definition: WorkflowDefinition) -> Parts:
@@ -97,6 +99,7 @@ class Parts:
             corrections=definition.corrections,
             holds=definition.holds,
             migrations=definition.migrations,
+            action_plan=definition.action_plan,
         )
 
 
@@ -427,6 +430,8 @@ class _Checker:
         if self.p.holds is not None:
             self.holds(self.p.holds)
         self.migrations(self.p.migrations)
+        if self.p.action_plan is not None:
+            self.action_plan(self.p.action_plan)
         return self.problems
 
     # -- [[migrations]] -------------------------------------------------------------------
@@ -558,6 +563,16 @@ class _Checker:
             self.add(
                 where, f"'pause' names the review clock {h.review_clock!r}, which runs while held"
             )
+
+    # -- [action_plan] --------------------------------------------------------------------
+
+    def action_plan(self, a: ActionPlanRules) -> None:
+        """Every role and trigger the action-plan table names exists."""
+        where = "table 'action_plan'"
+        for key in ("approve", "update_any", "update_own", "read"):
+            self.refs(where, key, getattr(a, key), "role", self.roles)
+        for key in ("refuse_while_open", "require_plan"):
+            self.refs(where, key, getattr(a, key), "trigger", self.triggers)
 
     # -- [corrections] --------------------------------------------------------------------
 

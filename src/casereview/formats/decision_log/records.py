@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from casereview.domain import clocks
+from casereview.domain.actions import KIND_OF as PLAN_STEPS
 from casereview.domain.amendments import FIELD, changes_of, reversed_seq
 from casereview.domain.clocks import (
     AMENDING_TRIGGERS,
@@ -674,6 +675,8 @@ class DecisionLogBuilder:
         case = self._cases.get(case_ref)
         if case is None:
             case = self._cases[case_ref] = _Case(self._closed.pop(case_ref, ""))
+        if trigger in PLAN_STEPS and trigger not in wf.trigger_labels:
+            return self._plan_step(row, wf, case)
         if case.rows is not None or trigger in AMENDING_TRIGGERS:
             return self._feed_amended(row, wf, case)
         changes: Mapping[str, Any] = _decode(text) if text and text != "{}" else _NO_CHANGES
@@ -727,6 +730,23 @@ class DecisionLogBuilder:
         elif after is not before:
             case.carry(after)
         return record
+
+    def _plan_step(self, row: EventRow, wf: _Workflow, case: _Case) -> DecisionRecord | None:
+        """A step of the case's action plan (`domain.actions`, kinds `rec` and `action`):
+        it moves neither the case nor its clocks; lists (agencies, evidence) are shown
+        joined by "; "."""
+        occurred = row[5]
+        if (self._from is not None and occurred < self._from) or (
+            self._to is not None and occurred > self._to
+        ):
+            return None
+        text = row[11]
+        decoded = _decode(text) if text and text != "{}" else _NO_CHANGES
+        changes = {
+            k: "; ".join(str(item) for item in v) if isinstance(v, list) else v
+            for k, v in decoded.items()
+        }
+        return self._record(row, wf, case, changes, ())
 
     def _feed_amended(self, row: EventRow, wf: _Workflow, case: _Case) -> DecisionRecord | None:
         """`feed` for a case a correction, undo or void has reached: its events replayed
