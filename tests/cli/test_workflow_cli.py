@@ -299,6 +299,7 @@ def test_show_json_has_stable_keys(cli):
         "agencies",
         "collect_in",
         "cleared_by",
+        "opened_by",
         "agency_field",
     ]
     assert list(data["settings"]) == ["day_zero", "calendar", "anchors"]

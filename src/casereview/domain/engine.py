@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from casereview.domain import dates, facts, holds
+from casereview.domain import dates, facts, holds, signoffs
 from casereview.domain import text as free_text
 from casereview.domain.clocks import EventFacts
 from casereview.domain.workflow.model import (
@@ -57,6 +57,9 @@ class CaseSnapshot:
     date's lower bound. Callers give it for triggers that declare a fact date."""
     hold: Mapping[str, Any] | None = None
     """The hold on the case (replay's `hold`), None when it is not held."""
+    open_rounds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The case's opened sign-off rounds (replay's `open_rounds`): callers give them for
+    a workflow with rounds that triggers open (`domain.signoffs`)."""
 
 
 @dataclass(frozen=True)
@@ -206,14 +209,11 @@ def _guard_failure(
     guard: Guard,
     fields_after: Mapping[str, Any],
     approvals: Mapping[str, Mapping[str, int]],
+    open_rounds: Mapping[str, Mapping[str, Any]],
 ) -> str | None:
     if isinstance(guard, ApprovalCompleteGuard):
         spec = definition.approval_rounds_by_id[guard.round]
-        signed = approvals.get(guard.round, {})
-        missing = [a for a in spec.agencies if a not in signed]
-        if missing:
-            return f"{spec.label} is not complete: still waiting for {', '.join(missing)}"
-        return None
+        return signoffs.not_complete(spec, approvals, open_rounds)
     value = fields_after.get(guard.field)
     if isinstance(guard, FieldSetGuard):
         if value in (None, ""):
@@ -236,11 +236,12 @@ def unmet_guard(
     trigger: Trigger,
     fields_after: Mapping[str, Any],
     approvals: Mapping[str, Mapping[str, int]],
+    open_rounds: Mapping[str, Mapping[str, Any]],
 ) -> str | None:
     """Why the first of `trigger`'s guards that does not hold fails, in words (None when
     all hold): a correction re-asks it of every step the corrected value reaches."""
     for guard in trigger.guards:
-        failure = _guard_failure(definition, guard, fields_after, approvals)
+        failure = _guard_failure(definition, guard, fields_after, approvals, open_rounds)
         if failure:
             return failure
     return None
@@ -259,8 +260,9 @@ class _Move:
     trigger: Trigger
     allowed: frozenset[str]  # fields the event may carry
     takes: str  # `allowed` in words, for the refusal
-    round: ApprovalRound | None  # the round a signing trigger signs in this state
+    round: ApprovalRound | None  # the state round a signing trigger signs in this state
     cleared: tuple[str, ...]  # approval rounds whose sign-offs the trigger discards
+    opens: tuple[str, ...]  # approval rounds of which the trigger opens a new round
     case_fields: frozenset[str]  # fields of scope "case": kept on the case
     to_state: str
     terminal: bool
@@ -301,6 +303,7 @@ def _move(definition: WorkflowDefinition, state: str, trigger_id: str, ref: str)
         takes=", ".join(sorted(allowed)) or "no fields",
         round=definition.round_collected_in(state) if trigger.signs else None,
         cleared=tuple(r.id for r in definition.rounds_cleared_by(trigger.id)),
+        opens=tuple(r.id for r in definition.rounds_opened_by(trigger.id)),
         case_fields=frozenset(f.id for f in definition.fields if f.scope == "case"),
         to_state=to_state,
         terminal=definition.is_terminal(to_state),
@@ -380,6 +383,10 @@ def decide(
     signed: tuple[str, str] | None = None
     if trigger.signs:
         spec = move.round
+        if signoffs.rules_of(definition).any_opened:
+            spec = signoffs.signing_round(
+                signoffs.rules_of(definition), case.state, case.approvals, case.open_rounds
+            )
         if spec is None:
             raise Refused(f"there is no sign-off round open while the case is in {case.state}")
         agency_field = spec.agency_field
@@ -429,10 +436,10 @@ def decide(
     fields_after.update({k: v for k, v in changes.items() if k in case_fields})
     approvals_after = {k: dict(v) for k, v in case.approvals.items()}
     for guard in trigger.guards:
-        failure = _guard_failure(definition, guard, fields_after, approvals_after)
+        failure = _guard_failure(definition, guard, fields_after, approvals_after, case.open_rounds)
         if failure:
             raise Refused(f"{trigger.id} refused: {failure}")
-    for cleared in move.cleared:
+    for cleared in (*move.cleared, *move.opens):
         approvals_after.pop(cleared, None)
     if signed is not None:
         approvals_after.setdefault(signed[0], {})[signed[1]] = -1  # seq filled by the store

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from casereview.domain import signoffs
 from casereview.domain.amendments import FIELD, OCCURRED_ON, Change, changes_of, reversed_seq
 from casereview.domain.clocks import (
     AMENDING_TRIGGERS,
@@ -68,6 +69,9 @@ class Replayed:
     pseudonym: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     approvals: dict[str, dict[str, int]] = field(default_factory=dict)
+    open_rounds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The case's opened sign-off rounds (`domain.signoffs`): round -> the `seq`, `on`
+    and `trigger` of the event that opened its current round."""
     version: int = 0
     opened_on: str = ""
     last_event_on: str = ""
@@ -103,8 +107,7 @@ class _Effect:
     """What a trigger does to the case beyond its move, whichever state it fires in."""
 
     to: str | None  # None: the case stays where it is
-    clears: tuple[str, ...]  # approval rounds whose sign-offs this trigger discards
-    signs: bool
+    rounds: bool  # it clears, opens or signs a sign-off round (`domain.signoffs`)
 
 
 class ReplayRules:
@@ -125,20 +128,17 @@ class ReplayRules:
         "fact_fields",
         "holds",
         "moves",
-        "signing",
+        "rounds",
         "staying",
         "terminal",
     )
 
     def __init__(self, definition: WorkflowDefinition) -> None:
         self.moves = definition.moves
+        self.rounds = signoffs.RoundRules.of(definition)
+        touching = self.rounds.signs.union(self.rounds.opens, self.rounds.clears)
         self.effects = {
-            t.id: _Effect(
-                to=t.to,
-                clears=tuple(r.id for r in definition.rounds_cleared_by(t.id)),
-                signs=t.signs,
-            )
-            for t in definition.triggers
+            t.id: _Effect(to=t.to, rounds=t.id in touching) for t in definition.triggers
         }
         # Triggers that leave the case in whatever state it is in.
         self.staying = frozenset(t.id for t in definition.triggers if t.to is None)
@@ -148,11 +148,6 @@ class ReplayRules:
         self.holds = definition.holds
         # Fields with scope "case": the ones a later event sets on its case.
         self.case_fields = frozenset(f.id for f in definition.fields if f.scope == "case")
-        self.signing: dict[str, tuple[str, str]] = {}  # state -> (round, its agency field)
-        for state in definition.states:
-            found = definition.round_collected_in(state.id)
-            if found is not None:
-                self.signing[state.id] = (found.id, found.agency_field)
 
     def fields_kept(self, trigger: str, changes: Mapping[str, Any]) -> frozenset[str]:
         """The ids of an event's fields that its case keeps: at the opening every one but
@@ -278,6 +273,7 @@ def _refold(rules: ReplayRules, case: Replayed) -> None:
     case.pseudonym = ""
     case.fields = {}
     case.approvals = {}
+    case.open_rounds = {}
     case.opened_on = ""
     case.last_event_on = ""
     case.facts = []
@@ -440,13 +436,17 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
             case.problems.append(
                 (seq, f"recorded to {row['to_state']} but {trigger_id} leads to {expected_to}")
             )
-        for cleared in effect.clears:
-            case.approvals.pop(cleared, None)
-        if effect.signs:
-            signing = rules.signing.get(state)
-            agency = changes.get(signing[1]) if signing else None
-            if signing is not None and isinstance(agency, str):
-                case.approvals.setdefault(signing[0], {})[agency] = seq
+        if effect.rounds:
+            signoffs.step(
+                rules.rounds,
+                case.approvals,
+                case.open_rounds,
+                trigger=trigger_id,
+                state=state,
+                seq=seq,
+                on=occurred_text,
+                fields=changes,
+            )
         if kept:
             case.fields.update({k: v for k, v in changes.items() if k in kept})
         case.state = expected_to

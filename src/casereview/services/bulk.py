@@ -503,6 +503,7 @@ class _BatchWriter:
             version=state.version,
             history=state.facts,
             hold=state.hold,
+            open_rounds=state.open_rounds,
         )
         decision = engine.decide(
             definition,

@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain, clocks, dates, engine
+from casereview.domain import chain, clocks, dates, engine, signoffs
 from casereview.domain import text as free_text
-from casereview.domain.replay import replay
+from casereview.domain.replay import Replayed, replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.infra.workflows import DEFAULT_WORKFLOW
@@ -92,6 +92,7 @@ class CaseView:
     amended: int = 0  # corrections, undos and voids recorded on it (see its timeline)
     hold: HoldView | None = None  # held in its stage; None: not held
     hidden_fields: tuple[str, ...] = ()  # personal fields it holds, left out of `fields`
+    rounds: tuple[signoffs.RoundView, ...] = ()  # sign-off rounds: who has and has not signed
 
 
 @dataclass(frozen=True)
@@ -495,14 +496,16 @@ def advance(
                 raise NotFound(f"no user {on_behalf_of!r} to record this on behalf of")
             decider = _person(decider_row, on_behalf_of)
         _check_date(ctx, occurred_on, str(row["last_event_on"]), "the event date")
+        replayed = _replayed_for(conn, definition, row, trigger)
         snapshot = engine.CaseSnapshot(
             ref=ref,
             state=str(row["state"]),
             fields=json.loads(row["fields"]),
             approvals=json.loads(row["approvals"]),
             version=int(row["version"]),
-            history=_history_for(conn, definition, row, trigger),
+            history=tuple(replayed.facts) if replayed is not None else (),
             hold=json.loads(row["hold"]) if row["hold"] else None,
+            open_rounds=replayed.open_rounds if replayed is not None else {},
         )
         decision = engine.decide(
             definition,
@@ -543,17 +546,19 @@ def advance(
     )
 
 
-def _history_for(
+def _replayed_for(
     conn: Connection, definition: WorkflowDefinition, row: Row, trigger: str
-) -> tuple[clocks.EventFacts, ...]:
-    """The case's facts, replayed, when `trigger` has a rule that looks back at them (a
-    fact date's lower bound); nothing otherwise, so most steps replay nothing first."""
+) -> Replayed | None:
+    """The case replayed, when `trigger` has a rule that looks back at its history (a
+    fact date's lower bound) or the workflow has sign-off rounds that triggers open (the
+    case's open rounds are replayed, not stored); None otherwise, so most steps replay
+    nothing first."""
     from casereview.store import event_log
 
-    if definition.fact_field_of(trigger) is None:
-        return ()
+    if definition.fact_field_of(trigger) is None and not signoffs.rules_of(definition).any_opened:
+        return None
     events = list(event_log.iter_events(conn, case_id=int(row["id"])))
-    return tuple(replay(definition, str(row["ref"]), events).facts)
+    return replay(definition, str(row["ref"]), events)
 
 
 def definition_machine(definition: WorkflowDefinition) -> Any:
@@ -644,6 +649,7 @@ def show_case(
         amended=len(state.amendments),
         hidden_fields=hidden,
         hold=_hold_view(state.hold),
+        rounds=signoffs.rounds_shown(definition, state.state, state.approvals, state.open_rounds),
     )
 
 

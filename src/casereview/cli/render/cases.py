@@ -128,8 +128,13 @@ def case(view: CaseView, as_json: bool) -> None:
     console.print(fields)
     if view.hidden_fields:
         info(f"Personal fields not shown: {', '.join(view.hidden_fields)}.")
-    for round_label, agencies in view.approvals.items():
-        console.print(f"{round_label}: signed by {', '.join(agencies) or 'nobody yet'}")
+    for rnd in view.rounds:
+        line = f"{rnd.label}"
+        if rnd.opened_on:
+            line += f" (opened {rnd.opened_on} by {rnd.opened_by})"
+        line += f": signed by {', '.join(rnd.signed) or 'nobody yet'}"
+        line += f"; waiting for {', '.join(rnd.waiting_for)}" if rnd.waiting_for else "; complete"
+        console.print(Text(line))
     if view.clocks:
         console.print(clock_table(view.clocks, title="Clocks"))
     if view.possible:

@@ -320,16 +320,44 @@ class Trigger(_Model):
 
 
 class ApprovalRound(_Model):
-    """A set of agencies that must each sign once before a guard lets a trigger fire."""
+    """A set of agencies that must each sign once before a guard lets a trigger fire.
+
+    A round is collected in the states of `collect_in` (a state round: open whenever the
+    case is in one of them), or opened by one of the triggers of `opened_by` (an opened
+    round: open from that event until every agency has signed; a later opening starts a
+    new round of the same name, discarding the old one's sign-offs). An opened round is
+    signed in its `collect_in` states, or in any state when `collect_in` is empty.
+    """
 
     id: Id
     label: Text
     description: OptionalText = ""
     agencies: Annotated[UniqueIds, Field(min_length=1)]
-    collect_in: Annotated[UniqueIds, Field(min_length=1)]
+    collect_in: UniqueIds = ()
     cleared_by: UniqueIds = ()
+    opened_by: UniqueIds = ()
+    """Triggers that open a new round (`domain.signoffs`): the sign-offs of any earlier
+    round of this name are discarded."""
     agency_field: Id = "agency"
     """The event field on a signing trigger that names the agency signing."""
+
+    @model_validator(mode="after")
+    def _collected_somewhere(self) -> ApprovalRound:
+        if not self.collect_in and not self.opened_by:
+            raise ValueError(
+                "a round needs 'collect_in' (the states it is signed in) or 'opened_by' "
+                "(the triggers that open it), or both"
+            )
+        return self
+
+    @property
+    def opened(self) -> bool:
+        """True for a round that triggers open (`opened_by`), not the states it is in."""
+        return bool(self.opened_by)
+
+    def signable_in(self, state_id: str) -> bool:
+        """Whether a sign-off in `state_id` may sign this round (when it is open)."""
+        return state_id in self.collect_in or (self.opened and not self.collect_in)
 
 
 class Anchor(_Model):
@@ -860,11 +888,22 @@ class WorkflowDefinition(_Model):
         return tuple(c for c in self.clocks if field_id in c.reproject_on)
 
     def round_collected_in(self, state_id: str) -> ApprovalRound | None:
-        """The approval round a signing trigger signs when fired in `state_id`."""
+        """The state round (not one that triggers open) a signing trigger signs when
+        fired in `state_id`; which round a sign-off signs when opened rounds are open too
+        is `domain.signoffs.signing_round`."""
         for rnd in self.approval_rounds:
-            if state_id in rnd.collect_in:
+            if not rnd.opened and state_id in rnd.collect_in:
                 return rnd
         return None
+
+    def rounds_signable_in(self, state_id: str) -> tuple[ApprovalRound, ...]:
+        """Every round a sign-off in `state_id` could sign: its state round and the
+        opened rounds that may be signed there."""
+        return tuple(r for r in self.approval_rounds if r.signable_in(state_id))
+
+    def rounds_opened_by(self, trigger_id: str) -> tuple[ApprovalRound, ...]:
+        """Rounds a new round of which `trigger_id` opens."""
+        return tuple(r for r in self.approval_rounds if trigger_id in r.opened_by)
 
     def rounds_cleared_by(self, trigger_id: str) -> tuple[ApprovalRound, ...]:
         """Rounds whose sign-offs `trigger_id` discards: the trigger's `clears` and every

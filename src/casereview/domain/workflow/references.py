@@ -312,12 +312,20 @@ class _Checker:
         for state in sources:
             if state not in self.states:
                 continue
-            rounds = [r for r in self.p.approval_rounds if state in r.collect_in]
+            rounds = [r for r in self.p.approval_rounds if r.signable_in(state)]
             if not rounds:
                 self.add(
                     where,
                     f"signs = true, but state {state!r} in its 'from' list is in no approval "
                     "round's 'collect_in', so there is nothing to sign there",
+                )
+            if len({r.agency_field for r in rounds}) > 1:
+                self.add(
+                    where,
+                    f"the approval rounds it may sign in state {state!r} ("
+                    + ", ".join(repr(r.id) for r in rounds)
+                    + ") name different agency_fields; rounds signed in one state must "
+                    "share one",
                 )
             for rnd in rounds:
                 if rnd.agency_field not in t.requires:
@@ -334,6 +342,7 @@ class _Checker:
         self.refs(where, "agencies", rnd.agencies, "agency", self.agencies)
         self.refs(where, "collect_in", rnd.collect_in, "state", self.states)
         self.refs(where, "cleared_by", rnd.cleared_by, "trigger", self.triggers)
+        self.refs(where, "opened_by", rnd.opened_by, "trigger", self.triggers)
         if rnd.agency_field not in self.fields:
             self.add(
                 where, "'agency_field' names an " + unknown("field", rnd.agency_field, self.fields)
@@ -355,7 +364,8 @@ class _Checker:
                             "so it could never sign",
                         )
         for other in self.p.approval_rounds:
-            if other.id <= rnd.id:
+            # Opened rounds may share states: a sign-off signs the latest one opened.
+            if other.id <= rnd.id or rnd.opened or other.opened:
                 continue
             for state in sorted(set(rnd.collect_in) & set(other.collect_in)):
                 self.add(
