@@ -11,12 +11,13 @@ vulture finds is dead and is deleted. Review this list when a name's reason chan
 # Typer commands: registered by decorators, called by click.
 user_add, user_grant, user_revoke, user_deactivate, user_reactivate, user_list  # cli/admin.py
 case_open, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
+process_add, process_update, process_list, case_link  # cli/cases.py: `case process`, `case link`
 list_workflows, validate, lint, diagram  # cli/workflow.py
 standalone_mode  # cli/app.py: part of click's `main` signature, which the group overrides
 
 # Pydantic: validators and serializers run by the model machinery; fields read by name.
 model_config
-_._choices_match_type, _._collected_somewhere, _._dump_defaults, _._from_list, _._required_or_optional
+_._choices_match_type, _._collected_somewhere, _._dump_maps, _._dump_defaults, _._from_list, _._required_or_optional
 _._exactly_one, _._before_needs_a_date, _._dump_anchors, _._dump_outcomes, _._dump_fields
 _._content_hash, _._source  # private attributes set through __pydantic_private__
 local_review, national_review, not_notified, withdrawn  # ReportDecisions: read by `named()`

@@ -234,6 +234,8 @@ SHOW_KEYS = [
     "report",
     "corrections",
     "holds",
+    "processes",
+    "links",
 ]
 
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from casereview.domain import dates, facts, holds, signoffs
+from casereview.domain import checks, dates, facts, holds, links, processes, signoffs
 from casereview.domain import text as free_text
+from casereview.domain.calendar.units import Calendar
 from casereview.domain.clocks import EventFacts
 from casereview.domain.workflow.model import (
     EVENT_DATE,
     IDENTITY_FIELDS,
     ApprovalCompleteGuard,
     ApprovalRound,
+    DaysApartGuard,
     FieldEqualsGuard,
     FieldSetGuard,
     FieldSpec,
@@ -60,6 +62,15 @@ class CaseSnapshot:
     open_rounds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """The case's opened sign-off rounds (replay's `open_rounds`): callers give them for
     a workflow with rounds that triggers open (`domain.signoffs`)."""
+    processes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The case's parallel processes by number (replay's `processes`), for a workflow
+    with a `[processes]` table."""
+    links: Sequence[Mapping[str, Any]] = ()
+    """The links the case recorded (replay's `links`), for a workflow with `[links]`."""
+    steps: Sequence[Mapping[str, Any]] = ()
+    """The case's steps as corrected (replay's `history`): callers give them for a
+    trigger with a check against what happened, or one that overrides one
+    (`domain.checks`). `needs_history` says when."""
 
 
 @dataclass(frozen=True)
@@ -204,13 +215,36 @@ def _may_record_for(trigger: Trigger, recorder: Person) -> str:
     return ""
 
 
+def needs_history(definition: WorkflowDefinition, trigger_id: str) -> bool:
+    """Whether deciding `trigger_id` looks back at the case's history (`CaseSnapshot`'s
+    `history`, `open_rounds` and `steps`): a fact date's lower bound, sign-off rounds that
+    triggers open, a check against what happened or its override."""
+    trigger = definition.triggers_by_id.get(trigger_id)
+    if trigger is None:
+        return False
+    return (
+        definition.fact_field_of(trigger_id) is not None
+        or signoffs.rules_of(definition).any_opened
+        or any(isinstance(g, DaysApartGuard) for g in trigger.guards)
+        or bool(definition.checks_overridden_by(trigger_id))
+    )
+
+
+_Check = Callable[[DaysApartGuard], "str | None"]
+
+
 def _guard_failure(
     definition: WorkflowDefinition,
     guard: Guard,
     fields_after: Mapping[str, Any],
     approvals: Mapping[str, Mapping[str, int]],
     open_rounds: Mapping[str, Mapping[str, Any]],
+    check: _Check | None = None,
 ) -> str | None:
+    if isinstance(guard, DaysApartGuard):
+        # Checked when a step is decided; a correction's re-check of the history has no
+        # calendar and leaves it (the override that recorded a breach stays on record).
+        return check(guard) if check is not None else None
     if isinstance(guard, ApprovalCompleteGuard):
         spec = definition.approval_rounds_by_id[guard.round]
         return signoffs.not_complete(spec, approvals, open_rounds)
@@ -263,6 +297,7 @@ class _Move:
     round: ApprovalRound | None  # the state round a signing trigger signs in this state
     cleared: tuple[str, ...]  # approval rounds whose sign-offs the trigger discards
     opens: tuple[str, ...]  # approval rounds of which the trigger opens a new round
+    overridden: tuple[tuple[Trigger, DaysApartGuard], ...]  # checks it records despite
     case_fields: frozenset[str]  # fields of scope "case": kept on the case
     to_state: str
     terminal: bool
@@ -304,6 +339,7 @@ def _move(definition: WorkflowDefinition, state: str, trigger_id: str, ref: str)
         round=definition.round_collected_in(state) if trigger.signs else None,
         cleared=tuple(r.id for r in definition.rounds_cleared_by(trigger.id)),
         opens=tuple(r.id for r in definition.rounds_opened_by(trigger.id)),
+        overridden=definition.checks_overridden_by(trigger.id),
         case_fields=frozenset(f.id for f in definition.fields if f.scope == "case"),
         to_state=to_state,
         terminal=definition.is_terminal(to_state),
@@ -319,6 +355,7 @@ def decide(
     recorder: Person,
     decider: Person | None = None,
     destination: Any = None,
+    calendar: Calendar | None = None,
 ) -> Decision:
     """Validate `request` against the workflow; return its effect or raise Refused.
 
@@ -374,6 +411,17 @@ def decide(
     changes: dict[str, Any] = {}
     for name, raw in request.fields.items():
         changes[name] = parse_value(definition, name, raw)
+    table = definition.processes
+    if table is not None:
+        refused = processes.refusal(table, case.processes, trigger.id, changes, case.ref)
+        if refused is not None:
+            raise Refused(refused)
+        if trigger.id in table.add:
+            changes[table.number] = processes.next_number(case.processes)
+    if definition.links is not None:
+        refused = links.refusal(definition.links, case.links, trigger.id, changes, case.ref)
+        if refused is not None:
+            raise Refused(refused)
     for name, default in trigger.defaults.items():
         if name not in changes:
             if default == EVENT_DATE:
@@ -435,10 +483,31 @@ def decide(
     case_fields = move.case_fields
     fields_after.update({k: v for k, v in changes.items() if k in case_fields})
     approvals_after = {k: dict(v) for k, v in case.approvals.items()}
+    values = {**fields_after, **changes}
+
+    def check(guard: DaysApartGuard) -> str | None:
+        try:
+            return checks.failure(guard, values, case.steps, calendar)
+        except ValueError as exc:  # a date beyond the calendar
+            return str(exc)
+
     for guard in trigger.guards:
-        failure = _guard_failure(definition, guard, fields_after, approvals_after, case.open_rounds)
+        failure = _guard_failure(
+            definition, guard, fields_after, approvals_after, case.open_rounds, check
+        )
         if failure:
-            raise Refused(f"{trigger.id} refused: {failure}")
+            overrides = guard.override if isinstance(guard, DaysApartGuard) else None
+            hint = (
+                f"; {overrides} records it despite the check, with a rationale" if overrides else ""
+            )
+            raise Refused(f"{trigger.id} refused: {failure}{hint}")
+    overridden = move.overridden
+    if overridden and all(check(guard) is None for _, guard in overridden):
+        guarded = ", ".join(t.id for t, _ in overridden)
+        raise Refused(
+            f"{trigger.id} records {guarded} despite a failed check, but the check holds "
+            f"({'; '.join(g.describe() for _, g in overridden)}): record {guarded}"
+        )
     for cleared in (*move.cleared, *move.opens):
         approvals_after.pop(cleared, None)
     if signed is not None:

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from casereview.domain import signoffs
+from casereview.domain import links, processes, signoffs
 from casereview.domain.amendments import FIELD, OCCURRED_ON, Change, changes_of, reversed_seq
 from casereview.domain.clocks import (
     AMENDING_TRIGGERS,
@@ -38,7 +38,7 @@ from casereview.domain.clocks import (
 from casereview.domain.facts import fact_on
 from casereview.domain.holds import held_after
 from casereview.domain.holds import refusal as hold_refusal
-from casereview.domain.workflow.model import Holds, WorkflowDefinition
+from casereview.domain.workflow.model import DaysApartGuard, Holds, WorkflowDefinition
 
 PSEUDONYM = "pseudonym"
 """The opening field a case keeps apart from its other fields."""
@@ -72,6 +72,10 @@ class Replayed:
     open_rounds: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The case's opened sign-off rounds (`domain.signoffs`): round -> the `seq`, `on`
     and `trigger` of the event that opened its current round."""
+    processes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The case's parallel processes (the workflow's `[processes]`), by number."""
+    links: list[dict[str, Any]] = field(default_factory=list)
+    """The links this case recorded to others (the workflow's `[links]`), in order."""
     version: int = 0
     opened_on: str = ""
     last_event_on: str = ""
@@ -127,7 +131,10 @@ class ReplayRules:
         "effects",
         "fact_fields",
         "holds",
+        "links",
         "moves",
+        "overrides",
+        "processes",
         "rounds",
         "staying",
         "terminal",
@@ -146,6 +153,15 @@ class ReplayRules:
         # Trigger -> the field holding its fact date (`domain.facts`).
         self.fact_fields = {t.id: t.fact_date for t in definition.triggers if t.fact_date}
         self.holds = definition.holds
+        self.processes = definition.processes
+        self.links = definition.links
+        # Override trigger -> the trigger whose check it overrides (`domain.checks`).
+        self.overrides = {
+            guard.override: t.id
+            for t in definition.triggers
+            for guard in t.guards
+            if isinstance(guard, DaysApartGuard) and guard.override is not None
+        }
         # Fields with scope "case": the ones a later event sets on its case.
         self.case_fields = frozenset(f.id for f in definition.fields if f.scope == "case")
 
@@ -274,6 +290,8 @@ def _refold(rules: ReplayRules, case: Replayed) -> None:
     case.fields = {}
     case.approvals = {}
     case.open_rounds = {}
+    case.processes = {}
+    case.links = []
     case.opened_on = ""
     case.last_event_on = ""
     case.facts = []
@@ -447,6 +465,26 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
                 on=occurred_text,
                 fields=changes,
             )
+        if rules.processes is not None:
+            problem = processes.apply(
+                rules.processes,
+                case.processes,
+                trigger=trigger_id,
+                seq=seq,
+                on=occurred_text,
+                fields=changes,
+            )
+            if problem is not None:
+                case.problems.append((seq, problem))
+        if rules.links is not None:
+            links.apply(
+                rules.links,
+                case.links,
+                trigger=trigger_id,
+                seq=seq,
+                on=occurred_text,
+                fields=changes,
+            )
         if kept:
             case.fields.update({k: v for k, v in changes.items() if k in kept})
         case.state = expected_to
@@ -464,6 +502,7 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
             seq=seq,
             fact_on=fact_on(rules.fact_fields.get(trigger_id), changes),
             held=case.hold is not None,
+            overrode=rules.overrides.get(trigger_id),
         )
     )
 

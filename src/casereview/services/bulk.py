@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import chain, clocks, engine
+from casereview.domain import processes as case_processes
 from casereview.domain.replay import Replayed, apply_event
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, Conflict, InvalidInput, NotFound, Refused
@@ -504,6 +505,9 @@ class _BatchWriter:
             history=state.facts,
             hold=state.hold,
             open_rounds=state.open_rounds,
+            processes=state.processes,
+            links=state.links,
+            steps=state.history,
         )
         decision = engine.decide(
             definition,
@@ -512,6 +516,7 @@ class _BatchWriter:
             self.recorder,
             decider,
             destination=case.workflow.destination,
+            calendar=ctx.calendar,
         )
         record = cases._event_record(
             ctx,
@@ -572,6 +577,8 @@ class _BatchWriter:
                 "last_seq": state.last_seq,
                 "voided_seq": state.voided,
                 "hold": projections.hold_json(state.hold),
+                "processes": projections.processes_json(case_processes.listed(state.processes)),
+                "links": projections.processes_json(state.links),
             }
         )
         for clock in derived.values():

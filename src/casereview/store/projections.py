@@ -34,6 +34,8 @@ CASE_COLUMNS = (
     "last_seq",
     "voided_seq",
     "hold",
+    "processes",
+    "links",
 )
 
 CLOCK_COLUMNS = (
@@ -125,12 +127,21 @@ def hold_json(hold: Any) -> str | None:
     return None if hold is None else canonical_json(hold)
 
 
+def processes_json(processes: Any) -> str | None:
+    """The `processes` column's text for a case's parallel processes (None: it has none);
+    the `links` column's for its links likewise."""
+    return canonical_json(processes) if processes else None
+
+
 def insert_case(conn: Connection, values: dict[str, Any]) -> int:
     values = dict(values)
     values["fields"] = canonical_json(values["fields"])
     values["approvals"] = canonical_json(values["approvals"])
     if "hold" in values:
         values["hold"] = hold_json(values["hold"])
+    for column in ("processes", "links"):
+        if column in values:
+            values[column] = processes_json(values[column])
     values["id"] = case_id = next_case_id(conn)
     names = ", ".join(values)
     params = ", ".join(f":{n}" for n in values)
@@ -147,6 +158,9 @@ def update_case(
     values["approvals"] = canonical_json(values["approvals"])
     if "hold" in values:
         values["hold"] = hold_json(values["hold"])
+    for column in ("processes", "links"):
+        if column in values:
+            values[column] = processes_json(values[column])
     sets = ", ".join(f"{n} = :{n}" for n in values)
     result = conn.execute(
         text(f"UPDATE cases SET {sets} WHERE id = :case_id AND version = :expected"),

@@ -32,6 +32,7 @@ MIGRATION_NAMES = (
     "0006_event_signatures",
     "0007_installed_workflows",
     "0009_case_overlays",
+    "0010_case_links_processes",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 

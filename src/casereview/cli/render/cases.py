@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich import box
@@ -15,6 +15,7 @@ from casereview.cli.render.console import info, literal, out, print_json_data
 from casereview.cli.render.status import status_text
 from casereview.errors import Input
 from casereview.services.cases import AdvanceResult, CaseListItem, CaseView, ClockView
+from casereview.services.processes import ProcessRecorded
 
 
 def _as_dict(value: Any) -> Any:
@@ -135,6 +136,26 @@ def case(view: CaseView, as_json: bool) -> None:
         line += f": signed by {', '.join(rnd.signed) or 'nobody yet'}"
         line += f"; waiting for {', '.join(rnd.waiting_for)}" if rnd.waiting_for else "; complete"
         console.print(Text(line))
+    for link in view.links:
+        console.print(
+            Text("Linked to ")
+            + literal(str(link["other"]))
+            + Text(f" ({link['relation']}, {link['on']})")
+        )
+    for link in view.linked_from:
+        console.print(
+            Text("Linked from ")
+            + literal(str(link["other"]))
+            + Text(f" ({link['relation']}, {link['on']})")
+        )
+    if view.processes:
+        console.print(process_table(view.processes))
+    for breach in view.breaches:
+        line = (
+            f"Breach: event {breach.seq} ({breach.trigger}, {breach.on}) recorded "
+            f"{breach.overrides} despite its check: {breach.check}"
+        )
+        console.print(Text(line + (f"; {breach.detail}" if breach.detail else "")))
     if view.clocks:
         console.print(clock_table(view.clocks, title="Clocks"))
     if view.possible:
@@ -169,3 +190,49 @@ def advanced(result: AdvanceResult, as_json: bool) -> None:
     info(f"Recorded {result.trigger} on case {result.ref} ({move}), event {result.seq}.")
     if result.clocks:
         out().print(clock_table(result.clocks))
+
+
+def process_table(processes: Sequence[Mapping[str, Any]]) -> Table:
+    table = Table(
+        "no.",
+        "type",
+        "reference",
+        "lead",
+        "status",
+        "key dates",
+        title="Parallel processes",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for p in processes:
+        dates = "\n".join(f"{k} {v}" for k, v in dict(p.get("dates") or {}).items())
+        table.add_row(
+            str(p["number"]),
+            literal(str(p.get("type") or "")),
+            literal(str(p.get("reference") or "")),
+            literal(str(p.get("lead") or "")),
+            literal(str(p.get("status") or "")) + (" (concluded)" if p.get("concluded") else ""),
+            dates,
+        )
+    return table
+
+
+def process_list(processes: Sequence[Mapping[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print_json_data(list(processes))
+        return
+    if not processes:
+        info("No parallel processes on this case.")
+        return
+    out().print(process_table(processes))
+
+
+def process_recorded(result: ProcessRecorded, as_json: bool) -> None:
+    if as_json:
+        print_json_data(_as_dict(result))
+        return
+    info(
+        f"Recorded {result.trigger} on case {result.ref} "
+        f"(parallel process {result.number}), event {result.seq}."
+    )
+    out().print(process_table([result.process]))

@@ -28,6 +28,8 @@ from casereview.domain.workflow.model import (
     WORKFLOW_ID_PATTERN,
     CorrectionRules,
     Holds,
+    Links,
+    Processes,
     ReportTable,
     Settings,
     WorkflowDefinition,
@@ -207,6 +209,14 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         holds = Holds.model_validate(raw["holds"]) if "holds" in raw else None
     except ValidationError:
         holds = None
+    try:
+        processes = Processes.model_validate(raw["processes"]) if "processes" in raw else None
+    except ValidationError:
+        processes = None
+    try:
+        links = Links.model_validate(raw["links"]) if "links" in raw else None
+    except ValidationError:
+        links = None
     initial = raw.get("initial_state")
     open_roles = raw.get("open_roles")
     return Parts(
@@ -228,6 +238,8 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         report=report,
         corrections=corrections,
         holds=holds,
+        processes=processes,
+        links=links,
     )
 
 
