@@ -15,6 +15,7 @@ partnership_set, partnership_show  # cli/admin.py
 setup  # cli/setup.py
 case_open, case_find, case_show, case_advance, case_correct, case_undo, case_void  # cli/cases.py
 case_migrate  # cli/cases.py
+process_add, process_update, process_list, case_link  # cli/cases.py: `case process`, `case link`
 list_workflows, validate, lint, diagram  # cli/workflow.py
 rec_add, rec_none, rec_list, rec_show, action_add, action_update, action_extend  # cli/actions.py
 action_complete, action_override, action_list, action_due, action_plan, action_import  # cli/actions.py
@@ -22,7 +23,7 @@ standalone_mode  # cli/app.py: part of click's `main` signature, which the group
 
 # Pydantic: validators and serializers run by the model machinery; fields read by name.
 model_config
-_._choices_match_type, _._dump_defaults, _._from_list, _._required_or_optional
+_._choices_match_type, _._collected_somewhere, _._dump_maps, _._dump_defaults, _._from_list, _._required_or_optional
 _._exactly_one, _._before_needs_a_date, _._dump_anchors, _._dump_outcomes, _._dump_fields
 _._dump_states  # workflow/model.py VersionMap (pydantic serializer)
 _._content_hash, _._source  # private attributes set through __pydantic_private__

@@ -238,6 +238,8 @@ SHOW_KEYS = [
     "holds",
     "migrations",
     "action_plan",
+    "processes",
+    "links",
 ]
 
 
@@ -303,6 +305,7 @@ def test_show_json_has_stable_keys(cli):
         "agencies",
         "collect_in",
         "cleared_by",
+        "opened_by",
         "agency_field",
     ]
     assert list(data["settings"]) == ["day_zero", "calendar", "anchors"]

@@ -69,6 +69,7 @@ class MemoryCase:
             version=state.version,
             history=tuple(state.facts),
             hold=state.hold,
+            open_rounds=state.open_rounds,
         )
         decision = engine.decide(
             self.definition,

@@ -345,3 +345,144 @@ def case_migrate(
 
     result = migrate.migrate(context(db), to, case or (), every=every, dry_run=dry_run)
     render.migrated(result, as_json)
+
+
+# -- case process add|update|list: parallel processes ----------------------------------
+
+process_app = typer.Typer(
+    no_args_is_help=True,
+    help="Parallel processes on a case (a trial, an inquest): add, update, list.",
+)
+app.add_typer(process_app, name="process")
+
+TypeOption = Annotated[
+    str | None,
+    typer.Option("--type", help="Process type: one the workflow allows (see 'workflow show')."),
+]
+ReferenceOption = Annotated[
+    str | None, typer.Option("--reference", help="The process's own reference.")
+]
+LeadOption = Annotated[str | None, typer.Option("--lead", help="The agency leading it.")]
+StatusOption = Annotated[str | None, typer.Option("--status", help="Its status, e.g. concluded.")]
+DateOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--date", metavar="FIELD=YYYY-MM-DD", help="A key date, e.g. trial_on=… (repeatable)."
+    ),
+]
+OnOption = Annotated[
+    str | None,
+    typer.Option("--on", metavar="YYYY-MM-DD", help="Date it was recorded (default today)."),
+]
+WhyOption = Annotated[str | None, typer.Option(help="Why: the reasons, kept in the log.")]
+
+
+@process_app.command("add")
+def process_add(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    process_type: Annotated[
+        str,
+        typer.Option("--type", help="Process type: one the workflow allows (see 'workflow show')."),
+    ],
+    reference: ReferenceOption = None,
+    lead: LeadOption = None,
+    status: StatusOption = None,
+    date: DateOption = None,
+    on: OnOption = None,
+    rationale: WhyOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a parallel process on a case (the workflow's register trigger): it is
+    numbered 1, 2, … on the case."""
+    from casereview.cli.render import cases as render
+    from casereview.services import processes
+
+    result = processes.add_process(
+        context(db),
+        ref,
+        process_type=process_type,
+        reference=reference,
+        lead=lead,
+        status=status,
+        dates=parse_assignments(date, "--date"),
+        on=parse_date(on, "--on") if on else None,
+        rationale=rationale,
+    )
+    render.process_recorded(result, as_json)
+
+
+@process_app.command("update")
+def process_update(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    number: Annotated[str, typer.Argument(help="The process's number on the case.")],
+    process_type: TypeOption = None,
+    reference: ReferenceOption = None,
+    lead: LeadOption = None,
+    status: StatusOption = None,
+    date: DateOption = None,
+    on: OnOption = None,
+    rationale: WhyOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a parallel process: its key dates, status or reference (the workflow's
+    update trigger)."""
+    from casereview.cli.render import cases as render
+    from casereview.services import processes
+
+    result = processes.update_process(
+        context(db),
+        ref,
+        number,
+        process_type=process_type,
+        reference=reference,
+        lead=lead,
+        status=status,
+        dates=parse_assignments(date, "--date"),
+        on=parse_date(on, "--on") if on else None,
+        rationale=rationale,
+    )
+    render.process_recorded(result, as_json)
+
+
+@process_app.command("list")
+def process_list(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A case's parallel processes: type, reference, lead agency, status, key dates."""
+    from casereview.cli.render import cases as render
+    from casereview.services import processes
+
+    render.process_list(processes.list_processes(context(db), ref), as_json)
+
+
+@app.command("link")
+def case_link(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    other: Annotated[str, typer.Argument(help="The case it is linked to.")],
+    relation: Annotated[
+        str,
+        typer.Option(help="How they are linked: one the workflow allows, e.g. sibling."),
+    ],
+    on: OnOption = None,
+    rationale: WhyOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Link a case to another (the workflow's link trigger): recorded on REF, shown on
+    both cases."""
+    from casereview.cli.render import cases as render
+    from casereview.services import links
+
+    result = links.link_case(
+        context(db),
+        ref,
+        other,
+        relation,
+        on=parse_date(on, "--on") if on else None,
+        rationale=rationale,
+    )
+    render.advanced(result, as_json)

@@ -153,9 +153,11 @@ class WorkflowRules:
             if not trigger.signs:
                 continue
             for state in definition.moves.sources(trigger):
-                spec = definition.round_collected_in(state)
-                if spec is not None:
-                    signing[(state, trigger.id)] = spec.agency_field
+                # Every round signable in a state names the same agency field (the
+                # workflow's references check it), so the state says which field it is.
+                rounds = definition.rounds_signable_in(state)
+                if rounds:
+                    signing[(state, trigger.id)] = rounds[0].agency_field
         return cls(
             label=definition.label,
             open_roles=frozenset(definition.open_roles),

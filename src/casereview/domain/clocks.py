@@ -90,6 +90,10 @@ class EventFacts:
     """The case is held after the event (the workflow's `[holds]`): the clocks the
     workflow names pause, and stay paused until the hold ends."""
 
+    overrode: str | None = None
+    """The trigger whose check against what happened this event overrode (its guard's
+    `override`, `domain.checks`): the event is the record of a breach."""
+
     @property
     def happened_on(self) -> dt.date:
         """The day the event's step happened: its fact date, else its business date."""

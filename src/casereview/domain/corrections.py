@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from casereview.domain import clocks, dates, facts
+from casereview.domain import clocks, dates, facts, signoffs
 from casereview.domain.amendments import (
     FIELD,
     OCCURRED_ON,
@@ -320,7 +320,9 @@ def impossible(
     (None when it could): dates in order, none after today or out of range; every step
     still possible (its guards hold, a sign-off by an agency of its round, once); every
     date the workflow orders (`not_after`) in order."""
-    approvals: dict[str, dict[str, int]] = {}
+    approvals: signoffs.Approvals = {}
+    open_rounds: signoffs.Opened = {}
+    round_rules = signoffs.rules_of(definition)
     ordered = [(f, f.not_after) for f in definition.fields if f.not_after]
     previous: tuple[int, dt.date] | None = None
     for index, (row, fact) in enumerate(zip(case.history, case.facts, strict=False)):
@@ -337,7 +339,9 @@ def impossible(
                     f"on {previous[1].isoformat()}; events are in the order they happened"
                 )
             if trigger is not None:
-                failure = unmet_guard(definition, trigger, fact.fields_after, approvals)
+                failure = unmet_guard(
+                    definition, trigger, fact.fields_after, approvals, open_rounds
+                )
                 if failure:
                     return f"event {seq} ({trigger_id}) would not have been possible: {failure}"
             if trigger is not None and trigger.fact_date and fact.fact_on is not None:
@@ -358,21 +362,29 @@ def impossible(
                     if mine and theirs and str(mine) > str(theirs):
                         return f"{spec.id} {mine} would be after {other} {theirs}"
         if trigger is not None:
-            for rnd in definition.rounds_cleared_by(trigger_id):
-                approvals.pop(rnd.id, None)
-            if trigger.signs:
-                rnd_spec = definition.round_collected_in(str(row["from_state"]))
-                agency = fields_of(row).get(rnd_spec.agency_field) if rnd_spec else None
-                if rnd_spec is not None and isinstance(agency, str):
-                    signed = approvals.setdefault(rnd_spec.id, {})
-                    if index >= first and agency not in rnd_spec.agencies:
-                        return (
-                            f"event {seq} would sign {rnd_spec.label} for {agency}, "
-                            "not one of its agencies"
-                        )
-                    if index >= first and agency in signed:
-                        return f"event {seq} would sign {rnd_spec.label} for {agency} again"
-                    signed[agency] = seq
+            before = {k: dict(v) for k, v in approvals.items()}
+            signed = signoffs.step(
+                round_rules,
+                approvals,
+                open_rounds,
+                trigger=trigger_id,
+                state=str(row["from_state"]),
+                seq=seq,
+                on=on.isoformat(),
+                fields=fields_of(row),
+            )
+            if signed is not None and index >= first:
+                rnd_spec, agency = signed
+                if agency not in rnd_spec.agencies:
+                    return (
+                        f"event {seq} would sign {rnd_spec.label} for {agency}, "
+                        "not one of its agencies"
+                    )
+                if agency in before.get(rnd_spec.id, {}) and rnd_spec.id not in (
+                    *round_rules.clears.get(trigger_id, ()),
+                    *round_rules.opens.get(trigger_id, ()),
+                ):
+                    return f"event {seq} would sign {rnd_spec.label} for {agency} again"
         previous = (seq, on)
     return None
 

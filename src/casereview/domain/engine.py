@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from casereview.domain import dates, facts, holds
+from casereview.domain import checks, dates, facts, holds, links, processes, signoffs
 from casereview.domain import text as free_text
+from casereview.domain.calendar.units import Calendar
 from casereview.domain.clocks import EventFacts
 from casereview.domain.workflow.model import (
     EVENT_DATE,
     IDENTITY_FIELDS,
     ApprovalCompleteGuard,
     ApprovalRound,
+    DaysApartGuard,
     FieldEqualsGuard,
     FieldSetGuard,
     FieldSpec,
@@ -57,6 +59,18 @@ class CaseSnapshot:
     date's lower bound. Callers give it for triggers that declare a fact date."""
     hold: Mapping[str, Any] | None = None
     """The hold on the case (replay's `hold`), None when it is not held."""
+    open_rounds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The case's opened sign-off rounds (replay's `open_rounds`): callers give them for
+    a workflow with rounds that triggers open (`domain.signoffs`)."""
+    processes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The case's parallel processes by number (replay's `processes`), for a workflow
+    with a `[processes]` table."""
+    links: Sequence[Mapping[str, Any]] = ()
+    """The links the case recorded (replay's `links`), for a workflow with `[links]`."""
+    steps: Sequence[Mapping[str, Any]] = ()
+    """The case's steps as corrected (replay's `history`): callers give them for a
+    trigger with a check against what happened, or one that overrides one
+    (`domain.checks`). `needs_history` says when."""
 
 
 @dataclass(frozen=True)
@@ -201,19 +215,39 @@ def _may_record_for(trigger: Trigger, recorder: Person) -> str:
     return ""
 
 
+def needs_history(definition: WorkflowDefinition, trigger_id: str) -> bool:
+    """Whether deciding `trigger_id` looks back at the case's history (`CaseSnapshot`'s
+    `history`, `open_rounds` and `steps`): a fact date's lower bound, sign-off rounds that
+    triggers open, a check against what happened or its override."""
+    trigger = definition.triggers_by_id.get(trigger_id)
+    if trigger is None:
+        return False
+    return (
+        definition.fact_field_of(trigger_id) is not None
+        or signoffs.rules_of(definition).any_opened
+        or any(isinstance(g, DaysApartGuard) for g in trigger.guards)
+        or bool(definition.checks_overridden_by(trigger_id))
+    )
+
+
+_Check = Callable[[DaysApartGuard], "str | None"]
+
+
 def _guard_failure(
     definition: WorkflowDefinition,
     guard: Guard,
     fields_after: Mapping[str, Any],
     approvals: Mapping[str, Mapping[str, int]],
+    open_rounds: Mapping[str, Mapping[str, Any]],
+    check: _Check | None = None,
 ) -> str | None:
+    if isinstance(guard, DaysApartGuard):
+        # Checked when a step is decided; a correction's re-check of the history has no
+        # calendar and leaves it (the override that recorded a breach stays on record).
+        return check(guard) if check is not None else None
     if isinstance(guard, ApprovalCompleteGuard):
         spec = definition.approval_rounds_by_id[guard.round]
-        signed = approvals.get(guard.round, {})
-        missing = [a for a in spec.agencies if a not in signed]
-        if missing:
-            return f"{spec.label} is not complete: still waiting for {', '.join(missing)}"
-        return None
+        return signoffs.not_complete(spec, approvals, open_rounds)
     value = fields_after.get(guard.field)
     if isinstance(guard, FieldSetGuard):
         if value in (None, ""):
@@ -236,11 +270,12 @@ def unmet_guard(
     trigger: Trigger,
     fields_after: Mapping[str, Any],
     approvals: Mapping[str, Mapping[str, int]],
+    open_rounds: Mapping[str, Mapping[str, Any]],
 ) -> str | None:
     """Why the first of `trigger`'s guards that does not hold fails, in words (None when
     all hold): a correction re-asks it of every step the corrected value reaches."""
     for guard in trigger.guards:
-        failure = _guard_failure(definition, guard, fields_after, approvals)
+        failure = _guard_failure(definition, guard, fields_after, approvals, open_rounds)
         if failure:
             return failure
     return None
@@ -259,8 +294,10 @@ class _Move:
     trigger: Trigger
     allowed: frozenset[str]  # fields the event may carry
     takes: str  # `allowed` in words, for the refusal
-    round: ApprovalRound | None  # the round a signing trigger signs in this state
+    round: ApprovalRound | None  # the state round a signing trigger signs in this state
     cleared: tuple[str, ...]  # approval rounds whose sign-offs the trigger discards
+    opens: tuple[str, ...]  # approval rounds of which the trigger opens a new round
+    overridden: tuple[tuple[Trigger, DaysApartGuard], ...]  # checks it records despite
     case_fields: frozenset[str]  # fields of scope "case": kept on the case
     to_state: str
     terminal: bool
@@ -301,6 +338,8 @@ def _move(definition: WorkflowDefinition, state: str, trigger_id: str, ref: str)
         takes=", ".join(sorted(allowed)) or "no fields",
         round=definition.round_collected_in(state) if trigger.signs else None,
         cleared=tuple(r.id for r in definition.rounds_cleared_by(trigger.id)),
+        opens=tuple(r.id for r in definition.rounds_opened_by(trigger.id)),
+        overridden=definition.checks_overridden_by(trigger.id),
         case_fields=frozenset(f.id for f in definition.fields if f.scope == "case"),
         to_state=to_state,
         terminal=definition.is_terminal(to_state),
@@ -316,6 +355,7 @@ def decide(
     recorder: Person,
     decider: Person | None = None,
     destination: Any = None,
+    calendar: Calendar | None = None,
 ) -> Decision:
     """Validate `request` against the workflow; return its effect or raise Refused.
 
@@ -371,6 +411,17 @@ def decide(
     changes: dict[str, Any] = {}
     for name, raw in request.fields.items():
         changes[name] = parse_value(definition, name, raw)
+    table = definition.processes
+    if table is not None:
+        refused = processes.refusal(table, case.processes, trigger.id, changes, case.ref)
+        if refused is not None:
+            raise Refused(refused)
+        if trigger.id in table.add:
+            changes[table.number] = processes.next_number(case.processes)
+    if definition.links is not None:
+        refused = links.refusal(definition.links, case.links, trigger.id, changes, case.ref)
+        if refused is not None:
+            raise Refused(refused)
     for name, default in trigger.defaults.items():
         if name not in changes:
             if default == EVENT_DATE:
@@ -380,6 +431,10 @@ def decide(
     signed: tuple[str, str] | None = None
     if trigger.signs:
         spec = move.round
+        if signoffs.rules_of(definition).any_opened:
+            spec = signoffs.signing_round(
+                signoffs.rules_of(definition), case.state, case.approvals, case.open_rounds
+            )
         if spec is None:
             raise Refused(f"there is no sign-off round open while the case is in {case.state}")
         agency_field = spec.agency_field
@@ -428,11 +483,32 @@ def decide(
     case_fields = move.case_fields
     fields_after.update({k: v for k, v in changes.items() if k in case_fields})
     approvals_after = {k: dict(v) for k, v in case.approvals.items()}
+    values = {**fields_after, **changes}
+
+    def check(guard: DaysApartGuard) -> str | None:
+        try:
+            return checks.failure(guard, values, case.steps, calendar)
+        except ValueError as exc:  # a date beyond the calendar
+            return str(exc)
+
     for guard in trigger.guards:
-        failure = _guard_failure(definition, guard, fields_after, approvals_after)
+        failure = _guard_failure(
+            definition, guard, fields_after, approvals_after, case.open_rounds, check
+        )
         if failure:
-            raise Refused(f"{trigger.id} refused: {failure}")
-    for cleared in move.cleared:
+            overrides = guard.override if isinstance(guard, DaysApartGuard) else None
+            hint = (
+                f"; {overrides} records it despite the check, with a rationale" if overrides else ""
+            )
+            raise Refused(f"{trigger.id} refused: {failure}{hint}")
+    overridden = move.overridden
+    if overridden and all(check(guard) is None for _, guard in overridden):
+        guarded = ", ".join(t.id for t, _ in overridden)
+        raise Refused(
+            f"{trigger.id} records {guarded} despite a failed check, but the check holds "
+            f"({'; '.join(g.describe() for _, g in overridden)}): record {guarded}"
+        )
+    for cleared in (*move.cleared, *move.opens):
         approvals_after.pop(cleared, None)
     if signed is not None:
         approvals_after.setdefault(signed[0], {})[signed[1]] = -1  # seq filled by the store

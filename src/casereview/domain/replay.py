@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from casereview.domain import links, processes, signoffs
 from casereview.domain.amendments import FIELD, OCCURRED_ON, Change, changes_of, reversed_seq
 from casereview.domain.clocks import (
     AMENDING_TRIGGERS,
@@ -39,7 +40,7 @@ from casereview.domain.holds import held_after
 from casereview.domain.holds import refusal as hold_refusal
 from casereview.domain.imports import SOURCE_FIELD
 from casereview.domain.migration import FROM_VERSION, MIGRATE, hold_of, hold_start
-from casereview.domain.workflow.model import Holds, WorkflowDefinition
+from casereview.domain.workflow.model import DaysApartGuard, Holds, WorkflowDefinition
 
 PSEUDONYM = "pseudonym"
 """The opening field a case keeps apart from its other fields."""
@@ -71,6 +72,13 @@ class Replayed:
     pseudonym: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     approvals: dict[str, dict[str, int]] = field(default_factory=dict)
+    open_rounds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The case's opened sign-off rounds (`domain.signoffs`): round -> the `seq`, `on`
+    and `trigger` of the event that opened its current round."""
+    processes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The case's parallel processes (the workflow's `[processes]`), by number."""
+    links: list[dict[str, Any]] = field(default_factory=list)
+    """The links this case recorded to others (the workflow's `[links]`), in order."""
     version: int = 0
     opened_on: str = ""
     last_event_on: str = ""
@@ -106,8 +114,7 @@ class _Effect:
     """What a trigger does to the case beyond its move, whichever state it fires in."""
 
     to: str | None  # None: the case stays where it is
-    clears: tuple[str, ...]  # approval rounds whose sign-offs this trigger discards
-    signs: bool
+    rounds: bool  # it clears, opens or signs a sign-off round (`domain.signoffs`)
 
 
 class ReplayRules:
@@ -129,9 +136,12 @@ class ReplayRules:
         "effects",
         "fact_fields",
         "holds",
+        "links",
         "migrations",
         "moves",
-        "signing",
+        "overrides",
+        "processes",
+        "rounds",
         "staying",
         "terminal",
     )
@@ -142,13 +152,10 @@ class ReplayRules:
         self.content_hash = definition.content_hash
         # Earlier version -> its state map, for cases moved from it (`domain.migration`).
         self.migrations = {m.from_version: m for m in definition.migrations}
+        self.rounds = signoffs.RoundRules.of(definition)
+        touching = self.rounds.signs.union(self.rounds.opens, self.rounds.clears)
         self.effects = {
-            t.id: _Effect(
-                to=t.to,
-                clears=tuple(r.id for r in definition.rounds_cleared_by(t.id)),
-                signs=t.signs,
-            )
-            for t in definition.triggers
+            t.id: _Effect(to=t.to, rounds=t.id in touching) for t in definition.triggers
         }
         # Triggers that leave the case in whatever state it is in.
         self.staying = frozenset(t.id for t in definition.triggers if t.to is None)
@@ -156,13 +163,17 @@ class ReplayRules:
         # Trigger -> the field holding its fact date (`domain.facts`).
         self.fact_fields = {t.id: t.fact_date for t in definition.triggers if t.fact_date}
         self.holds = definition.holds
+        self.processes = definition.processes
+        self.links = definition.links
+        # Override trigger -> the trigger whose check it overrides (`domain.checks`).
+        self.overrides = {
+            guard.override: t.id
+            for t in definition.triggers
+            for guard in t.guards
+            if isinstance(guard, DaysApartGuard) and guard.override is not None
+        }
         # Fields with scope "case": the ones a later event sets on its case.
         self.case_fields = frozenset(f.id for f in definition.fields if f.scope == "case")
-        self.signing: dict[str, tuple[str, str]] = {}  # state -> (round, its agency field)
-        for state in definition.states:
-            found = definition.round_collected_in(state.id)
-            if found is not None:
-                self.signing[state.id] = (found.id, found.agency_field)
 
     def fields_kept(self, trigger: str, changes: Mapping[str, Any]) -> frozenset[str]:
         """The ids of an event's fields that its case keeps: at the opening every one but
@@ -290,6 +301,9 @@ def _refold(rules: ReplayRules, case: Replayed) -> None:
     case.pseudonym = ""
     case.fields = {}
     case.approvals = {}
+    case.open_rounds = {}
+    case.processes = {}
+    case.links = []
     case.opened_on = ""
     case.last_event_on = ""
     case.facts = []
@@ -473,13 +487,37 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
             case.problems.append(
                 (seq, f"recorded to {row['to_state']} but {trigger_id} leads to {expected_to}")
             )
-        for cleared in effect.clears:
-            case.approvals.pop(cleared, None)
-        if effect.signs:
-            signing = rules.signing.get(state)
-            agency = changes.get(signing[1]) if signing else None
-            if signing is not None and isinstance(agency, str):
-                case.approvals.setdefault(signing[0], {})[agency] = seq
+        if effect.rounds:
+            signoffs.step(
+                rules.rounds,
+                case.approvals,
+                case.open_rounds,
+                trigger=trigger_id,
+                state=state,
+                seq=seq,
+                on=occurred_text,
+                fields=changes,
+            )
+        if rules.processes is not None:
+            problem = processes.apply(
+                rules.processes,
+                case.processes,
+                trigger=trigger_id,
+                seq=seq,
+                on=occurred_text,
+                fields=changes,
+            )
+            if problem is not None:
+                case.problems.append((seq, problem))
+        if rules.links is not None:
+            links.apply(
+                rules.links,
+                case.links,
+                trigger=trigger_id,
+                seq=seq,
+                on=occurred_text,
+                fields=changes,
+            )
         if kept:
             case.fields.update({k: v for k, v in changes.items() if k in kept})
         case.state = expected_to
@@ -497,6 +535,7 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
             seq=seq,
             fact_on=fact_on(rules.fact_fields.get(trigger_id), changes),
             held=case.hold is not None,
+            overrode=rules.overrides.get(trigger_id),
         )
     )
 
@@ -533,14 +572,17 @@ def _apply_across(
             )
             to_state = case.state
         effect = rules.effects.get(trigger_id)
-        if effect is not None:
-            for cleared in effect.clears:
-                case.approvals.pop(cleared, None)
-            if effect.signs:
-                signing = rules.signing.get(case.state)
-                agency = changes.get(signing[1]) if signing else None
-                if signing is not None and isinstance(agency, str):
-                    case.approvals.setdefault(signing[0], {})[agency] = seq
+        if effect is not None and effect.rounds:
+            signoffs.step(
+                rules.rounds,
+                case.approvals,
+                case.open_rounds,
+                trigger=trigger_id,
+                state=case.state,
+                seq=seq,
+                on=occurred_text,
+                fields=changes,
+            )
         kept = rules.fields_kept(trigger_id, changes)
         if kept:
             case.fields.update({k: v for k, v in changes.items() if k in kept})

@@ -19,6 +19,7 @@ from casereview.presenters import corrections as correction_words
 from casereview.presenters.words import amount, iso
 from casereview.services.timeline import (
     Amended,
+    Breached,
     CaseTimeline,
     ClockChange,
     ClockRun,
@@ -93,6 +94,21 @@ class AmendEntry:
 
 
 @dataclass(frozen=True)
+class BreachEntry:
+    """A step recorded despite a failed check (its override's event): what the check
+    was and how it failed."""
+
+    on: str
+    seq: int
+    trigger: str  # the override
+    overrides: str  # the trigger whose check it overrode
+    check: str
+    detail: str
+    text: str
+    kind: str = "breach"
+
+
+@dataclass(frozen=True)
 class DuePassed:
     on: str
     clock_id: str
@@ -130,7 +146,7 @@ class Timeline:
     state_label: str
     closed: bool
     today: str
-    entries: tuple[EventEntry | DuePassed | AmendEntry, ...]
+    entries: tuple[EventEntry | DuePassed | AmendEntry | BreachEntry, ...]
     now: tuple[ClockNote, ...]
     bars: tuple[ChartBar, ...]
     axis_from: str
@@ -153,12 +169,14 @@ def person(login: str, people: Mapping[str, str]) -> str:
 
 def present(facts: CaseTimeline) -> Timeline:
     """The timeline in sentences, dates as ISO text."""
-    entries: list[EventEntry | DuePassed | AmendEntry] = []
+    entries: list[EventEntry | DuePassed | AmendEntry | BreachEntry] = []
     for entry in facts.entries:
         if isinstance(entry, TimelineEvent):
             entries.append(_event(entry))
         elif isinstance(entry, Amended):
             entries.append(_amended(entry))
+        elif isinstance(entry, Breached):
+            entries.append(_breach(entry))
         else:
             entries.append(_passed(entry))
     return Timeline(
@@ -273,6 +291,14 @@ def _note(change: ClockChange) -> ClockNote:
         unit=unit,
         text=text,
     )
+
+
+def _breach(entry: Breached) -> BreachEntry:
+    b = entry.breach
+    text = f"Recorded {b.overrides} despite its check ({b.check})" + (
+        f": {b.detail}" if b.detail else ""
+    )
+    return BreachEntry(entry.on.isoformat(), b.seq, b.trigger, b.overrides, b.check, b.detail, text)
 
 
 def _passed(entry: DueDatePassed) -> DuePassed:

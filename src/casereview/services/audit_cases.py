@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from casereview.domain import actions as plans
 from casereview.domain import authority, chain, clocks, dates
+from casereview.domain import processes as case_processes
 from casereview.domain.actions import PLAN_KINDS
 from casereview.domain.migration import FROM_HASH, MIGRATE, MIGRATE_KIND
 from casereview.domain.replay import replay
@@ -467,11 +468,15 @@ def _verify_case(
         "last_seq": state.last_seq,
         "opened_on": state.opened_on,
         "hold": state.hold,
+        "processes": case_processes.listed(state.processes),
+        "links": state.links,
     }
     try:
         stored_fields = json.loads(row["fields"])
         stored_approvals = json.loads(row["approvals"])
         stored_hold = json.loads(row["hold"]) if row.get("hold") else None
+        stored_processes = json.loads(row["processes"]) if row.get("processes") else []
+        stored_links = json.loads(row["links"]) if row.get("links") else []
     except (ValueError, TypeError):
         found.append(chain.Finding("projection", f"case {ref}: stored fields are not JSON"))
         return found
@@ -486,6 +491,8 @@ def _verify_case(
         "last_seq": int(row["last_seq"]),
         "opened_on": row["opened_on"],
         "hold": stored_hold,
+        "processes": stored_processes,
+        "links": stored_links,
     }
     for key, value in expected.items():
         if stored[key] != value:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import chain, clocks, engine
+from casereview.domain import processes as case_processes
 from casereview.domain.imports import SOURCE_FIELD
 from casereview.domain.replay import Replayed, apply_event
 from casereview.domain.signing import Signer
@@ -577,6 +578,10 @@ class _BatchWriter:
             version=state.version,
             history=state.facts,
             hold=state.hold,
+            open_rounds=state.open_rounds,
+            processes=state.processes,
+            links=state.links,
+            steps=state.history,
         )
         decision = engine.decide(
             definition,
@@ -585,6 +590,7 @@ class _BatchWriter:
             self.recorder,
             decider,
             destination=case.workflow.destination,
+            calendar=ctx.calendar,
         )
         record = cases._event_record(
             ctx,
@@ -647,6 +653,8 @@ class _BatchWriter:
                 "last_seq": state.last_seq,
                 "voided_seq": state.voided,
                 "hold": projections.hold_json(state.hold),
+                "processes": projections.processes_json(case_processes.listed(state.processes)),
+                "links": projections.processes_json(state.links),
             }
         )
         for clock in derived.values():

@@ -21,9 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain, clocks, dates, engine
+from casereview.domain import chain, checks, clocks, dates, engine, signoffs
+from casereview.domain import links as case_links
+from casereview.domain import processes as case_processes
 from casereview.domain import text as free_text
-from casereview.domain.replay import replay
+from casereview.domain.replay import Replayed, replay
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.infra.workflows import default_workflow
@@ -94,6 +96,11 @@ class CaseView:
     amended: int = 0  # corrections, undos and voids recorded on it (see its timeline)
     hold: HoldView | None = None  # held in its stage; None: not held
     hidden_fields: tuple[str, ...] = ()  # personal fields it holds, left out of `fields`
+    rounds: tuple[signoffs.RoundView, ...] = ()  # sign-off rounds: who has and has not signed
+    breaches: tuple[checks.Breach, ...] = ()  # steps recorded despite a failed check
+    processes: tuple[dict[str, Any], ...] = ()  # parallel processes, in number order
+    links: tuple[dict[str, Any], ...] = ()  # links this case recorded: other, relation, on, seq
+    linked_from: tuple[dict[str, Any], ...] = ()  # links other cases recorded to this one
 
 
 @dataclass(frozen=True)
@@ -439,6 +446,8 @@ def _store_projection(
             "last_seq": state.last_seq,
             "voided_seq": state.voided,
             "hold": state.hold,
+            "processes": case_processes.listed(state.processes),
+            "links": state.links,
         },
     )
     if not ok:
@@ -504,14 +513,19 @@ def advance(
                 raise NotFound(f"no user {on_behalf_of!r} to record this on behalf of")
             decider = _person(decider_row, on_behalf_of)
         _check_date(ctx, occurred_on, str(row["last_event_on"]), "the event date")
+        replayed = _replayed_for(conn, definition, row, trigger)
         snapshot = engine.CaseSnapshot(
             ref=ref,
             state=str(row["state"]),
             fields=json.loads(row["fields"]),
             approvals=json.loads(row["approvals"]),
             version=int(row["version"]),
-            history=_history_for(conn, definition, row, trigger),
+            history=tuple(replayed.facts) if replayed is not None else (),
             hold=json.loads(row["hold"]) if row["hold"] else None,
+            processes=_processes_of(row),
+            links=json.loads(row["links"]) if row["links"] else (),
+            open_rounds=replayed.open_rounds if replayed is not None else {},
+            steps=tuple(replayed.history) if replayed is not None else (),
         )
         decision = engine.decide(
             definition,
@@ -520,11 +534,13 @@ def advance(
             recorder,
             decider,
             destination=definition_machine(definition),
+            calendar=ctx.calendar,
         )
         if definition.action_plan is not None:
             from casereview.services.actions import gate
 
             gate(conn, definition, row, decision.trigger)
+        _other_case_exists(conn, definition, decision)
         record = _event_record(
             ctx,
             definition,
@@ -582,17 +598,42 @@ def _clock_rows(conn: Connection, case_id: int) -> dict[str, tuple[Any, ...]]:
     return {str(r["clock_id"]): _clock_key(r) for r in projections.clocks_of(conn, case_id)}
 
 
-def _history_for(
+def _other_case_exists(
+    conn: Connection, definition: WorkflowDefinition, decision: engine.Decision
+) -> None:
+    """A link names a case that exists and was not voided (the engine cannot ask)."""
+    from casereview.store import projections
+
+    if definition.links is None:
+        return
+    other = case_links.other_of(definition.links, decision.trigger, decision.changes)
+    if other is None:
+        return
+    row = projections.get_case(conn, other)
+    if row is None:
+        raise refs.no_case(other)
+    if row["voided_seq"] is not None:
+        raise Refused(f"case {other} was voided as opened in error; it cannot be linked")
+
+
+def _processes_of(row: Row) -> dict[str, dict[str, Any]]:
+    """The case's parallel processes as its row keeps them, by number."""
+    stored = json.loads(row["processes"]) if row["processes"] else []
+    return {str(p["number"]): p for p in stored}
+
+
+def _replayed_for(
     conn: Connection, definition: WorkflowDefinition, row: Row, trigger: str
-) -> tuple[clocks.EventFacts, ...]:
-    """The case's facts, replayed, when `trigger` has a rule that looks back at them (a
-    fact date's lower bound); nothing otherwise, so most steps replay nothing first."""
+) -> Replayed | None:
+    """The case replayed, when deciding `trigger` looks back at its history
+    (`engine.needs_history`: a fact date's lower bound, the case's open sign-off rounds,
+    a check against what happened); None otherwise, so most steps replay nothing first."""
     from casereview.store import event_log
 
-    if definition.fact_field_of(trigger) is None:
-        return ()
+    if not engine.needs_history(definition, trigger):
+        return None
     events = list(event_log.iter_events(conn, case_id=int(row["id"])))
-    return tuple(replay(definition, str(row["ref"]), events).facts)
+    return replay(definition, str(row["ref"]), events)
 
 
 def definition_machine(definition: WorkflowDefinition) -> Any:
@@ -639,6 +680,7 @@ def show_case(
         ref = str(row["ref"])
         definition = _definition_for(ctx, row)
         events = views.case_events(reader, int(row["id"]))
+        linking = views.cases_with_links(reader)
     state = replay_stored(definition, ref, events, until=as_at, known_by=as_at)
     if as_at is not None and not state.opened_on:
         raise NotFound(f"case {ref} was not open yet on {as_at.isoformat()}")
@@ -682,6 +724,21 @@ def show_case(
         amended=len(state.amendments),
         hidden_fields=hidden,
         hold=_hold_view(state.hold),
+        rounds=signoffs.rounds_shown(definition, state.state, state.approvals, state.open_rounds),
+        processes=tuple(case_processes.listed(state.processes)),
+        links=tuple(state.links),
+        linked_from=tuple(
+            case_links.naming(ref, [(str(r["ref"]), json.loads(r["links"])) for r in linking])
+        ),
+        breaches=checks.breaches(
+            definition,
+            [
+                s
+                for s in state.history
+                if as_at is None or str(s["occurred_on"]) <= as_at.isoformat()
+            ],
+            ctx.calendar,
+        ),
     )
 
 

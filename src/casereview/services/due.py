@@ -11,6 +11,7 @@ numbers, ids, workflow labels); `presenters.due` words them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,10 @@ _ANY = 2**62
 
 SOON_WORKING_DAYS = 5
 """The summary line counts clocks due within this many working days of the as-of date."""
+
+PROCESS_NEAR_WORKING_DAYS = 10
+"""A parallel process's key date (a trial, an inquest) is listed from this many working
+days before it (or within `within`, when given), until the day itself."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,14 @@ def due_list(
             due_next=counts.due_next + action_counts["due_next"],
             within=counts.within + action_counts["within"],
         )
+        wanted = counts.with_processes and not overdue_only
+        near = views.open_processes(reader) if wanted else []
     items = tuple(_due_item(row, day, cal) for row in rows)
+    if near:
+        window = within if within is not None else PROCESS_NEAR_WORKING_DAYS
+        items = _with_process_dates(items, near, day, cal.add_working_days(day, window + 1), cal)
+        if limit is not None:
+            items = items[:limit]
     matching = (
         counts.overdue if overdue_only else counts.within if within is not None else counts.open
     )
@@ -253,6 +265,52 @@ def _due_item(row: OpenClockRow, day: dt.date, cal: WorkingDayCalendar) -> DueIt
         working_days_left=left,
         remaining_days=row.remaining_days if row.state == "paused" else None,
     )
+
+
+def _with_process_dates(
+    items: tuple[DueItem, ...],
+    cases: list[dict[str, object]],
+    day: dt.date,
+    before: dt.date,
+    cal: WorkingDayCalendar,
+) -> tuple[DueItem, ...]:
+    """The clock rows with every near key date of a parallel process that is not
+    concluded (from `day`, before `before`), as rows of kind `process`, soonest first
+    among the dated rows."""
+    from casereview.domain import processes
+
+    found: list[DueItem] = []
+    for case in cases:
+        try:
+            records = json.loads(str(case["processes"]))
+        except ValueError:
+            continue  # `audit verify` reports a projection that is not JSON
+        for key in processes.key_dates(records if isinstance(records, list) else []):
+            if not day <= key.on < before:
+                continue
+            found.append(
+                DueItem(
+                    ref=str(case["ref"]),
+                    pseudonym=str(case["pseudonym"]),
+                    case_state=str(case["case_state"]),
+                    clock_id=f"process_{key.number}_{key.date_field}",
+                    label=f"{key.type} (parallel process {key.number}): {key.date_field}",
+                    kind="process",
+                    state="running",
+                    status="due_soon",
+                    anchor_on=None,
+                    started_on=None,
+                    due_on=key.on.isoformat(),
+                    working_days_left=_working_days(cal, day, key.on),
+                    remaining_days=None,
+                )
+            )
+    if not found:
+        return items
+    dated = [i for i in items if i.due_on is not None and i.state != "paused"]
+    rest = [i for i in items if i.due_on is None or i.state == "paused"]
+    merged = sorted([*dated, *found], key=lambda i: (str(i.due_on), i.ref, i.clock_id))
+    return (*merged, *rest)
 
 
 def _date(text: str | None) -> dt.date | None:

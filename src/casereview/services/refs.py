@@ -30,10 +30,15 @@ def choose(asked: str, by_ref: Row | None, by_pseudonym: Callable[[str], Sequenc
     if len(rows) == 1:
         return rows[0]
     if not rows:
-        raise NotFound("no case {ref!r}; see '{next}'", ref=asked, next=Step("list_cases"))
+        raise no_case(asked)
     raise InvalidInput(
         "{ref!r} is the pseudonym of {count} cases ({refs}); give the case reference",
         ref=asked,
         count=len(rows),
         refs=", ".join(sorted(str(r["ref"]) for r in rows)),
     )
+
+
+def no_case(ref: str) -> NotFound:
+    """No case has `ref` as its reference or pseudonym."""
+    return NotFound("no case {ref!r}; see '{next}'", ref=ref, next=Step("list_cases"))

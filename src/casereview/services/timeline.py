@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import actions as plans
-from casereview.domain import clocks
+from casereview.domain import checks, clocks
 from casereview.domain.amendments import OCCURRED_ON, RATIONALE, Change
 from casereview.domain.corrections import ClockShift
 from casereview.services import case_history
@@ -81,6 +81,15 @@ class Amended:
 
 
 @dataclass(frozen=True)
+class Breached:
+    """A step recorded despite a failed check against what happened, by the check's
+    override (`domain.checks`): it follows the step's own entry."""
+
+    on: dt.date
+    breach: checks.Breach
+
+
+@dataclass(frozen=True)
 class DueDatePassed:
     """A due date that passed with its clock still running, before the next event."""
 
@@ -111,7 +120,7 @@ class CaseTimeline:
     state_label: str
     closed: bool
     today: dt.date
-    entries: tuple[TimelineEvent | DueDatePassed | Amended, ...]
+    entries: tuple[TimelineEvent | DueDatePassed | Amended | Breached, ...]
     now: tuple[ClockChange, ...]  # the clocks still open today
     runs: tuple[ClockRun, ...]
     axis_from: dt.date
@@ -135,12 +144,13 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
     if include_personal and loaded.viewer is not None:
         allow_personal(ctx, loaded.viewer, [definition], command="timeline", cases=[ref])
         personal = frozenset()
-    entries: list[TimelineEvent | DueDatePassed | Amended] = []
+    entries: list[TimelineEvent | DueDatePassed | Amended | Breached] = []
     reported: set[tuple[str, dt.date, dt.date]] = set()
     hidden: set[str] = set()
     moments = loaded.moments
     replayed = loaded.replayed
     steps = {int(step["seq"]): step for step in replayed.history}
+    breached = {b.seq: b for b in checks.breaches(definition, replayed.history, cal)}
     for index, moment in enumerate(moments):
         facts = moment.facts
         if facts.trigger == clocks.VOID_TRIGGER:
@@ -168,6 +178,8 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
                 corrected_by=tuple(replayed.corrected.get(facts.seq or -1, ())),
             )
         )
+        if facts.seq in breached:
+            entries.append(Breached(facts.occurred_on, breached[facts.seq]))
         following = moments[index + 1] if index + 1 < len(moments) else None
         end = following.facts.occurred_on if following is not None else today
         entries.extend(_passed(moment, loaded.rules, end, reported, following))
@@ -216,8 +228,9 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
 
 
 def _with_plan_steps(
-    entries: list[TimelineEvent | DueDatePassed | Amended], loaded: case_history.CaseHistory
-) -> list[TimelineEvent | DueDatePassed | Amended]:
+    entries: list[TimelineEvent | DueDatePassed | Amended | Breached],
+    loaded: case_history.CaseHistory,
+) -> list[TimelineEvent | DueDatePassed | Amended | Breached]:
     """The steps of the case's action plan (`domain.actions`) put in among its entries,
     each on its day after what happened before it; they move no clock. Lists
     (agencies, evidence) are shown joined by "; "."""
@@ -290,12 +303,12 @@ def _was(
 
 
 def _with_amendments(
-    entries: list[TimelineEvent | DueDatePassed | Amended],
+    entries: list[TimelineEvent | DueDatePassed | Amended | Breached],
     loaded: case_history.CaseHistory,
     cal: WorkingDayCalendar,
     personal: frozenset[str],
     hidden: set[str],
-) -> list[TimelineEvent | DueDatePassed | Amended]:
+) -> list[TimelineEvent | DueDatePassed | Amended | Breached]:
     """The entries with every correction, undo and void, and every undone step (marked
     reversed, changing nothing), each placed after the entries of its day."""
     replayed = loaded.replayed

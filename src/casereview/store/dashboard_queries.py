@@ -66,11 +66,15 @@ SELECT COUNT(*) AS open,
        COALESCE(SUM(CASE WHEN k.state = 'running' AND k.due_on >= :as_of
                           AND k.due_on < :next_before THEN 1 ELSE 0 END), 0) AS due_next,
        COALESCE(SUM(CASE WHEN k.state = 'running' AND k.due_on < :within_before
-                         THEN 1 ELSE 0 END), 0) AS within
+                         THEN 1 ELSE 0 END), 0) AS within,
+       CASE WHEN EXISTS (SELECT 1 FROM cases WHERE (processes IS NOT NULL) = (1 = 1))
+            THEN 1 ELSE 0 END AS with_processes
 FROM case_clocks AS k
 WHERE k.state IN ('running', 'paused') AND (k.due_on IS NULL OR {_STILL_OPEN})
 """
-"""Every open clock counted by status, from the covering index alone.
+"""Every open clock counted by status, from the covering index alone; and whether any
+case has parallel processes (from the index on that), so that `due` asks for
+their key dates only where there are some.
 
 `:next_before` and `:within_before` are the first dates *not* counted as due within
 five, and within the asked number of, working days; the service computes them with
@@ -108,6 +112,7 @@ class OpenClockCounts:
     due_soon: int  # inside the clock's own warning window, not yet overdue
     due_next: int  # due from the day to `next_before`, not overdue
     within: int  # running and due before `within_before`, overdue included
+    with_processes: bool = False  # some case has parallel processes (`open_processes`)
 
 
 def open_clock_counts(
@@ -132,6 +137,7 @@ def open_clock_counts(
         due_soon=int(row["due_soon"]),
         due_next=int(row["due_next"]),
         within=int(row["within"]),
+        with_processes=bool(row["with_processes"]),
     )
 
 
@@ -186,6 +192,23 @@ def _row(r: dict[str, Any]) -> OpenClockRow:
         remaining_days=None if r["remaining_days"] is None else int(r["remaining_days"]),
         paused_days=int(r["paused_days"]),
         ends_on_due=bool(r["ends_on_due"]),
+    )
+
+
+def open_processes(reader: Reader) -> list[dict[str, Any]]:
+    """`ref`, `pseudonym`, `case_state` and `processes` (JSON text) of every open case
+    with parallel processes, by reference."""
+    return reader.rows(
+        "SELECT ref, pseudonym, state AS case_state, processes FROM cases "
+        "WHERE processes IS NOT NULL AND closed = :no AND voided_seq IS NULL ORDER BY ref",
+        {"no": False},
+    )
+
+
+def cases_with_links(reader: Reader) -> list[dict[str, Any]]:
+    """`ref` and `links` (JSON text) of every case that recorded links, by reference."""
+    return reader.rows(
+        "SELECT ref, links FROM cases WHERE links IS NOT NULL AND voided_seq IS NULL ORDER BY ref"
     )
 
 

@@ -986,6 +986,26 @@ def _0009_case_overlays(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE cases ADD COLUMN hold TEXT"))
 
 
+def _0010_case_links_processes(conn: Connection) -> None:
+    """Add `cases.processes` and `cases.links`: the case's parallel processes (the
+    workflow's `[processes]`: a trial, an inquest) as a JSON list in number order, and
+    the links it recorded to other cases (`[links]`) as a JSON list in event order; null
+    for a case with none, so every existing row stays as it was.
+
+    Like the hold, projections of the case's events written with the case row (`audit
+    verify` compares them with replay); `due` reads the processes for the key dates of
+    those not concluded, and a case's page reads the links other cases recorded to it.
+    """
+    from sqlalchemy import text
+
+    conn.execute(text("ALTER TABLE cases ADD COLUMN processes TEXT"))
+    conn.execute(text("ALTER TABLE cases ADD COLUMN links TEXT"))
+    # `due` asks whether any case has processes on every read: an index on that answers
+    # at once, however many cases have none. (Not a partial index: one with no entries
+    # is a page a damaged backup could blank unnoticed.)
+    conn.execute(text("CREATE INDEX ix_cases_has_processes ON cases ((processes IS NOT NULL))"))
+
+
 def _0011_recommendations(conn: Connection) -> None:
     """Add the projection of each case's action plan (`domain.actions`): its
     recommendations, its actions, and one row of what the plan holds beyond them (a
@@ -1079,6 +1099,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0007_installed_workflows", _0007_installed_workflows),
     Migration("0008_write_functions", _0008_write_functions),
     Migration("0009_case_overlays", _0009_case_overlays),
+    Migration("0010_case_links_processes", _0010_case_links_processes),
     Migration("0011_recommendations", _0011_recommendations),
 )
 

@@ -34,6 +34,8 @@ CASE_COLUMNS = (
     "last_seq",
     "voided_seq",
     "hold",
+    "processes",
+    "links",
 )
 
 CLOCK_COLUMNS = (
@@ -152,12 +154,21 @@ def hold_json(hold: Any) -> str | None:
     return None if hold is None else canonical_json(hold)
 
 
+def processes_json(processes: Any) -> str | None:
+    """The `processes` column's text for a case's parallel processes (None: it has none);
+    the `links` column's for its links likewise."""
+    return canonical_json(processes) if processes else None
+
+
 def insert_case(conn: Connection, values: dict[str, Any]) -> int:
     values = dict(values)
     values["fields"] = canonical_json(values["fields"])
     values["approvals"] = canonical_json(values["approvals"])
     if "hold" in values:
         values["hold"] = hold_json(values["hold"])
+    for column in ("processes", "links"):
+        if column in values:
+            values[column] = processes_json(values[column])
     values["id"] = case_id = next_case_id(conn)
     if dialect.is_postgres(conn):
         write_functions.insert_rows(conn, "cases", [values])
@@ -177,6 +188,9 @@ def update_case(
     values["approvals"] = canonical_json(values["approvals"])
     if "hold" in values:
         values["hold"] = hold_json(values["hold"])
+    for column in ("processes", "links"):
+        if column in values:
+            values[column] = processes_json(values[column])
     if dialect.is_postgres(conn):
         return write_functions.update_case(conn, case_id, expected_version, values)
     sets = ", ".join(f"{n} = :{n}" for n in values)

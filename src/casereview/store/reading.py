@@ -33,6 +33,7 @@ MIGRATION_NAMES = (
     "0007_installed_workflows",
     "0008_write_functions",
     "0009_case_overlays",
+    "0010_case_links_processes",
     "0011_recommendations",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""

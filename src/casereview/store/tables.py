@@ -43,6 +43,8 @@ class Case(SQLModel, table=True):
     last_seq: int
     voided_seq: int | None = None  # the event that voided a case opened in error
     hold: str | None = None  # JSON: the hold on a case held in its stage; null if not held
+    processes: str | None = None  # JSON list: the case's parallel processes; null if none
+    links: str | None = None  # JSON list: the links it recorded to other cases; null if none
 
 
 class Event(SQLModel, table=True):

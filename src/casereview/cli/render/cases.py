@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich import box
@@ -16,6 +16,7 @@ from casereview.cli.render.status import status_text
 from casereview.errors import Input
 from casereview.services.cases import AdvanceResult, CaseListItem, CaseView, ClockView
 from casereview.services.find import FindResult
+from casereview.services.processes import ProcessRecorded
 
 
 def _as_dict(value: Any) -> Any:
@@ -198,16 +199,41 @@ def case(view: CaseView, as_json: bool) -> None:
     console.print(fields)
     if view.hidden_fields:
         info(f"Personal fields not shown: {', '.join(view.hidden_fields)}.")
-    for round_label, agencies in view.approvals.items():
-        console.print(f"{round_label}: signed by {', '.join(agencies) or 'nobody yet'}")
+    for rnd in view.rounds:
+        line = f"{rnd.label}"
+        if rnd.opened_on:
+            line += f" (opened {rnd.opened_on} by {rnd.opened_by})"
+        line += f": signed by {', '.join(rnd.signed) or 'nobody yet'}"
+        line += f"; waiting for {', '.join(rnd.waiting_for)}" if rnd.waiting_for else "; complete"
+        console.print(Text(line))
+    for link in view.links:
+        console.print(
+            Text("Linked to ")
+            + literal(str(link["other"]))
+            + Text(f" ({link['relation']}, {link['on']})")
+        )
+    for link in view.linked_from:
+        console.print(
+            Text("Linked from ")
+            + literal(str(link["other"]))
+            + Text(f" ({link['relation']}, {link['on']})")
+        )
+    if view.processes:
+        console.print(process_table(view.processes))
+    for breach in view.breaches:
+        line = (
+            f"Breach: event {breach.seq} ({breach.trigger}, {breach.on}) recorded "
+            f"{breach.overrides} despite its check: {breach.check}"
+        )
+        console.print(Text(line + (f"; {breach.detail}" if breach.detail else "")))
     if view.clocks:
         table = clock_table(view.clocks, title="Clocks")
         if compact(table):
             console.print()
             console.print(Text("Clocks", style="italic"))
             for clock in view.clocks:
-                for line in clock_lines(clock):
-                    console.print(line)
+                for clock_line in clock_lines(clock):
+                    console.print(clock_line)
         else:
             emit(table)
     if view.possible:
@@ -280,3 +306,49 @@ def found(result: FindResult, as_json: bool) -> None:
     )
     count = len(result.cases)
     info(f"{count} case{'s' if count != 1 else ''} found (searched {searched}).")
+
+
+def process_table(processes: Sequence[Mapping[str, Any]]) -> Table:
+    table = Table(
+        "no.",
+        "type",
+        "reference",
+        "lead",
+        "status",
+        "key dates",
+        title="Parallel processes",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for p in processes:
+        dates = "\n".join(f"{k} {v}" for k, v in dict(p.get("dates") or {}).items())
+        table.add_row(
+            str(p["number"]),
+            literal(str(p.get("type") or "")),
+            literal(str(p.get("reference") or "")),
+            literal(str(p.get("lead") or "")),
+            literal(str(p.get("status") or "")) + (" (concluded)" if p.get("concluded") else ""),
+            dates,
+        )
+    return table
+
+
+def process_list(processes: Sequence[Mapping[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print_json_data(list(processes))
+        return
+    if not processes:
+        info("No parallel processes on this case.")
+        return
+    out().print(process_table(processes))
+
+
+def process_recorded(result: ProcessRecorded, as_json: bool) -> None:
+    if as_json:
+        print_json_data(_as_dict(result))
+        return
+    info(
+        f"Recorded {result.trigger} on case {result.ref} "
+        f"(parallel process {result.number}), event {result.seq}."
+    )
+    out().print(process_table([result.process]))

@@ -169,6 +169,8 @@ def timeline(facts: CaseTimeline, as_json: bool) -> None:
             grid.add_row(entry.on, _event_text(entry, view))
         elif isinstance(entry, timeline_words.AmendEntry):
             grid.add_row(entry.on, _amend_text(entry, view))
+        elif isinstance(entry, timeline_words.BreachEntry):
+            grid.add_row(entry.on, Text(f"! {entry.text}", style="red"))
         else:
             grid.add_row(entry.on, _passed_text(entry))
     if view.now:

@@ -193,7 +193,11 @@ def show(definition: WorkflowDefinition) -> None:
             rounds.add_row(
                 literal(r.id),
                 literal(_join(r.agencies)),
-                literal(_join(r.collect_in)),
+                literal(
+                    f"{_join(r.collect_in, 'any state')} once opened by {_join(r.opened_by)}"
+                    if r.opened
+                    else _join(r.collect_in)
+                ),
                 literal(_join(cleared)),
             )
         console.print(rounds)

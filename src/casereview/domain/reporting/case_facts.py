@@ -200,6 +200,12 @@ class CaseHistory:
     def first(self, trigger: str) -> EventFacts | None:
         return next((f for f in self.facts if f.trigger == trigger), None)
 
+    def breaches(self) -> list[EventFacts]:
+        """Steps recorded despite a failed check against what happened, by the check's
+        override (`EventFacts.overrode` names the trigger whose check it overrode): each
+        is the record of one breach (`domain.checks`)."""
+        return [f for f in self.facts if f.overrode is not None]
+
     def holds(self, state: str | None) -> list[tuple[dt.date, dt.date | None]]:
         """Spells on hold, in `state` (publication on hold) or held in its stage (the
         workflow's `[holds]`): [entered, left) (left None: still held)."""

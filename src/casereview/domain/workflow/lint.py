@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from casereview.domain.workflow.model import (
     OPEN,
+    ApprovalCompleteGuard,
     Clock,
     Trigger,
     WorkflowDefinition,
@@ -241,11 +242,43 @@ class _Linter:
         for t in signers:
             self.signing_for_others(t)
         for rnd in self.d.approval_rounds:
-            if not any(s in rnd.collect_in for t in signers for s in self.d.sources_of(t)):
+            if not any(rnd.signable_in(s) for t in signers for s in self.d.sources_of(t)):
+                where = (
+                    f"in its collect_in states ({_names(rnd.collect_in)})"
+                    if rnd.collect_in
+                    else "anywhere"
+                )
                 self.add(
                     f"approval round {rnd.id!r} can never be signed: no trigger with "
-                    f"signs = true fires in its collect_in states ({_names(rnd.collect_in)})"
+                    f"signs = true fires {where}"
                 )
+        self.opened_rounds()
+
+    def opened_rounds(self) -> None:
+        """A round a trigger opens is the partners' decision: a later step waits for it
+        (an `approval_complete` guard), and it can be signed where it is opened or after."""
+        awaited = {
+            g.round
+            for t in self.d.triggers
+            for g in t.guards
+            if isinstance(g, ApprovalCompleteGuard)
+        }
+        for rnd in self.d.approval_rounds:
+            if not rnd.opened:
+                continue
+            if rnd.id not in awaited:
+                self.add(
+                    f"approval round {rnd.id!r} is opened by {_names(rnd.opened_by)}, but no "
+                    "trigger's guard requires it complete, so its sign-offs would change nothing"
+                )
+            for trigger_id in rnd.opened_by:
+                after = _reach({e.dest for e in self.edges if e.trigger == trigger_id}, self.edges)
+                if after and not any(rnd.signable_in(s) for s in after):
+                    self.add(
+                        f"approval round {rnd.id!r} is opened by trigger {trigger_id!r}, but "
+                        f"no state a case can reach after it collects the round "
+                        f"({_names(rnd.collect_in)})"
+                    )
 
     def signing_for_others(self, t: Trigger) -> None:
         """A sign-off is an agency's: a rule that lets someone who acts for an agency

@@ -29,6 +29,8 @@ from casereview.domain.workflow.model import (
     ActionPlanRules,
     CorrectionRules,
     Holds,
+    Links,
+    Processes,
     ReportTable,
     Settings,
     VersionMap,
@@ -221,6 +223,14 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         )
     except ValidationError:
         action_plan = None
+    try:
+        processes = Processes.model_validate(raw["processes"]) if "processes" in raw else None
+    except ValidationError:
+        processes = None
+    try:
+        links = Links.model_validate(raw["links"]) if "links" in raw else None
+    except ValidationError:
+        links = None
     initial = raw.get("initial_state")
     open_roles = raw.get("open_roles")
     return Parts(
@@ -244,6 +254,8 @@ def _partial(raw: Mapping[str, Any]) -> Parts:
         holds=holds,
         migrations=tuple(migrations),
         action_plan=action_plan,
+        processes=processes,
+        links=links,
     )
 
 

@@ -223,8 +223,50 @@ class FieldSetGuard(_Model):
         return f"{self.field} is set"
 
 
+class DaysApartGuard(_Model):
+    """What happened is checked against a rule about dates (`domain.checks`): a date an
+    earlier event recorded (`earlier`, e.g. `sent_on`) is at least `at_least` days of
+    `unit` before a date this event (or the case) records (`later`, e.g. `published_on`).
+
+    `trigger` and `where` narrow the earlier events that count (the trigger that recorded
+    them; their field values); `each` asks for one such event per value of a field (every
+    recipient). `override` names the trigger that records the step despite a failed check:
+    it is possible only when the check fails, needs a rationale, and its event is the
+    record of the breach."""
+
+    kind: Literal["days_apart"]
+    earlier: Id
+    later: Id
+    at_least: Count
+    unit: Literal["working_days", "calendar_days"] = "working_days"
+    trigger: Id | None = None
+    where: Annotated[Mapping[Id, Scalar], AfterValidator(_frozen_mapping)] = Field(
+        default_factory=dict, validate_default=True
+    )
+    each: Annotated[
+        Mapping[Id, Annotated[tuple[Scalar, ...], Field(min_length=1)]],
+        AfterValidator(_frozen_mapping),
+        Field(max_length=1),
+    ] = Field(default_factory=dict, validate_default=True)
+    override: Id | None = None
+
+    @field_serializer("where", "each")
+    def _dump_maps(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(value)
+
+    def describe(self) -> str:
+        unit = self.unit.replace("_", " ")
+        which = [self.trigger] if self.trigger else []
+        which += [f"{k} = {_show(v)}" for k, v in self.where.items()]
+        which += [
+            f"one for each {k} in {', '.join(_show(v) for v in vs)}" for k, vs in self.each.items()
+        ]
+        narrowed = f" ({'; '.join(which)})" if which else ""
+        return f"{self.earlier}{narrowed} at least {self.at_least} {unit} before {self.later}"
+
+
 Guard = Annotated[
-    ApprovalCompleteGuard | FieldEqualsGuard | FieldInGuard | FieldSetGuard,
+    ApprovalCompleteGuard | FieldEqualsGuard | FieldInGuard | FieldSetGuard | DaysApartGuard,
     Field(discriminator="kind"),
 ]
 
@@ -320,16 +362,44 @@ class Trigger(_Model):
 
 
 class ApprovalRound(_Model):
-    """A set of agencies that must each sign once before a guard lets a trigger fire."""
+    """A set of agencies that must each sign once before a guard lets a trigger fire.
+
+    A round is collected in the states of `collect_in` (a state round: open whenever the
+    case is in one of them), or opened by one of the triggers of `opened_by` (an opened
+    round: open from that event until every agency has signed; a later opening starts a
+    new round of the same name, discarding the old one's sign-offs). An opened round is
+    signed in its `collect_in` states, or in any state when `collect_in` is empty.
+    """
 
     id: Id
     label: Text
     description: OptionalText = ""
     agencies: Annotated[UniqueIds, Field(min_length=1)]
-    collect_in: Annotated[UniqueIds, Field(min_length=1)]
+    collect_in: UniqueIds = ()
     cleared_by: UniqueIds = ()
+    opened_by: UniqueIds = ()
+    """Triggers that open a new round (`domain.signoffs`): the sign-offs of any earlier
+    round of this name are discarded."""
     agency_field: Id = "agency"
     """The event field on a signing trigger that names the agency signing."""
+
+    @model_validator(mode="after")
+    def _collected_somewhere(self) -> ApprovalRound:
+        if not self.collect_in and not self.opened_by:
+            raise ValueError(
+                "a round needs 'collect_in' (the states it is signed in) or 'opened_by' "
+                "(the triggers that open it), or both"
+            )
+        return self
+
+    @property
+    def opened(self) -> bool:
+        """True for a round that triggers open (`opened_by`), not the states it is in."""
+        return bool(self.opened_by)
+
+    def signable_in(self, state_id: str) -> bool:
+        """Whether a sign-off in `state_id` may sign this round (when it is open)."""
+        return state_id in self.collect_in or (self.opened and not self.collect_in)
 
 
 class Anchor(_Model):
@@ -602,6 +672,56 @@ class VersionMap(_Model):
         return dict(value)
 
 
+# -- [processes]: parallel processes recorded on a case ---------------------------------
+
+
+class Processes(_Model):
+    """The `[processes]` table: parallel processes (a criminal trial, an inquest, a
+    national review) kept as records on a case (`domain.processes`), each registered by
+    an `add` trigger and changed by an `update` trigger; the triggers' roles say who
+    may record them and the `type` field's choices are the process types. Each process
+    is numbered 1, 2, … on its case; the engine records the number in the `number` field
+    of a registration, and an update names it there."""
+
+    add: Annotated[UniqueIds, Field(min_length=1)]
+    """Triggers that register a new process on the case."""
+    update: Annotated[UniqueIds, Field(min_length=1)]
+    """Triggers that change a registered process (its dates, status, reference)."""
+    number: Id
+    """The text field holding the process's number on its case."""
+    type: Id
+    """The choice field holding the process's type (its choices are the types)."""
+    reference: Id | None = None
+    """The text field holding the process's own reference (a court or coroner's number)."""
+    lead: Id | None = None
+    """The field holding the agency leading the process."""
+    status: Id | None = None
+    """The choice field holding the process's status."""
+    concluded: UniqueIds = ("concluded",)
+    """The status values that mean the process is over (its dates leave `due`)."""
+    dates: UniqueIds = ()
+    """The date fields holding the process's key dates (a hearing, the trial): `due`
+    lists those near, for processes not concluded."""
+
+
+# -- [links]: a case linked to another -----------------------------------------------
+
+
+class Links(_Model):
+    """The `[links]` table: a case is linked to another case (siblings, the same
+    incident, a thematic review covering both) by one of the `link` triggers, which
+    records the other case's reference in `other` and the relation in `relation` (a
+    choice field: its choices are the relations). The link is recorded on one case and
+    shown on both (`domain.links`)."""
+
+    link: Annotated[UniqueIds, Field(min_length=1)]
+    """Triggers that link the case to another."""
+    other: Id
+    """The text field holding the other case's reference."""
+    relation: Id
+    """The choice field holding the relation."""
+
+
 # -- [corrections]: who may put right what was recorded in error ------------------------
 
 
@@ -721,6 +841,10 @@ class WorkflowDefinition(_Model):
     """How cases on earlier versions move to this one (`[[migrations]]`)."""
     action_plan: ActionPlanRules | None = None
     """Who does what to recommendations and actions (`[action_plan]`); None: none."""
+    processes: Processes | None = None
+    """Parallel processes recorded on a case (`[processes]`); None: the workflow has none."""
+    links: Links | None = None
+    """Links from a case to others (`[links]`); None: the workflow records none."""
 
     _content_hash: str = PrivateAttr(default="")
     _source: str | None = PrivateAttr(default=None)
@@ -917,11 +1041,31 @@ class WorkflowDefinition(_Model):
         return tuple(c for c in self.clocks if field_id in c.reproject_on)
 
     def round_collected_in(self, state_id: str) -> ApprovalRound | None:
-        """The approval round a signing trigger signs when fired in `state_id`."""
+        """The state round (not one that triggers open) a signing trigger signs when
+        fired in `state_id`; which round a sign-off signs when opened rounds are open too
+        is `domain.signoffs.signing_round`."""
         for rnd in self.approval_rounds:
-            if state_id in rnd.collect_in:
+            if not rnd.opened and state_id in rnd.collect_in:
                 return rnd
         return None
+
+    def rounds_signable_in(self, state_id: str) -> tuple[ApprovalRound, ...]:
+        """Every round a sign-off in `state_id` could sign: its state round and the
+        opened rounds that may be signed there."""
+        return tuple(r for r in self.approval_rounds if r.signable_in(state_id))
+
+    def checks_overridden_by(self, trigger_id: str) -> tuple[tuple[Trigger, DaysApartGuard], ...]:
+        """The checks (trigger, its `days_apart` guard) whose `override` is `trigger_id`."""
+        return tuple(
+            (t, g)
+            for t in self.triggers
+            for g in t.guards
+            if isinstance(g, DaysApartGuard) and g.override == trigger_id
+        )
+
+    def rounds_opened_by(self, trigger_id: str) -> tuple[ApprovalRound, ...]:
+        """Rounds a new round of which `trigger_id` opens."""
+        return tuple(r for r in self.approval_rounds if trigger_id in r.opened_by)
 
     def rounds_cleared_by(self, trigger_id: str) -> tuple[ApprovalRound, ...]:
         """Rounds whose sign-offs `trigger_id` discards: the trigger's `clears` and every

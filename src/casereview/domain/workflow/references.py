@@ -27,12 +27,15 @@ from casereview.domain.workflow.model import (
     ApprovalRound,
     Clock,
     CorrectionRules,
+    DaysApartGuard,
     FieldEqualsGuard,
     FieldInGuard,
     FieldSpec,
     Guard,
     Holds,
+    Links,
     OnBehalf,
+    Processes,
     ReportTable,
     Role,
     Settings,
@@ -77,6 +80,8 @@ class Parts:
     holds: Holds | None = None
     migrations: tuple[VersionMap, ...] = ()
     action_plan: ActionPlanRules | None = None
+    processes: Processes | None = None
+    links: Links | None = None
 
     @classmethod
     def of(cls, definition: WorkflowDefinition) -> Parts:
@@ -100,6 +105,8 @@ class Parts:
             holds=definition.holds,
             migrations=definition.migrations,
             action_plan=definition.action_plan,
+            processes=definition.processes,
+            links=definition.links,
         )
 
 
@@ -199,6 +206,9 @@ class _Checker:
         for field_id, value in t.defaults.items():
             self.default(where, t, field_id, value)
         for number, guard in enumerate(t.guards, start=1):
+            if isinstance(guard, DaysApartGuard):
+                self.days_apart(f"{where}: guard {number} ({guard.kind})", t, guard)
+                continue
             self.guard(f"{where}: guard {number} ({guard.kind})", guard)
         if t.signs:
             self.signing(where, t)
@@ -287,7 +297,58 @@ class _Checker:
         else:
             self.add(where, f"{what}: date field {spec.id!r} can only be tested with field_set")
 
+    def days_apart(self, where: str, t: Trigger, guard: DaysApartGuard) -> None:
+        """A check against what happened names date fields, a real trigger and fields
+        for its filters; its later date is one the guarded trigger records or the case
+        keeps; its override moves the case as the trigger does and needs a rationale."""
+        self.date_field(where, "earlier", guard.earlier)
+        self.date_field(where, "later", guard.later)
+        if guard.trigger is not None:
+            self.refs(where, "trigger", (guard.trigger,), "trigger", self.triggers)
+        for key, values in (("where", guard.where), ("each", guard.each)):
+            for field_id, value in values.items():
+                if field_id not in self.fields:
+                    self.add(where, f"{key!r} names an " + unknown("field", field_id, self.fields))
+                    continue
+                spec = self.field_specs.get(field_id)
+                for one in value if isinstance(value, tuple) else (value,):
+                    if spec is not None:
+                        self.value_fits(where, f"{key!r} {field_id!r}", spec, one)
+        later = self.field_specs.get(guard.later)
+        if (
+            later is not None
+            and guard.later not in t.requires
+            and guard.later not in t.optional
+            and later.scope != "case"
+        ):
+            self.add(
+                where,
+                f"'later' {guard.later!r} is neither recorded by {t.id!r} nor kept on the case",
+            )
+        if guard.override is None:
+            return
+        self.refs(where, "override", (guard.override,), "trigger", self.triggers)
+        other = next((o for o in self.p.triggers if o.id == guard.override), None)
+        if other is None:
+            return
+        if other.to != t.to or set(other.from_) != set(t.from_):
+            self.add(
+                where,
+                f"override {other.id!r} must move the case as {t.id!r} does (the same "
+                "'from' and 'to'): it records the same step despite the check",
+            )
+        if not other.rationale_required:
+            self.add(
+                where,
+                f"override {other.id!r} must have rationale_required = true: the reasons "
+                "for the breach are recorded",
+            )
+        if guard.later not in other.requires and guard.later not in other.optional:
+            self.add(where, f"override {other.id!r} must record 'later' {guard.later!r}")
+
     def guard(self, where: str, guard: Guard) -> None:
+        if isinstance(guard, DaysApartGuard):
+            return  # `days_apart`, with the trigger it guards
         if isinstance(guard, ApprovalCompleteGuard):
             if guard.round not in self.rounds:
                 self.add(
@@ -318,12 +379,20 @@ class _Checker:
         for state in sources:
             if state not in self.states:
                 continue
-            rounds = [r for r in self.p.approval_rounds if state in r.collect_in]
+            rounds = [r for r in self.p.approval_rounds if r.signable_in(state)]
             if not rounds:
                 self.add(
                     where,
                     f"signs = true, but state {state!r} in its 'from' list is in no approval "
                     "round's 'collect_in', so there is nothing to sign there",
+                )
+            if len({r.agency_field for r in rounds}) > 1:
+                self.add(
+                    where,
+                    f"the approval rounds it may sign in state {state!r} ("
+                    + ", ".join(repr(r.id) for r in rounds)
+                    + ") name different agency_fields; rounds signed in one state must "
+                    "share one",
                 )
             for rnd in rounds:
                 if rnd.agency_field not in t.requires:
@@ -340,6 +409,7 @@ class _Checker:
         self.refs(where, "agencies", rnd.agencies, "agency", self.agencies)
         self.refs(where, "collect_in", rnd.collect_in, "state", self.states)
         self.refs(where, "cleared_by", rnd.cleared_by, "trigger", self.triggers)
+        self.refs(where, "opened_by", rnd.opened_by, "trigger", self.triggers)
         if rnd.agency_field not in self.fields:
             self.add(
                 where, "'agency_field' names an " + unknown("field", rnd.agency_field, self.fields)
@@ -361,7 +431,8 @@ class _Checker:
                             "so it could never sign",
                         )
         for other in self.p.approval_rounds:
-            if other.id <= rnd.id:
+            # Opened rounds may share states: a sign-off signs the latest one opened.
+            if other.id <= rnd.id or rnd.opened or other.opened:
                 continue
             for state in sorted(set(rnd.collect_in) & set(other.collect_in)):
                 self.add(
@@ -432,6 +503,10 @@ class _Checker:
         self.migrations(self.p.migrations)
         if self.p.action_plan is not None:
             self.action_plan(self.p.action_plan)
+        if self.p.processes is not None:
+            self.processes(self.p.processes)
+        if self.p.links is not None:
+            self.links(self.p.links)
         return self.problems
 
     # -- [[migrations]] -------------------------------------------------------------------
@@ -466,6 +541,115 @@ class _Checker:
                             f"{old!r} arrives held in {m.states.get(old)!r}, where a case "
                             "cannot be held ('holds.states')",
                         )
+
+    # -- [links] --------------------------------------------------------------------------
+
+    def links(self, table: Links) -> None:
+        """The link triggers exist, record both fields and stay in the case's state; the
+        other case is a text field and the relation a choice field, both the event's."""
+        where = "table 'links'"
+        self.refs(where, "link", table.link, "trigger", self.triggers)
+        for key, field_id, kind in (
+            ("other", table.other, "text"),
+            ("relation", table.relation, "choice"),
+        ):
+            if field_id not in self.fields:
+                self.add(where, f"{key!r} names an " + unknown("field", field_id, self.fields))
+                continue
+            spec = self.field_specs.get(field_id)
+            if spec is None:
+                continue
+            if spec.type != kind:
+                self.add(
+                    where, f"{key!r} must name a {kind} field; {field_id!r} is a {spec.type} field"
+                )
+            if spec.scope != "event":
+                self.add(
+                    where,
+                    f"{key!r} names {field_id!r}, which is kept on the case; a link's fields "
+                    "belong to the link: give it scope = 'event'",
+                )
+        specs = {t.id: t for t in self.p.triggers}
+        for trigger_id in table.link:
+            t = specs.get(trigger_id)
+            if t is None:
+                continue
+            for field_id in (table.other, table.relation):
+                if field_id not in t.requires:
+                    self.add(
+                        f"trigger {t.id!r}", f"it links cases, so it must require {field_id!r}"
+                    )
+            if t.to is not None:
+                self.add(
+                    f"trigger {t.id!r}",
+                    f"it links cases, so the case stays in its stage: remove 'to' ({t.to!r})",
+                )
+
+    # -- [processes] ----------------------------------------------------------------------
+
+    def processes(self, p: Processes) -> None:
+        """Every id the processes table names exists; its fields have the types their
+        roles need, are the process's own (scope "event"), and its triggers record them."""
+        where = "table 'processes'"
+        self.refs(where, "add", p.add, "trigger", self.triggers)
+        self.refs(where, "update", p.update, "trigger", self.triggers)
+        kinds: dict[str, tuple[str, ...]] = {"number": ("text",), "type": ("choice",)}
+        kinds |= {"reference": ("text",)}
+        kinds |= {"lead": ("text", "choice"), "status": ("choice",)}
+        named = [(k, getattr(p, k)) for k in ("number", "type", "reference", "lead", "status")]
+        named += [("dates", d) for d in p.dates]
+        for key, field_id in named:
+            if field_id is None:
+                continue
+            if field_id not in self.fields:
+                self.add(where, f"{key!r} names an " + unknown("field", field_id, self.fields))
+                continue
+            spec = self.field_specs.get(field_id)
+            if spec is None:
+                continue
+            allowed = kinds.get(key, ("date",))
+            if spec.type not in allowed:
+                self.add(
+                    where,
+                    f"{key!r} must name a {' or '.join(allowed)} field; {field_id!r} is a "
+                    f"{spec.type} field",
+                )
+            if spec.scope != "event":
+                self.add(
+                    where,
+                    f"{key!r} names {field_id!r}, which is kept on the case; a process's "
+                    "fields belong to the process: give it scope = 'event'",
+                )
+        status = self.field_specs.get(p.status) if p.status else None
+        if status is not None and status.type == "choice":
+            for value in p.concluded:
+                if value not in status.choices:
+                    self.add(
+                        where,
+                        f"'concluded' value {value!r} is not a choice of field {status.id!r}",
+                    )
+        specs = {t.id: t for t in self.p.triggers}
+        for trigger_id in p.add:
+            t = specs.get(trigger_id)
+            if t is not None and p.type not in t.requires:
+                self.add(
+                    f"trigger {t.id!r}", f"it registers a process, so it must require {p.type!r}"
+                )
+        for trigger_id in p.update:
+            t = specs.get(trigger_id)
+            if t is not None and p.number not in t.requires:
+                self.add(
+                    f"trigger {t.id!r}",
+                    f"it updates a process, so it must require {p.number!r} (which one)",
+                )
+        for trigger_id in (*p.add, *p.update):
+            t = specs.get(trigger_id)
+            if t is not None and t.to is not None:
+                self.add(
+                    f"trigger {t.id!r}",
+                    f"it records a parallel process, so the case stays in its stage: remove "
+                    f"'to' ({t.to!r})",
+                )
 
     def ordered(self, spec: FieldSpec) -> None:
         """`not_after` names other date fields kept on the case (the order is checked on
