@@ -18,7 +18,7 @@ from casereview.infra.workflows.registry import Registry
 
 @pytest.fixture(scope="module")
 def lcspr():
-    return Registry(include_shipped=True).get("england-lcspr")
+    return Registry(include_shipped=True).get("england-lcspr", 1)
 
 
 def ids(duties):
