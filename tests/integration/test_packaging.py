@@ -131,6 +131,6 @@ def test_installed_from_the_wheel_the_command_runs_from_its_own_environment(whee
     # Christmas Eve 2026 plus one working day skips Christmas, Boxing Day (substitute on
     # Monday 28th) and the weekend.
     listed = run("workflow", "list")
-    assert all(name.removesuffix(".toml") in listed for name in SHIPPED)
+    assert all(name.removesuffix(".toml").split("@")[0] in listed for name in SHIPPED)
     assert "(shipped)" in listed
     assert run("workdays", "add", "2026-12-24", "1").strip() == "2026-12-29"

@@ -165,27 +165,38 @@ class World:
         functions let a case's rows change only in a transaction that appended an event
         to it, so the owner first notes one in their bookkeeping table, as a forger with
         the owner's rights could."""
-        from sqlalchemy import text
-        from sqlalchemy.engine import make_url
-
-        url = make_url(self.url)
-        owner = url.get_backend_name() == "postgresql"
-        ctx = self.as_(str(url.username) if owner else "scrut")
+        ctx = self.forger()
         with ctx.db().unit_of_work() as uow:
             row = cases._case_row(uow.conn, ref)
-            if owner:
-                uow.conn.execute(
-                    text(
-                        "INSERT INTO casereview_written (xact, case_id) "
-                        "VALUES (pg_current_xact_id(), :id)"
-                    ),
-                    {"id": int(row["id"])},
-                )
+            self.rows_may_change(uow.conn, int(row["id"]))
             definition = cases._definition_for(ctx, row)
             cases._store_projection(
                 ctx, uow.conn, definition, int(row["id"]), ref, expected_version=int(row["version"])
             )
             uow.commit()
+
+    def forger(self) -> ServiceContext:
+        """Who rewrites a case's rows after a forged event: on PostgreSQL the owner (the
+        URL's own login), who can do anything; on SQLite anyone who can write the file."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.url)
+        owner = url.get_backend_name() == "postgresql"
+        return self.as_(str(url.username) if owner else "scrut")
+
+    def rows_may_change(self, conn: Any, case_id: int) -> None:
+        """PostgreSQL: the write functions let a case's rows change only in a transaction
+        that appended an event to it; the owner notes one in their bookkeeping table."""
+        from sqlalchemy import text
+
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "INSERT INTO casereview_written (xact, case_id) "
+                    "VALUES (pg_current_xact_id(), :id)"
+                ),
+                {"id": case_id},
+            )
 
     def deactivate(self, username: str) -> int:
         """The admin deactivates `username` with the users service (a signed event and

@@ -78,9 +78,10 @@ def _rebuild_plan(world: World) -> None:
     from casereview.store import actions as plan_rows
     from casereview.store import projections
 
-    ctx = world.as_("scrut")
+    ctx = world.forger()
     with ctx.db().unit_of_work() as uow:
         case_id = int(projections.get_case(uow.conn, "P-1")["id"])
+        world.rows_may_change(uow.conn, case_id)
         plan = plans.replay(actions._plan_events(uow.conn, case_id))
         plan_rows.store_plan(uow.conn, case_id, plan, live=True)
         uow.commit()

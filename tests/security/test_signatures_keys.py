@@ -87,8 +87,8 @@ def test_init_enrols_the_first_admin_and_the_log_verifies(cli, tmp_path: Path) -
     verified = cli("audit", "verify", "--db", db, "--json")
     assert verified.exit_code == 0, verified.stdout
     signatures = json.loads(verified.stdout)["signatures"]
-    # Checked: the key's enrolment, then the five shipped workflows' installations.
-    assert signatures["unsigned_history"] == 1 and signatures["checked"] == 1 + 5
+    # Checked: the key's enrolment, then the six shipped workflow versions' installations.
+    assert signatures["unsigned_history"] == 1 and signatures["checked"] == 1 + 6
 
 
 def test_enrol_confirm_revoke_and_replace(database_url: str) -> None:

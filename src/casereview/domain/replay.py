@@ -38,6 +38,7 @@ from casereview.domain.clocks import (
 from casereview.domain.facts import fact_on
 from casereview.domain.holds import held_after
 from casereview.domain.holds import refusal as hold_refusal
+from casereview.domain.actions import PLAN_KINDS
 from casereview.domain.imports import SOURCE_FIELD
 from casereview.domain.migration import FROM_VERSION, MIGRATE, hold_of, hold_start
 from casereview.domain.workflow.model import DaysApartGuard, Holds, WorkflowDefinition
@@ -259,7 +260,7 @@ def is_amending(trigger: str) -> bool:
 def _take(
     rules: ReplayRules, case: Replayed, row: Mapping[str, Any], known_by: dt.date | None
 ) -> None:
-    if row.get("kind", "case") != "case":
+    if row.get("kind", "case") in PLAN_KINDS:
         return  # a record beside the case's steps (its action plan): not a step
     trigger = str(row["trigger"])
     if trigger in AMENDING_TRIGGERS:
