@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from casereview.domain.actions import PLAN_KINDS
 from casereview.domain.amendments import FIELD, OCCURRED_ON, Change, changes_of, reversed_seq
 from casereview.domain.clocks import (
     AMENDING_TRIGGERS,
@@ -37,7 +38,6 @@ from casereview.domain.clocks import (
 from casereview.domain.facts import fact_on
 from casereview.domain.holds import held_after
 from casereview.domain.holds import refusal as hold_refusal
-from casereview.domain.actions import PLAN_KINDS
 from casereview.domain.imports import SOURCE_FIELD
 from casereview.domain.migration import FROM_VERSION, MIGRATE, hold_of, hold_start
 from casereview.domain.workflow.model import Holds, WorkflowDefinition
