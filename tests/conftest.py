@@ -70,20 +70,21 @@ def _own_key_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 
 def fixed_key(account: str, folder: Path | None = None) -> None:
-    """Give `account` a signing key derived from its name (in `folder`, default the
-    current key folder) unless it has one: for datasets compared with golden files,
-    whose hashes cover the key enrolment's public key, and for tests that write to a
-    copy of such a dataset as its account."""
+    """Give `account` the signing key derived from its name (in `folder`, default the
+    current key folder), replacing any other key it has there: for datasets compared
+    with golden files, whose hashes cover the key enrolment's public key, and for tests
+    that write to a copy of such a dataset as its account. (Another module's dataset may
+    have left a random key of the same account name in the session's folder.)"""
     import hashlib
 
     from casereview.domain.signing import Signer
     from casereview.infra import keys as key_files
 
     path = key_files.key_path(account, folder)
-    if path.exists():
+    signer = Signer(hashlib.sha256(f"casereview test key {account}".encode()).digest())
+    if path.exists() and path.read_bytes() == signer.pem():
         return
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    signer = Signer(hashlib.sha256(f"casereview test key {account}".encode()).digest())
     path.write_bytes(signer.pem())
     path.chmod(0o600)
 

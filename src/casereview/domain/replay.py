@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casereview.domain import links, processes, signoffs
+from casereview.domain.actions import PLAN_KINDS
 from casereview.domain.amendments import FIELD, OCCURRED_ON, Change, changes_of, reversed_seq
 from casereview.domain.clocks import (
     AMENDING_TRIGGERS,
@@ -38,7 +39,6 @@ from casereview.domain.clocks import (
 from casereview.domain.facts import fact_on
 from casereview.domain.holds import held_after
 from casereview.domain.holds import refusal as hold_refusal
-from casereview.domain.actions import PLAN_KINDS
 from casereview.domain.imports import SOURCE_FIELD
 from casereview.domain.migration import FROM_VERSION, MIGRATE, hold_of, hold_start
 from casereview.domain.workflow.model import DaysApartGuard, Holds, WorkflowDefinition
