@@ -128,6 +128,7 @@ def due_list(
     with ctx.reader() as reader:
         require_reader(ctx, reader)
         extra = None
+        near: list[Any] = []
         if day < ctx.clock.today():
             # A past day: the clocks as they stood then, replayed (`services.due_history`).
             from casereview.services import due_history
@@ -144,6 +145,10 @@ def due_list(
             rows = list(views.open_clocks(reader, day, due_before=due_before, limit=most))
             # Open actions (docs/actions.md) are deadlines too, among the dated clocks.
             extra = _actions_due(reader, day, next_before, within_before, due_before, most)
+            # Like actions, parallel processes' dates are listed for today onwards: a
+            # past day's list is the statutory clocks as they stood then.
+            if counts.with_processes and not overdue_only:
+                near = list(views.open_processes(reader))
     if extra is not None:
         action_counts, action_rows = extra
         rows = _merged(rows, action_rows, most)
@@ -154,9 +159,8 @@ def due_list(
             due_soon=counts.due_soon + action_counts["due_soon"],
             due_next=counts.due_next + action_counts["due_next"],
             within=counts.within + action_counts["within"],
+            with_processes=counts.with_processes,
         )
-        wanted = counts.with_processes and not overdue_only
-        near = views.open_processes(reader) if wanted else []
     items = tuple(_due_item(row, day, cal) for row in rows)
     if near:
         window = within if within is not None else PROCESS_NEAR_WORKING_DAYS
