@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from casereview.domain import chain
+from casereview.domain.authority import ADMIN
 from casereview.errors import Refused, Step
 from casereview.services.context import ServiceContext
 from casereview.store import access as access_rows
@@ -62,6 +63,30 @@ def require_reader(ctx: ServiceContext, source: Reader | Connection) -> Viewer:
             account=ctx.account,
         )
     return Viewer(ctx.account, frozenset(json.loads(row["roles"])))
+
+
+def require_admin(ctx: ServiceContext, conn: Connection, what: str) -> None:
+    """Refused (exit 4) unless the account at the keyboard is a registered, active user
+    holding the admin role; `what` is what only an admin can do ("manage users"). The
+    one admin check of every admin command (users, workflows, the partnership, moving
+    cases between versions)."""
+    row = access_rows.account(conn, ctx.account)
+    if row is None:
+        raise Refused(
+            "account {account!r} is not a casereview user; an admin must add it first",
+            account=ctx.account,
+        )
+    if not row["active"]:
+        raise Refused(
+            "account {account!r} is deactivated; an admin must reactivate it",
+            account=ctx.account,
+        )
+    if ADMIN not in json.loads(row["roles"]):
+        raise Refused(
+            "only an admin can {what}; {account!r} is not an admin",
+            what=what,
+            account=ctx.account,
+        )
 
 
 ALL_CASES = "all"

@@ -88,7 +88,8 @@ def migrate(
     """Move the cases `refs` (or, with `every`, every case on an earlier version of the
     workflow) to the installed version `to` (`id@N`, or an id: its highest installed
     version). Refused (exit 4, nothing written) unless every selected case can move."""
-    from casereview.services.workflows import for_new_case, require_admin
+    from casereview.services.access import require_admin
+    from casereview.services.workflows import for_new_case
 
     if bool(refs) == every:
         raise InvalidInput("name the cases to move, or all of them, not both or neither")

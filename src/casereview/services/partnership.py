@@ -9,16 +9,15 @@ accepts one only from someone who held admin then. Nothing else stores it
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from casereview.domain import authority, text
-from casereview.errors import Conflict, Input, InvalidInput, Refused, Step
+from casereview.errors import Conflict, Input, InvalidInput
+from casereview.services.access import require_admin
 from casereview.services.context import ServiceContext
 from casereview.store import event_log
 from casereview.store import partnership as partnership_rows
-from casereview.store import users as user_rows
 
 if TYPE_CHECKING:
     from casereview.store.database import Connection
@@ -63,7 +62,7 @@ def set_name(ctx: ServiceContext, name: str) -> Partnership:
     name again records nothing (Conflict)."""
     name = check_name(name, "the partnership's name")
     with ctx.db().unit_of_work() as uow:
-        _require_admin(ctx, uow.conn)
+        require_admin(ctx, uow.conn, "name the partnership")
         if partnership_rows.partnership_name(uow.conn) == name:
             raise Conflict("the partnership is already called {name!r}; nothing changed", name=name)
         record(ctx, uow.conn, name)
@@ -78,19 +77,3 @@ def current(ctx: ServiceContext) -> Partnership:
     with ctx.db().reading() as conn:
         require_reader(ctx, conn)
         return Partnership(partnership_rows.partnership_name(conn))
-
-
-def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
-    me = user_rows.get_user(conn, ctx.account)
-    if me is None or not me["active"]:
-        raise Refused(
-            "account {account!r} is not an active casereview user; an admin names the "
-            "partnership ('{next}')",
-            account=ctx.account,
-            next=Step("list_users"),
-        )
-    if authority.ADMIN not in json.loads(me["roles"]):
-        raise Refused(
-            "only an admin can name the partnership; {account!r} is not an admin",
-            account=ctx.account,
-        )

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from casereview.domain import chain, user_events
+from casereview.domain import authority, chain, user_events
 from casereview.domain.workflow.references import unknown as unknown_id
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.infra import keys as key_files
 from casereview.services import keys
+from casereview.services.access import require_admin
 from casereview.services.context import ServiceContext
 from casereview.store import event_log
 from casereview.store import users as user_rows
@@ -28,7 +29,7 @@ from casereview.store import users as user_rows
 if TYPE_CHECKING:
     from casereview.store.database import Connection, Row
 
-ADMIN = "admin"
+ADMIN = authority.ADMIN
 _USERNAME = re.compile(r"[a-z_][a-z0-9_.-]{0,63}", re.IGNORECASE)
 
 
@@ -199,18 +200,6 @@ def _next_steps(ctx: ServiceContext) -> NextSteps | None:
     )
 
 
-def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
-    me = user_rows.get_user(conn, ctx.account)
-    if me is None:
-        raise Refused(
-            f"account {ctx.account!r} is not a casereview user; an admin must add it first"
-        )
-    if not me["active"]:
-        raise Refused(f"account {ctx.account!r} is deactivated; an admin must reactivate it")
-    if ADMIN not in json.loads(me["roles"]):
-        raise Refused(f"only an admin can manage users; {ctx.account!r} is not an admin")
-
-
 def _check_display_name(display_name: str) -> None:
     if not display_name.strip():
         raise InvalidInput("{name} must not be empty", name=Input("name"))
@@ -236,7 +225,7 @@ def agency_roles(ctx: ServiceContext) -> frozenset[str]:
 def require_admin_account(ctx: ServiceContext) -> None:
     """Refused unless the account at the keyboard is an active admin."""
     with ctx.db().reading() as conn:
-        _require_admin(ctx, conn)
+        require_admin(ctx, conn, "manage users")
 
 
 def check_role(ctx: ServiceContext, role: str, agency: str | None) -> None:
@@ -308,7 +297,7 @@ def add_user(
     roles = check_new_user(ctx, username, display_name, roles, agency)
     db = ctx.db()
     with db.unit_of_work() as uow:
-        _require_admin(ctx, uow.conn)
+        require_admin(ctx, uow.conn, "manage users")
         if user_rows.get_user(uow.conn, username) is not None:
             raise Conflict(
                 "user {username!r} already exists; 'user add' never changes an existing "
@@ -379,7 +368,7 @@ def _change(
     the rule `audit verify` replays), together or not at all."""
     db = ctx.db()
     with db.unit_of_work() as uow:
-        _require_admin(ctx, uow.conn)
+        require_admin(ctx, uow.conn, "manage users")
         before = _view(_existing(uow.conn, username))
         check(uow.conn, before)
         after = _view_of(user_events.apply({username: _record(before)}, trigger, fields))

@@ -39,8 +39,9 @@ from casereview.errors import (
     Step,
 )
 from casereview.infra.workflows.registry import Registry, is_file_target, split_version
+from casereview.services.access import require_admin
 from casereview.services.context import ServiceContext
-from casereview.services.users import ADMIN, admin_event
+from casereview.services.users import admin_event
 
 if TYPE_CHECKING:
     from casereview.store.database import Connection, Row
@@ -197,29 +198,6 @@ def _checked(data: bytes, name: str, version: int | None) -> WorkflowDefinition:
     return definition
 
 
-def _require_admin(ctx: ServiceContext, conn: Connection) -> None:
-    require_admin(ctx, conn, "install workflows")
-
-
-def require_admin(ctx: ServiceContext, conn: Connection, what: str) -> None:
-    """Refuse (exit 4) unless the account is an active admin; `what` is what only an
-    admin can do ("install workflows")."""
-    from casereview.store import users as user_rows
-
-    me = user_rows.get_user(conn, ctx.account)
-    if me is None or not me["active"]:
-        raise Refused(
-            "account {account!r} is not a casereview user; an admin must add it first",
-            account=ctx.account,
-        )
-    if ADMIN not in json.loads(me["roles"]):
-        raise Refused(
-            "only an admin can {what}; {account!r} is not an admin",
-            what=what,
-            account=ctx.account,
-        )
-
-
 def record_install(
     ctx: ServiceContext, conn: Connection, definition: WorkflowDefinition, text: str
 ) -> Installed:
@@ -266,7 +244,7 @@ def install(ctx: ServiceContext, target: str, version: int | None = None) -> Ins
     data, name = _read_target(ctx, target, version)
     definition = _checked(data, name, version)
     with ctx.db().unit_of_work() as uow:
-        _require_admin(ctx, uow.conn)
+        require_admin(ctx, uow.conn, "install workflows")
         installed = record_install(ctx, uow.conn, definition, data.decode("utf-8"))
         uow.commit()
     return InstallResult(installed, name)
