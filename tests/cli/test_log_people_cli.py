@@ -109,7 +109,7 @@ def test_a_filter_changed_in_the_file_does_not_verify(cli, demo_db, tmp_path):
 def test_a_mistyped_filter_is_an_error_not_an_empty_export(cli, demo_db):
     step = cli("log", "export", "--db", demo_db, "--trigger", "sign_of")
     assert step.exit_code == 2
-    assert step.stderr == "Error: no workflow here has a step 'sign_of'; did you mean sign_off?\n"
+    assert step.stderr == "Error: unknown trigger 'sign_of' (did you mean 'sign_off'?)\n"
     person = cli("log", "export", "--db", demo_db, "--actor", "nobody")
     assert person.exit_code == 3
     assert person.stderr.startswith("Error: no user 'nobody'")

@@ -40,7 +40,7 @@ from casereview.formats.decision_log.records import (
     WorkflowRef,
 )
 from casereview.infra.files import read_bounded
-from casereview.services import export_jobs, refs
+from casereview.services import export_jobs, filters, refs
 from casereview.services.access import (
     ALL_CASES,
     allow_personal,
@@ -239,25 +239,14 @@ def _write_here(
 
 def _check_filter(ctx: ServiceContext, conn: Connection, request: LogExportRequest) -> None:
     """The actor filter names a user (NotFound otherwise) and the trigger filter a step
-    some workflow here has (InvalidInput, with the nearest ids): a typing mistake must
+    some workflow here has (InvalidInput, with the nearest id): a typing mistake must
     not look like an empty record. A verification regenerates whatever the file says."""
-    import difflib
-
     if request.actor is not None and user_rows.get_user(conn, request.actor) is None:
         raise NotFound(
             "no user {actor!r}; see '{next}'", actor=request.actor, next=Step("list_users")
         )
-    if request.trigger is None:
-        return
-    known = {clocks.OPEN_TRIGGER, *clocks.AMENDING_TRIGGERS}
-    for entry in ctx.registry.list():
-        known.update(t.id for t in entry.definition.triggers)
-    if request.trigger not in known:
-        near = difflib.get_close_matches(request.trigger, sorted(known), n=3)
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise InvalidInput(
-            "no workflow here has a step {trigger!r}{hint}", trigger=request.trigger, hint=hint
-        )
+    if request.trigger is not None:
+        filters.check(ctx, "trigger", request.trigger)
 
 
 def earlier_events(conn: Connection) -> EarlierEvents:

@@ -35,6 +35,11 @@ def known(ctx: ServiceContext, kind: Kind) -> set[str]:
             ids.update(t.id for t in definition.triggers)
         else:
             ids.update(r.id for r in definition.roles)
+    if kind == "trigger":
+        # Steps every case's log holds whatever its workflow: opening, and amendments.
+        from casereview.domain.clocks import AMENDING_TRIGGERS, OPEN_TRIGGER
+
+        ids.update((OPEN_TRIGGER, *AMENDING_TRIGGERS))
     return ids
 
 
