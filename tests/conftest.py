@@ -249,6 +249,28 @@ def ensure_pg_login(username: str, *, superuser: bool = False) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def as_user(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """`as_user(name)` acts as `name` from then on: the OS account on SQLite, the
+    database login on PostgreSQL (created on the test server, a superuser for "root").
+    The test starts as "root", the account that runs `init`."""
+    from casereview.infra import identity
+    from casereview.store import location
+
+    real_resolve = location.resolve
+
+    def switch(name: str) -> None:
+        monkeypatch.setattr(identity, "os_account", lambda: name)
+        if BACKEND == "postgresql":
+            ensure_pg_login(name, superuser=name == "root")
+            monkeypatch.setattr(
+                location, "resolve", lambda option: with_user(real_resolve(option), name)
+            )
+
+    switch("root")
+    return switch
+
+
 @pytest.fixture(autouse=True)
 def _accounts_are_logins(monkeypatch: pytest.MonkeyPatch) -> None:
     """On PostgreSQL the database records its login, never a name the program passes: a

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from casereview.infra import identity
 from casereview.infra import now as clock_module
 from casereview.infra.now import FixedClock
-from casereview.store import location
-from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, with_user
+from tests.conftest import enrol_keys
 
 ACTIONS = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "actions"
 
@@ -43,22 +41,6 @@ def today(monkeypatch):
     found = Today()
     found.set("2026-01-05")
     return found
-
-
-@pytest.fixture
-def as_user(monkeypatch):
-    real_resolve = location.resolve
-
-    def switch(name: str) -> None:
-        monkeypatch.setattr(identity, "os_account", lambda: name)
-        if BACKEND == "postgresql":
-            ensure_pg_login(name, superuser=name == "root")
-            monkeypatch.setattr(
-                location, "resolve", lambda option: with_user(real_resolve(option), name)
-            )
-
-    switch("root")
-    return switch
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ import pytest
 
 from casereview.domain import clocks
 from casereview.domain.replay import replay
-from casereview.infra import identity
 from casereview.infra import now as clock_module
 from casereview.infra.now import FixedClock
 from casereview.infra.workflows.registry import Registry
 from casereview.services import cases
 from casereview.services.context import ServiceContext
-from casereview.store import location
-from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, run_sql, unprotected, with_user
+from tests.conftest import enrol_keys, run_sql, unprotected
 
 TODAY = dt.date(2026, 11, 2)
 PARTNERS = (("la", "local_authority"), ("police", "police"), ("icb", "icb"))
@@ -85,22 +83,6 @@ PATHS = {
 }  # fmt: skip
 # A second held case, held after publication was scheduled: it goes back there, held.
 PATHS["held_after_scheduling"] = [*_TO_FINAL, _SCHEDULE, _HOLD]
-
-
-@pytest.fixture
-def as_user(monkeypatch):
-    real_resolve = location.resolve
-
-    def switch(name: str) -> None:
-        monkeypatch.setattr(identity, "os_account", lambda: name)
-        if BACKEND == "postgresql":
-            ensure_pg_login(name, superuser=name == "root")
-            monkeypatch.setattr(
-                location, "resolve", lambda option: with_user(real_resolve(option), name)
-            )
-
-    switch("root")
-    return switch
 
 
 @pytest.fixture

@@ -11,27 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from casereview.infra import identity
-from casereview.store import location
-from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, run_sql, with_user
+from tests.conftest import enrol_keys, run_sql
 
 ENGINE = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "engine"
-
-
-@pytest.fixture
-def as_user(monkeypatch):
-    real_resolve = location.resolve
-
-    def switch(name: str) -> None:
-        monkeypatch.setattr(identity, "os_account", lambda: name)
-        if BACKEND == "postgresql":
-            ensure_pg_login(name, superuser=name == "root")
-            monkeypatch.setattr(
-                location, "resolve", lambda option: with_user(real_resolve(option), name)
-            )
-
-    switch("root")
-    return switch
 
 
 @pytest.fixture

@@ -8,30 +8,17 @@ import json
 
 import pytest
 
-from casereview.infra import identity
 from casereview.infra.now import FixedClock, SystemClock
-from casereview.store import location
-from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, run_sql, with_user
+from tests.conftest import enrol_keys, run_sql
 
 TODAY = dt.date(2026, 12, 7)  # a Monday
 
 
 @pytest.fixture
-def as_user(monkeypatch):
-    """Act as `name`: the OS account on SQLite, the database login on PostgreSQL."""
-    real_resolve = location.resolve
+def as_user(as_user, monkeypatch):
+    """Act as `name` (tests/conftest.py), on a fixed system clock."""
     monkeypatch.setattr(SystemClock, "now", lambda self: FixedClock(TODAY).now())
-
-    def switch(name: str) -> None:
-        monkeypatch.setattr(identity, "os_account", lambda: name)
-        if BACKEND == "postgresql":
-            ensure_pg_login(name, superuser=name == "root")
-            monkeypatch.setattr(
-                location, "resolve", lambda option: with_user(real_resolve(option), name)
-            )
-
-    switch("root")
-    return switch
+    return as_user
 
 
 @pytest.fixture

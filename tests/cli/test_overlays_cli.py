@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from casereview.infra import identity
 from casereview.infra import now as clock_module
 from casereview.infra.now import FixedClock
-from casereview.store import location
-from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, run_sql, with_user
+from tests.conftest import enrol_keys, run_sql
 
 ENGINE = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "engine"
 
@@ -30,23 +28,6 @@ def today(monkeypatch):
     found = Today()
     found.set("2026-03-02")
     return found
-
-
-@pytest.fixture
-def as_user(monkeypatch):
-    """Act as `name`: the OS account on SQLite, the database login on PostgreSQL."""
-    real_resolve = location.resolve
-
-    def switch(name: str) -> None:
-        monkeypatch.setattr(identity, "os_account", lambda: name)
-        if BACKEND == "postgresql":
-            ensure_pg_login(name, superuser=name == "root")
-            monkeypatch.setattr(
-                location, "resolve", lambda option: with_user(real_resolve(option), name)
-            )
-
-    switch("root")
-    return switch
 
 
 @pytest.fixture

@@ -12,9 +12,7 @@ import json
 
 import pytest
 
-from casereview.infra import identity
-from casereview.store import location
-from tests.conftest import BACKEND, enrol_keys, ensure_pg_login, with_user
+from tests.conftest import enrol_keys
 
 YEAR = ("--year", "2025-26")
 
@@ -33,23 +31,6 @@ USERS = (
     ("fire", ("partner",), "fire_rescue"),
     ("lhb", ("partner",), "health_board"),
 )
-
-
-@pytest.fixture
-def as_user(monkeypatch):
-    """Act as `name`: the OS account on SQLite, the database login on PostgreSQL."""
-    real_resolve = location.resolve
-
-    def switch(name: str) -> None:
-        monkeypatch.setattr(identity, "os_account", lambda: name)
-        if BACKEND == "postgresql":
-            ensure_pg_login(name, superuser=name == "root")
-            monkeypatch.setattr(
-                location, "resolve", lambda option: with_user(real_resolve(option), name)
-            )
-
-    switch("root")
-    return switch
 
 
 class Desk:

@@ -17,13 +17,11 @@ from pathlib import Path
 import pytest
 
 from casereview.domain import chain
-from casereview.infra import identity
 from casereview.infra.keys import load_key
 from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services.context import ServiceContext
-from casereview.store import location
-from tests.conftest import BACKEND, ensure_pg_login, with_user
+from tests.conftest import BACKEND
 
 TODAY = dt.date.today()
 """The CLI counts from the real today, so the cases are dated from it."""
@@ -224,20 +222,3 @@ def store_in_log(
 
 ADMIN = "root"
 """The account that runs `init` in the tests that act as several people."""
-
-
-@pytest.fixture
-def as_user(monkeypatch):
-    """Act as `name`: the OS account on SQLite, the database login on PostgreSQL."""
-    real_resolve = location.resolve
-
-    def switch(name: str) -> None:
-        monkeypatch.setattr(identity, "os_account", lambda: name)
-        if BACKEND == "postgresql":
-            ensure_pg_login(name, superuser=name == ADMIN)
-            monkeypatch.setattr(
-                location, "resolve", lambda option: with_user(real_resolve(option), name)
-            )
-
-    switch(ADMIN)
-    return switch
