@@ -19,10 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from casereview.domain import chain
 from casereview.domain.authority import ADMIN
 from casereview.errors import Refused, Step
 from casereview.services.context import ServiceContext
+from casereview.services.uncased_events import uncased_event
 from casereview.store import access as access_rows
 
 if TYPE_CHECKING:
@@ -125,29 +125,16 @@ def allow_personal(
             who=who,
             account=viewer.username,
         )
-    record: dict[str, object] = {
-        "kind": ACCESS_KIND,
-        "case_ref": None,
-        "trigger": VIEW_PERSONAL,
-        "from_state": None,
-        "to_state": None,
-        "occurred_on": ctx.clock.today().isoformat(),
-        "recorded_at": chain.format_instant(ctx.clock.now()),
-        "actor": viewer.username,
-        "on_behalf_of": None,
-        "role": held[0],
-        "rationale": None,
-        "fields": {
-            "command": command,
-            "cases": cases if isinstance(cases, str) else sorted(cases),
-            # A file that holds them (an export) names the instant it was made, so
-            # verify-export can find this record of it.
-            **({"created_at": made_at} if made_at is not None else {}),
-        },
-        "workflow_id": None,
-        "workflow_version": None,
-        "definition_hash": None,
+    fields: dict[str, object] = {
+        "command": command,
+        "cases": cases if isinstance(cases, str) else sorted(cases),
+        # A file that holds them (an export) names the instant it was made, so
+        # verify-export can find this record of it.
+        **({"created_at": made_at} if made_at is not None else {}),
     }
+    record = uncased_event(
+        ctx, ACCESS_KIND, VIEW_PERSONAL, fields, role=held[0], actor=viewer.username
+    )
     from casereview.services import keys
     from casereview.store import event_log  # SQLAlchemy: only when a view is recorded
 

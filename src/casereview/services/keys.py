@@ -14,11 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from casereview.domain import chain, signing
+from casereview.domain import signing
 from casereview.domain.signing import Admins, KeyRing, SignedEvent, Signer
 from casereview.errors import Conflict, NotFound, Refused, Step
 from casereview.infra import keys as key_files
 from casereview.services.context import ServiceContext
+from casereview.services.uncased_events import uncased_event
 from casereview.store import event_log
 from casereview.store import users as user_rows
 
@@ -130,23 +131,7 @@ def write_signer(ctx: ServiceContext, conn: Connection) -> Signer:
 def _key_event(
     ctx: ServiceContext, kind: str, trigger: str, fields: dict[str, object]
 ) -> dict[str, object]:
-    return {
-        "kind": kind,
-        "case_ref": None,
-        "trigger": trigger,
-        "from_state": None,
-        "to_state": None,
-        "occurred_on": ctx.clock.today().isoformat(),
-        "recorded_at": chain.format_instant(ctx.clock.now()),
-        "actor": ctx.account,
-        "on_behalf_of": None,
-        "role": "admin" if kind == "admin" else None,
-        "rationale": None,
-        "fields": fields,
-        "workflow_id": None,
-        "workflow_version": None,
-        "definition_hash": None,
-    }
+    return uncased_event(ctx, kind, trigger, fields, role="admin" if kind == "admin" else None)
 
 
 def enrol_in(ctx: ServiceContext, conn: Connection, *, replace: bool = False) -> EnrolResult:

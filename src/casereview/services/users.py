@@ -16,13 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from casereview.domain import authority, chain, user_events
+from casereview.domain import authority, user_events
 from casereview.domain.workflow.references import unknown as unknown_id
 from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
 from casereview.infra import keys as key_files
 from casereview.services import keys
 from casereview.services.access import require_admin
 from casereview.services.context import ServiceContext
+from casereview.services.uncased_events import uncased_event
 from casereview.store import event_log
 from casereview.store import users as user_rows
 
@@ -79,23 +80,7 @@ def _known_roles_and_agencies(ctx: ServiceContext) -> tuple[set[str], set[str], 
 def admin_event(ctx: ServiceContext, trigger: str, fields: dict[str, object]) -> dict[str, object]:
     """An event by the admin at the keyboard, under no case: user management and
     workflow installation."""
-    return {
-        "kind": "admin",
-        "case_ref": None,
-        "trigger": trigger,
-        "from_state": None,
-        "to_state": None,
-        "occurred_on": ctx.clock.today().isoformat(),
-        "recorded_at": chain.format_instant(ctx.clock.now()),
-        "actor": ctx.account,
-        "on_behalf_of": None,
-        "role": ADMIN,
-        "rationale": None,
-        "fields": fields,
-        "workflow_id": None,
-        "workflow_version": None,
-        "definition_hash": None,
-    }
+    return uncased_event(ctx, "admin", trigger, fields, role=ADMIN)
 
 
 def init(
