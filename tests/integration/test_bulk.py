@@ -10,6 +10,7 @@ database must pass `audit verify`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import uuid
@@ -125,6 +126,57 @@ def test_bulk_writes_exactly_what_the_write_path_writes(
     assert report.cases == len(scripts)
     one_by_one.close()
     bulk_ctx.close()
+
+
+@pytest.mark.parametrize(
+    "seal_apart_from",
+    [
+        1,  # sealed and signed in a second process, a part of 5 scripts at a time
+        10_000,  # sealed in this process at the end
+    ],
+)
+def test_a_checked_import_writes_exactly_what_the_write_path_writes(
+    database_url, second_database_url, seal_apart_from, monkeypatch
+):
+    monkeypatch.setattr(bulk, "SEAL_APART_FROM", seal_apart_from)
+    monkeypatch.setattr(bulk, "DEFAULT_BATCH", 5)
+    scripts = _scripts(17, seed=12)  # parts of 5, 5, 5 and 2 scripts
+    clock = FixedClock(TODAY)
+    one_by_one = _context(second_database_url, clock)
+    _through_services(one_by_one, scripts)
+    checked_ctx = _context(database_url, clock)
+    checked = bulk.check_and_write(checked_ctx, scripts, write=True)
+    assert checked.refused == []
+    assert checked.written is not None
+    assert checked.written.events == sum(1 + len(s.steps) for s in scripts)
+
+    for table in (
+        "SELECT * FROM events ORDER BY seq",
+        "SELECT * FROM cases ORDER BY id",
+        "SELECT * FROM case_clocks ORDER BY case_id, clock_id",
+        "SELECT seq, entry_hash FROM chain_head",
+    ):
+        assert _table(database_url, table) == _table(second_database_url, table), table
+    report = audit.verify(checked_ctx)
+    assert report.ok, [str(f) for f in report.findings]
+    one_by_one.close()
+    checked_ctx.close()
+
+
+def test_a_refused_script_in_a_checked_import_writes_nothing(database_url, monkeypatch):
+    monkeypatch.setattr(bulk, "SEAL_APART_FROM", 1)
+    monkeypatch.setattr(bulk, "DEFAULT_BATCH", 3)
+    scripts = _scripts(10, seed=13)
+    bad = scripts[7]
+    scripts[7] = dataclasses.replace(bad, steps=(Step("teleport", bad.aware_on),))
+    ctx = _context(database_url, FixedClock(TODAY))
+    before = _table(database_url, "SELECT seq, entry_hash FROM chain_head")
+    checked = bulk.check_and_write(ctx, scripts, write=True)
+    assert [(index, step) for index, step, _error in checked.refused] == [(7, 1)]
+    assert checked.written is None
+    assert _table(database_url, "SELECT count(*) FROM cases") == [(0,)]
+    assert _table(database_url, "SELECT seq, entry_hash FROM chain_head") == before
+    ctx.close()
 
 
 def test_generated_scripts_cover_the_workflow_and_verify(database_url):

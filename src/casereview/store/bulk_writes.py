@@ -60,6 +60,21 @@ def write_batch(conn: Connection, batch: PackedBatch, head: Head, signer: Signer
     return event_log.append_events(conn, events, signer=signer, after=head)
 
 
+def write_sealed(
+    conn: Connection,
+    batch: PackedBatch,
+    names: Sequence[str],
+    sealed: list[tuple[Any, ...]],
+    head: Head,
+) -> Head:
+    """Insert a batch's case and clock rows and its events already sealed (and signed)
+    after the head the caller holds under its write lock (`event_log.seal_events`), in
+    the caller's transaction; the new head."""
+    projections.insert_case_rows(conn, batch.cases)
+    projections.insert_clock_rows(conn, batch.clocks)
+    return event_log.insert_sealed(conn, names, sealed, head)
+
+
 class ImportSession:
     """One connection for every batch of an import, each batch its own transaction.
 

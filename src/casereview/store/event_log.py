@@ -101,7 +101,19 @@ def append_events(
     lock it now). An event that already carries a `seq` (a bulk import numbers events
     as it prepares them) must carry the one it gets here.
     """
-    seq, prev = chain_head(conn, lock=True) if after is None else after
+    head = chain_head(conn, lock=True) if after is None else after
+    names, rows, new_head = seal_events(events, head=head, signer=signer)
+    return insert_sealed(conn, names, rows, new_head)
+
+
+def seal_events(
+    events: Iterable[Mapping[str, Any]], *, head: Head, signer: Signer | None
+) -> tuple[tuple[str, ...], list[tuple[Any, ...]], Head]:
+    """`events` sealed in order after `head` and signed by `signer` (None: unsigned):
+    the columns they fill, their rows in that order, and the head after them. Pure
+    computation, so a bulk import can seal one part of its events in another process
+    while it checks the next (`services.bulk`); `insert_sealed` writes them."""
+    seq, prev = head
     sign = signer.signing() if signer is not None else None
     key_id = signer.key_id if signer is not None else None
     names, values = (
@@ -119,6 +131,16 @@ def append_events(
             columns["signature"] = sign(prev)
             columns["key_id"] = key_id
         rows.append(values(columns))
+    return names, rows, (seq, prev)
+
+
+def insert_sealed(
+    conn: Connection, names: Sequence[str], rows: list[tuple[Any, ...]], head: Head
+) -> AppendedEvent:
+    """Insert events sealed by `seal_events` (which left the log at `head`) in one
+    statement and move the chain head there; the new head. The caller holds the write
+    lock and the head the events were sealed after."""
+    seq, prev = head
     if dialect.is_postgres(conn):
         # Through the write function, which checks each event again in the database.
         write_functions.append(conn, [dict(zip(names, row, strict=True)) for row in rows])
