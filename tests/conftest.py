@@ -400,3 +400,31 @@ def events_written_directly() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         write_events_directly(patch)
         yield
+
+
+def record_by_hand(ctx: Any, scripts: Any) -> None:
+    """Each case script (`services.bulk.CaseScript`) recorded through the services one
+    call at a time, as a person would: `open_case`, then `advance` for each step. What
+    a bulk write or an import must leave the database exactly as."""
+    from casereview.services import cases
+
+    for script in scripts:
+        cases.open_case(
+            ctx,
+            script.ref,
+            aware_on=script.aware_on,
+            pseudonym=script.pseudonym,
+            workflow=script.workflow,
+            fields=dict(script.fields),
+            on=script.opened_on,
+        )
+        for step in script.steps:
+            cases.advance(
+                ctx,
+                script.ref,
+                step.trigger,
+                on=step.on,
+                rationale=step.rationale,
+                fields=dict(step.fields),
+                on_behalf_of=step.on_behalf_of,
+            )

@@ -25,7 +25,7 @@ from casereview.infra.now import FixedClock
 from casereview.services import audit, bulk, cases
 from casereview.services.bulk import CaseScript, Step
 from casereview.services.context import ServiceContext
-from tests.conftest import BACKEND, run_sql
+from tests.conftest import BACKEND, record_by_hand, run_sql
 
 TODAY = dt.date(2026, 3, 2)
 ACCOUNT = "bench-bu"
@@ -59,29 +59,6 @@ def _context(url: str, clock: FixedClock) -> ServiceContext:
     return ctx
 
 
-def _through_services(ctx: ServiceContext, scripts: list[CaseScript]) -> None:
-    for script in scripts:
-        cases.open_case(
-            ctx,
-            script.ref,
-            aware_on=script.aware_on,
-            pseudonym=script.pseudonym,
-            workflow=script.workflow,
-            fields=dict(script.fields),
-            on=script.opened_on,
-        )
-        for step in script.steps:
-            cases.advance(
-                ctx,
-                script.ref,
-                step.trigger,
-                on=step.on,
-                rationale=step.rationale,
-                fields=dict(step.fields),
-                on_behalf_of=step.on_behalf_of,
-            )
-
-
 def _table(url: str, sql: str) -> list[tuple]:
     return run_sql(url, sql)
 
@@ -105,7 +82,7 @@ def test_bulk_writes_exactly_what_the_write_path_writes(
     assert sum(1 + len(s.steps) for s in scripts) >= 24 * 10
     clock = FixedClock(TODAY)  # one clock: recorded_at is the same instant in both
     one_by_one = _context(second_database_url, clock)
-    _through_services(one_by_one, scripts)
+    record_by_hand(one_by_one, scripts)
     bulk_ctx = _context(database_url, clock)
     result = bulk.apply_scripts(bulk_ctx, scripts, batch_size=batch_size)
     assert result.cases == len(scripts)
@@ -143,7 +120,7 @@ def test_a_checked_import_writes_exactly_what_the_write_path_writes(
     scripts = _scripts(17, seed=12)  # parts of 5, 5, 5 and 2 scripts
     clock = FixedClock(TODAY)
     one_by_one = _context(second_database_url, clock)
-    _through_services(one_by_one, scripts)
+    record_by_hand(one_by_one, scripts)
     checked_ctx = _context(database_url, clock)
     checked = bulk.check_and_write(checked_ctx, scripts, write=True)
     assert checked.refused == []

@@ -23,7 +23,7 @@ from casereview.formats.spreadsheet_mapping import parse
 from casereview.infra.now import FixedClock
 from casereview.services import audit, cases, imports, imports_rows, users
 from casereview.services.context import ServiceContext
-from tests.conftest import run_sql
+from tests.conftest import record_by_hand, run_sql
 from tests.fixtures import make_tracker
 
 TODAY = dt.date(2026, 3, 2)
@@ -164,27 +164,7 @@ def test_imported_cases_end_where_the_same_history_through_case_advance_ends(ctx
         today=TODAY,
     )
     assert converted.problems == [] and len(converted.scripts) == 40
-    for item in converted.scripts:
-        script = item.script
-        cases.open_case(
-            other,
-            script.ref,
-            workflow=script.workflow,
-            aware_on=script.aware_on,
-            pseudonym=script.pseudonym,
-            fields=dict(script.fields),
-            on=script.opened_on,
-        )
-        for step in script.steps:
-            cases.advance(
-                other,
-                script.ref,
-                step.trigger,
-                on=step.on,
-                rationale=step.rationale,
-                fields=dict(step.fields),
-                on_behalf_of=step.on_behalf_of,
-            )
+    record_by_hand(other, [item.script for item in converted.scripts])
     query = (
         "SELECT c.ref, c.state, c.fields, c.approvals, c.opened_on, c.last_event_on, "
         "k.clock_id, k.state, k.due_on, k.stopped_on "
