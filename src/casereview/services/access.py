@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from casereview.domain.authority import ADMIN
 from casereview.errors import Refused, Step
 from casereview.services.context import ServiceContext
 from casereview.services.uncased_events import uncased_event
@@ -70,6 +69,10 @@ def require_admin(ctx: ServiceContext, conn: Connection, what: str) -> None:
     holding the admin role; `what` is what only an admin can do ("manage users"). The
     one admin check of every admin command (users, workflows, the partnership, moving
     cases between versions)."""
+    # Imported here: the authority rules load the engine, which a reader's check (the
+    # `due` fast path) must not.
+    from casereview.domain.authority import ADMIN
+
     row = access_rows.account(conn, ctx.account)
     if row is None:
         raise Refused(
