@@ -12,14 +12,14 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The demo goes to ./demo.db (replaced on every run), so the README's tour finds it; the
+# The demo goes to ./demo.db (replaced on every run), where the shell lines below find it; the
 # last lines say where the command is and how to use it next (docs/install.md).
 run: $(BIN)/.installed
 	rm -f demo.db demo.db-wal demo.db-shm demo.db-journal
 	$(BIN)/casereview demo --db demo.db
 	@echo ""
 	@echo "casereview is installed at $(abspath $(BIN))/casereview (not on your PATH yet)."
-	@echo "To follow the README's tour, run these three lines in your shell:"
+	@echo "To explore the demo, run these three lines in your shell:"
 	@echo "  . $(VENV)/bin/activate"
 	@echo "  export CASEREVIEW_DB=\"$(CURDIR)/demo.db\""
 	@echo "  export CASEREVIEW_KEY_DIR=\"$(CURDIR)/demo.db.keys\""

@@ -324,30 +324,6 @@ def test_init_without_a_named_database_prints_commands_without_db(tmp_path, cli,
     assert commands and not any("--db" in c for c in commands)
 
 
-def test_the_readme_first_day_keeps_the_admin_and_opens_a_case(
-    database_url, cli, as_user, monkeypatch
-):
-    """README's "Getting started for real", run as written (its `$(id -run)` is the
-    account at the keyboard), on the day the README's tour is dated."""
-    from pathlib import Path
-
-    from casereview.infra.now import FixedClock, SystemClock
-
-    monkeypatch.setattr(SystemClock, "now", lambda self: FixedClock(dt.date(2026, 11, 23)).now())
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    block = readme.split("## Getting started for real", 1)[1].split("```sh\n", 1)[1]
-    lines = [line for line in block.split("```", 1)[0].splitlines() if line.strip()]
-    assert lines[0].startswith("casereview init")
-    for line in lines:
-        argv = shlex.split(line.replace('"$(id -run)"', ADMIN), comments=True)
-        assert argv[0] == "casereview"
-        result = cli(*argv[1:], "--db", database_url)
-        assert result.exit_code == 0, (line, result.stderr)
-    people = listed(cli, database_url)
-    assert people[ADMIN]["roles"] == ["admin", "business_unit"]
-    assert cli("case", "show", "2026-014", "--db", database_url).exit_code == 0
-
-
 def test_init_never_prints_a_database_password():
     """A PostgreSQL URL is shown without its password: the printed commands then rely
     on CASEREVIEW_DATABASE_URL instead of a `--db` that could not work."""

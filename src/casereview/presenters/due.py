@@ -1,6 +1,6 @@
 """The due list as people and scripts read it: its heading, its summary sentence, and the
 stable record of each open clock (the keys of its JSON and the CSV header, documented
-in docs/user-guide.md: add keys, never rename or drop them).
+in docs/views.md: add keys, never rename or drop them).
 
 Imports nothing heavy: the dashboard is the command that runs most often.
 """

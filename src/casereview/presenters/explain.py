@@ -1,6 +1,6 @@
 """How a due date was reached, as people read it: the counting rule in words, the
 calculation in a sentence, notes on pauses, the outcome, one line per pause and move,
-and the explanation's stable JSON shape (documented in docs/user-guide.md: add keys,
+and the explanation's stable JSON shape (documented in docs/views.md: add keys,
 never rename or drop them).
 
 `present` turns the facts `services.explain` returns into a `DueExplanation` of ISO

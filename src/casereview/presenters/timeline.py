@@ -1,5 +1,5 @@
 """A case's timeline as people read it: a sentence for every clock change, due date passed
-and clock run, and the timeline's stable JSON shape (documented in docs/user-guide.md:
+and clock run, and the timeline's stable JSON shape (documented in docs/views.md:
 add keys, never rename or drop them).
 
 `present` turns the facts `services.timeline` returns into a `Timeline` of ISO dates,

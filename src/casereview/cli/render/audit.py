@@ -7,6 +7,7 @@ from pathlib import Path
 from casereview.cli.render.console import info, literal, out, print_json_data
 from casereview.cli.render.status import progress as progress  # re-exported for the CLI
 from casereview.domain.chain import Checkpoint
+from casereview.presenters.words import plural
 from casereview.services.audit import VerifyReport
 
 
@@ -37,15 +38,15 @@ def verification(report: VerifyReport, as_json: bool) -> None:
     for finding in report.findings:
         console.print(literal(f"FAIL [{finding.check}] {finding}"), style="red")
     summary = (
-        f"{report.events} events, {report.cases} cases, {report.users} users; "
-        f"head {report.head_hash[:16]}…"
+        f"{plural(report.events, 'event')}, {plural(report.cases, 'case')}, "
+        f"{plural(report.users, 'user')}; head {report.head_hash[:16]}…"
     )
     signed = report.signatures
-    summary += f"; {signed.checked} signatures checked"
+    summary += f"; {plural(signed.checked, 'signature')} checked"
     if signed.already_checked_through:
         summary += f" (events to {signed.already_checked_through} were checked before)"
     if signed.unsigned_history:
-        summary += f"; {signed.unsigned_history} events of unsigned history"
+        summary += f"; {plural(signed.unsigned_history, 'event')} of unsigned history"
     if report.ok:
         scope = " against the checkpoint" if report.checkpoint_used else ""
         console.print(f"OK: the audit trail verifies{scope}. {summary}", style="green")

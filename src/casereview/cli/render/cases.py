@@ -14,6 +14,7 @@ from casereview.cli.messages import spell
 from casereview.cli.render.console import compact, emit, info, literal, out, print_json_data
 from casereview.cli.render.status import status_text
 from casereview.errors import Input
+from casereview.presenters.words import plural
 from casereview.services.cases import AdvanceResult, CaseListItem, CaseView, ClockView
 from casereview.services.find import FindResult
 from casereview.services.processes import ProcessRecorded
@@ -190,7 +191,7 @@ def case(view: CaseView, as_json: bool) -> None:
         for name, value in view.hold.fields.items():
             console.print(Text(f"  {name}: ") + literal(value))
     console.print(
-        f"Workflow: {view.workflow} v{view.workflow_version} · {view.version} events · "
+        f"Workflow: {view.workflow} v{view.workflow_version} · {plural(view.version, 'event')} · "
         f"opened {view.opened_on} · last event {view.last_event_on}"
     )
     fields = Table("field", "value", title="Fields", title_justify="left", box=box.SIMPLE_HEAD)
