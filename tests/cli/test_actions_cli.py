@@ -455,3 +455,44 @@ def test_text_with_control_characters_is_refused(cli, db, as_user):
     assert "control character" in refused.stderr
     listed = json.loads(_ok(cli("rec", "list", "NR-1", "--json", "--db", db)).stdout)
     assert listed["recommendations"] == []
+
+
+def test_explain_says_why_an_action_is_due_when_it_is(cli, db, as_user, today):
+    _record_plan(cli, db, as_user, today)
+    today.set("2026-09-01")
+    _ok(cli("action", "extend", "NR-1", "3.1", "--due", "2026-12-18",
+            "--reason", "Audit postponed by the inspection", "--agreed-by", "Chair",
+            "--db", db))  # fmt: skip
+    today.set("2026-11-02")
+    _ok(cli("action", "extend", "NR-1", "3.1", "--due", "2027-01-29",
+            "--reason", "New audit lead", "--agreed-by", "Board", "--db", db))  # fmt: skip
+    today.set("2027-01-11")
+    as_user("scrut")
+    # `due` lists the action's clock id; `explain` takes it.
+    due = json.loads(_ok(cli("due", "--json", "--db", db)).stdout)
+    assert "action-3.1" in {c["clock_id"] for c in due["clocks"]}
+    for width in (60, 80, 120):
+        result = cli("explain", "NR-1", "action-3.1", "--db", db,
+                     env={"COLUMNS": str(width), "NO_COLOR": "1"})  # fmt: skip
+        shown = _ok(result).stdout
+        assert all(len(line.rstrip()) <= width for line in shown.splitlines()), shown
+        assert "…" not in shown
+        flat = " ".join(shown.split())
+        assert "Action 3.1 (icb) (action-3.1)" in flat
+        assert "due soon as of 2027-01-11" in flat  # 29 January is within 28 days
+        assert "Fri 2027-01-29" in flat
+        assert "first due on 2026-09-30, extended 2 times" in flat
+        assert "2026-09-01: 2026-09-30 → 2026-12-18, agreed by Chair: Audit postponed" in flat
+        assert "2026-11-02: 2026-12-18 → 2027-01-29, agreed by Board: New audit lead" in flat
+        assert "icb: Head of icb" in flat
+    why = json.loads(_ok(cli("explain", "NR-1", "action-4.1", "--json", "--db", db)).stdout)
+    shown = (why["clock"], why["status"], why["action"]["agency"])
+    assert shown == ("action-4.1", "overdue", "local_authority")
+    assert why["extensions"] == []
+    # 1 October 2026 to 11 January 2027: 73 weekdays, less three bank holidays.
+    assert why["working_days_left"] == -70
+    assert "overdue by 70 working days" in why["explanation"]
+    missing = cli("explain", "NR-1", "action-9.9", "--db", db)
+    assert missing.exit_code == 3
+    assert missing.stderr.startswith("Error: case NR-1 has no action '9.9'; its actions: ")
+    assert "Traceback" not in missing.stderr

@@ -68,6 +68,21 @@ COMPLETE_STATUSES = frozenset({COMPLETED, EVIDENCED, CLOSED_WITHOUT})
 
 SINGLE, MULTI = "single", "multi"
 
+CLOCK_PREFIX = "action-"
+"""An open action's clock id in `due`, the calendar feed and `explain`: `action-4.1`."""
+
+
+def clock_id(number: str) -> str:
+    return f"{CLOCK_PREFIX}{number}"
+
+
+def action_of_clock(clock: str) -> str | None:
+    """The action number a clock id names (`action-4.1` -> `4.1`), or None."""
+    if clock.startswith(CLOCK_PREFIX) and len(clock) > len(CLOCK_PREFIX):
+        return clock[len(CLOCK_PREFIX) :]
+    return None
+
+
 _TEXT_LIMIT = 4000
 _SHORT_LIMIT = 200
 _MAX_AGENCIES = 50

@@ -21,7 +21,7 @@ from casereview.domain import actions as plans
 from casereview.domain import chain, dates
 from casereview.domain import text as free_text
 from casereview.domain.workflow.model import ActionPlanRules, WorkflowDefinition
-from casereview.errors import Input, InvalidInput, NotFound, Refused, Step
+from casereview.errors import Input, InvalidInput, NotFound, OutOfRange, Refused, Step
 from casereview.services import keys
 from casereview.services.access import require_reader
 from casereview.services.context import ServiceContext
@@ -281,6 +281,7 @@ class PlanView:
     closed: bool
     plan: plans.Plan
     as_of: str
+    pseudonym: str = ""
 
 
 def show_plan(ctx: ServiceContext, ref: str) -> PlanView:
@@ -310,6 +311,79 @@ def show_plan(ctx: ServiceContext, ref: str) -> PlanView:
         closed=bool(row["closed"]),
         plan=plans.replay(events),
         as_of=ctx.clock.today().isoformat(),
+        pseudonym=str(row["pseudonym"] or ""),
+    )
+
+
+@dataclass(frozen=True)
+class ActionWhy:
+    """Why an action is due when it is: the action as replayed (its first due date, each
+    extension with its reason and who agreed it, its history), and how it stands today."""
+
+    ref: str
+    pseudonym: str
+    workflow: str
+    closed: bool  # the case is closed: an open action is no longer owed
+    today: dt.date
+    action: plans.Action
+    status: (
+        str  # a clock status (overdue, due_soon, running, met, missed) or closed_without_completion
+    )
+    outcome: str
+    working_days_left: int | None  # open: working days to the due date (negative: overdue)
+    warn_from: str  # the day it shows as "due soon" from
+
+
+ACTION_WARNING_DAYS = 28
+"""An open action is "due soon" this many calendar days before its due date (as in `due`)."""
+
+
+def explain_action(ctx: ServiceContext, ref: str, number: str) -> ActionWhy:
+    """Why action `number` of case `ref` is due when it is; read by the roles that may
+    read the plan (`show_plan`)."""
+    from casereview.domain import clocks
+    from casereview.domain.reporting.case_facts import working_days_late
+
+    view = show_plan(ctx, ref)
+    action = view.plan.actions.get(number)
+    if action is None:
+        listed = ", ".join(plans.clock_id(n) for n in view.plan.actions) or "none recorded"
+        raise NotFound(
+            "case {ref} has no action {number!r}; its actions: {listed}",
+            ref=view.ref,
+            number=number[:20],
+            listed=listed,
+        )
+    today = ctx.clock.today()
+    due = dt.date.fromisoformat(action.due_on)
+    warn_from = due - dt.timedelta(days=ACTION_WARNING_DAYS)
+    outcome = plans.outcome(action, today)
+    left: int | None = None
+    if action.open:
+        status = clocks.status_of_running(due, warn_from, False, today)
+        cal = ctx.calendar
+        try:
+            late = working_days_late(cal, due, today)
+            left = cal.count_working_days(today, due) if due >= today else -late
+        except OutOfRange:
+            left = None  # outside the calendar's years: shown without a count, as in `due`
+    elif outcome in (plans.MET, plans.MET_EXTENDED):
+        status = "met"
+    elif outcome == plans.MISSED:
+        status = "missed"
+    else:
+        status = plans.CLOSED_UNMET
+    return ActionWhy(
+        ref=view.ref,
+        pseudonym=view.pseudonym,
+        workflow=view.workflow,
+        closed=view.closed,
+        today=today,
+        action=action,
+        status=status,
+        outcome=outcome,
+        working_days_left=left,
+        warn_from=warn_from.isoformat(),
     )
 
 

@@ -15,7 +15,7 @@ from casereview.cli.render.console import info, literal, out, print_json_data
 from casereview.domain import actions as plans
 from casereview.errors import NotFound
 from casereview.presenters import actions as words
-from casereview.services.actions import DueAction, Imported, PlanView, Recorded
+from casereview.services.actions import ActionWhy, DueAction, Imported, PlanView, Recorded
 
 _RAG_STYLE = {"red": "red", "amber": "yellow", "green": "green"}
 
@@ -142,3 +142,41 @@ def imported(result: Imported, as_json: bool) -> None:
         f"on case {result.ref}"
         + (f" (events {result.first_seq} to {result.last_seq})." if result.first_seq else ".")
     )
+
+
+def explanation(why: ActionWhy, as_json: bool) -> None:
+    """`explain REF action-N`: laid out as a clock's explanation (heading, status, facts,
+    the sentence, then the extensions), each value whole at any width."""
+    from casereview.cli.render.status import status_text
+
+    if as_json:
+        print_json_data(words.why_json(why))
+        return
+    console = out()
+    heading = Text(f"Case {why.ref} · ", style="bold") + literal(why.pseudonym)
+    heading.append(" · ", style="bold")
+    heading.append_text(literal(words.why_heading(why)))
+    heading.stylize("bold")
+    console.print(heading)
+    status = Text(f"action, {words.STATUS_WORDS.get(why.action.status, why.action.status)} · ")
+    shown = (
+        status_text(why.status)
+        if why.status != plans.CLOSED_UNMET
+        else Text(words.why_status_word(why))
+    )
+    console.print(status + shown + Text(f" as of {why.today.isoformat()}"))
+    console.print()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column()
+    for name, value in words.why_facts(why):
+        grid.add_row(name, literal(value))
+    console.print(grid)
+    console.print()
+    console.print(literal(words.why_sentence(why)))  # wrapped between words at any width
+    extensions = words.extension_lines(why)
+    if extensions:
+        console.print()
+        console.print(Text("Extensions", style="bold"))
+        for line in extensions:
+            console.print(Text("  ") + literal(line))
