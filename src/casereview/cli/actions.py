@@ -310,7 +310,9 @@ def action_plan(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", help="md, csv or html (default: md, or from --output's extension)."
+            "--format",
+            help="md, csv, html or xlsx (default: md, or from --output's extension); "
+            "xlsx needs --output.",
         ),
     ] = None,
     output: Annotated[
@@ -337,12 +339,14 @@ def action_plan(
     chosen = fmt
     if chosen is None and output is not None:
         chosen = {".md": "md", ".markdown": "md", ".csv": "csv", ".html": "html",
-                  ".htm": "html"}.get(Path(output).suffix.lower())  # fmt: skip
+                  ".htm": "html", ".xlsx": "xlsx"}.get(Path(output).suffix.lower())  # fmt: skip
         if chosen is None:
             raise InvalidInput(f"cannot tell the format from {output!r}; add --format")
     chosen = chosen or "md"
-    if chosen not in ("md", "csv", "html"):
-        raise InvalidInput(f"--format is md, csv or html, not {chosen[:20]!r}")
+    if chosen not in ("md", "csv", "html", "xlsx"):
+        raise InvalidInput(f"--format is md, csv, html or xlsx, not {chosen[:20]!r}")
+    if chosen == "xlsx" and output is None:
+        raise InvalidInput("--format xlsx writes a workbook: give --output FILE.xlsx")
     if output is not None:
         check_target(Path(output), force=force)
     document = service.plan_document(

@@ -124,6 +124,13 @@ def document(doc: plans.Document, fmt: str, output: str | None, force: bool) -> 
     from casereview.formats.action_plan import WRITERS
     from casereview.infra.output import destination
 
+    if fmt == "xlsx" and output is not None:
+        from casereview.formats import action_plan_xlsx
+
+        with destination(Path(output), force=force) as stream:
+            stream.write(action_plan_xlsx.workbook(doc))
+        info(f"Wrote the xlsx action plan to {output}")
+        return
     text = WRITERS[fmt](doc)
     if output is None:
         DataOut().write(text)
