@@ -18,9 +18,10 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from casereview.domain.workflow.model import ActionPlanRules
+if TYPE_CHECKING:  # annotations only: `action due` and `due` do not load the workflow model
+    from casereview.domain.workflow.model import ActionPlanRules
 
 REC_KIND = "rec"
 ACTION_KIND = "action"

@@ -96,7 +96,8 @@ def actions(view: PlanView, as_json: bool) -> None:
     out().print(_actions_table(view))
 
 
-def due(rows: Sequence[DueAction], as_json: bool) -> None:
+def due(rows: Sequence[DueAction], as_json: bool, *, more: bool = False) -> None:
+    """Open actions across cases; `more`: there may be more than the page shown."""
     if as_json:
         print_json_data(words.due_json(rows))
         return
@@ -113,6 +114,9 @@ def due(rows: Sequence[DueAction], as_json: bool) -> None:
             words.STATUS_WORDS.get(r.status, r.status),
         )
     out().print(table)
+    if more:
+        info(f"The {len(rows)} soonest due open actions; --limit N for more.")
+        return
     info(f"{len(rows)} open action{'s' if len(rows) != 1 else ''}.")
 
 
