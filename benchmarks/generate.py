@@ -42,6 +42,7 @@ import datetime as dt
 import json
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -603,7 +604,8 @@ def plan_steps(number: int, last: dt.date, today: dt.date) -> list[actions.PlanS
 
 def add_people(ctx: ServiceContext) -> None:
     """The generating account (admin, business unit, chair), chairs and partners, added
-    through the ordinary user services."""
+    through the ordinary user services; then the workflow the cases with an action plan
+    follow (`PLAN_WORKFLOW`), installed by that admin, so every script can be applied."""
     users.init(ctx, "Benchmark administrator")
     for role in ("business_unit", "chair"):
         users.grant_role(ctx, ctx.account, role, None)
@@ -614,6 +616,10 @@ def add_people(ctx: ServiceContext) -> None:
             users.add_user(
                 ctx, name, f"{AGENCY_LABEL[agency]} partner {name[-1]}", ["partner"], agency
             )
+    with tempfile.TemporaryDirectory() as folder:
+        workflow_file = Path(folder) / f"{PLAN_WORKFLOW}.toml"
+        workflow_file.write_text(plan_workflow_text(), encoding="utf-8")
+        workflow_service.install(ctx, str(workflow_file))
 
 
 @dataclass(frozen=True)
@@ -665,12 +671,6 @@ def build(
     )
     try:
         add_people(ctx)
-        workflow_file = path.with_name(f"{path.name}.{PLAN_WORKFLOW}.toml")
-        workflow_file.write_text(plan_workflow_text(), encoding="utf-8")
-        try:
-            workflow_service.install(ctx, str(workflow_file))
-        finally:
-            workflow_file.unlink()
         planned: list[tuple[int, str, dt.date]] = []
         scripts = make_scripts(cases, seed=seed, today=today, cal=ctx.calendar, planned=planned)
         t0 = time.perf_counter()
