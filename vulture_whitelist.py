@@ -58,3 +58,6 @@ due_next_5  # services/due.py: a documented key of the due summary's JSON
 User, Case, CaseClock, ChainHead, SchemaMigration
 CaseRecommendation, CaseAction, CaseActionPlan
 created_seq, workflow_hash, applied_at, voided_seq, signature, key_id, open_due
+
+# Called from outside src/: the benchmark generator records its action plans with it.
+record_many  # services/actions.py, by benchmarks/generate.py

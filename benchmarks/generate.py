@@ -18,8 +18,19 @@ event of an open case falls between 0 and ~120 working days before `today`: some
 are on track, some due soon and some overdue, a rapid review is sometimes submitted
 late, an advance copy sometimes sent late, and a hold's review date sometimes passed.
 
+Open cases at an LCSPR stage (commissioned to action monitoring) follow a copy of
+version 1 with an `[action_plan]` table (`PLAN_WORKFLOW`, installed by `build`), are
+left 40-250 working days idle after their last workflow step, and then get an action
+plan: 2-5 recommendations and about 10 actions for the three agencies, made on one day
+and due 1-14 months later, so that at `today` some are met, met after an agreed
+extension, missed, closed without completion, overdue, due soon or on track
+(`plan_steps`; its own seeded generator per case, so the other cases' scripts are as
+they were).
+
 Everything is written with `casereview.services.bulk.apply_scripts`, i.e. the same
-domain code as `casereview case open|advance`, so the result passes `audit verify`.
+domain code as `casereview case open|advance`, and the plans with
+`casereview.services.actions.record_many`, the checks and events of `rec add` and
+`action add|update|extend|complete`, so the result passes `audit verify`.
 Users are added through the ordinary `services.users` calls. Given the same seed,
 `today` and case count the scripts are identical (recorded_at is the real time).
 """
@@ -31,20 +42,47 @@ import datetime as dt
 import json
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casereview.domain import actions as plans
 from casereview.domain.calendar.workdays import WorkingDayCalendar
 from casereview.infra.bank_holidays import default_calendar
 from casereview.infra.now import Clock, SystemClock
-from casereview.services import bulk, users
+from casereview.services import actions, bulk, users
+from casereview.services import workflows as workflow_service
 from casereview.services.bulk import CaseScript, Step
 from casereview.services.context import ServiceContext
 
 WORKFLOW = "england-lcspr@1"
 """The generated cases follow version 1 of the England workflow (the paths below are v1's)."""
+PLAN_WORKFLOW = "england-lcspr-plan"
+"""Open cases at an LCSPR stage follow this copy of version 1 with an `[action_plan]`
+table (`plan_workflow_text`: v1's triggers, states and clocks, plus who records the plan),
+so that they can hold recommendations and actions; installed by `build` like any
+workflow file."""
+PLAN_STAGES = frozenset(
+    {
+        "lcspr_commissioning",
+        "lcspr_in_progress",
+        "draft_review",
+        "final_signoff",
+        "publication_hold",
+        "publication_scheduled",
+        "published",
+        "action_monitoring",
+    }
+)
+"""The open LCSPR stages whose cases get an action plan (a closed case takes no more
+plan steps)."""
+ACTIONS_PER_CASE = (6, 14)
+"""Actions per case with a plan, at random in this range (about 10)."""
+_PLAN_ROOM = (40, 250)
+"""Working days left between the last workflow step and today for the plan's steps, so
+its due dates fall around today: some met, missed, overdue, due soon and on track."""
 CHAIRS = ("chair-1", "chair-2", "chair-3")
 PARTNERS = {
     "local_authority": ("la-1", "la-2"),
@@ -392,6 +430,11 @@ def case_script(
         idle = rng.choice((rng.randint(0, 10), rng.randint(0, 10), rng.randint(5, 40)))
         if rng.random() < 0.1:
             idle = rng.randint(40, 120)
+    with_plan = stage in PLAN_STAGES and not closes
+    if with_plan:
+        # Room for the action plan's steps after the last workflow step, from a
+        # generator of its own so every other case's script stays as it was.
+        idle += _plan_rng(number).randint(*_PLAN_ROOM)
     aware_ago = plan.offset + idle
     # Count back from the last working day on or before today: counted from a weekend or
     # bank holiday, the latest step would land on the next working day, in the future.
@@ -431,23 +474,138 @@ def case_script(
         steps=tuple(steps),
         opened_on=day(plan.opened),
         pseudonym=f"Child {_letters(number)}",
-        workflow=WORKFLOW,
+        workflow=f"{PLAN_WORKFLOW}@1" if with_plan else WORKFLOW,
     )
 
 
 def make_scripts(
-    count: int, *, seed: int, today: dt.date, cal: WorkingDayCalendar | None = None
+    count: int,
+    *,
+    seed: int,
+    today: dt.date,
+    cal: WorkingDayCalendar | None = None,
+    planned: list[tuple[int, str, dt.date]] | None = None,
 ) -> Iterator[CaseScript]:
-    """`count` randomised case scripts; the same seed and `today` give the same scripts."""
+    """`count` randomised case scripts; the same seed and `today` give the same scripts.
+    Each case that will get an action plan is added to `planned` (number, reference,
+    day of its last step) when given."""
     calendar = cal or default_calendar()
     rng = random.Random(seed)
     for number in range(1, count + 1):
-        yield case_script(number, rng, today, calendar)
+        script = case_script(number, rng, today, calendar)
+        if planned is not None and script.workflow == f"{PLAN_WORKFLOW}@1":
+            last = script.steps[-1].on if script.steps else script.aware_on
+            planned.append((number, script.ref, last))
+        yield script
+
+
+# -- action plans --------------------------------------------------------------------------
+
+
+def _plan_rng(number: int) -> random.Random:
+    return random.Random(number * 1_000_003 + 17)
+
+
+def plan_workflow_text() -> str:
+    """Version 1 of the England workflow as `PLAN_WORKFLOW`, with an `[action_plan]`
+    table: the chair approves the plan, the business unit updates any agency's actions,
+    a partner their own agency's; no step waits for the plan (the generated scripts
+    approve plans and close cases in the bulk write, before any plan step)."""
+    from importlib import resources
+
+    text = (resources.files("casereview") / "workflows" / "england-lcspr@1.toml").read_text(
+        encoding="utf-8"
+    )
+    lines = text.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.startswith("id = "))
+    lines[top] = f'id = "{PLAN_WORKFLOW}"'
+    title = next(i for i, line in enumerate(lines) if line.startswith("title = "))
+    lines[title] = 'title = "England LCSPR (version 1) with an action plan: benchmarks only"'
+    lines += [
+        "",
+        "[action_plan]",
+        'approve = ["chair"]',
+        'update_any = ["business_unit"]',
+        'update_own = ["partner"]',
+        'read = ["scrutineer"]',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _between(rng: random.Random, first: dt.date, last: dt.date) -> dt.date:
+    return first + dt.timedelta(days=rng.randint(0, max(0, (last - first).days)))
+
+
+SOURCE = "Local child safeguarding practice review"
+
+_ORDER = {
+    plans.REC_ADD: 0,
+    plans.ACTION_ADD: 1,
+    plans.ACTION_UPDATE: 2,
+    plans.ACTION_EXTEND: 3,
+    plans.ACTION_COMPLETE: 4,
+}
+
+
+def plan_steps(number: int, last: dt.date, today: dt.date) -> list[actions.PlanStep]:
+    """Case `number`'s action plan after its last workflow step (on `last`), up to
+    `today`: 2-5 recommendations and about 10 actions made on one day, due 1-14 months
+    later; some updated, some extended with a reason, most of those due before today
+    completed (on time or late), a few closed without completion, a few done early."""
+    rng = _plan_rng(number)
+    rng.randint(*_PLAN_ROOM)  # the draw `case_script` made
+    made = min(today, last + dt.timedelta(days=rng.randint(0, 14)))
+    agencies = list(PARTNERS)
+    found: list[tuple[dt.date, int, actions.PlanStep]] = []
+
+    def add(day: dt.date, trigger: str, **fields: object) -> None:
+        found.append((day, _ORDER[trigger], actions.PlanStep(trigger, fields, day)))
+
+    recs: list[list[str]] = []
+    for rec in range(1, rng.randint(2, 5) + 1):
+        addressed = sorted(rng.sample(agencies, rng.randint(1, 3)))
+        recs.append(addressed)
+        scope = plans.MULTI if len(addressed) > 1 else plans.SINGLE
+        add(made, plans.REC_ADD, number=str(rec), text=rng.choice(UPDATES), source=SOURCE,
+            section=f"Part {rec}", agencies=addressed, scope=scope)  # fmt: skip
+    for index in range(rng.randint(*ACTIONS_PER_CASE)):
+        rec = index % len(recs) + 1
+        action = f"{rec}.{index // len(recs) + 1}"
+        agency = rng.choice(recs[rec - 1])
+        due = made + dt.timedelta(days=rng.randint(30, 420))
+        add(made, plans.ACTION_ADD, action=action, rec=str(rec), text=rng.choice(NOTES),
+            agency=agency, owner=f"Head of service ({AGENCY_LABEL[agency]})",
+            due_on=due.isoformat())  # fmt: skip
+        day = made
+        if rng.random() < 0.6:
+            day = _between(rng, day, min(today, due))
+            add(day, plans.ACTION_UPDATE, action=action, status=plans.IN_PROGRESS,
+                note=rng.choice(UPDATES))  # fmt: skip
+        if rng.random() < 0.15:
+            day = _between(rng, day, min(today, due))
+            due += dt.timedelta(days=rng.randint(30, 120))
+            add(day, plans.ACTION_EXTEND, action=action, due_on=due.isoformat(),
+                reason="Delayed by a restructure.", agreed_by="Partnership chair")  # fmt: skip
+        chance = 0.8 if due < today else 0.2
+        if rng.random() < chance:
+            day = _between(rng, day, today)
+            if rng.random() < 0.06:
+                add(day, plans.ACTION_COMPLETE, action=action, status=plans.CLOSED_WITHOUT,
+                    reason="Superseded by a national programme.")  # fmt: skip
+            elif rng.random() < 0.5:
+                add(day, plans.ACTION_COMPLETE, action=action, status=plans.EVIDENCED,
+                    evidence=[f"dms:{number}-{action}"])  # fmt: skip
+            else:
+                add(day, plans.ACTION_COMPLETE, action=action, status=plans.COMPLETED)
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [step for _, _, step in found]
 
 
 def add_people(ctx: ServiceContext) -> None:
     """The generating account (admin, business unit, chair), chairs and partners, added
-    through the ordinary user services."""
+    through the ordinary user services; then the workflow the cases with an action plan
+    follow (`PLAN_WORKFLOW`), installed by that admin, so every script can be applied."""
     users.init(ctx, "Benchmark administrator")
     for role in ("business_unit", "chair"):
         users.grant_role(ctx, ctx.account, role, None)
@@ -458,6 +616,10 @@ def add_people(ctx: ServiceContext) -> None:
             users.add_user(
                 ctx, name, f"{AGENCY_LABEL[agency]} partner {name[-1]}", ["partner"], agency
             )
+    with tempfile.TemporaryDirectory() as folder:
+        workflow_file = Path(folder) / f"{PLAN_WORKFLOW}.toml"
+        workflow_file.write_text(plan_workflow_text(), encoding="utf-8")
+        workflow_service.install(ctx, str(workflow_file))
 
 
 @dataclass(frozen=True)
@@ -468,6 +630,9 @@ class Generated:
     seconds: float
     seed: int
     today: dt.date
+    plan_cases: int = 0  # cases given an action plan
+    plan_events: int = 0  # their plan steps (not in `events`: recorded after the bulk write)
+    plan_seconds: float = 0.0
 
     @property
     def events_per_second(self) -> float:
@@ -506,13 +671,30 @@ def build(
     )
     try:
         add_people(ctx)
-        scripts = make_scripts(cases, seed=seed, today=today, cal=ctx.calendar)
+        planned: list[tuple[int, str, dt.date]] = []
+        scripts = make_scripts(cases, seed=seed, today=today, cal=ctx.calendar, planned=planned)
         t0 = time.perf_counter()
         result = bulk.apply_scripts(ctx, scripts, batch_size=batch_size, progress=progress)
         seconds = time.perf_counter() - t0
+        # The action plans, through the plan steps' own service (as `rec add`,
+        # `action add|update|extend|complete` record them): not part of the bulk figure.
+        t1 = time.perf_counter()
+        steps = ((ref, plan_steps(number, last, today)) for number, ref, last in planned)
+        plan_events = actions.record_many(ctx, steps, progress=progress)
+        plan_seconds = time.perf_counter() - t1
     finally:
         ctx.close()
-    return Generated(path, result.cases, result.events, seconds, seed, today)
+    return Generated(
+        path,
+        result.cases,
+        result.events,
+        seconds,
+        seed,
+        today,
+        plan_cases=len(planned),
+        plan_events=plan_events,
+        plan_seconds=plan_seconds,
+    )
 
 
 def key_dir(path: Path) -> Path:
@@ -569,13 +751,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "seed": generated.seed,
                     "today": generated.today.isoformat(),
                     "batch": args.batch,
+                    "plan_cases": generated.plan_cases,
+                    "plan_events": generated.plan_events,
+                    "plan_seconds": generated.plan_seconds,
                 },
                 indent=2,
             )
         )
     print(
         f"{generated.cases:,} cases, {generated.events:,} events in {generated.seconds:.1f} s "
-        f"({generated.events_per_second:,.0f} events/s) -> {generated.path}"
+        f"({generated.events_per_second:,.0f} events/s); action plans on "
+        f"{generated.plan_cases:,} cases, {generated.plan_events:,} plan events in "
+        f"{generated.plan_seconds:.1f} s -> {generated.path}"
     )
     return 0
 

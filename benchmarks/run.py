@@ -69,6 +69,7 @@ SEED = 20260101
 TARGET_MS = {
     "casereview --help": 150.0,
     "casereview due": 300.0,
+    "casereview action due": 300.0,
     "casereview case show": 400.0,
     "casereview timeline": 400.0,
     "casereview case advance": 600.0,
@@ -284,6 +285,16 @@ def command_list(
             note="every open clock, not a target",
         ),
     )
+    # Open actions across every case (the first page, soonest due), beside `due`.
+    commands.insert(
+        [c.name for c in commands].index("casereview due --all --csv") + 1,
+        Command(
+            "casereview action due",
+            [cr, "action", "due", *at],
+            needs=("action", "due"),
+            note="open actions across every case, soonest due first",
+        ),
+    )
     if refs.advance:
         per_run = [
             [
@@ -373,8 +384,9 @@ def ensure_database(scale: str, python: Path, regenerate: bool) -> tuple[Path, d
         return db, stats
     db.unlink(missing_ok=True)
     cases = generate.parse_scale(scale)
-    # About 31 KiB a case (the 100k file is 3.0 GiB); the advance copy doubles it.
-    needed = cases * 31 * 1024 * 2.5
+    # About 31 KiB a case without action plans (the 100k file was 3.0 GiB); the plans
+    # add about 40 % more events; the advance copy doubles it.
+    needed = cases * 45 * 1024 * 2.5
     free = shutil.disk_usage(OUT).free
     if free < needed:
         raise SystemExit(
@@ -495,6 +507,7 @@ def run(scales: Sequence[str], runs: int, quick: bool, regenerate: bool) -> dict
         advance_db = OUT / f"{scale}.advance.db"
         shutil.copyfile(db, advance_db)  # the generated database is never changed
         events = _count_events(db)
+        open_actions = _count_open_actions(db)
         measured = []
         try:
             for command in command_list(db, advance_db, refs, python, casereview, runs):
@@ -512,6 +525,7 @@ def run(scales: Sequence[str], runs: int, quick: bool, regenerate: bool) -> dict
                 "scale": scale,
                 "cases": stats["cases"],
                 "events": events,
+                "open_actions": open_actions,
                 "db_mib": db.stat().st_size / 2**20,
                 "refs": asdict(refs),
                 "generation": stats,
@@ -528,6 +542,18 @@ def _count_events(db: Path) -> int:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _count_open_actions(db: Path) -> int:
+    """Actions still owed (0 on a database from before action plans)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT COUNT(*) FROM case_actions WHERE open_due IS NOT NULL")
+        return int(row.fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
     finally:
         conn.close()
 
@@ -592,6 +618,21 @@ def render(results: dict[str, Any]) -> str:
             f"| {g['seconds']:,.1f} s | {g['events_per_second']:,.0f} "
             f"| {g.get('peak_mib', 0):,.0f} MiB |"
         )
+    planned = [s for s in scales if s["generation"].get("plan_cases")]
+    if planned:
+        lines += [
+            "",
+            "Action plans (open cases at an LCSPR stage, about 10 actions each, recorded after "
+            "the bulk write through the plan steps' service; in the events above): "
+            + "; ".join(
+                f"{s['scale']}: {s['generation']['plan_cases']:,} cases, "
+                f"{s['generation']['plan_events']:,} plan events in "
+                f"{s['generation'].get('plan_seconds', 0):,.0f} s, "
+                f"{s.get('open_actions', 0):,} open actions"
+                for s in planned
+            )
+            + ".",
+        ]
     header = " | ".join(s["scale"] for s in scales)
     lines += [
         "",

@@ -437,3 +437,97 @@ def test_text_with_control_characters_is_refused(cli, db, as_user):
     assert "control character" in refused.stderr
     listed = json.loads(_ok(cli("rec", "list", "NR-1", "--json", "--db", db)).stdout)
     assert listed["recommendations"] == []
+
+
+def test_explain_says_why_an_action_is_due_when_it_is(cli, db, as_user, today):
+    _record_plan(cli, db, as_user, today)
+    today.set("2026-09-01")
+    _ok(cli("action", "extend", "NR-1", "3.1", "--due", "2026-12-18",
+            "--reason", "Audit postponed by the inspection", "--agreed-by", "Chair",
+            "--db", db))  # fmt: skip
+    today.set("2026-11-02")
+    _ok(cli("action", "extend", "NR-1", "3.1", "--due", "2027-01-29",
+            "--reason", "New audit lead", "--agreed-by", "Board", "--db", db))  # fmt: skip
+    today.set("2027-01-11")
+    as_user("scrut")
+    # `due` lists the action's clock id; `explain` takes it.
+    due = json.loads(_ok(cli("due", "--json", "--db", db)).stdout)
+    assert "action-3.1" in {c["clock_id"] for c in due["clocks"]}
+    for width in (60, 80, 120):
+        result = cli("explain", "NR-1", "action-3.1", "--db", db,
+                     env={"COLUMNS": str(width), "NO_COLOR": "1"})  # fmt: skip
+        shown = _ok(result).stdout
+        assert all(len(line.rstrip()) <= width for line in shown.splitlines()), shown
+        assert "…" not in shown
+        flat = " ".join(shown.split())
+        assert "Action 3.1 (icb) (action-3.1)" in flat
+        assert "due soon as of 2027-01-11" in flat  # 29 January is within 28 days
+        assert "Fri 2027-01-29" in flat
+        assert "first due on 2026-09-30, extended 2 times" in flat
+        assert "2026-09-01: 2026-09-30 → 2026-12-18, agreed by Chair: Audit postponed" in flat
+        assert "2026-11-02: 2026-12-18 → 2027-01-29, agreed by Board: New audit lead" in flat
+        assert "icb: Head of icb" in flat
+    why = json.loads(_ok(cli("explain", "NR-1", "action-4.1", "--json", "--db", db)).stdout)
+    shown = (why["clock"], why["status"], why["action"]["agency"])
+    assert shown == ("action-4.1", "overdue", "local_authority")
+    assert why["extensions"] == []
+    # 1 October 2026 to 11 January 2027: 73 weekdays, less three bank holidays.
+    assert why["working_days_left"] == -70
+    assert "overdue by 70 working days" in why["explanation"]
+    missing = cli("explain", "NR-1", "action-9.9", "--db", db)
+    assert missing.exit_code == 3
+    assert missing.stderr.startswith("Error: case NR-1 has no action '9.9'; its actions: ")
+    assert "Traceback" not in missing.stderr
+
+
+def test_the_plan_as_a_workbook(cli, db, as_user, today, tmp_path):
+    import openpyxl
+
+    _record_plan(cli, db, as_user, today)
+    _ok(cli("action", "add", "NR-1", "6.2", "--rec", "6", "--text", "Formula-like owner",
+            "--agency", "icb", "--owner", "=1+2", "--due", "2027-03-31", "--db", db))  # fmt: skip
+    as_user("la_khan")
+    today.set("2026-06-15")
+    _ok(cli("action", "complete", "NR-1", "1.1", "--db", db))
+    today.set("2026-09-10")
+    as_user("scrut")
+    refused = cli("action", "plan", "NR-1", "--format", "xlsx", "--db", db)
+    assert refused.exit_code == 2 and "--output" in refused.stderr
+    path = tmp_path / "plan.xlsx"
+    _ok(cli("action", "plan", "NR-1", "--output", str(path), "--db", db))  # from the suffix
+    sheet = openpyxl.load_workbook(path)["Actions"]
+    header = [c.value for c in sheet[2]]
+    rows = [dict(zip(header, (c for c in row), strict=True)) for row in sheet.iter_rows(min_row=3)]
+    assert [r["action"].value for r in rows] == [*ACTIONS_PLAN, "6.2"]
+    assert all(r["due on"].is_date for r in rows)
+    assert rows[0]["due on"].value == dt.datetime(2026, 6, 30)
+    assert rows[0]["completed on"].value == dt.datetime(2026, 6, 15)
+    # 2.1 is overdue on 10 September; 3.1, 4.1, 4.2 (30 September) are due soon.
+    deadlines = {r["action"].value: r["deadline"].value for r in rows}
+    assert deadlines == {"1.1": "done", "2.1": "overdue", "3.1": "due_soon", "4.1": "due_soon",
+                         "4.2": "due_soon", "5.1": "on_track", "6.1": "on_track",
+                         "6.2": "on_track"}  # fmt: skip
+    owner = next(r["owner"] for r in rows if r["action"].value == "6.2")
+    assert (owner.data_type, owner.value) == ("s", "=1+2")  # text, never a formula
+    assert sheet.freeze_panes == "A3"
+    assert sheet.auto_filter.ref is not None and sheet.auto_filter.ref.startswith("A2:")
+    rules = [r for cf in sheet.conditional_formatting for r in cf.rules]
+    assert any('"overdue"' in f for r in rules for f in r.formula)
+    assert any('"due_soon"' in f for r in rules for f in r.formula)
+    assert sheet.column_dimensions["C"].width > 8  # sized to the recommendations' text
+    summary = openpyxl.load_workbook(path)["Summary"]
+    every = {row[0].value: row for row in summary.iter_rows(min_row=4)}
+    assert every["all agencies"][1].value == 8
+    # Across cases, with a period, into the same layout.
+    across = tmp_path / "plans.xlsx"
+    _ok(cli("action", "plan", "--from", "2026-01-01", "--to", "2026-12-31", "--format", "xlsx",
+            "--output", str(across), "--db", db))  # fmt: skip
+    assert openpyxl.load_workbook(across)["Actions"].max_row == 2 + 8
+    # LibreOffice opens it without repair and reads the due dates as dates.
+    from tests.cli.test_xlsx_cli import _soffice_to
+
+    assert _soffice_to(path, "pdf", tmp_path).read_bytes().startswith(b"%PDF")
+    table = list(csv.reader(_soffice_to(path, "csv", tmp_path).read_text().splitlines()))
+    due = table[2][table[1].index("due on")]
+    assert due != "2026-06-30"  # shown as a date, in LibreOffice's style
+    assert due in {"06/30/2026", "30/06/2026", "30 Jun 2026"}

@@ -15,7 +15,7 @@ import pytest
 from benchmarks import generate, run
 
 from casereview.infra.identity import os_account
-from casereview.services import audit
+from casereview.services import actions, audit
 from casereview.services.context import ServiceContext
 from tests.conftest import BACKEND
 
@@ -28,11 +28,17 @@ def test_generator_and_every_benchmarked_command(tmp_path: Path, monkeypatch) ->
     monkeypatch.setenv("CASEREVIEW_KEY_DIR", str(generate.key_dir(db)))  # as the runner does
     assert generated.cases == 30
     assert 30 * 10 <= generated.events <= 30 * 45
+    # Open LCSPR-stage cases get an action plan of about 10 actions, through plan events.
+    assert generated.plan_cases > 0
+    assert generated.plan_events >= generated.plan_cases * (6 + 2)
 
     # The generator registers the account that runs it; read commands need a user.
     ctx = ServiceContext(url=f"sqlite:///{db}", account=os_account())
     report = audit.verify(ctx)
+    owed = actions.actions_due(ctx, limit=10_000)
     ctx.close()
+    # Due dates around today: some open actions overdue, some not yet due.
+    assert {a.overdue for a in owed} == {True, False}
     assert report.ok, [str(f) for f in report.findings]
     assert report.cases == 30
 
@@ -58,6 +64,7 @@ def test_generator_and_every_benchmarked_command(tmp_path: Path, monkeypatch) ->
     assert {"casereview audit verify", "casereview audit verify --full"} <= set(ran)
     assert "casereview case advance" in ran  # recorded with the generator's key
     assert {"python sqlite3: due queries", "casereview due --all --csv"} <= set(ran)
+    assert "casereview action due" in ran
 
 
 @pytest.mark.parametrize("failed", [False, True])

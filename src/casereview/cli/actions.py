@@ -261,6 +261,10 @@ def action_list(ref: RefArgument, as_json: JsonOption = False, db: DbOption = No
     render.actions(service.show_plan(context(db), ref), as_json)
 
 
+TABLE_PAGE, JSON_PAGE = 50, 500
+"""`action due`'s default number of rows: on the terminal, and with --json."""
+
+
 @action_app.command("due")
 def action_due(
     agency: Annotated[
@@ -274,7 +278,16 @@ def action_due(
             help="Only those due within N calendar days (and every overdue one).",
         ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", metavar="N", min=1, help="At most N.")] = 500,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            metavar="N",
+            min=1,
+            help=f"At most N (default: the {TABLE_PAGE} soonest in the table, "
+            f"{JSON_PAGE} with --json).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -282,8 +295,11 @@ def action_due(
     from casereview.cli.render import actions as render
     from casereview.services import actions as service
 
-    render.due(service.actions_due(context(db), agency=agency, within=within, limit=limit),
-               as_json)  # fmt: skip
+    # The table shows a first page, as `due` does: drawing hundreds of rows costs the
+    # terminal seconds; a script asks for JSON.
+    most = limit or (JSON_PAGE if as_json else TABLE_PAGE)
+    rows = service.actions_due(context(db), agency=agency, within=within, limit=most)
+    render.due(rows, as_json, more=limit is None and len(rows) == most)
 
 
 @action_app.command("plan")
@@ -310,7 +326,9 @@ def action_plan(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", help="md, csv or html (default: md, or from --output's extension)."
+            "--format",
+            help="md, csv, html or xlsx (default: md, or from --output's extension); "
+            "xlsx needs --output.",
         ),
     ] = None,
     output: Annotated[
@@ -337,12 +355,14 @@ def action_plan(
     chosen = fmt
     if chosen is None and output is not None:
         chosen = {".md": "md", ".markdown": "md", ".csv": "csv", ".html": "html",
-                  ".htm": "html"}.get(Path(output).suffix.lower())  # fmt: skip
+                  ".htm": "html", ".xlsx": "xlsx"}.get(Path(output).suffix.lower())  # fmt: skip
         if chosen is None:
             raise InvalidInput(f"cannot tell the format from {output!r}; add --format")
     chosen = chosen or "md"
-    if chosen not in ("md", "csv", "html"):
-        raise InvalidInput(f"--format is md, csv or html, not {chosen[:20]!r}")
+    if chosen not in ("md", "csv", "html", "xlsx"):
+        raise InvalidInput(f"--format is md, csv, html or xlsx, not {chosen[:20]!r}")
+    if chosen == "xlsx" and output is None:
+        raise InvalidInput("--format xlsx writes a workbook: give --output FILE.xlsx")
     if output is not None:
         check_target(Path(output), force=force)
     document = service.plan_document(

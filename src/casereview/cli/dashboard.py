@@ -127,16 +127,30 @@ def explain(
         str, typer.Argument(metavar="REF", help="Case reference, or the case's pseudonym.")
     ],
     clock: Annotated[
-        str, typer.Argument(metavar="CLOCK", help="Clock id (e.g. rapid_review) or its label.")
+        str,
+        typer.Argument(
+            metavar="CLOCK",
+            help="Clock id (e.g. rapid_review) or its label; action-N for an action's due date.",
+        ),
     ],
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """How a clock's due date was reached: anchor, rule, every day counted or skipped,
-    pauses and re-projections."""
+    pauses and re-projections; for an action (action-N), its due date, extensions with
+    reasons and who agreed them, status and owner agency."""
     from casereview.cli.render import dashboard as render
+    from casereview.domain.actions import action_of_clock
     from casereview.services import explain as service
 
+    number = action_of_clock(clock)
+    if number is not None:  # an action's deadline, as `due` lists it
+        from casereview.cli.render import actions as plan_render
+        from casereview.services import actions as plan_service
+
+        why = plan_service.explain_action(options.context(db), ref, number)
+        plan_render.explanation(why, as_json)
+        return
     render.explanation(service.explain(options.context(db), ref, clock), as_json)
 
 

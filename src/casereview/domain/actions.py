@@ -18,9 +18,10 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from casereview.domain.workflow.model import ActionPlanRules
+if TYPE_CHECKING:  # annotations only: `action due` and `due` do not load the workflow model
+    from casereview.domain.workflow.model import ActionPlanRules
 
 REC_KIND = "rec"
 ACTION_KIND = "action"
@@ -67,6 +68,21 @@ UPDATE_STATUSES = frozenset({NOT_STARTED, IN_PROGRESS})
 COMPLETE_STATUSES = frozenset({COMPLETED, EVIDENCED, CLOSED_WITHOUT})
 
 SINGLE, MULTI = "single", "multi"
+
+CLOCK_PREFIX = "action-"
+"""An open action's clock id in `due`, the calendar feed and `explain`: `action-4.1`."""
+
+
+def clock_id(number: str) -> str:
+    return f"{CLOCK_PREFIX}{number}"
+
+
+def action_of_clock(clock: str) -> str | None:
+    """The action number a clock id names (`action-4.1` -> `4.1`), or None."""
+    if clock.startswith(CLOCK_PREFIX) and len(clock) > len(CLOCK_PREFIX):
+        return clock[len(CLOCK_PREFIX) :]
+    return None
+
 
 _TEXT_LIMIT = 4000
 _SHORT_LIMIT = 200

@@ -14,6 +14,7 @@ from typing import Any
 
 from casereview.domain.reporting.figures import NOT_APPLICABLE, Report
 from casereview.formats import xlsx
+from casereview.formats.report import actions as actions_section
 
 _FIGURE_COLUMNS = (
     xlsx.Column("record", "record"),
@@ -23,6 +24,14 @@ _FIGURE_COLUMNS = (
     xlsx.Column("value", "value", "number"),
     xlsx.Column("unit", "unit"),
     xlsx.Column("part_of", "part of"),
+)
+
+_ACTION_COLUMNS = (
+    *_FIGURE_COLUMNS[:4],
+    xlsx.Column("value", "value", "number"),
+    xlsx.Column("unit", "unit"),
+    xlsx.Column("ref", "ref"),
+    xlsx.Column("due_on", "due", "date"),
 )
 
 
@@ -80,6 +89,15 @@ def workbook(report: Report, *, detail: bool) -> bytes:
             kind = "date" if _is_date(sample) else "number" if _is_number(sample) else "text"
             columns.append(xlsx.Column(name, name.replace("_", " "), kind))
         tables.append(xlsx.Table("Cases", columns, cases))
+    if report.actions is not None:
+        tables.append(
+            xlsx.Table(
+                "Actions",
+                _ACTION_COLUMNS,
+                actions_section.table_rows(report.actions),
+                notes=(f"Recommendations and actions: {report.period.label}",),
+            )
+        )
     return xlsx.workbook(tables)
 
 

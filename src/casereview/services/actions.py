@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain import actions as plans
 from casereview.domain import chain, dates
 from casereview.domain import text as free_text
-from casereview.domain.workflow.model import ActionPlanRules, WorkflowDefinition
-from casereview.errors import Input, InvalidInput, NotFound, Refused, Step
-from casereview.services import keys
+from casereview.errors import Input, InvalidInput, NotFound, OutOfRange, Refused, Step
 from casereview.services.access import require_reader
 from casereview.services.context import ServiceContext
 
 if TYPE_CHECKING:
+    from casereview.domain.signing import Signer
+    from casereview.domain.workflow.model import ActionPlanRules, WorkflowDefinition
     from casereview.store.database import Connection, Row
 
 _MULTILINE = frozenset({"text", "note", "reason"})
@@ -53,6 +53,14 @@ def _rules(definition: WorkflowDefinition) -> ActionPlanRules:
             "table): it records no recommendations or actions"
         )
     return rules
+
+
+def _write_signer(ctx: ServiceContext, conn: Connection) -> Signer:
+    # Imported here: the key ring brings the store's SQLAlchemy modules, which the
+    # reading commands (`action due` beside `due`) do without.
+    from casereview.services import keys
+
+    return keys.write_signer(ctx, conn)
 
 
 def _no_case(ref: str) -> NotFound:
@@ -106,7 +114,15 @@ class _Session:
     its plan as the steps so far left it, so that each step is checked against the one
     before (a batch from an import is checked exactly as steps typed one by one)."""
 
-    def __init__(self, ctx: ServiceContext, conn: Connection, ref: str) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        conn: Connection,
+        ref: str,
+        signer: Signer | None = None,
+        *,
+        together: bool = False,
+    ) -> None:
         from casereview.store import projections
         from casereview.store import users as user_rows
 
@@ -124,6 +140,10 @@ class _Session:
         self.plan = plans.replay(events)
         self.latest = max([str(row["last_event_on"]), *(str(e["occurred_on"]) for e in events)])
         self.me = user_rows.get_user(conn, ctx.account)
+        self.signer = signer  # read from the key ring at the first step when not given
+        # `together`: the steps are appended in one go by `store` (each is still sealed
+        # and signed on its own), so a batch pays for the chain head once per case.
+        self.pending: list[dict[str, Any]] | None = [] if together else None
 
     def record(
         self,
@@ -171,15 +191,26 @@ class _Session:
             raise PlanRefused(
                 "case {ref}: {problem}", ref=self.ref, problem=str(exc), field=exc.field
             ) from None
-        signer = keys.write_signer(self.ctx, self.conn)
-        appended = event_log.append_event(self.conn, event, int(self.row["id"]), signer)
         self.latest = max(self.latest, occurred_on.isoformat())
+        if self.pending is not None:  # appended together by `store`
+            self.pending.append({**event, "case_id": int(self.row["id"])})
+            return Recorded(self.ref, 0, trigger, occurred_on.isoformat(), role, "")
+        if self.signer is None:
+            self.signer = _write_signer(self.ctx, self.conn)
+        appended = event_log.append_event(self.conn, event, int(self.row["id"]), self.signer)
         return Recorded(
             self.ref, appended.seq, trigger, occurred_on.isoformat(), role, appended.entry_hash
         )
 
     def store(self) -> None:
-        """Write the case's plan projection."""
+        """Append the steps kept back (a batch's), and write the case's plan projection."""
+        if self.pending:
+            from casereview.store import event_log
+
+            if self.signer is None:
+                self.signer = _write_signer(self.ctx, self.conn)
+            event_log.append_events(self.conn, self.pending, signer=self.signer)
+            self.pending = []
         store_plan(self.conn, int(self.row["id"]), live=True)  # a closed case is refused
 
 
@@ -191,6 +222,58 @@ def store_plan(conn: Connection, case_id: int, *, live: bool) -> None:
     from casereview.store import actions as plan_rows
 
     plan_rows.store_plan(conn, case_id, plans.replay(_plan_events(conn, case_id)), live=live)
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One plan step of a batch (`record_many`): what `record` takes."""
+
+    trigger: str
+    fields: Mapping[str, Any]
+    on: dt.date
+    rationale: str | None = None
+
+
+def record_many(
+    ctx: ServiceContext,
+    cases: Iterable[tuple[str, Sequence[PlanStep]]],
+    *,
+    batch_size: int = 200,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Record the plan steps of many cases (reference, steps in order), `batch_size`
+    cases per unit of work, each step checked exactly as `record` checks it: a refused
+    step raises, its batch is rolled back, earlier batches are kept. Returns the number
+    of events recorded; `progress` is called with each batch's. For the benchmark
+    generator, which gives its cases' actions through the same events as the CLI."""
+    if batch_size < 1:
+        raise InvalidInput(f"batch size must be at least 1, got {batch_size}")
+    total = 0
+    batch: list[tuple[str, Sequence[PlanStep]]] = []
+
+    def write(chunk: list[tuple[str, Sequence[PlanStep]]]) -> int:
+        done = 0
+        with ctx.db().unit_of_work() as uow:
+            signer = _write_signer(ctx, uow.conn)
+            for ref, steps in chunk:
+                session = _Session(ctx, uow.conn, ref, signer, together=True)
+                for step in steps:
+                    session.record(step.trigger, step.fields, step.on, step.rationale)
+                    done += 1
+                session.store()
+            uow.commit()
+        if progress is not None:
+            progress(done)
+        return done
+
+    for item in cases:
+        batch.append(item)
+        if len(batch) >= batch_size:
+            total += write(batch)
+            batch = []
+    if batch:
+        total += write(batch)
+    return total
 
 
 class PlanInputError(InvalidInput):
@@ -281,6 +364,7 @@ class PlanView:
     closed: bool
     plan: plans.Plan
     as_of: str
+    pseudonym: str = ""
 
 
 def show_plan(ctx: ServiceContext, ref: str) -> PlanView:
@@ -310,6 +394,79 @@ def show_plan(ctx: ServiceContext, ref: str) -> PlanView:
         closed=bool(row["closed"]),
         plan=plans.replay(events),
         as_of=ctx.clock.today().isoformat(),
+        pseudonym=str(row["pseudonym"] or ""),
+    )
+
+
+@dataclass(frozen=True)
+class ActionWhy:
+    """Why an action is due when it is: the action as replayed (its first due date, each
+    extension with its reason and who agreed it, its history), and how it stands today."""
+
+    ref: str
+    pseudonym: str
+    workflow: str
+    closed: bool  # the case is closed: an open action is no longer owed
+    today: dt.date
+    action: plans.Action
+    status: (
+        str  # a clock status (overdue, due_soon, running, met, missed) or closed_without_completion
+    )
+    outcome: str
+    working_days_left: int | None  # open: working days to the due date (negative: overdue)
+    warn_from: str  # the day it shows as "due soon" from
+
+
+ACTION_WARNING_DAYS = 28
+"""An open action is "due soon" this many calendar days before its due date (as in `due`)."""
+
+
+def explain_action(ctx: ServiceContext, ref: str, number: str) -> ActionWhy:
+    """Why action `number` of case `ref` is due when it is; read by the roles that may
+    read the plan (`show_plan`)."""
+    from casereview.domain import clocks
+    from casereview.domain.reporting.case_facts import working_days_late
+
+    view = show_plan(ctx, ref)
+    action = view.plan.actions.get(number)
+    if action is None:
+        listed = ", ".join(plans.clock_id(n) for n in view.plan.actions) or "none recorded"
+        raise NotFound(
+            "case {ref} has no action {number!r}; its actions: {listed}",
+            ref=view.ref,
+            number=number[:20],
+            listed=listed,
+        )
+    today = ctx.clock.today()
+    due = dt.date.fromisoformat(action.due_on)
+    warn_from = due - dt.timedelta(days=ACTION_WARNING_DAYS)
+    outcome = plans.outcome(action, today)
+    left: int | None = None
+    if action.open:
+        status = clocks.status_of_running(due, warn_from, False, today)
+        cal = ctx.calendar
+        try:
+            late = working_days_late(cal, due, today)
+            left = cal.count_working_days(today, due) if due >= today else -late
+        except OutOfRange:
+            left = None  # outside the calendar's years: shown without a count, as in `due`
+    elif outcome in (plans.MET, plans.MET_EXTENDED):
+        status = "met"
+    elif outcome == plans.MISSED:
+        status = "missed"
+    else:
+        status = plans.CLOSED_UNMET
+    return ActionWhy(
+        ref=view.ref,
+        pseudonym=view.pseudonym,
+        workflow=view.workflow,
+        closed=view.closed,
+        today=today,
+        action=action,
+        status=status,
+        outcome=outcome,
+        working_days_left=left,
+        warn_from=warn_from.isoformat(),
     )
 
 

@@ -37,6 +37,7 @@ from casereview.domain.reporting.tally import Tally
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError
 from casereview.services.access import require_reader
+from casereview.services.actions_report import action_figures
 from casereview.services.context import ServiceContext
 from casereview.services.stored import UnreadableCase, replay_stored
 from casereview.store import access as access_rows
@@ -131,7 +132,10 @@ def build_report(
                 timeline_entry(case, period, as_at, cal),
             )
         named = partnership_name(conn)
-    return dataclasses.replace(tally.report(today), partnership=named, state_labels=state_labels)
+        planned = action_figures(ctx, conn, period, as_at)
+    return dataclasses.replace(
+        tally.report(today), partnership=named, state_labels=state_labels, actions=planned
+    )
 
 
 def _amended(

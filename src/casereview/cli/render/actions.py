@@ -15,7 +15,7 @@ from casereview.cli.render.console import info, literal, out, print_json_data
 from casereview.domain import actions as plans
 from casereview.errors import NotFound
 from casereview.presenters import actions as words
-from casereview.services.actions import DueAction, Imported, PlanView, Recorded
+from casereview.services.actions import ActionWhy, DueAction, Imported, PlanView, Recorded
 
 _RAG_STYLE = {"red": "red", "amber": "yellow", "green": "green"}
 
@@ -96,7 +96,8 @@ def actions(view: PlanView, as_json: bool) -> None:
     out().print(_actions_table(view))
 
 
-def due(rows: Sequence[DueAction], as_json: bool) -> None:
+def due(rows: Sequence[DueAction], as_json: bool, *, more: bool = False) -> None:
+    """Open actions across cases; `more`: there may be more than the page shown."""
     if as_json:
         print_json_data(words.due_json(rows))
         return
@@ -113,6 +114,9 @@ def due(rows: Sequence[DueAction], as_json: bool) -> None:
             words.STATUS_WORDS.get(r.status, r.status),
         )
     out().print(table)
+    if more:
+        info(f"The {len(rows)} soonest due open actions; --limit N for more.")
+        return
     info(f"{len(rows)} open action{'s' if len(rows) != 1 else ''}.")
 
 
@@ -124,6 +128,13 @@ def document(doc: plans.Document, fmt: str, output: str | None, force: bool) -> 
     from casereview.formats.action_plan import WRITERS
     from casereview.infra.output import destination
 
+    if fmt == "xlsx" and output is not None:
+        from casereview.formats import action_plan_xlsx
+
+        with destination(Path(output), force=force) as stream:
+            stream.write(action_plan_xlsx.workbook(doc))
+        info(f"Wrote the xlsx action plan to {output}")
+        return
     text = WRITERS[fmt](doc)
     if output is None:
         DataOut().write(text)
@@ -142,3 +153,41 @@ def imported(result: Imported, as_json: bool) -> None:
         f"on case {result.ref}"
         + (f" (events {result.first_seq} to {result.last_seq})." if result.first_seq else ".")
     )
+
+
+def explanation(why: ActionWhy, as_json: bool) -> None:
+    """`explain REF action-N`: laid out as a clock's explanation (heading, status, facts,
+    the sentence, then the extensions), each value whole at any width."""
+    from casereview.cli.render.status import status_text
+
+    if as_json:
+        print_json_data(words.why_json(why))
+        return
+    console = out()
+    heading = Text(f"Case {why.ref} · ", style="bold") + literal(why.pseudonym)
+    heading.append(" · ", style="bold")
+    heading.append_text(literal(words.why_heading(why)))
+    heading.stylize("bold")
+    console.print(heading)
+    status = Text(f"action, {words.STATUS_WORDS.get(why.action.status, why.action.status)} · ")
+    shown = (
+        status_text(why.status)
+        if why.status != plans.CLOSED_UNMET
+        else Text(words.why_status_word(why))
+    )
+    console.print(status + shown + Text(f" as of {why.today.isoformat()}"))
+    console.print()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column()
+    for name, value in words.why_facts(why):
+        grid.add_row(name, literal(value))
+    console.print(grid)
+    console.print()
+    console.print(literal(words.why_sentence(why)))  # wrapped between words at any width
+    extensions = words.extension_lines(why)
+    if extensions:
+        console.print()
+        console.print(Text("Extensions", style="bold"))
+        for line in extensions:
+            console.print(Text("  ") + literal(line))

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from casereview.cli.render.console import compact, literal, out
+from casereview.domain.reporting.actions import COUNTS, ActionFigures
 from casereview.domain.reporting.figures import (
     NOT_APPLICABLE,
     SECTIONS,
@@ -61,6 +62,8 @@ def table(figures: Report, *, detail: bool) -> None:
         counts = (str(q.on_time), str(q.late)) if q.applicable else (NOT_APPLICABLE,) * 2
         quarters.add_row(label, *counts)
     console.print(quarters)
+    if figures.actions is not None:
+        _actions(figures.actions)
     if not detail:
         return
     for figure in figures.figures:
@@ -78,3 +81,24 @@ def table(figures: Report, *, detail: bool) -> None:
                 literal(row.ref), literal(row.pseudonym), *(literal(display(c)) for c in row.cells)
             )
         console.print(cases)
+
+
+def _actions(section: ActionFigures) -> None:
+    """Recommendations made, actions by owner agency, the oldest open actions."""
+    console = out()
+    made = f"  {section.recommendations} recommendations made, {section.multi_agency} multi-agency"
+    console.print(Text("Recommendations and actions", style="bold") + Text(made))
+    # Below 100 columns the counts keep short headings, so each agency stays on one row.
+    short = ("on time", "extended", "late", "closed", "open", "overdue")
+    headings = short if compact() else tuple(label for _, label in COUNTS)
+    grid = Table("owner agency", *headings, title="Actions by owner agency", title_justify="left")
+    for agency, counts in (*section.by_agency.items(), ("all agencies", section.total)):
+        grid.add_row(literal(agency), *(str(counts.value(name)) for name, _ in COUNTS))
+    console.print(grid)
+    if section.oldest_open:
+        oldest = Table("ref", "action", "agency", "due", "working days overdue",
+                       title="Oldest open actions", title_justify="left")  # fmt: skip
+        for o in section.oldest_open:
+            oldest.add_row(literal(o.ref), literal(o.action), literal(o.agency),
+                           o.due_on.isoformat(), str(o.working_days_overdue))  # fmt: skip
+        console.print(oldest)

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from casereview.domain import dates
 from casereview.errors import Input, InvalidInput
@@ -41,6 +42,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 
 _YEAR = re.compile(r"(\d{4})[-/](\d{2}|\d{4})")
 FIRST_YEAR, LAST_YEAR = dates.MIN_DATE.year, dates.MAX_DATE.year - 1  # a year ends the year after
+if TYPE_CHECKING:
+    from casereview.domain.reporting.actions import ActionFigures
+
 YEAR, START, END = Input("year"), Input("from"), Input("to")
 """The period's inputs, as messages name them; each front end spells them its own way."""
 
@@ -310,6 +314,9 @@ class Report:
     state_labels: Mapping[str, str] = field(default_factory=dict)
     """State id -> the label people read, from the workflows of the cases read (the
     first workflow to name an id gives its label): the HTML page shows labels."""
+    actions: ActionFigures | None = None
+    """Recommendations and actions (`domain.reporting.actions`); None when no workflow
+    of the cases read declares an action plan."""
     _index: dict[str, Figure] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from casereview.domain.reporting.figures import NOT_APPLICABLE, Cell, Figure, Report
 from casereview.formats.cells import safe_cell
+from casereview.formats.report import actions as actions_section
 
 _PIECE = 1 << 16  # characters buffered before a piece is handed to the writer
 BOM = "\ufeff"  # so Excel reads the file as UTF-8, as the decision-log CSV does
@@ -99,6 +100,13 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
                     "unit": "cases",
                 }
             )
+    if report.actions is not None:
+        for row in actions_section.table_rows(report.actions):
+            row.pop("due_on", None)  # in the label; the workbook has it as a date
+            for typed in ("label", "ref"):
+                if typed in row:
+                    row[typed] = safe_cell(str(row[typed]))
+            writer.writerow({k: _cell(v) for k, v in row.items()})
     yield _take(buffer)
 
 

@@ -33,6 +33,7 @@ from casereview.domain.reporting.figures import (
     share,
     value_text,
 )
+from casereview.formats.report import actions as actions_section
 from casereview.formats.text import visible
 
 Scale = Callable[[dt.date], float]
@@ -206,6 +207,8 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
     for section_id, heading in SECTIONS:
         yield "\n"
         yield from _section(report, section_id, heading, detail=detail)
+    if report.actions is not None:
+        yield "\n" + actions_section.html_section(report.actions, e)
     yield "\n"
     yield from _timeline_section(report)
     footer = (

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from casereview.domain.reporting.figures import QuarterCount, Report
+from casereview.formats.report import actions as actions_section
 from casereview.formats.text import json_safe
 
 FORMAT = "casereview-report"
@@ -62,6 +63,8 @@ def _document(
         "figures": figures,
         "rapid_reviews_by_quarter": [_quarter(q) for q in report.by_quarter],
     }
+    if report.actions is not None:
+        data["actions"] = actions_section.json_data(report.actions)
     if detail:
         data["timeline"] = listed(
             {

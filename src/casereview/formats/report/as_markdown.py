@@ -21,6 +21,7 @@ from casereview.domain.reporting.figures import (
     share,
     value_text,
 )
+from casereview.formats.report import actions as actions_section
 from casereview.formats.text import visible
 
 # Enough to stop emphasis, code, links, images, headings and table cells; `<`, `>` and
@@ -81,6 +82,8 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
                 yield _lines(lines)
                 lines = []
                 yield from _detail(figure)
+    if report.actions is not None:
+        lines += actions_section.markdown_lines(report.actions, escape)
     yield _lines(lines)
 
 
