@@ -149,7 +149,7 @@ class _Linter:
         """An on_stop clock can stop, and cannot be left running in a terminal state.
         One finding per clock: the later checks only make sense once the earlier pass."""
         where = f"clock {c.id!r}"
-        if not c.stop_on:
+        if not c.stop_on and not c.stop_all:
             self.add(
                 f"{where} never stops: 'stop_on' is empty and ends = 'on_stop' (add the "
                 "triggers that stop it, or set ends = 'on_due' for a reminder that ends "
@@ -165,6 +165,16 @@ class _Linter:
             # held in (the hold ends with the stage), so no terminal state can hold it.
             running_moves = [e for e in running_moves if e.dest in h.states]
         running = _reach(start_states, running_moves)
+        fires = {e.trigger for e in self.edges if e.source in running}
+        for number, cond in enumerate(c.stop_all, start=1):
+            if cond.trigger not in fires:
+                self.add(
+                    f"{where}: stop_all condition {number} ({cond.describe()}) can never be "
+                    f"met: {cond.trigger!r} fires in no state where the clock runs "
+                    f"({_names(sorted(running))}), so the clock never stops that way"
+                )
+        if not c.stop_on:
+            return
         if not any(e.trigger in c.stop_on and e.source in running for e in self.edges):
             self.add(
                 f"{where} can never stop: none of its stop triggers ({_names(c.stop_on)}) "
