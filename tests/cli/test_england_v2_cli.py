@@ -561,3 +561,115 @@ def test_publication_after_seven_working_days_notice_needs_no_override(db, cli, 
     )
     assert override.exit_code == 4  # nothing left to override: the case is published
     verified(cli, db, as_user)
+
+
+def test_a_sibling_review_recorded_once_on_the_lead_case_moves_both_children(db, cli, as_user):
+    lead, sibling, other = (Case(cli, db, as_user, ref) for ref in ("SIB-1", "SIB-2", "SIB-3"))
+    # Each child has its own notification and rapid review (and their clocks).
+    lead.to_awaiting_panel()
+    sibling.open("2026-02-03")
+    sibling.step("bu", "notify", "2026-02-05", "sin_reference=SIN-2")
+    sibling.step(
+        "chair",
+        "propose_decision",
+        "2026-02-16",
+        "recommendation=lcspr",
+        rationale="criteria met",
+    )
+    sibling.sign("2026-02-18")
+    sibling.step("bu", "submit_rapid_review", "2026-02-20")
+    other.open("2026-02-04")  # a third child, still being screened
+    as_user("bu")
+    for ref, relation in (("SIB-2", "sibling"), ("SIB-3", "same_household")):
+        linked = cli(
+            "case", "link", "SIB-1", ref, "--relation", relation, "--on", "2026-02-20",
+            "--rationale", "one review of the siblings", "--db", db,
+        )  # fmt: skip
+        assert linked.exit_code == 0, linked.stderr
+    # Commissioning the review on the lead commissions it for the sibling too.
+    as_user("chair")
+    commissioned = cli(
+        "case", "advance", "SIB-1", "commission_lcspr", "--on", "2026-02-23",
+        "--rationale", "one review of both children", "--db", db,
+    )  # fmt: skip
+    assert commissioned.exit_code == 0, commissioned.stderr
+    assert "and on linked case SIB-2" in commissioned.stderr
+    assert "SIB-3" not in commissioned.stderr  # same household: not a relation that follows
+    assert sibling.show()["state"] == "lcspr_commissioning"
+    assert sibling.clock("lcspr_publication")["started_on"] == "2026-02-23"
+    assert other.show()["state"] == "screening"
+    # Its own clocks stay its own: the sibling's notification was due from its awareness.
+    assert sibling.clock("notification")["stopped_on"] == "2026-02-05"
+    assert sibling.clock("rapid_review")["started_on"] == "2026-02-05"
+    lead.step(
+        "chair",
+        "appoint_reviewer",
+        "2026-03-02",
+        "reviewer=A. Reviewer",
+        "scope_from=2025-01-01",
+        "scope_to=2026-01-31",
+    )
+    lead.step("bu", "receive_draft", "2026-06-01")
+    lead.step("chair", "accept_final", "2026-06-15")
+    lead.step(
+        "chair",
+        "decide_publication",
+        "2026-06-16",
+        "publication_form=not_published",
+        "reasons=the children would be identified",
+        rationale="welfare of the children",
+    )
+    lead.sign("2026-06-17")  # the partners sign the one report, for both cases
+    lead.step(
+        "chair",
+        "record_not_published",
+        "2026-06-22",
+        "panel_informed_on=2026-06-22",
+        rationale="signed off by all three partners",
+    )
+    shown = sibling.show()
+    assert shown["state"] == "action_monitoring"
+    assert shown["fields"]["publication_form"] == "not_published"
+    assert sibling.clock("lcspr_publication")["stopped_on"] == "2026-06-22"
+    # Both cases show the link; the sibling's steps say which case they came with.
+    assert [(lk["other"], lk["relation"]) for lk in lead.show()["links"]] == [
+        ("SIB-2", "sibling"),
+        ("SIB-3", "same_household"),
+    ]
+    assert [lk["other"] for lk in shown["linked_from"]] == ["SIB-1"]
+    rationales = run_sql(
+        db,
+        "SELECT e.rationale FROM events e JOIN cases c ON c.id = e.case_id "
+        "WHERE c.ref = 'SIB-2' AND e.trigger = 'commission_lcspr'",
+    )
+    assert rationales[0][0].startswith("With case SIB-1 (event ")
+    verified(cli, db, as_user)
+
+
+def test_a_linked_case_that_cannot_take_the_step_refuses_it_for_both(db, cli, as_user):
+    lead, sibling = Case(cli, db, as_user, "SIB-4"), Case(cli, db, as_user, "SIB-5")
+    lead.to_awaiting_panel()
+    sibling.open("2026-02-03")
+    sibling.step("bu", "notify", "2026-02-05", "sin_reference=SIN-5")
+    sibling.step(
+        "chair",
+        "propose_decision",
+        "2026-02-16",
+        "recommendation=no_lcspr",
+        rationale="criteria not met for this child",
+    )
+    sibling.sign("2026-02-18")
+    sibling.step("bu", "submit_rapid_review", "2026-02-20")
+    as_user("chair")
+    linked = cli(
+        "case", "link", "SIB-4", "SIB-5", "--relation", "thematic_review", "--on", "2026-02-20",
+        "--rationale", "thematic review", "--db", db,
+    )  # fmt: skip
+    assert linked.exit_code == 0, linked.stderr
+    events = run_sql(db, "SELECT COUNT(*) FROM events")
+    refused = lead.try_step("chair", "commission_lcspr", "2026-02-23", rationale="review")
+    assert refused.exit_code == 4
+    assert "linked case SIB-5 takes commission_lcspr with case SIB-4, but:" in refused.stderr
+    assert "recommendation must be 'lcspr'" in refused.stderr
+    assert run_sql(db, "SELECT COUNT(*) FROM events") == events  # nothing written
+    assert lead.show()["state"] == "awaiting_panel"

@@ -750,12 +750,24 @@ class Processes(_Model):
 # -- [links]: a case linked to another -----------------------------------------------
 
 
+class Follow(_Model):
+    """A `[[links.follow]]` entry: when a case fires one of `triggers` from one of the
+    `from` states (omitted: any), each case it linked with one of `relations` that is in
+    the same state takes the same step with it (a review of several children recorded
+    once, on the lead case)."""
+
+    relations: Annotated[UniqueIds, Field(min_length=1)]
+    triggers: Annotated[UniqueIds, Field(min_length=1)]
+    from_: Annotated[UniqueIds, Field(alias="from")] = ()
+
+
 class Links(_Model):
     """The `[links]` table: a case is linked to another case (siblings, the same
     incident, a thematic review covering both) by one of the `link` triggers, which
     records the other case's reference in `other` and the relation in `relation` (a
     choice field: its choices are the relations). The link is recorded on one case and
-    shown on both (`domain.links`)."""
+    shown on both (`domain.links`); `follow` says which steps of the case that recorded
+    it the linked case takes with it."""
 
     link: Annotated[UniqueIds, Field(min_length=1)]
     """Triggers that link the case to another."""
@@ -763,6 +775,8 @@ class Links(_Model):
     """The text field holding the other case's reference."""
     relation: Id
     """The choice field holding the relation."""
+    follow: tuple[Follow, ...] = ()
+    """Steps a linked case takes with the case that recorded the link."""
 
 
 # -- [corrections]: who may put right what was recorded in error ------------------------

@@ -627,6 +627,20 @@ class _Checker:
                     f"trigger {t.id!r}",
                     f"it links cases, so the case stays in its stage: remove 'to' ({t.to!r})",
                 )
+        relation = self.field_specs.get(table.relation)
+        relations = set(relation.choices) if relation is not None else set()
+        for number, entry in enumerate(table.follow, start=1):
+            at = f"{where}: follow entry {number}"
+            if relation is not None:
+                self.refs(at, "relations", entry.relations, "relation", relations)
+            self.refs(at, "triggers", entry.triggers, "trigger", self.triggers)
+            self.refs(at, "from", entry.from_, "state", self.states)
+            for trigger_id in entry.triggers:
+                if trigger_id in table.link:
+                    self.add(
+                        at,
+                        f"trigger {trigger_id!r} links cases; a link is each case's own step",
+                    )
 
     # -- [processes] ----------------------------------------------------------------------
 
