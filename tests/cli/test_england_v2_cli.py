@@ -1,7 +1,8 @@
 """Version 2 of the England workflow (`workflows/england-lcspr.toml`) through the command
-line: the paths real cases take that version 1 refused or recorded falsely. The engine
-features v2 waits for (sign-off rounds for any decision, guards on fact dates, parallel
-processes, linked cases) are not tested here: the file marks those rules [ENGINE]."""
+line: the paths real cases take that version 1 refused or recorded falsely (issue #15's
+scenarios), with the engine's general features the file uses: sign-off rounds opened by
+a decision, checks against fact dates, parallel processes, clocks that stop when all of
+several things have happened, linked cases and the action plan."""
 
 from __future__ import annotations
 
@@ -185,6 +186,34 @@ def test_commissioning_before_the_panel_replies_then_disagreement_and_maintainin
     response = case.clock("panel_response")
     assert (response["stopped_on"], response["status"]) == ("2026-03-05", "met")
     assert case.show()["state"] == "lcspr_commissioning"
+    # The Panel's later response disputes the LCSPR: the partners maintain their
+    # decision, and the review goes on only once all three have signed that again.
+    case.step(
+        "bu",
+        "record_panel_response",
+        "2026-03-09",
+        "panel_position=disagreed",
+        "responded_on=2026-03-09",
+    )
+    case.step("chair", "maintain_decision", "2026-03-10", rationale="the review is needed")
+    rounds = {r["round"]: r for r in case.show()["rounds"]}
+    assert rounds["maintained_decision"]["waiting_for"] == ["local_authority", "police", "icb"]
+    assert rounds["maintained_decision"]["opened_by"] == "maintain_decision"
+    appoint = (
+        "appoint_reviewer",
+        "2026-03-11",
+        "reviewer=A. Reviewer",
+        "scope_from=2025-01-01",
+        "scope_to=2026-01-31",
+    )
+    waiting = case.try_step("chair", *appoint)
+    assert waiting.exit_code == 4
+    assert "Maintained decision sign-off is not complete" in waiting.stderr
+    case.sign("2026-03-11")
+    case.step("chair", *appoint)
+    assert case.show()["state"] == "lcspr_in_progress"
+    # The 6-month clock started when the partners commissioned the review, not later.
+    assert case.clock("lcspr_publication")["started_on"] == "2026-02-23"
 
     # A no-LCSPR decision the Panel disputes: maintained by the partners.
     other = Case(cli, db, as_user, "P-2")
@@ -202,6 +231,17 @@ def test_commissioning_before_the_panel_replies_then_disagreement_and_maintainin
     )
     other.step("chair", "maintain_decision", "2026-03-04", rationale="learning is local")
     assert other.show()["state"] == "awaiting_panel"
+    unsigned = other.try_step(
+        "chair",
+        "record_other_learning",
+        "2026-03-05",
+        "learning_activity=multi-agency learning event",
+        rationale="as decided",
+    )
+    assert unsigned.exit_code == 4, unsigned.stderr
+    other.sign("2026-03-05")
+    twice = other.try_step("la", "sign_off", "2026-03-05", "agency=local_authority")
+    assert twice.exit_code == 4  # each agency signs a round once
     other.step(
         "chair",
         "record_other_learning",
@@ -226,18 +266,32 @@ def test_a_review_held_for_a_trial_while_in_progress_pauses_the_six_months(db, c
         "lead_agency=CPS",
         "trial_on=2026-05-11",
     )
+    assert [p["number"] for p in case.show()["processes"]] == ["1"]
+    unknown = case.try_step(
+        "chair",
+        "hold",
+        "2026-03-16",
+        "review_by=2026-04-30",
+        "parallel_process=2",
+        rationale="trial listed for May",
+    )
+    assert unknown.exit_code == 4
+    assert "no parallel process '2'" in unknown.stderr
+    neither = case.try_step("chair", "hold", "2026-03-16", "review_by=2026-04-30", rationale="r")
+    assert neither.exit_code == 4
+    assert "hold_reason" in neither.stderr and "parallel_process" in neither.stderr
+    # The registered trial is reason enough: no hold_reason is needed.
     case.step(
         "chair",
         "hold",
         "2026-03-16",
-        "hold_reason=criminal_proceedings",
         "review_by=2026-04-30",
-        "parallel_process=T20267001",
+        "parallel_process=1",
         rationale="trial listed for May",
     )
     shown = case.show()
     assert shown["state"] == "lcspr_in_progress"
-    assert shown["hold"]["fields"]["hold_reason"] == "criminal_proceedings"
+    assert shown["hold"]["fields"] == {"parallel_process": "1"}
     assert case.clock("lcspr_publication")["state"] == "paused"
     refused = case.try_step("bu", "receive_draft", "2026-03-20")
     assert refused.exit_code == 4
@@ -276,8 +330,36 @@ def test_a_local_review_under_way_is_merged_into_a_national_review(db, cli, as_u
         "published_on=2026-05-26",
         "url=https://example.org/national",
     )
+    assert case.show()["fields"]["published_on"] == "2026-05-26"
+    # The national report's local recommendations reach the action plan; it is approved
+    # only with a recommendation that has an action, and the case is not closed while
+    # the action is open unless the chair overrides.
+    bare = case.try_step("chair", "approve_action_plan", "2026-06-10", rationale="plan")
+    assert bare.exit_code == 4, bare.stderr
+    as_user("chair")
+    plan = [
+        ("rec", "add", "S-1", "1", "--text", "Share referrals the same day"),
+        ("--source", "National review of Arthur and Star", "--agency", "local_authority"),
+        ("action", "add", "S-1", "1.1", "--rec", "1", "--text", "Same-day referral protocol"),
+        ("--agency", "local_authority", "--owner", "Head of service", "--due", "2026-12-31"),
+    ]
+    for first, second in zip(plan[::2], plan[1::2], strict=True):
+        result = cli(*first, *second, "--on", "2026-06-08", "--db", db)
+        assert result.exit_code == 0, result.stderr
     case.step("chair", "approve_action_plan", "2026-06-10", rationale="local actions")
     assert case.show()["state"] == "action_monitoring"
+    held = case.try_step("chair", "close", "2026-06-20", rationale="done")
+    assert held.exit_code == 4
+    assert "1.1" in held.stderr
+    as_user("chair")
+    override = cli(
+        "action", "override", "S-1", "close", "--rationale", "carried into the business plan",
+        "--on", "2026-06-20", "--db", db,
+    )  # fmt: skip
+    assert override.exit_code == 0, override.stderr
+    case.step("chair", "close", "2026-06-20", rationale="the plan is carried forward")
+    assert case.show()["state"] == "closed"
+
     verified(cli, db, as_user)
 
 
@@ -373,7 +455,8 @@ def test_publication_with_advance_copies_and_the_chairs_override(db, cli, as_use
     case.step("bu", "schedule_publication", "2026-06-18", "planned_publication_on=2026-07-06")
     unsent = case.try_step("bu", "publish", "2026-07-06", "url=https://example.org/r")
     assert unsent.exit_code == 4  # no advance copy has gone
-    for recipient in ("panel", "secretary_of_state"):
+    assert "secretary_of_state: no sent_on recorded" in unsent.stderr
+    for recipient in ("panel", "ofsted", "secretary_of_state"):
         case.step(
             "bu",
             "send_advance_copy",
@@ -382,6 +465,23 @@ def test_publication_with_advance_copies_and_the_chairs_override(db, cli, as_use
             "sent_on=2026-07-01",
             "content=full_report",
         )
+        copy = case.clock("advance_copy")
+        if recipient != "secretary_of_state":  # it waits for both statutory recipients
+            assert copy["state"] == "running", recipient
+    # Stopped on the later of the two statutory copies' sent_on, after its due date.
+    assert (copy["stopped_on"], copy["due_on"], copy["status"]) == (
+        "2026-07-01",
+        "2026-06-25",
+        "missed",
+    )
+    # Published 2 working days after the copies: refused, naming the last good day...
+    short = case.try_step(
+        "bu", "publish", "2026-07-03", "published_on=2026-07-03", "url=https://example.org/r"
+    )
+    assert short.exit_code == 4
+    assert "sent_on must be on or before 2026-06-24" in short.stderr
+    assert "publish_despite_short_notice" in short.stderr
+    # ... then recorded as a breach with the chair's override and reasons.
     case.step(
         "chair",
         "publish_despite_short_notice",
@@ -395,4 +495,163 @@ def test_publication_with_advance_copies_and_the_chairs_override(db, cli, as_use
     assert case.clock("lcspr_publication")["stopped_on"] == "2026-07-03"
     rows = run_sql(db, "SELECT trigger FROM events WHERE trigger = 'publish_despite_short_notice'")
     assert len(rows) == 1
+    breaches = shown["breaches"]
+    assert [(b["trigger"], b["overrides"], b["on"]) for b in breaches] == [
+        ("publish_despite_short_notice", "publish", "2026-07-03")
+    ]
     verified(cli, db, as_user)
+
+
+def test_publication_after_seven_working_days_notice_needs_no_override(db, cli, as_user):
+    case = Case(cli, db, as_user, "A-2")
+    case.to_in_progress()
+    case.step("bu", "receive_draft", "2026-06-01")
+    case.step("chair", "accept_final", "2026-06-15")
+    case.step(
+        "chair",
+        "decide_publication",
+        "2026-06-16",
+        "publication_form=redacted_report",
+        "reasons=a sibling would be identified",
+        rationale="publish redacted",
+    )
+    case.sign("2026-06-17")
+    case.step("bu", "schedule_publication", "2026-06-18", "planned_publication_on=2026-07-13")
+    for recipient in ("secretary_of_state", "panel"):
+        case.step(
+            "bu",
+            "send_advance_copy",
+            "2026-06-30",
+            f"recipient={recipient}",
+            "sent_on=2026-06-29",
+            "content=full_report",
+        )
+    copy = case.clock("advance_copy")
+    assert (copy["stopped_on"], copy["status"]) == ("2026-06-29", "met")
+    # 29 Jun is the 8th working day before 9 Jul: published on time, in the plan's week.
+    case.step("bu", "publish", "2026-07-09", "published_on=2026-07-09", "url=https://e.org/r")
+    shown = case.show()
+    assert shown["state"] == "published"
+    assert shown["breaches"] == []
+    override = case.try_step(
+        "chair",
+        "publish_despite_short_notice",
+        "2026-07-09",
+        "published_on=2026-07-09",
+        "url=https://e.org/r",
+        rationale="r",
+    )
+    assert override.exit_code == 4  # nothing left to override: the case is published
+    verified(cli, db, as_user)
+
+
+def test_a_sibling_review_recorded_once_on_the_lead_case_moves_both_children(db, cli, as_user):
+    lead, sibling, other = (Case(cli, db, as_user, ref) for ref in ("SIB-1", "SIB-2", "SIB-3"))
+    # Each child has its own notification and rapid review (and their clocks).
+    lead.to_awaiting_panel()
+    sibling.open("2026-02-03")
+    sibling.step("bu", "notify", "2026-02-05", "sin_reference=SIN-2")
+    sibling.step(
+        "chair",
+        "propose_decision",
+        "2026-02-16",
+        "recommendation=lcspr",
+        rationale="criteria met",
+    )
+    sibling.sign("2026-02-18")
+    sibling.step("bu", "submit_rapid_review", "2026-02-20")
+    other.open("2026-02-04")  # a third child, still being screened
+    as_user("bu")
+    for ref, relation in (("SIB-2", "sibling"), ("SIB-3", "same_household")):
+        linked = cli(
+            "case", "link", "SIB-1", ref, "--relation", relation, "--on", "2026-02-20",
+            "--rationale", "one review of the siblings", "--db", db,
+        )  # fmt: skip
+        assert linked.exit_code == 0, linked.stderr
+    # Commissioning the review on the lead commissions it for the sibling too.
+    as_user("chair")
+    commissioned = cli(
+        "case", "advance", "SIB-1", "commission_lcspr", "--on", "2026-02-23",
+        "--rationale", "one review of both children", "--db", db,
+    )  # fmt: skip
+    assert commissioned.exit_code == 0, commissioned.stderr
+    assert "and on linked case SIB-2" in commissioned.stderr
+    assert "SIB-3" not in commissioned.stderr  # same household: not a relation that follows
+    assert sibling.show()["state"] == "lcspr_commissioning"
+    assert sibling.clock("lcspr_publication")["started_on"] == "2026-02-23"
+    assert other.show()["state"] == "screening"
+    # Its own clocks stay its own: the sibling's notification was due from its awareness.
+    assert sibling.clock("notification")["stopped_on"] == "2026-02-05"
+    assert sibling.clock("rapid_review")["started_on"] == "2026-02-05"
+    lead.step(
+        "chair",
+        "appoint_reviewer",
+        "2026-03-02",
+        "reviewer=A. Reviewer",
+        "scope_from=2025-01-01",
+        "scope_to=2026-01-31",
+    )
+    lead.step("bu", "receive_draft", "2026-06-01")
+    lead.step("chair", "accept_final", "2026-06-15")
+    lead.step(
+        "chair",
+        "decide_publication",
+        "2026-06-16",
+        "publication_form=not_published",
+        "reasons=the children would be identified",
+        rationale="welfare of the children",
+    )
+    lead.sign("2026-06-17")  # the partners sign the one report, for both cases
+    lead.step(
+        "chair",
+        "record_not_published",
+        "2026-06-22",
+        "panel_informed_on=2026-06-22",
+        rationale="signed off by all three partners",
+    )
+    shown = sibling.show()
+    assert shown["state"] == "action_monitoring"
+    assert shown["fields"]["publication_form"] == "not_published"
+    assert sibling.clock("lcspr_publication")["stopped_on"] == "2026-06-22"
+    # Both cases show the link; the sibling's steps say which case they came with.
+    assert [(lk["other"], lk["relation"]) for lk in lead.show()["links"]] == [
+        ("SIB-2", "sibling"),
+        ("SIB-3", "same_household"),
+    ]
+    assert [lk["other"] for lk in shown["linked_from"]] == ["SIB-1"]
+    rationales = run_sql(
+        db,
+        "SELECT e.rationale FROM events e JOIN cases c ON c.id = e.case_id "
+        "WHERE c.ref = 'SIB-2' AND e.trigger = 'commission_lcspr'",
+    )
+    assert rationales[0][0].startswith("With case SIB-1 (event ")
+    verified(cli, db, as_user)
+
+
+def test_a_linked_case_that_cannot_take_the_step_refuses_it_for_both(db, cli, as_user):
+    lead, sibling = Case(cli, db, as_user, "SIB-4"), Case(cli, db, as_user, "SIB-5")
+    lead.to_awaiting_panel()
+    sibling.open("2026-02-03")
+    sibling.step("bu", "notify", "2026-02-05", "sin_reference=SIN-5")
+    sibling.step(
+        "chair",
+        "propose_decision",
+        "2026-02-16",
+        "recommendation=no_lcspr",
+        rationale="criteria not met for this child",
+    )
+    sibling.sign("2026-02-18")
+    sibling.step("bu", "submit_rapid_review", "2026-02-20")
+    as_user("chair")
+    linked = cli(
+        "case", "link", "SIB-4", "SIB-5", "--relation", "thematic_review", "--on", "2026-02-20",
+        "--rationale", "thematic review", "--db", db,
+    )  # fmt: skip
+    assert linked.exit_code == 0, linked.stderr
+    events = run_sql(db, "SELECT COUNT(*) FROM events")
+    refused = lead.try_step("chair", "commission_lcspr", "2026-02-23", rationale="review")
+    assert refused.exit_code == 4
+    assert "linked case SIB-5 takes commission_lcspr with case SIB-4, but:" in refused.stderr
+    assert "recommendation must be 'lcspr'" in refused.stderr
+    assert run_sql(db, "SELECT COUNT(*) FROM events") == events  # nothing written
+    assert lead.show()["state"] == "awaiting_panel"

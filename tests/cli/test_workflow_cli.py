@@ -278,6 +278,7 @@ def test_show_json_has_stable_keys(cli):
         "warn_within",
         "start_on",
         "stop_on",
+        "stop_all",
         "pause_in",
         "reproject_on",
         "ends",

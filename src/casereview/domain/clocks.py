@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from casereview.domain.calendar.units import UNITS, Unit, unit_named
@@ -54,10 +54,26 @@ class ClockRule:
     pause_in: frozenset[str]
     reproject_on: frozenset[str]
     ends_on_due: bool
+    stop_all: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    """The workflow's `stop_all`: (trigger, ((field, value), ...)) conditions, all of
+    which must have happened since the clock started for it to stop."""
     paused_while_held: bool = False
     """Paused while the case is held (the workflow's `[holds]` table names it)."""
     hold_review: bool = False
     """The hold's review clock: it stops when the hold ends, whatever ends it."""
+
+    @functools.cached_property
+    def stoppers(self) -> frozenset[str]:
+        """Every trigger that stops the clock, or is one of the things `stop_all` waits for."""
+        return self.stop_on | {trigger for trigger, _ in self.stop_all}
+
+    def stop_all_met(self, facts: EventFacts) -> frozenset[int]:
+        """The `stop_all` conditions (by position) the event meets."""
+        return frozenset(
+            i
+            for i, (trigger, where) in enumerate(self.stop_all)
+            if trigger == facts.trigger and all(facts.recorded.get(k) == v for k, v in where)
+        )
 
     @functools.cached_property
     def clock_unit(self) -> Unit:
@@ -94,6 +110,10 @@ class EventFacts:
     """The trigger whose check against what happened this event overrode (its guard's
     `override`, `domain.checks`): the event is the record of a breach."""
 
+    recorded: Mapping[str, Any] = field(default_factory=dict)
+    """What the event itself recorded (its fields, event-scoped ones too): a clock's
+    `stop_all` conditions are met by these values."""
+
     @property
     def happened_on(self) -> dt.date:
         """The day the event's step happened: its fact date, else its business date."""
@@ -121,6 +141,8 @@ class ClockState:
     pauses: tuple[Pause, ...] = ()
     reprojections: tuple[tuple[dt.date, dt.date], ...] = ()  # (on, new anchor)
     missing_anchor: str | None = None
+    stops_seen: frozenset[int] = frozenset()
+    """The `stop_all` conditions met since the clock started (by position)."""
     undetermined: str | None = None
     """Why the clock has no due date although it should: its arithmetic met a date
     outside the calendar casereview supports (a value stored before dates were checked
@@ -159,6 +181,7 @@ def rules_for(definition: WorkflowDefinition) -> list[ClockRule]:
             pause_in=frozenset(c.pause_in),
             reproject_on=frozenset(c.reproject_on),
             ends_on_due=c.ends == "on_due",
+            stop_all=tuple((w.trigger, tuple(w.where.items())) for w in c.stop_all),
             paused_while_held=holds is not None and c.id in holds.pause,
             hold_review=holds is not None and c.id == holds.review_clock,
         )
@@ -308,6 +331,21 @@ def _step_in_place(
                     stopped_by=trigger,
                 )
                 continue
+            if rule.stop_all:
+                met = rule.stop_all_met(facts)
+                if met:
+                    seen = current.stops_seen | met
+                    if len(seen) == len(rule.stop_all):
+                        # The last of what it waits for: stopped on the day it happened.
+                        clocks[rule.id] = replace(
+                            current,
+                            state="stopped",
+                            stopped_on=facts.happened_on,
+                            stopped_by=trigger,
+                            stops_seen=seen,
+                        )
+                        continue
+                    current = replace(current, stops_seen=seen)
             if (
                 rule.anchor_field
                 and rule.anchor_field in facts.changed

@@ -47,7 +47,7 @@ def duties(
         return ()
     found: set[Duty] = set()
     available = {t.id: t for t in definition.triggers_from(state)}
-    stops = [available[t] for t in clock.stop_on if t in available]
+    stops = [available[t] for t in clock.stoppers if t in available]
     if all(definition.is_terminal(t.destination_from(state)) for t in stops):
         # Only ways out of the case stop it here (a withdrawal): the work is the step
         # that takes the case to where the clock's own stop can be recorded.

@@ -246,6 +246,8 @@ def _guard_failure(
         # calendar and leaves it (the override that recorded a breach stays on record).
         return check(guard) if check is not None else None
     if isinstance(guard, ApprovalCompleteGuard):
+        if guard.if_opened and guard.round not in open_rounds:
+            return None  # never opened: nothing waits for it
         spec = definition.approval_rounds_by_id[guard.round]
         return signoffs.not_complete(spec, approvals, open_rounds)
     value = fields_after.get(guard.field)
@@ -418,6 +420,19 @@ def decide(
             raise Refused(refused)
         if trigger.id in table.add:
             changes[table.number] = processes.next_number(case.processes)
+    if definition.holds is not None:
+        refused = holds.process_refusal(
+            definition.holds, case.processes, trigger.id, changes, case.ref
+        )
+        if refused is not None:
+            raise Refused(refused)
+        if holds.missing_reason(definition.holds, trigger.id, changes):
+            raise Refused(
+                "{trigger} needs {reason}, or the parallel process it is held for in {process}",
+                trigger=trigger.id,
+                reason=Input("field", definition.holds.reason),
+                process=Input("field", definition.holds.process),
+            )
     if definition.links is not None:
         refused = links.refusal(definition.links, case.links, trigger.id, changes, case.ref)
         if refused is not None:
@@ -562,7 +577,8 @@ def describe_needs(definition: WorkflowDefinition, trigger: Trigger) -> Sequence
     for guard in trigger.guards:
         if isinstance(guard, ApprovalCompleteGuard):
             label = definition.approval_rounds_by_id[guard.round].label
-            needs.append(f"all of {label} signed off")
+            once = ", once opened" if guard.if_opened else ""
+            needs.append(f"all of {label} signed off{once}")
         else:
             needs.append(guard.describe())
     return needs

@@ -57,6 +57,7 @@ def floor(
         for fact in facts:
             if fact.trigger in clock.start_on:
                 start = fact
+            # A `stop_all` trigger alone does not end the path: the clock waits for the rest.
             elif start is not None and fact.trigger in clock.stop_on:
                 start = None
         if start is None:

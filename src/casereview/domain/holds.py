@@ -49,6 +49,44 @@ def refusal(holds: Holds, hold: Mapping[str, Any] | None, trigger_id: str, ref: 
     return None
 
 
+def process_refusal(
+    holds: Holds,
+    processes: Mapping[str, Mapping[str, Any]],
+    trigger_id: str,
+    fields: Mapping[str, Any],
+    ref: str,
+) -> str | None:
+    """Why a hold or review recording `fields` is refused for the parallel process it
+    names (None: it names a registered process not concluded, or none). A missing reason
+    and process together is `missing_reason`'s question."""
+    if holds.process is None or trigger_id not in (*holds.hold, *holds.review):
+        return None
+    number = fields.get(holds.process)
+    if number is None:
+        return None
+    found = processes.get(str(number))
+    if found is None:
+        known = ", ".join(
+            f"{n} ({p.get('type')}{', ' + str(p['reference']) if p.get('reference') else ''})"
+            for n, p in processes.items()
+        )
+        return (
+            f"case {ref} has no parallel process {number!r} to be held for "
+            f"(its processes: {known or 'none'})"
+        )
+    if found.get("concluded"):
+        return f"parallel process {number} of case {ref} is concluded: a hold cannot wait for it"
+    return None
+
+
+def missing_reason(holds: Holds, trigger_id: str, fields: Mapping[str, Any]) -> bool:
+    """Whether a `hold` trigger records neither the reason nor a parallel process, when
+    the workflow accepts either (`reason` and `process` both named)."""
+    if holds.reason is None or holds.process is None or trigger_id not in holds.hold:
+        return False
+    return fields.get(holds.reason) in (None, "") and fields.get(holds.process) in (None, "")
+
+
 def possible(holds: Holds | None, hold: Mapping[str, Any] | None, trigger_id: str) -> bool:
     """Whether the hold (or its absence) lets `trigger_id` fire: for lists of next steps."""
     if holds is None:

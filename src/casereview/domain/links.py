@@ -65,6 +65,26 @@ def apply(
     links.append({"other": other, "relation": fields.get(table.relation), "on": on, "seq": seq})
 
 
+def followers(
+    table: Links, links: Sequence[Mapping[str, Any]], trigger_id: str, from_state: str
+) -> list[str]:
+    """The cases that take `trigger_id` with the case whose links are `links`, fired
+    from `from_state`: each case it linked with a relation of a `follow` entry that
+    lists the trigger and the state (or no states), once each, in the order linked."""
+    relations = {
+        relation
+        for entry in table.follow
+        if trigger_id in entry.triggers and (not entry.from_ or from_state in entry.from_)
+        for relation in entry.relations
+    }
+    found: list[str] = []
+    for link in links:
+        other = link.get("other")
+        if link.get("relation") in relations and isinstance(other, str) and other not in found:
+            found.append(other)
+    return found
+
+
 def naming(
     ref: str, cases: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]
 ) -> list[dict[str, Any]]:

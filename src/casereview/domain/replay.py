@@ -537,6 +537,7 @@ def _apply(rules: ReplayRules, case: Replayed, row: Mapping[str, Any], trigger_i
             fact_on=fact_on(rules.fact_fields.get(trigger_id), changes),
             held=case.hold is not None,
             overrode=rules.overrides.get(trigger_id),
+            recorded=changes,
         )
     )
 
@@ -602,6 +603,7 @@ def _apply_across(
             seq=seq,
             fact_on=None,
             held=case.hold is not None if trigger_id == MIGRATE else held_before,
+            recorded=changes,
         )
     )
 

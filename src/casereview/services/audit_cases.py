@@ -312,6 +312,9 @@ def _gate_findings(
     found: list[chain.Finding] = []
     plan = plans.Plan()
     last_step = 0
+    # The rules are the case's current version's: a step recorded before the case moved
+    # to it was decided under its earlier version, whose file may not gate it.
+    moved = max((int(e["seq"]) for e in events if e.get("trigger") == MIGRATE), default=0)
     for event in events:
         seq = int(event["seq"])
         if event.get("kind") in PLAN_KINDS:
@@ -320,7 +323,7 @@ def _gate_findings(
                 plans.apply(plan, event)
             continue
         trigger = str(event["trigger"])
-        if trigger in gated:
+        if trigger in gated and seq > moved:
             problem = plans.gate_refusal(rules, plan, trigger, last_step)
             if problem is not None:
                 found.append(chain.Finding("replay", f"case {ref}: {problem}", seq))

@@ -3,7 +3,9 @@
 Every write follows the same path: one unit of work; load the case and its pinned
 workflow; let the engine decide; append exactly one event (`store.event_log`); rebuild
 the case row and its clocks from the events (the same replay `audit verify` runs);
-commit.
+commit. A step that linked cases take with the case (the workflow's `[links]`
+`follow`) appends one event on each of them in the same unit of work, each decided by
+the engine on its own case: all of them, or nothing.
 
 `show_case` only reads, through `ctx.reader()` and `store.dashboard_queries`. The store
 modules the writes use import SQLAlchemy, so they are imported inside the functions
@@ -27,7 +29,15 @@ from casereview.domain import processes as case_processes
 from casereview.domain import text as free_text
 from casereview.domain.replay import Replayed, replay
 from casereview.domain.workflow.model import WorkflowDefinition
-from casereview.errors import Conflict, Input, InvalidInput, NotFound, Refused, Step
+from casereview.errors import (
+    CaseReviewError,
+    Conflict,
+    Input,
+    InvalidInput,
+    NotFound,
+    Refused,
+    Step,
+)
 from casereview.infra.workflows import default_workflow
 from casereview.services import filters, refs
 from casereview.services.access import allow_personal, require_reader
@@ -115,6 +125,10 @@ class AdvanceResult:
     clocks: tuple[ClockView, ...]
     changed: tuple[str, ...] = ()  # ids of the clocks this event started, stopped or moved
     as_of: str | None = None  # a back-dated event: the clocks' statuses are as of its date
+    followed: tuple[dict[str, Any], ...] = ()
+    """The linked cases that took the step with this one (`[links]` `follow`), each
+    `{"ref", "seq"}`, and those left as they were, each `{"ref", "seq": None, "left"}`
+    (why: in another state, closed, voided, on another version)."""
 
 
 def _person(row: Row | None, username: str) -> engine.Person:
@@ -472,7 +486,8 @@ def advance(
     expect_state: str | None = None,
     expect_version: int | None = None,
 ) -> AdvanceResult:
-    """Fire one trigger on one case: exactly one event, or nothing at all."""
+    """Fire one trigger on one case: exactly one event (and one on each linked case
+    that takes the step with it), or nothing at all."""
     from casereview.services import keys
     from casereview.store import event_log
     from casereview.store import users as user_rows
@@ -514,19 +529,7 @@ def advance(
             decider = _person(decider_row, on_behalf_of)
         _check_date(ctx, occurred_on, str(row["last_event_on"]), "the event date")
         replayed = _replayed_for(conn, definition, row, trigger)
-        snapshot = engine.CaseSnapshot(
-            ref=ref,
-            state=str(row["state"]),
-            fields=json.loads(row["fields"]),
-            approvals=json.loads(row["approvals"]),
-            version=int(row["version"]),
-            history=tuple(replayed.facts) if replayed is not None else (),
-            hold=json.loads(row["hold"]) if row["hold"] else None,
-            processes=_processes_of(row),
-            links=json.loads(row["links"]) if row["links"] else (),
-            open_rounds=replayed.open_rounds if replayed is not None else {},
-            steps=tuple(replayed.history) if replayed is not None else (),
-        )
+        snapshot = _snapshot(row, replayed)
         decision = engine.decide(
             definition,
             snapshot,
@@ -560,6 +563,17 @@ def advance(
         derived = _store_projection(
             ctx, conn, definition, int(row["id"]), ref, expected_version=int(row["version"])
         )
+        followed = _follow(
+            ctx,
+            conn,
+            definition,
+            row,
+            decision,
+            engine.Request(trigger, occurred_on, dict(fields or {}), rationale),
+            (recorder, decider),
+            lead_seq=appended.seq,
+            signer=signer,
+        )
         uow.commit()
     # A back-dated event is confirmed as things stood on its date: a clock it started
     # then is "on track" then, not overdue by the days since.
@@ -579,6 +593,113 @@ def advance(
             if _clock_key(clocks.summarise(clock)) != before.get(clock_id)
         ),
         as_of=occurred_on.isoformat() if occurred_on < ctx.clock.today() else None,
+        followed=followed,
+    )
+
+
+def _follow(
+    ctx: ServiceContext,
+    conn: Connection,
+    definition: WorkflowDefinition,
+    lead: Row,
+    decision: engine.Decision,
+    request: engine.Request,
+    people: tuple[engine.Person, engine.Person | None],
+    *,
+    lead_seq: int,
+    signer: Any,
+) -> tuple[dict[str, Any], ...]:
+    """The step each linked case takes with the lead (the workflow's `[links]` `follow`):
+    every case the lead linked with a following relation that is in the state the lead
+    was in takes the same step, decided by the engine on its own record (its own guards,
+    rounds and clocks); one that cannot refuses the lead's step too, so nothing is
+    written. A linked case elsewhere (another stage, closed, voided, another version)
+    is left as it is and said so."""
+    from casereview.store import event_log, projections
+
+    table = definition.links
+    if table is None or not table.follow:
+        return ()
+    lead_ref = str(lead["ref"])
+    lead_links = json.loads(lead["links"]) if lead["links"] else []
+    recorder, decider = people
+    note = f"With case {lead_ref} (event {lead_seq})" + (
+        f": {request.rationale.strip()}" if request.rationale and request.rationale.strip() else ""
+    )
+    found: list[dict[str, Any]] = []
+    for other in case_links.followers(table, lead_links, decision.trigger, decision.from_state):
+        row = projections.get_case(conn, other)
+        if row is None:
+            continue
+        left = None
+        if row["voided_seq"] is not None:
+            left = "voided"
+        elif (row["workflow_id"], int(row["workflow_version"])) != (
+            definition.id,
+            definition.version,
+        ):
+            left = f"on {row['workflow_id']} version {row['workflow_version']}"
+        elif row["state"] != decision.from_state:
+            left = f"in {row['state']}"
+        if left is not None:
+            found.append({"ref": other, "seq": None, "left": left})
+            continue
+        try:
+            _check_date(ctx, request.occurred_on, str(row["last_event_on"]), "the event date")
+            child = _definition_for(ctx, row)
+            replayed = _replayed_for(conn, child, row, decision.trigger)
+            child_decision = engine.decide(
+                child,
+                _snapshot(row, replayed),
+                engine.Request(decision.trigger, request.occurred_on, request.fields, note),
+                recorder,
+                decider,
+                destination=definition_machine(child),
+                calendar=ctx.calendar,
+            )
+            if child.action_plan is not None:
+                from casereview.services.actions import gate
+
+                gate(conn, child, row, child_decision.trigger)
+        except CaseReviewError as exc:
+            raise exc.prefixed(
+                f"linked case {other} takes {decision.trigger} with case {lead_ref}, but: "
+            ) from None
+        record = _event_record(
+            ctx,
+            child,
+            ref=other,
+            trigger=child_decision.trigger,
+            from_state=child_decision.from_state,
+            to_state=child_decision.to_state,
+            occurred_on=request.occurred_on,
+            role=child_decision.role,
+            rationale=note,
+            fields=child_decision.changes,
+            on_behalf_of=decider.username if decider else None,
+        )
+        appended = event_log.append_event(conn, record, int(row["id"]), signer)
+        _store_projection(
+            ctx, conn, child, int(row["id"]), other, expected_version=int(row["version"])
+        )
+        found.append({"ref": other, "seq": appended.seq, "left": None})
+    return tuple(found)
+
+
+def _snapshot(row: Row, replayed: Replayed | None) -> engine.CaseSnapshot:
+    """What the engine needs of a case: its row, and its replay when the step looks back."""
+    return engine.CaseSnapshot(
+        ref=str(row["ref"]),
+        state=str(row["state"]),
+        fields=json.loads(row["fields"]),
+        approvals=json.loads(row["approvals"]),
+        version=int(row["version"]),
+        history=tuple(replayed.facts) if replayed is not None else (),
+        hold=json.loads(row["hold"]) if row["hold"] else None,
+        processes=_processes_of(row),
+        links=json.loads(row["links"]) if row["links"] else (),
+        open_rounds=replayed.open_rounds if replayed is not None else {},
+        steps=tuple(replayed.history) if replayed is not None else (),
     )
 
 

@@ -281,6 +281,11 @@ def advanced(result: AdvanceResult, as_json: bool) -> None:
         else f"stays in {result.to_state}"
     )
     info(f"Recorded {result.trigger} on case {result.ref} ({move}), event {result.seq}.")
+    for linked in result.followed:
+        if linked["seq"] is not None:
+            info(f"  and on linked case {linked['ref']}, event {linked['seq']}.")
+        else:
+            info(f"  not on linked case {linked['ref']} ({linked['left']}).")
     console = out()
     if result.as_of and result.changed:
         console.print(Text(f"Clocks as of {result.as_of}, the event's date:", style="italic"))

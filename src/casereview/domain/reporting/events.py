@@ -29,7 +29,7 @@ class ReplayedEvents:
         # `open`, on which no clock starts or stops and which the `[report]` table does not
         # name. An event of it is left out only if replay keeps none of its fields either
         # (`_sets_case_field`), and never the case's first event.
-        on_clocks = {t for rule in rules for t in (*rule.start_on, *rule.stop_on)}
+        on_clocks = {t for rule in rules for t in (*rule.start_on, *rule.stoppers)}
         self._replay = replay = rules_of(definition)
         counted = definition.report.triggers if definition.report is not None else frozenset()
         self.inert_triggers = frozenset(

@@ -149,7 +149,7 @@ class _Linter:
         """An on_stop clock can stop, and cannot be left running in a terminal state.
         One finding per clock: the later checks only make sense once the earlier pass."""
         where = f"clock {c.id!r}"
-        if not c.stop_on:
+        if not c.stop_on and not c.stop_all:
             self.add(
                 f"{where} never stops: 'stop_on' is empty and ends = 'on_stop' (add the "
                 "triggers that stop it, or set ends = 'on_due' for a reminder that ends "
@@ -165,6 +165,16 @@ class _Linter:
             # held in (the hold ends with the stage), so no terminal state can hold it.
             running_moves = [e for e in running_moves if e.dest in h.states]
         running = _reach(start_states, running_moves)
+        fires = {e.trigger for e in self.edges if e.source in running}
+        for number, cond in enumerate(c.stop_all, start=1):
+            if cond.trigger not in fires:
+                self.add(
+                    f"{where}: stop_all condition {number} ({cond.describe()}) can never be "
+                    f"met: {cond.trigger!r} fires in no state where the clock runs "
+                    f"({_names(sorted(running))}), so the clock never stops that way"
+                )
+        if not c.stop_on:
+            return
         if not any(e.trigger in c.stop_on and e.source in running for e in self.edges):
             self.add(
                 f"{where} can never stop: none of its stop triggers ({_names(c.stop_on)}) "
@@ -312,6 +322,66 @@ class _Linter:
                     "never possible while held"
                 )
 
+    # -- [links] and [processes] ----------------------------------------------------------
+
+    def links(self) -> None:
+        """A step a linked case takes with the lead must be one the lead can take from
+        the states the entry names; a link trigger must be possible somewhere."""
+        table = self.d.links
+        if table is None:
+            return
+        fires: dict[str, set[str]] = {}
+        for e in self.edges:
+            if e.source in self.reachable:
+                fires.setdefault(e.trigger, set()).add(e.source)
+        for trigger_id in table.link:
+            if trigger_id not in fires:
+                self.add(
+                    f"table 'links': link trigger {trigger_id!r} fires from no state a case "
+                    "can reach, so no case could be linked"
+                )
+        for number, entry in enumerate(table.follow, start=1):
+            for trigger_id in entry.triggers:
+                sources = fires.get(trigger_id, set())
+                if entry.from_:
+                    sources = sources & set(entry.from_)
+                if not sources:
+                    where = f" from {_names(entry.from_)}" if entry.from_ else ""
+                    self.add(
+                        f"table 'links': follow entry {number} names trigger {trigger_id!r}, "
+                        f"which fires from no reachable state{where}, so a linked case would "
+                        "never take it"
+                    )
+
+    def processes(self) -> None:
+        """A process can be registered somewhere; a hold that waits for a process can be
+        given one (some `add` trigger fires where, or before, the case can be held)."""
+        table = self.d.processes
+        if table is None:
+            return
+        fires = {e.trigger for e in self.edges if e.source in self.reachable}
+        added = [t for t in table.add if t in fires]
+        if not added:
+            self.add(
+                f"table 'processes': none of its add triggers ({_names(table.add)}) fires "
+                "from a state a case can reach, so no process could be registered"
+            )
+        for trigger_id in table.update:
+            if trigger_id not in fires:
+                self.add(
+                    f"table 'processes': update trigger {trigger_id!r} fires from no state a "
+                    "case can reach"
+                )
+        h = self.d.holds
+        if h is not None and h.process is not None and added:
+            before = {e.source for e in self.edges if e.trigger in added}
+            can_reach_hold = _reach(before, self.edges) & set(h.states)
+            if not can_reach_hold:
+                self.add(
+                    f"table 'holds': 'process' {h.process!r} names a parallel process, but no "
+                    "state where one can be registered leads to a state a case can be held in"
+                )
+
     # -- [report] ------------------------------------------------------------------------
 
     def report(self) -> None:
@@ -347,6 +417,8 @@ class _Linter:
             self.clock(c)
         self.approvals()
         self.holds()
+        self.links()
+        self.processes()
         self.report()
         return self.findings
 

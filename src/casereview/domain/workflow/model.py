@@ -182,12 +182,18 @@ class State(_Model):
 
 
 class ApprovalCompleteGuard(_Model):
-    """Every agency of the approval round has signed the current round."""
+    """Every agency of the approval round has signed the current round. With
+    `if_opened`, for a round a trigger opens: it also holds while the round has never
+    been opened (a decision the partners may or may not have to sign again, such as
+    maintaining one the Panel disputed: once taken, it waits for their sign-offs)."""
 
     kind: Literal["approval_complete"]
     round: Id
+    if_opened: Flag = False
 
     def describe(self) -> str:
+        if self.if_opened:
+            return f"approval round '{self.round}' complete, once opened"
         return f"approval round '{self.round}' complete"
 
 
@@ -427,8 +433,28 @@ class Anchor(_Model):
         return "the event that started it"
 
 
+class StopWhen(_Model):
+    """One of the things a clock's `stop_all` waits for: an event of `trigger` that
+    recorded the `where` values (e.g. an advance copy sent to the Panel)."""
+
+    trigger: Id
+    where: Annotated[Mapping[Id, Scalar], AfterValidator(_frozen_mapping)] = Field(
+        default_factory=dict, validate_default=True
+    )
+
+    @field_serializer("where")
+    def _dump_where(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(value)
+
+    def describe(self) -> str:
+        which = [f"{k} = {_show(v)}" for k, v in self.where.items()]
+        return self.trigger + (f" ({'; '.join(which)})" if which else "")
+
+
 class Clock(_Model):
-    """A deadline: `budget` `unit` `direction` `anchor`, started and stopped by triggers."""
+    """A deadline: `budget` `unit` `direction` `anchor`, started and stopped by triggers.
+    `stop_on` triggers stop it each on its own; `stop_all` stops it once every one of
+    its conditions has happened since the clock (re)started, on the day the last did."""
 
     id: Id
     label: Text
@@ -444,11 +470,21 @@ class Clock(_Model):
     """Working days before the due date from which the clock shows as due soon."""
     start_on: UniqueIds = ()
     stop_on: UniqueIds = ()
+    stop_all: tuple[StopWhen, ...] = ()
     pause_in: UniqueIds = ()
     reproject_on: UniqueIds = ()
     ends: ClockEnd = "on_stop"
     source: Text
     status_note: OptionalText = ""
+
+    @property
+    def stoppers(self) -> tuple[str, ...]:
+        """Every trigger that stops the clock or brings its stop nearer: `stop_on`, then
+        the triggers of `stop_all`."""
+        extra = tuple(
+            dict.fromkeys(w.trigger for w in self.stop_all if w.trigger not in self.stop_on)
+        )
+        return (*self.stop_on, *extra)
 
     @model_validator(mode="after")
     def _before_needs_a_date(self) -> Clock:
@@ -646,6 +682,13 @@ class Holds(_Model):
     reviewed or lifted."""
     review_clock: Id
     """The clock due on `review_by`: started by every hold and review trigger."""
+    process: Id | None = None
+    """The event field in which a hold or review names the parallel process it waits
+    for (its number on the case, the workflow's `[processes]`): the process must be
+    registered on the case and not concluded."""
+    reason: Id | None = None
+    """The field holding why the case is held. With `process`, a hold records one or
+    the other (or both): a registered parallel process is reason enough."""
 
 
 # -- [[migrations]]: moving cases from an earlier version --------------------------------
@@ -707,12 +750,24 @@ class Processes(_Model):
 # -- [links]: a case linked to another -----------------------------------------------
 
 
+class Follow(_Model):
+    """A `[[links.follow]]` entry: when a case fires one of `triggers` from one of the
+    `from` states (omitted: any), each case it linked with one of `relations` that is in
+    the same state takes the same step with it (a review of several children recorded
+    once, on the lead case)."""
+
+    relations: Annotated[UniqueIds, Field(min_length=1)]
+    triggers: Annotated[UniqueIds, Field(min_length=1)]
+    from_: Annotated[UniqueIds, Field(alias="from")] = ()
+
+
 class Links(_Model):
     """The `[links]` table: a case is linked to another case (siblings, the same
     incident, a thematic review covering both) by one of the `link` triggers, which
     records the other case's reference in `other` and the relation in `relation` (a
     choice field: its choices are the relations). The link is recorded on one case and
-    shown on both (`domain.links`)."""
+    shown on both (`domain.links`); `follow` says which steps of the case that recorded
+    it the linked case takes with it."""
 
     link: Annotated[UniqueIds, Field(min_length=1)]
     """Triggers that link the case to another."""
@@ -720,6 +775,8 @@ class Links(_Model):
     """The text field holding the other case's reference."""
     relation: Id
     """The choice field holding the relation."""
+    follow: tuple[Follow, ...] = ()
+    """Steps a linked case takes with the case that recorded the link."""
 
 
 # -- [corrections]: who may put right what was recorded in error ------------------------
@@ -1032,7 +1089,7 @@ class WorkflowDefinition(_Model):
         return trigger.fact_date if trigger is not None else None
 
     def clocks_stopped_by(self, trigger_id: str) -> tuple[Clock, ...]:
-        return tuple(c for c in self.clocks if trigger_id in c.stop_on)
+        return tuple(c for c in self.clocks if trigger_id in c.stoppers)
 
     def clocks_paused_in(self, state_id: str) -> tuple[Clock, ...]:
         return tuple(c for c in self.clocks if state_id in c.pause_in)

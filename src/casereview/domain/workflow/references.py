@@ -354,6 +354,14 @@ class _Checker:
                 self.add(
                     where, "'round' names an " + unknown("approval round", guard.round, self.rounds)
                 )
+            elif guard.if_opened and not any(
+                r.opened for r in self.p.approval_rounds if r.id == guard.round
+            ):
+                self.add(
+                    where,
+                    f"'if_opened' needs a round that a trigger opens; {guard.round!r} has "
+                    "no 'opened_by'",
+                )
             return
         if guard.field not in self.fields:
             self.add(where, "'field' names an " + unknown("field", guard.field, self.fields))
@@ -480,6 +488,41 @@ class _Checker:
         self.refs(where, "stop_on", (t for t in c.stop_on if t != OPEN), "trigger", self.triggers)
         self.refs(where, "pause_in", c.pause_in, "state", self.states)
         self.refs(where, "reproject_on", c.reproject_on, "field", self.fields)
+        self.stop_all(where, c)
+
+    def stop_all(self, where: str, c: Clock) -> None:
+        """Each `stop_all` condition names a trigger, and values of fields it records."""
+        triggers = {t.id: t for t in self.p.triggers}
+        seen: set[tuple[str, tuple[tuple[str, object], ...]]] = set()
+        for number, cond in enumerate(c.stop_all, start=1):
+            at = f"{where}: stop_all condition {number}"
+            key = (cond.trigger, tuple(sorted(cond.where.items())))
+            if key in seen:
+                self.add(at, "repeats an earlier condition")
+            seen.add(key)
+            if cond.trigger == OPEN or cond.trigger not in self.triggers:
+                self.add(
+                    at, "'trigger' names an " + unknown("trigger", cond.trigger, self.triggers)
+                )
+                continue
+            if cond.trigger in c.stop_on:
+                self.add(
+                    at,
+                    f"trigger {cond.trigger!r} is also in 'stop_on', so it stops the clock "
+                    "by itself and the condition could never wait for the others",
+                )
+            t = triggers.get(cond.trigger)
+            if t is None:
+                continue
+            records = {*t.requires, *t.optional, *t.defaults}
+            for field_id, value in cond.where.items():
+                spec = self.field_specs.get(field_id)
+                if spec is None:
+                    self.add(at, "'where' names an " + unknown("field", field_id, self.fields))
+                elif field_id not in records:
+                    self.add(at, f"'where' names {field_id!r}, which {t.id!r} does not record")
+                else:
+                    self.value_fits(at, f"'where' {field_id!r}", spec, value)
 
     def run(self) -> list[str]:
         self.duplicates()
@@ -584,6 +627,20 @@ class _Checker:
                     f"trigger {t.id!r}",
                     f"it links cases, so the case stays in its stage: remove 'to' ({t.to!r})",
                 )
+        relation = self.field_specs.get(table.relation)
+        relations = set(relation.choices) if relation is not None else set()
+        for number, entry in enumerate(table.follow, start=1):
+            at = f"{where}: follow entry {number}"
+            if relation is not None:
+                self.refs(at, "relations", entry.relations, "relation", relations)
+            self.refs(at, "triggers", entry.triggers, "trigger", self.triggers)
+            self.refs(at, "from", entry.from_, "state", self.states)
+            for trigger_id in entry.triggers:
+                if trigger_id in table.link:
+                    self.add(
+                        at,
+                        f"trigger {trigger_id!r} links cases; a link is each case's own step",
+                    )
 
     # -- [processes] ----------------------------------------------------------------------
 
@@ -727,6 +784,7 @@ class _Checker:
                 "review clock counts to it",
             )
         self.refs(where, "review_clock", (h.review_clock,), "clock", self.clocks)
+        self.hold_because(where, h, triggers)
         clock = next((c for c in self.p.clocks if c.id == h.review_clock), None)
         if clock is None:
             return
@@ -747,6 +805,40 @@ class _Checker:
             self.add(
                 where, f"'pause' names the review clock {h.review_clock!r}, which runs while held"
             )
+
+    def hold_because(self, where: str, h: Holds, triggers: Mapping[str, Trigger]) -> None:
+        """The field naming the parallel process held for is an event field of the
+        `[processes]` table's kind (a process number); the reason is a field; every hold
+        trigger records them."""
+        if h.process is not None:
+            spec = self.field_specs.get(h.process)
+            if spec is None:
+                self.add(where, "'process' names an " + unknown("field", h.process, self.fields))
+            elif spec.type != "text" or spec.scope != "event":
+                self.add(
+                    where,
+                    f"'process' {h.process!r} must be a text field with scope = 'event' (the "
+                    "number of a parallel process on the case)",
+                )
+            if self.p.processes is None:
+                self.add(
+                    where,
+                    "'process' names the parallel process a hold waits for, but the workflow "
+                    "has no [processes] table",
+                )
+        if h.reason is not None and h.reason not in self.fields:
+            self.add(where, "'reason' names an " + unknown("field", h.reason, self.fields))
+        for field_id in (h.process, h.reason):
+            if field_id is None or field_id not in self.fields:
+                continue
+            for trigger_id in h.hold:
+                t = triggers.get(trigger_id)
+                if t is not None and field_id not in (*t.requires, *t.optional):
+                    self.add(
+                        f"trigger {trigger_id!r}",
+                        f"it is a 'hold' trigger of table 'holds', so it must record "
+                        f"{field_id!r} (in 'requires' or 'optional')",
+                    )
 
     # -- [action_plan] --------------------------------------------------------------------
 

@@ -516,7 +516,7 @@ class _Workflow:
             terminal=frozenset(s.id for s in definition.states if s.terminal),
             rule_by_id={r.id: r for r in rules},
             anchors=frozenset(r.anchor_field for r in rules if r.anchor_field),
-            moving=frozenset(t for r in rules for t in (*r.start_on, *r.stop_on)),
+            moving=frozenset(t for r in rules for t in (*r.start_on, *r.stoppers)),
         )
 
     def leaves_clocks_alone(
@@ -710,6 +710,7 @@ class DecisionLogBuilder:
                 seq=seq,
                 fact_on=fact_on(wf.replay.fact_fields.get(trigger), changes),
                 held=case.held,
+                recorded=changes,
             )
             after = clocks.step(before, wf.rules, facts, self._calendar)
         record = None
