@@ -177,7 +177,11 @@ def test_each_recipient_gets_one_email_with_their_cases_and_no_personal_field(
     for ref in ("2026-099", "2026-012", "2026-003", "2026-009"):
         assert ref in officer_plain and ref in officer_html
     assert PSEUDONYM in officer_plain
-    assert "Overdue (4)" in officer_plain
+    # Four clocks are overdue for the office, but one of them (2026-008's rapid review)
+    # waits on the partners' sign-offs: theirs is the work, and the office is not told to
+    # withdraw the case instead.
+    assert "Overdue (3)" in officer_plain
+    assert "Next: Withdraw" not in officer_plain
     assert "Notify the Panel (notify)" in officer_plain
 
     # The chair acts on decisions only: the notification (decide not to notify) and
@@ -295,7 +299,8 @@ def test_the_cli_dry_run_prints_each_digest(world, tmp_path, cli, monkeypatch):
     )
     assert result.exit_code == 0, result.stderr
     assert "To: officer@example.org" in result.stdout
-    assert "Subject: casereview reminders: 4 overdue, " in result.stdout
+    assert "Subject: casereview reminders: 3 overdue, " in result.stdout
+    assert "Next: Withdraw" not in result.stdout
     assert CHILD_NAME not in result.stdout
     assert "would send 4 emails" in result.stderr
     assert account  # registered to read

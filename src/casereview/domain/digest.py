@@ -6,7 +6,8 @@ those who may record such a trigger from the case's current state (the trigger's
 step that moves the case on to where the clock's own stop can be recorded, so those
 steps count too. Where that trigger waits on an approval round that is still collecting (an
 `approval_complete` guard), the ones to act first are the agencies whose sign-off is
-missing: the round's signing trigger, for each of those agencies. The rule reads the
+missing: the round's signing trigger, for each of those agencies (and a step that would
+close the case instead, a withdrawal, is then left out). The rule reads the
 workflow definition only, so it holds for every workflow file and names none.
 
 `Digest` is what one recipient is sent (`services.digest` builds it, `formats.email`
@@ -61,8 +62,16 @@ def duties(
                 for s in clock.stop_on
             )
         ]
+    missing_for = {t.id: _missing_sign_offs(definition, state, approvals, t.guards) for t in stops}
+    if any(
+        missing_for[t.id] for t in stops if not definition.is_terminal(t.destination_from(state))
+    ):
+        # The step that carries the case on waits on sign-offs: those are the work. A way
+        # out of the case that would also stop the clock (a withdrawal) is a decision
+        # open to the chair, not what the clock waits for.
+        stops = [t for t in stops if not definition.is_terminal(t.destination_from(state))]
     for trigger in stops:
-        missing = _missing_sign_offs(definition, state, approvals, trigger.guards)
+        missing = missing_for[trigger.id]
         if missing:
             for signer in (t for t in available.values() if t.signs):
                 found.update(
