@@ -68,7 +68,9 @@ def test_due_json_is_golden_with_documented_keys(cli, demo_db):
     result = ok(cli("due", "--db", demo_db, "--json"))
     assert_golden("due.json", result.stdout)
     data = json.loads(result.stdout)
-    assert list(data) == ["as_of", "within", "overdue_only", "limit", "summary", "clocks"]
+    assert list(data) == [
+        "as_of", "within", "overdue_only", "limit", "summary", "clocks", "workflow"
+    ]  # fmt: skip
     assert data["limit"] is None  # scripts get every clock unless they ask for fewer
     assert data["summary"] == {
         "open": 12,
