@@ -103,7 +103,7 @@ def _due_blocks(result: DueList) -> None:
     console.print(Text(due_words.heading(result), style="italic"))
     for item in result.items:
         console.print()
-        kind = f"{result.workflow_label(item.workflow)} " if result.workflow_labels else ""
+        kind = f"{result.workflow_label(item.workflow)} · " if result.workflow_labels else ""
         console.print(
             Text(f"{item.ref} · {kind}", style="bold")
             + literal(item.pseudonym)
