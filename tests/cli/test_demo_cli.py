@@ -13,7 +13,7 @@ import pytest
 from casereview.infra import identity
 from casereview.infra.now import FixedClock, SystemClock
 from casereview.services import demo
-from tests.golden import GOLDEN_DIR, normalise
+from tests.golden import GOLDEN_DIR, assert_golden, normalise
 
 TODAY = dt.date(2026, 11, 23)
 DEMO_ACCOUNT = "demo-officer"  # the account the dashboard golden files were made with
@@ -50,15 +50,19 @@ def test_demo_prints_the_dashboard_then_the_held_case_timeline(cli, tmp_path):
     keys_before = sorted(own_keys.iterdir())
     result = cli("demo", "--db", str(path))
     assert result.exit_code == 0, result.stderr
-    golden = [(GOLDEN_DIR / n).read_text() for n in ("due.txt", "timeline-2026-002.txt")]
-    assert normalise(result.stdout) == golden[0] + "\n" + golden[1]
-    assert f"Demo database: {path} (13 cases, 100 events, dated from 2026-11-23)." in result.stderr
+    # The dashboard of every review type the demo records (England's version 1 cases,
+    # whose rows `due.txt` holds, then the others), then the held case's timeline.
+    dashboard, _, timeline = normalise(result.stdout).partition("\nCase 2026-002")
+    assert_golden("demo-due.txt", dashboard + "\n")
+    assert "Case 2026-002" + timeline == (GOLDEN_DIR / "timeline-2026-002.txt").read_text()
+    assert f"Demo database: {path} (21 cases, 180 events, dated from 2026-11-23)." in result.stderr
     assert f"casereview due --db {path}" in result.stderr
     assert f"casereview timeline 2026-002 --db {path}" in result.stderr
-    assert count(path, "cases") == 13
+    assert count(path, "cases") == 21
     # init (the admin and their key, the six shipped workflow versions installed), two
-    # grants, three partners, the case events
-    assert count(path, "events") == 2 + 6 + 2 + 3 + 100
+    # grants, three partners, six more people for the other review types, the events
+    # of England's version 1 cases, then of the others
+    assert count(path, "events") == 2 + 6 + 2 + 3 + 100 + 6 + 80
     # The demo signs with a key of its own beside the file, not the account's own.
     assert (path.parent / "demo.db.keys").is_dir()
     assert sorted(own_keys.iterdir()) == keys_before
@@ -88,7 +92,7 @@ def test_demo_without_db_replaces_its_own_demo_database_each_run(cli, default_de
     for _ in range(2):
         result = cli("demo")
         assert result.exit_code == 0, result.stderr
-        assert count(default_demo, "cases") == 13  # replaced, not added to
+        assert count(default_demo, "cases") == 21  # replaced, not added to
     assert f"Demo database: {default_demo}" in result.stderr
 
 

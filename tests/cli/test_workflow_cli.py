@@ -221,6 +221,7 @@ SHOW_KEYS = [
     "content_hash",
     "file",
     "title",
+    "short_label",
     "description",
     "sources",
     "settings",

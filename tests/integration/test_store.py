@@ -191,7 +191,8 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
                 )
             }
 
-    assert indexes() == {"ix_case_clocks_open_due"}
+    # (0015's index on the clocks' workflow is there already: only 0003 was left out.)
+    assert indexes() == {"ix_case_clocks_open_due", "ix_case_clocks_workflow_due"}
     fresh = ServiceContext(url=url, account="bu", clock=FixedClock(dt.date(2026, 11, 23)))
     try:
         after = due.due_list(fresh)
@@ -199,7 +200,7 @@ def test_a_populated_database_from_before_0003_is_upgraded_by_a_read(tmp_path, m
         fresh.close()
     assert after == before
     assert len(after.items) == 12
-    assert indexes() == {"ix_case_clocks_due"}
+    assert indexes() == {"ix_case_clocks_due", "ix_case_clocks_workflow_due"}
     with sqlite3.connect(path) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
     assert names == [m.name for m in MIGRATIONS]
@@ -326,3 +327,46 @@ def test_a_populated_database_from_before_0005_gains_voided_seq_and_reads_the_sa
     ]
     names = run_sql(database_url, "SELECT name FROM schema_migrations ORDER BY name")
     assert [r[0] for r in names] == [m.name for m in MIGRATIONS]
+
+
+@pytest.mark.sqlite_only
+def test_a_database_from_before_0015_gets_each_clocks_workflow_and_its_index(tmp_path):
+    """Migration 0015 copies each case's workflow onto its clock rows and indexes it;
+    `audit verify` then holds the copies to the case rows, so a tampered one is found."""
+    import datetime as dt
+
+    from casereview.infra.now import FixedClock
+    from casereview.services import audit, demo, due
+    from casereview.services.context import ServiceContext
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    demo.seed(url, "bu", dt.date(2026, 11, 23))
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX ix_case_clocks_workflow_due")
+        conn.execute("ALTER TABLE case_clocks DROP COLUMN workflow_id")
+        conn.execute("ALTER TABLE case_clocks DROP COLUMN workflow_version")
+        conn.execute("DELETE FROM schema_migrations WHERE name = '0015_clock_workflows'")
+    ctx = ServiceContext(url=url, account="bu", clock=FixedClock(dt.date(2026, 11, 23)))
+    try:
+        listed = due.due_list(ctx, workflow="england-lcspr")
+        assert listed.summary.open == 12 and len(listed.items) == 12
+        assert audit.verify(ctx).ok
+    finally:
+        ctx.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute(
+            "SELECT COUNT(*) FROM case_clocks k JOIN cases c ON c.id = k.case_id "
+            "WHERE k.workflow_id IS NOT c.workflow_id "
+            "OR k.workflow_version IS NOT c.workflow_version"
+        ).fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM case_clocks").fetchone()[0] > 0
+        conn.execute("DROP TRIGGER IF EXISTS case_clocks_no_update")
+        conn.execute("UPDATE case_clocks SET workflow_id = 'other' WHERE rowid = 1")
+    ctx = ServiceContext(url=url, account="bu", clock=FixedClock(dt.date(2026, 11, 23)))
+    try:
+        found = audit.verify(ctx)
+    finally:
+        ctx.close()
+    assert not found.ok
+    assert any("workflow differs from its case's" in f.message for f in found.findings)

@@ -206,7 +206,10 @@ class Attacker:
                     )
                     derived = clocks.derive(clocks.rules_for(definition), state.facts, ctx.calendar)
                     projections.replace_clocks(
-                        conn, row["id"], [clocks.summarise(c) for c in derived.values()]
+                        conn,
+                        row["id"],
+                        [clocks.summarise(c) for c in derived.values()],
+                        workflow=(definition.id, definition.version),
                     )
         finally:
             engine.dispose()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from casereview.cli.options import DbOption, context
+from casereview.cli.options import DbOption, WorkflowOption, context
 
 app = typer.Typer(no_args_is_help=True, help="Deadlines as a calendar feed (iCalendar).")
 
@@ -26,6 +26,7 @@ def export(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the file if it already exists.")
     ] = False,
+    workflow: WorkflowOption = None,
     db: DbOption = None,
 ) -> None:
     """Write every running clock's due date as an all-day event with a reminder.
@@ -40,5 +41,5 @@ def export(
     if output is not None:
         check_target(output, force=force)
     with destination(output, force=force) as sink:
-        result = exports.export_calendar(context(db), sink, case=case)
+        result = exports.export_calendar(context(db), sink, case=case, workflow=workflow)
     render.calendar_exported(result, output)

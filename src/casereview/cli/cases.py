@@ -14,7 +14,13 @@ from typing import Annotated
 
 import typer
 
-from casereview.cli.options import DbOption, IncludePersonalOption, JsonOption, context
+from casereview.cli.options import (
+    DbOption,
+    IncludePersonalOption,
+    JsonOption,
+    WorkflowOption,
+    context,
+)
 from casereview.cli.params import parse_assignments, parse_date
 from casereview.infra.workflows import DEFAULT_ENV, DEFAULT_WORKFLOW
 
@@ -117,6 +123,7 @@ def case_list(
             "FILE' reads it back).",
         ),
     ] = None,
+    workflow: WorkflowOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -130,14 +137,15 @@ def case_list(
         raise InvalidInput("--open and --closed cannot be combined")
     closed = True if closed_only else (False if open_only else None)
     render.case_list(
-        cases.list_cases(context(db), state=state, closed=closed, voided=every), as_json
+        cases.list_cases(context(db), state=state, closed=closed, voided=every, workflow=workflow),
+        as_json,
     )
     if xlsx_file is not None:
         from casereview.cli import xlsx
         from casereview.services import imports_tracker
 
         tables = imports_tracker.tracker_tables(
-            context(db), state=state, closed=closed, voided=every
+            context(db), state=state, closed=closed, voided=every, workflow=workflow
         )
         xlsx.write(xlsx_file, tables)
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from casereview.cli import options
-from casereview.cli.options import DbOption, IncludePersonalOption, JsonOption
+from casereview.cli.options import DbOption, IncludePersonalOption, JsonOption, WorkflowOption
 from casereview.cli.params import parse_date
 from casereview.errors import InvalidInput
 
@@ -68,6 +68,7 @@ def due(
             "real dates, overdue rows red, due soon amber.",
         ),
     ] = None,
+    workflow: WorkflowOption = None,
     db: DbOption = None,
 ) -> None:
     """Open clocks across all cases, most urgent first, with working days left; the
@@ -85,6 +86,7 @@ def due(
         as_of=parse_date(as_of, "--as-of") if as_of else None,
         within=within,
         overdue_only=overdue,
+        workflow=workflow,
         # A person reads a screenful; a script gets everything unless it asks for less.
         limit=limit if limit is not None or show_all or not table else TABLE_LIMIT,
     )
@@ -99,6 +101,7 @@ def due(
                 as_of=parse_date(as_of, "--as-of") if as_of else None,
                 within=within,
                 overdue_only=overdue,
+                workflow=workflow,
                 limit=None,
             )
         xlsx.write(xlsx_file, [xlsx.due_table(every)])

@@ -28,8 +28,8 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Record a dozen realistic cases dated from today, then show the dashboard and the
-    timeline of the case whose publication is on hold."""
+    """Record realistic cases of every review type dated from today, then show the
+    dashboard and the timeline of the case whose publication is on hold."""
     from casereview.cli.render import demo as render
     from casereview.services import demo as service
 

@@ -39,6 +39,15 @@ def export(
         str | None,
         typer.Option("--trigger", metavar="TRIGGER", help="Only events of this step."),
     ] = None,
+    workflow: Annotated[
+        str | None,
+        typer.Option(
+            "--workflow",
+            metavar="ID",
+            help="Only events recorded under this workflow (an installed id, or id@N for "
+            "one version).",
+        ),
+    ] = None,
     date_from: Annotated[
         str | None,
         typer.Option("--from", metavar="YYYY-MM-DD", help="Only events on or after this date."),
@@ -74,7 +83,8 @@ def export(
 ) -> None:
     """Export every case event with its rationale, fields and clock positions.
 
-    Events are selected by case, person (--actor), step (--trigger) and business date
+    Events are selected by case, person (--actor), step (--trigger), review type
+    (--workflow) and business date
     (--from/--to, inclusive), and read up to the end of the log as it stood when the
     export began. The export carries that chain head, its filter and a sha256 digest
     over both: check it later with 'log verify-export'.
@@ -91,6 +101,7 @@ def export(
         include_personal=include_personal,
         actor=actor,
         trigger=trigger,
+        workflow=workflow,
     )
     if output is not None:
         check_target(output, force=force)

@@ -19,6 +19,15 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (stable keys) for scripts.")]
+WorkflowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--workflow",
+        metavar="ID",
+        help="Only cases of this review type: an installed workflow id ('casereview "
+        "workflow list'), or id@N for one version.",
+    ),
+]
 IncludePersonalOption = Annotated[
     bool,
     typer.Option(

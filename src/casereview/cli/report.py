@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from casereview.cli.options import DbOption, context
+from casereview.cli.options import DbOption, WorkflowOption, context
 from casereview.cli.params import parse_date
 
 if TYPE_CHECKING:
@@ -105,6 +105,7 @@ def report(
         bool,
         typer.Option("--detail", help="List the cases (ref, pseudonym, dates) behind each figure."),
     ] = False,
+    workflow: WorkflowOption = None,
     db: DbOption = None,
 ) -> None:
     """Figures for a reporting period: notifications, rapid reviews, decisions, the Panel's
@@ -124,7 +125,7 @@ def report(
         raise InvalidInput("--format xlsx writes a workbook: give --output FILE.xlsx")
     if output is not None:
         check_target(Path(output), force=force)
-    figures = build_report(context(db), start=start, end=end, year=start_year)
+    figures = build_report(context(db), start=start, end=end, year=start_year, workflow=workflow)
     if chosen is ReportFormat.table:
         render.table(figures, detail=detail)
     else:

@@ -38,6 +38,8 @@ class Deadline:
     warn_from: dt.date
     status: str
     sequence: int
+    type: str = ""
+    """The review type's short label ("SAR"), when the feed holds several types."""
 
     @property
     def uid(self) -> str:
@@ -45,7 +47,8 @@ class Deadline:
 
     @property
     def summary(self) -> str:
-        return visible(f"{self.case_ref} ({self.pseudonym}): {self.label}", keep_breaks=False)
+        kind = f" [{self.type}]" if self.type else ""
+        return visible(f"{self.case_ref}{kind} ({self.pseudonym}): {self.label}", keep_breaks=False)
 
     def description(self, today: dt.date) -> str:
         counted = f", counted from {self.anchor_on.isoformat()}" if self.anchor_on else ""

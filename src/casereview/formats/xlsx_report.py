@@ -1,7 +1,8 @@
 """The annual report as an `.xlsx` workbook (`report --format xlsx`).
 
 A "Figures" sheet with the rows of the report's CSV (each figure, then the rapid
-reviews on time and late per quarter) with values as numbers; with `--detail`, a
+reviews on time and late per quarter, then, where several review types are present,
+each type's own figures) with values as numbers; with `--detail`, a
 "Cases" sheet listing the cases behind each figure, dates as dates. Written by
 `formats.xlsx`, so the header is frozen and filtered and text is never a formula. The
 CSV layout it follows: docs/report.md ("Formats").
@@ -68,10 +69,29 @@ def workbook(report: Report, *, detail: bool) -> bytes:
                     "unit": "cases",
                 }
             )
+    figure_columns: tuple[xlsx.Column, ...] = _FIGURE_COLUMNS
+    if report.mixed:
+        # Each review type's own figures, after everyone's, marked with its workflow.
+        figure_columns = (*_FIGURE_COLUMNS, xlsx.Column("workflow", "workflow"))
+        for review in report.review_types:
+            for group in review.groups:
+                for figure in group.figures:
+                    figures.append(
+                        {
+                            "record": "type_figure",
+                            "figure": figure.id,
+                            "section": group.id,
+                            "label": f"{review.label}: {figure.label}",
+                            "value": figure.value if figure.applicable else NOT_APPLICABLE,
+                            "unit": figure.unit,
+                            "part_of": figure.part_of or "",
+                            "workflow": review.workflow,
+                        }
+                    )
     tables = [
         xlsx.Table(
             "Figures",
-            _FIGURE_COLUMNS,
+            figure_columns,
             figures,
             notes=(f"casereview report: {report.period.label}",),
         )

@@ -31,6 +31,7 @@ DUE_COLUMNS = (
     "due_on",
     "working_days_left",
     "remaining_days",
+    "workflow",
 )
 """The keys of each open clock's record, in this order."""
 
@@ -50,6 +51,8 @@ def summary_line(result: DueList, spell: Speller) -> str:
         f"{s.overdue} overdue, {s.due_soon} due soon, "
         f"{s.paused} paused ({plural(s.open, 'open clock')}"
     )
+    if result.workflow is not None:
+        line += f" of {result.workflow} cases"
     if s.shown < s.matching:
         show_all = spell(Input("all"))
         line += f"; the {s.shown} most urgent of {s.matching} shown, {show_all} for every one"
@@ -68,6 +71,7 @@ def due_json(result: DueList) -> dict[str, Any]:
         "limit": result.limit,
         "summary": dataclasses.asdict(result.summary),
         "clocks": [clock_record(item) for item in result.items],
+        "workflow": result.workflow,
     }
 
 

@@ -154,6 +154,10 @@ class Timeline:
     hidden_fields: tuple[str, ...] = field(default=())
     people: dict[str, str] = field(default_factory=dict)
     """login -> display name of everyone the entries name (`actor`, `on_behalf_of`)."""
+    links: tuple[dict[str, Any], ...] = ()
+    """The links the case recorded (`other`, `relation`, `on`, `seq`)."""
+    linked_from: tuple[dict[str, Any], ...] = ()
+    """The links other cases recorded to it."""
 
     def who(self, login: str) -> str:
         """`Jo Bloggs (jo)`: a person's name with their login, or the login alone."""
@@ -193,6 +197,8 @@ def present(facts: CaseTimeline) -> Timeline:
         axis_to=facts.axis_to.isoformat(),
         hidden_fields=facts.hidden_fields,
         people=dict(facts.people),
+        links=facts.links,
+        linked_from=facts.linked_from,
     )
 
 

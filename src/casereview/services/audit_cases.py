@@ -553,4 +553,14 @@ def _verify_case(
                     )
                 )
                 break
+        else:
+            # The copy of the case's workflow the due list by workflow filters on.
+            on = (row["workflow_id"], row["workflow_version"])
+            if (have["workflow_id"], have["workflow_version"]) != on:
+                found.append(
+                    chain.Finding(
+                        "projection",
+                        f"case {ref}: clock {clock_id} workflow differs from its case's",
+                    )
+                )
     return found

@@ -746,6 +746,7 @@ class _BatchWriter:
             summary = clocks.summarise(clock)
             row = {name: getattr(summary, name) for name in projections.CLOCK_COLUMNS}
             row["case_id"] = case_id
+            row["workflow_id"], row["workflow_version"] = definition.id, definition.version
             self.clock_rows.append(row)
         for columns in case.events:
             columns["case_id"] = case_id

@@ -15,6 +15,7 @@ that write: showing a case does not pay for them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -466,7 +467,12 @@ def _store_projection(
     )
     if not ok:
         raise Conflict(f"case {ref} was changed by someone else; nothing was recorded")
-    projections.replace_clocks(conn, case_id, [clocks.summarise(c) for c in derived.values()])
+    projections.replace_clocks(
+        conn,
+        case_id,
+        [clocks.summarise(c) for c in derived.values()],
+        workflow=(definition.id, definition.version),
+    )
     if definition.action_plan is not None:
         from casereview.services.actions import store_plan
 
@@ -888,6 +894,7 @@ class CaseListItem:
     next_due_on: str | None = None  # the soonest due date of its running clocks
     next_clock: str | None = None  # that clock's label
     next_status: str | None = None  # that clock's status today (`domain.clock_status`)
+    type: str = ""  # the workflow's short label ("SAR"), when the list holds several types
 
 
 def list_cases(
@@ -896,17 +903,22 @@ def list_cases(
     state: str | None = None,
     closed: bool | None = None,
     voided: bool = False,
+    workflow: str | None = None,
 ) -> Sequence[CaseListItem]:
     """Cases with what is due next on each, soonest first (overdue ones first), then the
     cases with nothing due, by reference; those voided as opened in error only with
-    `voided`. A `state` no installed workflow declares is refused, with the nearest one."""
+    `voided`; only one review type's with `workflow` (an installed id, or `id@N`). A
+    `state` or workflow not installed is refused, with the nearest one."""
     from casereview.store import projections
 
     if state is not None:
         filters.check(ctx, "state", state)
+    only = filters.workflow(ctx, workflow) if workflow is not None else None
     with ctx.db().reading() as conn:
         require_reader(ctx, conn)
-        rows = projections.list_cases(conn, state=state, closed=closed, voided=voided)
+        rows = projections.list_cases(
+            conn, state=state, closed=closed, voided=voided, workflow=only
+        )
         soonest: dict[int, Mapping[Any, Any]] = {}
         today = ctx.clock.today()
         for clock in projections.running_due_clocks(conn):
@@ -915,6 +927,12 @@ def list_cases(
             if not over:
                 soonest.setdefault(int(clock["case_id"]), clock)
     items = [_list_item(r, soonest.get(int(r["id"])), today) for r in rows]
+    if len({str(r["workflow_id"]) for r in rows}) > 1:
+        labels = filters.short_labels(ctx)
+        items = [
+            dataclasses.replace(i, type=labels.get(str(r["workflow_id"]), str(r["workflow_id"])))
+            for i, r in zip(items, rows, strict=True)
+        ]
     return sorted(items, key=lambda i: (i.next_due_on is None, i.next_due_on or "", i.ref))
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from casereview.errors import Conflict, Input, InvalidInput
 from casereview.infra.now import FixedClock
@@ -22,6 +23,9 @@ from casereview.services import cases, users
 from casereview.services.context import ServiceContext
 from casereview.services.due import DueList, due_list
 from casereview.services.timeline import CaseTimeline, timeline
+
+MORE_CASES = "review-types.toml"
+"""The demo's other cases, in the `demo` folder beside the shipped workflows."""
 
 DEMO_WORKFLOW = "england-lcspr@1"
 """The demo's cases follow version 1 of the England workflow: its scripts are v1 paths
@@ -241,9 +245,33 @@ class DemoResult:
     refs: tuple[str, ...]
 
 
-def seed(url: str, account: str, today: dt.date, key_dir: Path | None = None) -> DemoResult:
+def more_scripts() -> tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]:
+    """The demo's users and cases beyond England's version 1 (every other review type,
+    England's version 2), from the data file beside the shipped workflows: like the
+    workflows, they are data, and no code here names a workflow."""
+    import tomllib
+
+    from casereview.infra.workflows.registry import shipped_directory
+
+    data = tomllib.loads((shipped_directory() / "demo" / MORE_CASES).read_text("utf-8"))
+    return tuple(data.get("users", ())), tuple(data.get("cases", ()))
+
+
+def seed(
+    url: str,
+    account: str,
+    today: dt.date,
+    key_dir: Path | None = None,
+    *,
+    every_type: bool = False,
+) -> DemoResult:
     """Create the demonstration cases in an empty database at `url` (created if needed),
-    signed with the account's key in `key_dir` (None: the account's own folder)."""
+    signed with the account's key in `key_dir` (None: the account's own folder).
+
+    Without `every_type`, England's version 1 cases alone: the dataset the golden files
+    and most tests read, unchanged. With it (the demo command), after them, one case
+    of each other review type along its main path and England's version 2 in the
+    situations it was written for (`more_scripts`)."""
     from casereview.infra.bank_holidays import default_calendar
     from casereview.store import location
 
@@ -293,6 +321,44 @@ def seed(url: str, account: str, today: dt.date, key_dir: Path | None = None) ->
             )
             events += 1
         refs.append(ref)
+    if every_type:
+        people, more = more_scripts()
+        for person in people:
+            users.add_user(
+                me, str(person["login"]), str(person["name"]), list(person["roles"]),
+                person.get("agency"),
+            )  # fmt: skip
+        keyed: dict[str, str] = {}
+
+        def given(text: str) -> str:
+            return keyed[text[1:]] if text.startswith("#") else value(text)
+
+        for number, case in enumerate(more, start=len(refs) + 1):
+            ref = f"{year}-{number:03d}"
+            keyed[str(case["key"])] = ref
+            aware = day(int(case["aware_ago"]))
+            cases.open_case(
+                me,
+                ref,
+                aware_on=aware,
+                pseudonym=str(case["pseudonym"]),
+                fields={k: given(str(v)) for k, v in case.get("fields", {}).items()},
+                on=aware,
+                workflow=str(case["workflow"]),
+            )
+            events += 1
+            for step in case.get("steps", ()):
+                cases.advance(
+                    me,
+                    ref,
+                    str(step["trigger"]),
+                    on=day(int(step["ago"])),
+                    rationale=step.get("rationale"),
+                    fields={k: given(str(v)) for k, v in step.get("fields", {}).items()},
+                    on_behalf_of=step.get("who"),
+                )
+                events += 1
+            refs.append(ref)
     for ctx in contexts.values():
         ctx.close()
     return DemoResult(location.describe(url), len(refs), events, tuple(refs))
@@ -351,7 +417,7 @@ def tour(ctx: ServiceContext, *, replace: bool) -> DemoTour:
     # The demo signs with a key of its own beside its file, never the account's real one.
     keys = demo_key_dir(path)
     shutil.rmtree(keys, ignore_errors=True)
-    seeded = seed(ctx.url, ctx.account, ctx.clock.today(), keys)
+    seeded = seed(ctx.url, ctx.account, ctx.clock.today(), keys, every_type=True)
     due = due_list(ctx)
     chosen = seeded.refs[0]
     listed = {item.ref: item.state for item in cases.list_cases(ctx)}

@@ -53,6 +53,7 @@ class DueItem:
     due_on: str | None  # None while paused (the stored date is the one before the pause)
     working_days_left: int | None  # count_working_days(as_of, due_on); negative when overdue
     remaining_days: int | None  # paused only: budget left, in the clock's counting unit
+    workflow: str = ""  # the case's workflow id
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,13 @@ class DueList:
     limit: int | None
     summary: DueSummary
     items: tuple[DueItem, ...]
+    workflow: str | None = None  # the workflow filter, as given
+    workflow_labels: tuple[tuple[str, str], ...] = ()
+    """(id, short label) of each workflow among the rows shown, when there are several:
+    the rows then say which review each belongs to."""
+
+    def workflow_label(self, workflow_id: str) -> str:
+        return dict(self.workflow_labels).get(workflow_id, workflow_id)
 
 
 def due_list(
@@ -85,6 +93,7 @@ def due_list(
     within: int | None = None,
     overdue_only: bool = False,
     limit: int | None = None,
+    workflow: str | None = None,
 ) -> DueList:
     """Open clocks across all cases, soonest first, with counts over all of them.
 
@@ -92,7 +101,8 @@ def due_list(
     overdue one. `overdue_only`: only overdue clocks. Paused clocks have no due date and
     are shown only without a filter. `limit`: at most that many rows, the most urgent
     (None: every one). The summary always counts every open clock, and how many the
-    filter chose before the limit.
+    filter chose before the limit. `workflow` (an installed id, or `id@version`): only
+    that review type's cases, and the counts over them.
 
     Reads the projection only, through the driver alone (`ctx.reader()`).
     """
@@ -116,6 +126,11 @@ def due_list(
         )
     if as_of is not None:
         dates.supported(as_of, Input("as_of"))
+    only = None
+    if workflow is not None:
+        from casereview.services import filters
+
+        only = filters.workflow(ctx, workflow)
     day = as_of or ctx.clock.today()
     cal = ctx.calendar
     # count_working_days(day, due) <= n exactly when due < the (n+1)th working day after.
@@ -134,21 +149,30 @@ def due_list(
             from casereview.services import due_history
 
             then = due_history.open_clocks_on(ctx, reader, day)
+            if only is not None:
+                then = [r for r in then if _on(only, r.workflow_id, r.workflow_version)]
             counts = due_history.counts(
                 then, day, next_before=next_before, within_before=within_before
             )
             rows = due_history.ordered(then, due_before=due_before, limit=most)
         else:
             counts = views.open_clock_counts(
-                reader, day, next_before=next_before, within_before=within_before
+                reader, day, next_before=next_before, within_before=within_before, workflow=only
             )
-            rows = list(views.open_clocks(reader, day, due_before=due_before, limit=most))
+            rows = list(
+                views.open_clocks(reader, day, due_before=due_before, limit=most, workflow=only)
+            )
             # Open actions (docs/actions.md) are deadlines too, among the dated clocks.
-            extra = _actions_due(reader, day, next_before, within_before, due_before, most)
+            extra = _actions_due(reader, day, next_before, within_before, due_before, most, only)
             # Like actions, parallel processes' dates are listed for today onwards: a
             # past day's list is the statutory clocks as they stood then.
             if counts.with_processes and not overdue_only:
-                near = list(views.open_processes(reader))
+                near = [
+                    case
+                    for case in views.open_processes(reader)
+                    if only is None
+                    or _on(only, str(case["workflow_id"]), int(case["workflow_version"]))
+                ]
     if extra is not None:
         action_counts, action_rows = extra
         rows = _merged(rows, action_rows, most)
@@ -179,7 +203,20 @@ def due_list(
         matching=matching,
         shown=len(items),
     )
-    return DueList(day.isoformat(), within, overdue_only, limit, summary, items)
+    present = sorted({i.workflow for i in items if i.workflow})
+    labels: tuple[tuple[str, str], ...] = ()
+    if len(present) > 1:
+        # Only then are the definitions read: the workflow files' short labels.
+        from casereview.services import filters
+
+        known = filters.short_labels(ctx)
+        labels = tuple((w, known.get(w, w)) for w in present)
+    return DueList(day.isoformat(), within, overdue_only, limit, summary, items, workflow, labels)
+
+
+def _on(only: tuple[str, int | None], workflow_id: str, version: int | None) -> bool:
+    """Whether a case on `workflow_id` v`version` is one the workflow filter keeps."""
+    return workflow_id == only[0] and only[1] in (None, version)
 
 
 def _actions_due(
@@ -189,6 +226,7 @@ def _actions_due(
     within_before: dt.date | None,
     due_before: dt.date | None,
     limit: int | None,
+    only: tuple[str, int | None] | None,
 ) -> tuple[dict[str, int], list[OpenClockRow]] | None:
     """Open actions as `due` counts and rows (clock id `action-N`, kind `action`, warned
     28 days ahead); None when no action is open."""
@@ -201,11 +239,12 @@ def _actions_due(
         warn_until=(day + dt.timedelta(days=plan_rows.WARNING_DAYS)).isoformat(),
         next_before=next_before.isoformat(),
         within_before=within_before.isoformat() if within_before else "",
+        workflow=only,
     )
     if not counts["open"]:
         return None
     found = plan_rows.open_action_rows(
-        reader, before=due_before.isoformat() if due_before else None, limit=limit
+        reader, before=due_before.isoformat() if due_before else None, limit=limit, workflow=only
     )
     rows = []
     for r in found:
@@ -226,6 +265,7 @@ def _actions_due(
                 remaining_days=None,
                 paused_days=0,
                 ends_on_due=False,
+                workflow_id=str(r["workflow_id"]),
             )
         )
     return counts, rows
@@ -268,6 +308,7 @@ def _due_item(row: OpenClockRow, day: dt.date, cal: WorkingDayCalendar) -> DueIt
         due_on=due_text,
         working_days_left=left,
         remaining_days=row.remaining_days if row.state == "paused" else None,
+        workflow=row.workflow_id,
     )
 
 
@@ -307,6 +348,7 @@ def _with_process_dates(
                     due_on=key.on.isoformat(),
                     working_days_left=_working_days(cal, day, key.on),
                     remaining_days=None,
+                    workflow=str(case["workflow_id"]),
                 )
             )
     if not found:

@@ -61,6 +61,8 @@ def open_clocks_on(ctx: ServiceContext, reader: Reader, day: dt.date) -> list[Op
                     remaining_days=s.remaining_days,
                     paused_days=s.paused_days,
                     ends_on_due=s.ends_on_due,
+                    workflow_id=definition.id,
+                    workflow_version=definition.version,
                 )
             )
     return found

@@ -168,6 +168,7 @@ def lay_out_share(job: ExportJob, tell: Callable[[tuple[int, list[int], list[str
                 earlier=earlier_events(conn),
                 actor=request.actor,
                 trigger=request.trigger,
+                workflow=request.workflow,
             )
             feed = builder.feed
             database.bound_waits(conn)

@@ -16,3 +16,4 @@ class LogExportRequest:
     include_personal: bool = False
     actor: str | None = None  # events recorded by this account or on its behalf
     trigger: str | None = None  # events of this step
+    workflow: str | None = None  # events of cases on this workflow (`id` or `id@N`)

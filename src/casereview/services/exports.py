@@ -40,6 +40,7 @@ from casereview.formats.decision_log.records import (
     WorkflowRef,
 )
 from casereview.infra.files import read_bounded
+from casereview.infra.workflows.registry import split_version
 from casereview.services import export_jobs, filters, refs
 from casereview.services.access import (
     ALL_CASES,
@@ -219,6 +220,7 @@ def _write_here(
         earlier=earlier_events(conn),
         actor=request.actor,
         trigger=request.trigger,
+        workflow=request.workflow,
     )
     feed, write = builder.feed, writer.write
     rows = decision_log_source.batches(
@@ -245,6 +247,8 @@ def _check_filter(ctx: ServiceContext, conn: Connection, request: LogExportReque
         raise NotFound(
             "no user {actor!r}; see '{next}'", actor=request.actor, next=Step("list_users")
         )
+    if request.workflow is not None:
+        filters.workflow(ctx, request.workflow)
     if request.trigger is not None:
         filters.check(ctx, "trigger", request.trigger)
 
@@ -284,6 +288,7 @@ def _plan(
 ) -> _Planned:
     """The export's metadata, from one survey of the events it reads, and the
     workflow definitions those events were recorded under."""
+    only = split_version(request.workflow) if request.workflow is not None else None
     survey = decision_log_source.survey(
         conn,
         head_seq,
@@ -292,6 +297,7 @@ def _plan(
         request.date_to,
         actor=request.actor,
         trigger=request.trigger,
+        workflow=only,
     )
     definitions: dict[WorkflowRef, WorkflowDefinition] = {}
     missing: dict[WorkflowRef, str] = {}
@@ -316,6 +322,7 @@ def _plan(
                 excluded=excluded,
                 actor=request.actor,
                 trigger=request.trigger,
+                workflow=only,
             )
 
         for ref, reason in sorted(missing.items()):
@@ -333,6 +340,7 @@ def _plan(
             excluded=[gone.workflow for gone in left_out],
             actor=request.actor,
             trigger=request.trigger,
+            workflow=only,
         )
         known = user_rows.display_names_at(conn, head_seq)
         people = tuple((login, known[login]) for login in logins if login in known)
@@ -349,6 +357,7 @@ def _plan(
         date_to=request.date_to.isoformat() if request.date_to else None,
         actor=request.actor,
         trigger=request.trigger,
+        workflow=request.workflow,
         people=people,
         include_personal=request.include_personal,
         personal_fields=tuple(personal),
@@ -491,6 +500,7 @@ def _check_against_log(
             include_personal=meta.include_personal,
             actor=meta.actor,
             trigger=meta.trigger,
+            workflow=meta.workflow,
         )
     except ValueError:
         report.add([Finding("structure", "the export's date filter is not a pair of ISO dates")])
@@ -566,9 +576,14 @@ class CalendarExportResult:
 
 
 def export_calendar(
-    ctx: ServiceContext, sink: BinaryIO, *, case: str | None = None
+    ctx: ServiceContext, sink: BinaryIO, *, case: str | None = None, workflow: str | None = None
 ) -> CalendarExportResult:
-    """Write the open deadlines (all open cases, or one case) as iCalendar to `sink`."""
+    """Write the open deadlines (all open cases, or one case; of one review type with
+    `workflow`, an installed id or `id@N`) as iCalendar to `sink`. Where the feed holds
+    several review types, each entry's summary names its type's short label."""
+    from casereview.services import filters
+
+    only = filters.workflow(ctx, workflow) if workflow is not None else None
     today = ctx.clock.today()
     named: str | None = None
     deadlines: list[ics.Deadline] = []
@@ -585,7 +600,13 @@ def export_calendar(
             rows = [] if row["closed"] else [row]
             closed_case = str(row["ref"]) if row["closed"] else None
         else:
-            rows = list(projections.list_cases(conn, closed=False))
+            rows = list(projections.list_cases(conn, closed=False, workflow=only))
+        if only is not None:
+            rows = [
+                r
+                for r in rows
+                if r["workflow_id"] == only[0] and only[1] in (None, r["workflow_version"])
+            ]
         for row in rows:
             key = (str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"]))
             if key not in rules:
@@ -632,6 +653,11 @@ def export_calendar(
                 )
             deadlines.extend(_action_deadlines(conn, row, key, today))
     deadlines.sort(key=lambda d: (d.due_on, d.case_ref, d.clock_id))
+    if len({d.workflow_id for d in deadlines}) > 1:
+        labels = filters.short_labels(ctx)
+        deadlines = [
+            dataclasses.replace(d, type=labels.get(d.workflow_id, d.workflow_id)) for d in deadlines
+        ]
     sink.write(
         ics.build(
             deadlines,

@@ -1,5 +1,6 @@
-"""Checking the ids people type as filters (a state, clock, trigger or role to list by)
-against the workflows casereview knows, before anything is read or written.
+"""Checking the ids people type as filters (a state, clock, trigger or role to list by,
+or a workflow, with or without `@version`) against the workflows casereview knows,
+before anything is read or written.
 
 A filter that matches no id any workflow declares would silently list nothing; instead it
 is refused (exit 2) with the nearest id ("did you mean 'closed'?") or the ids there are.
@@ -48,3 +49,37 @@ def check(ctx: ServiceContext, kind: Kind, value: str) -> None:
     ids = known(ctx, kind)
     if value not in ids:
         raise InvalidInput(unknown(kind, value, ids))
+
+
+WorkflowFilter = tuple[str, int | None]
+"""An installed workflow's id and, when asked for, one of its versions."""
+
+
+def workflow(ctx: ServiceContext, value: str) -> WorkflowFilter:
+    """The installed workflow `value` names (an id, or `id@N` for one version), refused
+    (InvalidInput, exit 2) with the nearest id, or the versions there are, if none is."""
+    from casereview.infra.workflows.registry import split_version
+
+    workflow_id, version = split_version(value)
+    installed = {entry.definition.id for entry in ctx.registry.list()}
+    if workflow_id not in installed:
+        raise InvalidInput(unknown("workflow", workflow_id, installed))
+    versions = ctx.registry.versions(workflow_id)
+    if version is not None and version not in versions:
+        raise InvalidInput(
+            "workflow {workflow} has no version {version} installed (versions: {versions})",
+            workflow=workflow_id,
+            version=version,
+            versions=", ".join(str(v) for v in versions),
+        )
+    return workflow_id, version
+
+
+def short_labels(ctx: ServiceContext) -> dict[str, str]:
+    """Each installed workflow id's short label ("SAR"), from its latest version that
+    declares one; the id itself where none does."""
+    found: dict[str, str] = {}
+    for entry in ctx.registry.list():  # by id, then version: the latest one wins
+        definition = entry.definition
+        found[definition.id] = definition.short_label or found.get(definition.id, definition.id)
+    return found

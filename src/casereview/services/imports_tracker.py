@@ -49,9 +49,13 @@ def tracker_tables(
     state: str | None = None,
     closed: bool | None = None,
     voided: bool = False,
+    workflow: str | None = None,
 ) -> list[xlsx.Table]:
     """The "Cases" and "History" sheets of the cases `case list` would list."""
+    from casereview.services import filters
     from casereview.store import event_log, projections
+
+    only = filters.workflow(ctx, workflow) if workflow is not None else None
 
     today = ctx.clock.today()
     case_rows: list[dict[str, Any]] = []
@@ -60,7 +64,9 @@ def tracker_tables(
     clock_ids: dict[str, str] = {}
     with ctx.db().reading() as conn:
         require_reader(ctx, conn)
-        for case in projections.list_cases(conn, state=state, closed=closed, voided=voided):
+        for case in projections.list_cases(
+            conn, state=state, closed=closed, voided=voided, workflow=only
+        ):
             definition = ctx.registry.get_exact(
                 str(case["workflow_id"]), int(case["workflow_version"]), str(case["workflow_hash"])
             )

@@ -291,5 +291,10 @@ def _write(
     )
     if not ok:
         raise Conflict(f"case {ref} was changed by someone else; nothing was recorded")
-    projections.replace_clocks(conn, case_id, [clocks.summarise(c) for c in derived.values()])
+    projections.replace_clocks(
+        conn,
+        case_id,
+        [clocks.summarise(c) for c in derived.values()],
+        workflow=(new.id, new.version),
+    )
     return CaseMove(**{**plan.move.__dict__, "seq": appended.seq})

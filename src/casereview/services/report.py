@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,14 @@ from casereview.domain.reporting.case_facts import (
     working_days_late,
 )
 from casereview.domain.reporting.events import ReplayedEvents
-from casereview.domain.reporting.figures import Period, Report, resolve_period
+from casereview.domain.reporting.figures import (
+    LinkedReview,
+    Period,
+    Report,
+    ReviewType,
+    resolve_period,
+)
+from casereview.domain.reporting.sections import review_type
 from casereview.domain.reporting.tally import Tally
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError
@@ -60,19 +68,31 @@ def build_report(
     start: dt.date | None = None,
     end: dt.date | None = None,
     year: int | None = None,
+    workflow: str | None = None,
 ) -> Report:
-    """The figures for a period: explicit dates, a financial year, or (default) the current one."""
+    """The figures for a period: explicit dates, a financial year, or (default) the
+    current one; of one review type's cases with `workflow` (an installed id or `id@N`)."""
+    from casereview.services import filters
+
+    only = filters.workflow(ctx, workflow) if workflow is not None else None
     today = ctx.clock.today()
     period = resolve_period(today, start=start, end=end, year=year)
     as_at = min(period.end, today)
     cal = ctx.calendar
     tally = Tally(period)
+    # Each review type (workflow id, every version) is also tallied on its own: its
+    # section of the report (`domain.reporting.sections`).
+    by_type: dict[str, Tally] = {}
+    kinds: dict[str, tuple[str, str]] = {}  # case ref -> (workflow id, pseudonym)
+    links: list[tuple[str, Mapping[str, Any]]] = []  # (ref, a link it recorded)
     workflows: dict[tuple[str, int, str], _Workflow | None] = {}
     state_labels: dict[str, str] = {}
     with ctx.db().reading() as conn:
         require_reader(ctx, conn)
         for row, events in cases_with_events(conn):
             key = (str(row["workflow_id"]), int(row["workflow_version"]), str(row["workflow_hash"]))
+            if only is not None and (key[0] != only[0] or only[1] not in (None, key[1])):
+                continue
             if key not in workflows:
                 try:
                     definition = ctx.registry.get_exact(*key)
@@ -93,6 +113,7 @@ def build_report(
                     plan,
                 )
                 tally.measures(plan)
+                by_type.setdefault(key[0], Tally(period)).measures(plan)
             pinned = workflows[key]
             if pinned is None:
                 continue
@@ -111,7 +132,8 @@ def build_report(
                 if amended:
                     opened = replayed.opened_on
                     on = dt.date.fromisoformat(opened) if opened else period.end
-                    tally.add(str(row["ref"]), replayed.pseudonym, on, amended, None)
+                    for into in (tally, by_type[key[0]]):
+                        into.add(str(row["ref"]), replayed.pseudonym, on, amended, None)
                 continue
             if cannot_count(replayed.facts, rules, terminal, period, plan):
                 continue
@@ -124,18 +146,78 @@ def build_report(
                 terminal_states=terminal,
                 plan=plan,
             )
-            tally.add(
-                case.ref,
-                case.pseudonym,
-                case.opened_on,
-                [*case_rows(case, period, as_at, cal, tally.quarters), *amended],
-                timeline_entry(case, period, as_at, cal),
+            rows = [*case_rows(case, period, as_at, cal, tally.quarters), *amended]
+            line = timeline_entry(case, period, as_at, cal)
+            for into in (tally, by_type[key[0]]):
+                into.add(case.ref, case.pseudonym, case.opened_on, rows, line)
+            kinds[case.ref] = (key[0], case.pseudonym)
+            # The links it recorded by the period's end (kept on the case row: the
+            # replay above leaves out the events no figure reads).
+            recorded = json.loads(str(row["links"])) if row.get("links") else []
+            links.extend(
+                (case.ref, link)
+                for link in recorded
+                if isinstance(link, dict) and str(link.get("on", "")) <= period.end.isoformat()
             )
         named = partnership_name(conn)
         planned = action_figures(ctx, conn, period, as_at)
     return dataclasses.replace(
-        tally.report(today), partnership=named, state_labels=state_labels, actions=planned
+        tally.report(today),
+        partnership=named,
+        state_labels=state_labels,
+        actions=planned,
+        review_types=_review_types(ctx, by_type, kinds, links, today),
     )
+
+
+def _review_types(
+    ctx: ServiceContext,
+    by_type: Mapping[str, Tally],
+    kinds: Mapping[str, tuple[str, str]],
+    links: Sequence[tuple[str, Mapping[str, Any]]],
+    today: dt.date,
+) -> tuple[ReviewType, ...]:
+    """Each review type with a case in the period: its own figures, headed as its
+    workflow's latest installed version says, and its cases' links to other counted
+    cases (shown on both)."""
+    from casereview.services import filters
+
+    labels = filters.short_labels(ctx)
+    linked: dict[str, list[LinkedReview]] = {}
+    for ref, link in links:
+        other = str(link.get("other", ""))
+        if other not in kinds or other == ref:
+            continue  # the other case is in no figure of the period
+        relation = str(link.get("relation", ""))
+        (here, mine), (there, theirs) = kinds[ref], kinds[other]
+        linked.setdefault(here, []).append(
+            LinkedReview(ref, mine, relation, other, labels.get(there, there), True)
+        )
+        linked.setdefault(there, []).append(
+            LinkedReview(other, theirs, relation, ref, labels.get(here, here), False)
+        )
+    found = []
+    for workflow_id, counted in by_type.items():
+        if not counted.kept:
+            continue
+        try:
+            latest = ctx.registry.get(workflow_id)
+        except CaseReviewError:
+            title, titles = workflow_id, {}
+        else:
+            table = latest.report
+            title, titles = latest.title, (dict(table.titles) if table is not None else {})
+        found.append(
+            review_type(
+                workflow_id,
+                labels.get(workflow_id, workflow_id),
+                title,
+                counted.report(today),
+                titles,
+                linked.get(workflow_id, ()),
+            )
+        )
+    return tuple(sorted(found, key=lambda t: (t.label, t.workflow)))
 
 
 def _amended(

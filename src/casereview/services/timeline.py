@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from casereview.domain import actions as plans
 from casereview.domain import checks, clocks
+from casereview.domain import links as case_links
 from casereview.domain.amendments import OCCURRED_ON, RATIONALE, Change
 from casereview.domain.corrections import ClockShift
 from casereview.services import case_history
@@ -22,6 +23,7 @@ from casereview.services.access import allow_personal
 from casereview.services.case_history import Standing
 from casereview.services.context import ServiceContext
 from casereview.store import access as access_rows
+from casereview.store import dashboard_queries as views
 
 if TYPE_CHECKING:
     from casereview.domain.calendar.workdays import WorkingDayCalendar
@@ -128,6 +130,10 @@ class CaseTimeline:
     hidden_fields: tuple[str, ...] = field(default=())
     people: dict[str, str] = field(default_factory=dict)
     """login -> display name of everyone the entries name, as the users table has them."""
+    links: tuple[dict[str, Any], ...] = ()
+    """The links this case recorded (`other`, `relation`, `on`, `seq`), as `case show`."""
+    linked_from: tuple[dict[str, Any], ...] = ()
+    """The links other cases recorded to this one, as they stand now."""
 
 
 def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -> CaseTimeline:
@@ -210,6 +216,7 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
             logins.add(entry.on_behalf_of)
     with ctx.reader() as reader:
         people = access_rows.display_names(reader, logins)
+        linking = views.cases_with_links(reader)
     return CaseTimeline(
         ref=ref,
         pseudonym=loaded.pseudonym,
@@ -224,6 +231,10 @@ def timeline(ctx: ServiceContext, ref: str, *, include_personal: bool = False) -
         axis_to=max(ends),
         hidden_fields=tuple(sorted(hidden)),
         people=people,
+        links=tuple(replayed.links),
+        linked_from=tuple(
+            case_links.naming(ref, [(str(r["ref"]), json.loads(r["links"])) for r in linking])
+        ),
     )
 
 

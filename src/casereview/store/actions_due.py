@@ -28,32 +28,63 @@ SELECT COUNT(*) AS open,
 FROM case_actions AS a WHERE {_OWED}"""
 """Counted from the index on `open_due` alone."""
 
+_OF_WORKFLOW = (
+    " AND a.case_id IN (SELECT c.id FROM cases c WHERE c.workflow_id = :workflow_id{version})"
+)
+"""Only the actions of cases on one workflow (and version): open actions are few beside
+clocks, so each is checked against its case row."""
+
+
+def _of_workflow(workflow: tuple[str, int | None] | None) -> tuple[str, dict[str, Any]]:
+    if workflow is None:
+        return "", {}
+    workflow_id, version = workflow
+    if version is None:
+        return _OF_WORKFLOW.format(version=""), {"workflow_id": workflow_id}
+    return (
+        _OF_WORKFLOW.format(version=" AND c.workflow_version = :workflow_version"),
+        {"workflow_id": workflow_id, "workflow_version": version},
+    )
+
+
 _DUE_ROWS = f"""
-SELECT c.ref, c.pseudonym, c.state AS case_state, a.action, a.agency, a.due_on,
+SELECT c.ref, c.pseudonym, c.state AS case_state, c.workflow_id, a.action, a.agency, a.due_on,
        a.original_due_on, a.added_on
 FROM case_actions AS a JOIN cases AS c ON c.id = a.case_id
 WHERE {_OWED}"""
 
 
 def open_action_counts(
-    source: Reader, as_of: str, *, warn_until: str, next_before: str, within_before: str
+    source: Reader,
+    as_of: str,
+    *,
+    warn_until: str,
+    next_before: str,
+    within_before: str,
+    workflow: tuple[str, int | None] | None = None,
 ) -> dict[str, int]:
     """Open actions counted as `due` counts open clocks (dates as ISO text; an empty
-    `within_before` counts nothing there)."""
+    `within_before` counts nothing there), of one workflow's cases when given."""
+    only, params = _of_workflow(workflow)
     found = source.rows(
-        _DUE_COUNTS,
+        _DUE_COUNTS + only,
         {"as_of": as_of, "warn_until": warn_until, "next_before": next_before,
-         "within_before": within_before},
+         "within_before": within_before, **params},
     )  # fmt: skip
     return {k: int(v) for k, v in found[0].items()}
 
 
 def open_action_rows(
-    source: Reader, *, before: str | None, limit: int | None
+    source: Reader,
+    *,
+    before: str | None,
+    limit: int | None,
+    workflow: tuple[str, int | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Open actions soonest due first (due before `before` when given), at most `limit`."""
-    sql = _DUE_ROWS
-    params: dict[str, Any] = {}
+    """Open actions soonest due first (due before `before` when given; of one
+    workflow's cases when given), at most `limit`."""
+    only, params = _of_workflow(workflow)
+    sql = _DUE_ROWS + only
     if before is not None:
         sql += " AND a.open_due < :before"
         params["before"] = before

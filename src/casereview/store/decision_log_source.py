@@ -86,9 +86,11 @@ def _dated(
     date_to: dt.date | None,
     actor: str | None = None,
     trigger: str | None = None,
+    workflow: tuple[str, int | None] | None = None,
 ) -> list[ColumnElement[bool]]:
     """The events an export shows of those it reads: dated within the bounds, recorded
-    by `actor` or on its behalf, of `trigger` (each when given)."""
+    by `actor` or on its behalf, of `trigger`, recorded under `workflow` (id, and
+    version when given) (each when given)."""
     c = _events.c
     where: list[ColumnElement[bool]] = []
     if date_from is not None:
@@ -99,6 +101,10 @@ def _dated(
         where.append(or_(c.actor == actor, c.on_behalf_of == actor))
     if trigger is not None:
         where.append(c.trigger == trigger)
+    if workflow is not None:
+        where.append(c.workflow_id == workflow[0])
+        if workflow[1] is not None:
+            where.append(c.workflow_version == workflow[1])
     return where
 
 
@@ -133,6 +139,7 @@ def survey(
     *,
     actor: str | None = None,
     trigger: str | None = None,
+    workflow: tuple[str, int | None] | None = None,
 ) -> Survey:
     """Counts and workflows in one scan of the events the export reads.
 
@@ -143,7 +150,7 @@ def survey(
     """
     c = _events.c
     read = _conditions(head_seq, case_id, excluded=excluded)
-    dated = _dated(date_from, date_to, actor, trigger)
+    dated = _dated(date_from, date_to, actor, trigger, workflow)
     if dated:
         picked = and_(*dated)
         counts = [func.count(case((picked, 1))), func.count(distinct(case((picked, c.case_ref))))]
@@ -173,13 +180,14 @@ def people(
     *,
     actor: str | None = None,
     trigger: str | None = None,
+    workflow: tuple[str, int | None] | None = None,
 ) -> list[str]:
     """The accounts the selected events name, as recorder or as the person a decision
     was recorded for, sorted."""
     c = _events.c
     where = [
         *_conditions(head_seq, case_id, excluded=excluded),
-        *_dated(date_from, date_to, actor, trigger),
+        *_dated(date_from, date_to, actor, trigger, workflow),
     ]
     # One scan: a log holds few (recorder, decided for) pairs, however long it is.
     found: set[str] = set()

@@ -1089,6 +1089,44 @@ def _0011_recommendations(conn: Connection) -> None:
         _guard_case_table(conn, table, "case_id")
 
 
+def _0015_clock_workflows(conn: Connection) -> None:
+    """Add `case_clocks.workflow_id` and `workflow_version`: the workflow the clock's
+    case is on, copied onto each clock row, and an index that leads with it.
+
+    the due list by workflow counts and pages one review type's open clocks. Through a join to
+    `cases` every open clock would be looked up (hundreds of milliseconds at 100k
+    cases); with the workflow on the clock row, `ix_case_clocks_workflow_due` serves the
+    counts from the index alone and the pages in due-date order, like
+    `ix_case_clocks_due` does for the whole list. The columns are written with the
+    clock rows (`store.projections`) and `audit verify` compares them with the case's.
+    """
+    from sqlalchemy import text
+
+    conn.execute(text("ALTER TABLE case_clocks ADD COLUMN workflow_id TEXT"))
+    conn.execute(text("ALTER TABLE case_clocks ADD COLUMN workflow_version INTEGER"))
+    postgres = _is_postgres(conn)
+    if postgres:
+        # Copying the case's workflow onto its existing rows records no event: the
+        # guard that every write of a case table comes with one is off for this alone.
+        conn.execute(text("ALTER TABLE case_clocks DISABLE TRIGGER case_clocks_written_with_event"))
+    conn.execute(
+        text(
+            "UPDATE case_clocks SET "
+            "workflow_id = (SELECT c.workflow_id FROM cases c WHERE c.id = case_clocks.case_id), "
+            "workflow_version = "
+            "(SELECT c.workflow_version FROM cases c WHERE c.id = case_clocks.case_id)"
+        )
+    )
+    if postgres:
+        conn.execute(text("ALTER TABLE case_clocks ENABLE TRIGGER case_clocks_written_with_event"))
+    conn.execute(
+        text(
+            "CREATE INDEX ix_case_clocks_workflow_due ON case_clocks "
+            "(workflow_id, state, due_on, ends_on_due, warn_from, workflow_version)"
+        )
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _0001_initial),
     Migration("0002_postgres_roles", _0002_postgres_roles),
@@ -1101,6 +1139,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0009_case_overlays", _0009_case_overlays),
     Migration("0010_case_links_processes", _0010_case_links_processes),
     Migration("0011_recommendations", _0011_recommendations),
+    Migration("0015_clock_workflows", _0015_clock_workflows),
 )
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")

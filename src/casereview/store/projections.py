@@ -53,8 +53,11 @@ CLOCK_COLUMNS = (
     "ends_on_due",
 )
 
-CLOCK_ROW_COLUMNS = ("case_id", *CLOCK_COLUMNS)
-"""A clock row's columns: its case's id, then `CLOCK_COLUMNS`."""
+CLOCK_WORKFLOW_COLUMNS = ("workflow_id", "workflow_version")
+"""The case's workflow, copied onto each of its clock rows (the due list by workflow's index)."""
+
+CLOCK_ROW_COLUMNS = ("case_id", *CLOCK_WORKFLOW_COLUMNS, *CLOCK_COLUMNS)
+"""A clock row's columns: its case's id and workflow, then `CLOCK_COLUMNS`."""
 
 CaseRange = tuple[int | None, int | None]
 """Case ids `lo <= id < hi`; None leaves that side open. (None, None) is every case."""
@@ -87,10 +90,18 @@ def list_cases(
     state: str | None = None,
     closed: bool | None = None,
     voided: bool = False,
+    workflow: tuple[str, int | None] | None = None,
 ) -> Sequence[RowMapping]:
-    """Case rows by reference; voided cases (opened in error) only with `voided`."""
+    """Case rows by reference; voided cases (opened in error) only with `voided`; of
+    one workflow (and version) when given."""
     clauses: list[str] = [] if voided else ["voided_seq IS NULL"]
     params: dict[str, Any] = {}
+    if workflow is not None:
+        clauses.append("workflow_id = :workflow_id")
+        params["workflow_id"] = workflow[0]
+        if workflow[1] is not None:
+            clauses.append("workflow_version = :workflow_version")
+            params["workflow_version"] = workflow[1]
     if state is not None:
         clauses.append("state = :state")
         params["state"] = state
@@ -201,9 +212,17 @@ def update_case(
     return result.rowcount == 1
 
 
-def replace_clocks(conn: Connection, case_id: int, clocks: Iterable[ClockSummary]) -> None:
+def replace_clocks(
+    conn: Connection,
+    case_id: int,
+    clocks: Iterable[ClockSummary],
+    *,
+    workflow: tuple[str, int],
+) -> None:
+    """Replace one case's clock rows; `workflow` is the case's (id, version)."""
+    on = dict(zip(CLOCK_WORKFLOW_COLUMNS, workflow, strict=True))
     rows = [
-        {"case_id": case_id, **{name: getattr(clock, name) for name in CLOCK_COLUMNS}}
+        {"case_id": case_id, **on, **{name: getattr(clock, name) for name in CLOCK_COLUMNS}}
         for clock in clocks
     ]
     if dialect.is_postgres(conn):

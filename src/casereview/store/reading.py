@@ -35,6 +35,7 @@ MIGRATION_NAMES = (
     "0009_case_overlays",
     "0010_case_links_processes",
     "0011_recommendations",
+    "0015_clock_workflows",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 

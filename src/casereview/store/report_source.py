@@ -14,7 +14,9 @@ from sqlalchemy import Connection, text
 
 from casereview.store.dialect import stream_dicts
 
-_CASES = "SELECT id, ref, workflow_id, workflow_version, workflow_hash FROM cases ORDER BY id"
+_CASES = (
+    "SELECT id, ref, workflow_id, workflow_version, workflow_hash, links FROM cases ORDER BY id"
+)
 # Ordered by the index (case_id, seq): one case's events arrive together, in log order.
 _EVENTS = (
     "SELECT case_id, seq, trigger, from_state, to_state, occurred_on, fields, "

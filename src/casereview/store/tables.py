@@ -93,6 +93,9 @@ class CaseClock(SQLModel, table=True):
     remaining_days: int | None = None
     paused_days: int = 0  # calendar days spent paused, for hold-adjusted reporting
     ends_on_due: bool = False  # a reminder clock: it is met, not overdue, once its date passes
+    # The case's workflow, copied here so that the due list by workflow reads one index (0015).
+    workflow_id: str | None = None
+    workflow_version: int | None = None
 
 
 class ChainHead(SQLModel, table=True):

@@ -66,14 +66,15 @@ def case_list(rows: Sequence[CaseListItem], as_json: bool) -> None:
     if as_json:
         print_json_data([_as_dict(r) for r in rows])
         return
-    tables = [
-        _list_table(rows, [c for c in _LIST_COLUMNS if c not in drop]) for drop in _LIST_DROPS
-    ]
+    # The review type's short label, only when the cases are of several types.
+    every = ("ref", "type", *_LIST_COLUMNS[1:]) if any(r.type for r in rows) else _LIST_COLUMNS
+    tables = [_list_table(rows, [c for c in every if c not in drop]) for drop in _LIST_DROPS]
     table = next((t for t in tables if not compact(t)), None)
     if rows and table is None:
         console = out()
         for r in rows:
-            console.print(Text(f"{r.ref} · ", style="bold") + literal(r.pseudonym))
+            kind = f"{r.type} · " if r.type else ""
+            console.print(Text(f"{r.ref} · {kind}", style="bold") + literal(r.pseudonym))
             console.print(Text(f"  {_list_state(r)}"))
             if r.next_due_on:
                 line = Text(f"  next due {r.next_due_on} · ") + _next_status(r)
@@ -99,6 +100,7 @@ def _list_table(rows: Sequence[CaseListItem], columns: Sequence[str]) -> Table:
             "opened": r.opened_on,
             "last event": r.last_event_on,
             "workflow": r.workflow,
+            "type": literal(r.type),
         }
         table.add_row(*(cells[c] for c in columns))
     return table

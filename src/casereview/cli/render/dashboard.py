@@ -67,15 +67,20 @@ def due(result: DueList, output: str) -> None:
         _due_csv(result.items)
         return
     table = _table(due_words.heading(result))
-    for header in ("Case", "Pseudonym", "Case state", "Clock", "Kind", "Due"):
+    # Which review each row belongs to, only when the rows are of several types.
+    typed = bool(result.workflow_labels)
+    headers = ("Case", "Type", "Pseudonym", "Case state", "Clock", "Kind", "Due")
+    for header in headers if typed else tuple(h for h in headers if h != "Type"):
         table.add_column(header, no_wrap=header != "Clock")
     table.add_column("Left", justify="right", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     for item in result.items:
         style = STATUS_STYLE.get(item.status, "")
         # Every cell is a Text: a str cell would be parsed as rich markup.
+        kind = (literal(result.workflow_label(item.workflow)),) if typed else ()
         table.add_row(
             literal(item.ref),
+            *kind,
             literal(item.pseudonym),
             literal(item.case_state),
             literal(item.label),
@@ -98,8 +103,9 @@ def _due_blocks(result: DueList) -> None:
     console.print(Text(due_words.heading(result), style="italic"))
     for item in result.items:
         console.print()
+        kind = f"{result.workflow_label(item.workflow)} · " if result.workflow_labels else ""
         console.print(
-            Text(f"{item.ref} · ", style="bold")
+            Text(f"{item.ref} · {kind}", style="bold")
             + literal(item.pseudonym)
             + Text(" · ")
             + literal(item.case_state)
@@ -160,6 +166,13 @@ def timeline(facts: CaseTimeline, as_json: bool) -> None:
     closed = " · closed" if view.closed and view.state != "closed" else ""
     as_of = day(dt.date.fromisoformat(view.today))
     console.print(Text(f"{view.state_label} ({view.state}){closed} · as of {as_of}"))
+    for words, links in (("Linked to ", view.links), ("Linked from ", view.linked_from)):
+        for link in links:
+            console.print(
+                Text(words)
+                + literal(str(link["other"]))
+                + Text(f" ({link['relation']}, {link['on']})")
+            )
     console.print()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)

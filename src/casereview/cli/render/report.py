@@ -62,6 +62,21 @@ def table(figures: Report, *, detail: bool) -> None:
         counts = (str(q.on_time), str(q.late)) if q.applicable else (NOT_APPLICABLE,) * 2
         quarters.add_row(label, *counts)
     console.print(quarters)
+    for kind in figures.review_types if figures.mixed else ():
+        # Each review type's own figures, after everyone's together.
+        own = Table(show_edge=False, title=f"{kind.label}: {kind.title}", title_justify="left")
+        own.add_column("figure", ratio=1)
+        own.add_column("value", no_wrap=True)
+        for group in kind.groups:
+            own.add_row(Text(group.title, style="bold"), "")
+            for figure in group.figures:
+                own.add_row("  " + figure.label, value_text(figure))
+        for link in kind.linked:
+            own.add_row(
+                Text(f"Linked: {link.ref} and {link.other} ({link.other_type})"),
+                Text(link.relation),
+            )
+        console.print(own)
     if figures.actions is not None:
         _actions(figures.actions)
     if not detail:

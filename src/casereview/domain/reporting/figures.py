@@ -302,6 +302,44 @@ class TimelineCase:
 
 
 @dataclass(frozen=True)
+class FigureGroup:
+    """One heading of a review type's section: a report section's figures (`SECTIONS`)
+    for that type's cases alone, under the heading its workflow gives it."""
+
+    id: str  # the report section's id ("local_reviews")
+    title: str
+    figures: tuple[Figure, ...]
+
+
+@dataclass(frozen=True)
+class LinkedReview:
+    """A case of this review type linked to a case of another type (a DHR of a
+    17-year-old's death and the LCSPR for it): each is counted in its own type's section."""
+
+    ref: str
+    pseudonym: str
+    relation: str
+    other: str  # the other case's reference
+    other_type: str  # its review type's short label
+    recorded_here: bool  # the link was recorded on this case (else on the other)
+
+
+@dataclass(frozen=True)
+class ReviewType:
+    """One review type's own figures section: the figures of the cases on one workflow
+    (by id, every version), assembled by `domain.reporting.sections`."""
+
+    workflow: str  # the workflow id
+    label: str  # its short label ("SAR"), from the workflow file
+    title: str  # its title, from the workflow file
+    groups: tuple[FigureGroup, ...]
+    linked: tuple[LinkedReview, ...] = ()
+
+    def figure(self, figure_id: str) -> Figure:
+        return next(f for g in self.groups for f in g.figures if f.id == figure_id)
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     generated_on: dt.date
@@ -317,6 +355,10 @@ class Report:
     actions: ActionFigures | None = None
     """Recommendations and actions (`domain.reporting.actions`); None when no workflow
     of the cases read declares an action plan."""
+    review_types: tuple[ReviewType, ...] = ()
+    """Each review type present in the period (a workflow id with a case in a figure or
+    the timeline), with its own figures, by short label. Every format shows them when
+    there are two or more; JSON always lists them."""
     _index: dict[str, Figure] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -337,6 +379,11 @@ class Report:
 
     def section(self, section_id: str) -> Sequence[Figure]:
         return [f for f in self.figures if f.section == section_id]
+
+    @property
+    def mixed(self) -> bool:
+        """More than one review type is present: each gets its own section."""
+        return len(self.review_types) > 1
 
 
 def share(report: Report, figure: Figure) -> str | None:

@@ -298,6 +298,11 @@ class Tally:
         self._plans = 0  # workflows whose cases were read
         self._measured: set[int] = set()  # base lists one of them measures
 
+    @property
+    def kept(self) -> int:
+        """Cases kept so far (with a row in a figure or a timeline entry)."""
+        return len(self._keys)
+
     def measures(self, plan: ReportPlan) -> None:
         """Note the workflow of a case read: the base lists it measures are applicable."""
         self._plans += 1

@@ -625,9 +625,26 @@ class ReportActionPlans(_Model):
     closed_by: Id
 
 
+def _section_titles(value: Mapping[str, str]) -> Mapping[str, str]:
+    from casereview.domain.reporting.figures import SECTIONS
+    from casereview.domain.workflow.references import unknown
+
+    known = [section_id for section_id, _ in SECTIONS]
+    for section_id in value:
+        if section_id not in known:
+            raise ValueError(unknown("report section", section_id, known))
+    return _frozen_mapping(value)
+
+
 class ReportTable(_Model):
     """The `[report]` table: which ids the annual report's figures count."""
 
+    titles: Annotated[Mapping[Id, Text], AfterValidator(_section_titles)] = Field(
+        default_factory=dict, validate_default=True
+    )
+    """Report section id -> the heading this review type's own section of the report
+    gives it (`[report.titles]`): "Safeguarding adults reviews" where England's says
+    "Local reviews (LCSPRs)". A section not named keeps its own heading."""
     columns: ReportColumns = Field(default_factory=ReportColumns)
     notifications: ReportNotifications | None = None
     rapid_reviews: ReportRapidReviews | None = None
@@ -635,6 +652,10 @@ class ReportTable(_Model):
     panel: ReportPanel | None = None
     local_reviews: ReportLocalReviews | None = None
     action_plans: ReportActionPlans | None = None
+
+    @field_serializer("titles")
+    def _dump_titles(self, value: Mapping[str, str]) -> dict[str, str]:
+        return dict(value)
 
     @property
     def triggers(self) -> frozenset[str]:
@@ -876,6 +897,9 @@ class WorkflowDefinition(_Model):
     id: WorkflowId
     version: Annotated[int, Strict(), Field(ge=1)]
     title: Text
+    short_label: Annotated[str, Strict(), StringConstraints(max_length=12)] = ""
+    """The review type in a few letters ("SAR"), shown beside each case in lists and
+    exports where more than one type is present; empty: the workflow's id."""
     description: OptionalText = ""
     sources: tuple[Text, ...] = ()
     settings: Settings = Field(default_factory=Settings)

@@ -100,6 +100,7 @@ def _front(meta: ExportMeta) -> str:
         ("Event dates", dates),
         *([("Recorded by or for", md_inline(meta.actor))] if meta.actor is not None else []),
         *([("Steps", md_inline(meta.trigger))] if meta.trigger is not None else []),
+        *([("Review type", md_inline(meta.workflow))] if meta.workflow is not None else []),
         ("Events", f"{meta.event_count} events in {meta.case_count} cases"),
         ("Personal data", personal),
         ("Log position", f"event {meta.chain_head_seq}, entry hash `{meta.chain_head_hash}`"),

@@ -272,6 +272,8 @@ class ExportMeta:
     """The filter's account: only events it recorded or that were recorded on its behalf."""
     trigger: str | None = None
     """The filter's step: only events of this trigger."""
+    workflow: str | None = None
+    """The filter's review type: only events of cases on this workflow (`id` or `id@N`)."""
     people: tuple[tuple[str, str], ...] | None = None
     """(login, display name) of everyone the exported events name as recorder or
     decision maker, as the log had them at the chain head, in login order. None in a
@@ -299,6 +301,7 @@ class ExportMeta:
                 # Only when used: an export without them is the file it always was.
                 **({"actor": self.actor} if self.actor is not None else {}),
                 **({"trigger": self.trigger} if self.trigger is not None else {}),
+                **({"workflow": self.workflow} if self.workflow is not None else {}),
             },
             **({"people": dict(self.people)} if self.people is not None else {}),
             "include_personal": self.include_personal,
@@ -331,6 +334,7 @@ class ExportMeta:
                 date_to=_opt_str(flt["to"]),
                 actor=_opt_str(flt.get("actor")),
                 trigger=_opt_str(flt.get("trigger")),
+                workflow=_opt_str(flt.get("workflow")),
                 people=_people(data.get("people")),
                 include_personal=_bool(data["include_personal"]),
                 personal_fields=tuple(_str(f) for f in _list(data["personal_fields"])),
@@ -360,6 +364,7 @@ class ExportMeta:
             ("filter_to", self.date_to or ""),
             *([("filter_actor", self.actor)] if self.actor is not None else []),
             *([("filter_trigger", self.trigger)] if self.trigger is not None else []),
+            *([("filter_workflow", self.workflow)] if self.workflow is not None else []),
             *(
                 [("people", json.dumps(dict(self.people), ensure_ascii=False, sort_keys=True))]
                 if self.people is not None
@@ -406,6 +411,7 @@ class ExportMeta:
                 date_to=values["filter_to"] or None,
                 actor=values.get("filter_actor") or None,
                 trigger=values.get("filter_trigger") or None,
+                workflow=values.get("filter_workflow") or None,
                 people=_people(json.loads(values["people"])) if "people" in values else None,
                 include_personal=include == "true",
                 personal_fields=tuple(values["personal_fields"].split()),
@@ -603,12 +609,16 @@ class DecisionLogBuilder:
         earlier: EarlierEvents | None = None,
         actor: str | None = None,
         trigger: str | None = None,
+        workflow: str | None = None,
     ) -> None:
         self._lookup = lookup
         # Who and which step (None: anyone, any step): like the dates, a filter on the
         # records shown, never on the events replayed, so every clock is still right.
         self._actor = actor
         self._trigger = trigger
+        # A review type, `id` or `id@N`, compared with each event's own workflow columns.
+        wid, at, version = (workflow or "").partition("@")
+        self._workflow = (wid, int(version) if at else None) if workflow else None
         self._earlier = earlier
         self._calendar = calendar
         self._include_personal = include_personal
@@ -630,10 +640,12 @@ class DecisionLogBuilder:
         self._plans: dict[tuple[WorkflowRef, bool, tuple[str, ...]], _Plan] = {}
 
     def _picked(self, row: EventRow) -> bool:
-        """The event passes the actor and trigger filters: recorded by the actor or on
-        their behalf, and the step asked for."""
-        actor, trigger = self._actor, self._trigger
+        """The event passes the actor, trigger and workflow filters: recorded by the
+        actor or on their behalf, the step asked for, under the workflow asked for."""
+        actor, trigger, workflow = self._actor, self._trigger, self._workflow
         if actor is not None and row[7] != actor and row[8] != actor:
+            return False
+        if workflow is not None and (row[12] != workflow[0] or workflow[1] not in (None, row[13])):
             return False
         return trigger is None or row[2] == trigger
 

@@ -1,7 +1,8 @@
 """The report as one CSV table, for spreadsheets.
 
 Every row has a `record` kind (`partnership` first, once an admin has named it, with
-the name as its label; `figure`, `quarter`, and with `--detail` `case`); the
+the name as its label; `figure`, `quarter`, with `--detail` `case`, and where several
+review types are present `type_figure`, with a last `workflow` column); the
 columns after `pseudonym` are the union of the figures' detail columns. A figure that is
 not applicable is written `n/a`. UTF-8 with a byte-order mark, CRLF line ends, and typed
 text through the one formula rule of `formats.cells`. The layout: docs/report.md
@@ -57,9 +58,14 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
     if detail:
         for figure in report.figures:
             extra += [c for c in figure.columns if c not in extra]
+    # Where several review types are present, their own figures follow everyone's
+    # (`type_figure` rows), each naming its workflow in a last column.
+    typed = ["workflow"] if report.mixed else []
     buffer = io.StringIO()
     buffer.write(BOM)
-    writer = csv.DictWriter(buffer, fieldnames=[*BASE_COLUMNS, *extra], lineterminator="\r\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=[*BASE_COLUMNS, *extra, *typed], lineterminator="\r\n"
+    )
     writer.writeheader()
     if report.partnership:
         # The header's one fact that is no figure: a row of its own, before them.
@@ -100,12 +106,27 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
                     "unit": "cases",
                 }
             )
+    for kind in report.review_types if report.mixed else ():
+        for group in kind.groups:
+            for figure in group.figures:
+                writer.writerow(
+                    {
+                        "record": "type_figure",
+                        "figure": figure.id,
+                        "section": group.id,
+                        "label": safe_cell(f"{kind.label}: {figure.label}"),
+                        "value": _value(figure),
+                        "unit": figure.unit,
+                        "part_of": figure.part_of or "",
+                        "workflow": kind.workflow,
+                    }
+                )
     if report.actions is not None:
         for row in actions_section.table_rows(report.actions):
             row.pop("due_on", None)  # in the label; the workbook has it as a date
-            for typed in ("label", "ref"):
-                if typed in row:
-                    row[typed] = safe_cell(str(row[typed]))
+            for column in ("label", "ref"):
+                if column in row:
+                    row[column] = safe_cell(str(row[column]))
             writer.writerow({k: _cell(v) for k, v in row.items()})
     yield _take(buffer)
 

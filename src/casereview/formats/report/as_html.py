@@ -27,6 +27,7 @@ from casereview.domain.reporting.figures import (
     Lane,
     QuarterCount,
     Report,
+    ReviewType,
     TimelineCase,
     display,
     number_text,
@@ -84,6 +85,7 @@ th, td { border-bottom: 1px solid #e2e8f0; padding: .25rem .4rem; text-align: le
 th { background: #f1f5f9; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 table.figures { table-layout: fixed; }
+.type-label { font-variant-caps: all-small-caps; letter-spacing: 0.05em; margin-right: 0.4em; }
 table.figures th:nth-child(2) { width: 9rem; }
 table.figures th:nth-child(3) { width: 8rem; }
 caption { text-align: left; font-weight: 600; padding: .2rem 0; }
@@ -207,6 +209,9 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
     for section_id, heading in SECTIONS:
         yield "\n"
         yield from _section(report, section_id, heading, detail=detail)
+    for kind in report.review_types if report.mixed else ():
+        yield "\n"
+        yield _review_type(kind)
     if report.actions is not None:
         yield "\n" + actions_section.html_section(report.actions, e)
     yield "\n"
@@ -310,6 +315,36 @@ def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> 
             yield "\n"
             yield from _detail_table(figure, report.state_labels)
     yield "\n</section>"
+
+
+def _review_type(kind: ReviewType) -> str:
+    """A review type's own figures (after everyone's together): a table per group,
+    headed as its workflow says, then its cases' links to other reviews."""
+    parts = [
+        f'<section class="review-type" id="type-{e(kind.workflow)}">',
+        f'<h2><span class="type-label">{e(kind.label)}</span> {e(kind.title)}</h2>',
+        '<p class="note">This review type&rsquo;s cases alone.</p>',
+    ]
+    for group in kind.groups:
+        rows = "".join(
+            f'<tr id="{e(kind.workflow)}-{e(f.id)}"><td>{e(f.label)}</td>'
+            f'<td class="num">{e(value_text(f))}</td></tr>'
+            for f in group.figures
+        )
+        parts.append(
+            f"<h3>{e(group.title)}</h3>"
+            '<table class="figures"><thead><tr><th>Figure</th><th class="num">Value</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table>"
+        )
+    if kind.linked:
+        items = "".join(
+            f"<li>{e(link.ref)} ({e(link.pseudonym)}) and {e(link.other)} "
+            f"({e(link.other_type)}): {e(_state_words(link.relation, {}))}</li>"
+            for link in kind.linked
+        )
+        parts.append(f'<p>Linked to cases of other reviews:</p><ul class="linked">{items}</ul>')
+    parts.append("</section>")
+    return "\n".join(parts)
 
 
 _ROWS_PER_PIECE = 500  # detail rows handed out at a time: small in memory, cheap to write

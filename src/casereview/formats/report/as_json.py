@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from casereview.domain.reporting.figures import QuarterCount, Report
+from casereview.domain.reporting.figures import QuarterCount, Report, ReviewType
 from casereview.formats.report import actions as actions_section
 from casereview.formats.text import json_safe
 
@@ -62,6 +62,7 @@ def _document(
         "detail": detail,
         "figures": figures,
         "rapid_reviews_by_quarter": [_quarter(q) for q in report.by_quarter],
+        "review_types": [_review_type(t) for t in report.review_types],
     }
     if report.actions is not None:
         data["actions"] = actions_section.json_data(report.actions)
@@ -96,6 +97,38 @@ def _document(
             for case in report.timeline
         )
     return data
+
+
+def _review_type(kind: ReviewType) -> dict[str, Any]:
+    """A review type's own section: its figures (values only; the cases behind them are
+    in `figures`), grouped and headed as its workflow says."""
+    groups = []
+    for group in kind.groups:
+        figures: dict[str, Any] = {}
+        for figure in group.figures:
+            entry: dict[str, Any] = {"label": figure.label, "value": figure.value}
+            entry.update(unit=figure.unit, part_of=figure.part_of)
+            if not figure.applicable:
+                entry["applicable"] = False
+            figures[figure.id] = entry
+        groups.append({"section": group.id, "title": group.title, "figures": figures})
+    return {
+        "workflow": kind.workflow,
+        "label": kind.label,
+        "title": kind.title,
+        "groups": groups,
+        "linked": [
+            {
+                "ref": link.ref,
+                "pseudonym": link.pseudonym,
+                "relation": link.relation,
+                "other": link.other,
+                "other_type": link.other_type,
+                "recorded_here": link.recorded_here,
+            }
+            for link in kind.linked
+        ],
+    }
 
 
 def _quarter(q: QuarterCount) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from casereview.domain.reporting.figures import (
     Cell,
     Figure,
     Report,
+    ReviewType,
     display,
     share,
     value_text,
@@ -82,9 +83,30 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
                 yield _lines(lines)
                 lines = []
                 yield from _detail(figure)
+    if report.mixed:
+        lines += ["", "## Each review type's figures", ""]
+        lines.append("The figures above count every review type together; each type's own follow.")
+        for kind in report.review_types:
+            lines += _review_type(kind)
     if report.actions is not None:
         lines += actions_section.markdown_lines(report.actions, escape)
     yield _lines(lines)
+
+
+def _review_type(kind: ReviewType) -> list[str]:
+    """A review type's own section: its figure groups, then its links to other cases."""
+    lines = ["", f"### {escape(kind.label)}: {escape(kind.title)}"]
+    for group in kind.groups:
+        lines += ["", f"#### {escape(group.title)}", "", "| Figure | Value |", "|---|---:|"]
+        lines += [f"| {escape(f.label)} | {value_text(f)} |" for f in group.figures]
+    if kind.linked:
+        lines += ["", "Linked to cases of other reviews:", ""]
+        for link in kind.linked:
+            lines.append(
+                f"- {escape(link.ref)} ({escape(link.pseudonym)}) and {escape(link.other)} "
+                f"({escape(link.other_type)}): {escape(link.relation)}"
+            )
+    return lines
 
 
 def _lines(lines: list[str]) -> str:
