@@ -101,7 +101,7 @@ def test_englands_version_2_situations(cli, db):
     assert only["state"] == "notification_only"
     lead, sibling = show(cli, db, cases["Child Q"]["ref"]), show(cli, db, cases["Child R"]["ref"])
     assert [(x["other"], x["relation"]) for x in sibling["links"]] == [
-        (lead["ref"], "sibling_review")
+        (lead["ref"], "sibling")
     ]
     assert [x["other"] for x in lead["linked_from"]] == [sibling["ref"]]
     # The DHR of a 17-year-old's death is linked to the held LCSPR; both show it.

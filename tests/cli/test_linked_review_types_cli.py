@@ -15,7 +15,7 @@ import json
 
 import pytest
 
-from tests.cli.test_review_types_cli import Desk, as_user, desk  # noqa: F401 - fixtures
+from tests.cli.test_review_types_cli import Desk, desk  # noqa: F401 - fixtures
 from tests.conftest import enrol_keys
 
 YEAR = ("--year", "2025-26")

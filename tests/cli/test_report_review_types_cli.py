@@ -24,7 +24,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from tests.cli.test_linked_review_types_cli import linked  # noqa: F401 - fixture
-from tests.cli.test_review_types_cli import Desk, as_user, desk  # noqa: F401 - fixtures
+from tests.cli.test_review_types_cli import Desk, desk  # noqa: F401 - fixtures
 
 YEAR = ("--year", "2025-26")
 SCH2 = "Care Act 2014 Sch 2 para 4"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from tests.cli.test_review_types_cli import Desk, as_user, desk  # noqa: F401 - fixtures
+from tests.cli.test_review_types_cli import Desk, desk  # noqa: F401 - fixtures
 from tests.conftest import BACKEND
 
 YEAR = ("--year", "2025-26")
