@@ -4,6 +4,7 @@ virtual environment it runs from there (docs/install.md)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -51,6 +52,8 @@ def test_the_wheel_holds_the_workflows_the_holiday_data_and_the_command(wheel):
             shipped = (ROOT / "workflows" / name).read_bytes()
             assert archive.read(f"casereview/workflows/{name}") == shipped  # same hash
         assert "casereview/data/bank_holiday_overrides.toml" in names
+        # The demo's cases of the other review types are data beside the workflows.
+        assert "casereview/workflows/demo/review-types.toml" in names
         dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
         metadata = archive.read(f"{dist_info}/METADATA").decode()
@@ -134,3 +137,8 @@ def test_installed_from_the_wheel_the_command_runs_from_its_own_environment(whee
     assert all(name.removesuffix(".toml").split("@")[0] in listed for name in SHIPPED)
     assert "(shipped)" in listed
     assert run("workdays", "add", "2026-12-24", "1").strip() == "2026-12-29"
+    # The demo, from the installed package alone (its other review types are data there).
+    run("demo", "--db", str(tmp_path / "demo.db"))
+    listed_cases = run("case", "list", "--db", str(tmp_path / "demo.db"), "--json")
+    workflows = {case["workflow"].split()[0] for case in json.loads(listed_cases)}
+    assert {"england-lcspr", "england-sar", "england-dhr", "wales-susr"} <= workflows
