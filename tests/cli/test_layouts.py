@@ -164,3 +164,15 @@ def test_report_keeps_every_value_whole(cli, demo_db, width):
     assert all(w == CUT for w in words(shown) if CUT in w)  # labels' own "… of which" only
     assert "9 of 9 (100%)" in shown
     assert ("notifications.made" in shown) == (width >= 100)  # ids give way first
+
+
+@pytest.mark.parametrize("width", (60, 80, 100, 120))
+def test_report_keeps_every_figure_id_whole(cli, demo_db, width):
+    shown = run(cli, width, "report", "--year", "2026-27", "--db", demo_db)
+    assert all(w == CUT for w in words(shown) if CUT in w), shown  # nothing cut
+    result = cli("report", "--year", "2026-27", "--format", "json", "--db", demo_db)
+    assert result.exit_code == 0, result.stderr
+    ids = set(json.loads(result.stdout)["figures"])
+    assert "local_reviews.published_within_expectation" in ids
+    shown_ids = ids & words(shown)
+    assert shown_ids == (ids if width >= 100 else set())  # whole at 100 and over, or none

@@ -43,7 +43,9 @@ def table(figures: Report, *, detail: bool) -> None:
     grid.add_column("figure", ratio=1)
     grid.add_column("value", no_wrap=True)
     if with_ids:
-        grid.add_column("id")
+        # An id is typed and searched for: kept whole; the labels wrap instead.
+        longest = max((len(f.id) for f in figures.figures), default=0)
+        grid.add_column("id", no_wrap=True, min_width=longest)
     for section_id, title in SECTIONS:
         grid.add_row(Text(title, style="bold"), "", *([""] if with_ids else []))
         for figure in figures.section(section_id):

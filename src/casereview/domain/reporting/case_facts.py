@@ -457,7 +457,11 @@ def _local_reviews(
     publish = case.first(ids.published_by)
     clock = case.clocks.get(ids.clock)
     spells = case.holds(ids.hold_state)
-    if publish is None and case.closed_on is None:
+    # A review has ended when published, when the case closed, or when its publication
+    # clock stopped another way: a decision not to publish, or a national review that
+    # superseded it or folded it in (the workflow's `stop_on` says which events end it).
+    ended = clock is not None and clock.state == "stopped"
+    if publish is None and case.closed_on is None and not ended:
         sink.add(
             "in_progress",
             (
