@@ -31,9 +31,7 @@ def test_export_to_a_file_and_the_summary(cli, demo_db: str, tmp_path: Path) -> 
     found = events(path.read_bytes())
     assert len(found) == 11
     assert all(str(e["uid"]).endswith(".england-lcspr@casereview") for e in found)
-    assert f"Wrote 11 deadlines in 10 cases to {path}; 1 paused clock(s) left out." in (
-        result.stderr
-    )
+    assert f"Wrote 11 deadlines in 10 cases to {path}; 1 paused clock left out." in (result.stderr)
 
 
 def test_export_to_stdout_for_one_case(cli, demo_db: str) -> None:

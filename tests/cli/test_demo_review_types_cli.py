@@ -100,9 +100,7 @@ def test_englands_version_2_situations(cli, db):
     only = show(cli, db, cases["Child P"]["ref"])
     assert only["state"] == "notification_only"
     lead, sibling = show(cli, db, cases["Child Q"]["ref"]), show(cli, db, cases["Child R"]["ref"])
-    assert [(x["other"], x["relation"]) for x in sibling["links"]] == [
-        (lead["ref"], "sibling")
-    ]
+    assert [(x["other"], x["relation"]) for x in sibling["links"]] == [(lead["ref"], "sibling")]
     assert [x["other"] for x in lead["linked_from"]] == [sibling["ref"]]
     # The DHR of a 17-year-old's death is linked to the held LCSPR; both show it.
     dhr = show(cli, db, cases["Young person S"]["ref"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from casereview.cli.render.console import info, print_line, warning
 from casereview.formats import email
+from casereview.presenters.words import plural
 from casereview.services.digest import DigestRun
 
 
@@ -18,7 +19,10 @@ def digest_run(run: DigestRun) -> None:
     for agency in run.unknown_agencies:
         warning(f"the settings name agency {agency!r}, which no installed workflow declares")
     for d in run.unaddressed:
-        warning(f"{d.recipient.key} has {len(d.items)} clock(s) due but no address in the settings")
+        warning(
+            f"{d.recipient.key} has {plural(len(d.items), 'clock')} due but no address in "
+            "the settings"
+        )
     for failure in run.failures:
         warning(f"not sent to {failure.key}: {failure.reason}")
     addressed = len(run.digests) - len(run.unaddressed)
@@ -27,6 +31,6 @@ def digest_run(run: DigestRun) -> None:
     info(
         f"Digest as of {run.as_of}, {run.within} working days ahead: {verb} {count} "
         f"email{'s' if count != 1 else ''}"
-        + (f"; {run.unassigned} clock(s) nobody can act on now" if run.unassigned else "")
+        + (f"; {plural(run.unassigned, 'clock')} nobody can act on now" if run.unassigned else "")
         + "."
     )

@@ -94,7 +94,9 @@ def calendar_exported(result: CalendarExportResult, output: Path | None) -> None
     if result.closed_case is not None:
         info(f"Case {result.closed_case} is closed: it has no open deadlines.")
     paused = (
-        f"; {result.paused_left_out} paused clock(s) left out" if result.paused_left_out else ""
+        f"; {_count(result.paused_left_out, 'paused clock')} left out"
+        if result.paused_left_out
+        else ""
     )
     info(
         f"Wrote {_count(result.deadlines, 'deadline')} in {_count(result.cases, 'case')}"
