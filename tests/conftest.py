@@ -428,3 +428,18 @@ def record_by_hand(ctx: Any, scripts: Any) -> None:
                 fields=dict(step.fields),
                 on_behalf_of=step.on_behalf_of,
             )
+
+
+class SettableToday:
+    """The system clock fixed at a day a test can move: `today.set("2026-03-13")`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, day: str) -> None:
+        self._monkeypatch = monkeypatch
+        self.set(day)
+
+    def set(self, day: str) -> None:
+        from casereview.infra import now as clock_module
+        from casereview.infra.now import FixedClock
+
+        instant = FixedClock(dt.date.fromisoformat(day)).now()
+        self._monkeypatch.setattr(clock_module.SystemClock, "now", lambda self: instant)

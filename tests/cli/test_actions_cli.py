@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from casereview.infra import now as clock_module
-from casereview.infra.now import FixedClock
-from tests.conftest import enrol_keys
+from tests.conftest import SettableToday, enrol_keys
 
 ACTIONS = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "actions"
 
@@ -33,14 +31,8 @@ USERS = (
 
 @pytest.fixture
 def today(monkeypatch):
-    class Today:
-        def set(self, day: str) -> None:
-            instant = FixedClock(dt.date.fromisoformat(day)).now()
-            monkeypatch.setattr(clock_module.SystemClock, "now", lambda self: instant)
-
-    found = Today()
-    found.set("2026-01-05")
-    return found
+    """Today is settable: `today.set("2026-03-13")`."""
+    return SettableToday(monkeypatch, "2026-01-05")
 
 
 @pytest.fixture

@@ -6,14 +6,11 @@ several things have happened, linked cases and the action plan."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 
-from casereview.infra import now as clock_module
-from casereview.infra.now import FixedClock
-from tests.conftest import enrol_keys, run_sql
+from tests.conftest import SettableToday, enrol_keys, run_sql
 
 V2 = "england-lcspr@2"
 PARTNERS = (("la", "local_authority"), ("police", "police"), ("icb", "icb"))
@@ -21,14 +18,8 @@ PARTNERS = (("la", "local_authority"), ("police", "police"), ("icb", "icb"))
 
 @pytest.fixture
 def today(monkeypatch):
-    class Today:
-        def set(self, day: str) -> None:
-            instant = FixedClock(dt.date.fromisoformat(day)).now()
-            monkeypatch.setattr(clock_module.SystemClock, "now", lambda self: instant)
-
-    found = Today()
-    found.set("2026-12-01")
-    return found
+    """Today is settable: `today.set("2026-03-13")`."""
+    return SettableToday(monkeypatch, "2026-12-01")
 
 
 @pytest.fixture

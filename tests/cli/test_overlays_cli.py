@@ -3,15 +3,12 @@ small `overlays` workflow (tests/fixtures/workflows/engine/overlays.toml): fact 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
-from casereview.infra import now as clock_module
-from casereview.infra.now import FixedClock
-from tests.conftest import enrol_keys, run_sql
+from tests.conftest import SettableToday, enrol_keys, run_sql
 
 ENGINE = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "engine"
 
@@ -19,15 +16,7 @@ ENGINE = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "engin
 @pytest.fixture
 def today(monkeypatch):
     """Today is settable: `today.set("2026-03-13")`."""
-
-    class Today:
-        def set(self, day: str) -> None:
-            instant = FixedClock(dt.date.fromisoformat(day)).now()
-            monkeypatch.setattr(clock_module.SystemClock, "now", lambda self: instant)
-
-    found = Today()
-    found.set("2026-03-02")
-    return found
+    return SettableToday(monkeypatch, "2026-03-02")
 
 
 @pytest.fixture

@@ -6,29 +6,20 @@ verify` and carried by the decision log."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
-from casereview.infra import now as clock_module
-from casereview.infra.now import FixedClock
-from tests.conftest import enrol_keys, run_sql
+from tests.conftest import SettableToday, enrol_keys, run_sql
 
 ENGINE = Path(__file__).resolve().parents[1] / "fixtures" / "workflows" / "engine"
 
 
 @pytest.fixture
 def today(monkeypatch):
-    class Today:
-        def set(self, day: str) -> None:
-            instant = FixedClock(dt.date.fromisoformat(day)).now()
-            monkeypatch.setattr(clock_module.SystemClock, "now", lambda self: instant)
-
-    found = Today()
-    found.set("2026-03-02")
-    return found
+    """Today is settable: `today.set("2026-03-13")`."""
+    return SettableToday(monkeypatch, "2026-03-02")
 
 
 @pytest.fixture
