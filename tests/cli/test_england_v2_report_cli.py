@@ -327,6 +327,7 @@ V2_FIGURES = {
     "local_reviews.on_hold_at_end": 1,  # H-1
     # All but H-1 are past 23 Aug; H-1 paused on 16 Mar with 160 days left.
     "local_reviews.overdue_at_end": 3,
+    "local_reviews.elapsed_at_end": 4,  # all four commissioned 23 Feb: 6 months on 23 Aug
     "local_reviews.held_in_period": 1,
     "local_reviews.hold_days": 260,  # 16 Mar to 30 Nov, both included
     "local_reviews.published": 2,  # A-1 by the override, A-2
@@ -386,6 +387,14 @@ def test_version_2s_own_figures_by_hand_in_every_format(db, cli, as_user):
         ("P-2", "reconsidered"),
     ]
     assert _cases(figures, "local_reviews.overdue_at_end") == ["P-1", "S-3", "U-2"]
+    [h1] = [c for c in figures["local_reviews.elapsed_at_end"]["cases"] if c["ref"] == "H-1"]
+    # Held 16 Mar with 160 days of its 6 months left: due 160 days after 30 Nov if the
+    # hold ended then; the 6 months as first set ended on 23 Aug.
+    assert (h1["elapsed_due_on"], h1["due_on"], h1["days_overdue"]) == (
+        "2026-08-23",
+        "2027-05-09",
+        0,
+    )
     published = {c["ref"]: c for c in figures["local_reviews.published"]["cases"]}
     assert published["A-1"]["elapsed_due_on"] == "2026-08-23"
     assert published["A-1"]["published_on"] == "2026-07-03"

@@ -365,10 +365,11 @@ FY_2025_26 = {
     "corrections.undos": 0,
     "corrections.voids": 0,
     # Version 1 measures these of the figures England's version 2 added: its one review
-    # in progress is on hold (not past its hold-adjusted date), and both published
-    # reviews took longer than 6 months elapsed (Zulu 10 Mar to 15 Sep, Alpha 8 Jul to
-    # 20 Jan).
+    # in progress is on hold (not past its hold-adjusted date) and was commissioned on
+    # 3 Nov (6 months: 3 May), and both published reviews took longer than 6 months
+    # elapsed (Zulu 10 Mar to 15 Sep, Alpha 8 Jul to 20 Jan).
     "local_reviews.overdue_at_end": 0,
+    "local_reviews.elapsed_at_end": 0,
     "local_reviews.published_within_elapsed": 0,
     # ... and none of the others: version 1's report table has no such step.
     **dict.fromkeys(V2_ONLY),

@@ -111,7 +111,14 @@ BASES: tuple[Base, ...] = (
     Base("commissioned", ("commissioned_on", "panel_position"), "local_reviews"),
     Base(
         "in_progress",
-        ("commissioned_on", "state_at_end", "due_on", "days_overdue"),
+        (
+            "commissioned_on",
+            "state_at_end",
+            "due_on",
+            "days_overdue",
+            "elapsed_due_on",
+            "past_elapsed",
+        ),
         "local_reviews",
     ),
     Base("on_hold", ("commissioned_on", "held_since", "review_by"), "local_reviews"),
@@ -581,7 +588,18 @@ def _local_reviews(
     if in_progress:
         due = due_if_resumed(clock, as_at, cal) if clock else None
         overdue = max(0, (as_at - due).days) if due is not None else 0
-        sink.add("in_progress", (_iso(commissioned_on), case.state_at_end, _iso(due), overdue))
+        expected = clock.base_due_on if clock is not None else None
+        sink.add(
+            "in_progress",
+            (
+                _iso(commissioned_on),
+                case.state_at_end,
+                _iso(due),
+                overdue,
+                _iso(expected),
+                None if expected is None else as_at > expected,
+            ),
+        )
         if revised_on is not None:
             sink.add(
                 "revised",

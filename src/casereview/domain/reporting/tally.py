@@ -220,6 +220,13 @@ FIGURES: tuple[FigureSpec, ...] = (
         part_of="local_reviews.in_progress_at_end",
     ),
     FigureSpec(
+        "local_reviews.elapsed_at_end",
+        "… of which more than 6 months since commissioning (elapsed, time on hold included)",
+        "in_progress",
+        (("past_elapsed", _is_true),),
+        part_of="local_reviews.in_progress_at_end",
+    ),
+    FigureSpec(
         "local_reviews.held_in_period", "Local reviews on hold during the period", "held_cases"
     ),
     FigureSpec(
