@@ -168,6 +168,18 @@ def _seed_v2(cli, db: str, as_user) -> None:
     reconsidered.step(
         "chair", "reconsider", "2026-03-04", "recommendation=lcspr", rationale="as the Panel asks"
     )
+    # P-3's "no LCSPR" disputed too: maintained, but no partner has signed it yet.
+    unsigned = case("P-3")
+    unsigned.to_awaiting_panel("no_lcspr")
+    unsigned.step(
+        "bu",
+        "record_panel_response",
+        "2026-03-02",
+        "panel_position=disagreed",
+        "responded_on=2026-03-02",
+    )
+    unsigned.step("chair", "maintain_decision", "2026-03-04", rationale="learning is local")
+    unsigned.step("la", "sign_off", "2026-03-05", "agency=local_authority")
     # Publication: A-1 in full, 2 working days after its advance copies, by the chair's
     # override; A-2 redacted, with a revised target (30 Sep), on 7 working days' notice.
     full = case("A-1")
@@ -306,9 +318,9 @@ def _seed_v2(cli, db: str, as_user) -> None:
 
 
 V2_FIGURES = {
-    # 11 cases to the Panel (on time), F-1 on time by its fact date, F-2 late.
-    "notifications.made": 13,
-    "notifications.on_time": 12,
+    # 12 cases to the Panel (on time), F-1 on time by its fact date, F-2 late.
+    "notifications.made": 14,
+    "notifications.on_time": 13,
     "notifications.late": 1,
     "notifications.pending_at_end": 0,
     "notifications.only": 2,  # L-1, L-2
@@ -317,9 +329,10 @@ V2_FIGURES = {
     # P-1, A-1, A-2, U-1, U-2, H-1, S-1, S-3, S-4; never N-1 or N-2.
     "decisions.local_review": 9,
     "decisions.national_review": 3,  # S-1, S-2, S-4 (S-3's runs alongside)
-    "panel.responses": 3,  # P-1 twice, P-2
-    "panel.disputed": 2,  # P-1 disagreed, P-2 requested an LCSPR
-    "panel.maintained": 1,  # P-1
+    "panel.responses": 4,  # P-1 twice, P-2, P-3
+    "panel.disputed": 3,  # P-1 and P-3 disagreed, P-2 requested an LCSPR
+    "panel.maintained": 2,  # P-1, P-3
+    "panel.maintained_signed": 1,  # P-1, by all three on 11 Mar (P-3: the LA only)
     "panel.reconsidered": 1,  # P-2
     "local_reviews.commissioned": 9,
     # P-1, U-2, H-1, S-3 (A-1 and A-2 published, U-1 not published, S-1 and S-4 ended).
@@ -385,6 +398,14 @@ def test_version_2s_own_figures_by_hand_in_every_format(db, cli, as_user):
     assert [(c["ref"], c["then"]) for c in figures["panel.disputed"]["cases"]] == [
         ("P-1", "maintained"),
         ("P-2", "reconsidered"),
+        ("P-3", "maintained"),
+    ]
+    assert [
+        (c["ref"], c["maintained_on"], c["panel_position"], c["signed_off_on"])
+        for c in figures["panel.maintained"]["cases"]
+    ] == [
+        ("P-1", "2026-03-10", "disagreed", "2026-03-11"),
+        ("P-3", "2026-03-04", "disagreed", None),
     ]
     assert _cases(figures, "local_reviews.overdue_at_end") == ["P-1", "S-3", "U-2"]
     [h1] = [c for c in figures["local_reviews.elapsed_at_end"]["cases"] if c["ref"] == "H-1"]

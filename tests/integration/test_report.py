@@ -295,6 +295,7 @@ V2_ONLY = (
     "notifications.only_escalated",
     "panel.disputed",
     "panel.maintained",
+    "panel.maintained_signed",
     "panel.reconsidered",
     "local_reviews.revised_target",
     "local_reviews.published_within_revised_target",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from casereview.domain import clocks
@@ -20,7 +20,9 @@ from casereview.domain.amendments import changes_of, reversed_seq
 from casereview.domain.clocks import Calendar, ClockRule, ClockState, EventFacts
 from casereview.domain.replay import fields_of, is_amending
 from casereview.domain.reporting.figures import Cell, Lane, Period, Quarter, TimelineCase, months
+from casereview.domain.signoffs import missing
 from casereview.domain.workflow.model import (
+    ApprovalRound,
     PanelAgreement,
     ReportActionPlans,
     ReportColumns,
@@ -106,7 +108,7 @@ BASES: tuple[Base, ...] = (
     ),
     Base("queries", ("queried_on",), "panel"),
     Base("disputed", ("outcome_on", "panel_position", "then"), "panel.disputed"),
-    Base("maintained", ("maintained_on", "panel_position"), "panel.maintained_by"),
+    Base("maintained", ("maintained_on", "panel_position", "signed_off_on"), "panel.maintained_by"),
     Base("reconsidered", ("reconsidered_on", "panel_position"), "panel.reconsidered_by"),
     Base("commissioned", ("commissioned_on", "panel_position"), "local_reviews"),
     Base(
@@ -233,6 +235,10 @@ class CaseHistory:
     rules: tuple[ClockRule, ...]
     terminal_states: frozenset[str]
     plan: ReportPlan
+    signed: Mapping[int, dt.date | None] = field(default_factory=dict)
+    """The sign-off rounds opened by an event (a decision the partners maintain), as
+    they stood at the period end: the opening event's seq -> the day the last partner
+    signed (None: not complete). `rounds_signed` works it out."""
 
     @property
     def opened_on(self) -> dt.date:
@@ -288,6 +294,27 @@ class CaseHistory:
         if entered is not None:
             spells.append((entered, None))
         return spells
+
+
+def rounds_signed(
+    rounds: Mapping[str, ApprovalRound],
+    opened: Mapping[str, Mapping[str, Any]],
+    approvals: Mapping[str, Mapping[str, int]],
+    facts: Sequence[EventFacts],
+) -> dict[int, dt.date | None]:
+    """Each opened round's opening event (seq) -> the day its last agency signed, or
+    None while one has not (`domain.signoffs`: the rounds of a replay to the period
+    end). Opening a round again starts a new one, so only the latest opener has one."""
+    days = {f.seq: f.occurred_on for f in facts if f.seq is not None}
+    signed: dict[int, dt.date | None] = {}
+    for round_id, info in opened.items():
+        rnd = rounds.get(round_id)
+        if rnd is None:
+            continue
+        seqs = approvals.get(round_id, {}).values()
+        last = max((days[s] for s in seqs if s in days), default=None)
+        signed[int(info.get("seq", 0))] = None if missing(rnd, approvals) else last
+    return signed
 
 
 def cannot_count(
@@ -553,9 +580,12 @@ def _panel_disputes(
                 (_iso(fact.happened_on), fact.fields_after.get(disputed.field), then),
             )
         elif fact.trigger in answers and index and in_dispute(case.facts[index - 1]):
-            base = answers[fact.trigger]
             position = _field(case.facts[index - 1], columns.panel_position)
-            sink.add(base, (_iso(fact.happened_on), position))
+            if answers[fact.trigger] == "maintained":
+                signed = case.signed.get(fact.seq) if fact.seq is not None else None
+                sink.add("maintained", (_iso(fact.happened_on), position, _iso(signed)))
+            else:
+                sink.add("reconsidered", (_iso(fact.happened_on), position))
 
 
 def _local_reviews(

@@ -198,6 +198,13 @@ FIGURES: tuple[FigureSpec, ...] = (
         "maintained",
     ),
     FigureSpec(
+        "panel.maintained_signed",
+        "… of which signed off by every partner by period end",
+        "maintained",
+        (("signed_off_on", _given),),
+        part_of="panel.maintained",
+    ),
+    FigureSpec(
         "panel.reconsidered",
         "Decisions the partners reconsidered after a disputed response",
         "reconsidered",
