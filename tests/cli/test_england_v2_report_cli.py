@@ -7,9 +7,13 @@ answered by the Panel with `agreed`; one of them folded into a national review.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
+from casereview.domain import clocks
+from casereview.domain.reporting.events import ReplayedEvents
+from casereview.infra.workflows.registry import Registry
 from tests.cli import test_england_v2_cli as v2
 
 Case = v2.Case
@@ -376,7 +380,7 @@ def _cases(figures: dict, figure_id: str) -> list[str]:
     return [c["ref"] for c in figures[figure_id]["cases"]]
 
 
-def test_version_2s_own_figures_by_hand_in_every_format(db, cli, as_user):
+def test_version_2s_own_figures_by_hand_in_every_format(db, cli, as_user, monkeypatch):
     _seed_v2(cli, db, as_user)
     as_user("root")
     result = cli("report", "--db", db, *PERIOD, "--format", "json", "--detail")
@@ -488,3 +492,26 @@ def test_version_2s_own_figures_by_hand_in_every_format(db, cli, as_user):
     table = cli("report", "--db", db, *PERIOD, "--format", "table").stdout
     assert "national_reviews.local_merged" in table
     assert "publication.not_published_with_reasons" in table
+
+    # The events the report leaves out change none of these figures: replaying every
+    # event up to the period end gives the same.
+    def keep_all(self, events, until):
+        return [row for row in events if dt.date.fromisoformat(str(row["occurred_on"])) <= until]
+
+    monkeypatch.setattr(ReplayedEvents, "needed", keep_all)
+    again = cli("report", "--db", db, *PERIOD, "--format", "json", "--detail")
+    assert json.loads(again.stdout)["figures"] == figures
+
+
+def test_a_case_whose_decision_was_maintained_keeps_its_sign_offs_for_the_report():
+    definition = Registry.from_environment().get("england-lcspr", 2)
+    events = ReplayedEvents(definition, clocks.rules_for(definition))
+    assert "sign_off" in events.inert_triggers
+
+    def row(trigger: str, day: str, **fields: str) -> dict:
+        return {"trigger": trigger, "occurred_on": day, "fields": json.dumps(fields)}
+
+    signed = [row("open", "2026-03-01"), row("sign_off", "2026-03-02", agency="police")]
+    assert len(events.needed(signed, dt.date(2026, 12, 31))) == 1
+    maintained = [signed[0], row("maintain_decision", "2026-03-02"), signed[1]]
+    assert len(events.needed(maintained, dt.date(2026, 12, 31))) == 3

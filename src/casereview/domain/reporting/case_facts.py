@@ -305,8 +305,10 @@ def rounds_signed(
     """Each opened round's opening event (seq) -> the day its last agency signed, or
     None while one has not (`domain.signoffs`: the rounds of a replay to the period
     end). Opening a round again starts a new one, so only the latest opener has one."""
-    days = {f.seq: f.occurred_on for f in facts if f.seq is not None}
     signed: dict[int, dt.date | None] = {}
+    if not opened:
+        return signed  # most cases: no round opened by an event
+    days = {f.seq: f.occurred_on for f in facts if f.seq is not None}
     for round_id, info in opened.items():
         rnd = rounds.get(round_id)
         if rnd is None:
@@ -560,7 +562,9 @@ def _panel_disputes(
     """Responses in which the Panel disputed the partners' decision, and what the
     partners did then: maintained it (a new sign-off round) or reconsidered it."""
     disputed = ids.disputed
-    answers = {t: w for t, w in ((ids.maintained_by, "maintained"),) if t is not None}
+    answers: dict[str, str] = {}  # trigger -> what the partners did
+    if ids.maintained_by is not None:
+        answers[ids.maintained_by] = "maintained"
     if ids.reconsidered_by is not None:
         answers[ids.reconsidered_by] = "reconsidered"
 
