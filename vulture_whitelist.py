@@ -28,6 +28,7 @@ _._exactly_one, _._before_needs_a_date, _._dump_anchors, _._dump_outcomes, _._du
 _._dump_states  # workflow/model.py VersionMap (pydantic serializer)
 _._dump_where  # workflow/model.py StopWhen (pydantic serializer)
 _._dump_titles  # workflow/model.py ReportTable (pydantic serializer)
+_._dump_values  # workflow/model.py FieldGroups (pydantic serializer)
 _._content_hash, _._source  # private attributes set through __pydantic_private__
 local_review, national_review, not_notified, withdrawn  # ReportDecisions: read by `named()`
 

@@ -16,16 +16,21 @@ from casereview.domain.workflow.model import (
     ApprovalRound,
     Clock,
     CorrectionRules,
+    FieldGroups,
     FieldSpec,
+    FieldValues,
     OnBehalf,
     PanelAgreement,
     PanelOutcome,
     ReportActionPlans,
     ReportColumns,
     ReportDecisions,
+    ReportLocalLearning,
     ReportLocalReviews,
+    ReportNationalReviews,
     ReportNotifications,
     ReportPanel,
+    ReportPublication,
     ReportRapidReviews,
     ReportTable,
     Role,
@@ -89,6 +94,11 @@ def test_the_report_table_is_documented_with_englands_own_table():
         PanelOutcome,
         PanelAgreement,
         ReportLocalReviews,
+        ReportPublication,
+        ReportNationalReviews,
+        ReportLocalLearning,
+        FieldGroups,
+        FieldValues,
         ReportActionPlans,
     ):
         for name in model.model_fields:
@@ -99,6 +109,11 @@ def test_the_report_table_is_documented_with_englands_own_table():
     assert len(example) == 1
     shipped = tomllib.loads((ROOT / "workflows" / "england-lcspr@1.toml").read_text())
     assert tomllib.loads(example[0]) == {"report": shipped["report"]}
+    # Version 2's additions, as its file has them.
+    [added] = re.findall(r"```text\n(.*?)```", section, re.S)
+    v2 = tomllib.loads((ROOT / "workflows" / "england-lcspr.toml").read_text())["report"]
+    for table, keys in tomllib.loads(added)["report"].items():
+        assert {key: v2[table][key] for key in keys} == keys, table
 
 
 def test_every_workflow_command_is_documented(cli):

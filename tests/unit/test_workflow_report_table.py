@@ -14,6 +14,22 @@ from casereview.errors import ExitCode, InvalidWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGLAND = ROOT / "workflows" / "england-lcspr@1.toml"
+ENGLAND_V2 = ROOT / "workflows" / "england-lcspr.toml"
+V2_BASES = {
+    "notified_only",
+    "disputed",
+    "maintained",
+    "reconsidered",
+    "revised",
+    "pub_decided",
+    "breaches",
+    "national",
+    "national_reported",
+    "ll_started",
+    "ll_completed",
+    "ll_open",
+}
+"""The base lists England's version 2 added figures on: version 1 has no such step."""
 SCR = ROOT / "workflows" / "scr-transitional.toml"
 MINIMAL = ROOT / "tests" / "fixtures" / "workflows" / "minimal.toml"
 
@@ -29,9 +45,18 @@ def _bases(plan: ReportPlan) -> set[str]:
     return {BASES[i].name for i in plan.bases}
 
 
-def test_england_measures_every_figure():
-    plan = ReportPlan.of(load_path(ENGLAND).report)
+def test_england_v2_measures_every_figure():
+    plan = ReportPlan.of(load_path(ENGLAND_V2).report)
     assert _bases(plan) == {base.name for base in BASES}
+    assert plan.table.local_reviews is not None
+    assert plan.table.local_reviews.published_by == ("publish", "publish_despite_short_notice")
+
+
+def test_england_v1_measures_every_figure_but_version_2s():
+    plan = ReportPlan.of(load_path(ENGLAND).report)
+    assert _bases(plan) == {base.name for base in BASES} - V2_BASES
+    assert plan.table.local_reviews is not None
+    assert plan.table.local_reviews.published_by == ("publish",)  # one id, as a string
     assert plan.at_end_clocks == {"notification", "rapid_review"}
     assert plan.kept_states == {"publication_hold", "action_monitoring"}
     assert {name for name, _ in plan.outcomes.values()} == {
@@ -184,3 +209,80 @@ def test_a_wrong_id_refuses_the_file_with_exit_5():
         "scr.toml: table 'report.local_reviews': 'clock' names an unknown clock "
         "'lcspr_publication' (did you mean 'scr_publication'?)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'published_by = ["publish", "publish_despite_short_notice"]',
+            'published_by = ["publish", "publish_despite"]',
+            "table 'report.local_reviews': 'published_by' names an unknown trigger "
+            "'publish_despite'",
+        ),
+        (
+            'revised_target = "revised_target_on"',
+            'revised_target = "revised_on"',
+            "table 'report.local_reviews': 'revised_target' names an unknown field 'revised_on'",
+        ),
+        (
+            'decided_by = ["decide_publication"]',
+            'decided_by = ["decide"]',
+            "table 'report.publication': 'decided_by' names an unknown trigger 'decide'",
+        ),
+        (
+            'redacted = ["redacted_report"]',
+            'redacted = ["redacted"]',
+            "table 'report.publication': 'form.values.redacted': 'redacted' is not a choice "
+            "of field 'publication_form'",
+        ),
+        (
+            'alongside = ["record_national_review_alongside"]',
+            'alongside = ["alongside"]',
+            "table 'report.national_reviews': 'alongside' names an unknown trigger 'alongside'",
+        ),
+        (
+            'by = { field = "commissioned_by"',
+            'by = { field = "commissioner"',
+            "table 'report.national_reviews': 'by.field' names an unknown field 'commissioner'",
+        ),
+        (
+            'disputed = { field = "panel_position", values = ["disagreed", "requested_lcspr"] }',
+            'disputed = { field = "panel_position", values = ["disputed"] }',
+            "table 'report.panel': 'disputed.values': 'disputed' is not a choice of field "
+            "'panel_position'",
+        ),
+        (
+            'maintained_by = "maintain_decision"',
+            'maintained_by = "maintain"',
+            "table 'report.panel': 'maintained_by' names an unknown trigger 'maintain'",
+        ),
+        (
+            'only = ["notify_only"]',
+            'only = ["notify_onyl"]',
+            "table 'report.notifications': 'only' names an unknown trigger 'notify_onyl'",
+        ),
+        (
+            'started_by = ["start_local_review"]',
+            'started_by = ["start_review"]',
+            "table 'report.local_learning': 'started_by' names an unknown trigger 'start_review'",
+        ),
+    ],
+)
+def test_every_id_version_2s_tables_name_is_checked(old, new, message):
+    problems = _problems(old, new, ENGLAND_V2)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("e.toml: " + message)
+
+
+def test_a_group_the_report_does_not_count_is_refused():
+    problems = _problems(
+        "improvements_only = [",
+        "summary_only = [",
+        ENGLAND_V2,
+    )
+    assert any(
+        "group 'summary_only' is not one the report counts; the groups are full, redacted, "
+        "improvements_only, not_published" in p
+        for p in problems
+    ), problems

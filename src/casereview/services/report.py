@@ -29,6 +29,7 @@ from casereview.domain.reporting.case_facts import (
     amended_rows,
     cannot_count,
     case_rows,
+    rounds_signed,
     timeline_entry,
     working_days_late,
 )
@@ -145,6 +146,12 @@ def build_report(
                 rules=rules,
                 terminal_states=terminal,
                 plan=plan,
+                signed=rounds_signed(
+                    definition.approval_rounds_by_id,
+                    replayed.open_rounds,
+                    replayed.approvals,
+                    replayed.facts,
+                ),
             )
             rows = [*case_rows(case, period, as_at, cal, tally.quarters), *amended]
             line = timeline_entry(case, period, as_at, cal)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from casereview.domain import clocks
@@ -20,13 +20,18 @@ from casereview.domain.amendments import changes_of, reversed_seq
 from casereview.domain.clocks import Calendar, ClockRule, ClockState, EventFacts
 from casereview.domain.replay import fields_of, is_amending
 from casereview.domain.reporting.figures import Cell, Lane, Period, Quarter, TimelineCase, months
+from casereview.domain.signoffs import missing
 from casereview.domain.workflow.model import (
+    ApprovalRound,
     PanelAgreement,
     ReportActionPlans,
     ReportColumns,
+    ReportLocalLearning,
     ReportLocalReviews,
+    ReportNationalReviews,
     ReportNotifications,
     ReportPanel,
+    ReportPublication,
     ReportRapidReviews,
     ReportTable,
 )
@@ -34,7 +39,7 @@ from casereview.domain.workflow.model import (
 DECISIONS: tuple[tuple[str, str], ...] = (
     ("local_review", "Local review (LCSPR) commissioned"),
     ("other_learning", "No local review; other learning instead"),
-    ("national_review", "National review commissioned by the Panel"),
+    ("national_review", "National review commissioned (by the Panel or the Secretary of State)"),
     ("not_notified", "Decided not to notify the Panel"),
     ("withdrawn", "Withdrawn (criteria not met)"),
 )
@@ -66,6 +71,19 @@ BASES: tuple[Base, ...] = (
     ),
     Base("pending", ("aware_on", "due_on", "working_days_overdue"), "notifications"),
     Base(
+        "notified_only",
+        (
+            "aware_on",
+            "due_on",
+            "notified_on",
+            "working_days_late",
+            "on_time",
+            "category",
+            "escalated_on",
+        ),
+        "notifications.only",
+    ),
+    Base(
         "rr_completed",
         ("counted_from", "due_on", "submitted_on", "working_days_late", "on_time", "quarter"),
         "rapid_reviews",
@@ -89,8 +107,22 @@ BASES: tuple[Base, ...] = (
         "panel",
     ),
     Base("queries", ("queried_on",), "panel"),
+    Base("disputed", ("outcome_on", "panel_position", "then"), "panel.disputed"),
+    Base("maintained", ("maintained_on", "panel_position", "signed_off_on"), "panel.maintained_by"),
+    Base("reconsidered", ("reconsidered_on", "panel_position"), "panel.reconsidered_by"),
     Base("commissioned", ("commissioned_on", "panel_position"), "local_reviews"),
-    Base("in_progress", ("commissioned_on", "state_at_end", "due_on"), "local_reviews"),
+    Base(
+        "in_progress",
+        (
+            "commissioned_on",
+            "state_at_end",
+            "due_on",
+            "days_overdue",
+            "elapsed_due_on",
+            "past_elapsed",
+        ),
+        "local_reviews",
+    ),
     Base("on_hold", ("commissioned_on", "held_since", "review_by"), "local_reviews"),
     Base("held_cases", ("held_from", "held_to", "days_in_period"), "local_reviews"),
     Base("hold_spells", ("held_from", "held_to", "days_in_period"), "local_reviews"),
@@ -106,8 +138,37 @@ BASES: tuple[Base, ...] = (
             "adjusted_months",
             "due_on",
             "within_expectation",
+            "elapsed_due_on",
+            "within_elapsed",
         ),
         "local_reviews",
+    ),
+    Base(
+        "revised",
+        (
+            "commissioned_on",
+            "due_on",
+            "revised_target_on",
+            "published_on",
+            "state_at_end",
+            "within_revised_target",
+        ),
+        "local_reviews.revised_target",
+    ),
+    Base("pub_decided", ("decided_on", "form", "group", "reasons_given"), "publication"),
+    Base("breaches", ("published_on", "trigger", "overrides"), "publication"),
+    Base("national", ("commissioned_on", "commissioned_by", "local_review"), "national_reviews"),
+    Base("national_reported", ("reported_on",), "national_reviews.reported_by"),
+    Base("ll_started", ("started_on", "review_type"), "local_learning"),
+    Base(
+        "ll_completed",
+        ("started_on", "due_on", "completed_on", "working_days_late", "on_time"),
+        "local_learning",
+    ),
+    Base(
+        "ll_open",
+        ("started_on", "due_on", "state_at_end", "working_days_overdue"),
+        "local_learning",
     ),
     Base("plan_approved", ("approved_on", "after"), "action_plans"),
     Base("plan_closed", ("approved_on", "closed_on"), "action_plans"),
@@ -122,8 +183,10 @@ def _given(table: ReportTable, needs: str | None) -> bool:
     triggers of decision x)."""
     value: Any = table
     for key in needs.split(".") if needs is not None else ():
+        if value is None:
+            return False
         value = getattr(value, key)
-    return value is not None
+    return value is not None and value != ()
 
 
 @dataclass(frozen=True)
@@ -172,6 +235,10 @@ class CaseHistory:
     rules: tuple[ClockRule, ...]
     terminal_states: frozenset[str]
     plan: ReportPlan
+    signed: Mapping[int, dt.date | None] = field(default_factory=dict)
+    """The sign-off rounds opened by an event (a decision the partners maintain), as
+    they stood at the period end: the opening event's seq -> the day the last partner
+    signed (None: not complete). `rounds_signed` works it out."""
 
     @property
     def opened_on(self) -> dt.date:
@@ -200,6 +267,10 @@ class CaseHistory:
     def first(self, trigger: str) -> EventFacts | None:
         return next((f for f in self.facts if f.trigger == trigger), None)
 
+    def first_of(self, triggers: Iterable[str]) -> EventFacts | None:
+        wanted = frozenset(triggers)
+        return next((f for f in self.facts if f.trigger in wanted), None)
+
     def breaches(self) -> list[EventFacts]:
         """Steps recorded despite a failed check against what happened, by the check's
         override (`EventFacts.overrode` names the trigger whose check it overrode): each
@@ -223,6 +294,29 @@ class CaseHistory:
         if entered is not None:
             spells.append((entered, None))
         return spells
+
+
+def rounds_signed(
+    rounds: Mapping[str, ApprovalRound],
+    opened: Mapping[str, Mapping[str, Any]],
+    approvals: Mapping[str, Mapping[str, int]],
+    facts: Sequence[EventFacts],
+) -> dict[int, dt.date | None]:
+    """Each opened round's opening event (seq) -> the day its last agency signed, or
+    None while one has not (`domain.signoffs`: the rounds of a replay to the period
+    end). Opening a round again starts a new one, so only the latest opener has one."""
+    signed: dict[int, dt.date | None] = {}
+    if not opened:
+        return signed  # most cases: no round opened by an event
+    days = {f.seq: f.occurred_on for f in facts if f.seq is not None}
+    for round_id, info in opened.items():
+        rnd = rounds.get(round_id)
+        if rnd is None:
+            continue
+        seqs = approvals.get(round_id, {}).values()
+        last = max((days[s] for s in seqs if s in days), default=None)
+        signed[int(info.get("seq", 0))] = None if missing(rnd, approvals) else last
+    return signed
 
 
 def cannot_count(
@@ -308,6 +402,12 @@ def case_rows(
         _panel(sink, case, period, table.panel, table.columns)
     if table.local_reviews is not None:
         _local_reviews(sink, case, period, as_at, cal, table.local_reviews, table.columns)
+    if table.publication is not None:
+        _publication(sink, case, period, table.publication, table.local_reviews)
+    if table.national_reviews is not None:
+        _national_reviews(sink, case, period, table.national_reviews)
+    if table.local_learning is not None:
+        _local_learning(sink, case, period, as_at, cal, table.local_learning, table.columns)
     if table.action_plans is not None:
         _action_plans(sink, case, period, table.action_plans)
     return sink.rows
@@ -349,6 +449,24 @@ def _notifications(
         sink.add("notified", (_iso(anchor), _iso(due), _iso(made_on), late, on_time))
     if clock is not None and clock.state != "stopped":
         sink.add("pending", (_iso(anchor), _iso(due), working_days_late(cal, due, as_at)))
+    # Notified without a rapid review (a looked-after child's death): counted apart, on
+    # time by the same clock and the notification's fact date.
+    only = case.first_of(ids.only) if ids.only else None
+    if only is not None and period.contains(only.happened_on):
+        late = working_days_late(cal, due, only.happened_on)
+        escalated = case.first(ids.escalated_by) if ids.escalated_by else None
+        sink.add(
+            "notified_only",
+            (
+                _iso(anchor),
+                _iso(due),
+                _iso(only.happened_on),
+                late,
+                None if due is None else late == 0,
+                _field(only, case.plan.table.columns.category),
+                _iso(escalated.happened_on if escalated is not None else None),
+            ),
+        )
 
 
 def _rapid_reviews(
@@ -435,6 +553,43 @@ def _panel(
                     _panel_category(fact, asked, agreement),
                 ),
             )
+    _panel_disputes(sink, case, period, ids, columns)
+
+
+def _panel_disputes(
+    sink: _Sink, case: CaseHistory, period: Period, ids: ReportPanel, columns: ReportColumns
+) -> None:
+    """Responses in which the Panel disputed the partners' decision, and what the
+    partners did then: maintained it (a new sign-off round) or reconsidered it."""
+    disputed = ids.disputed
+    answers: dict[str, str] = {}  # trigger -> what the partners did
+    if ids.maintained_by is not None:
+        answers[ids.maintained_by] = "maintained"
+    if ids.reconsidered_by is not None:
+        answers[ids.reconsidered_by] = "reconsidered"
+
+    def in_dispute(fact: EventFacts) -> bool:
+        return disputed is None or fact.fields_after.get(disputed.field) in disputed.values
+
+    for index, fact in enumerate(case.facts):
+        if not period.contains(fact.happened_on):
+            continue
+        if disputed is not None and fact.trigger in case.plan.outcomes and in_dispute(fact):
+            then = next(
+                (answers[f.trigger] for f in case.facts[index + 1 :] if f.trigger in answers),
+                None,
+            )
+            sink.add(
+                "disputed",
+                (_iso(fact.happened_on), fact.fields_after.get(disputed.field), then),
+            )
+        elif fact.trigger in answers and index and in_dispute(case.facts[index - 1]):
+            position = _field(case.facts[index - 1], columns.panel_position)
+            if answers[fact.trigger] == "maintained":
+                signed = case.signed.get(fact.seq) if fact.seq is not None else None
+                sink.add("maintained", (_iso(fact.happened_on), position, _iso(signed)))
+            else:
+                sink.add("reconsidered", (_iso(fact.happened_on), position))
 
 
 def _local_reviews(
@@ -454,22 +609,43 @@ def _local_reviews(
         sink.add(
             "commissioned", (_iso(commissioned_on), _field(commission, columns.panel_position))
         )
-    publish = case.first(ids.published_by)
+    publish = case.first_of(ids.published_by)
     clock = case.clocks.get(ids.clock)
     spells = case.holds(ids.hold_state)
     # A review has ended when published, when the case closed, or when its publication
     # clock stopped another way: a decision not to publish, or a national review that
     # superseded it or folded it in (the workflow's `stop_on` says which events end it).
     ended = clock is not None and clock.state == "stopped"
-    if publish is None and case.closed_on is None and not ended:
+    revised = _field(case.facts[-1], ids.revised_target)
+    revised_on = dt.date.fromisoformat(revised) if isinstance(revised, str) else None
+    in_progress = publish is None and case.closed_on is None and not ended
+    if in_progress:
+        due = due_if_resumed(clock, as_at, cal) if clock else None
+        overdue = max(0, (as_at - due).days) if due is not None else 0
+        expected = clock.base_due_on if clock is not None else None
         sink.add(
             "in_progress",
             (
                 _iso(commissioned_on),
                 case.state_at_end,
-                _iso(due_if_resumed(clock, as_at, cal) if clock else None),
+                _iso(due),
+                overdue,
+                _iso(expected),
+                None if expected is None else as_at > expected,
             ),
         )
+        if revised_on is not None:
+            sink.add(
+                "revised",
+                (
+                    _iso(commissioned_on),
+                    _iso(due),
+                    _iso(revised_on),
+                    None,
+                    case.state_at_end,
+                    False if as_at > revised_on else None,
+                ),
+            )
         held_at_end = case.facts[-1].held or case.state_at_end == ids.hold_state
         if held_at_end and spells:
             sink.add(
@@ -505,6 +681,9 @@ def _local_reviews(
             and clock.stopped_on is not None
             and clock.stopped_on <= clock.due_on
         )
+        # The expectation as first set (before time on hold moved it), for the figure
+        # on elapsed time.
+        expected = clock.base_due_on if clock is not None else None
         sink.add(
             "published",
             (
@@ -517,6 +696,119 @@ def _local_reviews(
                 months(elapsed - held),
                 _iso(clock.due_on if clock else None),
                 met,
+                _iso(expected),
+                None if expected is None else published_on <= expected,
+            ),
+        )
+        if revised_on is not None:
+            sink.add(
+                "revised",
+                (
+                    _iso(commissioned_on),
+                    _iso(clock.due_on if clock else None),
+                    _iso(revised_on),
+                    _iso(published_on),
+                    case.state_at_end,
+                    published_on <= revised_on,
+                ),
+            )
+
+
+def _publication(
+    sink: _Sink,
+    case: CaseHistory,
+    period: Period,
+    ids: ReportPublication,
+    local: ReportLocalReviews | None,
+) -> None:
+    """The partners' publication decision in force at the period end, if taken in the
+    period (by its form), and each publication recorded despite a failed check."""
+    decision = next((f for f in reversed(case.facts) if f.trigger in ids.decided_by), None)
+    if decision is not None and period.contains(decision.happened_on):
+        value = decision.fields_after.get(ids.form.field)
+        reasons = decision.recorded.get(ids.reasons) if ids.reasons is not None else None
+        sink.add(
+            "pub_decided",
+            (
+                _iso(decision.happened_on),
+                value if isinstance(value, str) else None,
+                ids.form.group_of(value),
+                isinstance(reasons, str) and bool(reasons.strip()),
+            ),
+        )
+    published_by = local.published_by if local is not None else ()
+    for fact in case.facts:
+        if (
+            fact.trigger in published_by
+            and fact.overrode is not None
+            and period.contains(fact.happened_on)
+        ):
+            sink.add("breaches", (_iso(fact.happened_on), fact.trigger, fact.overrode))
+
+
+def _national_reviews(
+    sink: _Sink, case: CaseHistory, period: Period, ids: ReportNationalReviews
+) -> None:
+    """National reviews recorded in the period: who commissioned each, and what happened
+    to the local review (continued alongside, superseded, merged, or none started)."""
+    for fact in case.facts:
+        if not period.contains(fact.happened_on):
+            continue
+        if fact.trigger in ids.commissioned_by or fact.trigger in ids.alongside:
+            by = ids.by.group_of(fact.fields_after.get(ids.by.field)) if ids.by else None
+            if fact.trigger in ids.alongside:
+                local: str | None = "continued"
+            elif ids.outcome is not None:
+                local = ids.outcome.group_of(fact.fields_after.get(ids.outcome.field))
+            else:
+                local = None
+            sink.add("national", (_iso(fact.happened_on), by, local))
+        elif fact.trigger == ids.reported_by:
+            sink.add("national_reported", (_iso(fact.happened_on),))
+
+
+def _local_learning(
+    sink: _Sink,
+    case: CaseHistory,
+    period: Period,
+    as_at: dt.date,
+    cal: Calendar,
+    ids: ReportLocalLearning,
+    columns: ReportColumns,
+) -> None:
+    """Local reviews of incidents not notified: started and completed in the period
+    (on time by the review's clock), and under way at its end."""
+    clock = case.clocks.get(ids.clock) if ids.clock is not None else None
+    due = clock.due_on if clock is not None else None
+    started: EventFacts | None = None
+    for fact in case.facts:
+        if fact.trigger in ids.started_by:
+            started = fact
+            if period.contains(fact.happened_on):
+                sink.add("ll_started", (_iso(fact.happened_on), _field(fact, columns.review_type)))
+        elif fact.trigger in ids.completed_by and started is not None:
+            done = fact.happened_on
+            if period.contains(done):
+                late = working_days_late(cal, due, done)
+                sink.add(
+                    "ll_completed",
+                    (
+                        _iso(started.happened_on),
+                        _iso(due),
+                        _iso(done),
+                        late,
+                        None if due is None else late == 0,
+                    ),
+                )
+            started = None
+    if started is not None and case.closed_on is None:
+        sink.add(
+            "ll_open",
+            (
+                _iso(started.happened_on),
+                _iso(due),
+                case.state_at_end,
+                working_days_late(cal, due, as_at),
             ),
         )
 

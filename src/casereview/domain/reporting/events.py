@@ -40,6 +40,11 @@ class ReplayedEvents:
             and t.id not in on_clocks
             and t.id not in counted
         )
+        # A case with an event of a named trigger that opens a sign-off round (a decision
+        # the partners maintain) keeps its sign-offs: whether the round was signed is a
+        # figure (`case_facts.rounds_signed`).
+        self._openers = frozenset(t for t in counted if definition.rounds_opened_by(t))
+        self._signs = frozenset(t.id for t in definition.triggers if t.signs)
         # Later events keep these (`fields_kept`); the names let a stored text be
         # searched without decoding it.
         self.case_fields = replay.case_fields
@@ -56,17 +61,16 @@ class ReplayedEvents:
         from the corrected history."""
         if any(is_amending(str(row["trigger"])) for row in events):
             return list(events)
+        inert = self.inert_triggers
+        if self._openers and any(str(row["trigger"]) in self._openers for row in events):
+            inert = inert - self._signs
         kept: list[Mapping[str, Any]] = []
         for index, row in enumerate(events):
             # The cut comes first and is replay's own (at the first event dated after the
             # end, whatever follows), so leaving events out never lets a later one in.
             if dt.date.fromisoformat(str(row["occurred_on"])) > until:
                 break
-            if (
-                index
-                and str(row["trigger"]) in self.inert_triggers
-                and not self._sets_case_field(row)
-            ):
+            if index and str(row["trigger"]) in inert and not self._sets_case_field(row):
                 continue
             kept.append(row)
         return kept

@@ -36,6 +36,9 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("decisions", "Decisions"),
     ("panel", "The Panel's response"),
     ("local_reviews", "Local reviews (LCSPRs)"),
+    ("publication", "Publication decisions"),
+    ("national_reviews", "National reviews"),
+    ("local_learning", "Local reviews of incidents not notified"),
     ("action_plans", "Action plans"),
     ("corrections", "Corrections after the fact"),
 )

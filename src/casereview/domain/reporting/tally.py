@@ -54,6 +54,10 @@ def _equals(wanted: Cell) -> Callable[[Cell], bool]:
     return lambda value: value == wanted
 
 
+def _given(value: Cell) -> bool:
+    return value is not None
+
+
 @dataclass(frozen=True)
 class FigureSpec:
     """One figure: the base list it is drawn from and the filters that narrow it.
@@ -102,6 +106,25 @@ FIGURES: tuple[FigureSpec, ...] = (
         "pending",
         (("working_days_overdue", _positive),),
         part_of="notifications.pending_at_end",
+    ),
+    FigureSpec(
+        "notifications.only",
+        "Notified only, without a rapid review (a looked-after child's or care leaver's death)",
+        "notified_only",
+    ),
+    FigureSpec(
+        "notifications.only_on_time",
+        "… notified within 5 working days of awareness",
+        "notified_only",
+        (("on_time", _is_true),),
+        part_of="notifications.only",
+    ),
+    FigureSpec(
+        "notifications.only_escalated",
+        "… later escalated to a rapid review",
+        "notified_only",
+        (("escalated_on", _given),),
+        part_of="notifications.only",
     ),
     FigureSpec(
         "rapid_reviews.completed", "Rapid reviews completed (sent to the Panel)", "rr_completed"
@@ -164,6 +187,28 @@ FIGURES: tuple[FigureSpec, ...] = (
         part_of="panel.responses",
     ),
     FigureSpec("panel.queries", "Panel queries received", "queries", unit="queries"),
+    FigureSpec(
+        "panel.disputed",
+        "Responses disputing the partners' decision (disagreed, or asked for an LCSPR)",
+        "disputed",
+    ),
+    FigureSpec(
+        "panel.maintained",
+        "Decisions the partners maintained after a disputed response (a new sign-off round)",
+        "maintained",
+    ),
+    FigureSpec(
+        "panel.maintained_signed",
+        "… of which signed off by every partner by period end",
+        "maintained",
+        (("signed_off_on", _given),),
+        part_of="panel.maintained",
+    ),
+    FigureSpec(
+        "panel.reconsidered",
+        "Decisions the partners reconsidered after a disputed response",
+        "reconsidered",
+    ),
     FigureSpec("local_reviews.commissioned", "Local reviews commissioned", "commissioned"),
     FigureSpec(
         "local_reviews.in_progress_at_end", "Local reviews in progress at period end", "in_progress"
@@ -172,6 +217,20 @@ FIGURES: tuple[FigureSpec, ...] = (
         "local_reviews.on_hold_at_end",
         "… of which publication on hold",
         "on_hold",
+        part_of="local_reviews.in_progress_at_end",
+    ),
+    FigureSpec(
+        "local_reviews.overdue_at_end",
+        "… of which past the 6-month expectation (hold-adjusted)",
+        "in_progress",
+        (("days_overdue", _positive),),
+        part_of="local_reviews.in_progress_at_end",
+    ),
+    FigureSpec(
+        "local_reviews.elapsed_at_end",
+        "… of which more than 6 months since commissioning (elapsed, time on hold included)",
+        "in_progress",
+        (("past_elapsed", _is_true),),
         part_of="local_reviews.in_progress_at_end",
     ),
     FigureSpec(
@@ -193,6 +252,13 @@ FIGURES: tuple[FigureSpec, ...] = (
         part_of="local_reviews.published",
     ),
     FigureSpec(
+        "local_reviews.published_within_elapsed",
+        "Published within 6 months of commissioning (elapsed, not hold-adjusted)",
+        "published",
+        (("within_elapsed", _is_true),),
+        part_of="local_reviews.published",
+    ),
+    FigureSpec(
         "local_reviews.median_months_elapsed",
         "Median time from commissioning to publication",
         "published",
@@ -205,6 +271,104 @@ FIGURES: tuple[FigureSpec, ...] = (
         "published",
         unit="months",
         measure="median_adjusted",
+    ),
+    FigureSpec(
+        "local_reviews.revised_target",
+        "Local reviews with a revised publication target (published, or in progress at end)",
+        "revised",
+    ),
+    FigureSpec(
+        "local_reviews.published_within_revised_target",
+        "… published by the revised target",
+        "revised",
+        (("within_revised_target", _is_true),),
+        part_of="local_reviews.revised_target",
+    ),
+    FigureSpec(
+        "local_reviews.past_revised_target",
+        "… published after it, or still in progress after it",
+        "revised",
+        (("within_revised_target", _is_false),),
+        part_of="local_reviews.revised_target",
+    ),
+    FigureSpec("publication.decided", "Publication decisions taken", "pub_decided"),
+    *(
+        FigureSpec(
+            f"publication.{group}",
+            label,
+            "pub_decided",
+            (("group", _equals(group)),),
+            part_of="publication.decided",
+        )
+        for group, label in (
+            ("full", "… publish the full report"),
+            ("redacted", "… publish a redacted report"),
+            ("improvements_only", "… publish information on improvements only"),
+            ("not_published", "… not published"),
+        )
+    ),
+    FigureSpec(
+        "publication.not_published_with_reasons",
+        "… of which not published, with reasons recorded",
+        "pub_decided",
+        (("group", _equals("not_published")), ("reasons_given", _is_true)),
+        part_of="publication.not_published",
+    ),
+    FigureSpec(
+        "publication.despite_short_notice",
+        "Published despite a failed advance-copy check (the chair's override)",
+        "breaches",
+        part_of="local_reviews.published",
+    ),
+    FigureSpec("national_reviews.commissioned", "National reviews commissioned", "national"),
+    FigureSpec(
+        "national_reviews.by_panel",
+        "… by the Panel",
+        "national",
+        (("commissioned_by", _equals("panel")),),
+        part_of="national_reviews.commissioned",
+    ),
+    FigureSpec(
+        "national_reviews.by_secretary_of_state",
+        "… by the Secretary of State",
+        "national",
+        (("commissioned_by", _equals("secretary_of_state")),),
+        part_of="national_reviews.commissioned",
+    ),
+    *(
+        FigureSpec(
+            f"national_reviews.local_{outcome}",
+            label,
+            "national",
+            (("local_review", _equals(outcome)),),
+            part_of="national_reviews.commissioned",
+        )
+        for outcome, label in (
+            ("continued", "… the local review continued alongside"),
+            ("superseded", "… the local review superseded by it"),
+            ("merged", "… the local review merged into it"),
+            ("not_started", "… no local review had started"),
+        )
+    ),
+    FigureSpec(
+        "national_reviews.reported", "National review reports published", "national_reported"
+    ),
+    FigureSpec("local_learning.started", "Local reviews started", "ll_started"),
+    FigureSpec("local_learning.completed", "Local reviews completed", "ll_completed"),
+    FigureSpec(
+        "local_learning.completed_on_time",
+        "… completed by the local review's due date",
+        "ll_completed",
+        (("on_time", _is_true),),
+        part_of="local_learning.completed",
+    ),
+    FigureSpec("local_learning.open_at_end", "Local reviews under way at period end", "ll_open"),
+    FigureSpec(
+        "local_learning.overdue_at_end",
+        "… of which past the due date",
+        "ll_open",
+        (("working_days_overdue", _positive),),
+        part_of="local_learning.open_at_end",
     ),
     FigureSpec("action_plans.approved", "Action plans approved", "plan_approved"),
     FigureSpec("action_plans.closed", "Action plans closed (actions complete)", "plan_closed"),

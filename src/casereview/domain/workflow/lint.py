@@ -402,7 +402,8 @@ class _Linter:
         if r.local_reviews is not None:
             lr = r.local_reviews
             consequence = "no review would count as published within the expectation"
-            checks.append(("local_reviews", "published_by", lr.published_by, lr.clock, consequence))
+            for trigger in lr.published_by:
+                checks.append(("local_reviews", "published_by", trigger, lr.clock, consequence))
         for table, key, trigger, clock_id, consequence in checks:
             if trigger not in self.d.clock(clock_id).stop_on:
                 self.add(

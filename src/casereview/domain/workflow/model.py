@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -539,6 +540,10 @@ class ReportColumns(_Model):
     recommendation: Id | None = None
     panel_position: Id | None = None
     review_by: Id | None = None
+    category: Id | None = None
+    """Why a case was notified without a rapid review (`notifications.only`)."""
+    review_type: Id | None = None
+    """Which kind of local review of an incident not notified (`local_learning.*`)."""
 
 
 class ReportNotifications(_Model):
@@ -546,6 +551,11 @@ class ReportNotifications(_Model):
 
     trigger: Id
     clock: Id
+    only: UniqueIds = ()
+    """Triggers that notify without a rapid review (a looked-after child's death):
+    counted apart (`notifications.only*`), on time by the same clock."""
+    escalated_by: Id | None = None
+    """The trigger that later sends a case notified only to a rapid review."""
 
 
 class ReportRapidReviews(_Model):
@@ -557,6 +567,44 @@ class ReportRapidReviews(_Model):
 
 
 NonEmptyIds = Annotated[UniqueIds, Field(min_length=1)]
+
+
+def _one_or_more(value: object) -> object:
+    return (value,) if isinstance(value, str) else value
+
+
+IdOrIds = Annotated[NonEmptyIds, BeforeValidator(_one_or_more)]
+"""One trigger id, or a list of them (`published_by = ["publish", "publish_despite…"]`)."""
+
+
+class FieldGroups(_Model):
+    """A case field and which of its values put a case in each named group of a figure
+    (`publication.full`: `publication_form` is `full_report`). The group names are the
+    report's vocabulary (`allowed`, checked by the table that uses it)."""
+
+    field: Id
+    values: Annotated[
+        Mapping[Id, Annotated[tuple[Scalar, ...], Field(min_length=1)]],
+        AfterValidator(_frozen_mapping),
+        Field(min_length=1),
+    ]
+
+    @field_serializer("values")
+    def _dump_values(self, value: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
+        return dict(value)
+
+    def group_of(self, value: object) -> str | None:
+        """The group a field value puts a case in (None: in none)."""
+        return next((name for name, vs in self.values.items() if value in vs), None)
+
+    def only(self, allowed: tuple[str, ...]) -> FieldGroups:
+        unknown_names = [name for name in self.values if name not in allowed]
+        if unknown_names:
+            raise ValueError(
+                f"group {unknown_names[0]!r} is not one the report counts; "
+                f"the groups are {', '.join(allowed)}"
+            )
+        return self
 
 
 class ReportDecisions(_Model):
@@ -583,6 +631,13 @@ class PanelAgreement(_Model):
     or_unset: Flag = False
 
 
+class FieldValues(_Model):
+    """A case field and the values that count (`panel.disputed`)."""
+
+    field: Id
+    values: Annotated[tuple[Scalar, ...], Field(min_length=1)]
+
+
 class PanelOutcome(_Model):
     """One outcome of the Panel's response: the trigger that records it."""
 
@@ -598,6 +653,15 @@ class ReportPanel(_Model):
     outcomes: Annotated[
         Mapping[Id, PanelOutcome], AfterValidator(_frozen_mapping), Field(min_length=1)
     ]
+    disputed: FieldValues | None = None
+    """A response in which the Panel disputed the partners' decision (`panel.disputed`):
+    the case field and its values (`panel_position` is `disagreed`, say)."""
+    maintained_by: Id | None = None
+    """The trigger by which the partners keep their decision after a disputed response
+    (`panel.maintained`)."""
+    reconsidered_by: Id | None = None
+    """The trigger by which the partners change their decision (`panel.reconsidered`
+    counts it after a disputed response)."""
 
     @field_serializer("outcomes")
     def _dump_outcomes(self, value: Mapping[str, PanelOutcome]) -> dict[str, PanelOutcome]:
@@ -609,11 +673,58 @@ class ReportLocalReviews(_Model):
     state publication is held in."""
 
     commissioned_by: Id
-    published_by: Id
+    published_by: IdOrIds
+    """The trigger (or triggers) that publish: the usual step and any override of a
+    check on it (`publish_despite_short_notice`)."""
     clock: Id
     hold_state: Id | None = None
     """The state publication is held in (a workflow that models a hold as a state); a
     case held as an overlay (`[holds]`) counts as on hold too."""
+    revised_target: Id | None = None
+    """The case field holding a revised publication target: the expectation keeps its
+    date, and `local_reviews.revised_target*` count against the revised one."""
+
+
+PUBLICATION_FORMS = ("full", "redacted", "improvements_only", "not_published")
+"""The groups of `[report.publication] form`: the publication decision's figures."""
+NATIONAL_BY = ("panel", "secretary_of_state")
+"""The groups of `[report.national_reviews] by`: who commissioned a national review."""
+LOCAL_OUTCOMES = ("superseded", "merged", "not_started")
+"""The groups of `[report.national_reviews] outcome`: what happened to the local review
+when the case moved to the national review (one alongside it: `continued`)."""
+
+
+class ReportPublication(_Model):
+    """`publication.*`: the partners' publication decision, by form, and publications
+    recorded despite a failed check (the chair's override of the advance-copy rule)."""
+
+    decided_by: NonEmptyIds
+    form: Annotated[FieldGroups, AfterValidator(lambda g: g.only(PUBLICATION_FORMS))]
+    reasons: Id | None = None
+    """The case field holding the reasons for a form other than the full report."""
+
+
+class ReportNationalReviews(_Model):
+    """`national_reviews.*`: national reviews commissioned, by whom, and what happened
+    to the local review."""
+
+    commissioned_by: NonEmptyIds
+    """Triggers that move the case into the national review."""
+    alongside: UniqueIds = ()
+    """Triggers that record a national review while the local review continues."""
+    reported_by: Id | None = None
+    """The trigger that records the national review's report."""
+    by: Annotated[FieldGroups, AfterValidator(lambda g: g.only(NATIONAL_BY))] | None = None
+    outcome: Annotated[FieldGroups, AfterValidator(lambda g: g.only(LOCAL_OUTCOMES))] | None = None
+
+
+class ReportLocalLearning(_Model):
+    """`local_learning.*`: local reviews of incidents not notified, apart from LCSPRs."""
+
+    started_by: NonEmptyIds
+    completed_by: UniqueIds = ()
+    clock: Id | None = None
+    """The review's clock: completed on time when it stopped on or before its due date."""
 
 
 class ReportActionPlans(_Model):
@@ -651,6 +762,9 @@ class ReportTable(_Model):
     decisions: ReportDecisions = Field(default_factory=ReportDecisions)
     panel: ReportPanel | None = None
     local_reviews: ReportLocalReviews | None = None
+    publication: ReportPublication | None = None
+    national_reviews: ReportNationalReviews | None = None
+    local_learning: ReportLocalLearning | None = None
     action_plans: ReportActionPlans | None = None
 
     @field_serializer("titles")
@@ -662,14 +776,29 @@ class ReportTable(_Model):
         """Every trigger the table names."""
         named = {t for _, triggers in self.decisions.named() for t in triggers}
         if self.notifications is not None:
-            named.add(self.notifications.trigger)
+            n = self.notifications
+            named.update((n.trigger, *n.only))
+            if n.escalated_by is not None:
+                named.add(n.escalated_by)
         if self.rapid_reviews is not None:
             named.add(self.rapid_reviews.completed_by)
         if self.panel is not None:
             named.add(self.panel.query)
             named.update(o.trigger for o in self.panel.outcomes.values())
+            for extra in (self.panel.maintained_by, self.panel.reconsidered_by):
+                if extra is not None:
+                    named.add(extra)
         if self.local_reviews is not None:
-            named.update((self.local_reviews.commissioned_by, self.local_reviews.published_by))
+            named.update((self.local_reviews.commissioned_by, *self.local_reviews.published_by))
+        if self.publication is not None:
+            named.update(self.publication.decided_by)
+        if self.national_reviews is not None:
+            nr = self.national_reviews
+            named.update((*nr.commissioned_by, *nr.alongside))
+            if nr.reported_by is not None:
+                named.add(nr.reported_by)
+        if self.local_learning is not None:
+            named.update((*self.local_learning.started_by, *self.local_learning.completed_by))
         if self.action_plans is not None:
             named.update((self.action_plans.approved_by, self.action_plans.closed_by))
         return frozenset(named)

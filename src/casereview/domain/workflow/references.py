@@ -29,6 +29,7 @@ from casereview.domain.workflow.model import (
     CorrectionRules,
     DaysApartGuard,
     FieldEqualsGuard,
+    FieldGroups,
     FieldInGuard,
     FieldSpec,
     Guard,
@@ -882,6 +883,10 @@ class _Checker:
             where = "table 'report.notifications'"
             self.refs(where, "trigger", (r.notifications.trigger,), "trigger", self.triggers)
             self.refs(where, "clock", (r.notifications.clock,), "clock", self.clocks)
+            self.refs(where, "only", r.notifications.only, "trigger", self.triggers)
+            if r.notifications.escalated_by is not None:
+                escalated = (r.notifications.escalated_by,)
+                self.refs(where, "escalated_by", escalated, "trigger", self.triggers)
         if r.rapid_reviews is not None:
             where = "table 'report.rapid_reviews'"
             self.refs(where, "clock", (r.rapid_reviews.clock,), "clock", self.clocks)
@@ -900,21 +905,61 @@ class _Checker:
                 if spec is not None:
                     for value in agreed.values:
                         self.value_fits(where, "'agreed.values'", spec, value)
+            where = "table 'report.panel'"
+            for key in ("maintained_by", "reconsidered_by"):
+                trigger = getattr(r.panel, key)
+                if trigger is not None:
+                    self.refs(where, key, (trigger,), "trigger", self.triggers)
+            if r.panel.disputed is not None:
+                disputed = r.panel.disputed
+                spec = self.case_field(where, "disputed.field", disputed.field)
+                if spec is not None:
+                    for value in disputed.values:
+                        self.value_fits(where, "'disputed.values'", spec, value)
         if r.local_reviews is not None:
             where, lr = "table 'report.local_reviews'", r.local_reviews
-            for key, trigger in (
-                ("commissioned_by", lr.commissioned_by),
-                ("published_by", lr.published_by),
-            ):
-                self.refs(where, key, (trigger,), "trigger", self.triggers)
+            self.refs(where, "commissioned_by", (lr.commissioned_by,), "trigger", self.triggers)
+            self.refs(where, "published_by", lr.published_by, "trigger", self.triggers)
             self.refs(where, "clock", (lr.clock,), "clock", self.clocks)
             if lr.hold_state is not None:
                 self.refs(where, "hold_state", (lr.hold_state,), "state", self.states)
+            if lr.revised_target is not None:
+                self.case_field(where, "revised_target", lr.revised_target)
+        if r.publication is not None:
+            where, pub = "table 'report.publication'", r.publication
+            self.refs(where, "decided_by", pub.decided_by, "trigger", self.triggers)
+            self.groups(where, "form", pub.form)
+            if pub.reasons is not None:
+                self.case_field(where, "reasons", pub.reasons)
+        if r.national_reviews is not None:
+            where, nr = "table 'report.national_reviews'", r.national_reviews
+            self.refs(where, "commissioned_by", nr.commissioned_by, "trigger", self.triggers)
+            self.refs(where, "alongside", nr.alongside, "trigger", self.triggers)
+            if nr.reported_by is not None:
+                self.refs(where, "reported_by", (nr.reported_by,), "trigger", self.triggers)
+            for key, groups in (("by", nr.by), ("outcome", nr.outcome)):
+                if groups is not None:
+                    self.groups(where, key, groups)
+        if r.local_learning is not None:
+            where, ll = "table 'report.local_learning'", r.local_learning
+            self.refs(where, "started_by", ll.started_by, "trigger", self.triggers)
+            self.refs(where, "completed_by", ll.completed_by, "trigger", self.triggers)
+            if ll.clock is not None:
+                self.refs(where, "clock", (ll.clock,), "clock", self.clocks)
         if r.action_plans is not None:
             where, ap = "table 'report.action_plans'", r.action_plans
             for key, trigger in (("approved_by", ap.approved_by), ("closed_by", ap.closed_by)):
                 self.refs(where, key, (trigger,), "trigger", self.triggers)
             self.refs(where, "state", (ap.state,), "state", self.states)
+
+    def groups(self, where: str, key: str, groups: FieldGroups) -> None:
+        """A field the report groups cases by is kept on the case, and every value
+        named is one the field can hold."""
+        spec = self.case_field(where, f"{key}.field", groups.field)
+        if spec is not None:
+            for name, values in groups.values.items():
+                for value in values:
+                    self.value_fits(where, f"'{key}.values.{name}'", spec, value)
 
     def case_field(self, where: str, key: str, field_id: str) -> FieldSpec | None:
         """The spec of a field the report reads from the case, or None (reported) when it
