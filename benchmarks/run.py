@@ -198,8 +198,12 @@ def pick_refs(db: Path, runs: int) -> Refs:
         show = conn.execute(
             "SELECT ref FROM cases WHERE closed = 0 ORDER BY version DESC, ref LIMIT 1"
         ).fetchone()
+        # A case that links others (a sibling review's lead) would record the progress
+        # check on them too: not the one event each run that the figure is about.
+        columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(cases)")}
+        alone = " AND COALESCE(links, '[]') = '[]'" if "links" in columns else ""
         counts = conn.execute(
-            "SELECT version, COUNT(*) FROM cases WHERE state = 'lcspr_in_progress' "
+            f"SELECT version, COUNT(*) FROM cases WHERE state = 'lcspr_in_progress'{alone} "
             "GROUP BY version ORDER BY COUNT(*) DESC, version DESC LIMIT 1"
         ).fetchone()
         advance: list[str] = []
@@ -209,8 +213,8 @@ def pick_refs(db: Path, runs: int) -> Refs:
             advance = [
                 str(r[0])
                 for r in conn.execute(
-                    "SELECT ref FROM cases WHERE state = 'lcspr_in_progress' AND version = ? "
-                    "ORDER BY ref LIMIT ?",
+                    f"SELECT ref FROM cases WHERE state = 'lcspr_in_progress'{alone} "
+                    "AND version = ? ORDER BY ref LIMIT ?",
                     (events, runs + 1),
                 )
             ]
