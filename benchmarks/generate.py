@@ -1298,6 +1298,16 @@ def parse_scale(text: str) -> int:
     return int(text)
 
 
+def _share(text: str) -> float:
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError(f"a share is a number from 0 to 1, not {text!r}")
+    return share
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.generate", description="Generate a casereview database."
@@ -1309,7 +1319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=bulk.DEFAULT_BATCH, help="cases per batch")
     parser.add_argument(
         "--v2-share",
-        type=float,
+        type=_share,
         default=V2_SHARE,
         help="share of the cases opened on version 2 of the England workflow (0-1; default "
         "a third); the rest are the version 1 cases the seed gave before",

@@ -226,6 +226,28 @@ def test_generated_scripts_cover_the_workflow_and_verify(database_url):
     ctx.close()
 
 
+def test_version_1_cases_are_generated_as_before_whatever_the_version_2_share():
+    """The version 1 scripts are those the seed gave before version 2 cases existed: a
+    share of 0 gives only them, and with a share each number left on version 1 has the
+    same script (so figures of the version 1 cases stay comparable)."""
+    alone = _scripts(120, seed=21)
+    assert {s.workflow for s in alone} <= {generate.WORKFLOW, f"{generate.PLAN_WORKFLOW}@1"}
+    tally: dict[str, int] = {}
+    ctx = ServiceContext(url="sqlite://", account=ACCOUNT)
+    mixed = list(generate.make_scripts(120, seed=21, today=TODAY, cal=ctx.calendar, tally=tally))
+    assert len(mixed) == 120
+    kept = [(a, b) for a, b in zip(alone, mixed, strict=True) if b.workflow != generate.V2_WORKFLOW]
+    assert all(a == b for a, b in kept)
+    assert tally["v1"] == len(kept) and tally["v2"] == 120 - len(kept)
+    assert 0.2 < tally["v2"] / 120 < 0.55  # about a third
+    assert 0 < tally["v2_linked"] < tally["v2"]
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        next(generate.make_scripts(1, seed=1, today=TODAY, v2_share=1.5))
+    with pytest.raises(SystemExit) as usage:
+        generate.main(["--out", "unused.db", "--v2-share", "half"])
+    assert usage.value.code == 2
+
+
 def test_generated_version_2_cases_cover_its_paths_and_verify(database_url):
     """England version 2's paths in a small generated database: holds in progress and
     while publication is scheduled (some lifted, some past their review date), parallel
@@ -538,8 +560,9 @@ def test_a_step_that_needs_an_action_plan_is_refused_as_the_write_path_refuses(d
 
 
 def test_a_linked_case_in_another_batch_cannot_follow_its_lead(database_url, second_database_url):
-    """A lead's step reaches its linked cases only within one batch: a child that does
-    not ask to stay with the next script is refused with its lead, not skipped."""
+    """A lead's step reaches its linked cases only within one batch, kept for it: a child
+    that does not ask to stay with the next script is refused with its lead, not
+    skipped, whether or not it happens to share the lead's batch."""
     scripts = _scripts(30, seed=11, v2_share=0.5)
     child, lead = scripts[18], scripts[19]
     assert child.keep_with_next
@@ -548,8 +571,20 @@ def test_a_linked_case_in_another_batch_cannot_follow_its_lead(database_url, sec
     with pytest.raises(Refused) as refused:
         bulk.apply_scripts(ctx, [apart, lead], batch_size=1)
     assert f"linked case {child.ref} takes" in str(refused.value)
-    assert "not in the same batch" in str(refused.value)
+    assert "was not kept for it" in str(refused.value)
     assert {r[0] for r in run_sql(database_url, "SELECT ref FROM cases")} == {child.ref}
+    together = [
+        dataclasses.replace(s, ref=f"X{s.ref}", pseudonym=f"{s.pseudonym} X") for s in (apart, lead)
+    ]
+    lead_steps = [
+        dataclasses.replace(step, fields={**step.fields, "linked_case": f"X{child.ref}"})
+        if step.trigger == "link_case"
+        else step
+        for step in together[1].steps
+    ]
+    together[1] = dataclasses.replace(together[1], steps=tuple(lead_steps))
+    with pytest.raises(Refused, match="was not kept for it"):
+        bulk.apply_scripts(ctx, together, batch_size=10)
     ctx.close()
     # Kept with its lead, the child is in the lead's batch, however small the batches.
     other = _context(second_database_url, FixedClock(TODAY))

@@ -7,9 +7,9 @@ linked cases take with their lead, `replay`, `clocks.derive`, the store's one ap
 path), so every row is what `open_case` and `advance` would have written. Only the
 grouping differs: one transaction per batch, the chain head in memory, and on SQLite a
 writer process; a refusal rolls back its batch only. A step that linked cases take with
-their lead (`[links]` `follow`) reaches only cases of the same batch: a script sets
-`keep_with_next` to stay in one batch with the script that links to it. See
-docs/performance.md ("The data").
+their lead (`[links]` `follow`) reaches only the cases whose scripts set
+`keep_with_next`, which keeps them in one batch with the script after them (and in
+memory until the batch is written). See docs/performance.md ("The data").
 """
 
 from __future__ import annotations
@@ -78,8 +78,9 @@ class CaseScript:
     """A workflow id or `id@N`; None: the default workflow."""
     source: str | None = None  # where an imported case came from (`domain.imports`)
     keep_with_next: bool = False
-    """Written in the same batch as the script after it: a case that the next one links
-    to and leads (`[links]` `follow`), so that the lead's steps reach it."""
+    """Written in the same batch as the script after it, and kept in memory until the
+    batch is written: a case that a later script of the batch links to and leads
+    (`[links]` `follow`), so that the lead's steps reach it."""
 
 
 @dataclass(frozen=True)
@@ -591,8 +592,9 @@ class _BatchWriter:
         # in the batch is stored again in its place.
         self.case_rows: dict[int, dict[str, Any]] = {}
         self.clock_rows: dict[int, list[dict[str, Any]]] = {}
-        # The cases of this writer that a later lead's step may reach (`_follow`): only
-        # those whose workflow has linked cases follow a lead.
+        # The cases of this writer that a later lead's step may reach (`_follow`): those
+        # whose scripts ask to be kept with the next (a checked import holds every case
+        # of a tracker in one writer; only these are kept in memory).
         self.followers: dict[str, _Case] = {}
         self.max_case_id = 0
         self.step_at = 0
@@ -663,7 +665,7 @@ class _BatchWriter:
         case = _Case(script, workflow, Replayed(ref=ref), case_id=self.next_id)
         self.next_id += 1
         links = workflow.definition.links
-        if links is not None and links.follow:
+        if script.keep_with_next and links is not None and links.follow:
             self.followers[ref] = case
         self._append(case, record)
         return case
@@ -738,7 +740,7 @@ class _BatchWriter:
         """The step each linked case takes with the lead, as `services.cases._follow`
         records it: decided on the linked case's own record, refused for the lead if it
         cannot be taken; a linked case in another state or on another workflow is left
-        as it is. Only cases of this batch can take it."""
+        as it is. Only cases kept for it (`CaseScript.keep_with_next`) can take it."""
         definition = lead.workflow.definition
         table = definition.links
         if table is None or not table.follow:
@@ -757,8 +759,9 @@ class _BatchWriter:
             if child is None:
                 raise Refused(
                     f"linked case {other} takes {decision.trigger} with case {lead_ref}, but it "
-                    "is not in the same batch of this bulk write; nothing from this batch was "
-                    "recorded"
+                    "was not kept for it: a bulk write takes a lead's step only on linked "
+                    "cases written before the lead in its batch, whose scripts are kept with "
+                    "the next (keep_with_next)"
                 )
             mine = child.workflow.definition
             if (mine.id, mine.version) != (definition.id, definition.version) or (
