@@ -735,7 +735,7 @@ def _lcspr_v2(plan: _Plan, stage: str, *, lead: bool = False) -> None:
                 (2, 10), "maintain_decision", "The partners keep their decision.", plan.chair()
             )
             plan.sign_offs()
-    if rng.random() < 0.7:
+    if rng.random() < 0.85:
         inform = plan.add((0, 5), "inform_lcspr", reviewer=rng.choice(REVIEWERS))
         _keyed_late(plan, inform, "informed_on", 3)
     if stage == "lcspr_commissioning":
@@ -890,7 +890,9 @@ def _v2_plan(number: int, rng: random.Random, stage: str) -> tuple[_Plan, dict[s
             elif stage == "national_not_started":
                 _national(plan, "not_started")
             elif stage == "awaiting_panel":
-                if rng.random() < 0.3:
+                # Half have the Panel's response (the partners have not moved on yet);
+                # so do most of a sibling review's cases before their lead links them.
+                if rng.random() < 0.5:
                     _panel_response(plan, (3, 12), "agreed_with_comments")
             else:
                 _lcspr_v2(plan, stage)
