@@ -743,7 +743,7 @@ class _BatchWriter:
         as it is. Only cases kept for it (`CaseScript.keep_with_next`) can take it."""
         definition = lead.workflow.definition
         table = definition.links
-        if table is None or not table.follow:
+        if table is None or not table.follow or not lead.state.links:
             return
         others = case_links.followers(
             table, lead.state.links, decision.trigger, decision.from_state
