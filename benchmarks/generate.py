@@ -814,8 +814,11 @@ def _national(plan: _Plan, outcome: str) -> None:
         _keyed_late(plan, report, "published_on", 5)
 
 
-def _v2_plan(number: int, rng: random.Random, stage: str) -> tuple[_Plan, dict[str, str]]:
-    """One version 2 case's steps (offsets from its awareness date) and opening fields."""
+def _v2_plan(
+    number: int, rng: random.Random, stage: str, responded: float = 0.5
+) -> tuple[_Plan, dict[str, str]]:
+    """One version 2 case's steps (offsets from its awareness date) and opening fields;
+    `responded`: the chance that a case left awaiting the Panel has its response."""
     plan = _Plan(rng)
     fields = {
         "nature": rng.choice(("death", "serious_harm", "serious_harm", "other")),
@@ -890,9 +893,8 @@ def _v2_plan(number: int, rng: random.Random, stage: str) -> tuple[_Plan, dict[s
             elif stage == "national_not_started":
                 _national(plan, "not_started")
             elif stage == "awaiting_panel":
-                # Half have the Panel's response (the partners have not moved on yet);
-                # so do most of a sibling review's cases before their lead links them.
-                if rng.random() < 0.5:
+                # Some have the Panel's response (the partners have not moved on yet).
+                if rng.random() < responded:
                     _panel_response(plan, (3, 12), "agreed_with_comments")
             else:
                 _lcspr_v2(plan, stage)
@@ -920,7 +922,9 @@ def v2_case_scripts(
         return [(timeline.script(number, plan, fields, 0), False)]
     members: list[tuple[int, _Plan, dict[str, str], int]] = []
     for index in range(children):
-        child, fields = _v2_plan(number + index, rng, "awaiting_panel")
+        # The Panel has responded to nearly every child's rapid review (the lead's
+        # response does not stop a child's clock).
+        child, fields = _v2_plan(number + index, rng, "awaiting_panel", responded=0.9)
         _pad(child, rng.randint(8, 16), False)
         members.append((number + index, child, fields, rng.randint(0, 4)))  # aware 0-4 days apart
     lead_number = number + children
