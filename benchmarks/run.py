@@ -637,6 +637,19 @@ def render(results: dict[str, Any]) -> str:
             )
             + ".",
         ]
+    mixed = [s for s in scales if s["generation"].get("v2_cases")]
+    if mixed:
+        lines += [
+            "",
+            "Cases on England version 2 (holds, parallel processes, sibling reviews: see "
+            '"The data"; in the figures above): '
+            + "; ".join(
+                f"{s['scale']}: {s['generation']['v2_cases']:,}, of which "
+                f"{s['generation'].get('v2_linked', 0):,} in sibling reviews"
+                for s in mixed
+            )
+            + ".",
+        ]
     header = " | ".join(s["scale"] for s in scales)
     lines += [
         "",

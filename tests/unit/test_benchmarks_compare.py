@@ -51,3 +51,21 @@ def test_both_sides_generate_alike_databases(tmp_path):
     assert alike(new, newer) == [[], []]
     here = Path(__file__).resolve().parents[2]
     assert alike(Side("here", here, Path("python"), Path("casereview")), old)[0]
+
+
+def test_the_runner_says_how_many_cases_are_on_england_version_2():
+    """The generated doc section counts the version 2 cases when the figures have them
+    (results from before they were generated render as they did)."""
+    import json
+    from pathlib import Path
+
+    from benchmarks import run
+
+    root = Path(__file__).resolve().parents[2]
+    results = json.loads((root / "benchmarks/results/20261204-185900.json").read_text())
+    before = run.render(results)
+    assert "England version 2" not in before
+    results["scales"][0]["generation"].update(v2_cases=374, v2_linked=92)
+    after = run.render(results)
+    assert "Cases on England version 2" in after
+    assert f"{results['scales'][0]['scale']}: 374, of which 92 in sibling reviews." in after
