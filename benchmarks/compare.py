@@ -7,10 +7,12 @@
 <commit>`) with its own virtual environment in `.venv` (`make` there, or
 `python -m venv .venv && .venv/bin/pip install -e .`). Each checkout generates its own
 database at each scale with the same seed and the same `--today` (a database is pinned
-to the workflow files of the code that wrote it, so one database cannot serve both),
-then every command of `benchmarks.run` is timed on both, alternating this checkout and
-the other run by run, so a host that speeds up or slows down in the middle affects both
-sides alike. Generation itself is timed once per side and scale.
+to the workflow files of the code that wrote it, so one database cannot serve both;
+when one checkout predates the version 2 cases, `--v2-share 0` asks the other for
+version 1 cases only, `alike`), then every command of `benchmarks.run` is timed on
+both, alternating this checkout and the other run by run, so a host that speeds up or
+slows down in the middle affects both sides alike. Generation itself is timed once per
+side and scale.
 
 The table gives each side's median wall time (min–max) and the ratio of medians
 (this / other): above 1 is slower here. Nothing is asserted; `--json FILE` keeps the
@@ -74,17 +76,33 @@ class Paired:
         }
 
 
-def _generate(side: Side, scale: str, folder: Path, today: str) -> tuple[Path, float]:
-    """The side's database at `scale` (made afresh) and the seconds it took."""
+def _generate(
+    side: Side, scale: str, folder: Path, today: str, v2_share: Sequence[str] = ()
+) -> tuple[Path, float]:
+    """The side's database at `scale` (made afresh) and the seconds it took; `v2_share`:
+    extra arguments for the generator (`alike`)."""
     db = folder / f"{side.name}-{scale}.db"
     db.unlink(missing_ok=True)
     argv = [str(side.python), "-m", "benchmarks.generate", "--cases", scale, "--out", str(db)]
-    argv += ["--seed", str(SEED), "--today", today, "--quiet"]
+    argv += ["--seed", str(SEED), "--today", today, "--quiet", *v2_share]
     started = dt.datetime.now()
     done = subprocess.run(argv, cwd=side.root, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{side.name}: generating {scale} failed:\n{done.stderr}")
     return db, (dt.datetime.now() - started).total_seconds()
+
+
+def alike(*sides: Side) -> list[list[str]]:
+    """Each side's generator arguments that make their databases alike: a checkout from
+    before version 2 cases were generated has no `--v2-share` and makes version 1 cases
+    only, so then the other is asked for those only too (`--v2-share 0`)."""
+    knows = [
+        "--v2-share" in (side.root / "benchmarks" / "generate.py").read_text("utf-8")
+        for side in sides
+    ]
+    if all(knows):
+        return [[] for _ in sides]
+    return [["--v2-share", "0"] if known else [] for known in knows]
 
 
 def _precompile(side: Side) -> None:
@@ -104,8 +122,9 @@ def compare_scale(here: Side, other: Side, scale: str, runs: int, today: str) ->
     folder = OUT / "compare"
     folder.mkdir(parents=True, exist_ok=True)
     print(f"{scale}: generating with both checkouts", flush=True)
-    here_db, here_gen = _generate(here, scale, folder, today)
-    other_db, other_gen = _generate(other, scale, folder, today)
+    here_args, other_args = alike(here, other)
+    here_db, here_gen = _generate(here, scale, folder, today, here_args)
+    other_db, other_gen = _generate(other, scale, folder, today, other_args)
     mine, theirs = _commands(here, here_db, runs), _commands(other, other_db, runs)
     rows = []
     for name, command in mine.items():

@@ -27,6 +27,23 @@ extension, missed, closed without completion, overdue, due soon or on track
 (`plan_steps`; its own seeded generator per case, so the other cases' scripts are as
 they were).
 
+About a third of the cases (`--v2-share`) are opened on version 2 of the England
+workflow (`V2_WORKFLOW`) and taken along its paths (`v2_case_scripts`): notifications
+keyed in after the day they were sent (fact dates), notifications only (a looked-after
+child's or care leaver's death; some closed, some escalated to a rapid review), local
+reviews of incidents not notified, the LCSPR commissioned before or after the Panel's
+response (now and then a disagreement, and the decision maintained with a new sign-off
+round), reviews held for a parallel process while in progress or while publication is
+scheduled (reviewed; some lifted, some past their review date), parallel processes with
+key dates near and far from today, a national review running alongside, a local review
+folded into a national review (and a national review before any local review began),
+publication decisions (full, redacted, improvements only, or not published with reasons),
+advance copies to each recipient and publication (a short notice published on the
+chair's override), and sibling reviews: 1-2 children's cases, each with its own
+notification and rapid review, linked by a lead case whose LCSPR steps they follow. The
+version 1 cases are exactly those the seed gave before (each number's version 1 script
+is still drawn in turn; a number's version 2 script comes from its own generator).
+
 Everything is written with `casereview.services.bulk.apply_scripts`, i.e. the same
 domain code as `casereview case open|advance`, and the plans with
 `casereview.services.actions.record_many`, the checks and events of `rec add` and
@@ -47,6 +64,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from casereview.domain import actions as plans
 from casereview.domain.calendar.workdays import WorkingDayCalendar
@@ -155,13 +173,15 @@ OPEN_ENDINGS = {"not_notified", "withdrawn", "other_learning_closed", "closed_lc
 @dataclass
 class _Planned:
     """A step at `offset` working days after awareness; int field values are offsets
-    too, turned into ISO dates once the awareness date is known."""
+    too, turned into ISO dates once the awareness date is known (version 2 cases also
+    take dates counted from today and the references of other cases: `_Timeline`)."""
 
     offset: int
     trigger: str
-    fields: dict[str, str | int] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
     rationale: str | None = None
     who: str | None = None
+    glued: bool = False  # no padding between this step and the one before
 
 
 class _Plan:
@@ -170,6 +190,7 @@ class _Plan:
         self.offset = rng.randint(0, 2)  # opened on or shortly after awareness
         self.opened = self.offset
         self.steps: list[_Planned] = []
+        self.processes = 0  # parallel processes registered (version 2)
 
     def add(
         self,
@@ -177,7 +198,7 @@ class _Plan:
         trigger: str,
         rationale: str | None = None,
         who: str | None = None,
-        **fields: str | int,
+        **fields: Any,
     ) -> _Planned:
         self.offset += self.rng.randint(*gap)
         step = _Planned(self.offset, trigger, dict(fields), rationale, who)
@@ -321,6 +342,9 @@ _PAD_STATE = {
     "receive_draft": None,
     "approve_action_plan": "action_monitoring",
     "close": None,
+    # Version 2's ways out of lcspr_in_progress and into action monitoring.
+    "panel_commissions_national_review": None,
+    "record_not_published": "action_monitoring",
 }
 
 
@@ -339,6 +363,10 @@ def _pad(plan: _Plan, target: int, closes: bool) -> None:
     counts = [0] * slots
     for _ in range(missing):
         counts[rng.randrange(slots)] += 1
+    for index in range(len(plan.steps) - 1, 0, -1):  # a glued step's notes go before
+        if plan.steps[index].glued:
+            counts[index - 1] += counts[index]
+            counts[index] = 0
     out: list[_Planned] = []
     shift = 0
     state: str | None = None
@@ -478,6 +506,530 @@ def case_script(
     )
 
 
+# -- England version 2 -----------------------------------------------------------------------
+
+V2_WORKFLOW = "england-lcspr@2"
+V2_SHARE = 1 / 3
+"""The share of cases opened on version 2 of the England workflow by default."""
+
+# (how far a version 2 case has got, relative weight).
+V2_STAGES: tuple[tuple[str, int], ...] = (
+    ("screening", 2),
+    ("not_notified", 2),
+    ("notification_only", 4),  # notified only; some closed, some escalated to a rapid review
+    ("local_review", 4),  # an incident not notified: a local review, some completed
+    ("rapid_review", 3),
+    ("rapid_review_signoff", 2),
+    ("awaiting_panel", 4),
+    ("other_learning", 3),
+    ("national_not_started", 2),  # a national review before any local review began
+    ("national_merged", 4),  # an LCSPR in progress folded into a national review
+    ("lcspr_commissioning", 3),
+    ("lcspr_in_progress", 5),
+    ("held_in_progress", 6),  # held for a parallel process, not lifted yet
+    ("draft_review", 3),
+    ("final_signoff", 3),
+    ("publication_scheduled", 3),
+    ("held_publication", 3),  # held while publication was scheduled
+    ("published", 5),
+    ("not_published", 4),  # the partners decided not to publish; some then closed
+    ("sibling_review", 8),  # a lead case and 1-2 linked children (a linked group)
+)
+_V2_NAMES = [s for s, _ in V2_STAGES]
+_V2_WEIGHTS = [w for _, w in V2_STAGES]
+_V2_LCSPR = (
+    "lcspr_commissioning",
+    "lcspr_in_progress",
+    "held_in_progress",
+    "national_merged",
+    "draft_review",
+    "final_signoff",
+    "publication_scheduled",
+    "held_publication",
+    "published",
+    "not_published",
+)
+"""Where a sibling review's lead stops (its children follow it there)."""
+PROCESS_LEADS = {
+    "criminal_proceedings": "Crown Prosecution Service",
+    "inquest": "HM Coroner",
+    "domestic_homicide_review": "Community safety partnership",
+}
+REASONS = (
+    "The family asked that the report is not published; the partners agreed.",
+    "Publication would identify the surviving siblings.",
+)
+
+
+@dataclass(frozen=True)
+class _FromToday:
+    """A date field `days` working days from today (negative: before): a key date of a
+    parallel process, near or far from today whatever the case's own dates."""
+
+    days: int
+
+
+def _v2_rng(seed: int, number: int) -> random.Random:
+    """Case `number`'s own generator for version 2: whether it is a version 2 case, and
+    its script (so the version 1 scripts are drawn as before)."""
+    return random.Random(seed * 1_000_033 + number * 7_919 + 5)
+
+
+def _keyed_late(plan: _Plan, step: _Planned, fact: str, most: int) -> None:
+    """`step` keyed in 1-`most` working days after the day it happened (its fact date),
+    a quarter of the time; otherwise the fact date is left to default to the event date."""
+    if plan.rng.random() < 0.25:
+        step.fields[fact] = step.offset
+        step.offset += plan.rng.randint(1, most)
+        plan.offset = step.offset
+
+
+def _notify_v2(plan: _Plan, number: int) -> None:
+    notify = plan.add((1, 7), "notify", sin_reference=f"SIN-{number:07d}")
+    _keyed_late(plan, notify, "notified_on", 6)
+
+
+def _rapid_review_v2(plan: _Plan, stage: str, recommendation: str, *, escalated: bool) -> bool:
+    """From the notification (or the escalation of a notification only) to the
+    submission; False if the case stops on the way."""
+    rng = plan.rng
+    if rng.random() < 0.2:
+        extension = plan.add(
+            (2, 8), "record_extension", note="Extension agreed with the Panel: records awaited."
+        )
+        extension.fields["extension_agreed_on"] = extension.offset
+    if stage == "rapid_review" and not escalated:
+        return False
+    plan.add((4, 10), "propose_decision", plan.why(), plan.chair(), recommendation=recommendation)
+    if stage == "rapid_review_signoff":
+        plan.sign_offs(rng.randint(0, 2))
+        return False
+    plan.sign_offs()
+    submit = plan.add((0, 6), "submit_rapid_review")
+    _keyed_late(plan, submit, "submitted_on", 4)
+    return True
+
+
+def _panel_response(plan: _Plan, gap: tuple[int, int], position: str) -> None:
+    response = plan.add(
+        gap,
+        "record_panel_response",
+        panel_position=position,
+        summary="The Panel's response to the rapid review.",
+    )
+    _keyed_late(plan, response, "responded_on", 5)
+
+
+def _hold(plan: _Plan, held_to_end: bool, in_progress: bool) -> None:
+    """A parallel process registered and the review held for it (or for a reason alone),
+    its hold reviewed; unless `held_to_end`, the process concludes and the hold is lifted."""
+    rng = plan.rng
+    numbered = ""
+    if in_progress or rng.random() < 0.5:
+        kind = rng.choice(tuple(PROCESS_LEADS))
+        key = "trial_on" if kind == "criminal_proceedings" else "next_hearing_on"
+        # Key dates near today (in `due`), far from it, or just passed.
+        when = rng.choice((rng.randint(0, 8), rng.randint(60, 250), -rng.randint(1, 20)))
+        plan.add(
+            (1, 10),
+            "register_parallel_process",
+            process_type=kind,
+            reference=f"{kind[:3].upper()}-{rng.randrange(10**5):05d}",
+            lead_agency=PROCESS_LEADS[kind],
+            **{key: _FromToday(when)},
+        )
+        plan.processes += 1
+        numbered = str(plan.processes)
+    fields: dict[str, Any] = {}
+    if numbered and rng.random() < 0.6:
+        fields["parallel_process"] = numbered
+    if not fields or rng.random() < 0.5:
+        fields["hold_reason"] = rng.choice(("criminal_proceedings", "inquest", "family"))
+    hold = plan.add(
+        (0, 8), "hold", "Held until the parallel process concludes.", plan.chair(), **fields
+    )
+    hold.fields["review_by"] = hold.offset + rng.randint(15, 60)
+    for _ in range(rng.randint(0, 2)):
+        again = plan.add((10, 50), "review_hold", "The proceedings continue.", plan.chair())
+        again.fields["review_by"] = again.offset + rng.randint(15, 60)
+    if numbered and rng.random() < 0.5:
+        plan.add(
+            (2, 20),
+            "update_parallel_process",
+            process_id=numbered,
+            next_hearing_on=_FromToday(rng.choice((rng.randint(1, 10), rng.randint(40, 200)))),
+            note="Hearing date moved by the court.",
+        )
+    if held_to_end:
+        return
+    if numbered:
+        done = plan.add(
+            (5, 30), "update_parallel_process", process_id=numbered, process_status="concluded"
+        )
+        done.fields["concluded_on"] = done.offset
+    plan.add((0, 10), "lift_hold", "The proceedings concluded.", plan.chair())
+
+
+def _publication_v2(plan: _Plan, stage: str) -> None:
+    """Scheduled to published: held on the way (some lifted), rescheduled, advance copies
+    to the Panel and the Secretary of State, published (a breach of the 7-working-day
+    notice with the chair's override now and then)."""
+    rng = plan.rng
+    schedule = plan.add((3, 15), "schedule_publication")
+    planned = schedule.offset + rng.randint(12, 40)
+    schedule.fields["planned_publication_on"] = planned
+    if stage == "held_publication" or rng.random() < 0.15:
+        _hold(plan, held_to_end=stage == "held_publication", in_progress=False)
+        if stage == "held_publication":
+            return
+    if plan.offset + 8 > planned or rng.random() < 0.15:
+        moved = plan.add((1, 5), "reschedule_publication", "The partners' meeting moved.")
+        planned = max(planned, moved.offset + 10) + rng.randint(5, 20)
+        moved.fields["planned_publication_on"] = planned
+    content = "full_report" if rng.random() < 0.8 else "improvements_information"
+    if stage == "publication_scheduled":
+        if rng.random() < 0.5:
+            plan.add((1, 6), "send_advance_copy", recipient="panel", content=content)
+        return
+    short = rng.random() < 0.1  # the copies went fewer than 7 working days before
+    send_at = planned - (rng.randint(1, 5) if short else rng.randint(7, 12))
+    plan.offset = max(plan.offset, send_at)
+    for index, recipient in enumerate(
+        ("panel", "secretary_of_state", "ofsted")[: rng.randint(2, 3)]
+    ):
+        sent = plan.add((0, 1), "send_advance_copy", recipient=recipient, content=content)
+        sent.glued = short and index > 0
+    # Published on the planned day, and never within 7 working days of a copy unless short.
+    plan.offset = max(plan.offset, planned if short else max(planned, sent.offset + 7))
+    url = f"https://example.org/reviews/{rng.randrange(10**6)}"
+    if short:  # only the chair's override publishes
+        # Glued to the copies, so padding cannot lengthen the notice into a proper one.
+        plan.add(
+            (0, 0),
+            "publish_despite_short_notice",
+            "The date was fixed with the family; the Panel agreed to short notice.",
+            plan.chair(),
+            url=url,
+        ).glued = True
+    else:
+        publish = plan.add((0, 0), "publish", url=url)
+        _keyed_late(plan, publish, "published_on", 3)
+
+
+def _lcspr_v2(plan: _Plan, stage: str, *, lead: bool = False) -> None:
+    """Commissioned (before or after the Panel's response) to published, not published,
+    or folded into a national review. A lead's steps are the ones its linked children
+    follow; it keeps to the Panel's agreement (no maintained decision)."""
+    rng = plan.rng
+    responded = rng.random() < 0.5
+    if responded:
+        _panel_response(plan, (3, 12), rng.choice(("agreed", "agreed", "agreed_with_comments")))
+    plan.add((0, 10), "commission_lcspr", plan.why(), plan.chair())
+    if not responded:
+        # The partners did not wait for the Panel; now and then it disagrees, and the
+        # partners maintain their decision with a new sign-off round.
+        disagreed = not lead and rng.random() < 0.3
+        _panel_response(plan, (2, 12), "disagreed" if disagreed else "agreed")
+        if disagreed:
+            plan.add(
+                (2, 10), "maintain_decision", "The partners keep their decision.", plan.chair()
+            )
+            plan.sign_offs()
+    if rng.random() < 0.85:
+        inform = plan.add((0, 5), "inform_lcspr", reviewer=rng.choice(REVIEWERS))
+        _keyed_late(plan, inform, "informed_on", 3)
+    if stage == "lcspr_commissioning":
+        return
+    plan.add(
+        (10, 40),
+        "appoint_reviewer",
+        who=plan.chair(),
+        reviewer=rng.choice(REVIEWERS),
+        scope_from=-rng.randint(250, 600),
+        scope_to=-rng.randint(0, 20),
+    )
+    if stage == "held_in_progress" or rng.random() < 0.35:
+        _hold(plan, held_to_end=stage == "held_in_progress", in_progress=True)
+    if stage == "held_in_progress":
+        return
+    if rng.random() < 0.1:
+        plan.add(
+            (2, 20),
+            "record_national_review_alongside",
+            "A national review of the same service runs alongside.",
+            plan.chair(),
+            commissioned_by="panel",
+            reference=f"NR-{rng.randrange(100):02d}",
+        )
+    if stage == "lcspr_in_progress":
+        return
+    if stage == "national_merged":
+        _national(plan, "merged")
+        return
+    plan.add((40, 110), "receive_draft")
+    while rng.random() < 0.3:
+        plan.add((5, 20), "request_changes", "The draft needs the family's views reflected.")
+        plan.add((15, 40), "receive_draft")
+    if stage == "draft_review":
+        return
+    plan.add((5, 25), "accept_final", who=plan.chair())
+    if stage == "not_published":
+        form = "not_published"
+    else:
+        form = rng.choice(("full_report", "full_report", "redacted_report", "improvements_only"))
+    fields: dict[str, Any] = {"publication_form": form}
+    if form != "full_report":
+        fields["reasons"] = rng.choice(REASONS)
+    plan.add((1, 10), "decide_publication", "The partners' publication decision.", **fields)
+    if stage == "final_signoff":
+        plan.sign_offs(rng.randint(0, 2))
+        return
+    plan.sign_offs()
+    if form == "not_published":
+        told = plan.add(
+            (1, 10), "record_not_published", "Not published: the Panel was told why.", plan.chair()
+        )
+        told.fields["panel_informed_on"] = told.offset
+        for _ in range(rng.randint(0, 2)):
+            plan.add((10, 40), "record_action_update", note=rng.choice(UPDATES))
+        if not lead and rng.random() < 0.4:
+            plan.add((20, 80), "close", "All actions complete; learning shared.", plan.chair())
+        return
+    _publication_v2(plan, stage)
+
+
+def _national(plan: _Plan, outcome: str) -> None:
+    plan.add(
+        (5, 20),
+        "panel_commissions_national_review",
+        "The Panel will include the case in a national review.",
+        plan.chair(),
+        commissioned_by=plan.rng.choice(("panel", "panel", "secretary_of_state")),
+        local_review_outcome=outcome,
+    )
+    if plan.rng.random() < 0.4:
+        report = plan.add(
+            (40, 150), "record_national_report", url="https://www.gov.uk/national-review"
+        )
+        _keyed_late(plan, report, "published_on", 5)
+
+
+def _v2_plan(
+    number: int, rng: random.Random, stage: str, responded: float = 0.5
+) -> tuple[_Plan, dict[str, str]]:
+    """One version 2 case's steps (offsets from its awareness date) and opening fields;
+    `responded`: the chance that a case left awaiting the Panel has its response."""
+    plan = _Plan(rng)
+    fields = {
+        "nature": rng.choice(("death", "serious_harm", "serious_harm", "other")),
+        "notifying_la": rng.choice(LAS),
+    }
+    if stage == "not_notified":
+        plan.add((1, 5), "decide_not_to_notify", "The s16C criteria are not met.", plan.chair())
+    elif stage == "notification_only":
+        leaver = rng.random() < 0.4
+        fields.update(nature="death", looked_after="no" if leaver else "yes")
+        extra: dict[str, Any] = {}
+        if leaver:
+            extra = {"care_leaver": "yes", "age_at_incident": str(rng.randint(18, 24))}
+        notify = plan.add(
+            (1, 7),
+            "notify_only",
+            category="care_leaver_death" if leaver else "looked_after_child_death",
+            **extra,
+        )
+        _keyed_late(plan, notify, "notified_on", 6)
+        ending = rng.random()
+        if ending < 0.4:
+            plan.add((5, 30), "close", "Notified; no rapid review needed.", plan.chair())
+        elif ending < 0.7:
+            plan.add(
+                (3, 20),
+                "escalate_to_rapid_review",
+                "New information: neglect is now suspected.",
+                plan.chair(),
+            )
+            submitted = _rapid_review_v2(plan, "awaiting_panel", "lcspr", escalated=True)
+            if submitted and rng.random() < 0.5:
+                _panel_response(plan, (3, 12), "agreed")
+    elif stage == "local_review":
+        plan.add(
+            (1, 8),
+            "start_local_review",
+            "Not notifiable, but there is local learning.",
+            plan.chair(),
+            review_type=rng.choice(
+                ("local_rapid_review", "learning_review", "appreciative_inquiry")
+            ),
+        )
+        if rng.random() < 0.5:
+            plan.add(
+                (8, 25),
+                "complete_local_review",
+                "Learning agreed by the partners.",
+                plan.chair(),
+                learning_activity="Practitioner learning event",
+            )
+    elif stage != "screening":
+        recommendation = (
+            "no_lcspr"
+            if stage == "other_learning"
+            else "national_review"
+            if stage == "national_not_started"
+            else "lcspr"
+        )
+        _notify_v2(plan, number)
+        if _rapid_review_v2(plan, stage, recommendation, escalated=False):
+            if stage == "other_learning":
+                if rng.random() < 0.5:
+                    _panel_response(plan, (3, 12), "agreed")
+                plan.add(
+                    (5, 20),
+                    "record_other_learning",
+                    plan.why(),
+                    plan.chair(),
+                    learning_activity="Multi-agency learning event",
+                )
+            elif stage == "national_not_started":
+                _national(plan, "not_started")
+            elif stage == "awaiting_panel":
+                # Some have the Panel's response (the partners have not moved on yet).
+                if rng.random() < responded:
+                    _panel_response(plan, (3, 12), "agreed_with_comments")
+            else:
+                _lcspr_v2(plan, stage)
+    return plan, fields
+
+
+def v2_case_scripts(
+    number: int, rng: random.Random, today: dt.date, cal: WorkingDayCalendar, room: int
+) -> list[tuple[CaseScript, bool]]:
+    """Case `number` on version 2, or a sibling review's group numbered from it (its
+    children first, then the lead that links them and takes the LCSPR's steps, which
+    they follow), with whether each is in a linked group. `room`: numbers left."""
+    stage = rng.choices(_V2_NAMES, _V2_WEIGHTS)[0]
+    if stage != "sibling_review":
+        plan, fields = _v2_plan(number, rng, stage)
+        closes = bool(plan.steps) and plan.steps[-1].trigger in ("close", "decide_not_to_notify")
+        _pad(plan, rng.randint(10, 35), closes)
+        idle = rng.randint(0, 600) if closes else _v2_idle(rng)
+        return [(_Timeline(plan.offset + idle, today, cal).script(number, plan, fields, 0), False)]
+    children = min(rng.randint(1, 2), room - 1)
+    if children < 1:  # no numbers left for a group
+        plan, fields = _v2_plan(number, rng, "awaiting_panel")
+        _pad(plan, rng.randint(10, 35), False)
+        timeline = _Timeline(plan.offset + _v2_idle(rng), today, cal)
+        return [(timeline.script(number, plan, fields, 0), False)]
+    members: list[tuple[int, _Plan, dict[str, str], int]] = []
+    for index in range(children):
+        # The Panel has responded to nearly every child's rapid review (the lead's
+        # response does not stop a child's clock).
+        child, fields = _v2_plan(number + index, rng, "awaiting_panel", responded=0.9)
+        _pad(child, rng.randint(8, 16), False)
+        members.append((number + index, child, fields, rng.randint(0, 4)))  # aware 0-4 days apart
+    lead_number = number + children
+    lead, fields = _v2_plan(lead_number, rng, "awaiting_panel")
+    # The lead links its children once every one of them has got as far as it.
+    lead.offset = max(lead.offset, *(shift + child.offset for _, child, _, shift in members))
+    for child_number, *_ in members:
+        lead.add(
+            (0, 3),
+            "link_case",
+            "Siblings: one review covers both children.",
+            linked_case=_CaseRef(child_number),
+            relation="sibling",
+        )
+    _lcspr_v2(lead, rng.choice(_V2_LCSPR), lead=True)
+    _pad(lead, rng.randint(15, 35), False)
+    timeline = _Timeline(lead.offset + _v2_idle(rng), today, cal)
+    members.append((lead_number, lead, fields, 0))
+    for n, _plan, _fields, shift in members:
+        timeline.refs[n] = f"{timeline.day(shift).year}-{n:06d}"
+    return [
+        (timeline.script(n, plan, f, shift, keep_with_next=n != lead_number), True)
+        for n, plan, f, shift in members
+    ]
+
+
+@dataclass(frozen=True)
+class _CaseRef:
+    """The reference of the case numbered `number` (in the same group), once its dates
+    are known."""
+
+    number: int
+
+
+def _v2_idle(rng: random.Random) -> int:
+    """Working days since an open case last moved: mostly recent, sometimes months."""
+    idle = rng.choice((rng.randint(0, 10), rng.randint(0, 10), rng.randint(5, 40)))
+    return rng.randint(40, 120) if rng.random() < 0.1 else idle
+
+
+class _Timeline:
+    """Offsets (working days from the first awareness date of a group) to dates, placed
+    so that the group's last step falls `end` working days from the last working day on
+    or before `today`."""
+
+    def __init__(self, end: int, today: dt.date, cal: WorkingDayCalendar) -> None:
+        last_working = today
+        while not cal.is_working_day(last_working):
+            last_working -= dt.timedelta(days=1)
+        self.cal, self.last_working = cal, last_working
+        self.anchor = cal.subtract_working_days(last_working, end)
+        self.refs: dict[int, str] = {}
+
+    def day(self, offset: int) -> dt.date:
+        if offset >= 0:
+            return self.cal.add_working_days(self.anchor, offset) if offset else self.anchor
+        return self.cal.subtract_working_days(self.anchor, -offset)
+
+    def value(self, value: object, shift: int) -> str:
+        if isinstance(value, _FromToday):
+            if value.days >= 0:
+                return self.cal.add_working_days(self.last_working, value.days).isoformat()
+            return self.cal.subtract_working_days(self.last_working, -value.days).isoformat()
+        if isinstance(value, _CaseRef):
+            return self.refs[value.number]
+        if isinstance(value, int):
+            return self.day(value + shift).isoformat()
+        return str(value)
+
+    def script(
+        self,
+        number: int,
+        plan: _Plan,
+        fields: dict[str, str],
+        shift: int,
+        *,
+        keep_with_next: bool = False,
+    ) -> CaseScript:
+        """The case numbered `number` whose awareness is `shift` working days after the
+        anchor (its plan's offsets count from its awareness)."""
+        aware = self.day(shift)
+        rng = plan.rng
+        opening = dict(fields)
+        opening["incident_on"] = (aware - dt.timedelta(days=rng.randint(0, 20))).isoformat()
+        return CaseScript(
+            ref=self.refs.get(number) or f"{aware.year}-{number:06d}",
+            aware_on=aware,
+            fields=opening,
+            steps=tuple(
+                Step(
+                    trigger=p.trigger,
+                    on=self.day(p.offset + shift),
+                    fields={k: self.value(v, shift) for k, v in p.fields.items()},
+                    rationale=p.rationale,
+                    on_behalf_of=p.who,
+                )
+                for p in plan.steps
+            ),
+            opened_on=self.day(plan.opened + shift),
+            pseudonym=f"Child {_letters(number)}",
+            workflow=V2_WORKFLOW,
+            keep_with_next=keep_with_next,
+        )
+
+
 def make_scripts(
     count: int,
     *,
@@ -485,14 +1037,40 @@ def make_scripts(
     today: dt.date,
     cal: WorkingDayCalendar | None = None,
     planned: list[tuple[int, str, dt.date]] | None = None,
+    v2_share: float = V2_SHARE,
+    tally: dict[str, int] | None = None,
 ) -> Iterator[CaseScript]:
     """`count` randomised case scripts; the same seed and `today` give the same scripts.
     Each case that will get an action plan is added to `planned` (number, reference,
-    day of its last step) when given."""
+    day of its last step) when given.
+
+    About `v2_share` of the cases are opened on version 2 (`v2_case_scripts`); the rest
+    are exactly the version 1 scripts the same seed gave before version 2 cases existed:
+    every number's version 1 script is drawn from the one generator in turn, and whether
+    a number goes to version 2 (and its script) from a generator of that number's own.
+    `tally` (when given) counts the cases by `v1`, `v2` and `v2_linked` (in a sibling
+    review's group)."""
+    if not 0 <= v2_share <= 1:
+        raise ValueError(f"v2 share must be between 0 and 1, got {v2_share}")
     calendar = cal or default_calendar()
     rng = random.Random(seed)
+    group: list[CaseScript] = []  # the rest of a linked group under way
+    counts = tally if tally is not None else {}
+    for key in ("v1", "v2", "v2_linked"):
+        counts.setdefault(key, 0)
     for number in range(1, count + 1):
-        script = case_script(number, rng, today, calendar)
+        script = case_script(number, rng, today, calendar)  # always drawn: keeps v1 as it was
+        if not group:
+            own = _v2_rng(seed, number)
+            if v2_share and own.random() < v2_share:
+                group = v2_case_scripts(number, own, today, calendar, room=count - number + 1)
+        if group:
+            v2, linked = group.pop(0)
+            counts["v2"] += 1
+            counts["v2_linked"] += int(linked)
+            yield v2
+            continue
+        counts["v1"] += 1
         if planned is not None and script.workflow == f"{PLAN_WORKFLOW}@1":
             last = script.steps[-1].on if script.steps else script.aware_on
             planned.append((number, script.ref, last))
@@ -631,6 +1209,8 @@ class Generated:
     seed: int
     today: dt.date
     plan_cases: int = 0  # cases given an action plan
+    v2_cases: int = 0  # cases opened on version 2 of the England workflow
+    v2_linked: int = 0  # of them, cases in a sibling review's linked group
     plan_events: int = 0  # their plan steps (not in `events`: recorded after the bulk write)
     plan_seconds: float = 0.0
 
@@ -649,6 +1229,7 @@ def build(
     clock: Clock | None = None,
     batch_size: int = bulk.DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
+    v2_share: float = V2_SHARE,
 ) -> Generated:
     """Create a fresh database at `path` with `cases` generated cases.
 
@@ -672,7 +1253,16 @@ def build(
     try:
         add_people(ctx)
         planned: list[tuple[int, str, dt.date]] = []
-        scripts = make_scripts(cases, seed=seed, today=today, cal=ctx.calendar, planned=planned)
+        tally: dict[str, int] = {}
+        scripts = make_scripts(
+            cases,
+            seed=seed,
+            today=today,
+            cal=ctx.calendar,
+            planned=planned,
+            v2_share=v2_share,
+            tally=tally,
+        )
         t0 = time.perf_counter()
         result = bulk.apply_scripts(ctx, scripts, batch_size=batch_size, progress=progress)
         seconds = time.perf_counter() - t0
@@ -694,6 +1284,8 @@ def build(
         plan_cases=len(planned),
         plan_events=plan_events,
         plan_seconds=plan_seconds,
+        v2_cases=tally.get("v2", 0),
+        v2_linked=tally.get("v2_linked", 0),
     )
 
 
@@ -712,6 +1304,16 @@ def parse_scale(text: str) -> int:
     return int(text)
 
 
+def _share(text: str) -> float:
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError(f"a share is a number from 0 to 1, not {text!r}")
+    return share
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.generate", description="Generate a casereview database."
@@ -721,6 +1323,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--today", type=dt.date.fromisoformat, help="default: today (London)")
     parser.add_argument("--batch", type=int, default=bulk.DEFAULT_BATCH, help="cases per batch")
+    parser.add_argument(
+        "--v2-share",
+        type=_share,
+        default=V2_SHARE,
+        help="share of the cases opened on version 2 of the England workflow (0-1; default "
+        "a third); the rest are the version 1 cases the seed gave before",
+    )
     parser.add_argument("--stats", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
@@ -737,6 +1346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         today=args.today,
         batch_size=args.batch,
         progress=None if args.quiet else progress,
+        v2_share=args.v2_share,
     )
     if not args.quiet:
         print(file=sys.stderr)
@@ -754,6 +1364,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "plan_cases": generated.plan_cases,
                     "plan_events": generated.plan_events,
                     "plan_seconds": generated.plan_seconds,
+                    "v2_share": args.v2_share,
+                    "v2_cases": generated.v2_cases,
+                    "v2_linked": generated.v2_linked,
                 },
                 indent=2,
             )
@@ -762,7 +1375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{generated.cases:,} cases, {generated.events:,} events in {generated.seconds:.1f} s "
         f"({generated.events_per_second:,.0f} events/s); action plans on "
         f"{generated.plan_cases:,} cases, {generated.plan_events:,} plan events in "
-        f"{generated.plan_seconds:.1f} s -> {generated.path}"
+        f"{generated.plan_seconds:.1f} s; {generated.v2_cases:,} cases on England version 2 "
+        f"({generated.v2_linked:,} in linked groups) -> {generated.path}"
     )
     return 0
 

@@ -198,8 +198,12 @@ def pick_refs(db: Path, runs: int) -> Refs:
         show = conn.execute(
             "SELECT ref FROM cases WHERE closed = 0 ORDER BY version DESC, ref LIMIT 1"
         ).fetchone()
+        # A case that links others (a sibling review's lead) would record the progress
+        # check on them too: not the one event each run that the figure is about.
+        columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(cases)")}
+        alone = " AND COALESCE(links, '[]') = '[]'" if "links" in columns else ""
         counts = conn.execute(
-            "SELECT version, COUNT(*) FROM cases WHERE state = 'lcspr_in_progress' "
+            f"SELECT version, COUNT(*) FROM cases WHERE state = 'lcspr_in_progress'{alone} "
             "GROUP BY version ORDER BY COUNT(*) DESC, version DESC LIMIT 1"
         ).fetchone()
         advance: list[str] = []
@@ -209,8 +213,8 @@ def pick_refs(db: Path, runs: int) -> Refs:
             advance = [
                 str(r[0])
                 for r in conn.execute(
-                    "SELECT ref FROM cases WHERE state = 'lcspr_in_progress' AND version = ? "
-                    "ORDER BY ref LIMIT ?",
+                    f"SELECT ref FROM cases WHERE state = 'lcspr_in_progress'{alone} "
+                    "AND version = ? ORDER BY ref LIMIT ?",
                     (events, runs + 1),
                 )
             ]
@@ -630,6 +634,19 @@ def render(results: dict[str, Any]) -> str:
                 f"{s['generation'].get('plan_seconds', 0):,.0f} s, "
                 f"{s.get('open_actions', 0):,} open actions"
                 for s in planned
+            )
+            + ".",
+        ]
+    mixed = [s for s in scales if s["generation"].get("v2_cases")]
+    if mixed:
+        lines += [
+            "",
+            "Cases on England version 2 (holds, parallel processes, sibling reviews: see "
+            '"The data"; in the figures above): '
+            + "; ".join(
+                f"{s['scale']}: {s['generation']['v2_cases']:,}, of which "
+                f"{s['generation'].get('v2_linked', 0):,} in sibling reviews"
+                for s in mixed
             )
             + ".",
         ]

@@ -31,6 +31,8 @@ def test_generator_and_every_benchmarked_command(tmp_path: Path, monkeypatch) ->
     # Open LCSPR-stage cases get an action plan of about 10 actions, through plan events.
     assert generated.plan_cases > 0
     assert generated.plan_events >= generated.plan_cases * (6 + 2)
+    # About a third on England version 2 (whether a number is, is drawn from the seed alone).
+    assert 0 < generated.v2_cases < 30
 
     # The generator registers the account that runs it; read commands need a user.
     ctx = ServiceContext(url=f"sqlite:///{db}", account=os_account())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -63,30 +64,46 @@ def _table(url: str, sql: str) -> list[tuple]:
     return run_sql(url, sql)
 
 
-def _scripts(count: int, seed: int) -> list[CaseScript]:
+def _scripts(count: int, seed: int, v2_share: float = 0.0) -> list[CaseScript]:
+    """Generated scripts; by default on version 1 of the England workflow only, so that
+    every step is one event (a version 2 lead's step is also taken by its linked cases)."""
     ctx = ServiceContext(url="sqlite://", account=ACCOUNT)
-    return list(generate.make_scripts(count, seed=seed, today=TODAY, cal=ctx.calendar))
+    return list(
+        generate.make_scripts(count, seed=seed, today=TODAY, cal=ctx.calendar, v2_share=v2_share)
+    )
+
+
+def _followed(url: str) -> int:
+    """Events linked cases took with their lead (`[links]` `follow`): not in any script."""
+    return run_sql(url, "SELECT COUNT(*) FROM events WHERE rationale LIKE 'With case %'")[0][0]
 
 
 @pytest.mark.parametrize(
     "batch_size",
     [
-        7,  # four batches of uneven size: on SQLite, written by the writer process
+        7,  # batches of uneven size: on SQLite, written by the writer process
+        19,  # the 19th script is a linked child: its batch takes its lead too
         100,  # one batch: written in this process
     ],
 )
 def test_bulk_writes_exactly_what_the_write_path_writes(
     database_url, second_database_url, batch_size
 ):
-    scripts = _scripts(24, seed=11)
-    assert sum(1 + len(s.steps) for s in scripts) >= 24 * 10
+    # Half on England version 2: holds, parallel processes, a sibling review's linked
+    # group whose children take the lead's steps (kept in one batch), fact dates.
+    scripts = _scripts(30, seed=11, v2_share=0.5)
+    assert {s.workflow for s in scripts} >= {generate.V2_WORKFLOW, generate.WORKFLOW}
+    assert scripts[18].keep_with_next and not scripts[19].keep_with_next
+    assert sum(1 + len(s.steps) for s in scripts) >= 30 * 10
     clock = FixedClock(TODAY)  # one clock: recorded_at is the same instant in both
     one_by_one = _context(second_database_url, clock)
     record_by_hand(one_by_one, scripts)
     bulk_ctx = _context(database_url, clock)
     result = bulk.apply_scripts(bulk_ctx, scripts, batch_size=batch_size)
     assert result.cases == len(scripts)
-    assert result.events == sum(1 + len(s.steps) for s in scripts)
+    followed = _followed(database_url)
+    assert followed > 0
+    assert result.events == sum(1 + len(s.steps) for s in scripts) + followed
 
     events = "SELECT * FROM events ORDER BY seq"
     assert _table(database_url, events) == _table(second_database_url, events)
@@ -117,7 +134,9 @@ def test_a_checked_import_writes_exactly_what_the_write_path_writes(
 ):
     monkeypatch.setattr(bulk, "SEAL_APART_FROM", seal_apart_from)
     monkeypatch.setattr(bulk, "DEFAULT_BATCH", 5)
-    scripts = _scripts(17, seed=12)  # parts of 5, 5, 5 and 2 scripts
+    # Parts of 5, 5, 5 and 2 scripts; half on England version 2, with a linked group.
+    scripts = _scripts(17, seed=12, v2_share=0.5)
+    assert any(s.keep_with_next for s in scripts)
     clock = FixedClock(TODAY)
     one_by_one = _context(second_database_url, clock)
     record_by_hand(one_by_one, scripts)
@@ -125,7 +144,9 @@ def test_a_checked_import_writes_exactly_what_the_write_path_writes(
     checked = bulk.check_and_write(checked_ctx, scripts, write=True)
     assert checked.refused == []
     assert checked.written is not None
-    assert checked.written.events == sum(1 + len(s.steps) for s in scripts)
+    followed = _followed(database_url)
+    assert followed > 0
+    assert checked.written.events == sum(1 + len(s.steps) for s in scripts) + followed
 
     for table in (
         "SELECT * FROM events ORDER BY seq",
@@ -202,6 +223,106 @@ def test_generated_scripts_cover_the_workflow_and_verify(database_url):
         f"SELECT COUNT(*) FROM case_clocks WHERE state = 'running' AND due_on >= '{today}'",
     )
     assert overdue[0][0] > 0 and paused[0][0] > 0 and running[0][0] > 0
+    ctx.close()
+
+
+def test_version_1_cases_are_generated_as_before_whatever_the_version_2_share():
+    """The version 1 scripts are those the seed gave before version 2 cases existed: a
+    share of 0 gives only them, and with a share each number left on version 1 has the
+    same script (so figures of the version 1 cases stay comparable)."""
+    alone = _scripts(120, seed=21)
+    assert {s.workflow for s in alone} <= {generate.WORKFLOW, f"{generate.PLAN_WORKFLOW}@1"}
+    tally: dict[str, int] = {}
+    ctx = ServiceContext(url="sqlite://", account=ACCOUNT)
+    mixed = list(generate.make_scripts(120, seed=21, today=TODAY, cal=ctx.calendar, tally=tally))
+    assert len(mixed) == 120
+    kept = [(a, b) for a, b in zip(alone, mixed, strict=True) if b.workflow != generate.V2_WORKFLOW]
+    assert all(a == b for a, b in kept)
+    assert tally["v1"] == len(kept) and tally["v2"] == 120 - len(kept)
+    assert 0.2 < tally["v2"] / 120 < 0.55  # about a third
+    assert 0 < tally["v2_linked"] < tally["v2"]
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        next(generate.make_scripts(1, seed=1, today=TODAY, v2_share=1.5))
+    with pytest.raises(SystemExit) as usage:
+        generate.main(["--out", "unused.db", "--v2-share", "half"])
+    assert usage.value.code == 2
+
+
+def test_generated_version_2_cases_cover_its_paths_and_verify(database_url):
+    """England version 2's paths in a small generated database: holds in progress and
+    while publication is scheduled (some lifted, some past their review date), parallel
+    processes with key dates near and far from today, sibling reviews whose children
+    follow the lead, notifications only, a local review folded into a national review,
+    decisions not to publish with reasons, late keying of on-time facts."""
+    scripts = _scripts(160, seed=4, v2_share=1.0)
+    assert {s.workflow for s in scripts} == {generate.V2_WORKFLOW}
+    ctx = _context(database_url, FixedClock(TODAY))
+    bulk.apply_scripts(ctx, scripts)
+    assert audit.verify(ctx).ok
+
+    events = [
+        (seq, ref, trigger, from_state, occurred_on, rationale, json.loads(fields))
+        for seq, ref, trigger, from_state, occurred_on, rationale, fields in run_sql(
+            database_url,
+            "SELECT seq, case_ref, trigger, from_state, occurred_on, rationale, fields "
+            "FROM events WHERE case_ref IS NOT NULL ORDER BY seq",
+        )
+    ]
+
+    def where(trigger: str, **fields: str) -> list[tuple]:
+        wanted = fields.items()
+        return [e for e in events if e[2] == trigger and all(e[6].get(k) == v for k, v in wanted)]
+
+    def held_from(trigger: str) -> set[str]:
+        return {e[3] for e in where(trigger)}
+
+    # Holds during the review and while publication is scheduled; reviewed and lifted.
+    assert {"lcspr_in_progress", "publication_scheduled"} <= held_from("hold")
+    assert {"lcspr_in_progress", "publication_scheduled"} <= held_from("lift_hold")
+    assert where("review_hold") and where("hold", parallel_process="1")
+    today = TODAY.isoformat()
+    holds = [json.loads(h or "null") for (h,) in run_sql(database_url, "SELECT hold FROM cases")]
+    review_by = [h["review_by"] for h in holds if h]
+    assert min(review_by) < today <= max(review_by)  # some past their review date
+    # Parallel processes: registered, updated, concluded; key dates near and far.
+    assert where("register_parallel_process") and where("update_parallel_process")
+    assert where("update_parallel_process", process_status="concluded")
+    key_dates = [
+        dt.date.fromisoformat(day)
+        for (listed,) in run_sql(database_url, "SELECT processes FROM cases")
+        for process in json.loads(listed or "[]")
+        if not process["concluded"]
+        for day in process["dates"].values()
+    ]
+    assert any(0 <= (d - TODAY).days <= 14 for d in key_dates)
+    assert any((d - TODAY).days > 60 for d in key_dates)
+    # Sibling reviews: the lead links each child; the children take its LCSPR steps.
+    links = where("link_case", relation="sibling")
+    assert links
+    children = {e[6]["linked_case"] for e in links}
+    followed = [e for e in events if (e[5] or "").startswith("With case ")]
+    assert {e[1] for e in followed} <= children
+    assert {"commission_lcspr", "appoint_reviewer", "record_progress_check"} <= {
+        e[2] for e in followed
+    }
+    assert children <= {e[1] for e in where("notify")}  # each keeps its own notification
+    # A notification only (some escalated), and local reviews of incidents not notified.
+    assert where("notify_only") and where("escalate_to_rapid_review")
+    assert where("start_local_review") and where("complete_local_review")
+    # The Star Hobson pattern: a local review in progress merged into a national review.
+    merged = where("panel_commissions_national_review", local_review_outcome="merged")
+    assert "lcspr_in_progress" in {e[3] for e in merged}
+    assert where("panel_commissions_national_review", local_review_outcome="not_started")
+    assert where("record_national_report") and where("record_national_review_alongside")
+    # The partners' decisions: not to publish (with reasons), to maintain a decision.
+    not_published = where("decide_publication", publication_form="not_published")
+    assert not_published and all(e[6].get("reasons") for e in not_published)
+    assert where("record_not_published") and where("maintain_decision")
+    assert where("record_panel_response", panel_position="disagreed")
+    assert where("publish") and where("publish_despite_short_notice")
+    # Facts keyed in after the day they happened (clocks stop on the fact date).
+    assert any(e[6]["notified_on"] < e[4] for e in where("notify"))
+    assert any(e[6].get("published_on", e[4]) < e[4] for e in where("publish"))
     ctx.close()
 
 
@@ -384,3 +505,92 @@ def test_a_writer_that_cannot_start_reports_why(database_url, tmp_path, monkeypa
     assert not isinstance(failed.value, Refused)
     assert run_sql(database_url, "SELECT COUNT(*) FROM cases")[0][0] == 0
     ctx.close()
+
+
+def _v2_case(ref: str, *steps: Step) -> CaseScript:
+    return CaseScript(
+        ref=ref,
+        aware_on=TODAY - dt.timedelta(days=30),
+        fields={"nature": "serious_harm"},
+        steps=steps,
+        opened_on=TODAY - dt.timedelta(days=29),
+        pseudonym=f"Child {ref}",
+        workflow=generate.V2_WORKFLOW,
+    )
+
+
+def link_to(other: str, day: dt.date) -> Step:
+    return Step("link_case", day, {"linked_case": other, "relation": "sibling"}, "Siblings.")
+
+
+def test_a_link_to_a_case_that_does_not_exist_is_refused_as_the_write_path_refuses(
+    database_url,
+):
+    ctx = _context(database_url, FixedClock(TODAY))
+    day = TODAY - dt.timedelta(days=20)
+    link = Step("link_case", day, {"linked_case": "NOPE-1", "relation": "sibling"}, "Siblings.")
+    with pytest.raises(CaseReviewError) as refused:
+        bulk.apply_scripts(ctx, [_v2_case("LINK-1", link)])
+    assert "no case 'NOPE-1'" in str(refused.value)
+    assert run_sql(database_url, "SELECT COUNT(*) FROM cases") == [(0,)]
+    # A case of the same import, or one already recorded, can be linked.
+    bulk.apply_scripts(ctx, [_v2_case("LINK-2"), _v2_case("LINK-3", link_to("LINK-2", day))])
+    bulk.apply_scripts(ctx, [_v2_case("LINK-4", link_to("LINK-2", day))])
+    assert audit.verify(ctx).ok
+    ctx.close()
+
+
+def test_a_step_that_needs_an_action_plan_is_refused_as_the_write_path_refuses(database_url):
+    """Version 2 approves an action plan only once it has an action; a scripted case has
+    no plan events, so the bulk write refuses the step as `case advance` would."""
+    ctx = _context(database_url, FixedClock(TODAY))
+    day = TODAY - dt.timedelta(days=20)
+    script = _v2_case(
+        "PLAN-1",
+        Step("start_local_review", day, {"review_type": "learning_review"}, "Local learning."),
+        Step("complete_local_review", day, {"learning_activity": "An event"}, "Done."),
+        Step("approve_action_plan", day, {}, "Approved."),
+    )
+    with pytest.raises(Refused) as refused:
+        bulk.apply_scripts(ctx, [script])
+    assert "step 3 (approve_action_plan)" in str(refused.value)
+    assert "needs at least one recommendation with an action" in str(refused.value)
+    assert run_sql(database_url, "SELECT COUNT(*) FROM cases") == [(0,)]
+    ctx.close()
+
+
+def test_a_linked_case_in_another_batch_cannot_follow_its_lead(database_url, second_database_url):
+    """A lead's step reaches its linked cases only within one batch, kept for it: a child
+    that does not ask to stay with the next script is refused with its lead, not
+    skipped, whether or not it happens to share the lead's batch."""
+    scripts = _scripts(30, seed=11, v2_share=0.5)
+    child, lead = scripts[18], scripts[19]
+    assert child.keep_with_next
+    ctx = _context(database_url, FixedClock(TODAY))
+    apart = dataclasses.replace(child, keep_with_next=False)
+    with pytest.raises(Refused) as refused:
+        bulk.apply_scripts(ctx, [apart, lead], batch_size=1)
+    assert f"linked case {child.ref} takes" in str(refused.value)
+    assert "was not kept for it" in str(refused.value)
+    assert {r[0] for r in run_sql(database_url, "SELECT ref FROM cases")} == {child.ref}
+    together = [
+        dataclasses.replace(s, ref=f"X{s.ref}", pseudonym=f"{s.pseudonym} X") for s in (apart, lead)
+    ]
+    lead_steps = [
+        dataclasses.replace(step, fields={**step.fields, "linked_case": f"X{child.ref}"})
+        if step.trigger == "link_case"
+        else step
+        for step in together[1].steps
+    ]
+    together[1] = dataclasses.replace(together[1], steps=tuple(lead_steps))
+    with pytest.raises(Refused, match="was not kept for it"):
+        bulk.apply_scripts(ctx, together, batch_size=10)
+    ctx.close()
+    # Kept with its lead, the child is in the lead's batch, however small the batches.
+    other = _context(second_database_url, FixedClock(TODAY))
+    result = bulk.apply_scripts(other, [child, lead], batch_size=1)
+    followed = _followed(second_database_url)
+    assert followed > 0
+    assert result.events == 2 + len(child.steps) + len(lead.steps) + followed
+    assert audit.verify(other).ok
+    other.close()

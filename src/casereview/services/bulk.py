@@ -2,10 +2,14 @@
 
 A *case script* is what a person would type: open a case, then fire its triggers.
 `apply_scripts` runs the same domain code as `services.cases` (opening checks,
-`engine.decide`, `replay`, `clocks.derive`, the store's one append path), so every row
-is what `open_case` and `advance` would have written. Only the grouping differs: one
-transaction per batch, the chain head in memory, and on SQLite a writer process; a
-refusal rolls back its batch only. See docs/performance.md ("The data").
+`engine.decide`, the action plan's gate, the check that a linked case exists, the steps
+linked cases take with their lead, `replay`, `clocks.derive`, the store's one append
+path), so every row is what `open_case` and `advance` would have written. Only the
+grouping differs: one transaction per batch, the chain head in memory, and on SQLite a
+writer process; a refusal rolls back its batch only. A step that linked cases take with
+their lead (`[links]` `follow`) reaches only the cases whose scripts set
+`keep_with_next`, which keeps them in one batch with the script after them (and in
+memory until the batch is written). See docs/performance.md ("The data").
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from casereview.domain import actions as plans
 from casereview.domain import chain, clocks, engine
+from casereview.domain import links as case_links
 from casereview.domain import processes as case_processes
 from casereview.domain.imports import SOURCE_FIELD
 from casereview.domain.replay import Replayed, apply_event
@@ -27,7 +33,7 @@ from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError, Conflict, InvalidInput, NotFound, Refused
 from casereview.infra.workers import RequestWorker
 from casereview.infra.workflows import default_workflow
-from casereview.services import cases, keys
+from casereview.services import cases, keys, refs
 from casereview.services.context import ServiceContext
 from casereview.store import bulk_writes, event_log, projections
 from casereview.store import users as user_rows
@@ -71,6 +77,10 @@ class CaseScript:
     workflow: str | None = None
     """A workflow id or `id@N`; None: the default workflow."""
     source: str | None = None  # where an imported case came from (`domain.imports`)
+    keep_with_next: bool = False
+    """Written in the same batch as the script after it, and kept in memory until the
+    batch is written: a case that a later script of the batch links to and leads
+    (`[links]` `follow`), so that the lead's steps reach it."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,7 @@ class _Case:
     script: CaseScript
     workflow: _Workflow
     state: Replayed
-    events: list[dict[str, Any]] = field(default_factory=list)
+    case_id: int = 0
 
 
 def apply_scripts(
@@ -506,10 +516,11 @@ class _Today:
 
 
 def _batches(scripts: Iterable[CaseScript], size: int) -> Iterator[list[CaseScript]]:
+    """`size` scripts at a time, more while a script asks to stay with the next one."""
     batch: list[CaseScript] = []
     for script in scripts:
         batch.append(script)
-        if len(batch) >= size:
+        if len(batch) >= size and not script.keep_with_next:
             yield batch
             batch = []
     if batch:
@@ -569,6 +580,7 @@ class _BatchWriter:
         self.head_seq, self.next_id = start[0], start[2]
         refs = [script.ref for script in batch]
         self.existing = projections.existing_case_refs(conn, refs) | (seen.refs & set(refs))
+        self.seen = seen
         self.recorder = cases._person(user_rows.get_user(conn, ctx.account), ctx.account)
         self.deciders: dict[str, engine.Person] = {}
         self.workflows: dict[str, _Workflow] = {}
@@ -576,8 +588,14 @@ class _BatchWriter:
         self.new_pseudonyms: set[str] = set()
         self.refs: set[str] = set()
         self.rows: list[dict[str, Any]] = []
-        self.case_rows: list[dict[str, Any]] = []
-        self.clock_rows: list[dict[str, Any]] = []
+        # By case id, in the order opened; a case that takes a step with its lead later
+        # in the batch is stored again in its place.
+        self.case_rows: dict[int, dict[str, Any]] = {}
+        self.clock_rows: dict[int, list[dict[str, Any]]] = {}
+        # The cases of this writer that a later lead's step may reach (`_follow`): those
+        # whose scripts ask to be kept with the next (a checked import holds every case
+        # of a tracker in one writer; only these are kept in memory).
+        self.followers: dict[str, _Case] = {}
         self.max_case_id = 0
         self.step_at = 0
 
@@ -643,7 +661,12 @@ class _BatchWriter:
         self.refs.add(ref)
         self.in_use.add(pseudonym)
         self.new_pseudonyms.add(pseudonym)
-        case = _Case(script, workflow, Replayed(ref=ref))
+        # The write path numbers a case when it opens it.
+        case = _Case(script, workflow, Replayed(ref=ref), case_id=self.next_id)
+        self.next_id += 1
+        links = workflow.definition.links
+        if script.keep_with_next and links is not None and links.follow:
+            self.followers[ref] = case
         self._append(case, record)
         return case
 
@@ -655,28 +678,17 @@ class _BatchWriter:
         if step.on_behalf_of is not None and step.on_behalf_of != ctx.account:
             decider = self._decider(step.on_behalf_of)
         self.today.check(step.on, state.last_event_on, "the event date")
-        snapshot = engine.CaseSnapshot(
-            ref=state.ref,
-            state=state.state,
-            fields=state.fields,
-            approvals=state.approvals,
-            version=state.version,
-            history=state.facts,
-            hold=state.hold,
-            open_rounds=state.open_rounds,
-            processes=state.processes,
-            links=state.links,
-            steps=state.history,
-        )
         decision = engine.decide(
             definition,
-            snapshot,
+            _snapshot(state),
             engine.Request(step.trigger, step.on, dict(step.fields), step.rationale),
             self.recorder,
             decider,
             destination=case.workflow.destination,
             calendar=ctx.calendar,
         )
+        self._gate(case, decision.trigger)
+        self._other_case_exists(definition, decision)
         record = cases._event_record(
             ctx,
             definition,
@@ -693,6 +705,100 @@ class _BatchWriter:
         if case.script.source is not None:
             record["fields"][SOURCE_FIELD] = case.script.source
         self._append(case, record)
+        self._follow(case, decision, step, decider)
+
+    def _gate(self, case: _Case, trigger: str) -> None:
+        """The action plan's gate (`services.actions.gate`): a scripted case has no plan
+        events, so a step that needs a plan is refused and one that waits for open
+        actions never waits."""
+        rules = case.workflow.definition.action_plan
+        if rules is None or (
+            trigger not in rules.refuse_while_open and trigger not in rules.require_plan
+        ):
+            return
+        problem = plans.gate_refusal(rules, plans.replay([]), trigger, case.state.last_seq)
+        if problem is not None:
+            raise Refused("case {ref}: {problem}", ref=case.state.ref, problem=problem)
+
+    def _other_case_exists(self, definition: WorkflowDefinition, decision: engine.Decision) -> None:
+        """A link names a case that exists and was not voided (`services.cases`): one of
+        this import's or one in the database."""
+        if definition.links is None:
+            return
+        other = case_links.other_of(definition.links, decision.trigger, decision.changes)
+        if other is None or other in self.refs or other in self.seen.refs:
+            return
+        row = projections.get_case(self.conn, other)
+        if row is None:
+            raise refs.no_case(other)
+        if row["voided_seq"] is not None:
+            raise Refused(f"case {other} was voided as opened in error; it cannot be linked")
+
+    def _follow(
+        self, lead: _Case, decision: engine.Decision, step: Step, decider: engine.Person | None
+    ) -> None:
+        """The step each linked case takes with the lead, as `services.cases._follow`
+        records it: decided on the linked case's own record, refused for the lead if it
+        cannot be taken; a linked case in another state or on another workflow is left
+        as it is. Only cases kept for it (`CaseScript.keep_with_next`) can take it."""
+        definition = lead.workflow.definition
+        table = definition.links
+        if table is None or not table.follow or not lead.state.links:
+            return
+        others = case_links.followers(
+            table, lead.state.links, decision.trigger, decision.from_state
+        )
+        if not others:
+            return
+        lead_ref, lead_seq = lead.state.ref, self.head_seq
+        note = f"With case {lead_ref} (event {lead_seq})" + (
+            f": {step.rationale.strip()}" if step.rationale and step.rationale.strip() else ""
+        )
+        for other in others:
+            child = self.followers.get(other)
+            if child is None:
+                raise Refused(
+                    f"linked case {other} takes {decision.trigger} with case {lead_ref}, but it "
+                    "was not kept for it: a bulk write takes a lead's step only on linked "
+                    "cases written before the lead in its batch, whose scripts are kept with "
+                    "the next (keep_with_next)"
+                )
+            mine = child.workflow.definition
+            if (mine.id, mine.version) != (definition.id, definition.version) or (
+                child.state.state != decision.from_state
+            ):
+                continue
+            try:
+                self.today.check(step.on, child.state.last_event_on, "the event date")
+                child_decision = engine.decide(
+                    mine,
+                    _snapshot(child.state),
+                    engine.Request(decision.trigger, step.on, dict(step.fields), note),
+                    self.recorder,
+                    decider,
+                    destination=child.workflow.destination,
+                    calendar=self.ctx.calendar,
+                )
+                self._gate(child, child_decision.trigger)
+            except CaseReviewError as exc:
+                raise exc.prefixed(
+                    f"linked case {other} takes {decision.trigger} with case {lead_ref}, but: "
+                ) from None
+            record = cases._event_record(
+                self.ctx,
+                mine,
+                ref=other,
+                trigger=child_decision.trigger,
+                from_state=child_decision.from_state,
+                to_state=child_decision.to_state,
+                occurred_on=step.on,
+                role=child_decision.role,
+                rationale=note,
+                fields=child_decision.changes,
+                on_behalf_of=decider.username if decider else None,
+            )
+            self._append(child, record)
+            self._store(child)
 
     def _append(self, case: _Case, record: Mapping[str, Any]) -> None:
         """Number the event after the in-memory head and carry the case forward. It is
@@ -704,7 +810,8 @@ class _BatchWriter:
         # Replay reads the fields as stored; the dict they will be encoded from is equal
         # (canonical JSON round-trips str, int, bool and None) and saves decoding them.
         apply_event(case.workflow.definition, case.state, event)
-        case.events.append(event)
+        event["case_id"] = case.case_id
+        self.rows.append(event)  # in seq order: a linked case's step sits after its lead's
 
     def _store(self, case: _Case) -> None:
         """The case row and clock rows, as the write path leaves them after the last
@@ -718,40 +825,35 @@ class _BatchWriter:
         # Once per case: the write path derives the clocks after every event and keeps
         # the last, which is this.
         derived = clocks.derive(workflow.rules, state.facts, self.ctx.calendar)
-        case_id = self.next_id
-        self.next_id += 1
-        self.case_rows.append(
-            {
-                "id": case_id,
-                "ref": state.ref,
-                "pseudonym": state.pseudonym,
-                "workflow_id": definition.id,
-                "workflow_version": definition.version,
-                "workflow_hash": definition.content_hash,
-                "state": state.state,
-                "version": state.version,
-                "fields": chain.canonical_json(state.fields),
-                "approvals": chain.canonical_json(state.approvals),
-                "opened_on": state.opened_on,
-                "closed": state.closed,
-                "last_event_on": state.last_event_on,
-                "last_seq": state.last_seq,
-                "voided_seq": state.voided,
-                "hold": projections.hold_json(state.hold),
-                "processes": projections.processes_json(case_processes.listed(state.processes)),
-                "links": projections.processes_json(state.links),
-            }
-        )
+        case_id = case.case_id
+        self.case_rows[case_id] = {
+            "id": case_id,
+            "ref": state.ref,
+            "pseudonym": state.pseudonym,
+            "workflow_id": definition.id,
+            "workflow_version": definition.version,
+            "workflow_hash": definition.content_hash,
+            "state": state.state,
+            "version": state.version,
+            "fields": chain.canonical_json(state.fields),
+            "approvals": chain.canonical_json(state.approvals),
+            "opened_on": state.opened_on,
+            "closed": state.closed,
+            "last_event_on": state.last_event_on,
+            "last_seq": state.last_seq,
+            "voided_seq": state.voided,
+            "hold": projections.hold_json(state.hold),
+            "processes": projections.processes_json(case_processes.listed(state.processes)),
+            "links": projections.processes_json(state.links),
+        }
+        clock_rows = self.clock_rows[case_id] = []
         for clock in derived.values():
             summary = clocks.summarise(clock)
             row = {name: getattr(summary, name) for name in projections.CLOCK_COLUMNS}
             row["case_id"] = case_id
             row["workflow_id"], row["workflow_version"] = definition.id, definition.version
-            self.clock_rows.append(row)
-        for columns in case.events:
-            columns["case_id"] = case_id
-        self.rows.extend(case.events)
-        self.max_case_id = case_id
+            clock_rows.append(row)
+        self.max_case_id = max(self.max_case_id, case_id)
 
     def end(self) -> Start:
         """Where this batch leaves the log, as the next batch's `start`: the head's
@@ -771,9 +873,29 @@ class _BatchWriter:
         row_values = bulk_writes.row_values
         batch = PackedBatch(
             self.start,
-            row_values(projections.CASE_COLUMNS, self.case_rows),
-            row_values(projections.CLOCK_ROW_COLUMNS, self.clock_rows),
+            row_values(projections.CASE_COLUMNS, list(self.case_rows.values())),
+            row_values(
+                projections.CLOCK_ROW_COLUMNS,
+                [row for rows in self.clock_rows.values() for row in rows],
+            ),
             row_values(event_log.UNSEALED_COLUMNS, self.rows),
         )
-        self.rows, self.case_rows, self.clock_rows = [], [], []
+        self.rows, self.case_rows, self.clock_rows = [], {}, {}
         return batch
+
+
+def _snapshot(state: Replayed) -> engine.CaseSnapshot:
+    """What the engine needs of a case being written: its replay so far."""
+    return engine.CaseSnapshot(
+        ref=state.ref,
+        state=state.state,
+        fields=state.fields,
+        approvals=state.approvals,
+        version=state.version,
+        history=state.facts,
+        hold=state.hold,
+        open_rounds=state.open_rounds,
+        processes=state.processes,
+        links=state.links,
+        steps=state.history,
+    )
