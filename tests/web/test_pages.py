@@ -144,6 +144,11 @@ def test_timeline_lists_every_event_and_the_plan_against_what_happened(web):
     assert 'id="plan-against-actual"' in text
     for bar in view.bars:
         assert bar.label in text
+    # The annual report's plan-versus-actual chart, drawn for this case: a lane per run.
+    svg = re.search(r'<div class="chart" id="plan-chart">(<svg.*?</svg>)</div>', text, re.S)
+    assert svg is not None
+    assert 'role="img"' in svg.group(1)
+    assert svg.group(1).count('<g class="lane">') == len(view.bars)
 
 
 def test_explain_says_why_a_due_date_is_what_it_is(web):
