@@ -11,7 +11,6 @@ sign in; only `PUBLIC` paths are open). The routes are one module per noun under
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -141,13 +140,32 @@ def create_app(
     return app
 
 
-def serve(contexts: ContextMaker, *, host: str, port: int, **uvicorn_options: Any) -> None:
-    """Run the app under uvicorn until interrupted; the sign-in link is printed on the
-    console (stderr) at start and after each use."""
+def serve(contexts: ContextMaker, *, host: str, port: int) -> None:
+    """Run the app under uvicorn until interrupted. The socket is bound first, so the
+    sign-in link, printed on the console (stderr) once it is, always reaches a server
+    that listens; the next link is printed after each use."""
+    import socket
     import sys
 
     import uvicorn
 
+    from casereview.errors import CaseReviewError, Input
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(128)  # connections wait in the backlog until uvicorn accepts them
+    except OSError as error:
+        listener.close()
+        raise CaseReviewError(
+            "cannot listen on {host} port {port} ({reason}); choose another {option}",
+            host=host,
+            port=port,
+            reason=error.strerror or "refused",
+            option=Input("port"),
+        ) from None
     base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def announce(token: str) -> None:
@@ -155,4 +173,5 @@ def serve(contexts: ContextMaker, *, host: str, port: int, **uvicorn_options: An
 
     app = create_app(contexts, links=auth.SignInLinks(announce))
     # No access log: its lines would hold case references and the sign-in token.
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **uvicorn_options)
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[listener])
