@@ -91,7 +91,7 @@ def test_serve_binds_then_prints_the_sign_in_url_and_runs_uvicorn(monkeypatch, c
     assert ran["bound"] == ("127.0.0.1", port)
     assert ran["access_log"] is False  # its lines would hold tokens and case references
     token = printed.strip().rsplit("=", 1)[1]
-    client = TestClient(ran["app"], follow_redirects=False)  # type: ignore[arg-type]
+    client = TestClient(ran["app"], base_url=f"http://127.0.0.1:{port}", follow_redirects=False)  # type: ignore[arg-type]
     assert client.get(f"/sign-in?token={token}").status_code == 303
     assert "Sign in at:" in capsys.readouterr().err  # the next link
 

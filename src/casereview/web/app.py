@@ -10,11 +10,13 @@ sign in; only `PUBLIC` paths are open). The routes are one module per noun under
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
@@ -122,14 +124,21 @@ def create_app(
     links: auth.SignInLinks | None = None,
     sessions: auth.SessionStore | None = None,
     sign_ins: auth.RateLimit | None = None,
+    hosts: Sequence[str] = ("*",),
     debug: bool = False,
 ) -> Starlette:
     """The app over the services: `contexts` makes the service context of one request
-    (called per request; the caller decides account, database and clock)."""
+    (called per request; the caller decides account, database and clock). `hosts`: the
+    names a request's Host header may give (anything else is refused with 400, so a web
+    page elsewhere that points its own name at 127.0.0.1 cannot reach the app)."""
     app = Starlette(
         debug=debug,
         routes=_routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(SignedIn)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+            Middleware(SignedIn),
+        ],
     )
     app.state.web = WebState(
         contexts=contexts,
@@ -138,6 +147,20 @@ def create_app(
         sign_ins=sign_ins or auth.RateLimit(),
     )
     return app
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def hosts_for(host: str) -> tuple[str, ...]:
+    """The Host headers a server listening on `host` accepts: on a loopback address
+    only the loopback names (DNS rebinding), on a named address that name, on a
+    wildcard address any (a reverse proxy in front is then expected to check)."""
+    if host in LOOPBACK:
+        return (*LOOPBACK, "[::1]")
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding it
+        return ("*",)
+    return (host, f"[{host}]") if ":" in host else (host,)
 
 
 def serve(contexts: ContextMaker, *, host: str, port: int) -> None:
@@ -171,7 +194,7 @@ def serve(contexts: ContextMaker, *, host: str, port: int) -> None:
     def announce(token: str) -> None:
         print(f"Sign in at: {base}/sign-in?token={token}", file=sys.stderr, flush=True)
 
-    app = create_app(contexts, links=auth.SignInLinks(announce))
+    app = create_app(contexts, links=auth.SignInLinks(announce), hosts=hosts_for(host))
     # No access log: its lines would hold case references and the sign-in token.
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[listener])
