@@ -55,6 +55,7 @@ def test_a_bad_filter_is_shown_in_the_error_summary(web):
     assert response.status_code == 400
     assert "govuk-error-summary" in response.text
     assert 'href="#within"' in response.text
+    assert 'id="within-error"' in response.text
     assert "Due within (working days)" in response.text
     both = web.client.get("/?within=3&overdue=yes")
     assert both.status_code == 400
@@ -62,6 +63,7 @@ def test_a_bad_filter_is_shown_in_the_error_summary(web):
     half = web.client.get("/?as-of-day=2&as-of-year=2026")
     assert half.status_code == 400
     assert "must include a month" in half.text
+    assert 'id="as-of-error"' in half.text
 
 
 def test_cases_list_and_search(web, monkeypatch):
