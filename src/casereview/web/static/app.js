@@ -1,0 +1,8 @@
+// Enhances the pages when JavaScript runs; every page works without it.
+// The GOV.UK template marks the body with an inline script, which casereview's
+// Content-Security-Policy forbids (script-src 'self'), so this module does it: the
+// classes tell GOV.UK Frontend's styles and components that its JavaScript runs.
+import { initAll } from "./govuk-frontend.min.js";
+
+document.body.classList.add("js-enabled", "govuk-frontend-supported");
+initAll();
