@@ -164,6 +164,12 @@ def test_the_section_navigation_marks_the_current_section_and_links_only_served_
     ]  # fmt: skip
 
 
+def test_a_page_with_errors_has_a_title_starting_error():
+    page = render(errors=[{"text": "Enter the date", "href": "#on-day"}])
+    assert "<title>Error: What is due – casereview – Northshire" in page
+    assert "<title>What is due – casereview – Northshire" in render(errors=[])
+
+
 def test_the_signed_in_person_and_a_sign_out_form_with_the_csrf_token():
     page = render()
     assert "Signed in as <strong>Sam &lt;Officer&gt;</strong>" in page

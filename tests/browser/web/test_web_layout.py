@@ -38,12 +38,11 @@ SAMPLE = """\
 {% from "govuk_frontend_jinja/components/table/macro.html" import govukTable %}
 {% from "govuk_frontend_jinja/components/tag/macro.html" import govukTag %}
 {% from "govuk_frontend_jinja/components/textarea/macro.html" import govukTextarea %}
-{% block title %}{% if error %}Error: {% endif %}{{ heading }}{% endblock %}
+{% block title %}{{ heading }}{% endblock %}
 {% block beforeContent %}{{ govukBackLink({"href": "/", "text": "Back"}) }}{% endblock %}
 {% block content %}
-{% if error %}
-{{ govukErrorSummary({"titleText": "There is a problem",
-  "errorList": [{"text": error, "href": "#on-day"}]}) }}
+{% if errors %}
+{{ govukErrorSummary({"titleText": "There is a problem", "errorList": errors}) }}
 {% endif %}
 <h1 class="govuk-heading-l">{{ heading }}</h1>
 {{ govukTable({
@@ -67,7 +66,7 @@ SAMPLE = """\
   {{ govukDateInput({"id": "on", "namePrefix": "on",
     "fieldset": {"legend": {"text": "Date it happened", "classes": "govuk-fieldset__legend--s"}},
     "hint": {"text": "For example, 27 3 2026"},
-    "errorMessage": {"text": error} if error else none}) }}
+    "errorMessage": {"text": errors[0].text} if errors else none}) }}
   {{ govukRadios({"name": "outcome",
     "fieldset": {"legend": {"text": "Decision", "classes": "govuk-fieldset__legend--s"}},
     "items": [{"value": "review", "text": "Review"},
@@ -132,7 +131,7 @@ def make_app(csrf: str) -> Any:
                 return PlainTextResponse("Forbidden", status_code=403)
             return render(
                 request, "sample.html", "cases", heading="Case 2026-001",
-                error="Enter the date it happened", status=400,
+                errors=[{"text": "Enter the date it happened", "href": "#on-day"}], status=400,
             )  # fmt: skip
         return render(request, "sample.html", "cases", heading="Case 2026-001")
 
