@@ -63,3 +63,6 @@ created_seq, workflow_hash, applied_at, voided_seq, signature, key_id, open_due
 
 # Called from outside src/: the benchmark generator records its action plans with it.
 record_many  # services/actions.py, by benchmarks/generate.py
+
+# Read by the web interface's templates (Jinja looks them up by name).
+_.for_others  # services/steps.py StepForm: the on-behalf select of a step's form

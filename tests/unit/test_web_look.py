@@ -184,6 +184,7 @@ def test_before_sign_in_there_is_no_person_no_form_and_no_back_link_landmark(tem
     page = render(template, user=None, partnership_name=None, csrf_token="", nav=None)
     assert "Signed in as" not in page
     assert "<form" not in page
+    assert 'class="govuk-service-navigation__list"' not in page  # no sections to go to
     assert "casereview-before-content" not in page  # no empty landmark
     assert "<title>" in page and " – casereview</title>" in page
     assert 'class="govuk-generic-header__homepage-link">casereview</a>' in page

@@ -31,6 +31,7 @@ from casereview.cli import keys as keys_cli
 from casereview.cli import log as log_cli
 from casereview.cli import messages
 from casereview.cli import report as report_cli
+from casereview.cli import serve as serve_cli
 from casereview.cli import setup as setup_cli
 from casereview.cli import workdays as workdays_cli
 from casereview.cli import workflow as workflow_cli
@@ -188,6 +189,7 @@ demo_cli.register(app)
 report_cli.register(app)
 backup_cli.register(app)
 digest_cli.register(app)
+serve_cli.register(app)
 app.add_typer(workdays_cli.app, name="workdays")
 app.add_typer(workflow_cli.app, name="workflow")
 app.add_typer(imports_cli.app, name="import")

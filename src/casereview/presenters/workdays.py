@@ -69,3 +69,18 @@ def explanation_json(ex: Explanation) -> dict[str, Any]:
         "known_through": ex.known_through,
         "warnings": list(ex.warnings),
     }
+
+
+def day_rows(ex: Explanation) -> list[tuple[dt.date, str, str]]:
+    """The explanation day by day, in date order: (date, its count or "-" when skipped,
+    a note: why it was skipped, or that it is the anchor)."""
+    rows: list[tuple[dt.date, str, str]] = [(c.date, str(c.ordinal), "") for c in ex.counted]
+    rows += [(s.date, "-", s.reason) for s in ex.skipped]
+    anchor_counted = any(c.date == ex.anchor for c in ex.counted)
+    if not anchor_counted:
+        note = "anchor" if ex.anchor_reason is None else f"anchor; {ex.anchor_reason}"
+        day_zero = ex.direction == "after" and ex.start_day_counts_as == 0
+        rows.append((ex.anchor, "0" if day_zero else "", note))
+    else:
+        rows = [(d, c, "anchor" if d == ex.anchor else n) for d, c, n in rows]
+    return sorted(rows)

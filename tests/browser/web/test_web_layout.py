@@ -255,6 +255,14 @@ def test_govuk_frontend_runs_as_a_module_without_inline_script(pages):
     assert page.locator("script:not([src])").count() == 0
     assert page.locator("[style]").count() == 0
     assert page.locator("style").count() == 0
+    # On a narrow screen the sections fold behind GOV.UK Frontend's menu button.
+    page.set_viewport_size({"width": 320, "height": 800})
+    toggle = page.locator(".govuk-service-navigation__toggle")
+    assert toggle.is_visible()
+    assert not page.locator("#navigation").is_visible()
+    toggle.click()
+    assert page.locator("#navigation").is_visible()
+    assert toggle.get_attribute("aria-expanded") == "true"
     assert pages.csp_violations == []
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from casereview.cli.render import console
 from casereview.domain.calendar.workdays import Explanation, weekday_name
-from casereview.presenters.workdays import counted_json, explanation_json, shifted_json
+from casereview.presenters.workdays import counted_json, day_rows, explanation_json, shifted_json
 
 
 def shifted(operation: Literal["add", "before"], ex: Explanation, *, as_json: bool) -> None:
@@ -54,16 +54,7 @@ def explained(ex: Explanation, *, as_json: bool) -> None:
     table.add_column("Count", justify="right")
     table.add_column("Note")
 
-    rows: list[tuple[dt.date, str, str]] = [(c.date, str(c.ordinal), "") for c in ex.counted]
-    rows += [(s.date, "-", s.reason) for s in ex.skipped]
-    anchor_counted = any(c.date == ex.anchor for c in ex.counted)
-    if not anchor_counted:
-        note = "anchor" if ex.anchor_reason is None else f"anchor; {ex.anchor_reason}"
-        day_zero = ex.direction == "after" and ex.start_day_counts_as == 0
-        rows.append((ex.anchor, "0" if day_zero else "", note))
-    else:
-        rows = [(d, c, "anchor" if d == ex.anchor else n) for d, c, n in rows]
-    for day, count, note in sorted(rows):
+    for day, count, note in day_rows(ex):
         table.add_row(day.isoformat(), weekday_name(day)[:3], count, console.literal(note))
 
     console.out().print(table)

@@ -1,0 +1,158 @@
+"""The web application: `create_app` builds it from a maker of service contexts (the
+server's own account and clock; tests pass one with a `FixedClock`).
+
+Two pieces of middleware wrap every route: `SecurityHeaders` (the Content-Security-
+Policy and its companions on every response, `Cache-Control: no-store` on every page)
+and `SignedIn` (a request without a live session is sent to the page that says how to
+sign in; only `PUBLIC` paths are open). The routes are one module per noun under
+`web/routes/`, each listing its `routes`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from casereview.web import auth
+from casereview.web.handlers import ContextMaker, WebState
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+STATIC = Path(__file__).parent / "static"
+"""The vendored govuk-frontend build and the app's own stylesheet, served at /static."""
+
+PUBLIC = ("/sign-in", "/signed-out", "/static/", "/accessibility")
+"""Paths open without a session (a prefix ending in / opens everything under it)."""
+
+
+class SecurityHeaders:
+    """Adds `SECURITY_HEADERS` to every response, and `Cache-Control: no-store` to every
+    response outside /static (pages hold case data; the static files hold none)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = str(scope.get("path", "")).startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if not static:
+                    headers["cache-control"] = "no-store"
+                if scope.get("scheme") == "https":
+                    headers["strict-transport-security"] = "max-age=31536000"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _public(path: str) -> bool:
+    return any(path.startswith(p) if p.endswith("/") else path == p for p in PUBLIC)
+
+
+class SignedIn:
+    """Finds the request's session from its cookie (`request.state.session`); without
+    one, a page request is redirected to /signed-out and anything else refused, unless
+    its path is public. A cookie naming no live session (forged, expired, from before a
+    restart) is cleared."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        web: WebState = connection.app.state.web
+        offered = connection.cookies.get(auth.COOKIE)
+        session = web.sessions.get(offered)
+        scope.setdefault("state", {})["session"] = session
+        if session is None and not _public(connection.url.path):
+            response: Response
+            if scope["method"] in ("GET", "HEAD"):
+                response = RedirectResponse("/signed-out", status_code=303)
+            else:
+                response = Response("Sign in first.", status_code=403, media_type="text/plain")
+            if offered:
+                response.delete_cookie(auth.COOKIE, path="/")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _routes() -> list[BaseRoute]:
+    from casereview.web.routes import accessibility, cases, due, explain, sign_in, timeline
+
+    routes: list[BaseRoute] = []
+    for module in (sign_in, due, cases, timeline, explain, accessibility):
+        routes += module.routes
+    routes.append(Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"))
+    return routes
+
+
+def create_app(
+    contexts: ContextMaker,
+    *,
+    links: auth.SignInLinks | None = None,
+    sessions: auth.SessionStore | None = None,
+    sign_ins: auth.RateLimit | None = None,
+    debug: bool = False,
+) -> Starlette:
+    """The app over the services: `contexts` makes the service context of one request
+    (called per request; the caller decides account, database and clock)."""
+    app = Starlette(
+        debug=debug,
+        routes=_routes(),
+        middleware=[Middleware(SecurityHeaders), Middleware(SignedIn)],
+    )
+    app.state.web = WebState(
+        contexts=contexts,
+        sessions=sessions or auth.SessionStore(),
+        links=links or auth.SignInLinks(),
+        sign_ins=sign_ins or auth.RateLimit(),
+    )
+    return app
+
+
+def serve(contexts: ContextMaker, *, host: str, port: int, **uvicorn_options: Any) -> None:
+    """Run the app under uvicorn until interrupted; the sign-in link is printed on the
+    console (stderr) at start and after each use."""
+    import sys
+
+    import uvicorn
+
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def announce(token: str) -> None:
+        print(f"Sign in at: {base}/sign-in?token={token}", file=sys.stderr, flush=True)
+
+    app = create_app(contexts, links=auth.SignInLinks(announce))
+    # No access log: its lines would hold case references and the sign-in token.
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **uvicorn_options)

@@ -1,0 +1,65 @@
+"""What is due (the home page): the due list with the CLI's filters, from
+`services.due.due_list`, worded by `presenters.due`."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from casereview.errors import CaseReviewError, Input, InvalidInput
+from casereview.presenters import due as words
+from casereview.services.context import ServiceContext
+from casereview.web import forms, pages
+from casereview.web.handlers import get
+
+PAGE = 50
+"""Rows shown unless every one is asked for, as the CLI's table."""
+
+
+def due_page(request: Request, ctx: ServiceContext) -> Response:
+    from casereview.services import due
+
+    query = request.query_params
+    shown = {
+        "within": query.get("within") or "",
+        "as_of": forms.date_parts(query, "as-of"),
+        "overdue": query.get("overdue") == "yes",
+        "workflow": query.get("workflow") or "",
+        "all": query.get("all") == "yes",
+    }
+    try:
+        result = due.due_list(
+            ctx,
+            as_of=forms.date_input(query, "as-of", Input("as_of")),
+            within=forms.whole_number(query, "within", Input("within")),
+            overdue_only=shown["overdue"] is True,
+            workflow=(query.get("workflow") or "").strip() or None,
+            limit=None if shown["all"] is True else PAGE,
+        )
+    except InvalidInput as error:
+        return pages.page(
+            request,
+            ctx,
+            "due.html",
+            nav="due",
+            status_code=400,
+            errors=pages.error_list(error),
+            filters=shown,
+            result=None,
+        )
+    except CaseReviewError as error:
+        return pages.error_page(request, ctx, error)
+    return pages.page(
+        request,
+        ctx,
+        "due.html",
+        nav="due",
+        result=result,
+        heading=words.heading(result),
+        summary=words.summary_line(result, pages.spell),
+        filters=shown,
+        errors=[],
+    )
+
+
+routes = [get("/", due_page, "due")]

@@ -1,0 +1,185 @@
+"""The pages over the services: what is due (with the CLI's filters), cases (list,
+search, pages), a case, its timeline and why a date is what it is. Each shows what the
+service returns, in the presenters' words; child names never appear."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from casereview.presenters import due as due_words
+from casereview.services import cases, due
+from casereview.web import pages
+from casereview.web.routes import cases as case_routes
+
+from .conftest import TODAY
+
+
+def test_due_lists_the_services_rows_with_links_to_the_case_and_why(web):
+    response = web.client.get("/")
+    assert response.status_code == 200
+    ctx = web.context()
+    try:
+        result = due.due_list(ctx, limit=50)
+    finally:
+        ctx.close()
+    assert due_words.summary_line(result, pages.spell) in response.text.replace("&#39;", "'")
+    assert due_words.heading(result) in response.text
+    rows = re.findall(r"<tr class=\"govuk-table__row\">\s*<td", response.text)
+    assert len(rows) == len(result.items) > 0
+    for item in result.items:
+        assert f'href="/cases/{item.ref}"' in response.text
+        assert f'href="/explain/{item.clock_id}/{item.ref}"' in response.text
+
+
+def test_due_filters_as_the_cli(web):
+    ctx = web.context()
+    try:
+        overdue = due.due_list(ctx, overdue_only=True, limit=50)
+        within = due.due_list(ctx, within=5, limit=50)
+        earlier = due.due_list(ctx, as_of=TODAY.replace(day=2), limit=50)
+    finally:
+        ctx.close()
+    text = web.client.get("/?overdue=yes").text
+    assert len(re.findall(r'href="/explain/', text)) == len(overdue.items)
+    assert due_words.summary_line(overdue, pages.spell) in text
+    text = web.client.get("/?within=5").text
+    assert due_words.summary_line(within, pages.spell) in text
+    text = web.client.get("/?as-of-day=2&as-of-month=2&as-of-year=2026").text
+    assert due_words.heading(earlier) in text
+
+
+def test_a_bad_filter_is_shown_in_the_error_summary(web):
+    response = web.client.get("/?within=soon")
+    assert response.status_code == 400
+    assert "govuk-error-summary" in response.text
+    assert 'href="#within"' in response.text
+    assert "Due within (working days)" in response.text
+    both = web.client.get("/?within=3&overdue=yes")
+    assert both.status_code == 400
+    assert "cannot be combined" in both.text
+    half = web.client.get("/?as-of-day=2&as-of-year=2026")
+    assert half.status_code == 400
+    assert "must include a month" in half.text
+
+
+def test_cases_list_and_search(web, monkeypatch):
+    ctx = web.context()
+    try:
+        every = cases.list_cases(ctx)
+    finally:
+        ctx.close()
+    text = web.client.get("/cases").text
+    assert f"{len(every)} cases" in text
+    for item in every:
+        assert f'href="/cases/{item.ref}"' in text
+    found = web.client.get("/cases?q=2026-00").text
+    assert "found" in found and 'href="/cases/2026-001"' in found
+    none = web.client.get("/cases?q=zzzz-nothing").text
+    assert "0 cases found" in none
+
+
+def test_cases_are_listed_a_page_at_a_time(web, monkeypatch):
+    monkeypatch.setattr(case_routes, "PAGE", 5)
+    first = web.client.get("/cases").text
+    assert first.count('<tr class="govuk-table__row">') == 6  # header and five cases
+    assert 'href="/cases?page=2"' in first
+    second = web.client.get("/cases?page=2").text
+    assert 'href="/cases?page=1"' in second
+    shown = set(re.findall(r'href="/cases/([^"]+)"', first))
+    assert shown.isdisjoint(re.findall(r'href="/cases/([^"]+)"', second))
+
+
+def test_a_case_page_shows_its_state_fields_clocks_and_rounds(web):
+    ctx = web.context()
+    try:
+        view = cases.show_case(ctx, "2026-008")
+    finally:
+        ctx.close()
+    text = web.client.get("/cases/2026-008").text
+    assert view.pseudonym in text and view.state_label in text
+    for clock in view.clocks:
+        assert clock.label in text
+    for name in view.fields:
+        assert f">{name}<" in text
+    for rnd in view.rounds:
+        assert rnd.label in text
+    assert 'href="/timeline/2026-008"' in text
+
+
+def test_an_unknown_case_is_not_found(web):
+    response = web.client.get("/cases/1999-404")
+    assert response.status_code == 404
+    assert "There is a problem" in response.text
+
+
+def test_a_child_name_is_never_shown(web):
+    ctx = web.context()
+    try:
+        cases.open_case(
+            ctx, "2026-200", aware_on=TODAY, fields={"child_name": "Zebedee Quartermain"}
+        )
+    finally:
+        ctx.close()
+    for path in ("/", "/cases", "/cases/2026-200", "/timeline/2026-200", "/cases?q=2026-200"):
+        response = web.client.get(path)
+        assert response.status_code == 200, path
+        assert "Zebedee" not in response.text, path
+    assert "Personal fields not shown: child_name" in web.client.get("/cases/2026-200").text
+
+
+def test_timeline_lists_every_event_and_the_plan_against_what_happened(web):
+    from casereview.presenters import timeline as words
+    from casereview.services import timeline
+
+    ctx = web.context()
+    try:
+        view = words.present(timeline.timeline(ctx, "2026-008"))
+    finally:
+        ctx.close()
+    text = web.client.get("/timeline/2026-008").text
+    seqs = [e.seq for e in view.entries if e.kind == "event"]
+    assert seqs and all(f'id="event-{seq}"' in text for seq in seqs)
+    assert 'id="plan-against-actual"' in text
+    for bar in view.bars:
+        assert bar.label in text
+
+
+def test_explain_says_why_a_due_date_is_what_it_is(web):
+    from casereview.presenters import explain as words
+    from casereview.services import explain
+
+    ctx = web.context()
+    try:
+        view = words.present(explain.explain(ctx, "2026-008", "rapid_review"))
+    finally:
+        ctx.close()
+    text = web.client.get("/explain/rapid_review/2026-008").text
+    assert view.calculation is not None
+    assert view.calculation.summary() in text
+    for name, _value in words.facts_table(view):
+        assert name in text
+    assert 'id="explain-days"' in text
+
+
+def test_explain_of_an_unknown_clock_is_not_found(web):
+    assert web.client.get("/explain/no_such_clock/2026-008").status_code in (400, 404)
+
+
+def test_due_does_not_import_the_web_packages(seeded):
+    """`due`'s fast path stays free of the web interface's packages."""
+    code = (
+        "import sys\n"
+        "from casereview.cli.app import main\n"
+        "try:\n"
+        f"    main(['due', '--db', {str(seeded)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('starlette', 'jinja2', 'uvicorn', 'casereview.web', 'multipart')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stderr.strip().splitlines()[-1] == "[]"
