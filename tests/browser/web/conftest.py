@@ -120,6 +120,8 @@ TOP = """() => {
   window.scrollTo(0, 0);
 }"""
 
+NEXT_FRAME = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
 NO_SIDEWAYS_SCROLL = """() => {
   const root = document.documentElement;
   return {scroll: root.scrollWidth, client: root.clientWidth,
@@ -209,6 +211,7 @@ class Pages:
         page = self.page
         page.set_viewport_size(ZOOMED)
         try:
+            page.evaluate(NEXT_FRAME)  # after the resize event's handlers
             measured = page.evaluate(NO_SIDEWAYS_SCROLL)
             page.screenshot(path=self.artefacts / f"{name}-400pc.png", full_page=True)
             assert measured["scroll"] <= measured["client"], (
@@ -217,6 +220,7 @@ class Pages:
             self.accessible(f"{name} at 320 px")  # the narrow layout is a page too
         finally:
             page.set_viewport_size(WIDE)
+            page.evaluate(NEXT_FRAME)
 
 
 @pytest.fixture(scope="module")

@@ -158,16 +158,34 @@ def test_the_business_unit_week_and_the_chair_decision(open_pages, served):
     # A case from the due list.
     first_case = page.locator("main table a[href^='/cases/']").first
     reference = first_case.inner_text().strip()
+    case_href = first_case.get_attribute("href")
+    assert case_href is not None
     first_case.click()
     page.wait_for_load_state()
     assert reference in page.locator("main").inner_text()
     person.check("case-from-due")
 
-    # The cases page, and the accessibility statement in the signed-in layout.
+    # Why that date (from the due list), and the case's timeline.
+    page.go_back()
+    page.locator("main table a", has_text="Why this date").first.click()
+    page.wait_for_load_state()
+    person.check("explain")
+    page.goto(case_href)
+    page.get_by_role("link", name="Timeline").click()
+    page.wait_for_load_state()
+    person.check("timeline")
+
+    # The cases page, searched, and the accessibility statement in the signed-in layout.
     sections = page.get_by_role("navigation", name="Sections")
     sections.get_by_role("link", name="Cases").click()
     page.wait_for_load_state()
     person.check("cases")
+    search = page.locator("main form input[type=search], main form input[name=q]").first
+    search.fill("Child")
+    search.press("Enter")
+    page.wait_for_load_state()
+    assert "q=Child" in page.url
+    person.check("cases-searched")
     page.get_by_role("link", name="Accessibility statement").click()
     page.wait_for_load_state()
     assert "Signed in as" in page.locator("header").inner_text()

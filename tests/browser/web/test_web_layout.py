@@ -300,3 +300,22 @@ def test_sign_out_is_a_form_with_the_csrf_token(open_pages, server):
     page.wait_for_url("**/accessibility")
     assert "Signed in as" not in page.locator("header").inner_text()
     own.check("signed-out")
+
+
+def test_at_400_percent_a_wide_table_scrolls_within_itself_and_takes_the_focus(pages):
+    page = pages.page
+    page.goto("/")
+    table = page.locator("table.govuk-table")
+    assert table.get_attribute("tabindex") is None  # nothing to scroll: no extra Tab stop
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.evaluate("() => new Promise(done => requestAnimationFrame(done))")  # resized
+    sizes = table.evaluate("t => [t.scrollWidth, t.clientWidth]")
+    assert sizes[0] > sizes[1], sizes  # it scrolls, the page does not
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    assert table.get_attribute("tabindex") == "0"
+    table.focus()
+    outline = table.evaluate("t => getComputedStyle(t).outlineStyle + ' ' + t.style.outline")
+    assert outline.startswith("solid")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert table.evaluate("t => t.scrollLeft") > 0  # the keyboard scrolls it

@@ -6,3 +6,17 @@ import { initAll } from "./govuk-frontend.min.js";
 
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
+
+// A table wider than the window scrolls within itself (app.css); while it does, it
+// takes the keyboard focus, so that it can be scrolled with the arrow keys.
+function tablesThatScrollTakeTheFocus() {
+  for (const table of document.querySelectorAll(".govuk-table")) {
+    if (table.scrollWidth > table.clientWidth) {
+      table.setAttribute("tabindex", "0");
+    } else {
+      table.removeAttribute("tabindex");
+    }
+  }
+}
+tablesThatScrollTakeTheFocus();
+addEventListener("resize", tablesThatScrollTakeTheFocus);
