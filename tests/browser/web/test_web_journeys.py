@@ -137,6 +137,7 @@ def test_the_sign_in_link_is_needed(open_pages, served):
     stranger.check("signed-out")
     response = page.goto("/sign-in?token=not-the-token")
     assert response is not None and response.status == 403
+    stranger.check("sign-in-refused")
     page.goto("/accessibility")
     assert heading(page) == "Accessibility statement for casereview"
     assert "Signed in as" not in page.locator("header").inner_text()
@@ -154,6 +155,21 @@ def test_the_business_unit_week_and_the_chair_decision(open_pages, served):
     current = page.locator('.govuk-service-navigation [aria-current="page"]')
     assert current.inner_text().strip() == "What is due"
     person.check("due")
+
+    # The due list filtered (a refused filter keeps the form open with its error).
+    page.locator("details", has_text="Filter").locator("summary").click()
+    page.locator("#within").fill("ten")
+    page.locator("main form").first.locator("button").first.click()
+    page.wait_for_load_state()
+    assert page.title().startswith("Error: ")
+    person.check("due-filter-refused")
+    page.locator("#within").fill("10")
+    page.locator("main form").first.locator("button").first.click()
+    page.wait_for_load_state()
+    assert "within=10" in page.url
+    assert page.locator(".govuk-error-summary").count() == 0
+    person.check("due-within-10")
+    page.goto("/")
 
     # A case from the due list.
     first_case = page.locator("main table a[href^='/cases/']").first
@@ -174,6 +190,11 @@ def test_the_business_unit_week_and_the_chair_decision(open_pages, served):
     page.get_by_role("link", name="Timeline").click()
     page.wait_for_load_state()
     person.check("timeline")
+
+    # A case that does not exist: the error page.
+    response = page.goto("/cases/1999-999")
+    assert response is not None and response.status == 404
+    person.check("not-found")
 
     # The cases page, searched, and the accessibility statement in the signed-in layout.
     sections = page.get_by_role("navigation", name="Sections")
