@@ -54,6 +54,9 @@ def test_the_wheel_holds_the_workflows_the_holiday_data_and_the_command(wheel):
         assert "casereview/data/bank_holiday_overrides.toml" in names
         # The demo's cases of the other review types are data beside the workflows.
         assert "casereview/workflows/demo/review-types.toml" in names
+        # The web interface's templates ship inside the package (`casereview serve`).
+        assert "casereview/web/templates/layout.html" in names
+        assert "casereview/web/templates/case.html" in names
         dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
         metadata = archive.read(f"{dist_info}/METADATA").decode()
@@ -73,6 +76,7 @@ def test_the_wheel_holds_the_workflows_the_holiday_data_and_the_command(wheel):
     assert "casereview = casereview.cli.launch:main" in entry_points
     # England and Wales's bank holidays come from the `holidays` package, a dependency.
     assert "Requires-Dist: holidays" in metadata
+    assert "Requires-Dist: starlette" in metadata and "Requires-Dist: uvicorn" in metadata
     assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)
 
 

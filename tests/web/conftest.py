@@ -52,12 +52,12 @@ class Site:
         return session.csrf_token
 
 
-def make_site(path: Path, account: str = ACCOUNT, **kwargs: object) -> Site:
+def make_site(path: Path, account: str = ACCOUNT, today: dt.date = TODAY, **kwargs: object) -> Site:
     url = f"sqlite:///{path}"
     links = auth.SignInLinks()
     sessions = kwargs.pop("sessions", None) or auth.SessionStore()
     app = create_app(
-        lambda: ServiceContext(url, account, FixedClock(TODAY)),
+        lambda: ServiceContext(url, account, FixedClock(today)),
         links=links,
         sessions=sessions,  # type: ignore[arg-type]
         **kwargs,  # type: ignore[arg-type]

@@ -55,6 +55,7 @@ def test_a_bad_filter_is_shown_in_the_error_summary(web):
     assert response.status_code == 400
     assert "govuk-error-summary" in response.text
     assert 'href="#within"' in response.text
+    assert 'id="within-error"' in response.text
     assert "Due within (working days)" in response.text
     both = web.client.get("/?within=3&overdue=yes")
     assert both.status_code == 400
@@ -62,6 +63,7 @@ def test_a_bad_filter_is_shown_in_the_error_summary(web):
     half = web.client.get("/?as-of-day=2&as-of-year=2026")
     assert half.status_code == 400
     assert "must include a month" in half.text
+    assert 'id="as-of-error"' in half.text
 
 
 def test_cases_list_and_search(web, monkeypatch):
@@ -144,6 +146,11 @@ def test_timeline_lists_every_event_and_the_plan_against_what_happened(web):
     assert 'id="plan-against-actual"' in text
     for bar in view.bars:
         assert bar.label in text
+    # The annual report's plan-versus-actual chart, drawn for this case: a lane per run.
+    svg = re.search(r'<div class="chart" id="plan-chart">(<svg.*?</svg>)</div>', text, re.S)
+    assert svg is not None
+    assert 'role="img"' in svg.group(1)
+    assert svg.group(1).count('<g class="lane">') == len(view.bars)
 
 
 def test_explain_says_why_a_due_date_is_what_it_is(web):

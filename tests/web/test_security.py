@@ -252,3 +252,20 @@ def test_the_app_factory_takes_its_own_context_maker(database):
     client.get(f"/sign-in?token={links.token}")
     assert client.get("/").status_code == 200
     assert made  # every request's services ran on a context the factory made
+
+
+def test_a_loopback_server_refuses_another_host_name(database):
+    """DNS rebinding: a page elsewhere that points its own name at 127.0.0.1 sends that
+    name as the Host header, and is refused before anything else."""
+    from casereview.web.app import hosts_for
+
+    site = make_site(database, hosts=hosts_for("127.0.0.1"))
+    evil = site.client.get(
+        f"/sign-in?token={site.links.token}", headers={"host": "attacker.example"}
+    )
+    assert evil.status_code == 400
+    assert "set-cookie" not in evil.headers
+    ok = site.client.get(f"/sign-in?token={site.links.token}", headers={"host": "127.0.0.1:8000"})
+    assert ok.status_code == 303
+    assert hosts_for("0.0.0.0") == ("*",)
+    assert hosts_for("casereview.partnership.local") == ("casereview.partnership.local",)

@@ -59,7 +59,9 @@ def test_the_sign_in_link_is_printed_and_renewed_after_use(capsys):
     assert not links.spend(lines[0].split("=", 1)[1])
 
 
-def test_serve_prints_the_sign_in_url_on_stderr_and_runs_uvicorn(monkeypatch, capsys, seeded):
+def test_serve_binds_then_prints_the_sign_in_url_and_runs_uvicorn(monkeypatch, capsys, seeded):
+    import socket
+
     import uvicorn
     from starlette.testclient import TestClient
 
@@ -70,20 +72,39 @@ def test_serve_prints_the_sign_in_url_on_stderr_and_runs_uvicorn(monkeypatch, ca
 
     ran: dict[str, object] = {}
 
-    def fake_run(app, **options):
-        ran.update(options, app=app)
+    def fake_run(server, sockets=None):
+        ran.update(app=server.config.app, access_log=server.config.access_log)
+        ran["bound"] = sockets[0].getsockname()
+        sockets[0].close()
 
-    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     web_app.serve(
         lambda: ServiceContext(f"sqlite:///{seeded}", ACCOUNT, FixedClock(TODAY)),
         host="127.0.0.1",
-        port=8765,
+        port=port,
     )
     printed = capsys.readouterr().err
-    assert printed.startswith("Sign in at: http://127.0.0.1:8765/sign-in?token=")
-    assert ran["host"] == "127.0.0.1" and ran["port"] == 8765
+    assert printed.startswith(f"Sign in at: http://127.0.0.1:{port}/sign-in?token=")
+    assert ran["bound"] == ("127.0.0.1", port)
     assert ran["access_log"] is False  # its lines would hold tokens and case references
     token = printed.strip().rsplit("=", 1)[1]
-    client = TestClient(ran["app"], follow_redirects=False)  # type: ignore[arg-type]
+    client = TestClient(ran["app"], base_url=f"http://127.0.0.1:{port}", follow_redirects=False)  # type: ignore[arg-type]
     assert client.get(f"/sign-in?token={token}").status_code == 303
     assert "Sign in at:" in capsys.readouterr().err  # the next link
+
+
+def test_a_port_in_use_is_one_error_line(cli, seeded):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port), "--db", str(seeded))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: cannot listen on 127.0.0.1")
+    assert "--port" in result.stderr
+    assert "Sign in at" not in result.stderr

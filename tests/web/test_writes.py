@@ -84,6 +84,8 @@ def test_a_refusal_writes_nothing_and_shows_the_reasons_with_the_form_kept(web):
     assert response.status_code == 400
     assert "govuk-error-summary" in response.text
     assert "rationale" in response.text.lower()
+    assert 'href="#withdraw--rationale"' in response.text
+    assert 'id="withdraw--rationale-error"' in response.text
     assert _view(web, "2026-008").version == before.version
     # The refused step's form is open again.
     assert re.search(r'<details class="govuk-details" id="step-withdraw" open>', response.text)
@@ -100,6 +102,8 @@ def test_a_refused_form_keeps_what_was_typed(web):
     assert 'href="#add_note--on"' in response.text
     assert 'value="Kept text"' in response.text
     assert 'value="40"' in response.text
+    # The message is repeated beside the field, as the GOV.UK pattern has it.
+    assert 'id="add_note--on-error" class="govuk-error-message"' in response.text
 
 
 def test_a_trigger_the_user_may_not_fire_is_refused_by_the_engine(web):
@@ -232,3 +236,13 @@ def test_an_account_that_is_not_a_user_reads_and_writes_nothing(database):
     assert response.status_code in (400, 403)
     owner = make_site(database)
     assert _last_event(owner, "2026-008").actor != "stranger"
+
+
+def test_a_missing_field_is_linked_and_marked_beside_its_box(web):
+    before = _view(web, "2026-008")
+    response = _step(web, "2026-008", "add_note")  # the note itself is required
+    assert response.status_code == 400
+    assert 'href="#add_note--field-note"' in response.text
+    assert 'id="add_note--field-note-error"' in response.text
+    assert "govuk-input--error" in response.text
+    assert _view(web, "2026-008").version == before.version

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casereview.domain.clock_status import status_word
 from casereview.presenters import clocks as clock_words
@@ -26,6 +26,9 @@ from casereview.services.timeline import (
     DueDatePassed,
     TimelineEvent,
 )
+
+if TYPE_CHECKING:
+    from casereview.domain.reporting.figures import TimelineCase
 
 OPEN_LABEL = "Case opened"
 """The label of the event that opened the case (not one of the workflow's triggers)."""
@@ -387,3 +390,32 @@ def _result(run: ClockRun) -> str:
     if margin is None:
         return "running, no due date yet"
     return f"{status_word(status)}, {amount(margin, unit)} left"
+
+
+def chart_case(view: Timeline) -> TimelineCase:
+    """The timeline's clock runs as the plan-versus-actual chart's case (one lane per
+    run), for the chart the annual report draws (`formats.report.as_html.lanes_chart`)."""
+    import datetime as dt
+
+    from casereview.domain.reporting.figures import Lane, TimelineCase
+
+    def day(text: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(text) if text else None
+
+    lanes = tuple(
+        Lane(
+            clock_id=bar.clock_id,
+            label=bar.label if bar.run == 1 else f"{bar.label} (run {bar.run})",
+            kind=bar.kind,
+            started_on=dt.date.fromisoformat(bar.actual_from),
+            due_on=day(bar.planned_to),
+            stopped_on=None if bar.open else day(bar.actual_to),
+            status=bar.status,
+            pauses=tuple((dt.date.fromisoformat(a), day(b)) for a, b in bar.pauses),
+        )
+        for bar in view.bars
+    )
+    # The heading names the state by its label (the chart's `state_labels`), closed
+    # states included.
+    opened = dt.date.fromisoformat(view.axis_from)
+    return TimelineCase(view.ref, view.pseudonym, opened, None, view.state, lanes)

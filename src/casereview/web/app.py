@@ -10,12 +10,13 @@ sign in; only `PUBLIC` paths are open). The routes are one module per noun under
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
@@ -123,14 +124,21 @@ def create_app(
     links: auth.SignInLinks | None = None,
     sessions: auth.SessionStore | None = None,
     sign_ins: auth.RateLimit | None = None,
+    hosts: Sequence[str] = ("*",),
     debug: bool = False,
 ) -> Starlette:
     """The app over the services: `contexts` makes the service context of one request
-    (called per request; the caller decides account, database and clock)."""
+    (called per request; the caller decides account, database and clock). `hosts`: the
+    names a request's Host header may give (anything else is refused with 400, so a web
+    page elsewhere that points its own name at 127.0.0.1 cannot reach the app)."""
     app = Starlette(
         debug=debug,
         routes=_routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(SignedIn)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+            Middleware(SignedIn),
+        ],
     )
     app.state.web = WebState(
         contexts=contexts,
@@ -141,18 +149,52 @@ def create_app(
     return app
 
 
-def serve(contexts: ContextMaker, *, host: str, port: int, **uvicorn_options: Any) -> None:
-    """Run the app under uvicorn until interrupted; the sign-in link is printed on the
-    console (stderr) at start and after each use."""
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def hosts_for(host: str) -> tuple[str, ...]:
+    """The Host headers a server listening on `host` accepts: on a loopback address
+    only the loopback names (DNS rebinding), on a named address that name, on a
+    wildcard address any (a reverse proxy in front is then expected to check)."""
+    if host in LOOPBACK:
+        return (*LOOPBACK, "[::1]")
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding it
+        return ("*",)
+    return (host, f"[{host}]") if ":" in host else (host,)
+
+
+def serve(contexts: ContextMaker, *, host: str, port: int) -> None:
+    """Run the app under uvicorn until interrupted. The socket is bound first, so the
+    sign-in link, printed on the console (stderr) once it is, always reaches a server
+    that listens; the next link is printed after each use."""
+    import socket
     import sys
 
     import uvicorn
 
+    from casereview.errors import CaseReviewError, Input
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(128)  # connections wait in the backlog until uvicorn accepts them
+    except OSError as error:
+        listener.close()
+        raise CaseReviewError(
+            "cannot listen on {host} port {port} ({reason}); choose another {option}",
+            host=host,
+            port=port,
+            reason=error.strerror or "refused",
+            option=Input("port"),
+        ) from None
     base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def announce(token: str) -> None:
         print(f"Sign in at: {base}/sign-in?token={token}", file=sys.stderr, flush=True)
 
-    app = create_app(contexts, links=auth.SignInLinks(announce))
+    app = create_app(contexts, links=auth.SignInLinks(announce), hosts=hosts_for(host))
     # No access log: its lines would hold case references and the sign-in token.
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **uvicorn_options)
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[listener])

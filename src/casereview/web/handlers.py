@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from casereview.errors import CaseReviewError
@@ -72,10 +72,8 @@ def get(path: str, handler: GetHandler, name: str) -> Route:
 
 
 def forbidden(request: Request) -> Response:
-    body = pages.environment.get_template("forbidden.html").render(
-        request=request, nav=None, user=None, partnership_name=None, csrf_token=""
-    )
-    return HTMLResponse(body, status_code=403)
+    """A form whose CSRF token is missing or not this session's: 403, nothing done."""
+    return pages.page(request, None, "forbidden.html", status_code=403)
 
 
 def post(path: str, handler: PostHandler, name: str) -> Route:

@@ -177,10 +177,17 @@ def error_list(error: CaseReviewError) -> list[dict[str, str]]:
     form field it names."""
     item = {"text": wording(error)}
     for value in error.params.values():
-        if isinstance(value, Input):
-            item["href"] = _anchor(value)
+        terms = value if isinstance(value, tuple) else (value,)
+        named = next((t for t in terms if isinstance(t, Input)), None)
+        if named is not None:
+            item["href"] = _anchor(named)
             break
     return [item]
+
+
+def field_errors(errors: list[dict[str, str]]) -> dict[str, str]:
+    """The message shown beside each form field an error names, by the field's id."""
+    return {e["href"][1:]: e["text"] for e in errors if "href" in e}
 
 
 def link(*parts: str) -> str:

@@ -607,7 +607,32 @@ def _axis(start: dt.date, stop: dt.date, x: Scale, bottom: int) -> list[str]:
 def timeline_chart(report: Report, cases: Sequence[TimelineCase], part: int = 1) -> str:
     """One SVG for some cases: a month axis, then per case a heading and a lane per clock."""
     period = report.period
-    start, stop = period.start, period.end_exclusive
+    return lanes_chart(
+        period.start,
+        period.end_exclusive,
+        report.as_at,
+        cases,
+        report.state_labels,
+        part=part,
+        title=f"Timeline of cases against their clocks (part {part})",
+        show_today=report.as_at < period.end,
+    )
+
+
+def lanes_chart(
+    start: dt.date,
+    stop: dt.date,
+    as_at: dt.date,
+    cases: Sequence[TimelineCase],
+    state_labels: Mapping[str, str],
+    *,
+    part: int,
+    title: str,
+    show_today: bool,
+) -> str:
+    """The plan-versus-actual SVG of `cases` from `start` to `stop` (exclusive): per
+    clock its window to the due date, the time taken, any overrun and pauses. The
+    report draws its timeline with it, and the web interface a case's."""
     total = max(1, (stop - start).days)
     plot_w = _PLOT_RIGHT - _LABEL_W
 
@@ -620,7 +645,7 @@ def timeline_chart(report: Report, cases: Sequence[TimelineCase], part: int = 1)
     out = [
         f'<svg class="chart chart-timeline" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {_WIDTH} {height}" role="img" aria-labelledby="{title_id}">',
-        f'<title id="{title_id}">Timeline of cases against their clocks (part {part})</title>',
+        f'<title id="{title_id}">{e(title)}</title>',
         f'<defs><pattern id="hatch-{part}" width="5" height="5" patternUnits="userSpaceOnUse" '
         'patternTransform="rotate(45)"><rect width="5" height="5" fill="#ffffff" '
         'fill-opacity="0.6"/><line x1="0" y1="0" x2="0" y2="5" stroke="#475569" '
@@ -631,17 +656,17 @@ def timeline_chart(report: Report, cases: Sequence[TimelineCase], part: int = 1)
         f'<line x1="{_LABEL_W}" x2="{_PLOT_RIGHT}" y1="{_AXIS_H - 6}" y2="{_AXIS_H - 6}" '
         f'stroke="{COLOURS["axis"]}"/>'
     )
-    if report.as_at < period.end:
-        today_x = x(report.as_at + dt.timedelta(days=1))
+    if show_today:
+        today_x = x(as_at + dt.timedelta(days=1))
         out.append(
             f'<line x1="{today_x:.1f}" x2="{today_x:.1f}" y1="{_AXIS_H - 6}" y2="{height}" '
             f'stroke="{COLOURS["today"]}" stroke-dasharray="4 3"/>'
             f'<text x="{today_x - 3:.1f}" y="{height - 4}" font-size="10" text-anchor="end" '
-            f'fill="{COLOURS["today"]}">today ({e(report.as_at.isoformat())})</text>'
+            f'fill="{COLOURS["today"]}">today ({e(as_at.isoformat())})</text>'
         )
     y = _AXIS_H
     for case in cases:
-        out.append(_case_rows(case, y, x, report.as_at, part, report.state_labels))
+        out.append(_case_rows(case, y, x, as_at, part, state_labels))
         y += _case_height(case)
     out.append("</svg>")
     return "".join(out)

@@ -83,6 +83,7 @@ def _case_page(
         plan=plan,
         steps=steps.my_steps(ctx, view),
         errors=errors or [],
+        field_errors=pages.field_errors(errors or []),
         sent=sent or {},
         date_parts=forms.date_parts,
     )
@@ -150,7 +151,14 @@ def take_step(request: Request, ctx: ServiceContext, form: FormData) -> Response
 
 def open_form(request: Request, ctx: ServiceContext) -> Response:
     return pages.page(
-        request, ctx, "open_case.html", nav="cases", errors=[], sent={}, date_parts=forms.date_parts
+        request,
+        ctx,
+        "open_case.html",
+        nav="cases",
+        errors=[],
+        field_errors={},
+        sent={},
+        date_parts=forms.date_parts,
     )
 
 
@@ -181,6 +189,7 @@ def open_case(request: Request, ctx: ServiceContext, form: FormData) -> Response
             nav="cases",
             status_code=pages.status_of(error, form=True),
             errors=pages.error_list(error),
+            field_errors=pages.field_errors(pages.error_list(error)),
             sent={k: str(v) for k, v in form.items()},
             date_parts=forms.date_parts,
         )

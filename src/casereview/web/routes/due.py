@@ -1,5 +1,7 @@
 """What is due (the home page): the due list with the CLI's filters, from
-`services.due.due_list`, worded by `presenters.due`."""
+`services.due.due_list`, worded by `presenters.due`; with an agency, also the open
+actions that agency owes (`services.actions.actions_due`, the CLI's `action due
+--agency`)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ def due_page(request: Request, ctx: ServiceContext) -> Response:
         "overdue": query.get("overdue") == "yes",
         "workflow": query.get("workflow") or "",
         "all": query.get("all") == "yes",
+        "agency": (query.get("agency") or "").strip(),
     }
     try:
         result = due.due_list(
@@ -46,9 +49,15 @@ def due_page(request: Request, ctx: ServiceContext) -> Response:
             errors=pages.error_list(error),
             filters=shown,
             result=None,
+            actions=None,
         )
     except CaseReviewError as error:
         return pages.error_page(request, ctx, error)
+    owed = None
+    if shown["agency"]:
+        from casereview.services import actions
+
+        owed = actions.actions_due(ctx, agency=str(shown["agency"]), limit=PAGE)
     return pages.page(
         request,
         ctx,
@@ -59,6 +68,7 @@ def due_page(request: Request, ctx: ServiceContext) -> Response:
         summary=words.summary_line(result, pages.spell),
         filters=shown,
         errors=[],
+        actions=owed,
     )
 
 

@@ -9,16 +9,12 @@ from starlette.routing import Route
 
 from casereview.web import auth
 from casereview.web.handlers import forbidden, state
-from casereview.web.pages import environment
+from casereview.web.pages import page
 
 
 def _plain_page(request: Request, template: str, status_code: int) -> Response:
-    from starlette.responses import HTMLResponse
-
-    body = environment.get_template(template).render(
-        request=request, nav=None, user=None, partnership_name=None, csrf_token=""
-    )
-    return HTMLResponse(body, status_code=status_code)
+    """A page shown before sign-in: no database is read for it."""
+    return page(request, None, template, status_code=status_code)
 
 
 async def sign_in(request: Request) -> Response:
