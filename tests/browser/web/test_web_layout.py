@@ -47,14 +47,17 @@ SAMPLE = """\
 <h1 class="govuk-heading-l">{{ heading }}</h1>
 {{ govukTable({
   "caption": "Clocks due", "captionClasses": "govuk-table__caption--m",
-  "head": [{"text": "Case"}, {"text": "Clock"}, {"text": "Due"}, {"text": "Status"}],
+  "head": [{"text": "Case"}, {"text": "Clock"}, {"text": "Due"}, {"text": "Status"},
+           {"text": "Notification reference"}],
   "rows": [
     [{"html": '<a class="govuk-link" href="/cases/2026-001">2026-001</a>'},
      {"text": "Rapid review"}, {"text": "16 Feb 2026"},
-     {"html": govukTag({"text": "Overdue", "classes": "govuk-tag--red"})}],
+     {"html": govukTag({"text": "Overdue", "classes": "govuk-tag--red"})},
+     {"text": "NORTHSHIRE-SIN-2026-000420"}],
     [{"html": '<a class="govuk-link" href="/cases/2026-002">2026-002</a>'},
      {"text": "Publication"}, {"text": "3 Mar 2026"},
-     {"html": govukTag({"text": "On track", "classes": "govuk-tag--green"})}],
+     {"html": govukTag({"text": "On track", "classes": "govuk-tag--green"})},
+     {"text": "NORTHSHIRE-SIN-2026-000421"}],
   ],
 }) }}
 {{ govukSummaryList({"rows": [
@@ -258,10 +261,10 @@ def test_govuk_frontend_runs_as_a_module_without_inline_script(pages):
     # On a narrow screen the sections fold behind GOV.UK Frontend's menu button.
     page.set_viewport_size({"width": 320, "height": 800})
     toggle = page.locator(".govuk-service-navigation__toggle")
-    assert toggle.is_visible()
-    assert not page.locator("#navigation").is_visible()
+    toggle.wait_for(state="visible")  # GOV.UK Frontend answers the media query's change
+    page.locator("#navigation").wait_for(state="hidden")
     toggle.click()
-    assert page.locator("#navigation").is_visible()
+    page.locator("#navigation").wait_for(state="visible")
     assert toggle.get_attribute("aria-expanded") == "true"
     assert pages.csp_violations == []
 
@@ -318,4 +321,5 @@ def test_at_400_percent_a_wide_table_scrolls_within_itself_and_takes_the_focus(p
     assert outline.startswith("solid")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    assert table.evaluate("t => t.scrollLeft") > 0  # the keyboard scrolls it
+    # The keyboard scrolls it (smoothly: wait for it to move).
+    page.wait_for_function("() => document.querySelector('table.govuk-table').scrollLeft > 0")
