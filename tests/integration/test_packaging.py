@@ -60,6 +60,19 @@ def test_the_wheel_holds_the_workflows_the_holiday_data_and_the_command(wheel):
         dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
         metadata = archive.read(f"{dist_info}/METADATA").decode()
+        # The web interface's templates and static files (the vendored GOV.UK Frontend
+        # with its licence), byte for byte.
+        for web in (
+            "templates/layout.html",
+            "templates/accessibility.html",
+            "static/govuk-frontend.min.css",
+            "static/govuk-frontend.min.js",
+            "static/app.js",
+            "static/app.css",
+            "static/LICENCE",
+        ):
+            shipped = (ROOT / "src" / "casereview" / "web" / web).read_bytes()
+            assert archive.read(f"casereview/web/{web}") == shipped, web
     assert "casereview = casereview.cli.launch:main" in entry_points
     # England and Wales's bank holidays come from the `holidays` package, a dependency.
     assert "Requires-Dist: holidays" in metadata

@@ -109,10 +109,10 @@ class SignedIn:
 
 
 def _routes() -> list[BaseRoute]:
-    from casereview.web.routes import cases, due, explain, sign_in, timeline
+    from casereview.web.routes import accessibility, cases, due, explain, sign_in, timeline
 
     routes: list[BaseRoute] = []
-    for module in (sign_in, due, cases, timeline, explain):
+    for module in (sign_in, due, cases, timeline, explain, accessibility):
         routes += module.routes
     routes.append(Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"))
     return routes
