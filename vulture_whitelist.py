@@ -63,3 +63,6 @@ created_seq, workflow_hash, applied_at, voided_seq, signature, key_id, open_due
 
 # Called from outside src/: the benchmark generator records its action plans with it.
 record_many  # services/actions.py, by benchmarks/generate.py
+
+# The web interface's shared mode calls these (the web app is wired in separately).
+for_person, open_shared  # services/context.py: a request's context acting for a person

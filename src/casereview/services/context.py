@@ -1,6 +1,9 @@
 """What every service call needs: the database, the clock, the acting account, and
 lazily built domain collaborators (the workflow registry and the working-day calendar);
-and what a worker process rebuilds a context from (`WorkerSetup`)."""
+and what a worker process rebuilds a context from (`WorkerSetup`).
+
+A command's context acts as whoever runs it (`from_options`); a server that acts for
+people signed in to it makes one per request (`open_shared` once, then `for_person`)."""
 
 from __future__ import annotations
 
@@ -52,6 +55,26 @@ class ServiceContext:
             finally:
                 probe.dispose()
         return cls(url=url, account=account or os_account())
+
+    @classmethod
+    def for_person(
+        cls, shared: Database, username: str, *, clock: Clock | None = None
+    ) -> ServiceContext:
+        """The context of one request by `username`, signed in to a server that acts for
+        people (`shared` from `open_shared`, whose connections it shares).
+
+        On PostgreSQL every transaction it opens begins with `SET LOCAL ROLE username`:
+        the database records that person (provided the server's login is a trusted
+        server login) and refuses what they may not do; the role ends with the
+        transaction. On SQLite the file cannot tell people apart: the server process is
+        the trusted party and `username` is recorded on its word (docs/deployment.md,
+        "The web interface on a shared installation")."""
+        return cls(
+            url=shared.url,
+            account=username,
+            clock=clock if clock is not None else SystemClock(),
+            _db=shared.acting(username),
+        )
 
     def db(self, *, create: bool = False, group: int | None = None) -> Database:
         if self._db is None:
@@ -111,6 +134,15 @@ class ServiceContext:
         if self._db is not None:
             self._db.dispose()
             self._db = None
+
+
+def open_shared(url: str, *, pool_size: int = 10) -> Database:
+    """The database of a server acting for many people, opened once at its start and
+    closed (`dispose()`) when it stops: one pool of `pool_size` connections on
+    PostgreSQL, which `ServiceContext.for_person` shares."""
+    from casereview.store.database import Database
+
+    return Database.shared(url, pool_size=pool_size)
 
 
 @dataclass(frozen=True)
