@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from casereview.domain.calendar.workdays import WorkingDayCalendar
     from casereview.domain.signing import Signer
+    from casereview.infra.server_keys import ServerKeys
     from casereview.infra.workflows.registry import Registry
     from casereview.store.database import Database
     from casereview.store.reading import Reader
@@ -31,6 +32,7 @@ class ServiceContext:
     account: str
     clock: Clock = field(default_factory=SystemClock)
     key_dir: Path | None = None  # None: `infra.keys.key_dir()` ($CASEREVIEW_KEY_DIR or the user's)
+    server_keys: ServerKeys | None = None  # a server's: the keys it holds for people
     _db: Database | None = None
     _registry: Registry | None = None
     _calendar: WorkingDayCalendar | None = None
@@ -58,7 +60,12 @@ class ServiceContext:
 
     @classmethod
     def for_person(
-        cls, shared: Database, username: str, *, clock: Clock | None = None
+        cls,
+        shared: Database,
+        username: str,
+        *,
+        clock: Clock | None = None,
+        server_keys: ServerKeys | None = None,
     ) -> ServiceContext:
         """The context of one request by `username`, signed in to a server that acts for
         people (`shared` from `open_shared`, whose connections it shares).
@@ -68,11 +75,16 @@ class ServiceContext:
         server login) and refuses what they may not do; the role ends with the
         transaction. On SQLite the file cannot tell people apart: the server process is
         the trusted party and `username` is recorded on its word (docs/deployment.md,
-        "The web interface on a shared installation")."""
+        "The web interface on a shared installation").
+
+        With `server_keys` (`ServerKeys.from_environment()`), the person's events are
+        signed with the key the server holds for them, and only theirs, each use logged;
+        their key is enrolled with `services.keys.enrol` like any other."""
         return cls(
             url=shared.url,
             account=username,
             clock=clock if clock is not None else SystemClock(),
+            server_keys=server_keys,
             _db=shared.acting(username),
         )
 
@@ -125,10 +137,30 @@ class ServiceContext:
         return self._calendar
 
     def own_key(self) -> Signer | None:
-        """This account's signing key on this machine (None if it has none yet)."""
+        """This account's signing key on this machine, or the one the server holds for
+        it (None if it has none yet)."""
+        if self.server_keys is not None:
+            return self.server_keys.load(self.account)
         from casereview.infra.keys import load_key
 
         return load_key(self.account, self.key_dir)
+
+    def new_key(self) -> Signer:
+        """A new signing key for this account (refused if it has one)."""
+        if self.server_keys is not None:
+            return self.server_keys.create(self.account)
+        from casereview.infra.keys import create_key
+
+        return create_key(self.account, self.key_dir)
+
+    def retire_own_key(self) -> None:
+        """Move this account's key aside, so that the next enrolment makes a new one."""
+        if self.server_keys is not None:
+            self.server_keys.retire(self.account)
+            return
+        from casereview.infra.keys import retire_key
+
+        retire_key(self.account, self.key_dir)
 
     def close(self) -> None:
         if self._db is not None:
