@@ -169,6 +169,13 @@ def test_a_shared_server_refuses_a_schema_newer_than_itself(install, shared):
         _person(shared, BU).db().session_user()
 
 
+@postgres_only
+def test_a_shared_server_refuses_a_schema_behind_itself(install, shared):
+    run_sql(install.url, "DELETE FROM schema_migrations WHERE name = '0016_identity_links'")
+    with pytest.raises(StoreError, match="lacks migration 0016_identity_links"):
+        _person(shared, BU).db().session_user()
+
+
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite only")
 def test_on_sqlite_the_signed_in_name_is_recorded_on_the_server_process_word(database_url):
     admin = ServiceContext(url=database_url, account="admin", clock=FixedClock(TODAY))
@@ -186,3 +193,34 @@ def test_on_sqlite_the_signed_in_name_is_recorded_on_the_server_process_word(dat
         assert ServiceContext.for_person(db, "bob").account == "bob"
     finally:
         db.dispose()
+
+
+@postgres_only
+def test_the_sign_in_lookup_runs_as_casereview_server_which_reads_nothing_else(install, shared):
+    from casereview.services import identities
+
+    issuer, subject = "https://idp.example.org/tenant", "sub-0001"
+    owner = ServiceContext.from_options(install.url)
+    owner.clock = FixedClock(TODAY)
+    identities.link(owner, BU, issuer, subject)
+    owner.close()
+    assert identities.user_for(shared, issuer, subject) == BU
+    with pytest.raises(identities.NotLinked, match="ask your admin to add you"):
+        identities.user_for(shared, issuer, "sub-0002")
+    # Switched to casereview_server, the login may ask that one question and read nothing.
+    for table in ("events", "users", "cases"):
+        with (
+            pytest.raises(StoreError, match="permission denied"),
+            shared.acting("casereview_server").reading() as conn,
+        ):
+            conn.execute(text(f"SELECT * FROM {table}"))
+
+
+@postgres_only
+def test_worker_processes_of_a_request_act_for_the_same_person(install, shared):
+    """`audit verify` with several processes: each worker's own connection switches to
+    the person too (the server login alone may read nothing)."""
+    from casereview.services import audit
+
+    report = audit.verify(_person(shared, BU), jobs=2)
+    assert report.ok, [str(f) for f in report.findings]

@@ -189,6 +189,7 @@ class WorkerSetup:
     directories: list[Path]
     include_shipped: bool
     calendar: WorkingDayCalendar | None
+    acting: bool = False  # a server's context for a person (`for_person`): so is the worker's
 
     @classmethod
     def of(cls, ctx: ServiceContext) -> WorkerSetup:
@@ -196,14 +197,18 @@ class WorkerSetup:
 
         directories, include_shipped = ctx.registry.sources()
         calendar = None if is_default_calendar(ctx.calendar) else ctx.calendar
-        return cls(ctx.url, ctx.account, directories, include_shipped, calendar)
+        acting = ctx._db is not None and ctx._db.acting_for is not None
+        return cls(ctx.url, ctx.account, directories, include_shipped, calendar, acting)
 
     def context(self) -> ServiceContext:
         from casereview.infra.workflows.registry import Registry
+        from casereview.store.database import Database
 
         return ServiceContext(
             url=self.url,
             account=self.account,
             _registry=Registry(self.directories, include_shipped=self.include_shipped),
             _calendar=self.calendar,
+            # The worker's own connection, acting for the same person.
+            _db=Database.acting_alone(self.url, self.account) if self.acting else None,
         )

@@ -141,18 +141,33 @@ class Database:
         view._owns_engine = False
         return view
 
+    @classmethod
+    def acting_alone(cls, url: str, person: str) -> Database:
+        """A database of its own (not shared: `dispose()` closes it) acting for
+        `person`, as `shared(url).acting(person)` would: for a worker process of a
+        server's request."""
+        view = cls.shared(url, pool_size=1).acting(person)
+        view._owns_engine = True
+        return view
+
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
+        acting = self.acting_for is not None and self.is_postgres
+        if acting and not self._schema.done:
+            # In a transaction of its own: a reader's first statement must be free to
+            # choose its snapshot (`hold_snapshot`).
+            with self.engine.connect() as conn:
+                conn = dialect.acting_for(conn, str(self.acting_for))
+                with conn.begin():
+                    self._check_schema(conn)
         with self.engine.connect() as conn:
-            if self.acting_for is not None and self.is_postgres:
-                conn = dialect.acting_for(conn, self.acting_for)
+            if acting:
+                conn = dialect.acting_for(conn, str(self.acting_for))
             yield conn
 
-    def _checked(self, conn: Connection) -> None:
-        """A person's view of a shared PostgreSQL database: in its first transaction,
+    def _check_schema(self, conn: Connection) -> None:
+        """A person's view of a shared PostgreSQL database, before its first use:
         refuse a schema this casereview does not know, or one behind it."""
-        if self.acting_for is None or not self.is_postgres or self._schema.done:
-            return
         done = {row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))}
         refuse_unknown(done, self._where())
         behind = [m.name for m in MIGRATIONS if m.name not in done]
@@ -247,7 +262,6 @@ class Database:
             with self._connect() as conn:
                 conn = dialect.for_writing(conn)
                 trans = conn.begin()
-                self._checked(conn)
                 dialect.lock_head(conn)
                 uow = UnitOfWork(conn)
                 try:
@@ -267,7 +281,6 @@ class Database:
         """A read-only snapshot (a deferred transaction, always rolled back)."""
         try:
             with self._connect() as conn, conn.begin() as trans:
-                self._checked(conn)
                 yield conn
                 trans.rollback()
         except (OperationalError, ProgrammingError, DatabaseError) as exc:
