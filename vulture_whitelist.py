@@ -10,6 +10,7 @@ vulture finds is dead and is deleted. Review this list when a name's reason chan
 
 # Typer commands: registered by decorators, called by click.
 user_add, user_grant, user_revoke, user_deactivate, user_reactivate, user_list  # cli/admin.py
+user_link, user_unlink  # cli/admin.py
 key_enrol, key_confirm, key_revoke  # cli/keys.py
 partnership_set, partnership_show  # cli/admin.py
 setup  # cli/setup.py
@@ -67,3 +68,7 @@ record_many  # services/actions.py, by benchmarks/generate.py
 
 # Read by the web interface's templates (Jinja looks them up by name).
 _.for_others  # services/steps.py StepForm: the on-behalf select of a step's form
+# The web interface's shared mode calls these (the web app is wired in separately).
+for_person, open_shared  # services/context.py: a request's context acting for a person
+user_for  # services/identities.py: the sign-in lookup of a verified identity
+discover, begin, finish  # web/oidc.py: the OpenID Connect client the sign-in routes call

@@ -45,6 +45,7 @@ def test_init_registers_the_os_account_as_admin_and_is_idempotent(database_url, 
             "roles": ["admin"],
             "agency": None,
             "active": True,
+            "identities": [],
         }
     ]
 

@@ -1,5 +1,5 @@
-"""`casereview init` and `casereview user add|grant|revoke|deactivate|reactivate|list`:
-the installation and its people."""
+"""`casereview init` and `casereview user add|grant|revoke|deactivate|reactivate|link|
+unlink|list`: the installation and its people."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from casereview.cli.options import DbOption, JsonOption, context
 
 user_app = typer.Typer(
     no_args_is_help=True,
-    help="People and their roles: add, grant, revoke, deactivate, reactivate, list.",
+    help="People and their roles: add, grant, revoke, deactivate, reactivate, link, unlink, list.",
 )
 
 UsernameArgument = Annotated[
@@ -151,14 +151,59 @@ def user_reactivate(username: UsernameArgument, db: DbOption = None) -> None:
     render.user_saved(users.reactivate(context(db), username), "Reactivated")
 
 
+IssuerOption = Annotated[
+    str,
+    typer.Option(
+        "--issuer",
+        metavar="URL",
+        help="The identity provider's issuer URL, as its ID tokens give it (iss).",
+    ),
+]
+SubjectOption = Annotated[
+    str,
+    typer.Option(
+        "--subject",
+        metavar="SUB",
+        help="The provider's id for the person (the ID token's sub; not an email address).",
+    ),
+]
+
+
+@user_app.command("link")
+def user_link(
+    username: UsernameArgument, issuer: IssuerOption, subject: SubjectOption, db: DbOption = None
+) -> None:
+    """Let a user sign in to the web interface with an identity provider's account: link
+    the verified identity (issuer, subject) to them (admin only)."""
+    from casereview.cli.render import admin as render
+    from casereview.services import identities
+
+    render.identity_saved(identities.link(context(db), username, issuer, subject))
+
+
+@user_app.command("unlink")
+def user_unlink(
+    username: UsernameArgument, issuer: IssuerOption, subject: SubjectOption, db: DbOption = None
+) -> None:
+    """Remove a user's link to a sign-in identity (admin only): that identity signs in
+    as nobody from then on."""
+    from casereview.cli.render import admin as render
+    from casereview.services import identities
+
+    render.identity_saved(identities.unlink(context(db), username, issuer, subject))
+
+
 @user_app.command("list")
 def user_list(
     db: DbOption = None,
     as_json: JsonOption = False,
     everyone: Annotated[bool, typer.Option("--all", help="Include deactivated users.")] = False,
 ) -> None:
-    """List active users with their roles and agency (--all: deactivated users too)."""
+    """List active users with their roles and agency (--all: deactivated users too);
+    with --json, each user's linked sign-in identities too."""
     from casereview.cli.render import admin as render
-    from casereview.services import users
+    from casereview.services import identities, users
 
-    render.users(users.list_users(context(db), include_inactive=everyone), as_json)
+    ctx = context(db)
+    rows = users.list_users(ctx, include_inactive=everyone)
+    render.users(rows, as_json, identities.linked(ctx) if as_json else None)

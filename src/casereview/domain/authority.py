@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from casereview.domain import identities
 from casereview.domain.actions import PLAN_KINDS
 from casereview.domain.actions import role_problem as plan_role_problem
 from casereview.domain.amendments import FIELD, OCCURRED_ON, changes_of
@@ -107,6 +108,8 @@ class Timeline:
     """Each installed workflow version, and the event that first installed it."""
     first_install: int | None = None
     """The log's first `workflow_install`: cases opened before it are legacy."""
+    identity_links: dict[identities.Identity, str] = field(default_factory=dict)
+    """Each linked sign-in identity's user, as the identity events have it so far."""
 
     def user_at(self, username: Any, seq: int) -> UserState | None:
         """`username` as they were just before event `seq`: None if not yet a user."""
@@ -619,6 +622,21 @@ def _names(value: Any) -> bool:
     return type(value) is str and bool(value)
 
 
+def _identity_event(
+    timeline: Timeline, seq: int, trigger: str, fields: Mapping[str, Any]
+) -> list[Finding]:
+    """A sign-in identity linked to (or unlinked from) a user who existed then, fitting
+    the mapping as it stood."""
+    try:
+        username, _identity = identities.read(fields)
+        if timeline.user_at(username, seq) is None:
+            return [Finding("replay", f"{trigger} names {username!r}, who is not a user", seq)]
+        problem = identities.apply(timeline.identity_links, trigger, fields)
+    except ValueError:
+        return [Finding("replay", "an identity event cannot be read", seq)]
+    return [] if problem is None else [Finding("replay", f"{trigger}: {problem}", seq)]
+
+
 def _apply(timeline: Timeline, values: Sequence[Any], fields: Mapping[str, Any]) -> list[Finding]:
     """What a permitted admin event does to the timeline (findings if it cannot be
     read or names a user who does not exist)."""
@@ -636,6 +654,8 @@ def _apply(timeline: Timeline, values: Sequence[Any], fields: Mapping[str, Any])
         if not _names(name):
             return [Finding("replay", "a partnership name cannot be read", seq)]
         return []
+    if trigger in identities.IDENTITY_TRIGGERS:
+        return _identity_event(timeline, seq, trigger, fields)
     if trigger not in USER_TRIGGERS:
         return [Finding(CHECK, f"an admin event of unknown kind {trigger!r}", seq)]
     username = fields.get("username")

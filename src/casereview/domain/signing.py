@@ -110,6 +110,13 @@ class Signer:
     def sign(self, entry_hash: str) -> str:
         return self.signing()(entry_hash)
 
+    def event_signing(self) -> Callable[[int, str], str]:
+        """`signing` for the append path, which also says which event (its seq) each
+        signature is for: a signer that must account for every use (a key the server
+        holds for a person) overrides this one."""
+        sign = self.signing()
+        return lambda _seq, entry_hash: sign(entry_hash)
+
 
 def verifier(public_key: bytes) -> Callable[[Any, Any], bool]:
     """A function (entry hash, signature as stored) -> whether the signature is this

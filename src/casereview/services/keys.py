@@ -143,11 +143,11 @@ def enrol_in(ctx: ServiceContext, conn: Connection, *, replace: bool = False) ->
             "the first signing key of this log must be an admin's: an admin runs '{next}' first",
             next=Step("key_enrol"),
         )
-    current = key_files.load_key(ctx.account, ctx.key_dir)
+    current = ctx.own_key()
     if current is not None:
         known = ring.keys.get(current.key_id)
         if known is not None and replace:
-            key_files.retire_key(ctx.account, ctx.key_dir)
+            ctx.retire_own_key()
             current = None
         elif known is not None:
             raise Conflict(
@@ -158,11 +158,7 @@ def enrol_in(ctx: ServiceContext, conn: Connection, *, replace: bool = False) ->
                 state=known.state,
                 next=Step("key_enrol_replace"),
             )
-    signer, created = (
-        (current, False)
-        if current is not None
-        else (key_files.create_key(ctx.account, ctx.key_dir), True)
-    )
+    signer, created = (current, False) if current is not None else (ctx.new_key(), True)
     fields: dict[str, object] = {
         "username": ctx.account,
         "key_id": signer.key_id,
@@ -218,7 +214,7 @@ def revoke(ctx: ServiceContext, username: str | None, kid: str | None) -> KeyVie
         _active_user(ctx, uow.conn)
         ring = key_ring(uow.conn)
         username = username or ctx.account
-        own = key_files.load_key(ctx.account, ctx.key_dir)
+        own = ctx.own_key()
         if kid is None:
             if username != ctx.account or own is None:
                 raise NotFound("name the key to revoke; see '{next}'", next=Step("key_list"))
@@ -244,7 +240,7 @@ def revoke(ctx: ServiceContext, username: str | None, kid: str | None) -> KeyVie
         )
         uow.commit()
     if own is not None and own.key_id == kid:
-        key_files.retire_key(ctx.account, ctx.key_dir)
+        ctx.retire_own_key()
     return _find(ctx, kid)
 
 
@@ -253,7 +249,7 @@ def list_keys(ctx: ServiceContext) -> list[KeyView]:
         _active_user(ctx, conn)
         ring = key_ring(conn)
     try:
-        own = key_files.load_key(ctx.account, ctx.key_dir)
+        own = ctx.own_key()
     except key_files.KeyFileError:
         own = None
     mine = own.key_id if own is not None else None

@@ -5,6 +5,11 @@ read snapshot.
 Every write transaction holds the writers' lock from its first statement (`BEGIN
 IMMEDIATE` on SQLite, the chain head row on PostgreSQL: `store.dialect`), so two writers
 never read the same head of the chain. Reads never wait for a writer.
+
+A server acting for many people (`Database.shared`, `Database.acting`) shares one pool
+of connections; on PostgreSQL each transaction of a person's view begins with `SET
+LOCAL ROLE` to that person (docs/deployment.md, "The web interface on a shared
+installation").
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError, Programm
 from sqlalchemy.pool import NullPool
 
 from casereview.errors import NotFound, Step
-from casereview.store import dialect
+from casereview.store import dialect, location
 from casereview.store.errors import StoreError, describe
 from casereview.store.migrations import MIGRATIONS
 from casereview.store.reading import refuse_unknown
@@ -54,16 +59,25 @@ class UnitOfWork:
 class Database:
     """A casereview database, migrated to the current schema."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
         self.url = url
         parsed = make_url(url)
         self.backend = parsed.get_backend_name()
         self.path: Path | None = None
         if self.backend == "sqlite":
             self.path = Path(parsed.database) if parsed.database else None
-        # One connection per unit of work keeps the SQLite pragmas obviously applied and
-        # lets the file be removed or copied between commands in tests.
-        self.engine: Engine = create_engine(url, poolclass=NullPool)
+        self.acting_for: str | None = None  # see `acting`
+        self._owns_engine = True
+        self._schema = _SchemaCheck()
+        if pool_size is not None and self.backend == "postgresql":
+            # A long-running server: one pool for everyone (`shared`).
+            self.engine: Engine = create_engine(
+                url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
+            )
+        else:
+            # One connection per unit of work keeps the SQLite pragmas obviously applied
+            # and lets the file be removed or copied between commands in tests.
+            self.engine = create_engine(url, poolclass=NullPool)
         dialect.configure(self.engine)
         if self.path is not None:
             from sqlalchemy import event
@@ -98,6 +112,73 @@ class Database:
             )
         db.migrate()
         return db
+
+    @classmethod
+    def shared(cls, url: str, *, pool_size: int = 10) -> Database:
+        """The database of a server that acts for many people (`acting`), with one pool
+        of `pool_size` connections on PostgreSQL.
+
+        A PostgreSQL server login is never migrated through: it holds no right of its
+        own (docs/deployment.md), so the schema is checked, once, in the first
+        transaction of a person's view, as that person; the owner migrates with
+        `casereview init`. A SQLite file is opened (and migrated) as by any command:
+        the server's operating-system account is the one that uses it."""
+        if not location.is_server(url):
+            return cls.open(url)
+        return cls(url, pool_size=pool_size)
+
+    def acting(self, person: str) -> Database:
+        """A view of this database that shares its connections and acts for `person`:
+        on PostgreSQL every transaction it begins (reads and writes) switches to the
+        role of that name first (`dialect.acting_for`), so the database records that
+        person and refuses what they may not do, provided the login is a trusted server
+        login (a direct member of casereview_server, and of the person's role). On
+        SQLite it changes nothing: the file cannot tell people apart."""
+        import copy
+
+        view = copy.copy(self)
+        view.acting_for = person
+        view._owns_engine = False
+        return view
+
+    @classmethod
+    def acting_alone(cls, url: str, person: str) -> Database:
+        """A database of its own (not shared: `dispose()` closes it) acting for
+        `person`, as `shared(url).acting(person)` would: for a worker process of a
+        server's request."""
+        view = cls.shared(url, pool_size=1).acting(person)
+        view._owns_engine = True
+        return view
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        acting = self.acting_for is not None and self.is_postgres
+        if acting and not self._schema.done:
+            # In a transaction of its own: a reader's first statement must be free to
+            # choose its snapshot (`hold_snapshot`).
+            with self.engine.connect() as conn:
+                conn = dialect.acting_for(conn, str(self.acting_for))
+                with conn.begin():
+                    self._check_schema(conn)
+        with self.engine.connect() as conn:
+            if acting:
+                conn = dialect.acting_for(conn, str(self.acting_for))
+            yield conn
+
+    def _check_schema(self, conn: Connection) -> None:
+        """A person's view of a shared PostgreSQL database, before its first use:
+        refuse a schema this casereview does not know, or one behind it."""
+        done = {row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))}
+        refuse_unknown(done, self._where())
+        behind = [m.name for m in MIGRATIONS if m.name not in done]
+        if behind:
+            raise StoreError(
+                "the PostgreSQL database lacks migration {name}: its owner runs '{init}' "
+                "to apply it. Nothing was changed",
+                name=behind[0],
+                init=Step("init"),
+            )
+        self._schema.done = True
 
     def _has_schema(self) -> bool:
         """True if the database has been initialised (an empty file has not)."""
@@ -178,7 +259,7 @@ class Database:
     def unit_of_work(self) -> Iterator[UnitOfWork]:
         """A write transaction (`BEGIN IMMEDIATE` on SQLite); rolled back unless committed."""
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 conn = dialect.for_writing(conn)
                 trans = conn.begin()
                 dialect.lock_head(conn)
@@ -199,7 +280,7 @@ class Database:
     def reading(self) -> Iterator[Connection]:
         """A read-only snapshot (a deferred transaction, always rolled back)."""
         try:
-            with self.engine.connect() as conn, conn.begin() as trans:
+            with self._connect() as conn, conn.begin() as trans:
                 yield conn
                 trans.rollback()
         except (OperationalError, ProgrammingError, DatabaseError) as exc:
@@ -212,13 +293,21 @@ class Database:
         errors reported as the store reports them. For work that keeps a connection
         across transactions, such as a bulk import."""
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 yield dialect.for_writing(conn) if write else conn
         except (OperationalError, ProgrammingError, DatabaseError) as exc:
             raise StoreError(_describe(exc, self)) from None
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        """Close the connections; a person's view (`acting`) leaves the shared pool open."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+
+class _SchemaCheck:
+    """Whether a shared database's schema was checked (one holder for all its views)."""
+
+    done = False
 
 
 def hold_snapshot(conn: Connection, shared: str | None = None) -> None:

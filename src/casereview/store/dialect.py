@@ -27,6 +27,10 @@ from casereview.store.sqlite_file import PRAGMAS
 _WRITE = "casereview_write"
 """Execution option marking a connection whose transactions write (SQLite: IMMEDIATE)."""
 
+_ACTING_FOR = "casereview_acting_for"
+"""Execution option naming the person a trusted server login acts for (PostgreSQL): every
+transaction of that connection begins with `SET LOCAL ROLE` to them."""
+
 ROWS_AT_ONCE = 2000
 """Rows a streamed whole-table read holds in memory at a time."""
 
@@ -70,6 +74,8 @@ def configure(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _postgres_begin)
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -85,6 +91,28 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     mode = "IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "DEFERRED"
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _postgres_begin(conn: Connection) -> None:
+    """A connection acting for a person (`acting_for`) switches to their role as the
+    first statement of every transaction, reads and writes alike. `SET LOCAL` lasts until
+    the transaction ends (commit or rollback, including the pool's rollback when a
+    connection is returned), so a pooled connection never carries one person's role
+    into the next person's transaction."""
+    person = conn.get_execution_options().get(_ACTING_FOR)
+    if person is None:
+        return
+    from psycopg import sql
+
+    raw = conn.connection.dbapi_connection
+    name = sql.Identifier(str(person)).as_string(raw)  # type: ignore[arg-type]
+    conn.exec_driver_sql(f"SET LOCAL ROLE {name}")
+
+
+def acting_for(conn: Connection, person: str) -> Connection:
+    """`conn` with every later transaction begun as `person` (PostgreSQL; see
+    `_postgres_begin`). On SQLite there are no roles: the option is ignored."""
+    return conn.execution_options(**{_ACTING_FOR: person})
 
 
 def for_writing(conn: Connection) -> Connection:

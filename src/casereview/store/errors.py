@@ -17,6 +17,13 @@ def describe(detail: str, where: str) -> str:
     """One line for a person from the driver's first line of error text."""
     if "file is not a database" in detail:
         return f"{where} is not a casereview database (it is not an SQLite file)"
+    if "permission denied to set role" in detail or (
+        detail.startswith("role ") and "does not exist" in detail
+    ):
+        return (
+            f"{where} refused: {detail}. A server login acts only for a person whose "
+            "database role it has been granted; see docs/deployment.md"
+        )
     if "permission denied" in detail:
         return (
             f"{where} refused: {detail}. Your database login needs the casereview_app "

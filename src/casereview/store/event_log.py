@@ -114,7 +114,7 @@ def seal_events(
     computation, so a bulk import can seal one part of its events in another process
     while it checks the next (`services.bulk`); `insert_sealed` writes them."""
     seq, prev = head
-    sign = signer.signing() if signer is not None else None
+    sign = signer.event_signing() if signer is not None else None
     key_id = signer.key_id if signer is not None else None
     names, values = (
         (EVENT_COLUMNS, _EVENT_VALUES) if sign else (_UNSIGNED_COLUMNS, _UNSIGNED_VALUES)
@@ -128,7 +128,7 @@ def seal_events(
         columns = _sealed(event, seq, prev)
         prev = columns["entry_hash"]
         if sign is not None:
-            columns["signature"] = sign(prev)
+            columns["signature"] = sign(seq, prev)
             columns["key_id"] = key_id
         rows.append(values(columns))
     return names, rows, (seq, prev)

@@ -1127,6 +1127,69 @@ def _0015_clock_workflows(conn: Connection) -> None:
     )
 
 
+IDENTITY_FUNCTION = "casereview_identity(text, text)"
+"""PostgreSQL: the one question a web server's login may ask before anyone is signed
+in: which active user an (issuer, subject) is linked to."""
+
+
+def _0016_identity_links(conn: Connection) -> None:
+    """Sign-in identities (`domain.identities`): admin events `identity_link` and
+    `identity_unlink`, read from the log like the partnership's name (no table).
+
+    PostgreSQL: the write functions accept the two events (no projection to apply), and
+    `casereview_identity(issuer, subject)` answers, for a server login switched to
+    `casereview_server` and nobody else, which active user the log last linked that
+    identity to (NULL if none): the server may ask that before anyone has signed in,
+    without any right to read the log itself. That role may also read
+    `schema_migrations`, so the server can check the schema it works with.
+    """
+    from sqlalchemy import text
+
+    if not _is_postgres(conn):
+        return
+    _quoted, definer = _definer(conn)
+    for trigger in ("identity_link", "identity_unlink"):
+        conn.execute(
+            text(
+                "INSERT INTO casereview_authority_events (kind, trigger, apply) "
+                "VALUES ('admin', :trigger, NULL)"
+            ),
+            {"trigger": trigger},
+        )
+    conn.execute(
+        text(
+            f"""
+            CREATE FUNCTION casereview_identity(p_issuer text, p_subject text) RETURNS text
+            LANGUAGE sql STABLE {definer}
+            AS $$
+                SELECT u.username FROM (
+                    SELECT e.trigger, e.fields::jsonb->>'username' AS username
+                    FROM events e
+                    WHERE e.case_id IS NULL AND e.kind = 'admin'
+                      AND e.trigger IN ('identity_link', 'identity_unlink')
+                      AND e.fields::jsonb->>'issuer' = p_issuer
+                      AND e.fields::jsonb->>'subject' = p_subject
+                    ORDER BY e.seq DESC LIMIT 1
+                ) last JOIN users u ON u.username = last.username
+                WHERE last.trigger = 'identity_link' AND u.active
+            $$"""
+        )
+    )
+    conn.execute(text(f"REVOKE ALL ON FUNCTION {IDENTITY_FUNCTION} FROM PUBLIC"))
+    conn.execute(
+        text(
+            f"""
+            DO $$
+            BEGIN
+                IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{SERVER_ROLE}') THEN
+                    GRANT EXECUTE ON FUNCTION {IDENTITY_FUNCTION} TO {SERVER_ROLE};
+                    GRANT SELECT ON schema_migrations TO {SERVER_ROLE};
+                END IF;
+            END $$"""
+        )
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _0001_initial),
     Migration("0002_postgres_roles", _0002_postgres_roles),
@@ -1140,6 +1203,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0010_case_links_processes", _0010_case_links_processes),
     Migration("0011_recommendations", _0011_recommendations),
     Migration("0015_clock_workflows", _0015_clock_workflows),
+    Migration("0016_identity_links", _0016_identity_links),
 )
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.table import Table
 
 from casereview.cli import shell
 from casereview.cli.render.console import info, literal, out, print_json_data
+from casereview.domain.identities import Identity
+from casereview.services.identities import LinkView
 from casereview.services.partnership import Partnership
 from casereview.services.users import InitResult, NextSteps, UserView
 
@@ -101,8 +103,19 @@ def user_saved(user: UserView, what: str) -> None:
     info(f"{what}: user {user.username} now holds {roles}{agency}{state}.")
 
 
-def users(rows: Sequence[UserView], as_json: bool) -> None:
+def identity_saved(link: LinkView) -> None:
+    done = "Linked" if link.linked else "Unlinked"
+    way = "to" if link.linked else "from"
+    info(f"{done} the sign-in identity {link.subject} of {link.issuer} {way} {link.username}.")
+
+
+def users(
+    rows: Sequence[UserView],
+    as_json: bool,
+    identities: Mapping[str, Sequence[Identity]] | None = None,
+) -> None:
     if as_json:
+        linked = identities or {}
         print_json_data(
             [
                 {
@@ -111,6 +124,10 @@ def users(rows: Sequence[UserView], as_json: bool) -> None:
                     "roles": list(u.roles),
                     "agency": u.agency,
                     "active": u.active,
+                    "identities": [
+                        {"issuer": i.issuer, "subject": i.subject}
+                        for i in linked.get(u.username, ())
+                    ],
                 }
                 for u in rows
             ]
