@@ -190,3 +190,15 @@ def test_due_does_not_import_the_web_packages(seeded):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_cases_of_several_review_types_say_which(web):
+    ctx = web.context()
+    try:
+        cases.open_case(ctx, "SAR-1", aware_on=TODAY, workflow="england-sar")
+        labels = {i.ref: i.type for i in cases.list_cases(ctx)}
+    finally:
+        ctx.close()
+    text = web.client.get("/cases").text
+    assert '<th scope="col" class="govuk-table__header">Type</th>' in text
+    assert f'<td class="govuk-table__cell">{labels["SAR-1"]}</td>' in text

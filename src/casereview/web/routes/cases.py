@@ -51,6 +51,7 @@ def case_list(request: Request, ctx: ServiceContext) -> Response:
         q=text,
         searched=bool(text),
         rows=rows[(number - 1) * PAGE : number * PAGE],
+        typed=any(getattr(r, "type", "") for r in rows),  # cases of several review types
         total=len(rows),
         page_number=number,
         pages_total=pages_total,
