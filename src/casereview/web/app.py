@@ -113,6 +113,9 @@ def _routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = []
     for module in (sign_in, due, cases, timeline, explain):
         routes += module.routes
+    from casereview.web.routes import reports
+
+    routes += reports.routes
     routes.append(Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"))
     return routes
 
