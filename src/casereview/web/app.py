@@ -116,6 +116,9 @@ def _routes() -> list[BaseRoute]:
     from casereview.web.routes import reports
 
     routes += reports.routes
+    from casereview.web.routes import scrutiny
+
+    routes += scrutiny.routes
     routes.append(Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"))
     return routes
 
