@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from casereview.presenters.words import plural
 
 if TYPE_CHECKING:
+    from casereview.domain.chain import Checkpoint
     from casereview.domain.chain import Finding as ChainFinding
     from casereview.formats.decision_log.integrity import Finding as ExportFinding
     from casereview.services.audit import VerifyReport
@@ -78,3 +79,8 @@ def export_verdict(report: ExportVerification, name: str) -> str:
 
 def more_findings(report: ExportVerification) -> str | None:
     return f"… and {report.more_findings} more findings" if report.more_findings else None
+
+
+def checkpoint_text(checkpoint: Checkpoint) -> str:
+    """A checkpoint's file, as `audit checkpoint` writes it and the web downloads it."""
+    return checkpoint.to_json() + "\n"

@@ -119,6 +119,9 @@ def _routes() -> list[BaseRoute]:
     from casereview.web.routes import scrutiny
 
     routes += scrutiny.routes
+    from casereview.web.routes import admin
+
+    routes += admin.routes
     routes.append(Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"))
     return routes
 

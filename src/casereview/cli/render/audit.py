@@ -49,7 +49,7 @@ def verification(report: VerifyReport, as_json: bool) -> None:
 
 
 def checkpoint_text(cp: Checkpoint) -> str:
-    return cp.to_json() + "\n"
+    return words.checkpoint_text(cp)
 
 
 def checkpoint_written(cp: Checkpoint, output: Path | None) -> None:
