@@ -36,6 +36,7 @@ MIGRATION_NAMES = (
     "0010_case_links_processes",
     "0011_recommendations",
     "0015_clock_workflows",
+    "0016_calendar_feeds",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 
