@@ -135,3 +135,40 @@ def test_another_accounts_address_is_not_served_by_this_server(web):
     finally:
         other.close()
     assert _outsider(web).get(f"/calendar/{made.token}.ics").status_code == 404
+
+
+def test_the_service_keeps_a_feed_on_either_backend(database_url):
+    """On PostgreSQL the rows are written by the database's own function, for the
+    recorder's feed and event (CASEREVIEW_TEST_DATABASE_URL runs this there)."""
+    import pytest
+
+    from casereview.errors import NotFound
+    from casereview.infra.now import FixedClock
+    from casereview.services import users
+    from casereview.services.context import ServiceContext
+    from tests.conftest import enrol_keys
+
+    from .conftest import TODAY
+
+    boss = ServiceContext(url=database_url, account="boss", clock=FixedClock(TODAY))
+    officer = ServiceContext(url=database_url, account="officer", clock=FixedClock(TODAY))
+    try:
+        users.init(boss)
+        users.add_user(boss, "officer", "Officer", ["business_unit"], None)
+        enrol_keys(database_url, "officer", admin="boss", clock=boss.clock)
+        made = calendar_feeds.create(officer)
+        assert calendar_feeds.owner(officer, made.token) == "officer"
+        assert calendar_feeds.current(officer) is not None
+        again = calendar_feeds.create(officer)
+        with pytest.raises(NotFound):
+            calendar_feeds.owner(officer, made.token)
+        assert calendar_feeds.owner(boss, again.token) == "officer"
+        assert calendar_feeds.revoke(officer)
+        assert not calendar_feeds.revoke(officer)
+        with pytest.raises(NotFound):
+            calendar_feeds.owner(officer, again.token)
+        assert calendar_feeds.current(officer) is None
+        assert audit.verify(boss, jobs=1).ok
+    finally:
+        boss.close()
+        officer.close()
