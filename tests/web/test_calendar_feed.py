@@ -75,6 +75,8 @@ def test_an_unknown_token_finds_nothing(web):
     outsider = _outsider(web)
     assert outsider.get("/calendar/not-a-token.ics").status_code == 404
     assert outsider.get("/calendar/x").status_code == 404
+    unknown = outsider.get("/calendar/not-a-token.ics")
+    assert unknown.text == "Not found\n"  # nothing of the server's account or partnership
     # The page that makes addresses is not open without a session.
     assert outsider.get("/calendar").status_code == 303
 

@@ -63,10 +63,14 @@ def feed(request: Request, ctx: ServiceContext) -> Response:
     from casereview.services import calendar_feeds
 
     name = request.path_params["name"]
-    if not name.endswith(".ics"):
-        raise NotFound("no such calendar feed")
     sink = io.BytesIO()
-    calendar_feeds.write_feed(ctx, name[: -len(".ics")], sink)
+    try:
+        if not name.endswith(".ics"):
+            raise NotFound("no such calendar feed")
+        calendar_feeds.write_feed(ctx, name[: -len(".ics")], sink)
+    except NotFound:
+        # Plain, without the layout: a stranger's guess learns nothing of the server.
+        return Response("Not found\n", status_code=404, media_type="text/plain")
     return Response(sink.getvalue(), media_type="text/calendar; charset=utf-8")
 
 
