@@ -60,7 +60,7 @@ due_next_5  # services/due.py: a documented key of the due summary's JSON
 
 # SQLModel tables: the schema as classes, held equal to the migrations by a test.
 User, Case, CaseClock, ChainHead, SchemaMigration
-CaseRecommendation, CaseAction, CaseActionPlan
+CaseRecommendation, CaseAction, CaseActionPlan, CalendarFeed
 created_seq, workflow_hash, applied_at, voided_seq, signature, key_id, open_due
 
 # Called from outside src/: the benchmark generator records its action plans with it.

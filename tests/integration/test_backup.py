@@ -211,7 +211,7 @@ def test_an_older_backup_under_a_newer_checkpoint_is_refused(place):
 def _with_an_action_plan(place: Place, monkeypatch) -> None:
     """A case with a recommendation, an action and an override, so that every table
     holds a row: an empty table's page has nothing to damage."""
-    from casereview.services import actions
+    from casereview.services import actions, calendar_feeds
     from casereview.services import workflows as workflow_service
     from tests.actions_support import ACTIONS_DIR
 
@@ -227,6 +227,7 @@ def _with_an_action_plan(place: Place, monkeypatch) -> None:
     actions.record(chair, "P-1", "action_add", {"action": "1.1", "rec": "1", "text": "t",
                    "agency": "police", "owner": "o", "due_on": "2025-06-30"})  # fmt: skip
     actions.record(chair, "P-1", "plan_override", {"trigger": "close"}, rationale="r")
+    calendar_feeds.create(chair)  # a calendar subscription address
 
 
 def test_a_backup_damaged_on_any_page_is_refused(place, monkeypatch):

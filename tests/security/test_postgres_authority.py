@@ -722,6 +722,7 @@ def test_every_function_runs_as_its_owner_with_a_fixed_search_path(install):
         "casereview_update_case",
         "casereview_actor",
         "casereview_install_workflow",
+        "casereview_calendar_feed",
     }
     assert writes <= {name for name, *_ in rows}
     for name, definer, config, app, read, public in rows:

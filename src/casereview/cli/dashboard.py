@@ -93,6 +93,7 @@ def due(
     render.due(result, "json" if as_json else "csv" if as_csv else "table")
     if xlsx_file is not None:
         from casereview.cli import xlsx
+        from casereview.presenters.due import due_table
 
         every = result
         if table and limit is None and not show_all:
@@ -104,7 +105,7 @@ def due(
                 workflow=workflow,
                 limit=None,
             )
-        xlsx.write(xlsx_file, [xlsx.due_table(every)])
+        xlsx.write(xlsx_file, [due_table(every)])
 
 
 def timeline(

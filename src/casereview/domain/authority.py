@@ -58,6 +58,10 @@ WORKFLOW_INSTALL = "workflow_install"
 KEY_ENROL = "key_enrol"
 KEY_CONFIRM = "key_confirm"
 KEY_REVOKE = "key_revoke"
+CALENDAR_FEED_CREATE = "calendar_feed_create"
+CALENDAR_FEED_REVOKE = "calendar_feed_revoke"
+"""A person makes or revokes their calendar subscription address (fields: `username`,
+`feed_id`): events of kind "key", each its owner's own, as a key's enrolment is."""
 PARTNERSHIP_SET = "partnership_set"
 """An admin names the partnership (fields: `name`), shown in every report and export."""
 
@@ -605,7 +609,7 @@ def _access_event(timeline: Timeline, values: Sequence[Any]) -> Sequence[Finding
 
 def _key_event(timeline: Timeline, values: Sequence[Any], raw_fields: Any) -> Sequence[Finding]:
     seq, trigger, actor = int(values[_SEQ]), values[_TRIGGER], values[_ACTOR]
-    if trigger != KEY_ENROL:
+    if trigger not in (KEY_ENROL, CALENDAR_FEED_CREATE, CALENDAR_FEED_REVOKE):
         return [Finding(CHECK, f"a key event of unknown kind {trigger!r}", seq)]
     fields = _decoded(raw_fields)
     if fields is None:
@@ -613,8 +617,10 @@ def _key_event(timeline: Timeline, values: Sequence[Any], raw_fields: Any) -> Se
     problem = _actor_problem(timeline, values)
     if problem is not None:
         return [problem]
-    if fields.get("username") != actor:
+    if fields.get("username") != actor and trigger == KEY_ENROL:
         return [Finding(CHECK, f"{actor!r} enrolled a key for someone else", seq)]
+    if fields.get("username") != actor:
+        return [Finding(CHECK, f"{actor!r} recorded {trigger} for someone else", seq)]
     return _NONE
 
 

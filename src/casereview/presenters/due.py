@@ -15,6 +15,7 @@ from casereview.errors import Input, Speller
 from casereview.presenters.words import day, plural
 
 if TYPE_CHECKING:
+    from casereview.formats.xlsx import Table
     from casereview.services.due import DueItem, DueList
 
 DUE_COLUMNS = (
@@ -79,3 +80,24 @@ def clock_record(item: DueItem) -> dict[str, Any]:
     """One open clock, keyed by `DUE_COLUMNS`."""
     values = dataclasses.asdict(item)
     return {key: values[key] for key in DUE_COLUMNS}
+
+
+_DUE_KINDS = {
+    "anchor_on": "date",
+    "started_on": "date",
+    "due_on": "date",
+    "working_days_left": "number",
+    "remaining_days": "number",
+}
+
+
+def due_table(result: DueList) -> Table:
+    """The open clocks as `due --csv` lists them, as a workbook's sheet with real dates
+    and status colours (`due --xlsx`, and the web's download)."""
+    from casereview.formats import xlsx
+
+    columns = [
+        xlsx.Column(key, key.replace("_", " "), _DUE_KINDS.get(key, "text")) for key in DUE_COLUMNS
+    ]
+    rows = [clock_record(item) for item in result.items]
+    return xlsx.Table("Due", columns, rows, status_key="status", notes=(heading(result),))

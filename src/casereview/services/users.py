@@ -77,6 +77,13 @@ def _known_roles_and_agencies(ctx: ServiceContext) -> tuple[set[str], set[str], 
     return roles, agencies, agency_roles
 
 
+def roles_and_agencies(ctx: ServiceContext) -> tuple[list[str], list[str], frozenset[str]]:
+    """Every role and agency the workflows declare, sorted, and the roles that act for an
+    agency: what an admin chooses from when giving someone a role."""
+    roles, agencies, agency_roles = _known_roles_and_agencies(ctx)
+    return sorted(roles), sorted(agencies), frozenset(agency_roles)
+
+
 def admin_event(ctx: ServiceContext, trigger: str, fields: dict[str, object]) -> dict[str, object]:
     """An event by the admin at the keyboard, under no case: user management and
     workflow installation."""

@@ -390,7 +390,8 @@ WRITE_FUNCTIONS = (
     "casereview_install_workflow(jsonb)",
 )
 """The functions an application login may execute: its only way to write (and
-`casereview_actor()`, who it records as)."""
+`casereview_actor()`, who it records as). Migration 0017 adds
+`casereview_calendar_feed(jsonb)`."""
 
 CASE_KINDS = ("case", "migrate", "rec", "action")
 """PostgreSQL: the kinds of event filed under a case, each recorded in a role its
@@ -1190,6 +1191,95 @@ def _0016_identity_links(conn: Connection) -> None:
     )
 
 
+
+def _0017_calendar_feeds(conn: Connection) -> None:
+    """Add `calendar_feeds`: each person's calendar subscription address, kept as the
+    sha256 of its secret token (the token itself is shown once and never stored), with
+    the events that made and revoked it (`calendar_feed_create` and
+    `calendar_feed_revoke`, of kind "key": a credential only its owner makes or
+    revokes, as a signing key is enrolled). A revoked feed keeps its row.
+
+    On PostgreSQL the people's role reads the rows and writes them only through
+    `casereview_calendar_feed(jsonb)`, which writes the recorder's own row
+    (`casereview_actor()`) for the feed's event that recorder appended; the write
+    function accepts the two events.
+    """
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            """
+            CREATE TABLE calendar_feeds (
+                feed_id TEXT PRIMARY KEY,
+                username TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_seq INTEGER NOT NULL,
+                revoked_seq INTEGER
+            )"""
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_calendar_feeds_username ON calendar_feeds (username)"))
+    if not _is_postgres(conn):
+        return
+    for trigger in ("calendar_feed_create", "calendar_feed_revoke"):
+        conn.execute(
+            text(
+                "INSERT INTO casereview_authority_events (kind, trigger, apply) "
+                "VALUES ('key', :trigger, NULL)"
+            ),
+            {"trigger": trigger},
+        )
+    _, definer = _definer(conn)
+    conn.execute(
+        text(
+            f"""
+            CREATE FUNCTION casereview_calendar_feed(p_row jsonb) RETURNS void
+            LANGUAGE plpgsql {definer} AS $$
+            DECLARE
+                v_actor text := casereview_actor();
+                v_seq bigint;
+            BEGIN
+                SELECT e.seq INTO v_seq FROM events e
+                WHERE e.kind = 'key' AND e.trigger = p_row->>'trigger'
+                  AND e.actor = v_actor AND e.case_id IS NULL
+                  AND e.fields::jsonb->>'feed_id' = p_row->>'feed_id'
+                  AND e.fields::jsonb->>'username' = v_actor
+                ORDER BY e.seq DESC LIMIT 1;
+                IF NOT FOUND THEN
+                    PERFORM casereview_refuse(
+                        'a calendar feed is changed only with its owner''s event');
+                END IF;
+                IF p_row->>'trigger' = 'calendar_feed_create' THEN
+                    INSERT INTO calendar_feeds (feed_id, username, token_hash, created_seq)
+                    VALUES (p_row->>'feed_id', v_actor, p_row->>'token_hash', v_seq);
+                ELSIF p_row->>'trigger' = 'calendar_feed_revoke' THEN
+                    UPDATE calendar_feeds SET revoked_seq = v_seq
+                    WHERE feed_id = p_row->>'feed_id' AND username = v_actor
+                      AND revoked_seq IS NULL;
+                ELSE
+                    PERFORM casereview_refuse('unknown change of a calendar feed');
+                END IF;
+            END $$"""
+        )
+    )
+    _revoke_writes(conn, "calendar_feeds")
+    conn.execute(text("REVOKE ALL ON FUNCTION casereview_calendar_feed(jsonb) FROM PUBLIC"))
+    conn.execute(
+        text(
+            f"""
+            DO $$
+            BEGIN
+                IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                    GRANT SELECT ON calendar_feeds TO {APP_ROLE};
+                    GRANT EXECUTE ON FUNCTION casereview_calendar_feed(jsonb) TO {APP_ROLE};
+                END IF;
+                IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{READ_ROLE}') THEN
+                    GRANT SELECT ON calendar_feeds TO {READ_ROLE};
+                END IF;
+            END $$"""
+        )
+    )
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _0001_initial),
     Migration("0002_postgres_roles", _0002_postgres_roles),
@@ -1204,6 +1294,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0011_recommendations", _0011_recommendations),
     Migration("0015_clock_workflows", _0015_clock_workflows),
     Migration("0016_identity_links", _0016_identity_links),
+    Migration("0017_calendar_feeds", _0017_calendar_feeds),
 )
 
 APPEND_ONLY_TRIGGERS_SQLITE = ("events_no_update", "events_no_delete")

@@ -37,6 +37,7 @@ MIGRATION_NAMES = (
     "0011_recommendations",
     "0015_clock_workflows",
     "0016_identity_links",
+    "0017_calendar_feeds",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 

@@ -167,3 +167,13 @@ class SchemaMigration(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     applied_at: str
+
+
+class CalendarFeed(SQLModel, table=True):
+    __tablename__ = "calendar_feeds"
+
+    feed_id: str = Field(primary_key=True)
+    username: str = Field(index=True)
+    token_hash: str = Field(unique=True)  # sha256 of the secret token, hex
+    created_seq: int  # the calendar_feed_create event
+    revoked_seq: int | None = None  # the calendar_feed_revoke event

@@ -42,7 +42,7 @@ SECURITY_HEADERS = {
 STATIC = Path(__file__).parent / "static"
 """The vendored govuk-frontend build and the app's own stylesheet, served at /static."""
 
-PUBLIC = ("/sign-in", "/signed-out", "/static/", "/accessibility")
+PUBLIC = ("/sign-in", "/signed-out", "/static/", "/accessibility", "/calendar/")
 """Paths open without a session (a prefix ending in / opens everything under it)."""
 
 
@@ -109,10 +109,32 @@ class SignedIn:
 
 
 def _routes() -> list[BaseRoute]:
-    from casereview.web.routes import accessibility, cases, due, explain, sign_in, timeline
+    from casereview.web.routes import (
+        accessibility,
+        admin,
+        calendar,
+        cases,
+        due,
+        explain,
+        reports,
+        scrutiny,
+        sign_in,
+        timeline,
+    )
 
     routes: list[BaseRoute] = []
-    for module in (sign_in, due, cases, timeline, explain, accessibility):
+    for module in (
+        sign_in,
+        due,
+        cases,
+        timeline,
+        explain,
+        reports,
+        scrutiny,
+        admin,
+        calendar,
+        accessibility,
+    ):
         routes += module.routes
     routes.append(Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"))
     return routes

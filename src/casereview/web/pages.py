@@ -121,6 +121,9 @@ _INPUTS = {
 _STEPS = {
     "show_case": "the case page",
     "list_cases": "the cases page",
+    "grant_role": "“Give a user a role” on the admin page",
+    "revoke_role": "“Take away” beside the role on the admin page",
+    "list_users": "the admin page",
 }
 
 

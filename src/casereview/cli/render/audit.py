@@ -7,7 +7,7 @@ from pathlib import Path
 from casereview.cli.render.console import info, literal, out, print_json_data
 from casereview.cli.render.status import progress as progress  # re-exported for the CLI
 from casereview.domain.chain import Checkpoint
-from casereview.presenters.words import plural
+from casereview.presenters import audit as words
 from casereview.services.audit import VerifyReport
 
 
@@ -36,36 +36,20 @@ def verification(report: VerifyReport, as_json: bool) -> None:
         return
     console = out()
     for finding in report.findings:
-        console.print(literal(f"FAIL [{finding.check}] {finding}"), style="red")
-    summary = (
-        f"{plural(report.events, 'event')}, {plural(report.cases, 'case')}, "
-        f"{plural(report.users, 'user')}; head {report.head_hash[:16]}…"
-    )
-    signed = report.signatures
-    summary += f"; {plural(signed.checked, 'signature')} checked"
-    if signed.already_checked_through:
-        summary += f" (events to {signed.already_checked_through} were checked before)"
-    if signed.unsigned_history:
-        summary += f"; {plural(signed.unsigned_history, 'event')} of unsigned history"
+        console.print(literal(words.finding_line(finding)), style="red")
     if report.ok:
-        scope = " against the checkpoint" if report.checkpoint_used else ""
-        console.print(f"OK: the audit trail verifies{scope}. {summary}", style="green")
+        console.print(words.verdict(report), style="green")
         if not report.checkpoint_used:
-            info(
-                "Without a checkpoint, a shortened log or a restored older copy cannot be "
-                "detected; see 'casereview audit checkpoint'."
-            )
+            info(words.NO_CHECKPOINT)
     else:
-        console.print(f"FAILED: {len(report.findings)} finding(s). {summary}", style="bold red")
-    if report.legacy_cases:
-        info(
-            f"{report.legacy_cases} case(s) were opened before any workflow was installed "
-            "in the log: which workflow they were opened on is not checked against an installation."
-        )
+        console.print(words.verdict(report), style="bold red")
+    legacy = words.legacy_note(report)
+    if legacy:
+        info(legacy)
 
 
 def checkpoint_text(cp: Checkpoint) -> str:
-    return cp.to_json() + "\n"
+    return words.checkpoint_text(cp)
 
 
 def checkpoint_written(cp: Checkpoint, output: Path | None) -> None:

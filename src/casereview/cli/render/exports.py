@@ -11,6 +11,7 @@ from pathlib import Path
 
 from casereview.cli.render.console import info, literal, out, print_json_data, warning
 from casereview.cli.render.status import progress as progress  # re-exported for the CLI
+from casereview.presenters import audit as audit_words
 from casereview.services.exports import (
     CalendarExportResult,
     ExportVerification,
@@ -61,27 +62,19 @@ def export_verification(report: ExportVerification, as_json: bool) -> None:
         return
     console = out()
     for finding in report.findings:
-        console.print(literal(f"FAIL [{finding.check}] {finding}"), style="red", soft_wrap=True)
-    if report.more_findings:
-        console.print(f"… and {report.more_findings} more findings", style="red", soft_wrap=True)
+        console.print(literal(audit_words.finding_line(finding)), style="red", soft_wrap=True)
+    more = audit_words.more_findings(report)
+    if more:
+        console.print(more, style="red", soft_wrap=True)
     for note in report.notes:
         info(f"Note: {note}")
-    meta = report.meta
-    what = f"{report.format} export of {report.rows} events" if report.format else "file"
-    if meta is not None:
-        what += f", made {meta.created_at} at log event {meta.chain_head_seq}"
+    verdict = audit_words.export_verdict(report, report.file)
     if not report.ok:
-        console.print(
-            literal(f"FAILED: {report.file} ({what}) does not verify."),
-            style="bold red",
-            soft_wrap=True,
-        )
+        console.print(literal(verdict), style="bold red", soft_wrap=True)
         return
-    console.print(literal(f"OK: {report.file} ({what}) is intact."), style="green", soft_wrap=True)
+    console.print(literal(verdict), style="green", soft_wrap=True)
     if report.database_checked:
-        console.print(
-            "Every row matches the log, and no row of the log is missing.", soft_wrap=True
-        )
+        console.print(audit_words.MATCHES_LOG, soft_wrap=True)
     else:
         info(
             "Checked against its own digest only: it has not changed since it was written "

@@ -179,7 +179,7 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
     title = f"Child safeguarding practice reviews: figures for {period.label} ({span})"
     if report.partnership:
         title = f"{report.partnership} · {title}"
-    parts = [
+    head = [
         "<!DOCTYPE html>",
         '<html lang="en-GB">',
         "<head>",
@@ -190,6 +190,21 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
         f"<style>{CSS}{_print_header(report, span)}</style>",
         "</head>",
         "<body>",
+    ]
+    body = body_chunks(report, detail=detail)
+    yield "\n".join([*head, next(body)])
+    yield from body
+    yield "\n".join(["</body>", "</html>", ""])
+
+
+def body_chunks(report: Report, *, detail: bool, inline_style: bool = True) -> Iterator[str]:
+    """The page's body without the page around it (no head, no style, no `<body>`): what
+    the web interface shows inside its own layout. `chunks` wraps these pieces.
+    `inline_style` False draws the legends' colour swatches as small SVGs rather than
+    with style attributes, for a page whose Content-Security-Policy forbids them."""
+    swatch = _styled_swatch if inline_style else _drawn_swatch
+    period = report.period
+    parts = [
         "<header>",
         *([f'<p class="partnership">{e(report.partnership)}</p>'] if report.partnership else []),
         "<h1>Child safeguarding practice reviews</h1>",
@@ -208,21 +223,21 @@ def chunks(report: Report, *, detail: bool) -> Iterator[str]:
     yield "\n".join(parts)
     for section_id, heading in SECTIONS:
         yield "\n"
-        yield from _section(report, section_id, heading, detail=detail)
+        yield from _section(report, section_id, heading, detail=detail, swatch=swatch)
     for kind in report.review_types if report.mixed else ():
         yield "\n"
         yield _review_type(kind)
     if report.actions is not None:
         yield "\n" + actions_section.html_section(report.actions, e)
     yield "\n"
-    yield from _timeline_section(report)
+    yield from _timeline_section(report, swatch)
     footer = (
         "<footer>Produced by casereview on "
         f"{e(report.generated_on.isoformat())} from the case event log. Each figure is "
         "defined in the casereview documentation (docs/report.md); run "
         "<code>casereview report --detail</code> for the cases behind every number.</footer>"
     )
-    yield "\n" + "\n".join([footer, "</body>", "</html>", ""])
+    yield "\n" + footer + "\n"
 
 
 # -- headline ------------------------------------------------------------------------------
@@ -285,7 +300,14 @@ def _of(part: Figure, whole: Figure, words: str = "on time") -> str:
 # -- sections ------------------------------------------------------------------------------
 
 
-def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> Iterator[str]:
+def _section(
+    report: Report,
+    section_id: str,
+    heading: str,
+    *,
+    detail: bool,
+    swatch: Callable[[str], str],
+) -> Iterator[str]:
     figures = report.section(section_id)
     rows = []
     for figure in figures:
@@ -303,7 +325,7 @@ def _section(report: Report, section_id: str, heading: str, *, detail: bool) -> 
         "</tbody></table>",
     ]
     if section_id == "rapid_reviews" and all(q.applicable for q in report.by_quarter):
-        parts.append(_quarter_figure(report.by_quarter))
+        parts.append(_quarter_figure(report.by_quarter, swatch))
     elif section_id == "rapid_reviews":
         parts.append(
             f'<p class="note">Rapid reviews by quarter: {NOT_APPLICABLE} (no workflow of '
@@ -394,12 +416,36 @@ def _detail_table(figure: Figure, labels: Mapping[str, str]) -> Iterator[str]:
 # -- chart: rapid reviews by quarter -------------------------------------------------------
 
 
-def _quarter_figure(counts: Sequence[QuarterCount]) -> str:
+def _styled_swatch(background: str) -> str:
+    return f'<span class="swatch" style="background:{background}"></span>'
+
+
+_PAUSED = "repeating-linear-gradient(45deg,#475569 0 2px,#ffffff 2px 5px)"
+
+
+def _drawn_swatch(background: str) -> str:
+    """A legend's swatch as an SVG (colours as attributes, which no policy forbids)."""
+    if background == _PAUSED:
+        fill = (
+            '<pattern id="swatch-paused" width="5" height="5" patternUnits="userSpaceOnUse" '
+            'patternTransform="rotate(45)"><rect width="5" height="5" fill="#ffffff"/>'
+            '<rect width="2" height="5" fill="#475569"/></pattern>'
+            '<rect width="22" height="12" fill="url(#swatch-paused)"/>'
+        )
+    else:
+        fill = f'<rect width="22" height="12" fill="{e(background)}"/>'
+    return (
+        '<svg class="swatch" width="22" height="12" viewBox="0 0 22 12" aria-hidden="true" '
+        f'focusable="false">{fill}</svg>'
+    )
+
+
+def _quarter_figure(counts: Sequence[QuarterCount], swatch: Callable[[str], str]) -> str:
     legend = (
         '<ul class="legend">'
-        f'<li><span class="swatch" style="background:{COLOURS["on_time"]}"></span>'
+        f"<li>{swatch(COLOURS['on_time'])}"
         "within 15 working days</li>"
-        f'<li><span class="swatch" style="background:{COLOURS["late"]}"></span>late</li></ul>'
+        f"<li>{swatch(COLOURS['late'])}late</li></ul>"
     )
     return (
         '<figure class="quarters"><figcaption>Rapid reviews sent to the Panel, on time and '
@@ -500,7 +546,7 @@ _FOOT_H = 16
 _PART_HEIGHT = 900  # viewBox units per SVG part: about two thirds of an A4 page
 
 
-def _timeline_section(report: Report) -> Iterator[str]:
+def _timeline_section(report: Report, swatch: Callable[[str], str]) -> Iterator[str]:
     intro = (
         "<h2>Cases against their statutory windows</h2>"
         '<p class="note">Every case open at some time in the period. For each clock, the '
@@ -511,12 +557,11 @@ def _timeline_section(report: Report) -> Iterator[str]:
     )
     legend = (
         '<ul class="legend">'
-        f'<li><span class="swatch" style="background:{COLOURS["window"]}"></span>window</li>'
-        f'<li><span class="swatch" style="background:{COLOURS["span"]}"></span>time taken</li>'
-        f'<li><span class="swatch" style="background:{COLOURS["overrun"]}"></span>'
+        f"<li>{swatch(COLOURS['window'])}window</li>"
+        f"<li>{swatch(COLOURS['span'])}time taken</li>"
+        f"<li>{swatch(COLOURS['overrun'])}"
         "beyond the due date</li>"
-        f'<li><span class="swatch" style="background:repeating-linear-gradient(45deg,#475569 0 '
-        '2px,#ffffff 2px 5px)"></span>paused (on hold)</li></ul>'
+        f"<li>{swatch(_PAUSED)}paused (on hold)</li></ul>"
     )
     if not report.timeline:
         yield (
