@@ -1191,7 +1191,6 @@ def _0016_identity_links(conn: Connection) -> None:
     )
 
 
-
 def _0017_calendar_feeds(conn: Connection) -> None:
     """Add `calendar_feeds`: each person's calendar subscription address, kept as the
     sha256 of its secret token (the token itself is shown once and never stored), with
@@ -1279,6 +1278,7 @@ def _0017_calendar_feeds(conn: Connection) -> None:
             END $$"""
         )
     )
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _0001_initial),
