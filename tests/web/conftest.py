@@ -86,3 +86,15 @@ def anonymous(database: Path) -> Site:
 def web(anonymous: Site) -> Site:
     anonymous.sign_in()
     return anonymous
+
+
+def current_section(page: str) -> str | None:
+    """The label of the section the page's navigation marks as current (None if none)."""
+    import re
+
+    found = re.search(
+        r'<a class="govuk-service-navigation__link" href="[^"]*" aria-current="page">\s*'
+        r"(?:<strong[^>]*>)?([^<]+?)\s*<",
+        page,
+    )
+    return found.group(1) if found else None

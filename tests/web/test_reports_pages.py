@@ -18,6 +18,7 @@ from casereview.infra.now import FixedClock, SystemClock
 from casereview.services import cases, due, report
 from casereview.services.context import ServiceContext
 from tests.actions_support import ACTIONS_DIR, END, build
+from tests.web.conftest import current_section
 
 from .conftest import ACCOUNT, TODAY, make_site
 
@@ -39,7 +40,7 @@ def test_the_report_page_shows_the_reports_own_body_inside_the_layout(web):
     body = "".join(as_html.body_chunks(figures, detail=False, inline_style=False))
     assert body in response.text
     assert response.text.count("<html") == 1  # one page, not a page inside a page
-    assert 'aria-current="page">Reports' in response.text
+    assert current_section(response.text) == "Reports"
     # The demo's 2025-26 as at 16 Feb 2026: one row per figure of every section.
     assert len(re.findall(r'<tr id="', response.text)) == sum(
         len(figures.section(section_id)) for section_id, _ in as_html.SECTIONS

@@ -16,6 +16,7 @@ from casereview.services import audit, cases, corrections, users
 from casereview.web import auth
 from casereview.web.routes import scrutiny
 from tests.conftest import unprotected
+from tests.web.conftest import current_section
 
 
 def _finished(site, location: str) -> str:
@@ -38,7 +39,7 @@ def _start(site) -> str:
 
 def test_the_scrutiny_page_offers_each_check(web):
     text = web.client.get("/scrutiny").text
-    assert 'aria-current="page">Scrutiny' in text
+    assert current_section(text) == "Scrutiny"
     assert re.search(r'<form method="post" action="/scrutiny/verify"', text)
     assert 'enctype="multipart/form-data"' in text
     for fmt in ("csv", "json", "md"):
