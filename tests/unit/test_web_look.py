@@ -156,9 +156,14 @@ def test_the_section_navigation_marks_the_current_section_and_links_only_served_
     below = render(request=request("/cases/2026-001", ("/", "/cases")), nav="cases")
     marked = re.findall(r'href="(/[a-z]*)" aria-current="(\w+)"', below)
     assert marked == [("/cases", "true")]
-    every = render(request=request("/", ("/", "/cases", "/reports", "/scrutiny", "/admin")))
+    served = request("/", ("/", "/cases", "/reports", "/scrutiny", "/admin"))
     link = r'govuk-service-navigation__link" href="[^"]+"[^>]*>\s*(?:<strong[^>]*>)?([^<]+)'
+    every = render(request=served)
     texts = re.findall(link, every)
+    # Admin is linked for an admin only (anyone else would get its 403).
+    assert [t.strip() for t in texts] == ["What is due", "Cases", "Reports", "Scrutiny"]
+    admin = SimpleNamespace(display_name="Ade", roles=("admin", "business_unit"))
+    texts = re.findall(link, render(request=served, user=admin))
     assert [t.strip() for t in texts] == [
         "What is due", "Cases", "Reports", "Scrutiny", "Admin",
     ]  # fmt: skip
