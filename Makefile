@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-sqlite test-postgres lint typecheck unit bench bench-smoke clean
+.PHONY: run serve test test-sqlite test-postgres lint typecheck unit bench bench-smoke clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,15 @@ run: $(BIN)/.installed
 	@echo "  . $(VENV)/bin/activate"
 	@echo "  export CASEREVIEW_DB=\"$(CURDIR)/demo.db\""
 	@echo "  export CASEREVIEW_KEY_DIR=\"$(CURDIR)/demo.db.keys\""
+	@echo "To see it in your browser instead: make serve (it prints the link to open)."
 	@echo "For everyday use install it like a tool: pipx install .  (or: uv tool install .;"
 	@echo "python -m pip install --user .), then 'casereview --version'. See docs/install.md."
+
+# The demo in the browser (docs/web.md): builds ./demo.db as `make run` does when there is
+# none, then serves it on http://127.0.0.1:8000 as you; open the sign-in link it prints.
+serve: $(BIN)/.installed
+	test -f demo.db || $(MAKE) run
+	CASEREVIEW_KEY_DIR="$(CURDIR)/demo.db.keys" $(BIN)/casereview serve --db demo.db
 
 test: $(BIN)/.installed lint typecheck
 	$(BIN)/python -m pytest

@@ -62,6 +62,7 @@ SKIPPED = {
     "pipx install .": "installs the package into the user's own tools",
     "casereview --version": "the version of the installed tool, whatever it is",
     "make run": "builds a virtual environment and the demonstration database",
+    "make serve": "a server that runs until stopped (tests/browser/web serves the demo)",
     "make test": "the whole suite and its tools; CI's own command (.ci/run)",
     "casereview digest": "sends email over SMTP (docs/digest.md; tested with a local server)",
 }
