@@ -4,11 +4,13 @@ service returns, in the presenters' words; child names never appear."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import sys
 
 from casereview.presenters import due as due_words
+from casereview.presenters.words import long_day
 from casereview.services import cases, due
 from casereview.web import pages
 from casereview.web.routes import cases as case_routes
@@ -202,3 +204,19 @@ def test_cases_of_several_review_types_say_which(web):
     text = web.client.get("/cases").text
     assert '<th scope="col" class="govuk-table__header">Type</th>' in text
     assert f'<td class="govuk-table__cell">{labels["SAR-1"]}</td>' in text
+
+
+def test_due_dates_are_written_as_gov_uk_writes_them(web):
+    """Each due date reads `Mon 7 December 2026` and carries its ISO date for machines."""
+    ctx = web.context()
+    try:
+        listed = due.due_list(ctx, limit=50)
+    finally:
+        ctx.close()
+    text = web.client.get("/").text
+    dated = [item for item in listed.items if item.due_on]
+    assert dated
+    for item in dated:
+        on = dt.date.fromisoformat(str(item.due_on))
+        assert f'<time datetime="{on.isoformat()}">{long_day(on)}</time>' in text
+    assert long_day(dt.date(2026, 12, 7)) == "Mon 7 December 2026"

@@ -31,5 +31,16 @@ def day(d: dt.date) -> str:
     return f"{weekday_name(d)[:3]} {d.isoformat()}"
 
 
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def long_day(d: dt.date) -> str:
+    """A date as GOV.UK's style guide writes it, locale-free: `Mon 7 December 2026`."""
+    return f"{weekday_name(d)[:3]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
 def iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d is not None else None

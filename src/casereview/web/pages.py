@@ -9,10 +9,12 @@ Every page template extends `layout.html` and fills its `title` and `content` bl
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from casereview.errors import (
@@ -24,7 +26,7 @@ from casereview.errors import (
     Refused,
     Step,
 )
-from casereview.presenters.words import day
+from casereview.presenters.words import day, long_day
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -223,6 +225,18 @@ def _status_word(status: str | None) -> str:
 
 environment.globals["status_word"] = _status_word
 environment.globals["weekday_and_date"] = day
+
+
+def _date_element(value: str | dt.date | None) -> Markup | str:
+    """A date for a page: GOV.UK's long form inside `<time datetime="ISO">`, so people
+    read `Mon 7 December 2026` and a machine still reads the ISO date; "—" for none."""
+    if not value:
+        return "—"
+    on = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+    return Markup('<time datetime="{}">{}</time>').format(on.isoformat(), long_day(on))
+
+
+environment.filters["date"] = _date_element
 environment.globals["status_colour"] = lambda status: TAG_COLOUR.get(
     status or "", "govuk-tag--grey"
 )
