@@ -6,12 +6,13 @@ no Content-Security-Policy violation; screenshots under tests/browser/web/artefa
 The business unit's week: sign in, see what is due, open a case, open a new one and
 record its notification to the Panel with a date. The chair's decision: a proposal
 without its rationale is refused and the refusal shown in the error summary, with the
-form kept; with the rationale it is recorded. Then signing out ends the session."""
+form kept; with the rationale it is recorded. Then signing out ends the session. The
+scrutineer's verification (the audit trail from the page; the decision log downloaded,
+read back and uploaded to be verified) and the admin adding a user."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import queue
 import re
@@ -28,12 +29,6 @@ from typing import Any
 import pytest
 
 pytestmark = pytest.mark.browser
-
-# The web application arrives with `casereview serve` (web/app.py): until then there is no
-# server to drive (the layout is tested on its own app in test_web_layout.py). Once it is
-# there, nothing here is skipped: a failing import fails the tests.
-if importlib.util.find_spec("casereview.web.app") is None:
-    pytest.skip("casereview serve is not built yet", allow_module_level=True)
 
 SIGN_IN = re.compile(r"Sign in at: (http://\S+/sign-in\?token=\S+)")
 
@@ -269,6 +264,62 @@ def test_the_business_unit_week_and_the_chair_decision(open_pages, served):
     page.wait_for_url(f"{served.base}/signed-out")
     page.goto(case_url)
     assert page.url == f"{served.base}/signed-out"
+
+
+def test_the_scrutineer_verifies_and_the_admin_adds_a_user(open_pages, served, tmp_path):
+    """The scrutineer's year-end: the audit trail verified from the page (its progress
+    page reloads itself until the findings are in), the decision log downloaded and read
+    back by the csv module, then uploaded to be verified against the database. The
+    admin's task: a new user added, shown in the users' table."""
+    import csv
+
+    person = open_pages(served.base)
+    page = person.page
+    page.goto(served.take_link())
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Scrutiny").click()
+    page.wait_for_load_state()
+    assert heading(page) == "Scrutiny"
+    person.check("scrutiny")
+
+    page.get_by_role("button", name="Verify the audit trail").click()
+    page.wait_for_selector("#verdict", timeout=120_000)  # the meta refresh brings it
+    verdict = page.locator("#verdict").inner_text()
+    assert verdict.startswith("OK: the audit trail verifies"), verdict
+    assert page.locator(".govuk-panel--confirmation").count() == 1
+    person.check("verification")
+
+    page.goto("/scrutiny")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="csv (the decision log)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    with saved.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) > 10 and "seq" in rows[0], rows[:2]
+
+    page.locator("#export").set_input_files(str(saved))
+    page.get_by_role("button", name="Verify the export").click()
+    page.wait_for_load_state()
+    assert heading(page) == "An export's verification"
+    checked = page.locator("#verdict").inner_text()
+    assert checked.startswith("OK: "), page.locator("main").inner_text()
+    person.check("export-verified")
+
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Admin").click()
+    page.wait_for_load_state()
+    assert heading(page) == "Admin"
+    person.check("admin")
+    page.get_by_label("Login name").fill("sam")
+    page.get_by_label("Name", exact=True).fill("Sam Scrutineer")
+    page.locator("main form").filter(has_text="Add the user").get_by_label(
+        "scrutineer", exact=True
+    ).check()
+    page.get_by_role("button", name="Add the user").click()
+    page.wait_for_load_state()
+    assert page.locator(".govuk-error-summary").count() == 0, page.locator("main").inner_text()
+    users_table = page.locator("main table").first.inner_text()
+    assert "sam" in users_table and "Sam Scrutineer" in users_table, users_table
+    person.check("admin-user-added")
 
 
 def open_step(page: Any, label: str) -> Any:
