@@ -15,10 +15,14 @@ if TYPE_CHECKING:
     from casereview.services.audit import VerifyReport
     from casereview.services.exports import ExportVerification
 
-NO_CHECKPOINT = (
-    "Without a checkpoint, a shortened log or a restored older copy cannot be "
-    "detected; see 'casereview audit checkpoint'."
-)
+
+def no_checkpoint(how: str) -> str:
+    """What a verification without a checkpoint cannot see; `how` says where a front
+    end makes one."""
+    return (
+        f"Without a checkpoint, a shortened log or a restored older copy cannot be detected; {how}."
+    )
+
 
 MATCHES_LOG = "Every row matches the log, and no row of the log is missing."
 

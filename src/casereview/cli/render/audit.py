@@ -40,7 +40,7 @@ def verification(report: VerifyReport, as_json: bool) -> None:
     if report.ok:
         console.print(words.verdict(report), style="green")
         if not report.checkpoint_used:
-            info(words.NO_CHECKPOINT)
+            info(words.no_checkpoint("see 'casereview audit checkpoint'"))
     else:
         console.print(words.verdict(report), style="bold red")
     legacy = words.legacy_note(report)

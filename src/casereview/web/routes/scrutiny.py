@@ -224,7 +224,7 @@ def _notes(report: VerifyReport) -> list[str]:
 
     notes = []
     if report.ok and not report.checkpoint_used:
-        notes.append(words.NO_CHECKPOINT)
+        notes.append(words.no_checkpoint("an admin makes one on the Admin page, under Checkpoints"))
     legacy = words.legacy_note(report)
     if legacy:
         notes.append(legacy)
