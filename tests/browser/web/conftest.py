@@ -17,15 +17,14 @@ machine and fail in CI (CI=true), as the other browser tests do.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.browser.test_report_html import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).parent / "artefacts"
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -44,15 +43,6 @@ AXE_OPTIONS = {
         "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
     },
 }
-
-
-def chromium() -> Path:
-    if CHROMIUM.exists():
-        return CHROMIUM
-    message = f"{CHROMIUM} is missing: install the Debian package 'chromium'"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (CI must run the browser tests)")
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
