@@ -10,10 +10,16 @@ here is a convenience, never a permission.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from casereview.domain import engine
 from casereview.errors import CaseReviewError
 from casereview.services.cases import CaseView
 from casereview.services.context import ServiceContext
+
+if TYPE_CHECKING:
+    from casereview.domain.workflow.model import Trigger, WorkflowDefinition
+    from casereview.services.users import UserView
 
 
 @dataclass(frozen=True)
@@ -56,22 +62,21 @@ def my_steps(ctx: ServiceContext, view: CaseView) -> tuple[StepForm, ...]:
         return ()
     roles = set(me.roles)
     definition = ctx.registry.get(view.workflow, view.workflow_version)
-    people = [u for u in users.list_users(ctx) if u.username != me.username]
+    recorder = _person(me)
+    people = [_person(u) for u in users.list_users(ctx) if u.username != me.username]
     forms: list[StepForm] = []
     for option in view.possible:
         trigger = definition.trigger(option.trigger)
         others: list[str] = []
         if not roles & set(option.roles):
-            for rule in trigger.on_behalf:
-                if not roles & set(rule.by):
-                    continue
-                others += [
-                    u.username
-                    for u in people
-                    if set(u.roles) & set(rule.for_roles(trigger))
-                    and (not rule.same_agency or u.agency == me.agency)
-                    and u.username not in others
-                ]
+            # The people the engine would let this person record the step for: its one
+            # answer (`engine.on_behalf_refusal`), asked of each, in the role the engine
+            # would record for them.
+            others = [
+                person.username
+                for person in people
+                if _records_for(definition, trigger, recorder, person)
+            ]
             if not others:
                 continue
         inputs = []
@@ -101,3 +106,21 @@ def my_steps(ctx: ServiceContext, view: CaseView) -> tuple[StepForm, ...]:
             )
         )
     return tuple(forms)
+
+
+def _person(user: UserView) -> engine.Person:
+    return engine.Person(user.username, frozenset(user.roles), user.agency, user.active)
+
+
+def _records_for(
+    definition: WorkflowDefinition,
+    trigger: Trigger,
+    recorder: engine.Person,
+    decider: engine.Person,
+) -> bool:
+    """Whether `recorder` may record `trigger` on behalf of `decider`, who would be
+    recorded in the first of the trigger's roles they hold (as `engine.decide` does)."""
+    role = next((r for r in trigger.roles if r in decider.roles), None)
+    if role is None:
+        return False
+    return engine.on_behalf_refusal(definition, trigger.id, recorder, decider, role) is None
