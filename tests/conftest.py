@@ -20,6 +20,10 @@ from casereview.cli.render import console
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+TODAY = dt.date.today()
+"""The day this test run counts as today: tests date their cases from it, and
+`_one_day_per_run` keeps casereview's own clock on it."""
+
 # Keep the holiday cache (casereview.infra.holiday_cache) out of the user's own cache folder:
 # one folder per test session, inherited by the commands tests start as subprocesses.
 if "CASEREVIEW_CACHE_DIR" not in os.environ:
@@ -269,6 +273,28 @@ def as_user(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
     switch("root")
     return switch
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_day_per_run() -> Iterator[None]:
+    """casereview's today is London's (`SystemClock`); the tests' is `TODAY`, taken when
+    the run began. A run that crosses midnight, or a machine whose date is not London's
+    (UTC in summer after 23:00), would see the two disagree, and a date a test took as
+    tomorrow would be refused as today's or passed as yesterday's. So, for code running
+    in this process, the real instant is held within London's `TODAY`. Commands a test
+    starts as subprocesses read the real clock."""
+    from casereview.infra.now import SystemClock, london
+
+    real_now = SystemClock.now
+    first = dt.datetime.combine(TODAY, dt.time.min, tzinfo=london()).astimezone(dt.UTC)
+    last = dt.datetime.combine(TODAY, dt.time.max, tzinfo=london()).astimezone(dt.UTC)
+
+    def now(self: SystemClock) -> dt.datetime:
+        return min(max(real_now(self), first), last)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SystemClock, "now", now)
+        yield
 
 
 @pytest.fixture(autouse=True)

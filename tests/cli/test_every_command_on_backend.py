@@ -3,13 +3,13 @@ CASEREVIEW_TEST_DATABASE_URL is set): same commands, same results."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 
 from casereview.services import demo
 from casereview.services.context import ServiceContext
+from tests.conftest import TODAY
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def seeded(database_url, monkeypatch, tmp_path):
     monkeypatch.setattr(identity, "os_account", lambda: "root")
     # The CLI's actor: the OS account on SQLite, the session user on PostgreSQL.
     account = ServiceContext.from_options(database_url).account
-    demo.seed(database_url, account, dt.date.today())
+    demo.seed(database_url, account, TODAY)
     return database_url
 
 
@@ -37,14 +37,14 @@ READS = [
 
 @pytest.mark.parametrize("args", READS, ids=[" ".join(a[:2]) for a in READS])
 def test_read_commands_work(seeded, cli, args):
-    args = tuple(a.replace("2026-", f"{dt.date.today().year}-") for a in args)
+    args = tuple(a.replace("2026-", f"{TODAY.year}-") for a in args)
     result = cli(*args, "--db", seeded)
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) is not None
 
 
 def test_write_export_and_verify_round_trip(seeded, cli, tmp_path):
-    ref = f"{dt.date.today().year}-012"
+    ref = f"{TODAY.year}-012"
     advanced = cli("case", "advance", ref, "notify", "--set", "sin_reference=SIN-X", "--db", seeded)
     assert advanced.exit_code == 0, advanced.stderr
     shown = json.loads(cli("case", "show", ref, "--json", "--db", seeded).stdout)

@@ -17,6 +17,7 @@ from casereview.infra.now import FixedClock, SystemClock
 from casereview.services import cases, demo, users
 from casereview.services import digest as service
 from casereview.services.context import ServiceContext
+from tests.conftest import TODAY as RUN_DAY
 from tests.conftest import run_sql
 
 aiosmtpd = pytest.importorskip("aiosmtpd.controller")
@@ -330,7 +331,7 @@ def test_the_digest_reads_the_backend_under_test(database_url, cli, monkeypatch,
     monkeypatch.setattr(identity, "os_account", lambda: "root")
     monkeypatch.setenv("CASEREVIEW_DIGEST_CONFIG", str(tmp_path / "absent.toml"))
     account = ServiceContext.from_options(database_url).account
-    demo.seed(database_url, account, dt.date.today())
+    demo.seed(database_url, account, RUN_DAY)
     result = cli("digest", "--dry-run", "--db", database_url)
     assert result.exit_code == 0, result.stderr
     # The demo's ICB partner has a sign-off missing (whatever today is); its account

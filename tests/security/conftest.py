@@ -21,10 +21,7 @@ from casereview.infra.keys import load_key
 from casereview.infra.now import FixedClock
 from casereview.services import cases, users
 from casereview.services.context import ServiceContext
-from tests.conftest import BACKEND
-
-TODAY = dt.date.today()
-"""The CLI counts from the real today, so the cases are dated from it."""
+from tests.conftest import BACKEND, TODAY
 
 
 def days_ago(n: int) -> dt.date:

@@ -14,11 +14,11 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import enrol_keys, run_sql
+from tests.conftest import TODAY, enrol_keys, run_sql
 from tests.security.conftest import ADMIN
 
 REF = "OB-1"
-ON = (dt.date.today() - dt.timedelta(days=10)).isoformat()
+ON = (TODAY - dt.timedelta(days=10)).isoformat()
 ALLOWED = (
     "for someone else, sign_off is recorded by a business unit for a partner, or by a "
     "partner for a partner of their own agency"

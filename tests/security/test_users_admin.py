@@ -11,14 +11,13 @@ Everything through the command line, as the admin would type it.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shlex
 
 import pytest
 
 from casereview.cli.render.admin import PLACEHOLDERS
-from tests.conftest import enrol_keys, run_sql
+from tests.conftest import TODAY, enrol_keys, run_sql
 from tests.security.conftest import ADMIN
 
 
@@ -269,7 +268,7 @@ def _filled(line: str, n: int) -> list[str]:
         "FULL NAME": f"Person {n}",
         "NAME": "Northshire Safeguarding Children Partnership",
         "REF": "2026-001",
-        "YYYY-MM-DD": dt.date.today().isoformat(),
+        "YYYY-MM-DD": TODAY.isoformat(),
     }
     for placeholder in PLACEHOLDERS:
         line = line.replace(placeholder, values[placeholder])
