@@ -14,6 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,6 +276,30 @@ def test_a_case_replays_from_the_database_where_its_file_is_gone(office, cli):
     assert exported.exit_code == 0, exported.stderr
     assert _export_refs(exported.stdout) == {"E-1", "E-2", "K-1"}
     assert cli("audit", "verify", *office.args(), env=nowhere).exit_code == 0
+    if office.url.startswith("sqlite"):
+        # Read-only commands read the kept copy through the standard library's driver,
+        # as they read everything else on SQLite: no SQLAlchemy.
+        assert _shown_without_sqlalchemy(office, "K-1")
+
+
+def _shown_without_sqlalchemy(office: Office, ref: str) -> bool:
+    script = (
+        "import sys\n"
+        "from casereview.cli.app import main\n"
+        f"sys.argv = ['casereview', 'case', 'show', {ref!r}, '--db', {office.url!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print('sqlalchemy loaded:', 'sqlalchemy' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "CASEREVIEW_WORKFLOWS": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"Case {ref}" in done.stdout
+    return done.stdout.rstrip().endswith("sqlalchemy loaded: False")
 
 
 def test_a_kept_copy_that_does_not_match_its_install_is_a_finding(office, cli):

@@ -123,10 +123,10 @@ class ServiceContext:
 
     def stored_workflow(self, definition_hash: str) -> str | None:
         """The content the database kept for an installed definition (None if none)."""
-        from casereview.store import installed_workflows
+        from casereview.store import kept_workflow
 
-        with self.db().reading() as conn:
-            return installed_workflows.content_of(conn, definition_hash)
+        with self.reader() as reader:
+            return kept_workflow.content_of(reader, definition_hash)
 
     @property
     def calendar(self) -> WorkingDayCalendar:

@@ -59,15 +59,6 @@ def get_installed(conn: Connection, workflow_id: str, version: int) -> RowMappin
     )
 
 
-def content_of(conn: Connection, definition_hash: str) -> str | None:
-    """The content kept for a definition hash (as stored; the caller checks its hash)."""
-    row = conn.execute(
-        text("SELECT content FROM installed_workflows WHERE definition_hash = :h"),
-        {"h": definition_hash},
-    ).first()
-    return None if row is None else str(row[0])
-
-
 def contents(conn: Connection) -> list[tuple[str, str]]:
     """(definition_hash, content) of every row, for `audit verify`."""
     rows = conn.execute(text("SELECT definition_hash, content FROM installed_workflows"))
