@@ -281,3 +281,73 @@ def test_an_entry_other_accounts_can_write_is_validated_instead(
     monkeypatch.setattr(loader, "check_bytes", lambda *a, **k: calls.append(a) or real(*a, **k))
     _scan(path)
     assert len(calls) == 1  # validated from the file, not taken from the entry
+
+
+# -- headers: what a file declares, read without the model ------------------------------
+
+
+def test_an_entry_header_names_the_file_without_unpickling(folder: Path):
+    for file in shipped_directory().iterdir():
+        if not file.name.endswith(".toml"):
+            continue
+        validated = loader.load_bytes(file.read_bytes(), name=file.name, source=str(file))
+        cache.store(validated)
+        head = cache.load_header(validated.content_hash)
+        assert head == cache.Header(
+            validated.id, validated.version, validated.short_label, validated.content_hash
+        )
+
+
+def test_a_damaged_or_foreign_header_is_a_miss(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = _workflows(tmp_path, monkeypatch)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert cache.load_header(digest) is None  # nothing stored yet
+    cache.store(_validated(path))
+    assert cache.load_header(digest) is not None
+    entry = _entry(folder, path.read_bytes())
+    entry.write_bytes(b"{not json\n" + entry.read_bytes().split(b"\n", 1)[1])
+    assert cache.load_header(digest) is None
+    cache.store(_validated(path))
+    monkeypatch.setattr(cache, "code_key", lambda: "some other code")
+    assert cache.load_header(digest) is None
+
+
+def test_short_labels_from_headers_equal_those_from_definitions(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    extra = tmp_path / "mine"
+    extra.mkdir()
+    (extra / "a.toml").write_text(MINIMAL.replace('id = "minimal"', 'id = "mine"', 1))
+    cold = Registry([extra])
+    from_definitions = cold.short_labels()  # no headers yet: read from the definitions
+    assert from_definitions["england-lcspr"] == "LCSPR" and from_definitions["mine"] == "mine"
+    _refuse_validation(monkeypatch)
+    monkeypatch.setattr(cache, "load", lambda *a: pytest.fail("a definition was loaded"))
+    assert Registry([extra]).short_labels() == from_definitions
+
+
+def test_two_contents_for_one_version_give_no_label_from_headers(folder: Path, tmp_path: Path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for directory, label in ((one, "ONE"), (two, "TWO")):
+        directory.mkdir()
+        text = MINIMAL.replace('id = "minimal"', 'id = "twin"\nshort_label = "' + label + '"', 1)
+        (directory / "twin.toml").write_text(text)
+    full = Registry([one, two], include_shipped=False)
+    assert full.list() == []  # refused as a conflict
+    assert Registry([one, two], include_shipped=False).short_labels() == {}
+
+
+def test_naming_workflows_imports_no_model_once_the_cache_is_warm(tmp_path: Path):
+    env = {**os.environ, CACHE_ENV: str(tmp_path / "cache")}
+    code = (
+        "import sys\n"
+        "from casereview.infra.workflows.registry import Registry\n"
+        "print(Registry().short_labels()['england-sar'])\n"
+        "print('pydantic' in sys.modules, 'casereview.domain.workflow.model' in sys.modules)\n"
+    )
+    run = [sys.executable, "-c", code]
+    subprocess.run(run, env=env, check=True, capture_output=True)  # the miss: fills it
+    out = subprocess.run(run, env=env, check=True, capture_output=True, text=True).stdout
+    assert out.splitlines() == ["SAR", "False False"]

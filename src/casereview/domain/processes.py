@@ -16,9 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from casereview.domain.workflow.model import Processes
+if TYPE_CHECKING:
+    # Only named in annotations: `due` reads the process dates of every case without
+    # loading the workflow model (pydantic, about 100 ms of its start).
+    from casereview.domain.workflow.model import Processes
 
 Records = dict[str, dict[str, Any]]
 """A case's processes: number -> the process (`apply`'s record)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from casereview.domain.workflow.references import unknown
 from casereview.errors import InvalidInput
 from casereview.services.context import ServiceContext
 
@@ -48,6 +47,8 @@ def check(ctx: ServiceContext, kind: Kind, value: str) -> None:
     """Refuse (InvalidInput, exit 2) a `value` no workflow declares as a `kind`."""
     ids = known(ctx, kind)
     if value not in ids:
+        from casereview.domain.workflow.references import unknown
+
         raise InvalidInput(unknown(kind, value, ids))
 
 
@@ -63,6 +64,8 @@ def workflow(ctx: ServiceContext, value: str) -> WorkflowFilter:
     workflow_id, version = split_version(value)
     installed = {entry.definition.id for entry in ctx.registry.list()}
     if workflow_id not in installed:
+        from casereview.domain.workflow.references import unknown
+
         raise InvalidInput(unknown("workflow", workflow_id, installed))
     versions = ctx.registry.versions(workflow_id)
     if version is not None and version not in versions:
@@ -78,8 +81,4 @@ def workflow(ctx: ServiceContext, value: str) -> WorkflowFilter:
 def short_labels(ctx: ServiceContext) -> dict[str, str]:
     """Each installed workflow id's short label ("SAR"), from its latest version that
     declares one; the id itself where none does."""
-    found: dict[str, str] = {}
-    for entry in ctx.registry.list():  # by id, then version: the latest one wins
-        definition = entry.definition
-        found[definition.id] = definition.short_label or found.get(definition.id, definition.id)
-    return found
+    return ctx.registry.short_labels()

@@ -10,7 +10,6 @@ Reading files is `loader`'s; checking tables against each other is `references`'
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -31,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 
+# Re-exported: a definition's identity is told here, computed where no model is needed.
+from casereview.domain.workflow.identity import content_hash as content_hash
 from casereview.domain.workflow.moves import Moves
 from casereview.errors import NotFound
 
@@ -982,13 +983,6 @@ class ActionPlanRules(_Model):
     require_plan: UniqueIds = ()
     """Triggers that need at least one recommendation with an action, or a recorded
     reason for none."""
-
-
-def content_hash(data: bytes) -> str:
-    """The identity hash of a workflow file: sha256 of its bytes, hex. Here, beside the
-    definition that records it, so the registry can key the cache by it without
-    importing the loader."""
-    return hashlib.sha256(data).hexdigest()
 
 
 class WorkflowKey(NamedTuple):

@@ -2,7 +2,10 @@
 build pydantic's validators or validate the file on every run.
 
 An optimisation only: any missing, damaged, foreign or untrusted entry, or an unwritable
-folder, means the file is validated as if there were no cache. An entry is used only for
+folder, means the file is validated as if there were no cache. Each entry's first line
+also names what the file declares (id, version, short label), which `load_header` reads
+without unpickling, so a command that only names workflows does not import the model and
+pydantic (about 100 ms). An entry is used only for
 the exact bytes it was made from and under the code that validated them (`code_key`), and
 only definitions without problems are stored. The promises in full: docs/workflows.md
 ("The disk cache").
@@ -17,15 +20,15 @@ import pickle
 import sys
 import time
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from casereview.domain.workflow import model
 
-from casereview.domain.workflow import model
-
-FORMAT = 1
+FORMAT = 2
 PRUNE_AFTER_DAYS = 30
 # What decides whether a file is valid and what its definition is (and this module,
 # which decides how an entry is rebuilt): editing any of them makes every entry a miss.
@@ -34,7 +37,24 @@ _KEYED_MODULES = ("model.py", "loader.py", "references.py")
 
 def _defining_folder() -> Path:
     """Where the modules that define a valid workflow live (the domain's workflow package)."""
-    return Path(model.__file__).parent
+    return Path(__file__).resolve().parents[2] / "domain" / "workflow"
+
+
+def _library_stamps(package: str, names: tuple[str, ...], pattern: str = "") -> list[str] | None:
+    """Stamps of an installed library's files (its version module, its compiled core),
+    found without importing it: a new release changes them, as it changes its version."""
+    from importlib.util import find_spec
+
+    from casereview.infra.cache_files import stamps
+
+    spec = find_spec(package)
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent
+    found = stamps(folder, names)
+    extra = sorted(p.name for p in folder.glob(pattern)) if pattern else []
+    more = stamps(folder, tuple(extra)) if extra else []
+    return None if found is None or more is None else [package, *found, *more]
 
 
 _PREFIX = "workflow-"
@@ -43,24 +63,20 @@ _SUFFIX = ".pickle"
 
 def code_key() -> str | None:
     """What identifies the code that validates a definition, or None if it cannot be
-    told (a module file that cannot be read: then nothing is cached)."""
-    import pydantic
-    import pydantic_core
-
+    told (a module file that cannot be read: then nothing is cached). Told from files,
+    pydantic's among them, without importing pydantic (see the module doc)."""
     from casereview import __version__
-
-    parts = [
-        f"format={FORMAT}",
-        f"python={sys.version}",
-        f"pydantic={pydantic.VERSION}",
-        f"pydantic-core={pydantic_core.__version__}",
-        f"casereview={__version__}",
-    ]
     from casereview.infra.cache_files import stamps
 
+    parts = [f"format={FORMAT}", f"python={sys.version}", f"casereview={__version__}"]
     files = stamps(_defining_folder(), _KEYED_MODULES)
     own = stamps(Path(__file__).parent, ("cache.py",))
-    return None if files is None or own is None else "|".join([*parts, *files, *own])
+    pydantic = _library_stamps("pydantic", ("version.py",))
+    core = _library_stamps("pydantic_core", ("__init__.py",), "_pydantic_core*")
+    found = [files, own, pydantic, core]
+    if any(f is None for f in found):
+        return None
+    return "|".join([*parts, *(stamp for f in found for stamp in f or ())])
 
 
 def _file(directory: Path, content_hash: str, key: str) -> Path:
@@ -81,6 +97,8 @@ def _mapping(items: dict[str, Any]) -> MappingProxyType[str, Any]:
 def _definition(state: dict[str, Any]) -> model.WorkflowDefinition:
     """Rebuilds a definition from its pydantic state, then its lookup index (derived,
     so not stored), exactly as validation leaves it."""
+    from casereview.domain.workflow import model
+
     definition = model.WorkflowDefinition.__new__(model.WorkflowDefinition)
     definition.__setstate__(state)
     definition.model_post_init(None)
@@ -89,6 +107,8 @@ def _definition(state: dict[str, Any]) -> model.WorkflowDefinition:
 
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
+        from casereview.domain.workflow import model
+
         if type(obj) is MappingProxyType:
             return _mapping, (dict(obj),)
         if type(obj) is model.WorkflowDefinition:
@@ -108,6 +128,10 @@ class _Unpickler(pickle.Unpickler):
     foreign entry cannot make it import or call anything else."""
 
     def find_class(self, module_name: str, name: str) -> Any:
+        from pydantic import BaseModel
+
+        from casereview.domain.workflow import model
+
         if module_name == __name__ and name in _ALLOWED_HELPERS:
             return _ALLOWED_HELPERS[name]
         if module_name == model.__name__:
@@ -148,10 +172,54 @@ def load(content_hash: str, source: str | None) -> model.WorkflowDefinition | No
         definition = _Unpickler(io.BytesIO(payload)).load()
     except Exception:  # any damage is a miss (module doc); the file is validated instead
         return None
+    from casereview.domain.workflow import model
+
     if type(definition) is not model.WorkflowDefinition:
         return None
     definition._attach(content_hash, source)
     return definition
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a valid workflow file declares about itself, as its cache entry recorded."""
+
+    workflow_id: str
+    version: int
+    short_label: str | None
+    content_hash: str
+
+
+def load_header(content_hash: str) -> Header | None:
+    """The id, version and short label of the valid file whose sha256 is
+    `content_hash`, from its entry's first line alone (nothing is unpickled, pydantic is
+    not imported); None on any miss, as `load`."""
+    from casereview.infra.cache_files import cache_dir, trusted
+
+    directory = cache_dir()
+    key = code_key() if directory is not None else None
+    if directory is None or key is None:
+        return None
+    try:
+        path = _file(directory, content_hash, key)
+        if not trusted(path):
+            return None
+        with path.open("rb") as handle:
+            header = json.loads(handle.readline())
+        if (
+            not isinstance(header, dict)
+            or header.get("key") != key
+            or header.get("content_hash") != content_hash
+        ):
+            return None
+        found = Header(
+            str(header["id"]), int(header["version"]), header.get("short_label"), content_hash
+        )
+    except Exception:  # any damage is a miss, as in `load`
+        return None
+    if found.short_label is not None and not isinstance(found.short_label, str):
+        return None
+    return found
 
 
 def store(definition: model.WorkflowDefinition) -> None:
@@ -174,6 +242,9 @@ def store(definition: model.WorkflowDefinition) -> None:
         "key": key,
         "content_hash": content_hash,
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "id": definition.id,
+        "version": definition.version,
+        "short_label": definition.short_label,
     }
     target = _file(directory, content_hash, key)
     try:

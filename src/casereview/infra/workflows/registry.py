@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from casereview.domain.workflow.model import WorkflowDefinition, WorkflowKey, content_hash
+from casereview.domain.workflow.identity import content_hash
 from casereview.errors import Input, InvalidInput, InvalidWorkflow, NotFound, Step
 from casereview.infra.workflows import cache
+
+if TYPE_CHECKING:
+    # Annotations only: finding files and their cached headers (`short_labels`) does not
+    # import the model and pydantic; loading a definition does.
+    from casereview.domain.workflow.model import WorkflowDefinition, WorkflowKey
 
 ENV_VAR = "CASEREVIEW_WORKFLOWS"
 SHIPPED = "(shipped)"
@@ -80,6 +86,15 @@ def shipped_directory() -> Traversable:
     return resources.files("casereview").joinpath("workflows")
 
 
+def _toml_files(directory: Traversable, label: str) -> Iterator[tuple[str, str, bytes]]:
+    files = sorted(
+        (f for f in directory.iterdir() if f.name.endswith(".toml") and f.is_file()),
+        key=lambda f: f.name,
+    )
+    for file in files:
+        yield str(file), label, file.read_bytes()
+
+
 class Registry:
     """The workflows installed for this process. Scans lazily, once, on first use."""
 
@@ -120,50 +135,50 @@ class Registry:
         if self._scanned:
             return
         self._scanned = True
+        for location, label, data in self._files(note_missing=True):
+            self._scan_file(location, label, data)
+
+    def _files(self, *, note_missing: bool = False) -> Iterator[tuple[str, str, bytes]]:
+        """(location, directory label, bytes) of every workflow file, shipped first, each
+        directory's files by name."""
         if self._include_shipped:
             shipped = shipped_directory()
             if shipped.is_dir():
-                self._scan_dir(shipped, SHIPPED)
+                yield from _toml_files(shipped, SHIPPED)
         for directory in self._directories:
             if not directory.is_dir():
-                self._missing_dirs.append(
-                    f"{ENV_VAR} names {directory}, which is not a directory; it was skipped"
-                )
+                if note_missing:
+                    self._missing_dirs.append(
+                        f"{ENV_VAR} names {directory}, which is not a directory; it was skipped"
+                    )
                 continue
-            self._scan_dir(directory, str(directory))
+            yield from _toml_files(directory, str(directory))
 
-    def _scan_dir(self, directory: Traversable, label: str) -> None:
-        files = sorted(
-            (f for f in directory.iterdir() if f.name.endswith(".toml") and f.is_file()),
-            key=lambda f: f.name,
-        )
-        for file in files:
-            data = file.read_bytes()
-            location = str(file)
-            cached = cache.load(content_hash(data), location)
-            if cached is not None:
-                self._add(InstalledWorkflow(cached, location, label))
-                continue
-            # The loader (TOML, validation, readable errors) is imported only on a miss.
-            from casereview.domain.workflow.loader import check_bytes, read_header
+    def _scan_file(self, location: str, label: str, data: bytes) -> None:
+        cached = cache.load(content_hash(data), location)
+        if cached is not None:
+            self._add(InstalledWorkflow(cached, location, label))
+            return
+        # The loader (TOML, validation, readable errors) is imported only on a miss.
+        from casereview.domain.workflow.loader import check_bytes, read_header
 
-            # Problems name the full path: the person has to find the file to fix it.
-            definition, problems = check_bytes(data, name=location, source=location)
-            if definition is not None and not problems:
-                cache.store(definition)
-            if definition is None or problems:
-                wid, version = read_header(data)
-                count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-                error = InvalidWorkflow(
-                    "workflow file {location} is not valid ({count}); run '{step}'",
-                    problems,
-                    location=location,
-                    count=count,
-                    step=Step("validate_workflow", (str(location),)),
-                )
-                self._broken.append(_Broken(location, wid, version, error))
-                continue
-            self._add(InstalledWorkflow(definition, location, label))
+        # Problems name the full path: the person has to find the file to fix it.
+        definition, problems = check_bytes(data, name=location, source=location)
+        if definition is not None and not problems:
+            cache.store(definition)
+        if definition is None or problems:
+            wid, version = read_header(data)
+            count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+            error = InvalidWorkflow(
+                "workflow file {location} is not valid ({count}); run '{step}'",
+                problems,
+                location=location,
+                count=count,
+                step=Step("validate_workflow", (str(location),)),
+            )
+            self._broken.append(_Broken(location, wid, version, error))
+            return
+        self._add(InstalledWorkflow(definition, location, label))
 
     def _add(self, entry: InstalledWorkflow) -> None:
         ident = (entry.definition.id, entry.definition.version)
@@ -189,6 +204,40 @@ class Registry:
         )
 
     # -- queries ------------------------------------------------------------------------
+
+    def short_labels(self) -> dict[str, str]:
+        """Each workflow id's short label ("SAR"), from its latest valid, unambiguous
+        version that declares one; the id itself where none does. Read from the cache's
+        headers alone where every file has one (no definition is loaded, so pydantic is
+        not imported); otherwise from the definitions."""
+        heads = None if self._scanned else self._headers()
+        if heads is None:
+            heads = [
+                (e.definition.id, e.definition.version, e.definition.short_label)
+                for e in self.list()
+            ]
+        found: dict[str, str] = {}
+        for wid, _version, short in sorted(heads, key=lambda h: (h[0], h[1])):
+            found[wid] = short or found.get(wid, wid)
+        return found
+
+    def _headers(self) -> builtins.list[tuple[str, int, str | None]] | None:
+        """(id, version, short label) of every valid, unambiguous file, as `_scan` would
+        keep them, from the cache's headers; None if a file has no header (a file not
+        yet validated under this code, or an invalid one: the full scan says which)."""
+        kept: dict[tuple[str, int], cache.Header | None] = {}
+        for _location, _label, data in self._files():
+            head = cache.load_header(content_hash(data))
+            if head is None:
+                return None
+            ident = (head.workflow_id, head.version)
+            if ident in kept:
+                earlier = kept[ident]
+                if earlier is not None and earlier.content_hash != head.content_hash:
+                    kept[ident] = None  # two contents for one version: neither is used
+                continue
+            kept[ident] = head
+        return [(h.workflow_id, h.version, h.short_label) for h in kept.values() if h]
 
     def list(self) -> builtins.list[InstalledWorkflow]:
         """Every valid, unambiguous installed definition, by id then version."""
