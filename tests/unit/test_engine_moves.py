@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from casereview.domain import engine
+from casereview.domain.workflow.derived import PerDefinition
 from casereview.domain.workflow.loader import load_path
 from casereview.domain.workflow.model import WorkflowDefinition
 from casereview.errors import CaseReviewError
@@ -90,14 +91,15 @@ def test_remembered_moves_give_the_same_answers(path, monkeypatch):
     for state, trigger_id in pairs:
         for r, request in enumerate(requests(trigger_id)):
             for p, person in enumerate(people):
-                monkeypatch.setattr(engine, "_last", None)  # nothing remembered
+                # Nothing kept: each answer is worked out afresh.
+                monkeypatch.setattr(engine, "_moves_of", PerDefinition(lambda _: {}))
                 fresh[state, trigger_id, r, p] = _outcome(
                     definition, state, request, person, f"FRESH-{state}"
                 )
     assert any(isinstance(v, engine.Decision) for v in fresh.values())
     assert any(isinstance(v, tuple) and "not possible" in v[1] for v in fresh.values())
 
-    monkeypatch.setattr(engine, "_last", None)
+    monkeypatch.setattr(engine, "_moves_of", PerDefinition(lambda _: {}))
     shuffled = list(pairs)
     random.Random(4).shuffle(shuffled)
     for state, trigger_id in shuffled:  # remember every possible move first
@@ -146,3 +148,16 @@ def test_moves_belong_to_their_definition():
                 engine.Request("reopen", ON),
                 everyone,
             )
+
+
+def test_derived_rules_are_kept_for_interleaved_definitions():
+    """A pass that meets several definitions in turn builds each one's rules once."""
+    from casereview.domain.workflow import derived
+
+    built: list[str] = []
+    cache = derived.PerDefinition(lambda d: built.append(d.id) or d.id)
+    definitions = [load_path(p) for p in sorted((ROOT / "workflows").glob("*.toml"))][:3]
+    for _ in range(5):
+        for definition in definitions:
+            assert cache(definition) == definition.id
+    assert built == [d.id for d in definitions]

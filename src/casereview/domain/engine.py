@@ -18,6 +18,7 @@ from casereview.domain import checks, dates, facts, holds, links, processes, sig
 from casereview.domain import text as free_text
 from casereview.domain.calendar.units import Calendar
 from casereview.domain.clocks import EventFacts
+from casereview.domain.workflow.derived import PerDefinition
 from casereview.domain.workflow.model import (
     EVENT_DATE,
     IDENTITY_FIELDS,
@@ -305,20 +306,8 @@ class _Move:
     terminal: bool
 
 
-# The last definition decided against and its moves: a process decides against the same
-# one or two definitions event after event, and holding one keeps nothing alive that is
-# not in use (a definition built in memory by a test is dropped with the next one).
-_last: tuple[WorkflowDefinition, dict[tuple[str, str], _Move]] | None = None
-
-
-def _moves_of(definition: WorkflowDefinition) -> dict[tuple[str, str], _Move]:
-    global _last
-    cached = _last
-    if cached is not None and cached[0] is definition:
-        return cached[1]
-    moves: dict[tuple[str, str], _Move] = {}
-    _last = (definition, moves)
-    return moves
+# Each definition's moves, filled as (state, trigger) pairs are asked for.
+_moves_of: PerDefinition[dict[tuple[str, str], _Move]] = PerDefinition(lambda _: {})
 
 
 def _move(definition: WorkflowDefinition, state: str, trigger_id: str, ref: str) -> _Move:

@@ -41,6 +41,7 @@ from casereview.domain.holds import held_after
 from casereview.domain.holds import refusal as hold_refusal
 from casereview.domain.imports import SOURCE_FIELD
 from casereview.domain.migration import FROM_VERSION, MIGRATE, hold_of, hold_start
+from casereview.domain.workflow.derived import PerDefinition
 from casereview.domain.workflow.model import DaysApartGuard, Holds, WorkflowDefinition
 
 PSEUDONYM = "pseudonym"
@@ -153,7 +154,7 @@ class ReplayRules:
         self.content_hash = definition.content_hash
         # Earlier version -> its state map, for cases moved from it (`domain.migration`).
         self.migrations = {m.from_version: m for m in definition.migrations}
-        self.rounds = signoffs.RoundRules.of(definition)
+        self.rounds = signoffs.rules_of(definition)
         touching = self.rounds.signs.union(self.rounds.opens, self.rounds.clears)
         self.effects = {
             t.id: _Effect(to=t.to, rounds=t.id in touching) for t in definition.triggers
@@ -191,20 +192,8 @@ def pseudonym_given(changes: Mapping[str, Any]) -> str:
     return str(changes.get(PSEUDONYM, ""))
 
 
-# The last definition replayed and its rules: a process replays case after case of the
-# same few definitions, and holding one keeps nothing alive that is not in use.
-_last: tuple[WorkflowDefinition, ReplayRules] | None = None
-
-
-def rules_of(definition: WorkflowDefinition) -> ReplayRules:
-    """The replay rules of `definition` (the last one asked for is kept)."""
-    global _last
-    cached = _last
-    if cached is not None and cached[0] is definition:
-        return cached[1]
-    rules = ReplayRules(definition)
-    _last = (definition, rules)
-    return rules
+rules_of = PerDefinition(ReplayRules)
+"""The replay rules of a definition, built once for each of the last few."""
 
 
 def fields_of(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from casereview.domain.workflow.derived import PerDefinition
 from casereview.domain.workflow.model import ApprovalRound, WorkflowDefinition
 
 Approvals = dict[str, dict[str, int]]
@@ -64,18 +65,8 @@ class RoundRules:
         )
 
 
-_last: tuple[WorkflowDefinition, RoundRules] | None = None
-
-
-def rules_of(definition: WorkflowDefinition) -> RoundRules:
-    """The round rules of `definition` (the last one asked for is kept)."""
-    global _last
-    cached = _last
-    if cached is not None and cached[0] is definition:
-        return cached[1]
-    rules = RoundRules.of(definition)
-    _last = (definition, rules)
-    return rules
+rules_of = PerDefinition(RoundRules.of)
+"""The round rules of a definition, built once for each of the last few."""
 
 
 def missing(rnd: ApprovalRound, approvals: Mapping[str, Mapping[str, int]]) -> list[str]:
