@@ -179,3 +179,38 @@ def test_two_siblings_linked_on_one_case_show_the_link_on_both(cli, db):
     exported = json.loads(cli("log", "export", "--db", db, "--format", "json").stdout)
     [event] = [e for e in exported["events"] if e["seq"] == seq]
     assert (event["trigger"], event["case_ref"]) == ("link_case", "T-1")
+
+
+SET_PROCESSES = "UPDATE cases SET processes = :text WHERE ref = 'T-1'"
+
+
+def _process_rows(cli, db) -> list[tuple[str, str]]:
+    due = cli("due", "--json", "--db", db)
+    assert due.exit_code == 0, due.stderr
+    return [
+        (i["ref"], i["due_on"]) for i in json.loads(due.stdout)["clocks"] if i["kind"] == "process"
+    ]
+
+
+def test_due_reads_a_process_column_in_any_form_the_projection_may_hold(cli, db, today):
+    """On SQLite the database picks the cases that may have a near key date before
+    casereview reads them (`dashboard_queries.open_processes`): whatever it passes over,
+    casereview's own reading would have passed over too."""
+    added = cli(
+        "case", "process", "add", "T-1", "--type", "criminal_proceedings",
+        "--date", "trial_on=2026-04-20", "--db", db,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    today.set("2026-04-06")
+    assert _process_rows(cli, db) == [("T-1", "2026-04-20")]
+    [[column]] = run_sql(db, "SELECT processes FROM cases WHERE ref = 'T-1'")
+    # A date written without hyphens still reads as that day.
+    run_sql(db, SET_PROCESSES, params={"text": column.replace("2026-04-20", "20260420")})
+    assert _process_rows(cli, db) == [("T-1", "2026-04-20")]
+    # A concluded process, or a date that is not one, is not listed; text that is not
+    # JSON lists nothing and stops nothing (`audit verify` reports it).
+    concluded = column.replace('"concluded":false', '"concluded":true')
+    assert concluded != column
+    for text in (concluded, column.replace("2026-04-20", "in April"), "not json"):
+        run_sql(db, SET_PROCESSES, params={"text": text})
+        assert _process_rows(cli, db) == []

@@ -11,6 +11,7 @@ numbers, ids, workflow labels); `presenters.due` words them.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -137,6 +138,9 @@ def due_list(
     next_before = cal.add_working_days(day, SOON_WORKING_DAYS + 1)
     within_before = cal.add_working_days(day, within + 1) if within is not None else None
     due_before = day if overdue_only else within_before
+    # Parallel processes' key dates are listed from `day` up to this day (excluded).
+    window = within if within is not None else PROCESS_NEAR_WORKING_DAYS
+    process_before = cal.add_working_days(day, window + 1)
     # A limit beyond any number of rows is no limit; the database's integers stop at
     # 2**63 - 1, so a larger one is not handed to it.
     most = None if limit and limit > _ANY else limit
@@ -169,7 +173,7 @@ def due_list(
             if counts.with_processes and not overdue_only:
                 near = [
                     case
-                    for case in views.open_processes(reader)
+                    for case in views.open_processes(reader, day, process_before)
                     if only is None
                     or _on(only, str(case["workflow_id"]), int(case["workflow_version"]))
                 ]
@@ -187,8 +191,7 @@ def due_list(
         )
     items = tuple(_due_item(row, day, cal) for row in rows)
     if near:
-        window = within if within is not None else PROCESS_NEAR_WORKING_DAYS
-        items = _with_process_dates(items, near, day, cal.add_working_days(day, window + 1), cal)
+        items = _with_process_dates(items, near, day, process_before, cal, limit)
         if limit is not None:
             items = items[:limit]
     matching = (
@@ -318,41 +321,47 @@ def _with_process_dates(
     day: dt.date,
     before: dt.date,
     cal: WorkingDayCalendar,
+    limit: int | None = None,
 ) -> tuple[DueItem, ...]:
     """The clock rows with every near key date of a parallel process that is not
     concluded (from `day`, before `before`), as rows of kind `process`, soonest first
-    among the dated rows."""
+    among the dated rows; the first `limit` of them when a limit is given (only those
+    are built: a national database has thousands of near process dates)."""
     from casereview.domain import processes
 
-    found: list[DueItem] = []
+    near: list[tuple[str, str, str, processes.KeyDate, dict[str, object]]] = []
     for case in cases:
         try:
             records = json.loads(str(case["processes"]))
         except ValueError:
             continue  # `audit verify` reports a projection that is not JSON
         for key in processes.key_dates(records if isinstance(records, list) else []):
-            if not day <= key.on < before:
-                continue
-            found.append(
-                DueItem(
-                    ref=str(case["ref"]),
-                    pseudonym=str(case["pseudonym"]),
-                    case_state=str(case["case_state"]),
-                    clock_id=f"process_{key.number}_{key.date_field}",
-                    label=f"{key.type} (parallel process {key.number}): {key.date_field}",
-                    kind="process",
-                    state="running",
-                    status="due_soon",
-                    anchor_on=None,
-                    started_on=None,
-                    due_on=key.on.isoformat(),
-                    working_days_left=_working_days(cal, day, key.on),
-                    remaining_days=None,
-                    workflow=str(case["workflow_id"]),
-                )
-            )
-    if not found:
+            if day <= key.on < before:
+                clock_id = f"process_{key.number}_{key.date_field}"
+                near.append((key.on.isoformat(), str(case["ref"]), clock_id, key, case))
+    if not near:
         return items
+    if limit is not None:
+        near = heapq.nsmallest(limit, near, key=lambda n: n[:3])
+    found = [
+        DueItem(
+            ref=ref,
+            pseudonym=str(case["pseudonym"]),
+            case_state=str(case["case_state"]),
+            clock_id=clock_id,
+            label=f"{key.type} (parallel process {key.number}): {key.date_field}",
+            kind="process",
+            state="running",
+            status="due_soon",
+            anchor_on=None,
+            started_on=None,
+            due_on=on,
+            working_days_left=_working_days(cal, day, key.on),
+            remaining_days=None,
+            workflow=str(case["workflow_id"]),
+        )
+        for on, ref, clock_id, key, case in near
+    ]
     dated = [i for i in items if i.due_on is not None and i.state != "paused"]
     rest = [i for i in items if i.due_on is None or i.state == "paused"]
     merged = sorted([*dated, *found], key=lambda i: (str(i.due_on), i.ref, i.clock_id))

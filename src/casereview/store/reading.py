@@ -65,6 +65,9 @@ class Reader(Protocol):
     parameters, which both `sqlite3` and SQLAlchemy's `text()` accept; rows come back as
     dicts keyed by column name."""
 
+    dialect: str
+    """"sqlite" or "postgresql", for the few queries that read JSON, whose functions differ."""
+
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every row of the query."""
         ...
@@ -76,6 +79,8 @@ class Reader(Protocol):
 
 class SqliteReader:
     """A `Reader` over a `sqlite3` connection inside a deferred transaction."""
+
+    dialect = "sqlite"
 
     def __init__(self, conn: sqlite3.Connection, where: str) -> None:
         self._conn = conn
@@ -99,6 +104,7 @@ class AlchemyReader:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self.dialect = conn.dialect.name
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         from sqlalchemy import text

@@ -13,6 +13,7 @@ only definitions without problems are stored. The promises in full: docs/workflo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -40,9 +41,13 @@ def _defining_folder() -> Path:
     return Path(__file__).resolve().parents[2] / "domain" / "workflow"
 
 
-def _library_stamps(package: str, names: tuple[str, ...], pattern: str = "") -> list[str] | None:
+@functools.cache
+def _library_stamps(
+    package: str, names: tuple[str, ...], pattern: str = ""
+) -> tuple[str, ...] | None:
     """Stamps of an installed library's files (its version module, its compiled core),
-    found without importing it: a new release changes them, as it changes its version."""
+    found without importing it: a new release changes them, as it changes its version.
+    Looked up once a process (finding a package walks the import path)."""
     from importlib.util import find_spec
 
     from casereview.infra.cache_files import stamps
@@ -54,7 +59,7 @@ def _library_stamps(package: str, names: tuple[str, ...], pattern: str = "") -> 
     found = stamps(folder, names)
     extra = sorted(p.name for p in folder.glob(pattern)) if pattern else []
     more = stamps(folder, tuple(extra)) if extra else []
-    return None if found is None or more is None else [package, *found, *more]
+    return None if found is None or more is None else (package, *found, *more)
 
 
 _PREFIX = "workflow-"
