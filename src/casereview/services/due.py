@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,7 @@ PROCESS_NEAR_WORKING_DAYS = 10
 days before it (or within `within`, when given), until the day itself."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DueItem:
     """One open clock on the dashboard."""
 
@@ -250,25 +251,28 @@ def _actions_due(
         reader, before=due_before.isoformat() if due_before else None, limit=limit, workflow=only
     )
     rows = []
+    # As the clock rows (`dashboard_queries._row`): one string for each repeated value.
+    one = sys.intern
     for r in found:
         due = dt.date.fromisoformat(str(r["due_on"]))
+        added_on = one(str(r["added_on"]))
         rows.append(
             OpenClockRow(
                 ref=str(r["ref"]),
                 pseudonym=str(r["pseudonym"]),
-                case_state=str(r["case_state"]),
-                clock_id=f"action-{r['action']}",
-                label=f"Action {r['action']} ({r['agency']})",
+                case_state=one(str(r["case_state"])),
+                clock_id=one(f"action-{r['action']}"),
+                label=one(f"Action {r['action']} ({r['agency']})"),
                 kind="action",
                 state="running",
-                anchor_on=str(r["added_on"]),
-                due_on=str(r["due_on"]),
-                warn_from=(due - dt.timedelta(days=plan_rows.WARNING_DAYS)).isoformat(),
-                started_on=str(r["added_on"]),
+                anchor_on=added_on,
+                due_on=one(str(r["due_on"])),
+                warn_from=one((due - dt.timedelta(days=plan_rows.WARNING_DAYS)).isoformat()),
+                started_on=added_on,
                 remaining_days=None,
                 paused_days=0,
                 ends_on_due=False,
-                workflow_id=str(r["workflow_id"]),
+                workflow_id=one(str(r["workflow_id"])),
             )
         )
     return counts, rows

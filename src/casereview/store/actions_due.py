@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from casereview.store.reading import Reader
 
 WARNING_DAYS = 28
@@ -80,9 +82,9 @@ def open_action_rows(
     before: str | None,
     limit: int | None,
     workflow: tuple[str, int | None] | None = None,
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
     """Open actions soonest due first (due before `before` when given; of one
-    workflow's cases when given), at most `limit`."""
+    workflow's cases when given), at most `limit`, one at a time."""
     only, params = _of_workflow(workflow)
     sql = _DUE_ROWS + only
     if before is not None:
@@ -92,7 +94,7 @@ def open_action_rows(
     if limit is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit
-    return source.rows(sql, params)
+    return source.each(sql, params)
 
 
 _DUE = """

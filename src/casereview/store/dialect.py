@@ -22,6 +22,7 @@ from casereview.store.migrations import (
     APPEND_ONLY_TRIGGERS_POSTGRES,
     APPEND_ONLY_TRIGGERS_SQLITE,
 )
+from casereview.store.reading import ROWS_AT_ONCE  # a streamed read's rows at a time
 from casereview.store.sqlite_file import PRAGMAS
 
 _WRITE = "casereview_write"
@@ -31,8 +32,6 @@ _ACTING_FOR = "casereview_acting_for"
 """Execution option naming the person a trusted server login acts for (PostgreSQL): every
 transaction of that connection begins with `SET LOCAL ROLE` to them."""
 
-ROWS_AT_ONCE = 2000
-"""Rows a streamed whole-table read holds in memory at a time."""
 
 WORKER_LOCK_TIMEOUT = "60s"
 """PostgreSQL: how long a worker process waits for a lock (see `bound_waits`)."""

@@ -23,6 +23,9 @@ from casereview.store.sqlite_file import PRAGMAS, check_sqlite_file, share_compa
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+ROWS_AT_ONCE = 2000
+"""Rows a streamed read holds in memory at a time (`each`, `dialect.stream_dicts`)."""
+
 MIGRATION_NAMES = (
     "0001_initial",
     "0002_postgres_roles",
@@ -76,6 +79,11 @@ class Reader(Protocol):
         """The first row, or None."""
         ...
 
+    def each(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every row of the query, one at a time: a long list (every open clock of a
+        national database) is never held as dicts all at once."""
+        ...
+
 
 class SqliteReader:
     """A `Reader` over a `sqlite3` connection inside a deferred transaction."""
@@ -98,6 +106,16 @@ class SqliteReader:
         found = self.rows(sql, params)
         return found[0] if found else None
 
+    def each(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        try:
+            cursor = self._conn.execute(sql, dict(params or {}))
+            names = [d[0] for d in cursor.description]
+            while batch := cursor.fetchmany(ROWS_AT_ONCE):
+                for row in batch:
+                    yield dict(zip(names, row, strict=True))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(describe(_first_line(exc), self._where)) from None
+
 
 class AlchemyReader:
     """A `Reader` over a SQLAlchemy connection (PostgreSQL)."""
@@ -116,6 +134,17 @@ class AlchemyReader:
     def first(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         found = self.rows(sql, params)
         return found[0] if found else None
+
+    def each(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        from sqlalchemy import text
+
+        # A server-side cursor, as `dialect.stream_dicts` reads: memory stays flat.
+        statement = text(sql).execution_options(stream_results=True, max_row_buffer=ROWS_AT_ONCE)
+        result = self._conn.execute(statement, dict(params or {}))
+        keys = list(result.keys())
+        for partition in result.partitions(ROWS_AT_ONCE):
+            for row in partition:
+                yield dict(zip(keys, row, strict=True))
 
 
 @contextmanager
