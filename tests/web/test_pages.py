@@ -253,3 +253,27 @@ def test_due_dates_are_written_as_gov_uk_writes_them(web):
         on = dt.date.fromisoformat(str(item.due_on))
         assert f'<time datetime="{on.isoformat()}">{long_day(on)}</time>' in text
     assert long_day(dt.date(2026, 12, 7)) == "Mon 7 December 2026"
+
+
+def test_the_demo_names_its_partnership_in_the_header(tmp_path):
+    """`casereview demo` (and so `make serve`) builds a partnership with a name, which
+    the header shows in place of the service's own."""
+    from casereview.infra.now import FixedClock
+    from casereview.services import demo
+    from casereview.services.context import ServiceContext
+
+    from .conftest import ACCOUNT, make_site
+
+    path = tmp_path / "demo.db"
+    ctx = ServiceContext(f"sqlite:///{path}", ACCOUNT, FixedClock(TODAY))
+    try:
+        demo.tour(ctx, replace=False)
+    finally:
+        ctx.close()
+    site = make_site(path)
+    site.sign_in()
+    page = site.client.get("/").text
+    header = page.split("</header>", 1)[0]
+    name = html.escape(demo.PARTNERSHIP, quote=True)
+    assert f'class="govuk-generic-header__homepage-link">{name}</a>' in header
+    assert f"– casereview – {name}</title>" in page
