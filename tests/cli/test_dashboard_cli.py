@@ -69,7 +69,7 @@ def test_due_json_is_golden_with_documented_keys(cli, demo_db):
     assert_golden("due.json", result.stdout)
     data = json.loads(result.stdout)
     assert list(data) == [
-        "as_of", "within", "overdue_only", "limit", "summary", "clocks", "workflow"
+        "as_of", "within", "overdue_only", "limit", "summary", "clocks", "workflow", "clock"
     ]  # fmt: skip
     assert data["limit"] is None  # scripts get every clock unless they ask for fewer
     assert data["summary"] == {
@@ -142,6 +142,34 @@ def test_due_as_of_moves_the_count_of_days_left(cli, demo_db):
     assert data["as_of"] == "2026-11-30"
     first = data["clocks"][0]
     assert (first["ref"], first["working_days_left"]) == ("2026-008", -18)
+
+
+def test_due_by_clock_lists_and_counts_only_that_clock_in_the_table_and_json(cli, demo_db):
+    table = ok(cli("due", "--db", demo_db, "--clock", "rapid_review"))
+    rows = [line for line in table.stdout.splitlines() if line.startswith("2026-")]
+    assert len(rows) == 3 and all("Rapid review to the Panel" in r for r in rows)
+    assert table.stderr.startswith(
+        "2 overdue, 1 due soon, 0 paused (3 open clocks with clock id rapid_review"
+    )
+    data = json.loads(ok(cli("due", "--db", demo_db, "--json", "--clock", "rapid_review")).stdout)
+    assert data["clock"] == ["rapid_review"]
+    assert {c["clock_id"] for c in data["clocks"]} == {"rapid_review"}
+    assert (data["summary"]["open"], data["summary"]["matching"]) == (3, 3)
+    both = ["--clock", "rapid_review", "--clock", "notification"]
+    data = json.loads(ok(cli("due", "--db", demo_db, "--json", *both)).stdout)
+    assert {c["clock_id"] for c in data["clocks"]} == {"rapid_review", "notification"}
+    assert data["summary"]["open"] == len(data["clocks"]) == 5
+    lines = ok(cli("due", "--db", demo_db, "--csv", "--clock", "notification")).stdout
+    assert {r["clock_id"] for r in csv.DictReader(io.StringIO(lines))} == {"notification"}
+
+
+def test_due_by_an_unknown_clock_is_one_usage_error_naming_the_known_clocks(cli, demo_db):
+    result = cli("due", "--db", demo_db, "--clock", "rapid_review", "--clock", "nope")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: --clock: unknown clock 'nope'")
+    assert "rapid_review" in lines[0] and "notification" in lines[0]
 
 
 @pytest.mark.parametrize(

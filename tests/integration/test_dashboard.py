@@ -524,3 +524,93 @@ def test_explain_unknown_or_unstarted_clock_lists_the_case_clocks(world):
         explain.explain(world.as_("bu"), REF, "rapid_review")
     assert "has not started" in waiting.value.message
     assert "not started yet: rapid_review" in waiting.value.message
+
+
+# -- due by clock ----------------------------------------------------------------------
+
+
+def test_due_by_clock_lists_and_counts_only_those_clocks(world):
+    publication_path(world, until="hold_publication")
+    for n, day in enumerate(("2025-06-02", "2025-06-03")):
+        open_case(world, f"K-{n}", day=day, aware=day)
+    ctx = world.as_("bu")
+    on = dt.date(2025, 9, 20)
+    every = due.due_list(ctx, as_of=on)
+    ids = {i.clock_id for i in every.items}
+    assert {"hold_review", "advance_copy"} <= ids and len(ids) > 2
+    one = due.due_list(ctx, as_of=on, clocks=["hold_review"])
+    assert [i.clock_id for i in one.items] == ["hold_review"]
+    assert one.clocks == ("hold_review",)
+    assert one.summary.open == one.summary.matching == 1
+    assert one.summary.open < every.summary.open
+    two = due.due_list(ctx, as_of=on, clocks=["advance_copy", "hold_review", "advance_copy"])
+    assert two.clocks == ("advance_copy", "hold_review")  # once each, as given
+    assert sorted(i.clock_id for i in two.items) == ["advance_copy", "hold_review"]
+    assert two.items == tuple(i for i in every.items if i.clock_id in two.clocks)
+    # The counts agree with counting the rows the filter keeps, for every count.
+    kept = [i for i in every.items if i.clock_id in two.clocks]
+    assert two.summary.open == len(kept)
+    assert two.summary.overdue == sum(i.status == "overdue" for i in kept)
+    assert two.summary.paused == sum(i.status == "paused" for i in kept)
+    # With another filter and a limit, and on a past day (the replayed path) alike.
+    limited = due.due_list(ctx, as_of=on, clocks=["advance_copy", "hold_review"], limit=1)
+    assert (limited.summary.matching, limited.summary.shown) == (2, 1)
+    assert limited.items == two.items[:1]
+    past = due.due_list(ctx, as_of=dt.date(2025, 6, 10), clocks=["notification"])
+    assert past.items and {i.clock_id for i in past.items} == {"notification"}
+    assert past.summary.open == len(past.items)
+
+
+def test_due_by_clock_leaves_out_actions_and_processes_which_are_no_workflow_clock(world):
+    open_case(world)
+    ctx = world.as_("bu")
+    listed = due.due_list(ctx, as_of=dt.date(2025, 6, 3), clocks=["notification"])
+    assert {i.kind for i in listed.items} <= {"statutory", "expectation", "local"}
+
+
+def test_due_by_an_unknown_clock_is_refused_naming_the_installed_clocks(world):
+    open_case(world)
+    ctx = world.as_("bu")
+    with pytest.raises(InvalidInput) as refused:
+        due.due_list(ctx, clocks=["notification", "no_such_clock"])
+    message = str(refused.value)
+    assert "'no_such_clock'" in message
+    declared = {c.id for e in ctx.registry.list() for c in e.definition.clocks}
+    assert all(c in message for c in declared)
+    assert refused.value.params["clock"].name == "clock"  # the form field it points at
+
+
+def test_the_due_by_clock_queries_stay_index_ordered_sql(world):
+    """The clock filter is a condition of the same page queries (no re-scan in Python):
+    one IN list on `clock_id` after the WHERE line, the ORDER BY kept; the counts read
+    `ix_case_clocks_clock_due` alone and one clock's page comes in its due_on order."""
+    one, _ = views._only(views.DATED_SQL, None, ("a",))
+    two, _ = views._only(views.DATED_SQL, None, ("a", "b"))
+    assert "AND k.clock_id IN (:clock_0, :clock_1)" in two
+    assert two.endswith(views.DATED_SQL.rsplit("\n", 1)[1])
+    assert views._only(views.COUNTS_SQL, None, ("a", "b"))[1] == {"clock_0": "a", "clock_1": "b"}
+    if not world.url.startswith("sqlite"):
+        return
+    open_case(world)
+    counts, _ = views._only(views.COUNTS_SQL, None, ("a", "b"))
+    with world.as_("bu").db().reading() as conn:
+
+        def plan(query):
+            rows = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + query,
+                {
+                    "no": False,
+                    "as_of": "2025-06-02",
+                    "next_before": "2025-06-10",
+                    "within_before": "",
+                    "clock_0": "a",
+                    "clock_1": "b",
+                },
+            ).fetchall()
+            return " | ".join(str(row[-1]) for row in rows)
+
+        assert "USING COVERING INDEX ix_case_clocks_clock_due" in plan(counts)
+        page = plan(one)
+        assert "USING INDEX ix_case_clocks_clock_due (clock_id=? AND state=? AND due_on>?)" in page
+        assert "TEMP B-TREE FOR ORDER BY" not in page  # only ties on due_on are sorted
+        assert "SCAN k" not in plan(counts) + page + plan(two)

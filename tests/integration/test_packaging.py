@@ -69,6 +69,7 @@ def test_the_wheel_holds_the_workflows_the_holiday_data_and_the_command(wheel):
             "static/govuk-frontend.min.js",
             "static/app.js",
             "static/app.css",
+            "static/report.css",
             "static/LICENCE",
         ):
             shipped = (ROOT / "src" / "casereview" / "web" / web).read_bytes()

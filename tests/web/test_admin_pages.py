@@ -129,7 +129,15 @@ def test_a_user_is_added_with_the_clis_event(web):
         },
     )
     assert response.status_code == 303
-    assert response.headers["location"] == "/admin#users"
+    # Post/redirect/get to a banner saying what was done; the address names no one.
+    assert response.headers["location"] == "/admin?done=user-added#users"
+    assert "jo" not in response.headers["location"].lower().replace("done", "")
+    shown = web.client.get(response.headers["location"]).text
+    banner = shown.split('id="done"', 1)[1].split("</div>\n</div>", 1)[0]
+    assert "govuk-notification-banner--success" in shown.split('id="done"', 1)[0][-200:]
+    assert "The user has been added." in banner
+    assert "The user has been added." not in web.client.get("/admin").text
+    assert "Jo Bloggs" in shown
     assert _people(web)["jo"] == users.UserView(
         "jo", "Jo Bloggs", ("chair", "scrutineer"), None, True
     )
@@ -184,7 +192,11 @@ def test_roles_are_given_and_taken(web):
         "/admin/users/demo-icb", data={"csrf_token": token, "action": "revoke", "role": "partner"}
     )
     assert taken.status_code == 303
-    assert taken.headers["location"] == "/admin#user-demo-icb"
+    assert taken.headers["location"] == "/admin?done=role-taken#user-demo-icb"
+    assert given.headers["location"] == "/admin?done=role-given#users"
+    assert "The role has been taken away." in web.client.get(taken.headers["location"]).text
+    # Only the codes the page knows make a banner: any other shows none.
+    assert "govuk-notification-banner" not in web.client.get("/admin?done=<b>x</b>").text
     assert _people(web)["demo-icb"].roles == ("scrutineer",)
 
 

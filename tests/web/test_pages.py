@@ -5,6 +5,7 @@ service returns, in the presenters' words; child names never appear."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import subprocess
 import sys
@@ -50,6 +51,38 @@ def test_due_filters_as_the_cli(web):
     assert due_words.summary_line(within, pages.spell) in text
     text = web.client.get("/?as-of-day=2&as-of-month=2&as-of-year=2026").text
     assert due_words.heading(earlier) in text
+
+
+def test_due_by_clock_offers_the_installed_clocks_by_name_and_filters_rows_and_counts(web):
+    from casereview.services import filters
+
+    ctx = web.context()
+    try:
+        choices = filters.clock_names(ctx)
+        every = due.due_list(ctx, limit=50)
+        chosen = sorted({i.clock_id for i in every.items if i.kind != "action"})[:2]
+        only = due.due_list(ctx, clocks=chosen, limit=50)
+    finally:
+        ctx.close()
+    page = web.client.get("/").text
+    # A checkbox per clock the installed workflows declare, labelled by its name.
+    boxes = re.findall(r'name="clock" type="checkbox" value="([^"]+)"', page)
+    assert boxes == [i for i, _ in choices] and len(boxes) > 2
+    for _, name in choices:
+        assert f"{name}</label>" in html.unescape(page)
+    # A plain GET form (no JavaScript): the ticked clocks as repeated parameters.
+    text = web.client.get("/", params=[("clock", c) for c in chosen]).text
+    assert len(re.findall(r'href="/explain/', text)) == len(only.items) > 0
+    assert {i.clock_id for i in only.items} == set(chosen)
+    line = due_words.summary_line(only, pages.spell, dict(choices))
+    assert line in text.replace("&#39;", "'")
+    assert f"({only.summary.open} open clock" in line and only.summary.open < every.summary.open
+    for clock in chosen:
+        assert f'value="{clock}" checked' in text
+    refused = web.client.get("/?clock=no_such_clock")
+    assert refused.status_code == 400
+    assert "govuk-error-summary" in refused.text and 'href="#clock"' in refused.text
+    assert 'id="clock-error"' in refused.text and 'id="clock"' in refused.text
 
 
 def test_a_bad_filter_is_shown_in_the_error_summary(web):
@@ -220,3 +253,27 @@ def test_due_dates_are_written_as_gov_uk_writes_them(web):
         on = dt.date.fromisoformat(str(item.due_on))
         assert f'<time datetime="{on.isoformat()}">{long_day(on)}</time>' in text
     assert long_day(dt.date(2026, 12, 7)) == "Mon 7 December 2026"
+
+
+def test_the_demo_names_its_partnership_in_the_header(tmp_path):
+    """`casereview demo` (and so `make serve`) builds a partnership with a name, which
+    the header shows in place of the service's own."""
+    from casereview.infra.now import FixedClock
+    from casereview.services import demo
+    from casereview.services.context import ServiceContext
+
+    from .conftest import ACCOUNT, make_site
+
+    path = tmp_path / "demo.db"
+    ctx = ServiceContext(f"sqlite:///{path}", ACCOUNT, FixedClock(TODAY))
+    try:
+        demo.tour(ctx, replace=False)
+    finally:
+        ctx.close()
+    site = make_site(path)
+    site.sign_in()
+    page = site.client.get("/").text
+    header = page.split("</header>", 1)[0]
+    name = html.escape(demo.PARTNERSHIP, quote=True)
+    assert f'class="govuk-generic-header__homepage-link">{name}</a>' in header
+    assert f"– casereview – {name}</title>" in page

@@ -58,6 +58,32 @@ def test_the_report_page_holds_no_inline_style(web):
     assert 'style="background:' in as_html.render(_built(web), detail=False)
 
 
+def test_the_reports_styles_come_from_a_file_covering_every_class_it_draws(web):
+    """The Content-Security-Policy allows no inline style, so the report's look is in
+    /static/report.css, linked from the page: each class the report's body uses has a
+    rule there, scoped to the report's container so that none reaches the layout."""
+    page = web.client.get("/reports").text
+    assert '<link rel="stylesheet" href="/static/report.css">' in page
+    served = web.client.get("/static/report.css")
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith("text/css")
+    css = served.text
+    body = "".join(as_html.body_chunks(_built(web), detail=True, inline_style=False))
+    used = {c for attr in re.findall(r'class="([^"]+)"', body) for c in attr.split()}
+    # Classes that only mark parts of the drawing for its SVG (no style of their own).
+    drawn_only = {"tick", "lane", "quarters", "timeline", "timeline-part", "linked",
+                  "review-type", "case", "detail", "headline", "chart-timeline",
+                  "chart-quarters"}  # fmt: skip
+    missing = sorted(c for c in used - drawn_only if f".{c}" not in css)
+    assert missing == [], missing
+    rules = [r.strip() for r in re.sub(r"/\*.*?\*/", "", css, flags=re.S).split("}")]
+    selectors = [r.split("{")[0].strip() for r in rules if "{" in r]
+    scoped = [s for s in selectors if not s.startswith("@media")]
+    assert scoped and all(
+        part.strip().startswith(".casereview-report") for s in scoped for part in s.split(",")
+    ), scoped
+
+
 def test_the_year_and_review_type_filters_are_the_clis(web):
     text = web.client.get("/reports?year=2024-25").text
     assert "Figures for 2024-25" in text

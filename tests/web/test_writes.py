@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from casereview.errors import Refused
 from casereview.infra.now import FixedClock
 from casereview.services import cases, timeline
 
@@ -89,6 +90,32 @@ def test_a_refusal_writes_nothing_and_shows_the_reasons_with_the_form_kept(web):
     assert _view(web, "2026-008").version == before.version
     # The refused step's form is open again.
     assert re.search(r'<details class="govuk-details" id="step-withdraw" open>', response.text)
+
+
+def test_a_refusal_names_the_step_by_its_label_not_its_id(web):
+    """The engine's reasons name a trigger by id (the CLI's word); the web page names it
+    as its form does, by the workflow's label."""
+    before = _view(web, "2026-008")
+    assert [r for r in before.rounds if r.waiting_for]  # the round is not complete
+    early = _step(web, "2026-008", "submit_rapid_review")
+    assert early.status_code == 400
+    summary = early.text.split('govuk-error-summary__list"', 1)[1].split("</ul>", 1)[0]
+    assert "“Submit the rapid review to the Panel” refused:" in summary
+    assert "submit_rapid_review" not in summary
+    assert _view(web, "2026-008").version == before.version
+    roles = _step(web, "2026-008", "sign_off", **{"field-agency": "police"})
+    summary = roles.text.split('govuk-error-summary__list"', 1)[1].split("</ul>", 1)[0]
+    assert "“Sign off for an agency” needs one of the roles partner" in summary
+    # The command line still names the trigger by the id it takes.
+    ctx = web.context()
+    try:
+        cases.advance(ctx, "2026-008", "submit_rapid_review")
+    except Refused as error:
+        assert str(error).startswith("submit_rapid_review refused:")
+    else:
+        raise AssertionError("the engine recorded a submission before the sign-offs")
+    finally:
+        ctx.close()
 
 
 def test_a_refused_form_keeps_what_was_typed(web):

@@ -69,6 +69,16 @@ def due(
         ),
     ] = None,
     workflow: WorkflowOption = None,
+    clock: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--clock",
+            metavar="ID",
+            help="Only clocks with this id, as the workflows name them ('casereview workflow "
+            "show'); repeat for several. Open actions and parallel processes' dates are then "
+            "left out.",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Open clocks across all cases, most urgent first, with working days left; the
@@ -87,6 +97,7 @@ def due(
         within=within,
         overdue_only=overdue,
         workflow=workflow,
+        clocks=clock or (),
         # A person reads a screenful; a script gets everything unless it asks for less.
         limit=limit if limit is not None or show_all or not table else TABLE_LIMIT,
     )
@@ -103,6 +114,7 @@ def due(
                 within=within,
                 overdue_only=overdue,
                 workflow=workflow,
+                clocks=clock or (),
                 limit=None,
             )
         xlsx.write(xlsx_file, [due_table(every)])

@@ -398,7 +398,12 @@ def decide(
     allowed = move.allowed
     for name in request.fields:
         if name not in allowed:
-            raise Refused(f"{trigger.id} does not record {name!r}; it takes: {move.takes}")
+            raise Refused(
+                "{trigger} does not record {name!r}; it takes: {takes}",
+                trigger=trigger.id,
+                name=name,
+                takes=move.takes,
+            )
     changes: dict[str, Any] = {}
     for name, raw in request.fields.items():
         changes[name] = parse_value(definition, name, raw)
@@ -504,7 +509,10 @@ def decide(
             hint = (
                 f"; {overrides} records it despite the check, with a rationale" if overrides else ""
             )
-            raise Refused(f"{trigger.id} refused: {failure}{hint}")
+            # The trigger is a parameter, so a front end may name it by its label.
+            raise Refused(
+                "{trigger} refused: {failure}{hint}", trigger=trigger.id, failure=failure, hint=hint
+            )
     overridden = move.overridden
     if overridden and all(check(guard) is None for _, guard in overridden):
         guarded = ", ".join(t.id for t, _ in overridden)

@@ -15,6 +15,8 @@ from casereview.errors import Input, Speller
 from casereview.presenters.words import day, plural
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from casereview.formats.xlsx import Table
     from casereview.services.due import DueItem, DueList
 
@@ -42,11 +44,14 @@ def heading(result: DueList) -> str:
     return f"Open clocks on {day(dt.date.fromisoformat(result.as_of))}"
 
 
-def summary_line(result: DueList, spell: Speller) -> str:
+def summary_line(
+    result: DueList, spell: Speller, clock_names: Mapping[str, str] | None = None
+) -> str:
     """The counts over every open clock, whatever the rows shown; `spell` writes the
     input that shows every row as the front end offers it. "Due soon" is the status's
     one meaning (`domain.clock_status`): inside the clock's own warning window, so the
-    summary counts exactly the rows whose status says so."""
+    summary counts exactly the rows whose status says so. A clock filter is named by
+    `clock_names` (id to label) where given, else by its ids."""
     s = result.summary
     line = (
         f"{s.overdue} overdue, {s.due_soon} due soon, "
@@ -54,6 +59,10 @@ def summary_line(result: DueList, spell: Speller) -> str:
     )
     if result.workflow is not None:
         line += f" of {result.workflow} cases"
+    if result.clocks and clock_names:
+        line += f": {', '.join(clock_names.get(c, c) for c in result.clocks)}"
+    elif result.clocks:
+        line += f" with clock id{'s' if len(result.clocks) > 1 else ''} {', '.join(result.clocks)}"
     if s.shown < s.matching:
         show_all = spell(Input("all"))
         line += f"; the {s.shown} most urgent of {s.matching} shown, {show_all} for every one"
@@ -73,6 +82,7 @@ def due_json(result: DueList) -> dict[str, Any]:
         "summary": dataclasses.asdict(result.summary),
         "clocks": [clock_record(item) for item in result.items],
         "workflow": result.workflow,
+        "clock": list(result.clocks) or None,
     }
 
 

@@ -37,6 +37,10 @@ PARTNERS = (
     ("demo-icb", "ICB partner (demo)", "icb"),
 )
 
+PARTNERSHIP = "Northshire Safeguarding Children Partnership"
+"""The invented partnership the demonstration (`casereview demo`, `make serve`) belongs
+to: the one docs/user-guide.md follows through a year."""
+
 
 @dataclass(frozen=True)
 class Step:
@@ -264,6 +268,7 @@ def seed(
     key_dir: Path | None = None,
     *,
     every_type: bool = False,
+    partnership: str | None = None,
 ) -> DemoResult:
     """Create the demonstration cases in an empty database at `url` (created if needed),
     signed with the account's key in `key_dir` (None: the account's own folder).
@@ -271,7 +276,8 @@ def seed(
     Without `every_type`, England's version 1 cases alone: the dataset the golden files
     and most tests read, unchanged. With it (the demo command), after them, one case
     of each other review type along its main path and England's version 2 in the
-    situations it was written for (`more_scripts`)."""
+    situations it was written for (`more_scripts`). `partnership` names the partnership
+    (the web pages' header, the reports' heading); None leaves it unnamed."""
     from casereview.infra.bank_holidays import default_calendar
     from casereview.store import location
 
@@ -279,7 +285,7 @@ def seed(
     clock = FixedClock(today)
     me = ServiceContext(url=url, account=account, clock=clock, key_dir=key_dir)
     contexts = {account: me}
-    users.init(me, "Demo business unit officer and chair")
+    users.init(me, "Demo business unit officer and chair", partnership=partnership)
     for role in ("business_unit", "chair"):
         users.grant_role(me, account, role, None)
     for username, name, agency in PARTNERS:
@@ -417,7 +423,9 @@ def tour(ctx: ServiceContext, *, replace: bool) -> DemoTour:
     # The demo signs with a key of its own beside its file, never the account's real one.
     keys = demo_key_dir(path)
     shutil.rmtree(keys, ignore_errors=True)
-    seeded = seed(ctx.url, ctx.account, ctx.clock.today(), keys, every_type=True)
+    seeded = seed(
+        ctx.url, ctx.account, ctx.clock.today(), keys, every_type=True, partnership=PARTNERSHIP
+    )
     due = due_list(ctx)
     chosen = seeded.refs[0]
     listed = {item.ref: item.state for item in cases.list_cases(ctx)}

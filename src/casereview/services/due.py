@@ -80,6 +80,7 @@ class DueList:
     summary: DueSummary
     items: tuple[DueItem, ...]
     workflow: str | None = None  # the workflow filter, as given
+    clocks: tuple[str, ...] = ()  # the clock filter: only these clock ids (none: every one)
     workflow_labels: tuple[tuple[str, str], ...] = ()
     """(id, short label) of each workflow among the rows shown, when there are several:
     the rows then say which review each belongs to."""
@@ -96,6 +97,7 @@ def due_list(
     overdue_only: bool = False,
     limit: int | None = None,
     workflow: str | None = None,
+    clocks: Sequence[str] = (),
 ) -> DueList:
     """Open clocks across all cases, soonest first, with counts over all of them.
 
@@ -104,7 +106,10 @@ def due_list(
     are shown only without a filter. `limit`: at most that many rows, the most urgent
     (None: every one). The summary always counts every open clock, and how many the
     filter chose before the limit. `workflow` (an installed id, or `id@version`): only
-    that review type's cases, and the counts over them.
+    that review type's cases, and the counts over them. `clocks` (ids some installed
+    workflow declares): only clocks with one of those ids, and the counts over them;
+    open actions and parallel processes' dates, which are not a workflow's clocks, are
+    then left out.
 
     Reads the projection only, through the driver alone (`ctx.reader()`).
     """
@@ -133,6 +138,11 @@ def due_list(
         from casereview.services import filters
 
         only = filters.workflow(ctx, workflow)
+    chosen: tuple[str, ...] = ()
+    if clocks:
+        from casereview.services import filters
+
+        chosen = filters.clocks(ctx, clocks)
     day = as_of or ctx.clock.today()
     cal = ctx.calendar
     # count_working_days(day, due) <= n exactly when due < the (n+1)th working day after.
@@ -156,22 +166,34 @@ def due_list(
             then = due_history.open_clocks_on(ctx, reader, day)
             if only is not None:
                 then = [r for r in then if _on(only, r.workflow_id, r.workflow_version)]
+            if chosen:
+                then = [r for r in then if r.clock_id in chosen]
             counts = due_history.counts(
                 then, day, next_before=next_before, within_before=within_before
             )
             rows = due_history.ordered(then, due_before=due_before, limit=most)
         else:
             counts = views.open_clock_counts(
-                reader, day, next_before=next_before, within_before=within_before, workflow=only
+                reader,
+                day,
+                next_before=next_before,
+                within_before=within_before,
+                workflow=only,
+                clocks=chosen,
             )
             rows = list(
-                views.open_clocks(reader, day, due_before=due_before, limit=most, workflow=only)
+                views.open_clocks(
+                    reader, day, due_before=due_before, limit=most, workflow=only, clocks=chosen
+                )
             )
             # Open actions (docs/actions.md) are deadlines too, among the dated clocks.
-            extra = _actions_due(reader, day, next_before, within_before, due_before, most, only)
+            if not chosen:
+                extra = _actions_due(
+                    reader, day, next_before, within_before, due_before, most, only
+                )
             # Like actions, parallel processes' dates are listed for today onwards: a
             # past day's list is the statutory clocks as they stood then.
-            if counts.with_processes and not overdue_only:
+            if counts.with_processes and not overdue_only and not chosen:
                 near = [
                     case
                     for case in views.open_processes(reader, day, process_before)
@@ -215,7 +237,9 @@ def due_list(
 
         known = filters.short_labels(ctx)
         labels = tuple((w, known.get(w, w)) for w in present)
-    return DueList(day.isoformat(), within, overdue_only, limit, summary, items, workflow, labels)
+    return DueList(
+        day.isoformat(), within, overdue_only, limit, summary, items, workflow, chosen, labels
+    )
 
 
 def _on(only: tuple[str, int | None], workflow_id: str, version: int | None) -> bool:

@@ -8,9 +8,10 @@ is refused (exit 2) with the nearest id ("did you mean 'closed'?") or the ids th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
-from casereview.errors import InvalidInput
+from casereview.errors import Input, InvalidInput
 from casereview.services.context import ServiceContext
 
 Kind = Literal["state", "clock", "trigger", "role"]
@@ -82,3 +83,37 @@ def short_labels(ctx: ServiceContext) -> dict[str, str]:
     """Each installed workflow id's short label ("SAR"), from its latest version that
     declares one; the id itself where none does."""
     return ctx.registry.short_labels()
+
+
+def clocks(ctx: ServiceContext, values: Iterable[str]) -> tuple[str, ...]:
+    """The clock ids `values` names, each one some installed workflow declares, in the
+    order given and once each; refused (InvalidInput, exit 2) naming every clock id the
+    installed workflows declare when one is not among them."""
+    chosen = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+    if not chosen:
+        return ()
+    ids = known(ctx, "clock")
+    for value in chosen:
+        if value not in ids:
+            raise InvalidInput(
+                "{clock}: unknown clock {value!r}; the installed workflows' clocks are {ids}",
+                clock=Input("clock"),
+                value=value,
+                ids=", ".join(sorted(ids)),
+            )
+    return chosen
+
+
+def clock_names(ctx: ServiceContext) -> tuple[tuple[str, str], ...]:
+    """Every clock id the installed workflows declare, with its label (the labels of
+    one id in several workflows joined when they differ), sorted by label: what a
+    clock filter offers."""
+    labels: dict[str, list[str]] = {}
+    for entry in ctx.registry.list():
+        for clock in entry.definition.clocks:
+            seen = labels.setdefault(clock.id, [])
+            if clock.label not in seen:
+                seen.append(clock.label)
+    return tuple(
+        sorted(((i, " / ".join(ls)) for i, ls in labels.items()), key=lambda p: (p[1], p[0]))
+    )

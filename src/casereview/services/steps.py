@@ -108,6 +108,13 @@ def my_steps(ctx: ServiceContext, view: CaseView) -> tuple[StepForm, ...]:
     return tuple(forms)
 
 
+def trigger_labels(ctx: ServiceContext, view: CaseView) -> dict[str, str]:
+    """Each trigger id of the case's workflow with its label: how a front end names a
+    step the engine's messages name by id."""
+    definition = ctx.registry.get(view.workflow, view.workflow_version)
+    return {t.id: t.label for t in definition.triggers if t.label}
+
+
 def _person(user: UserView) -> engine.Person:
     return engine.Person(user.username, frozenset(user.roles), user.agency, user.active)
 

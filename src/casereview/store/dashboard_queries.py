@@ -52,6 +52,10 @@ VERSION_SQL = "  AND k.workflow_version = :workflow_version\n"
 Only = tuple[str, int | None]
 """A workflow id and, optionally, one version of it: the clocks the due list by workflow lists."""
 
+ClockIds = tuple[str, ...]
+"""Clock ids (`due --clock`): only those clocks, the condition checked on the index's
+rows as they are read in `due_on` order, so a page still stops at its LIMIT."""
+
 
 DATED_BEFORE_SQL = _COLUMNS + _DATED_WHERE + "  AND k.due_on < :before\n" + _DATED_ORDER
 """The same, only those due before `:before` (the within and overdue filters)."""
@@ -138,10 +142,11 @@ def open_clock_counts(
     next_before: dt.date,
     within_before: dt.date | None,
     workflow: Only | None = None,
+    clocks: ClockIds = (),
 ) -> OpenClockCounts:
-    """Every clock open on `as_of` (of one `workflow` when given), counted by status
-    (one aggregate over an index)."""
-    sql, only = _only(COUNTS_SQL, workflow)
+    """Every clock open on `as_of` (of one `workflow`, and of the `clocks` ids, when
+    given), counted by status (one aggregate over an index)."""
+    sql, only = _only(COUNTS_SQL, workflow, clocks)
     row = reader.first(
         sql,
         {
@@ -173,12 +178,14 @@ def open_clocks(
     dated_only: bool = False,
     limit: int | None = None,
     workflow: Only | None = None,
+    clocks: ClockIds = (),
 ) -> Sequence[OpenClockRow]:
     """Clocks open on `as_of`, soonest first: dated running clocks, then (unless
     `dated_only`) undated ones, then paused ones; at most `limit` rows.
 
     `due_before` keeps only running clocks due before that date (overdue included);
-    `workflow` only the clocks of cases on that workflow (and version).
+    `workflow` only the clocks of cases on that workflow (and version); `clocks` only
+    clocks with one of those ids.
     """
     params: dict[str, Any] = {"no": False, "as_of": as_of.isoformat()}
     found: list[OpenClockRow] = []
@@ -190,7 +197,7 @@ def open_clocks(
     else:
         queries = (DATED_SQL, UNDATED_SQL, PAUSED_SQL)
     for query in queries:
-        sql, only = _only(query, workflow)
+        sql, only = _only(query, workflow, clocks)
         params.update(only)
         if limit is None:
             found.extend(_row(r) for r in reader.each(sql, params))
@@ -204,16 +211,23 @@ def open_clocks(
     return found
 
 
-def _only(sql: str, workflow: Only | None) -> tuple[str, dict[str, Any]]:
-    """`sql` narrowed to one workflow (and version), and the parameters that takes: the
-    condition goes after the WHERE clause's first line, before any ORDER BY."""
-    if workflow is None:
+def _only(sql: str, workflow: Only | None, clocks: ClockIds = ()) -> tuple[str, dict[str, Any]]:
+    """`sql` narrowed to one workflow (and version) and to some clock ids, and the
+    parameters that takes: the conditions go after the WHERE clause's first line,
+    before any ORDER BY."""
+    extra, params = "", dict[str, Any]()
+    if workflow is not None:
+        workflow_id, version = workflow
+        extra, params["workflow_id"] = WORKFLOW_SQL, workflow_id
+        if version is not None:
+            extra += VERSION_SQL
+            params["workflow_version"] = version
+    if clocks:
+        names = [f"clock_{n}" for n in range(len(clocks))]
+        extra += f"  AND k.clock_id IN ({', '.join(':' + n for n in names)})\n"
+        params.update(zip(names, clocks, strict=True))
+    if not extra:
         return sql, {}
-    workflow_id, version = workflow
-    extra, params = WORKFLOW_SQL, dict[str, Any](workflow_id=workflow_id)
-    if version is not None:
-        extra += VERSION_SQL
-        params["workflow_version"] = version
     head, where, rest = sql.partition("\nWHERE ")
     line, _, tail = rest.partition("\n")
     return f"{head}{where}{line}\n{extra}{tail}", params

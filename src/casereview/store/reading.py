@@ -41,6 +41,7 @@ MIGRATION_NAMES = (
     "0015_clock_workflows",
     "0016_identity_links",
     "0017_calendar_feeds",
+    "0018_clock_due_index",
 )
 """Every migration's name, in order; `store.migrations` checks that it agrees."""
 

@@ -9,6 +9,7 @@ Every page template extends `layout.html` and fills its `title` and `content` bl
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ from casereview.errors import (
 from casereview.presenters.words import day, long_day
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from starlette.requests import Request
 
     from casereview.services.context import ServiceContext
@@ -116,6 +119,7 @@ _INPUTS = {
     "pseudonym": "Pseudonym",
     "aware_on": "Date the local authority became aware",
     "workflow": "Review type",
+    "clock": "Clocks",
     "ref": "Case reference",
     "on_behalf_of": "On behalf of",
 }
@@ -177,10 +181,13 @@ def _anchor(term: Input) -> str:
     return f"#field-{term.key}" if term.name == "field" else f"#{term.name.replace('_', '-')}"
 
 
-def error_list(error: CaseReviewError) -> list[dict[str, str]]:
+def error_list(
+    error: CaseReviewError, triggers: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
     """The GOV.UK error summary's list for one error: its message, linked to the first
-    form field it names."""
-    item = {"text": wording(error)}
+    form field it names. With `triggers` (id to label), a step the message names by
+    its id (its `trigger` parameter) is named by its label, as the page's forms are."""
+    item = {"text": wording(_labelled(error, triggers or {}))}
     for value in error.params.values():
         terms = value if isinstance(value, tuple) else (value,)
         named = next((t for t in terms if isinstance(t, Input)), None)
@@ -188,6 +195,16 @@ def error_list(error: CaseReviewError) -> list[dict[str, str]]:
             item["href"] = _anchor(named)
             break
     return [item]
+
+
+def _labelled(error: CaseReviewError, triggers: Mapping[str, str]) -> CaseReviewError:
+    """`error` with its `trigger` parameter, an id `triggers` holds, as its label."""
+    named = error.params.get("trigger")
+    if not isinstance(named, str) or named not in triggers:
+        return error
+    labelled = copy.copy(error)
+    labelled.params = {**error.params, "trigger": f"“{triggers[named]}”"}
+    return labelled
 
 
 def field_errors(errors: list[dict[str, str]]) -> dict[str, str]:

@@ -319,7 +319,146 @@ def test_the_scrutineer_verifies_and_the_admin_adds_a_user(open_pages, served, t
     assert page.locator(".govuk-error-summary").count() == 0, page.locator("main").inner_text()
     users_table = page.locator("main table").first.inner_text()
     assert "sam" in users_table and "Sam Scrutineer" in users_table, users_table
+    banner = page.locator(".govuk-notification-banner--success")
+    assert "The user has been added." in banner.inner_text()
+    assert "sam" not in page.url.split("?", 1)[1]  # post/redirect/get: no one named
     person.check("admin-user-added")
+
+
+def test_the_chair_decision_with_a_sign_off_round(open_pages, served):
+    """The chair's decision at the decision point with the partners' sign-off round
+    between: the decision proposed opens the round; sending the rapid review before every
+    partner has signed is refused by the engine, its reason in the error summary; the
+    business unit then keys in each partner's sign-off, naming the partner on whose
+    behalf (the `on_behalf` rule the workflow gives it: the server acts as one account,
+    so the partners' own sign-offs are recorded for them, as a business unit does); with
+    the round complete the rapid review goes and the chair's decision is recorded, and
+    the timeline shows each step with who took it."""
+    person = open_pages(served.base)
+    page = person.page
+    page.goto(served.take_link())
+
+    # A case at the decision point: opened, notified, its rapid review under way.
+    page.goto("/open")
+    page.get_by_label("Case reference").fill("2026-430")
+    page.get_by_label("Pseudonym").fill("Child S")
+    fill_date(page, page.locator("main form").first, dt.date.today() - dt.timedelta(days=5))
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    case_url = page.url
+    notify = open_step(page, "Notify the Panel")
+    notify.get_by_label("Notification reference").fill("SIN-2026-0430")
+    fill_date(page, notify, dt.date.today() - dt.timedelta(days=4))
+    notify.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".govuk-error-summary").count() == 0
+    person.check("round-decision-point")
+
+    # The chair proposes the decision, with the reason: the sign-off round is requested.
+    propose = open_step(page, "Propose the rapid review decision")
+    propose.get_by_label("lcspr", exact=True).check()
+    propose.locator("textarea").first.fill("The criteria for a local review are met.")
+    propose.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".govuk-error-summary").count() == 0
+    round_line = page.locator("#round-1").inner_text()
+    assert "Rapid review sign-off" in round_line and "signed by nobody yet" in round_line
+    waiting = round_line.split("waiting for", 1)[1]
+    assert all(a in waiting for a in ("local_authority", "police", "icb")), round_line
+    state = page.locator("#case-state").inner_text()
+    person.check("round-requested")
+
+    # Sent before the partners have signed: the engine refuses, its reason shown in the
+    # error summary (the step named as the form names it), and nothing is recorded.
+    early = open_step(page, "Submit the rapid review to the Panel")
+    fill_date(page, early, dt.date.today())
+    early.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    summary = page.locator(".govuk-error-summary")
+    assert summary.is_visible()
+    reason = summary.inner_text()
+    assert "“Submit the rapid review to the Panel” refused:" in reason, reason
+    assert "Rapid review sign-off" in reason, reason
+    assert page.title().startswith("Error: ")
+    assert page.locator("#case-state").inner_text() == state
+    assert page.locator("#round-1").inner_text() == round_line
+    person.check("round-submit-refused")
+
+    # Each partner's sign-off, keyed in by the business unit on their behalf.
+    page.goto(case_url)
+    for partner, agency in (
+        ("demo-la", "local_authority"),
+        ("demo-police", "police"),
+        ("demo-icb", "icb"),
+    ):
+        sign = open_step(page, "Sign off for an agency")
+        sign.get_by_label("On behalf of").select_option(partner)
+        sign.get_by_label(agency, exact=True).check()
+        sign.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        assert page.locator(".govuk-error-summary").count() == 0, page.locator("main").inner_text()
+        assert agency in page.locator("#round-1").inner_text().split("waiting for")[0]
+    assert page.locator("#round-1").inner_text().endswith("; complete.")
+    person.check("round-signed")
+
+    # With the round complete the rapid review goes to the Panel, and the chair's
+    # decision (a local review, on the decision the partners signed) is recorded.
+    submit = open_step(page, "Submit the rapid review to the Panel")
+    fill_date(page, submit, dt.date.today())
+    submit.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".govuk-error-summary").count() == 0, page.locator("main").inner_text()
+    commission = open_step(page, "Commission a local review")
+    commission.get_by_label("agreed", exact=True).check()  # the Panel's position
+    commission.locator("textarea").first.fill("The partners signed the decision.")
+    commission.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(".govuk-error-summary").count() == 0, page.locator("main").inner_text()
+    decided = page.locator("#case-state").inner_text()
+    assert decided != state
+    person.check("round-decision-recorded")
+
+    # The timeline: the decision, the round's sign-offs and on whose behalf each was.
+    page.get_by_role("link", name="Timeline").click()
+    page.wait_for_load_state()
+    story = page.locator("main").inner_text()
+    for step in (
+        "Propose the rapid review decision",
+        "Sign off for an agency",
+        "Submit the rapid review to the Panel",
+        "Commission a local review",
+    ):
+        assert step in story, step
+    assert story.index("Propose the rapid review decision") < story.index(
+        "Commission a local review"
+    )
+    for partner in ("demo-la", "demo-police", "demo-icb"):
+        assert "on behalf of" in story and partner.split("-")[1] in story.lower()
+    person.check("round-timeline")
+
+
+def test_the_annual_report_is_styled_inside_the_layout(open_pages, served):
+    """The report's own HTML inside the layout takes its styles from a file
+    (/static/report.css), since the Content-Security-Policy allows no inline style:
+    in Chromium its cards are laid out as a grid and its headings keep the layout's."""
+    person = open_pages(served.base)
+    page = person.page
+    page.goto(served.take_link())
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Reports").click()
+    page.wait_for_load_state()
+    cards = page.locator("#report .cards").first
+    assert cards.count() == 1
+    style = cards.evaluate(
+        "el => { const s = getComputedStyle(el); return [s.display, s.columnGap]; }"
+    )
+    assert style == ["grid", "12px"], style  # .75rem of 16px: report.css applied
+    card = page.locator("#report .card").first.evaluate("el => getComputedStyle(el).borderTopStyle")
+    assert card == "solid"
+    # Scoped to the report: the layout's own heading is GOV.UK Frontend's as before.
+    header = page.locator("header").first.evaluate("el => getComputedStyle(el).fontFamily")
+    assert "system-ui" not in header
+    assert person.csp_violations == []
+    person.check("reports")
 
 
 def open_step(page: Any, label: str) -> Any:

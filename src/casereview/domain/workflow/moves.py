@@ -107,5 +107,9 @@ class Moves:
                 f"possible now from {state}: {possible}"
             )
         raise Refused(
-            f"{trigger.id} is not possible while case {ref} is in {state}; possible now: {possible}"
+            "{trigger} is not possible while case {ref} is in {state}; possible now: {possible}",
+            trigger=trigger.id,
+            ref=ref,
+            state=state,
+            possible=possible,
         )

@@ -25,11 +25,24 @@ from casereview.services.context import ServiceContext
 from casereview.web import pages
 from casereview.web.handlers import get, post
 
+DONE = {
+    "user-added": "The user has been added.",
+    "role-given": "The role has been given.",
+    "role-taken": "The role has been taken away.",
+    "user-deactivated": "The user has been deactivated.",
+    "user-reactivated": "The user has been reactivated.",
+    "workflow-installed": "The workflow has been installed.",
+}
+"""What a change did, by the code its redirect carries (`/admin?done=user-added`): the
+success banner's words. The address names what was done, never whom (no login name or
+other personal data in a URL, which browsers and proxies keep)."""
+
 
 def _page(
     request: Request,
     ctx: ServiceContext,
     *,
+    done: str | None = None,
     status_code: int = 200,
     errors: list[dict[str, str]] | None = None,
     sent: dict[str, Any] | None = None,
@@ -46,6 +59,7 @@ def _page(
         nav="admin",
         status_code=status_code,
         errors=errors or [],
+        done=done,
         sent=sent or {},
         people=people,
         roles=roles,
@@ -61,7 +75,7 @@ def admin_page(request: Request, ctx: ServiceContext) -> Response:
     from casereview.services import users
 
     users.require_admin_account(ctx)
-    return _page(request, ctx)
+    return _page(request, ctx, done=DONE.get(request.query_params.get("done") or ""))
 
 
 def _text(form: FormData, name: str) -> str | None:
@@ -76,9 +90,16 @@ def _required(form: FormData, name: str) -> str:
 
 
 def _change(
-    request: Request, ctx: ServiceContext, form: FormData, act: Callable[[], object], anchor: str
+    request: Request,
+    ctx: ServiceContext,
+    form: FormData,
+    act: Callable[[], object],
+    anchor: str,
+    done: str,
 ) -> Response:
-    """Run `act` (a service call) as an admin; a refusal shows the page with it."""
+    """Run `act` (a service call) as an admin; a refusal shows the page with it. Done,
+    the page again (post/redirect/get) with the success banner `done` (a key of `DONE`)
+    names."""
     from casereview.services import users
 
     users.require_admin_account(ctx)  # anyone else: 403, before any input is looked at
@@ -92,7 +113,7 @@ def _change(
             errors=pages.error_list(error),
             sent={k: str(v) for k, v in form.multi_items() if k != "csrf_token"},
         )
-    return RedirectResponse(f"/admin#{anchor}", status_code=303)
+    return RedirectResponse(f"/admin?done={done}#{anchor}", status_code=303)
 
 
 def add_user(request: Request, ctx: ServiceContext, form: FormData) -> Response:
@@ -108,7 +129,7 @@ def add_user(request: Request, ctx: ServiceContext, form: FormData) -> Response:
             _text(form, "agency"),
         )
 
-    return _change(request, ctx, form, act, "users")
+    return _change(request, ctx, form, act, "users", "user-added")
 
 
 def grant_role(request: Request, ctx: ServiceContext, form: FormData) -> Response:
@@ -123,7 +144,7 @@ def grant_role(request: Request, ctx: ServiceContext, form: FormData) -> Respons
             _text(form, "grant_agency"),
         )
 
-    return _change(request, ctx, form, act, "users")
+    return _change(request, ctx, form, act, "users", "role-given")
 
 
 def user_change(request: Request, ctx: ServiceContext, form: FormData) -> Response:
@@ -142,7 +163,10 @@ def user_change(request: Request, ctx: ServiceContext, form: FormData) -> Respon
             return users.reactivate(ctx, username)
         raise InvalidInput("{what} must be revoke, deactivate or reactivate", what=Input("action"))
 
-    return _change(request, ctx, form, act, f"user-{username}")
+    done = {"revoke": "role-taken", "deactivate": "user-deactivated"}.get(
+        action, "user-reactivated"
+    )
+    return _change(request, ctx, form, act, f"user-{username}", done)
 
 
 def install_workflow(request: Request, ctx: ServiceContext, form: FormData) -> Response:
@@ -156,7 +180,7 @@ def install_workflow(request: Request, ctx: ServiceContext, form: FormData) -> R
             raise InvalidInput("{what} must be a whole number", what=Input("version"))
         return workflows.install(ctx, f"{workflow_id}@{version}")
 
-    return _change(request, ctx, form, act, "workflows")
+    return _change(request, ctx, form, act, "workflows", "workflow-installed")
 
 
 def make_checkpoint(request: Request, ctx: ServiceContext, form: FormData) -> Response:

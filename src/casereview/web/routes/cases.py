@@ -64,12 +64,22 @@ def _case_page(
     ref: str,
     *,
     status_code: int = 200,
-    errors: list[dict[str, str]] | None = None,
+    refusal: CaseReviewError | None = None,
     sent: Mapping[str, Any] | None = None,
 ) -> Response:
+    """The case page; with `refusal`, the answer to the form of the step `sent` names:
+    its error summary (steps named by their labels) and the form kept as sent."""
     from casereview.services import actions, cases, steps
 
     view = cases.show_case(ctx, ref)
+    errors: list[dict[str, str]] = []
+    if refusal is not None:
+        trigger = str((sent or {}).get("trigger") or "")
+        # Each step's form names its inputs' ids after its trigger.
+        errors = [
+            {**item, "href": f"#{trigger}--{item['href'][1:]}"} if "href" in item else item
+            for item in pages.error_list(refusal, steps.trigger_labels(ctx, view))
+        ]
     try:
         plan = actions.show_plan(ctx, view.ref)
     except CaseReviewError:
@@ -83,8 +93,8 @@ def _case_page(
         view=view,
         plan=plan,
         steps=steps.my_steps(ctx, view),
-        errors=errors or [],
-        field_errors=pages.field_errors(errors or []),
+        errors=errors,
+        field_errors=pages.field_errors(errors),
         sent=sent or {},
         date_parts=forms.date_parts,
     )
@@ -140,11 +150,7 @@ def take_step(request: Request, ctx: ServiceContext, form: FormData) -> Response
             ctx,
             ref,
             status_code=pages.status_of(error, form=True),
-            # Each step's form names its inputs' ids after its trigger.
-            errors=[
-                {**item, "href": f"#{trigger}--{item['href'][1:]}"} if "href" in item else item
-                for item in pages.error_list(error)
-            ],
+            refusal=error,
             sent={k: str(v) for k, v in form.items()},
         )
     return RedirectResponse(pages.link("cases", result.ref) + f"#event-{result.seq}", 303)

@@ -19,7 +19,7 @@ PAGE = 50
 
 
 def due_page(request: Request, ctx: ServiceContext) -> Response:
-    from casereview.services import due
+    from casereview.services import due, filters
 
     query = request.query_params
     shown = {
@@ -29,7 +29,10 @@ def due_page(request: Request, ctx: ServiceContext) -> Response:
         "workflow": query.get("workflow") or "",
         "all": query.get("all") == "yes",
         "agency": (query.get("agency") or "").strip(),
+        "clocks": [c for c in query.getlist("clock") if c.strip()],
     }
+    # The clocks the installed workflows declare, by their names: the filter's choices.
+    choices = filters.clock_names(ctx)
     try:
         result = due.due_list(
             ctx,
@@ -37,6 +40,7 @@ def due_page(request: Request, ctx: ServiceContext) -> Response:
             within=forms.whole_number(query, "within", Input("within")),
             overdue_only=shown["overdue"] is True,
             workflow=(query.get("workflow") or "").strip() or None,
+            clocks=query.getlist("clock"),
             limit=None if shown["all"] is True else PAGE,
         )
     except InvalidInput as error:
@@ -48,6 +52,7 @@ def due_page(request: Request, ctx: ServiceContext) -> Response:
             status_code=400,
             errors=pages.error_list(error),
             filters=shown,
+            clock_choices=choices,
             result=None,
             actions=None,
         )
@@ -65,8 +70,9 @@ def due_page(request: Request, ctx: ServiceContext) -> Response:
         nav="due",
         result=result,
         heading=words.heading(result),
-        summary=words.summary_line(result, pages.spell),
+        summary=words.summary_line(result, pages.spell, dict(choices)),
         filters=shown,
+        clock_choices=choices,
         errors=[],
         actions=owed,
     )
