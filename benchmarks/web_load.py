@@ -215,7 +215,13 @@ async def person(
     import httpx
 
     headers = {"cookie": cookie}
-    async with httpx.AsyncClient(base_url=base, timeout=60, headers=headers) as client:
+    # Each request on a connection of its own: a kept-alive connection that the server
+    # closes after its idle timeout just as the next request is sent would be an error
+    # of the client's making (a browser retries it unseen).
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, headers=headers, limits=fresh
+    ) as client:
         for i in range(requests):
             if think:
                 # A person reads the page before the next click: from half to one and a
