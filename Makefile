@@ -60,10 +60,13 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run
 
-# The benchmark runner once at the 1k scale, one run of each command, so it cannot rot.
-# Times are printed, never asserted; a command that fails stops it (exit 1).
+# The benchmark runner once at the 1k scale, one run of each command, so it cannot rot;
+# then the web load script on the same database, three requests per simulated person.
+# Times are printed, never asserted; a command that fails, or any request answered
+# wrongly, stops it (exit 1).
 bench-smoke: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.run --quick
+	$(BIN)/python -m benchmarks.web_load --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

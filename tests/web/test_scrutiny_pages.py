@@ -190,3 +190,48 @@ def test_a_bad_year_for_corrections_is_shown_in_the_error_summary(web):
     response = web.client.get("/scrutiny?year=soon")
     assert response.status_code == 400
     assert 'href="#year"' in response.text
+
+
+def test_a_run_finishing_while_its_page_is_drawn_never_shows_an_empty_verdict(web):
+    """The worker sets the report, then `done`. A page that read the report first and
+    `done` after could catch the run in between: finished, with no verdict ("None")."""
+    ctx = web.context()
+    try:
+        report = audit.verify(ctx, jobs=1)
+    finally:
+        ctx.close()
+
+    class Finishing(scrutiny.Verification):
+        """A run whose worker finishes the moment the page looks at it."""
+
+        @property  # type: ignore[override]
+        def report(self):
+            return self.__dict__.get("_report")
+
+        @report.setter
+        def report(self, value) -> None:
+            self.__dict__["_report"] = value
+
+        @property  # type: ignore[override]
+        def done(self) -> bool:
+            finished = self.__dict__.get("_done", False)
+            if not finished:  # first look: not done yet, but done from now on
+                self.__dict__["_report"] = report
+                self.__dict__["_done"] = True
+            return finished
+
+        @done.setter
+        def done(self, value: bool) -> None:
+            self.__dict__["_done"] = value
+
+    session = web.sessions.get(web.client.cookies.get(auth.COOKIE))
+    runs = scrutiny.verifications_of(web.client.app)
+    run = Finishing("racing", session.id, report.events)
+    run.__dict__["_done"] = False
+    run.__dict__["_report"] = None
+    runs._runs[run.id] = run  # type: ignore[attr-defined]
+    first = web.client.get(f"/scrutiny/verify/{run.id}").text
+    assert 'id="progress"' in first and 'id="verdict"' not in first
+    second = web.client.get(f"/scrutiny/verify/{run.id}").text
+    verdict = re.search(r'id="verdict">([^<]*)<', second).group(1)
+    assert verdict.startswith("OK: the audit trail verifies.")

@@ -25,25 +25,19 @@ def serve(
 ) -> None:
     """Serve the web interface, acting as your account: open the sign-in link it prints
     (each link works once; the next is printed when one is used). Stop with Ctrl+C."""
-    from casereview.services.context import ServiceContext
+    from casereview.services.server_contexts import ServerContexts
     from casereview.web import app
 
     base = options.context(db)
-    # The workflow files and the bank holidays are read once, not on every request:
-    # each request's context shares them (a definition no file holds any more is read
-    # from the database through `base`, which lives as long as the server).
-    registry, calendar = base.registry, base.calendar
-
-    def context() -> ServiceContext:
-        return ServiceContext(
-            url=base.url, account=base.account, _registry=registry, _calendar=calendar
-        )
-
-    typer.echo(f"Serving casereview as {base.account} on http://{host}:{port}", err=True)
+    # The database, the workflow files and the bank holidays are opened and read once,
+    # not on every request: each request's context shares them.
+    contexts = ServerContexts(base.url, base.account, key_dir=base.key_dir)
+    base.close()
+    typer.echo(f"Serving casereview as {contexts.account} on http://{host}:{port}", err=True)
     try:
-        app.serve(context, host=host, port=port)
+        app.serve(contexts, host=host, port=port)
     finally:
-        base.close()
+        contexts.close()
 
 
 def register(root: typer.Typer) -> None:

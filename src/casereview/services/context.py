@@ -7,8 +7,8 @@ people signed in to it makes one per request (`open_shared` once, then `for_pers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,9 @@ class ServiceContext:
     _db: Database | None = None
     _registry: Registry | None = None
     _calendar: WorkingDayCalendar | None = None
+    _snapshots: Callable[[], AbstractContextManager[Reader]] | None = None
+    """A server's source of read snapshots (`services.server_contexts`), used by
+    `reader()` instead of opening the database for each."""
 
     @classmethod
     def from_options(cls, db_option: str | None, account: str | None = None) -> ServiceContext:
@@ -101,6 +104,10 @@ class ServiceContext:
         through the standard library's driver alone, which starts much faster."""
         from casereview.store import reading
 
+        if self._snapshots is not None:
+            with self._snapshots() as reader:
+                yield reader
+            return
         if self._db is not None:
             # Already open (e.g. after a write): reuse it.
             with self._db.reading() as conn:

@@ -49,6 +49,19 @@ class StepForm:
     be named). Empty: the person takes it themselves."""
 
 
+def _pinned(ctx: ServiceContext, view: CaseView) -> WorkflowDefinition:
+    """The definition the case pinned (its content hash), as `cases.advance` takes it:
+    from a file, or the content the database kept for a workflow no file holds."""
+    from casereview.services import cases, refs
+    from casereview.store import dashboard_queries as views
+
+    with ctx.reader() as reader:
+        row = views.case_row(reader, view.ref)
+    if row is None:
+        raise refs.no_case(view.ref)
+    return cases._definition_for(ctx, row)
+
+
 def my_steps(ctx: ServiceContext, view: CaseView) -> tuple[StepForm, ...]:
     """The steps of `view` the account at the keyboard holds a role for (none if it is
     not an active user)."""
@@ -61,7 +74,7 @@ def my_steps(ctx: ServiceContext, view: CaseView) -> tuple[StepForm, ...]:
     if not me.active or not view.possible:
         return ()
     roles = set(me.roles)
-    definition = ctx.registry.get(view.workflow, view.workflow_version)
+    definition = _pinned(ctx, view)
     recorder = _person(me)
     people = [_person(u) for u in users.list_users(ctx) if u.username != me.username]
     forms: list[StepForm] = []

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, RowMapping, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError, ProgrammingError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from casereview.errors import NotFound, Step
 from casereview.store import dialect, location
@@ -74,6 +74,18 @@ class Database:
             self.engine: Engine = create_engine(
                 url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True
             )
+        elif pool_size is not None and self.path is not None:
+            # A long-running server on a file: connections kept, their pragmas applied
+            # once; casereview still begins and ends every transaction itself
+            # (`dialect.configure`), so a connection goes back to the pool with none
+            # open. Not bounded: the server's worker threads bound it.
+            self.engine = create_engine(
+                url,
+                poolclass=QueuePool,
+                pool_size=pool_size,
+                max_overflow=-1,
+                connect_args={"check_same_thread": False},
+            )
         else:
             # One connection per unit of work keeps the SQLite pragmas obviously applied
             # and lets the file be removed or copied between commands in tests.
@@ -88,12 +100,20 @@ class Database:
             event.listen(self.engine, "connect", lambda *_: share_companions(path))
 
     @classmethod
-    def open(cls, url: str, *, create: bool = False, group: int | None = None) -> Database:
+    def open(
+        cls,
+        url: str,
+        *,
+        create: bool = False,
+        group: int | None = None,
+        pool_size: int | None = None,
+    ) -> Database:
         """Open (or with `create`, create) the database and apply pending migrations.
 
         A new SQLite file is created 0600, or 0660 for group id `group`; with `group`,
-        an existing file is given to that group (`sqlite_file`)."""
-        db = cls(url)
+        an existing file is given to that group (`sqlite_file`). With `pool_size`, a
+        long-running server's: its connections are kept and reused."""
+        db = cls(url, pool_size=pool_size)
         if db.path is not None:
             if create:
                 if not db.path.parent.exists():
@@ -121,11 +141,22 @@ class Database:
         A PostgreSQL server login is never migrated through: it holds no right of its
         own (docs/deployment.md), so the schema is checked, once, in the first
         transaction of a person's view, as that person; the owner migrates with
-        `casereview init`. A SQLite file is opened (and migrated) as by any command:
+        `casereview init`. A SQLite file is opened (and migrated) as by any command,
+        its connections kept (`pool_size` of them, more while the server needs them):
         the server's operating-system account is the one that uses it."""
         if not location.is_server(url):
-            return cls.open(url)
+            return cls.open(url, pool_size=pool_size)
         return cls(url, pool_size=pool_size)
+
+    def view(self) -> Database:
+        """A view of this database that shares its engine (its `dispose()` leaves the
+        connections open) and acts as the login itself, as this database does: for a
+        server's requests in the server's own name."""
+        import copy
+
+        view = copy.copy(self)
+        view._owns_engine = False
+        return view
 
     def acting(self, person: str) -> Database:
         """A view of this database that shares its connections and acts for `person`:

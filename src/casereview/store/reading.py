@@ -11,6 +11,7 @@ docs/storage.md ("SQLite rules, and why").
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -191,6 +192,80 @@ def _sqlite_snapshot(url: str, path: Path) -> Iterator[SqliteReader]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         conn.close()
+
+
+class SnapshotPool:
+    """Read snapshots of one SQLite file for a long-running server (`snapshot`, as
+    `snapshot(url)` gives a command): the file is checked once, when the pool is made;
+    connections, their pragmas applied, are kept and reused by later snapshots instead
+    of opened for each. Each snapshot is still a deferred `BEGIN`, always rolled back,
+    that first checks the schema as a command's does (a migration a newer casereview
+    recorded is refused; one missing is applied). Safe to share between threads: a
+    connection serves one snapshot at a time."""
+
+    def __init__(self, url: str) -> None:
+        path = location.file_of(url)
+        if path is None:
+            raise ValueError(f"not a SQLite file: {url}")
+        _check_file(path)
+        self._url = url
+        self._path = path
+        self._where = str(path)
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _take(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            for pragma in PRAGMAS:
+                conn.execute(pragma)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(describe(_first_line(exc), self._where)) from None
+        share_companions(self._path)
+        return conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Reader]:
+        conn = self._take()
+        reusable = False
+        try:
+            try:
+                conn.execute("BEGIN DEFERRED")
+                if _pending(conn, self._where):
+                    conn.execute("ROLLBACK")
+                    from casereview.store.database import Database
+
+                    Database.open(self._url).dispose()
+                    conn.execute("BEGIN DEFERRED")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(describe(_first_line(exc), self._where)) from None
+            yield SqliteReader(conn, self._where)
+        finally:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                reusable = True
+            except sqlite3.Error:
+                reusable = False
+            with self._lock:
+                keep = reusable and not self._closed
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
+
+    def close(self) -> None:
+        """Close every connection (when the server stops): the idle ones now, one in
+        use when its snapshot ends."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
 def _check_file(path: Path) -> None:

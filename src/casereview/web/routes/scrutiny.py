@@ -202,19 +202,23 @@ def verification_page(request: Request, ctx: ServiceContext) -> Response:
             status_code=404,
             message="No verification of yours has this address: start one from the scrutiny page.",
         )
-    report = run.report
+    # `done` first: the worker sets it after the report, so a run read as done has its
+    # report (read the other way round, a run finishing in between showed no verdict).
+    done = run.done
+    report = run.report if done else None
     response = pages.page(
         request,
         ctx,
         "verification.html",
         nav="scrutiny",
         run=run,
-        refresh=None if run.done else REFRESH_SECONDS,
+        done=done,
+        refresh=None if done else REFRESH_SECONDS,
         verdict=words.verdict(report) if report is not None else None,
         findings=[words.finding_line(f) for f in report.findings] if report else [],
         notes=_notes(report) if report is not None else [],
     )
-    if not run.done:
+    if not done:
         response.headers["refresh"] = str(REFRESH_SECONDS)
     return response
 
