@@ -24,6 +24,7 @@ from casereview.web import auth, pages
 
 if TYPE_CHECKING:
     from casereview.services.context import ServiceContext
+    from casereview.web.shared import SharedSignIn
 
 ContextMaker = Callable[[], "ServiceContext"]
 
@@ -36,6 +37,7 @@ class WebState:
     sessions: auth.SessionStore
     links: auth.SignInLinks
     sign_ins: auth.RateLimit
+    shared: SharedSignIn | None = None  # shared mode: people sign in with OpenID Connect
 
 
 def state(request: Request) -> WebState:
@@ -45,7 +47,14 @@ def state(request: Request) -> WebState:
 
 @contextmanager
 def service_context(request: Request) -> Iterator[ServiceContext]:
-    ctx = state(request).contexts()
+    """The request's context: in shared mode, the signed-in person's (a page open
+    without a session gets the server's own, and reads nothing with it)."""
+    web = state(request)
+    session = getattr(request.state, "session", None)
+    if web.shared is not None and session is not None:
+        ctx = web.shared.person(session.username)
+    else:
+        ctx = web.contexts()
     try:
         yield ctx
     finally:
