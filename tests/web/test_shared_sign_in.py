@@ -72,6 +72,7 @@ class Shared:
     sessions: auth.SessionStore
     links: auth.SignInLinks
     app: object
+    made: list[str]
     people: list[Person] = field(default_factory=list)
 
     def ctx(self, name: str = ADMIN) -> ServiceContext:
@@ -179,10 +180,17 @@ def shared(database: Path, provider_url: str, tmp_path: Path) -> Iterator[Shared
         _held_key(url, held, name)
     database_ = open_shared(url)
 
+    made: list[str] = []  # whom each context the app made acts for
+
     def person(username: str) -> ServiceContext:
+        made.append(username)
         return ServiceContext.for_person(
             database_, username, clock=FixedClock(TODAY), server_keys=held
         )
+
+    def server_account() -> ServiceContext:
+        made.append("<the server>")
+        return ServiceContext(url, ADMIN, FixedClock(TODAY))
 
     def user_for(issuer: str, subject: str) -> str:
         return identities.user_for(database_, issuer, subject)
@@ -196,12 +204,12 @@ def shared(database: Path, provider_url: str, tmp_path: Path) -> Iterator[Shared
     )
     sessions, links = auth.SessionStore(), auth.SignInLinks()
     app = create_app(
-        lambda: ServiceContext(url, ADMIN, FixedClock(TODAY)),
+        server_account,
         sessions=sessions,
         links=links,
         shared=sign_in,
     )
-    site = Shared(url, provider_url, held, database_, sessions, links, app)
+    site = Shared(url, provider_url, held, database_, sessions, links, app, made)
     try:
         yield site
     finally:
@@ -429,3 +437,21 @@ def test_the_person_signed_in_is_whom_each_page_reads_as(shared):
     alice = shared.signed_in("alice-at-the-provider")
     admin_page = alice.client.get("/admin")
     assert admin_page.status_code == 403  # alice is no admin; the server's account is
+
+
+def test_a_verification_started_by_a_person_runs_as_that_person(shared):
+    import time
+
+    chen = shared.signed_in("chen-at-the-provider")
+    shared.made.clear()
+    started = chen.client.post("/scrutiny/verify", data={"csrf_token": chen.csrf()})
+    assert started.status_code == 303, started.text
+    for _ in range(300):
+        if 'id="verdict"' in chen.client.get(started.headers["location"]).text:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the verification did not finish")
+    # The request, the thread that verifies and each page since: all chen's.
+    assert shared.made and set(shared.made) == {"chen"}, shared.made
+    assert len(shared.made) >= 3

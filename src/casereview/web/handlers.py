@@ -45,16 +45,23 @@ def state(request: Request) -> WebState:
     return web
 
 
-@contextmanager
-def service_context(request: Request) -> Iterator[ServiceContext]:
-    """The request's context: in shared mode, the signed-in person's (a page open
-    without a session gets the server's own, and reads nothing with it)."""
+def contexts_for(request: Request) -> ContextMaker:
+    """What makes the contexts of the person this request acts for, also for work that
+    outlives the request (a verification in a thread): in shared mode the signed-in
+    person's (a page open without a session gets the server's own, and reads nothing
+    with it); in local mode the server's account."""
     web = state(request)
     session = getattr(request.state, "session", None)
     if web.shared is not None and session is not None:
-        ctx = web.shared.person(session.username)
-    else:
-        ctx = web.contexts()
+        person, username = web.shared.person, session.username
+        return lambda: person(username)
+    return web.contexts
+
+
+@contextmanager
+def service_context(request: Request) -> Iterator[ServiceContext]:
+    """The request's context (`contexts_for`), closed after it."""
+    ctx = contexts_for(request)()
     try:
         yield ctx
     finally:
