@@ -83,6 +83,20 @@ def read_kek(path: Path) -> bytes:
     return kek
 
 
+def read_secret(path: Path, what: str = "secret") -> str:
+    """The text in `path` (e.g. an OpenID Connect client secret): a regular file of this
+    account's alone, refused otherwise, as the key-encryption key's file is."""
+    if not path.exists() and not path.is_symlink():
+        raise ServerKeyError(f"the {what} file {path} does not exist")
+    _check_private(path, 0o077, "file")
+    if not stat.S_ISREG(path.lstat().st_mode):
+        raise ServerKeyError(f"the {what} file {path} is not a regular file")
+    text = path.read_bytes()[:4096].decode("utf-8", errors="replace").strip()
+    if not text:
+        raise ServerKeyError(f"the {what} file {path} is empty")
+    return text
+
+
 @dataclass(frozen=True)
 class LoggedSigner(Signer):
     """A held key that writes a line to the use log before each signature it makes."""

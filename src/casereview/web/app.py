@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casereview.web import auth
 from casereview.web.handlers import ContextMaker, WebState
+from casereview.web.shared import SharedSignIn
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -42,8 +43,19 @@ SECURITY_HEADERS = {
 STATIC = Path(__file__).parent / "static"
 """The vendored govuk-frontend build and the app's own stylesheet, served at /static."""
 
-PUBLIC = ("/sign-in", "/signed-out", "/static/", "/accessibility", "/calendar/")
+PUBLIC = (
+    "/sign-in",
+    "/sign-in/callback",
+    "/signed-out",
+    "/static/",
+    "/accessibility",
+    "/calendar/",
+)
 """Paths open without a session (a prefix ending in / opens everything under it)."""
+
+NOT_PUBLIC_WHEN_SHARED = ("/calendar/",)
+"""Open in local mode only: a shared server serves no calendar feed without a session
+(a feed acts for its owner, and a shared server acts only for a person signed in)."""
 
 
 class SecurityHeaders:
@@ -73,8 +85,9 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _public(path: str) -> bool:
-    return any(path.startswith(p) if p.endswith("/") else path == p for p in PUBLIC)
+def _public(path: str, *, shared: bool = False) -> bool:
+    opened = [p for p in PUBLIC if not (shared and p in NOT_PUBLIC_WHEN_SHARED)]
+    return any(path.startswith(p) if p.endswith("/") else path == p for p in opened)
 
 
 class SignedIn:
@@ -95,7 +108,7 @@ class SignedIn:
         offered = connection.cookies.get(auth.COOKIE)
         session = web.sessions.get(offered)
         scope.setdefault("state", {})["session"] = session
-        if session is None and not _public(connection.url.path):
+        if session is None and not _public(connection.url.path, shared=web.shared is not None):
             response: Response
             if scope["method"] in ("GET", "HEAD"):
                 response = RedirectResponse("/signed-out", status_code=303)
@@ -119,6 +132,7 @@ def _routes() -> list[BaseRoute]:
         reports,
         scrutiny,
         sign_in,
+        signing_key,
         timeline,
     )
 
@@ -134,6 +148,7 @@ def _routes() -> list[BaseRoute]:
         admin,
         calendar,
         accessibility,
+        signing_key,
     ):
         routes += module.routes
     routes.append(Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"))
@@ -147,12 +162,16 @@ def create_app(
     sessions: auth.SessionStore | None = None,
     sign_ins: auth.RateLimit | None = None,
     hosts: Sequence[str] = ("*",),
+    shared: SharedSignIn | None = None,
     debug: bool = False,
 ) -> Starlette:
     """The app over the services: `contexts` makes the service context of one request
     (called per request; the caller decides account, database and clock). `hosts`: the
     names a request's Host header may give (anything else is refused with 400, so a web
-    page elsewhere that points its own name at 127.0.0.1 cannot reach the app)."""
+    page elsewhere that points its own name at 127.0.0.1 cannot reach the app).
+    `shared`: shared mode (people sign in with OpenID Connect, each request acts for
+    its session's person through `shared.person`; `contexts` then serves only the
+    pages open without a session, and the one-time link of local mode is off)."""
     app = Starlette(
         debug=debug,
         routes=_routes(),
@@ -167,6 +186,7 @@ def create_app(
         sessions=sessions or auth.SessionStore(),
         links=links or auth.SignInLinks(),
         sign_ins=sign_ins or auth.RateLimit(),
+        shared=shared,
     )
     return app
 
@@ -185,10 +205,24 @@ def hosts_for(host: str) -> tuple[str, ...]:
     return (host, f"[{host}]") if ":" in host else (host,)
 
 
-def serve(contexts: ContextMaker, *, host: str, port: int) -> None:
+def shared_hosts_for(host: str, redirect_uri: str) -> tuple[str, ...]:
+    """A shared server's Host headers: `hosts_for(host)` and the redirect URI's host
+    name (the public name a reverse proxy in front passes on)."""
+    from urllib.parse import urlsplit
+
+    hosts = hosts_for(host)
+    public = urlsplit(redirect_uri).hostname
+    return hosts if "*" in hosts or not public or public in hosts else (*hosts, public)
+
+
+def serve(
+    contexts: ContextMaker, *, host: str, port: int, shared: SharedSignIn | None = None
+) -> None:
     """Run the app under uvicorn until interrupted. The socket is bound first, so the
     sign-in link, printed on the console (stderr) once it is, always reaches a server
-    that listens; the next link is printed after each use."""
+    that listens; the next link is printed after each use. In shared mode (`shared`)
+    no link is printed: people sign in with the identity provider, and the host name
+    of the redirect URI is accepted too (the name a reverse proxy passes on)."""
     import socket
     import sys
 
@@ -216,7 +250,11 @@ def serve(contexts: ContextMaker, *, host: str, port: int) -> None:
     def announce(token: str) -> None:
         print(f"Sign in at: {base}/sign-in?token={token}", file=sys.stderr, flush=True)
 
-    app = create_app(contexts, links=auth.SignInLinks(announce), hosts=hosts_for(host))
+    if shared is None:
+        app = create_app(contexts, links=auth.SignInLinks(announce), hosts=hosts_for(host))
+    else:
+        hosts = shared_hosts_for(host, shared.client.redirect_uri)
+        app = create_app(contexts, hosts=hosts, shared=shared)
     # No access log: its lines would hold case references and the sign-in token.
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[listener])

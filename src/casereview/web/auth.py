@@ -38,12 +38,14 @@ Monotonic = Callable[[], float]
 
 @dataclass
 class Session:
-    """One signed-in browser: its id (the cookie's value), its CSRF token and when it
-    was last used (by the store's monotonic clock)."""
+    """One signed-in browser: its id (the cookie's value), its CSRF token, when it was
+    last used (by the store's monotonic clock) and, in shared mode, the username of the
+    person signed in ("" in local mode: the server's own account)."""
 
     id: str
     csrf_token: str
     last_seen: float
+    username: str = ""
 
 
 class SessionStore:
@@ -55,9 +57,12 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def start(self) -> Session:
-        """A new session with fresh random id and CSRF token."""
-        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), self._now())
+    def start(self, username: str = "") -> Session:
+        """A new session with fresh random id and CSRF token, for `username` (shared
+        mode) or for the server's own account."""
+        session = Session(
+            secrets.token_urlsafe(32), secrets.token_urlsafe(32), self._now(), username
+        )
         with self._lock:
             self._expire()
             self._sessions[session.id] = session

@@ -24,6 +24,7 @@ from casereview.web import auth, pages
 
 if TYPE_CHECKING:
     from casereview.services.context import ServiceContext
+    from casereview.web.shared import SharedSignIn
 
 ContextMaker = Callable[[], "ServiceContext"]
 
@@ -36,6 +37,7 @@ class WebState:
     sessions: auth.SessionStore
     links: auth.SignInLinks
     sign_ins: auth.RateLimit
+    shared: SharedSignIn | None = None  # shared mode: people sign in with OpenID Connect
 
 
 def state(request: Request) -> WebState:
@@ -43,9 +45,23 @@ def state(request: Request) -> WebState:
     return web
 
 
+def contexts_for(request: Request) -> ContextMaker:
+    """What makes the contexts of the person this request acts for, also for work that
+    outlives the request (a verification in a thread): in shared mode the signed-in
+    person's (a page open without a session gets the server's own, and reads nothing
+    with it); in local mode the server's account."""
+    web = state(request)
+    session = getattr(request.state, "session", None)
+    if web.shared is not None and session is not None:
+        person, username = web.shared.person, session.username
+        return lambda: person(username)
+    return web.contexts
+
+
 @contextmanager
 def service_context(request: Request) -> Iterator[ServiceContext]:
-    ctx = state(request).contexts()
+    """The request's context (`contexts_for`), closed after it."""
+    ctx = contexts_for(request)()
     try:
         yield ctx
     finally:

@@ -82,6 +82,13 @@ def partnership_name(ctx: ServiceContext) -> str | None:
         return None
 
 
+def _configured(request: Request) -> str | None:
+    """The partnership's name a shared server was configured with (for the pages shown
+    before sign-in, which read no database)."""
+    shared = getattr(getattr(request.app.state, "web", None), "shared", None)
+    return getattr(shared, "partnership_name", None)
+
+
 def page(
     request: Request,
     ctx: ServiceContext | None,
@@ -98,7 +105,7 @@ def page(
     session = getattr(request.state, "session", None)
     context = {
         "request": request,
-        "partnership_name": partnership_name(ctx) if ctx is not None else None,
+        "partnership_name": partnership_name(ctx) if ctx is not None else _configured(request),
         "user": current_user(ctx) if ctx is not None else None,
         "nav": nav,
         "csrf_token": session.csrf_token if session is not None else "",
@@ -130,6 +137,7 @@ _STEPS = {
     "grant_role": "“Give a user a role” on the admin page",
     "revoke_role": "“Take away” beside the role on the admin page",
     "list_users": "the admin page",
+    "key_enrol": "Set up your signing key (on /signing-key)",
 }
 
 

@@ -182,9 +182,7 @@ def start_verification(request: Request, ctx: ServiceContext, form: FormData) ->
     total = audit.checkpoint(ctx).event_count  # also refuses someone who may not read
     session = request.state.session
     run = verifications(request).add(session.id, total)
-    worker = threading.Thread(
-        target=_run, args=(handlers.state(request).contexts, run), daemon=True
-    )
+    worker = threading.Thread(target=_run, args=(handlers.contexts_for(request), run), daemon=True)
     worker.start()
     return RedirectResponse(f"/scrutiny/verify/{run.id}", status_code=303)
 
