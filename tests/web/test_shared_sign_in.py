@@ -11,6 +11,7 @@ PostgreSQL is tests/security/test_acting_for_person.py.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -267,7 +268,9 @@ def test_one_person_cannot_fire_anothers_trigger_by_editing_the_form(shared):
     refused = shared.step(alice, trigger, rationale="Met the criteria")
     assert refused.status_code == 400
     assert "govuk-error-summary" in refused.text
-    assert f"{trigger} needs one of the roles chair" in refused.text
+    label = next(o.label for o in before.possible if o.trigger == trigger)
+    # The page names the step by its label (the engine's message names its id).
+    assert f"“{label}” needs one of the roles chair" in html.unescape(refused.text)
     assert shared.view().version == before.version  # nothing written
     # Nor by naming the chair as the person signed in through a field of the form.
     refused = shared.step(alice, trigger, rationale="r", actor="chen", username="chen")
