@@ -38,8 +38,8 @@ PARTNERS = (
 )
 
 PARTNERSHIP = "Northshire Safeguarding Children Partnership"
-"""The invented partnership the demonstration (`casereview demo`, `make serve`) belongs
-to: the one docs/user-guide.md follows through a year."""
+"""The invented partnership the demonstration database belongs to (its web pages' header
+names it): the one docs/user-guide.md follows through a year."""
 
 
 @dataclass(frozen=True)
