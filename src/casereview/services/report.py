@@ -114,7 +114,7 @@ def build_report(
                     plan,
                 )
                 tally.measures(plan)
-                by_type.setdefault(key[0], Tally(period)).measures(plan)
+                by_type.setdefault(key[0], Tally(period, sharing=tally)).measures(plan)
             pinned = workflows[key]
             if pinned is None:
                 continue
@@ -155,8 +155,10 @@ def build_report(
             )
             rows = [*case_rows(case, period, as_at, cal, tally.quarters), *amended]
             line = timeline_entry(case, period, as_at, cal)
+            # Packed once, kept by both tallies: the case's bytes are held once.
+            packed = tally.pack(case.ref, case.pseudonym, rows, line)
             for into in (tally, by_type[key[0]]):
-                into.add(case.ref, case.pseudonym, case.opened_on, rows, line)
+                into.add(case.ref, case.pseudonym, case.opened_on, rows, line, packed)
             kinds[case.ref] = (key[0], case.pseudonym)
             # The links it recorded by the period's end (kept on the case row: the
             # replay above leaves out the events no figure reads).

@@ -432,10 +432,21 @@ def _ordinal(day: dt.date | None) -> int | None:
     return None if day is None else day.toordinal()
 
 
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """A case's rows (`marshal` of (ref, pseudonym, rows)) and timeline entry, packed."""
+
+    rows: bytes | None
+    line: bytes | None
+
+
 class Tally:
     """Cases added one at a time; `report` turns them into the figures."""
 
-    def __init__(self, period: Period) -> None:
+    def __init__(self, period: Period, *, sharing: Tally | None = None) -> None:
+        """`sharing`: another tally of the same cases (the whole report, for a review
+        type's section) whose packed rows and timeline entries this one may keep too, so
+        a case both keep is held once (`pack`)."""
         self.period = period
         self.quarters = quarters(period)
         self._keys: list[str] = []  # sort key per stored case, dropped by `report`
@@ -457,8 +468,14 @@ class Tally:
         self._hold_days = 0
         self._spells = 0
         self._quarter_counts = {q.label: [0, 0] for q in self.quarters}
-        self._lane_kinds: list[tuple[str, str, str]] = []  # (clock id, label, kind)
-        self._lane_index: dict[tuple[str, str, str], int] = {}
+        # (clock id, label, kind) of each lane number in the packed timeline entries: one
+        # table for tallies that share their packed entries.
+        self._lane_kinds: list[tuple[str, str, str]] = (
+            sharing._lane_kinds if sharing is not None else []
+        )
+        self._lane_index: dict[tuple[str, str, str], int] = (
+            sharing._lane_index if sharing is not None else {}
+        )
         self._plans = 0  # workflows whose cases were read
         self._measured: set[int] = set()  # base lists one of them measures
 
@@ -476,6 +493,16 @@ class Tally:
         # With no case read there is no workflow to ask: every figure is a plain 0.
         return not self._plans or base in self._measured
 
+    def pack(
+        self, ref: str, pseudonym: str, rows: Sequence[tuple[int, Cells]], line: TimelineCase | None
+    ) -> Packed:
+        """One case's rows and timeline entry as this tally keeps them, for `add` here
+        and in the tallies made `sharing` this one."""
+        return Packed(
+            marshal.dumps((ref, pseudonym, tuple(rows))) if rows else None,
+            None if line is None else marshal.dumps(self._pack(line)),
+        )
+
     def add(
         self,
         ref: str,
@@ -483,15 +510,19 @@ class Tally:
         opened_on: dt.date,
         rows: Sequence[tuple[int, Cells]],
         line: TimelineCase | None,
+        packed: Packed | None = None,
     ) -> None:
-        """Keep one case's rows and timeline entry (a case with neither is not kept)."""
+        """Keep one case's rows and timeline entry (a case with neither is not kept);
+        `packed`: them already packed by this tally or the one it shares with."""
         if not rows and line is None:
             return
+        if packed is None:
+            packed = self.pack(ref, pseudonym, rows, line)
         index = len(self._keys)
         # A fixed-width day number then the reference sorts as (opened_on, ref) does.
         self._keys.append(f"{opened_on.toordinal():07d}{ref}")
-        self._rows.append(marshal.dumps((ref, pseudonym, tuple(rows))) if rows else None)
-        self._lines.append(None if line is None else marshal.dumps(self._pack(line)))
+        self._rows.append(packed.rows)
+        self._lines.append(packed.line)
         seen: set[int] = set()
         for base, cells in rows:
             if base not in seen:
