@@ -61,8 +61,8 @@ def test_demo_prints_the_dashboard_then_the_held_case_timeline(cli, tmp_path):
     assert count(path, "cases") == 21
     # init (the admin and their key, the six shipped workflow versions installed), two
     # grants, three partners, six more people for the other review types, the events
-    # of England's version 1 cases, then of the others
-    assert count(path, "events") == 2 + 6 + 2 + 3 + 100 + 6 + 80
+    # of England's version 1 cases, then of the others, and the partnership's name
+    assert count(path, "events") == 2 + 6 + 2 + 3 + 100 + 6 + 80 + 1
     # The demo signs with a key of its own beside the file, not the account's own.
     assert (path.parent / "demo.db.keys").is_dir()
     assert sorted(own_keys.iterdir()) == keys_before

@@ -285,7 +285,7 @@ def seed(
     clock = FixedClock(today)
     me = ServiceContext(url=url, account=account, clock=clock, key_dir=key_dir)
     contexts = {account: me}
-    users.init(me, "Demo business unit officer and chair", partnership=partnership)
+    users.init(me, "Demo business unit officer and chair")
     for role in ("business_unit", "chair"):
         users.grant_role(me, account, role, None)
     for username, name, agency in PARTNERS:
@@ -365,6 +365,11 @@ def seed(
                 )
                 events += 1
             refs.append(ref)
+    if partnership is not None:
+        # Named last, so the cases' events keep the numbers the golden timelines show.
+        from casereview.services import partnership as partnerships
+
+        partnerships.set_name(me, partnership)
     for ctx in contexts.values():
         ctx.close()
     return DemoResult(location.describe(url), len(refs), events, tuple(refs))
