@@ -12,3 +12,5 @@ def test_the_import_benchmark_runs_on_a_small_tracker(tmp_path, monkeypatch):
     assert result["events"] > 60
     assert (tmp_path / "import-60.xlsx").exists()
     assert set(result["read_seconds"]) >= {"calamine"}
+    assert result["cpu_seconds"] > 0
+    assert result["sealer_cpu_seconds"] == 0  # below `bulk.SEAL_APART_FROM` cases

@@ -157,9 +157,9 @@ class _Row:
 
     def date(self, column: str, what: str) -> dt.date | None:
         """The date in `column` (None: blank, or a problem recorded)."""
-        raw = self.raw(column)
-        if cell_text(raw) == "":
+        if self.text(column) == "":  # read once per cell: a step's date was read as text
             return None
+        raw = self.raw(column)
         try:
             day = read_date(raw, self.mapping.date_formats)
             dates.supported(day, what)
