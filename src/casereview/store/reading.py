@@ -97,12 +97,7 @@ class SqliteReader:
         self._where = where
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        try:
-            cursor = self._conn.execute(sql, dict(params or {}))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(describe(_first_line(exc), self._where)) from None
+        return list(self.each(sql, params))
 
     def first(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         found = self.rows(sql, params)

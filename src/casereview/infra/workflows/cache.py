@@ -149,19 +149,29 @@ class _Unpickler(pickle.Unpickler):
 # -- reading and writing ----------------------------------------------------------------
 
 
-def load(content_hash: str, source: str | None) -> model.WorkflowDefinition | None:
-    """The cached definition for a file whose sha256 is `content_hash`, attached to
-    `source`; None on any miss."""
+def _entry(content_hash: str) -> tuple[Path, str] | None:
+    """(the entry's path, the code key) for a file whose sha256 is `content_hash`, or
+    None when caching is off, the code cannot be told, or the entry may not be read (it
+    belongs to another account, which could put a different definition there). Raises
+    OSError if the entry is missing."""
     from casereview.infra.cache_files import cache_dir, trusted
 
     directory = cache_dir()
     key = code_key() if directory is not None else None
     if directory is None or key is None:
         return None
+    path = _file(directory, content_hash, key)
+    return (path, key) if trusted(path) else None
+
+
+def load(content_hash: str, source: str | None) -> model.WorkflowDefinition | None:
+    """The cached definition for a file whose sha256 is `content_hash`, attached to
+    `source`; None on any miss."""
     try:
-        path = _file(directory, content_hash, key)
-        if not trusted(path):  # another account's file could hold a different definition
+        entry = _entry(content_hash)
+        if entry is None:
             return None
+        path, key = entry
         raw = path.read_bytes()
         header_line, payload = raw.split(b"\n", 1)
         header = json.loads(header_line)
@@ -199,16 +209,11 @@ def load_header(content_hash: str) -> Header | None:
     """The id, version and short label of the valid file whose sha256 is
     `content_hash`, from its entry's first line alone (nothing is unpickled, pydantic is
     not imported); None on any miss, as `load`."""
-    from casereview.infra.cache_files import cache_dir, trusted
-
-    directory = cache_dir()
-    key = code_key() if directory is not None else None
-    if directory is None or key is None:
-        return None
     try:
-        path = _file(directory, content_hash, key)
-        if not trusted(path):
+        entry = _entry(content_hash)
+        if entry is None:
             return None
+        path, key = entry
         with path.open("rb") as handle:
             header = json.loads(handle.readline())
         if (
